@@ -1,0 +1,46 @@
+"""Build the private extensions gcx._gcx (the collector) and gcx._gcxtest
+(test-only C types).
+
+Build flavours, chosen by the environment variable GCX_BUILD:
+  release (default)  optimised, assertions off
+  debug              -O0 -g, assertions and invariant checks on (GCX_DEBUG)
+  asan               debug plus AddressSanitizer (run python with
+                     LD_PRELOAD=$(gcc -print-file-name=libasan.so))
+GCX_WERROR=1 turns every compiler warning into an error (CI sets it).
+"""
+import glob
+import os
+
+from setuptools import Extension, setup
+
+flavour = os.environ.get("GCX_BUILD", "release")
+if flavour not in ("release", "debug", "asan"):
+    raise SystemExit(f"GCX_BUILD must be release, debug or asan, not {flavour!r}")
+
+cflags = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+          "-Wno-missing-field-initializers", "-fvisibility=hidden"]
+ldflags = []
+macros = []
+if flavour == "release":
+    cflags += ["-O2"]
+    macros += [("NDEBUG", "1")]
+else:
+    cflags += ["-O0", "-g3", "-UNDEBUG"]
+    macros += [("GCX_DEBUG", "1")]
+if flavour == "asan":
+    cflags += ["-fsanitize=address", "-fno-omit-frame-pointer"]
+    ldflags += ["-fsanitize=address"]
+if os.environ.get("GCX_WERROR") == "1":
+    cflags += ["-Werror"]
+
+core = sorted(glob.glob("src/*.c"))
+setup(
+    ext_modules=[
+        Extension("gcx._gcx", sources=core, include_dirs=["src"],
+                  define_macros=macros, extra_compile_args=cflags,
+                  extra_link_args=ldflags, depends=glob.glob("src/*.h")),
+        Extension("gcx._gcxtest", sources=["src/testing/gcxtest.c"],
+                  define_macros=macros, extra_compile_args=cflags,
+                  extra_link_args=ldflags),
+    ],
+)

@@ -1,0 +1,526 @@
+/* collect.c: one collection of one region, up to the split into survivors
+ * and garbage.
+ *
+ * Start at gcx_collect_generation: it reads like a table of contents, one
+ * call per phase.  The algorithm is CPython 3.13's trial deletion, run over
+ * gcx's records instead of CPython's GC header:
+ *
+ *   snapshot_region   the records of generations 0..g that CPython tracks
+ *                     now become the region, numbered in address order in
+ *                     the work array; work[i].refs = refcount.
+ *   subtract_refs     tp_traverse every member; each edge to a member
+ *                     takes one from its refs.
+ *                     After: refs = references from outside the region.
+ *   mark_reachable    members with refs > 0, and all they reach inside the
+ *                     region, are marked REACHABLE (explicit stack, no C
+ *                     recursion).  The rest is garbage.
+ *   keep_survivors    untrack tuples (and, in full collections, dicts) that
+ *                     cannot be in cycles, then promote the survivors.
+ *   split_garbage     legacy (tp_del) finalizers and all they reach become
+ *                     F; the rest is U.  Both are pinned (a reference held)
+ *                     so no Python code run later can free them under us;
+ *                     U becomes the region for finalize.c.
+ *
+ * Region membership is a bit per record in page->region; a member's work
+ * index is page->base + the members before it in its page (a popcount), so
+ * looking up an edge never touches the referenced object, only the small
+ * page record.
+ *
+ * Invariants:
+ *  C1  between snapshot and split no Python code runs: the region's members
+ *      are alive and unchanged throughout.
+ *  C2  after split every region member is pinned; region bits are cleared by
+ *      gcx_region_clear before the collection returns.
+ *  C3  on allocation failure the collection gives up before anything is
+ *      pinned: every record stays where it was and nothing is freed.
+ */
+#include "gcx.h"
+#include <string.h>
+
+static gcx_workvec_t work;        /* the region, in address order */
+static Py_ssize_t *stack;         /* marking stack (work indices) */
+static Py_ssize_t stack_len, stack_cap;
+
+static int
+workvec_push(gcx_workvec_t *v, PyObject *op, Py_ssize_t refs)
+{
+    if (v->len == v->cap) {
+        Py_ssize_t cap = v->cap ? v->cap * 2 : 4096;
+        gcx_work_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(gcx_work_t));
+        if (items == NULL) {
+            return -1;
+        }
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->len].op = op;
+    v->items[v->len].refs = refs;
+    v->len++;
+    return 0;
+}
+
+static int
+stack_push(Py_ssize_t i)
+{
+    if (stack_len == stack_cap) {
+        Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
+        Py_ssize_t *s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(Py_ssize_t));
+        if (s == NULL) {
+            return -1;
+        }
+        stack = s;
+        stack_cap = cap;
+    }
+    stack[stack_len++] = i;
+    return 0;
+}
+
+/* ---- region membership --------------------------------------------------- */
+
+static inline Py_ssize_t
+region_index_in(gcx_page_t *p, uintptr_t a)
+{
+    unsigned slot = gcx_addr_slot(a);
+    unsigned w = slot >> 6, b = slot & 63;
+    uint64_t word = p->region[w];
+    if (!((word >> b) & 1)) {
+        return -1;
+    }
+    return (Py_ssize_t)p->base + p->prefix[w]
+           + __builtin_popcountll(word & (((uint64_t)1 << b) - 1));
+}
+
+Py_ssize_t
+gcx_region_index(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    return p == NULL ? -1 : region_index_in(p, a);
+}
+
+static void
+region_page_done(gcx_page_t *p)
+{
+    uint32_t n = 0;
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        p->prefix[w] = (uint16_t)n;
+        n += (uint32_t)__builtin_popcountll(p->region[w]);
+    }
+}
+
+void
+gcx_region_clear(void)
+{
+    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    for (Py_ssize_t i = 0; i < rp->len; i++) {
+        gcx_page_t *p = rp->items[i];
+        memset(p->region, 0, sizeof(p->region));
+        p->in_region = 0;
+    }
+    rp->len = 0;
+}
+
+static int
+region_add_page(gcx_page_t *p)
+{
+    if (gcx_pagevec_push(&gcx_table.region_pages, p) < 0) {
+        return -1;
+    }
+    p->in_region = 1;
+    return 0;
+}
+
+/* Make the objects of w (grouped by page, address order inside a page, as
+ * every vector cut from the work array is) the region. */
+int
+gcx_region_from_vec(gcx_workvec_t *w)
+{
+    gcx_region_clear();
+    gcx_page_t *p = NULL;
+    for (Py_ssize_t i = 0; i < w->len; i++) {
+        uintptr_t a = (uintptr_t)w->items[i].op;
+        if (p == NULL || p->key != gcx_addr_key(a)) {
+            if (p != NULL) {
+                region_page_done(p);
+            }
+            p = gcx_page_get(gcx_addr_key(a));
+            if (p == NULL || region_add_page(p) < 0) {
+                return -1;
+            }
+            GCX_ASSERT(p->in_region);
+            p->base = (uint32_t)i;
+        }
+        gcx_bit_set(p->region, gcx_addr_slot(a));
+    }
+    if (p != NULL) {
+        region_page_done(p);
+    }
+    return 0;
+}
+
+/* ---- phase 1: snapshot ---------------------------------------------------- */
+
+static int
+snapshot_page(gcx_page_t *p, int generation)
+{
+    uint64_t cand[GCX_WORDS];
+    bool any = false;
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        cand[w] = 0;
+        for (int s = 0; s <= generation; s++) {
+            cand[w] |= p->set[s][w];
+        }
+        any |= cand[w] != 0;
+    }
+    if (!any || p->in_region) {
+        return 0;
+    }
+    if (region_add_page(p) < 0) {
+        return -1;
+    }
+    p->base = (uint32_t)work.len;
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
+            unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
+            PyObject *op = gcx_slot_object(p, slot);
+            if (!PyObject_GC_IsTracked(op)) {
+                continue;   /* under construction, or lazily tracked */
+            }
+            if (gcx_is_immortal(op)) {
+                /* its refcount says nothing: CPython moves these to the
+                 * permanent generation, gcx to the frozen set */
+                gcx_table_move(p, slot, gcx_table_set_of(op), GCX_FROZEN);
+                continue;
+            }
+            GCX_ASSERT(Py_REFCNT(op) > 0);
+            if (workvec_push(&work, op, Py_REFCNT(op)) < 0) {
+                return -1;
+            }
+            gcx_bit_set(p->region, slot);
+        }
+    }
+    region_page_done(p);
+    return 0;
+}
+
+static int
+snapshot_list(gcx_pagevec_t *v, int generation)
+{
+    for (Py_ssize_t i = 0; i < v->len; i++) {
+        if (snapshot_page(v->items[i], generation) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+snapshot_region(int generation)
+{
+    work.len = 0;
+    if (generation == GCX_NGENS - 1) {
+        return snapshot_list(&gcx_table.pages, generation);
+    }
+    if (snapshot_list(&gcx_table.lists[GCX_LIST_YOUNG], generation) < 0) {
+        return -1;
+    }
+    if (generation >= 1) {
+        return snapshot_list(&gcx_table.lists[GCX_LIST_MIDDLE], generation);
+    }
+    return 0;
+}
+
+/* ---- phase 2: subtract internal references --------------------------------- */
+
+static int
+visit_decref(PyObject *op, void *arg)
+{
+    gcx_work_t *items = arg;
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    if (p != NULL) {
+        Py_ssize_t i = region_index_in(p, a);
+        if (i >= 0) {
+            items[i].refs--;
+        }
+    }
+    return 0;
+}
+
+static void
+subtract_refs(gcx_workvec_t *w)
+{
+    for (Py_ssize_t i = 0; i < w->len; i++) {
+        PyObject *op = w->items[i].op;
+        (void)Py_TYPE(op)->tp_traverse(op, visit_decref, w->items);
+    }
+}
+
+/* ---- phase 3: mark what is reachable ------------------------------------------- */
+
+typedef struct {
+    gcx_work_t *items;
+    Py_ssize_t from;     /* refs value of members still to be marked */
+    Py_ssize_t mark;
+    bool failed;
+} mark_state;
+
+static int
+visit_mark(PyObject *op, void *arg)
+{
+    mark_state *st = arg;
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    Py_ssize_t i = p == NULL ? -1 : region_index_in(p, a);
+    if (i < 0) {
+        if (gcx_tr.unsure && PyObject_IS_GC(op) && PyObject_GC_IsTracked(op)
+            && (p == NULL || gcx_table_set_of(op) < 0)) {
+            gcx_adopt(op);   /* R3 of tracer.c */
+        }
+        return 0;
+    }
+    gcx_work_t *e = &st->items[i];
+    if (e->refs == st->mark || (st->from >= 0 && e->refs != st->from)) {
+        return 0;
+    }
+    e->refs = st->mark;
+    if (stack_push(i) < 0) {
+        st->failed = true;
+    }
+    return 0;
+}
+
+/* Mark, transitively through the region, every member reachable from the
+ * members already on the stack.  `from` >= 0 restricts marking to members
+ * whose refs equal it. */
+static int
+drain(gcx_workvec_t *w, mark_state *st)
+{
+    while (stack_len > 0) {
+        PyObject *op = w->items[stack[--stack_len]].op;
+        (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
+    }
+    return st->failed ? -1 : 0;
+}
+
+/* Members with refs > 0 and all they reach get refs = mark. */
+int
+gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
+{
+    mark_state st = {w->items, -1, mark, false};
+    stack_len = 0;
+    for (Py_ssize_t i = 0; i < w->len; i++) {
+        gcx_work_t *e = &w->items[i];
+        if (e->refs > 0) {
+            e->refs = mark;
+            if (stack_push(i) < 0 || drain(w, &st) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- phase 4: survivors ------------------------------------------------------ */
+
+static inline bool
+may_be_tracked(PyObject *op)
+{
+    if (!PyObject_IS_GC(op)) {
+        return false;
+    }
+    return !PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op);
+}
+
+static void
+maybe_untrack_tuple(PyObject *op)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op); i++) {
+        PyObject *item = PyTuple_GET_ITEM(op, i);
+        if (item == NULL || may_be_tracked(item)) {
+            return;
+        }
+    }
+    PyObject_GC_UnTrack(op);
+    gcx_table_discard(op);   /* CPython never tracks a tuple again */
+}
+
+static bool
+maybe_untrack_dict(PyObject *op)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(op, &pos, &key, &value)) {
+        if (may_be_tracked(value) || may_be_tracked(key)) {
+            return false;
+        }
+    }
+    PyObject_GC_UnTrack(op);
+    return true;
+}
+
+/* Untrack what cannot be in a cycle, count the survivors CPython still
+ * tracks, and move every record of generations 0..g that is not garbage
+ * (survivors, and records CPython does not track) to old_set. */
+static Py_ssize_t
+keep_survivors(int generation, int old_set)
+{
+    Py_ssize_t tracked = 0;
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        PyObject *op = work.items[i].op;
+        if (work.items[i].refs != GCX_W_REACHABLE) {
+            continue;
+        }
+        if (PyTuple_CheckExact(op)) {
+            maybe_untrack_tuple(op);
+        }
+        else if (generation == GCX_NGENS - 1 && PyDict_CheckExact(op)
+                 && maybe_untrack_dict(op)) {
+            continue;
+        }
+        tracked += PyObject_GC_IsTracked(op);
+    }
+    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    for (Py_ssize_t k = 0; k < rp->len; k++) {
+        gcx_page_t *p = rp->items[k];
+        Py_ssize_t idx = p->base;
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t garbage = 0;
+            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
+                if (work.items[idx].refs != GCX_W_REACHABLE) {
+                    garbage |= bits & (~bits + 1);
+                }
+            }
+            for (int s = 0; s <= generation; s++) {
+                uint64_t move = p->set[s][w] & ~garbage;
+                if (move == 0 || s == old_set) {
+                    continue;
+                }
+                for (uint64_t bits = move; bits; bits &= bits - 1) {
+                    gcx_table_move(p, w * 64 + (unsigned)__builtin_ctzll(bits), s, old_set);
+                }
+            }
+        }
+    }
+    return tracked;
+}
+
+/* Young collections never snapshot pages outside the lists, so records of
+ * generations 0..g there (only after a failed list insertion) would never
+ * be promoted; the lists are rebuilt by the next resync. */
+
+/* ---- phase 5: split the garbage ---------------------------------------------- */
+
+static int
+split_garbage(gcx_garbage_t *g)
+{
+    /* F: unreachable objects with tp_del, and all they reach */
+    mark_state st = {work.items, 0, GCX_W_LEGACY, false};
+    stack_len = 0;
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        gcx_work_t *e = &work.items[i];
+        if (e->refs == GCX_W_REACHABLE) {
+            continue;
+        }
+        e->refs = 0;
+    }
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        gcx_work_t *e = &work.items[i];
+        if (e->refs == 0 && Py_TYPE(e->op)->tp_del != NULL) {
+            e->refs = GCX_W_LEGACY;
+            if (stack_push(i) < 0 || drain(&work, &st) < 0) {
+                return -1;
+            }
+        }
+    }
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        gcx_work_t *e = &work.items[i];
+        if (e->refs == 0) {
+            if (workvec_push(&g->unreachable, e->op, 0) < 0) {
+                return -1;
+            }
+        }
+        else if (e->refs == GCX_W_LEGACY) {
+            if (workvec_push(&g->legacy, e->op, 0) < 0) {
+                return -1;
+            }
+        }
+    }
+    return gcx_region_from_vec(&g->unreachable);
+}
+
+static void
+pin_all(gcx_workvec_t *v)
+{
+    for (Py_ssize_t i = 0; i < v->len; i++) {
+        Py_INCREF(v->items[i].op);
+    }
+}
+
+/* ---- the entry point ---------------------------------------------------------- */
+
+gcx_result_t
+gcx_collect_generation(int generation)
+{
+    static gcx_garbage_t g;
+    gcx_result_t result = {0, 0};
+    int old_set = generation + 1 < GCX_NGENS ? generation + 1 : generation;
+
+    gcx_sync(generation == GCX_NGENS - 1);
+    g.unreachable.len = g.legacy.len = 0;
+    g.old_set = old_set;
+    g.collected = g.uncollectable = 0;
+
+    if (snapshot_region(generation) < 0) {
+        goto fail;
+    }
+    subtract_refs(&work);
+    if (gcx_traverse_closure(&work, GCX_W_REACHABLE) < 0) {
+        goto fail;
+    }
+    Py_ssize_t survivors = keep_survivors(generation, old_set);
+    if (generation == GCX_NGENS - 2) {
+        gcx_gen.long_lived_pending += survivors;
+    }
+    else if (generation == GCX_NGENS - 1) {
+        gcx_gen.long_lived_pending = 0;
+        gcx_gen.long_lived_total = survivors;
+    }
+    if (split_garbage(&g) < 0) {
+        /* C3: garbage stays unpinned, in its generation, for next time */
+        goto fail;
+    }
+    pin_all(&g.unreachable);
+    pin_all(&g.legacy);
+    gcx_finalize_garbage(&g);
+    result.collected = g.collected;
+    result.uncollectable = g.uncollectable;
+    gcx_region_clear();
+    if (generation == GCX_NGENS - 1 && !gcx_tr.stale) {
+        gcx_table_free_empty_pages();
+    }
+    if (generation >= 1) {
+        gcx_table_rebuild_lists();
+    }
+    else {
+        /* every young record was promoted or freed */
+        gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
+        Py_ssize_t keep = 0;
+        for (Py_ssize_t i = 0; i < young->len; i++) {
+            gcx_page_t *p = young->items[i];
+            if (p->count[GCX_GEN0]) {
+                young->items[keep++] = p;
+            }
+            else {
+                p->on_list[GCX_LIST_YOUNG] = 0;
+            }
+        }
+        young->len = keep;
+    }
+    return result;
+
+fail:
+    gcx_region_clear();
+    work.len = 0;
+    return result;
+}

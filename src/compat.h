@@ -1,0 +1,29 @@
+/* compat.h: which CPython gcx is built for, and the named differences
+ * between the patch levels it runs on.
+ *
+ * gcx supports GIL builds of CPython 3.13 only.  setup.py does not build the
+ * extension anywhere else, and gcx/__init__.py raises ImportError there; this
+ * header stops a build that slipped past both.
+ *
+ * Patch-level differences are decided at run time (the extension compiled
+ * against 3.13.5 headers also runs on 3.13.0), never by the headers:
+ *  - whether the tracer reports every deallocation: tracer.c's self-test
+ *    (gh-130382, fixed in 3.13.3; tuple/str/bytes relocation, 3.13.1);
+ *  - whether weakrefs created by finalizers are cleared after the
+ *    resurrection check (GH-91636, backported to 3.13 in 2026): finalize.c
+ *    probes the stdlib collector once (gcx_probe_late_weakref_clear).
+ */
+#ifndef GCX_COMPAT_H
+#define GCX_COMPAT_H
+
+#if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x030E0000
+#  error "gcx supports CPython 3.13 only"
+#endif
+#ifdef Py_GIL_DISABLED
+#  error "gcx supports GIL builds only, not free-threaded CPython"
+#endif
+
+/* Immortal objects (PEP 683): 3.13's headers keep _Py_IsImmortal inline. */
+#define gcx_is_immortal(op) _Py_IsImmortal(op)
+
+#endif

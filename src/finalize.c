@@ -1,0 +1,325 @@
+/* finalize.c: what happens to the garbage of one collection, in CPython
+ * 3.13's order.
+ *
+ * Start at gcx_finalize_garbage.  On entry collect.c has split the garbage
+ * into U (collectable, the current region) and F (unreachable objects with
+ * a legacy tp_del and all they reach), and pinned every member of both.
+ * Then:
+ *
+ *   handle_weakrefs      weakrefs that are themselves in U are cleared;
+ *                        every weakref to a member of U is cleared; the
+ *                        callbacks of cleared weakrefs that are not in U
+ *                        run after all clearing.
+ *   finalize             tp_finalize (__del__) once per object, ever: the
+ *                        FINALIZED bit is CPython's own, so neither
+ *                        collector nor refcount death runs it twice.
+ *   find_resurrected     trial deletion again, over U, minus gcx's pins:
+ *                        members a finalizer made reachable, and all they
+ *                        reach, survive and move to the old generation.
+ *   clear_late_weakrefs  where the interpreter does it (GH-91636), weakrefs
+ *                        that finalizers created to what is left are
+ *                        cleared without callbacks.
+ *   delete_garbage       tp_clear each remaining member (DEBUG_SAVEALL:
+ *                        append it to garbage instead), then drop the pin.
+ *   handle_legacy        F's tp_del objects (all of F with SAVEALL) go to
+ *                        garbage; F moves to the old generation.
+ *
+ * Invariants:
+ *  F1  a member of U or F is never freed while gcx holds its pin; every pin
+ *      is dropped exactly once before gcx_finalize_garbage returns.
+ *  F2  Python code runs only here (callbacks, finalizers, tp_clear); errors
+ *      it raises are reported as unraisable, never propagated.
+ *  F3  collected = |final U| + weakrefs freed by their callbacks;
+ *      uncollectable = |F|, as in CPython.
+ */
+#include "gcx.h"
+
+/* GH-91636: does this interpreter clear weakrefs made by finalizers?
+ * -1 until probed. */
+static int late_weakref_clear = -1;
+
+static void
+debug_print(const char *what, gcx_workvec_t *v)
+{
+    for (Py_ssize_t i = 0; i < v->len; i++) {
+        PyObject *op = v->items[i].op;
+        PySys_FormatStderr("gc: %s <%s %p>\n", what, Py_TYPE(op)->tp_name, (void *)op);
+    }
+}
+
+/* ---- weak references ----------------------------------------------------------- */
+
+static Py_ssize_t
+handle_weakrefs(gcx_workvec_t *u)
+{
+    /* callbacks to call: strong references to the weakrefs */
+    PyObject *to_call = NULL;
+    Py_ssize_t freed = 0;
+
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i].op;
+        if (PyWeakref_Check(op)) {
+            /* a trash weakref's callback must never run (bpo-38006) */
+            _PyWeakref_ClearRef((PyWeakReference *)op);
+        }
+        if (!PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
+            continue;
+        }
+        PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+        for (PyWeakReference *wr = *list; wr != NULL; wr = *list) {
+            _PyWeakref_ClearRef(wr);   /* unlinks wr, keeps wr_callback */
+            if (wr->wr_callback == NULL || gcx_region_index((PyObject *)wr) >= 0) {
+                continue;
+            }
+            if (to_call == NULL && (to_call = PyList_New(0)) == NULL) {
+                PyErr_FormatUnraisable("Exception ignored in garbage collection");
+                continue;
+            }
+            if (PyList_Append(to_call, (PyObject *)wr) < 0) {
+                PyErr_FormatUnraisable("Exception ignored in garbage collection");
+            }
+        }
+    }
+    if (to_call == NULL) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(to_call); i++) {
+        PyWeakReference *wr = (PyWeakReference *)PyList_GET_ITEM(to_call, i);
+        PyObject *callback = wr->wr_callback;
+        if (callback == NULL) {
+            continue;
+        }
+        PyObject *r = PyObject_CallOneArg(callback, (PyObject *)wr);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(callback);
+        }
+        else {
+            Py_DECREF(r);
+        }
+    }
+    /* A weakref whose only reference left is ours dies now: CPython counts
+     * it as collected. */
+    for (Py_ssize_t i = PyList_GET_SIZE(to_call) - 1; i >= 0; i--) {
+        PyObject *wr = PyList_GET_ITEM(to_call, i);
+        if (Py_REFCNT(wr) == 1) {
+            freed++;
+        }
+        if (PyList_SetSlice(to_call, i, i + 1, NULL) < 0) {
+            PyErr_Clear();
+        }
+    }
+    Py_DECREF(to_call);
+    return freed;
+}
+
+/* ---- finalizers and resurrection -------------------------------------------------- */
+
+static void
+finalize(gcx_workvec_t *u)
+{
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i].op;
+        destructor fin = Py_TYPE(op)->tp_finalize;
+        if (fin != NULL && !PyObject_GC_IsFinalized(op)) {
+            /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
+            PyObject_CallFinalizer(op);
+            if (PyErr_Occurred()) {
+                PyErr_WriteUnraisable(op);
+            }
+        }
+    }
+}
+
+typedef struct {
+    gcx_work_t *items;
+} decref_state;
+
+static int
+visit_decref_u(PyObject *op, void *arg)
+{
+    Py_ssize_t i = gcx_region_index(op);
+    if (i >= 0) {
+        ((gcx_work_t *)arg)[i].refs--;
+    }
+    return 0;
+}
+
+/* Split u into what a finalizer resurrected (moved to old_set, pins
+ * dropped) and what is still garbage (kept in u). */
+static int
+find_resurrected(gcx_workvec_t *u, int old_set)
+{
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        /* our pin is not a reference from outside */
+        u->items[i].refs = Py_REFCNT(u->items[i].op) - 1;
+    }
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i].op;
+        (void)Py_TYPE(op)->tp_traverse(op, visit_decref_u, u->items);
+    }
+    if (gcx_traverse_closure(u, GCX_W_REACHABLE) < 0) {
+        /* C3-like: treat everything as resurrected, free nothing */
+        for (Py_ssize_t i = 0; i < u->len; i++) {
+            u->items[i].refs = GCX_W_REACHABLE;
+        }
+    }
+    Py_ssize_t keep = 0;
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        gcx_work_t e = u->items[i];
+        if (e.refs == GCX_W_REACHABLE) {
+            int s = gcx_table_set_of(e.op);
+            if (s >= 0 && s != GCX_FROZEN) {
+                gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)e.op));
+                gcx_table_move(p, gcx_addr_slot((uintptr_t)e.op), s, old_set);
+            }
+            Py_DECREF(e.op);
+        }
+        else {
+            u->items[keep++] = e;
+        }
+    }
+    u->len = keep;
+    return 0;
+}
+
+static void
+clear_late_weakrefs(gcx_workvec_t *u)
+{
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i].op;
+        if (PyWeakref_Check(op)) {
+            _PyWeakref_ClearRef((PyWeakReference *)op);
+        }
+        if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
+            PyUnstable_Object_ClearWeakRefsNoCallbacks(op);
+        }
+    }
+}
+
+/* ---- breaking cycles ---------------------------------------------------------- */
+
+static void
+delete_garbage(gcx_workvec_t *u, int old_set)
+{
+    bool saveall = gcx_gen.debug & 32;
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i].op;
+        if (saveall) {
+            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+                PyErr_Clear();
+            }
+        }
+        else {
+            inquiry clear = Py_TYPE(op)->tp_clear;
+            if (clear != NULL) {
+                (void)clear(op);
+                if (PyErr_Occurred()) {
+                    PyErr_FormatUnraisable("Exception ignored in tp_clear of %s",
+                                           Py_TYPE(op)->tp_name);
+                }
+            }
+        }
+        if (Py_REFCNT(op) > 1) {
+            /* still alive: it may die later, from an older generation */
+            int s = gcx_table_set_of(op);
+            if (s >= 0 && s != old_set && s != GCX_FROZEN) {
+                gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)op));
+                gcx_table_move(p, gcx_addr_slot((uintptr_t)op), s, old_set);
+            }
+        }
+        Py_DECREF(op);   /* F1: the pin */
+    }
+}
+
+static void
+handle_legacy(gcx_workvec_t *f, int old_set)
+{
+    bool saveall = gcx_gen.debug & 32;
+    bool append = true;
+    for (Py_ssize_t i = 0; i < f->len; i++) {
+        PyObject *op = f->items[i].op;
+        if (append && (saveall || Py_TYPE(op)->tp_del != NULL)) {
+            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+                PyErr_Clear();
+                append = false;
+            }
+        }
+        int s = gcx_table_set_of(op);
+        if (s >= 0 && s != old_set && s != GCX_FROZEN) {
+            gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)op));
+            gcx_table_move(p, gcx_addr_slot((uintptr_t)op), s, old_set);
+        }
+    }
+    for (Py_ssize_t i = 0; i < f->len; i++) {
+        Py_DECREF(f->items[i].op);
+    }
+}
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+/* Ask the stdlib collector, once, whether a weakref created by a finalizer
+ * to garbage is dead after the collection (GH-91636).  Uses a young
+ * collection over a tiny cycle made for the purpose. */
+static int
+probe_late_weakref_clear(void)
+{
+    static const char src[] =
+        "import gc, weakref\n"
+        "class _Probe:\n"
+        "    def __del__(self):\n"
+        "        _refs.append(weakref.ref(self.other))\n"
+        "_refs = []\n"
+        "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
+        "del _a, _b\n"
+        "gc.collect(0)\n"
+        "late = all(r() is None for r in _refs) and len(_refs) > 0\n"
+        "_refs.clear()\n";
+    PyObject *ns = PyDict_New();
+    if (ns == NULL) {
+        return -1;
+    }
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyObject *late = PyDict_GetItemString(ns, "late");
+    int result = late != NULL && PyObject_IsTrue(late) == 1;
+    Py_DECREF(ns);
+    return result;
+}
+
+int
+gcx_finalize_init(void)
+{
+    late_weakref_clear = probe_late_weakref_clear();
+    return late_weakref_clear < 0 ? -1 : 0;
+}
+
+/* ---- the entry point -------------------------------------------------------------- */
+
+void
+gcx_finalize_garbage(gcx_garbage_t *g)
+{
+    if (gcx_gen.debug & 2) {   /* DEBUG_COLLECTABLE */
+        debug_print("collectable", &g->unreachable);
+    }
+    g->collected += handle_weakrefs(&g->unreachable);
+    finalize(&g->unreachable);
+    (void)find_resurrected(&g->unreachable, g->old_set);
+    if (late_weakref_clear == 1) {
+        clear_late_weakrefs(&g->unreachable);
+    }
+    g->collected += g->unreachable.len;
+    delete_garbage(&g->unreachable, g->old_set);
+    g->uncollectable = g->legacy.len;
+    if (gcx_gen.debug & 4) {   /* DEBUG_UNCOLLECTABLE */
+        debug_print("uncollectable", &g->legacy);
+    }
+    handle_legacy(&g->legacy, g->old_set);
+}

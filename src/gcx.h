@@ -1,0 +1,217 @@
+/* gcx.h: the types every part of the core shares, and each file's
+ * cross-file functions, grouped by the file that defines them.
+ *
+ * Reading order: table.c (the parallel table), tracer.c (how the table
+ * learns of objects), collect.c (one collection), finalize.c (what happens to
+ * the garbage), gen.c (generations, thresholds, automatic collection),
+ * module.c (the Python-facing _gcx module).  src/README.md has the design.
+ *
+ * The whole core runs with the GIL held, on the main interpreter only.  The
+ * one exception is the helper thread in gen.c, which takes the GIL before it
+ * touches anything declared here.
+ */
+#ifndef GCX_H
+#define GCX_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "compat.h"
+
+/* ---- debug levels ------------------------------------------------------ */
+#ifdef GCX_DEBUG
+#  define GCX_ASSERT(cond) do { if (!(cond)) gcx_assert_failed(#cond, __FILE__, __LINE__); } while (0)
+void gcx_assert_failed(const char *what, const char *file, int line);
+#else
+#  define GCX_ASSERT(cond) ((void)0)
+#endif
+
+/* ---- the parallel table (table.c) ---------------------------------------- */
+
+/* Address space is cut into pages of GCX_PAGE_BYTES; a record is one bit in
+ * the page covering the object's address, at granule (address % page) / 8. */
+#define GCX_PAGE_SHIFT 12                                   /* 4 KiB pages */
+#define GCX_GRAIN_SHIFT 3                                   /* 8-byte granules */
+#define GCX_SLOTS (1u << (GCX_PAGE_SHIFT - GCX_GRAIN_SHIFT))  /* 512 per page */
+#define GCX_WORDS (GCX_SLOTS / 64)                          /* 8 words */
+
+/* The sets a record can be in: the three generations and the frozen set. */
+enum { GCX_GEN0 = 0, GCX_GEN1 = 1, GCX_GEN2 = 2, GCX_FROZEN = 3, GCX_NSETS = 4 };
+#define GCX_NGENS 3
+
+/* Lists of pages kept so that young collections never walk the whole table. */
+enum { GCX_LIST_YOUNG = 0, GCX_LIST_MIDDLE = 1, GCX_NLISTS = 2 };
+
+typedef struct gcx_page {
+    uintptr_t key;                           /* address >> GCX_PAGE_SHIFT */
+    uint64_t set[GCX_NSETS][GCX_WORDS];      /* membership, one bit per record */
+    uint32_t count[GCX_NSETS];               /* popcount of each set */
+    uint32_t index;                          /* position in gcx_table.pages */
+    uint8_t on_list[GCX_NLISTS];             /* on the young / middle list */
+    /* Working state, meaningful only during a collection (region) or a
+     * resync (seen); all zero otherwise. */
+    uint64_t region[GCX_WORDS];              /* members of the working set */
+    uint64_t seen[GCX_WORDS];                /* resync: visited by CPython */
+    uint32_t base;                           /* work index of first member */
+    uint16_t prefix[GCX_WORDS];              /* members in earlier words */
+    uint8_t in_region;                       /* on gcx_table.region_pages */
+} gcx_page_t;
+
+typedef struct {
+    uintptr_t key;
+    gcx_page_t *page;
+} gcx_slot_t;
+
+typedef struct {
+    gcx_page_t **items;
+    Py_ssize_t len, cap;
+} gcx_pagevec_t;
+
+typedef struct {
+    /* page index: open addressing, linear probing, key 0 = empty */
+    gcx_slot_t *slots;
+    size_t mask;                 /* capacity - 1 */
+    size_t used;
+    gcx_page_t *last;            /* one-entry lookup cache */
+    gcx_pagevec_t pages;         /* every page, for full walks */
+    gcx_pagevec_t lists[GCX_NLISTS];
+    gcx_pagevec_t region_pages;  /* pages with region bits, during a collection */
+    Py_ssize_t total[GCX_NSETS]; /* records per set */
+    bool alloc_failed;           /* a record could not be created */
+} gcx_table_t;
+
+extern gcx_table_t gcx_table;
+
+int gcx_table_init(void);
+gcx_page_t *gcx_page_find(uintptr_t key);
+gcx_page_t *gcx_page_get(uintptr_t key);          /* find or create; NULL on OOM */
+void gcx_table_add(PyObject *op, int set);        /* insert into set (moves a stale record) */
+void gcx_table_discard(PyObject *op);             /* remove if present */
+int gcx_table_set_of(PyObject *op);               /* the set holding op, or -1 */
+void gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to);
+void gcx_table_move_all(int from, int to);        /* whole set, O(pages) */
+void gcx_table_free_empty_pages(void);
+void gcx_table_rebuild_lists(void);
+size_t gcx_table_bytes(void);
+int gcx_table_check(void);                        /* 0 ok, -1 with AssertionError */
+
+static inline uintptr_t gcx_addr_key(uintptr_t a) { return a >> GCX_PAGE_SHIFT; }
+static inline unsigned gcx_addr_slot(uintptr_t a) {
+    return (unsigned)((a >> GCX_GRAIN_SHIFT) & (GCX_SLOTS - 1));
+}
+static inline PyObject *gcx_slot_object(const gcx_page_t *p, unsigned slot) {
+    return (PyObject *)((p->key << GCX_PAGE_SHIFT) | ((uintptr_t)slot << GCX_GRAIN_SHIFT));
+}
+static inline bool gcx_bit(const uint64_t *words, unsigned slot) {
+    return (words[slot >> 6] >> (slot & 63)) & 1;
+}
+static inline void gcx_bit_set(uint64_t *words, unsigned slot) {
+    words[slot >> 6] |= (uint64_t)1 << (slot & 63);
+}
+static inline void gcx_bit_clear(uint64_t *words, unsigned slot) {
+    words[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
+}
+int gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p);
+
+/* ---- the working set of one collection (collect.c) ------------------------ */
+
+typedef struct {
+    PyObject *op;
+    Py_ssize_t refs;   /* gc_refs during trial deletion, then a GCX_W_* mark */
+} gcx_work_t;
+
+#define GCX_W_REACHABLE PY_SSIZE_T_MIN   /* survives */
+#define GCX_W_LEGACY (-2)                /* unreachable, kept by a tp_del */
+
+typedef struct {
+    gcx_work_t *items;
+    Py_ssize_t len, cap;
+} gcx_workvec_t;
+
+Py_ssize_t gcx_region_index(PyObject *op);      /* work index, or -1 */
+int gcx_region_from_vec(gcx_workvec_t *w);       /* make w the region */
+void gcx_region_clear(void);
+typedef struct {
+    Py_ssize_t collected, uncollectable;
+} gcx_result_t;
+
+gcx_result_t gcx_collect_generation(int generation);   /* the phases */
+int gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark);
+
+/* ---- garbage handling (finalize.c) ----------------------------------------- */
+
+typedef struct {
+    gcx_workvec_t unreachable;   /* U: pinned, in the region */
+    gcx_workvec_t legacy;        /* F: pinned, not in the region */
+    Py_ssize_t collected;        /* m */
+    Py_ssize_t uncollectable;    /* n */
+    int old_set;                 /* where survivors go */
+} gcx_garbage_t;
+
+int gcx_finalize_init(void);           /* probes the interpreter */
+void gcx_finalize_garbage(gcx_garbage_t *g);
+
+/* ---- the tracer and table maintenance (tracer.c) -------------------------- */
+
+enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1 };
+
+typedef struct {
+    int mode;
+    bool selftest_ok;
+    bool installed;              /* our tracer is meant to be in the slot */
+    bool shut_down;              /* the slot was given back at exit */
+    bool stale;                  /* records may dangle: full resync needed */
+    bool unsure;                 /* live containers may lack records */
+    bool unsure_sticky;          /* ... and may again (slot was lost once) */
+    PyRefTracer chain_fn;        /* a previous owner we forward to */
+    void *chain_data;
+    PyInterpreterState *interp;
+    destructor py_del_slot;      /* tp_finalize of classes defining __del__ */
+    Py_ssize_t resyncs;
+    Py_ssize_t adopted;
+    Py_ssize_t suspects;         /* deaths that may have been resurrections */
+    Py_ssize_t live_at_resync;
+} gcx_tracer_t;
+
+extern gcx_tracer_t gcx_tr;
+
+int gcx_tracer_init(void);
+void gcx_tracer_fini(void);
+void gcx_sync(bool need_all);   /* make records trustworthy before use */
+void gcx_resync(bool drop, int adopt_set);
+void gcx_adopt(PyObject *op);   /* a live tracked container we met */
+
+/* ---- generations and automatic collection (gen.c) -------------------------- */
+
+typedef struct {
+    Py_ssize_t collections, collected, uncollectable;
+} gcx_stats_t;
+
+typedef struct {
+    int threshold[GCX_NGENS];
+    int count[GCX_NGENS];
+    Py_ssize_t long_lived_total, long_lived_pending;
+    gcx_stats_t stats[GCX_NGENS];
+    int debug;
+    bool enabled;                /* gcx's automatic collection */
+    bool collecting;
+    bool stdlib_collecting;
+    volatile int scheduled;
+    PyObject *garbage;           /* list */
+    PyObject *callbacks;         /* list */
+} gcx_gen_t;
+
+extern gcx_gen_t gcx_gen;
+
+int gcx_gen_init(void);
+void gcx_gen_fini(void);
+void gcx_gen_on_alloc(void);     /* tracer: a container was created */
+void gcx_gen_on_free(void);      /* tracer: a container died */
+Py_ssize_t gcx_collect_auto(void);
+Py_ssize_t gcx_collect(int generation);   /* guards, callbacks, stats */
+void gcx_gen_after_fork(void);
+Py_ssize_t gcx_count_tracked(int set);   /* records CPython tracks now */
+
+#endif

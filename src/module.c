@@ -1,0 +1,455 @@
+/* module.c: the private extension module gcx._gcx.
+ *
+ * Only argument unpacking and conversion of answers to Python objects live
+ * here; gcx/__init__.py has already checked arguments the way the stdlib gc
+ * module does, so this layer only guards against misuse of the private API.
+ * Every answer describes gcx's own bookkeeping.
+ *
+ * The module is single-phase and refuses subinterpreters: the reference
+ * tracer slot it relies on is process-wide.  Its state is static C memory
+ * that is never freed, because the tracer can fire until the end of
+ * interpreter finalization; at exit gcx gives the slot back (atexit hook).
+ */
+#include "gcx.h"
+#include <pthread.h>
+
+#ifdef GCX_DEBUG
+void
+gcx_assert_failed(const char *what, const char *file, int line)
+{
+    fprintf(stderr, "gcx: assertion failed: %s (%s:%d)\n", what, file, line);
+    abort();
+}
+#endif
+
+static PyObject *
+int_tuple3(const int v[3])
+{
+    return Py_BuildValue("(iii)", v[0], v[1], v[2]);
+}
+
+/* ---- collection and automatic collection --------------------------------------- */
+
+static PyObject *
+m_collect(PyObject *mod, PyObject *arg)
+{
+    int generation = PyLong_AsInt(arg);
+    if (generation == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (generation < 0 || generation >= GCX_NGENS) {
+        PyErr_SetString(PyExc_ValueError, "invalid generation");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(gcx_collect(generation));
+}
+
+static PyObject *
+m_enable(PyObject *mod, PyObject *unused)
+{
+    gcx_gen.enabled = true;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_disable(PyObject *mod, PyObject *unused)
+{
+    gcx_gen.enabled = false;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_isenabled(PyObject *mod, PyObject *unused)
+{
+    return PyBool_FromLong(gcx_gen.enabled);
+}
+
+static PyObject *
+m_get_count(PyObject *mod, PyObject *unused)
+{
+    return int_tuple3(gcx_gen.count);
+}
+
+static PyObject *
+m_get_threshold(PyObject *mod, PyObject *unused)
+{
+    return int_tuple3(gcx_gen.threshold);
+}
+
+static PyObject *
+m_set_threshold(PyObject *mod, PyObject *args)
+{
+    int t[3];
+    if (!PyArg_ParseTuple(args, "iii:set_threshold", &t[0], &t[1], &t[2])) {
+        return NULL;
+    }
+    for (int i = 0; i < GCX_NGENS; i++) {
+        gcx_gen.threshold[i] = t[i];
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_get_debug(PyObject *mod, PyObject *unused)
+{
+    return PyLong_FromLong(gcx_gen.debug);
+}
+
+static PyObject *
+m_set_debug(PyObject *mod, PyObject *arg)
+{
+    int flags = PyLong_AsInt(arg);
+    if (flags == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    gcx_gen.debug = flags;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_get_stats(PyObject *mod, PyObject *unused)
+{
+    PyObject *result = PyList_New(GCX_NGENS);
+    if (result == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < GCX_NGENS; i++) {
+        gcx_stats_t *s = &gcx_gen.stats[i];
+        PyObject *d = Py_BuildValue("{snsnsn}", "collections", s->collections,
+                                    "collected", s->collected,
+                                    "uncollectable", s->uncollectable);
+        if (d == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyList_SET_ITEM(result, i, d);
+    }
+    return result;
+}
+
+static PyObject *
+m_stdlib_collecting(PyObject *mod, PyObject *arg)
+{
+    int flag = PyObject_IsTrue(arg);
+    if (flag < 0) {
+        return NULL;
+    }
+    gcx_gen.stdlib_collecting = flag;
+    Py_RETURN_NONE;
+}
+
+/* ---- introspection ------------------------------------------------------------ */
+
+/* The objects of the given sets that CPython tracks now, as a new list. */
+static PyObject *
+objects_in(int first, int last, PyObject *exclude)
+{
+    gcx_sync(true);
+    Py_ssize_t cap = 0;
+    for (int s = first; s <= last; s++) {
+        cap += gcx_table.total[s];
+    }
+    PyObject **found = PyMem_Malloc((size_t)(cap ? cap : 1) * sizeof(PyObject *));
+    if (found == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t bits = 0;
+            for (int s = first; s <= last; s++) {
+                bits |= p->set[s][w];
+            }
+            for (; bits; bits &= bits - 1) {
+                PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
+                if (op != exclude && PyObject_GC_IsTracked(op) && n < cap) {
+                    found[n++] = op;
+                }
+            }
+        }
+    }
+    /* No Python code ran above, so every object found is alive. */
+    PyObject *list = PyList_New(n);
+    if (list != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyList_SET_ITEM(list, i, Py_NewRef(found[i]));
+        }
+    }
+    PyMem_Free(found);
+    return list;
+}
+
+static PyObject *
+m_get_objects(PyObject *mod, PyObject *arg)
+{
+    int generation = PyLong_AsInt(arg);
+    if (generation == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (generation >= GCX_NGENS || generation < -1) {
+        PyErr_SetString(PyExc_ValueError, "invalid generation");
+        return NULL;
+    }
+    if (generation == -1) {
+        return objects_in(GCX_GEN0, GCX_GEN2, NULL);
+    }
+    return objects_in(generation, generation, NULL);
+}
+
+static PyObject *
+m_is_tracked(PyObject *mod, PyObject *op)
+{
+    if (!PyObject_IS_GC(op)) {
+        Py_RETURN_FALSE;
+    }
+    if (gcx_table_set_of(op) < 0) {
+        if (!PyObject_GC_IsTracked(op)) {
+            Py_RETURN_FALSE;
+        }
+        /* a live tracked container gcx has no record of (R3 of tracer.c) */
+        gcx_adopt(op);
+        Py_RETURN_TRUE;
+    }
+    return PyBool_FromLong(PyObject_GC_IsTracked(op));
+}
+
+static PyObject *
+m_is_finalized(PyObject *mod, PyObject *op)
+{
+    return PyBool_FromLong(PyObject_IS_GC(op) && PyObject_GC_IsFinalized(op));
+}
+
+static int
+visit_append(PyObject *op, void *list)
+{
+    return PyList_Append((PyObject *)list, op);
+}
+
+static PyObject *
+m_get_referents(PyObject *mod, PyObject *objs)
+{
+    if (!PyTuple_Check(objs)) {
+        PyErr_SetString(PyExc_TypeError, "get_referents expects a tuple");
+        return NULL;
+    }
+    PyObject *result = PyList_New(0);
+    if (result == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(objs); i++) {
+        PyObject *op = PyTuple_GET_ITEM(objs, i);
+        if (!PyObject_IS_GC(op) || Py_TYPE(op)->tp_traverse == NULL) {
+            continue;
+        }
+        if (Py_TYPE(op)->tp_traverse(op, visit_append, result)) {
+            Py_DECREF(result);
+            return NULL;
+        }
+    }
+    return result;
+}
+
+typedef struct {
+    PyObject *objs;
+    bool hit;
+} referrer_state;
+
+static int
+visit_referrer(PyObject *op, void *arg)
+{
+    referrer_state *st = arg;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->objs); i++) {
+        if (PyTuple_GET_ITEM(st->objs, i) == op) {
+            st->hit = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+m_get_referrers(PyObject *mod, PyObject *objs)
+{
+    if (!PyTuple_Check(objs)) {
+        PyErr_SetString(PyExc_TypeError, "get_referrers expects a tuple");
+        return NULL;
+    }
+    PyObject *all = objects_in(GCX_GEN0, GCX_GEN2, NULL);
+    if (all == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyList_New(0);
+    if (result == NULL) {
+        Py_DECREF(all);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(all); i++) {
+        PyObject *op = PyList_GET_ITEM(all, i);
+        if (op == objs || op == result) {
+            continue;
+        }
+        referrer_state st = {objs, false};
+        (void)Py_TYPE(op)->tp_traverse(op, visit_referrer, &st);
+        if (st.hit && PyList_Append(result, op) < 0) {
+            Py_DECREF(all);
+            Py_DECREF(result);
+            return NULL;
+        }
+    }
+    Py_DECREF(all);
+    return result;
+}
+
+static PyObject *
+m_freeze(PyObject *mod, PyObject *unused)
+{
+    for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
+        gcx_table_move_all(s, GCX_FROZEN);
+        gcx_gen.count[s] = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_unfreeze(PyObject *mod, PyObject *unused)
+{
+    gcx_table_move_all(GCX_FROZEN, GCX_GEN2);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_get_freeze_count(PyObject *mod, PyObject *unused)
+{
+    gcx_sync(true);
+    return PyLong_FromSsize_t(gcx_count_tracked(GCX_FROZEN));
+}
+
+/* ---- diagnostics ----------------------------------------------------------- */
+
+static PyObject *
+m_info(PyObject *mod, PyObject *unused)
+{
+    void *data = NULL;
+    bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
+    return Py_BuildValue(
+        "{sssOsOsnsnsnsnsnsnsnsnsOsnsn}",
+        "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
+        "owner", owner ? Py_True : Py_False,
+        "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
+        "resyncs", gcx_tr.resyncs,
+        "adopted", gcx_tr.adopted,
+        "records0", gcx_table.total[GCX_GEN0],
+        "records1", gcx_table.total[GCX_GEN1],
+        "records2", gcx_table.total[GCX_GEN2],
+        "frozen_records", gcx_table.total[GCX_FROZEN],
+        "pages", gcx_table.pages.len,
+        "bookkeeping_bytes", (Py_ssize_t)gcx_table_bytes(),
+        "collecting", gcx_gen.collecting ? Py_True : Py_False,
+        "long_lived_total", gcx_gen.long_lived_total,
+        "long_lived_pending", gcx_gen.long_lived_pending);
+}
+
+static PyObject *
+m_check(PyObject *mod, PyObject *unused)
+{
+    if (gcx_table_check() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_resync(PyObject *mod, PyObject *unused)
+{
+    gcx_sync(true);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_shutdown(PyObject *mod, PyObject *unused)
+{
+    gcx_gen_fini();
+    gcx_tracer_fini();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"collect", m_collect, METH_O, NULL},
+    {"enable", m_enable, METH_NOARGS, NULL},
+    {"disable", m_disable, METH_NOARGS, NULL},
+    {"isenabled", m_isenabled, METH_NOARGS, NULL},
+    {"get_count", m_get_count, METH_NOARGS, NULL},
+    {"get_threshold", m_get_threshold, METH_NOARGS, NULL},
+    {"set_threshold", m_set_threshold, METH_VARARGS, NULL},
+    {"get_debug", m_get_debug, METH_NOARGS, NULL},
+    {"set_debug", m_set_debug, METH_O, NULL},
+    {"get_stats", m_get_stats, METH_NOARGS, NULL},
+    {"get_objects", m_get_objects, METH_O, NULL},
+    {"is_tracked", m_is_tracked, METH_O, NULL},
+    {"is_finalized", m_is_finalized, METH_O, NULL},
+    {"get_referents", m_get_referents, METH_O, NULL},
+    {"get_referrers", m_get_referrers, METH_O, NULL},
+    {"freeze", m_freeze, METH_NOARGS, NULL},
+    {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
+    {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
+    {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
+    {"info", m_info, METH_NOARGS, NULL},
+    {"check", m_check, METH_NOARGS, NULL},
+    {"resync", m_resync, METH_NOARGS, NULL},
+    {"shutdown", m_shutdown, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "gcx._gcx",
+    "gcx's collector core (private; use the gcx package)", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__gcx(void)
+{
+    static bool initialised = false;
+    if (initialised) {
+        PyErr_SetString(PyExc_ImportError, "gcx._gcx cannot be loaded twice "
+                        "(gcx does not support subinterpreters)");
+        return NULL;
+    }
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError, "gcx supports the main interpreter only");
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module_def);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (gcx_table_init() < 0 || gcx_gen_init() < 0 || gcx_finalize_init() < 0
+        || gcx_tracer_init() < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    initialised = true;
+    /* Give the tracer slot back and stop the helper thread before the
+     * interpreter finalizes (atexit runs while threads can still take the
+     * GIL); the helper does not exist in a forked child. */
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *shutdown = atexit ? PyObject_GetAttrString(m, "shutdown") : NULL;
+    PyObject *r = shutdown ? PyObject_CallMethod(atexit, "register", "O", shutdown) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(shutdown);
+    Py_XDECREF(atexit);
+    if (r == NULL || pthread_atfork(NULL, NULL, gcx_gen_after_fork) != 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ImportError, "gcx could not register its fork handler");
+        }
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "garbage", gcx_gen.garbage) < 0
+        || PyModule_AddObjectRef(m, "callbacks", gcx_gen.callbacks) < 0
+        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,410 @@
+/* table.c: the parallel table, gcx's own record of every container object.
+ *
+ * A record is one bit.  Address space is cut into 4 KiB pages; every page
+ * holding at least one recorded container has a gcx_page_t, found through a
+ * small open-addressing index keyed by page number.  Bit s of page->set[g]
+ * says "a container starts at page address + 8*s and is in set g", where g is
+ * one of the three generations or the frozen set.  Walking a page's bits
+ * visits its objects in address order, which is what makes whole-heap passes
+ * touch memory sequentially.
+ *
+ * Invariants (gcx_table_check verifies them):
+ *  T1  a slot's bit is set in at most one set of its page: every record is in
+ *      exactly one generation (or frozen).
+ *  T2  page->count[g] is the popcount of page->set[g]; gcx_table.total[g] is
+ *      the sum over pages.
+ *  T3  every page is in the index exactly once, and pages.items[page->index]
+ *      is the page.
+ *  T4  a page with count[GEN0] > 0 is on the young list, one with
+ *      count[GEN1] > 0 on the middle list (lists may also hold pages whose
+ *      count dropped since; collections rebuild them).
+ *  T5  outside a collection every region bit is zero; outside a resync
+ *      every seen bit is zero.
+ *
+ * This file never dereferences a recorded address: it only does arithmetic on
+ * addresses.  Whether a record may be dereferenced is tracer.c's business.
+ * Everything here runs with the GIL held, inside the tracer too, so it uses
+ * only raw C memory and never raises; allocation failure is reported through
+ * alloc_failed and makes tracer.c resynchronise later.
+ */
+#include "gcx.h"
+#include <string.h>
+
+gcx_table_t gcx_table;
+
+#define INITIAL_INDEX_CAPACITY 1024
+
+static size_t
+hash_key(uintptr_t key, size_t mask)
+{
+    /* Fibonacci hashing spreads neighbouring pages over the index. */
+    return (size_t)((key * (uint64_t)0x9E3779B97F4A7C15ULL) >> 20) & mask;
+}
+
+int
+gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
+{
+    if (v->len == v->cap) {
+        Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
+        gcx_page_t **items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(*items));
+        if (items == NULL) {
+            return -1;
+        }
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->len++] = p;
+    return 0;
+}
+
+int
+gcx_table_init(void)
+{
+    memset(&gcx_table, 0, sizeof(gcx_table));
+    gcx_table.slots = PyMem_RawCalloc(INITIAL_INDEX_CAPACITY, sizeof(gcx_slot_t));
+    if (gcx_table.slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    gcx_table.mask = INITIAL_INDEX_CAPACITY - 1;
+    return 0;
+}
+
+/* ---- the page index ------------------------------------------------------ */
+
+gcx_page_t *
+gcx_page_find(uintptr_t key)
+{
+    gcx_page_t *last = gcx_table.last;
+    if (last != NULL && last->key == key) {
+        return last;
+    }
+    size_t mask = gcx_table.mask;
+    for (size_t i = hash_key(key, mask);; i = (i + 1) & mask) {
+        gcx_slot_t *s = &gcx_table.slots[i];
+        if (s->key == key) {
+            gcx_table.last = s->page;
+            return s->page;
+        }
+        if (s->key == 0) {
+            return NULL;
+        }
+    }
+}
+
+static void
+index_place(gcx_slot_t *slots, size_t mask, uintptr_t key, gcx_page_t *page)
+{
+    size_t i = hash_key(key, mask);
+    while (slots[i].key != 0) {
+        i = (i + 1) & mask;
+    }
+    slots[i].key = key;
+    slots[i].page = page;
+}
+
+static int
+index_grow(void)
+{
+    size_t cap = (gcx_table.mask + 1) * 2;
+    gcx_slot_t *slots = PyMem_RawCalloc(cap, sizeof(gcx_slot_t));
+    if (slots == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i <= gcx_table.mask; i++) {
+        gcx_slot_t *s = &gcx_table.slots[i];
+        if (s->key != 0) {
+            index_place(slots, cap - 1, s->key, s->page);
+        }
+    }
+    PyMem_RawFree(gcx_table.slots);
+    gcx_table.slots = slots;
+    gcx_table.mask = cap - 1;
+    return 0;
+}
+
+/* Remove key from the index by backward-shift deletion (no tombstones). */
+static void
+index_remove(uintptr_t key)
+{
+    size_t mask = gcx_table.mask;
+    gcx_slot_t *slots = gcx_table.slots;
+    size_t i = hash_key(key, mask);
+    while (slots[i].key != key) {
+        GCX_ASSERT(slots[i].key != 0);
+        i = (i + 1) & mask;
+    }
+    size_t hole = i;
+    for (size_t j = (hole + 1) & mask; slots[j].key != 0; j = (j + 1) & mask) {
+        size_t home = hash_key(slots[j].key, mask);
+        /* slot j may fill the hole unless its home lies cyclically in (hole, j] */
+        bool stays = (hole <= j) ? (hole < home && home <= j)
+                                 : (hole < home || home <= j);
+        if (!stays) {
+            slots[hole] = slots[j];
+            hole = j;
+        }
+    }
+    slots[hole].key = 0;
+    slots[hole].page = NULL;
+    gcx_table.used--;
+}
+
+gcx_page_t *
+gcx_page_get(uintptr_t key)
+{
+    gcx_page_t *p = gcx_page_find(key);
+    if (p != NULL) {
+        return p;
+    }
+    if ((gcx_table.used + 1) * 2 > gcx_table.mask + 1 && index_grow() < 0) {
+        gcx_table.alloc_failed = true;
+        return NULL;
+    }
+    p = PyMem_RawCalloc(1, sizeof(gcx_page_t));
+    if (p == NULL || gcx_pagevec_push(&gcx_table.pages, p) < 0) {
+        PyMem_RawFree(p);
+        gcx_table.alloc_failed = true;
+        return NULL;
+    }
+    p->key = key;
+    p->index = (uint32_t)(gcx_table.pages.len - 1);
+    index_place(gcx_table.slots, gcx_table.mask, key, p);
+    gcx_table.used++;
+    gcx_table.last = p;
+    return p;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static void
+note_list(gcx_page_t *p, int set)
+{
+    int list = set == GCX_GEN0 ? GCX_LIST_YOUNG : set == GCX_GEN1 ? GCX_LIST_MIDDLE : -1;
+    if (list >= 0 && !p->on_list[list]) {
+        if (gcx_pagevec_push(&gcx_table.lists[list], p) < 0) {
+            /* T4 would break: a young collection could miss this page.
+             * Full collections walk every page, so fall back to them. */
+            gcx_table.alloc_failed = true;
+            return;
+        }
+        p->on_list[list] = 1;
+    }
+}
+
+static int
+set_of_slot(const gcx_page_t *p, unsigned slot)
+{
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (gcx_bit(p->set[s], slot)) {
+            return s;
+        }
+    }
+    return -1;
+}
+
+void
+gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to)
+{
+    GCX_ASSERT(gcx_bit(p->set[from], slot));
+    if (from == to) {
+        return;
+    }
+    gcx_bit_clear(p->set[from], slot);
+    p->count[from]--;
+    gcx_table.total[from]--;
+    gcx_bit_set(p->set[to], slot);
+    p->count[to]++;
+    gcx_table.total[to]++;
+    note_list(p, to);
+}
+
+void
+gcx_table_add(PyObject *op, int set)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
+    if (p == NULL) {
+        return;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    int old = set_of_slot(p, slot);
+    if (old >= 0) {
+        /* A record for a previous occupant whose death was not reported. */
+        gcx_table_move(p, slot, old, set);
+        return;
+    }
+    gcx_bit_set(p->set[set], slot);
+    p->count[set]++;
+    gcx_table.total[set]++;
+    note_list(p, set);
+}
+
+void
+gcx_table_discard(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    if (p == NULL) {
+        return;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    int s = set_of_slot(p, slot);
+    if (s >= 0) {
+        gcx_bit_clear(p->set[s], slot);
+        p->count[s]--;
+        gcx_table.total[s]--;
+    }
+}
+
+int
+gcx_table_set_of(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    return p == NULL ? -1 : set_of_slot(p, gcx_addr_slot(a));
+}
+
+void
+gcx_table_move_all(int from, int to)
+{
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (p->count[from] == 0) {
+            continue;
+        }
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            p->set[to][w] |= p->set[from][w];
+            p->set[from][w] = 0;
+        }
+        p->count[to] += p->count[from];
+        p->count[from] = 0;
+        note_list(p, to);
+    }
+    gcx_table.total[to] += gcx_table.total[from];
+    gcx_table.total[from] = 0;
+}
+
+/* ---- maintenance (never during a collection) ------------------------------- */
+
+void
+gcx_table_rebuild_lists(void)
+{
+    for (int l = 0; l < GCX_NLISTS; l++) {
+        gcx_pagevec_t *v = &gcx_table.lists[l];
+        for (Py_ssize_t i = 0; i < v->len; i++) {
+            v->items[i]->on_list[l] = 0;
+        }
+        v->len = 0;
+    }
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (p->count[GCX_GEN0]) {
+            note_list(p, GCX_GEN0);
+        }
+        if (p->count[GCX_GEN1]) {
+            note_list(p, GCX_GEN1);
+        }
+    }
+}
+
+void
+gcx_table_free_empty_pages(void)
+{
+    gcx_pagevec_t *pages = &gcx_table.pages;
+    bool freed = false;
+    for (Py_ssize_t i = 0; i < pages->len;) {
+        gcx_page_t *p = pages->items[i];
+        uint32_t n = 0;
+        for (int s = 0; s < GCX_NSETS; s++) {
+            n += p->count[s];
+        }
+        if (n != 0 || p->in_region) {
+            i++;
+            continue;
+        }
+        index_remove(p->key);
+        gcx_page_t *moved = pages->items[--pages->len];
+        pages->items[i] = moved;
+        moved->index = (uint32_t)i;
+        PyMem_RawFree(p);
+        freed = true;
+    }
+    gcx_table.last = NULL;
+    if (freed) {
+        /* the lists may name freed pages */
+        gcx_table_rebuild_lists();
+    }
+}
+
+size_t
+gcx_table_bytes(void)
+{
+    size_t b = (gcx_table.mask + 1) * sizeof(gcx_slot_t);
+    b += (size_t)gcx_table.pages.cap * sizeof(gcx_page_t *);
+    b += (size_t)gcx_table.pages.len * sizeof(gcx_page_t);
+    for (int l = 0; l < GCX_NLISTS; l++) {
+        b += (size_t)gcx_table.lists[l].cap * sizeof(gcx_page_t *);
+    }
+    return b;
+}
+
+static int
+check_fail(const char *what, gcx_page_t *p)
+{
+    PyErr_Format(PyExc_AssertionError, "gcx table invariant broken: %s (page %p)",
+                 what, p ? (void *)(p->key << GCX_PAGE_SHIFT) : NULL);
+    return -1;
+}
+
+int
+gcx_table_check(void)
+{
+    Py_ssize_t total[GCX_NSETS] = {0};
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (p->index != (uint32_t)i) {
+            return check_fail("T3 page index", p);
+        }
+        if (gcx_page_find(p->key) != p) {
+            return check_fail("T3 page missing from index", p);
+        }
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            for (int a = 0; a < GCX_NSETS; a++) {
+                for (int b = a + 1; b < GCX_NSETS; b++) {
+                    if (p->set[a][w] & p->set[b][w]) {
+                        return check_fail("T1 record in two sets", p);
+                    }
+                }
+            }
+            if (p->seen[w]) {
+                return check_fail("T5 seen bits outside a resync", p);
+            }
+        }
+        for (int s = 0; s < GCX_NSETS; s++) {
+            uint32_t n = 0;
+            for (unsigned w = 0; w < GCX_WORDS; w++) {
+                n += (uint32_t)__builtin_popcountll(p->set[s][w]);
+            }
+            if (n != p->count[s]) {
+                return check_fail("T2 page count", p);
+            }
+            total[s] += n;
+        }
+        if (p->count[GCX_GEN0] && !p->on_list[GCX_LIST_YOUNG]) {
+            return check_fail("T4 young page not listed", p);
+        }
+        if (p->count[GCX_GEN1] && !p->on_list[GCX_LIST_MIDDLE]) {
+            return check_fail("T4 middle page not listed", p);
+        }
+    }
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (total[s] != gcx_table.total[s]) {
+            return check_fail("T2 set total", NULL);
+        }
+    }
+    if (gcx_table.used != (size_t)gcx_table.pages.len) {
+        return check_fail("T3 index size", NULL);
+    }
+    return 0;
+}

@@ -1,0 +1,339 @@
+/* tracer.c: how the table learns which containers exist, and when its
+ * records may be trusted.
+ *
+ * Start at gcx_tracer_init and tracer().  CPython 3.13 reports object
+ * creation and deallocation to one process-wide reference tracer.  gcx
+ * installs one that records every container (PyType_IS_GC) at CREATE in
+ * generation 0 and drops its record at DESTROY.
+ *
+ * Two modes, chosen at start-up by a self-test, never by version number:
+ *  tracer  the tracer reported every death during the self-test (3.13.3+).
+ *          Records are exact while gcx owns the slot, so collections use
+ *          them directly.
+ *  safe    deaths can go unreported (3.13.0-3.13.2 miss every object the
+ *          bytecode loop frees), so a record may name freed memory.  Before
+ *          any record is dereferenced the table is rebuilt from CPython's own
+ *          list of tracked objects (PyUnstable_GC_VisitObjects): O(live heap)
+ *          per collection.  GCX_MODE=safe forces this mode anywhere.
+ *
+ * Invariants:
+ *  R1  In tracer mode, while gcx_tr.stale is false, every record names a
+ *      live object (or one inside its tp_dealloc, whose DESTROY is pending).
+ *  R2  A record is dereferenced only after gcx_sync(): it clears `stale` by
+ *      a dropping resync.  `stale` is set whenever events may have been
+ *      missed: safe mode, or the slot found in other hands (tracemalloc
+ *      start/stop), in which case gcx re-installs itself, forwarding every
+ *      event to the previous owner so that owner keeps working.
+ *  R3  Live tracked containers without a record (created while the slot was
+ *      lost, resurrected by a finalizer on 3.13.5+, which sends no second
+ *      CREATE) are found by an adding resync when `unsure` is set, and
+ *      adopted whenever gcx meets one (gcx_adopt).
+ *  R4  The tracer touches only C memory, creates no Python object, never
+ *      raises and never runs a collection; it may schedule one (gen.c).
+ */
+#include "gcx.h"
+#include <stdlib.h>
+#include <string.h>
+
+gcx_tracer_t gcx_tr;
+
+/* ---- the tracer ------------------------------------------------------------ */
+
+static int
+tracer(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    if (gcx_tr.chain_fn != NULL) {
+        (void)gcx_tr.chain_fn(op, event, gcx_tr.chain_data);
+    }
+    PyTypeObject *tp = Py_TYPE(op);
+    if (!PyType_IS_GC(tp)) {
+        return 0;
+    }
+    if (PyInterpreterState_Get() != gcx_tr.interp) {
+        return 0;    /* subinterpreters are not gcx's */
+    }
+    if (event == PyRefTracer_CREATE) {
+        gcx_table_add(op, GCX_GEN0);
+        gcx_gen_on_alloc();
+    }
+    else if (event == PyRefTracer_DESTROY) {
+        gcx_table_discard(op);
+        if ((tp->tp_del != NULL ||
+             (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot))
+            && !PyObject_GC_IsFinalized(op)) {
+            /* its finalizer may resurrect it, and 3.13.5+ sends no CREATE */
+            gcx_tr.suspects++;
+        }
+        gcx_gen_on_free();
+    }
+    return 0;
+}
+
+static bool
+own_slot(void)
+{
+    void *data = NULL;
+    PyRefTracer fn = PyRefTracer_GetTracer(&data);
+    return fn == tracer && data == (void *)&gcx_tr;
+}
+
+/* Put gcx's tracer in the slot, forwarding to whoever held it. */
+static void
+take_slot(void)
+{
+    void *data = NULL;
+    PyRefTracer fn = PyRefTracer_GetTracer(&data);
+    if (fn == tracer) {
+        return;
+    }
+    gcx_tr.chain_fn = fn;
+    gcx_tr.chain_data = data;
+    (void)PyRefTracer_SetTracer(tracer, (void *)&gcx_tr);
+    gcx_tr.installed = true;
+}
+
+/* ---- resynchronisation --------------------------------------------------- */
+
+typedef struct {
+    int adopt_set;
+    Py_ssize_t visited;
+} resync_state;
+
+static int
+visit_resync(PyObject *op, void *arg)
+{
+    resync_state *st = arg;
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
+    if (p == NULL) {
+        return 1;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    gcx_bit_set(p->seen, slot);
+    st->visited++;
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (gcx_bit(p->set[s], slot)) {
+            return 1;
+        }
+    }
+    gcx_table_add(op, st->adopt_set);
+    gcx_tr.adopted++;
+    return 1;
+}
+
+/* Rebuild the table from CPython's list of tracked objects: every tracked
+ * container gets a record (in adopt_set if it had none); with drop, records
+ * CPython does not list are removed.  Dropping can remove records of live
+ * but untracked containers (a dict holding only atomic values): they come
+ * back when CPython tracks them and gcx next looks. */
+void
+gcx_resync(bool drop, int adopt_set)
+{
+    resync_state st = {adopt_set, 0};
+    gcx_table.alloc_failed = false;
+    PyUnstable_GC_VisitObjects(visit_resync, &st);
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (drop) {
+            for (int s = 0; s < GCX_NSETS; s++) {
+                uint32_t n = 0;
+                for (unsigned w = 0; w < GCX_WORDS; w++) {
+                    p->set[s][w] &= p->seen[w];
+                    n += (uint32_t)__builtin_popcountll(p->set[s][w]);
+                }
+                gcx_table.total[s] -= p->count[s] - n;
+                p->count[s] = n;
+            }
+        }
+        memset(p->seen, 0, sizeof(p->seen));
+    }
+    if (drop) {
+        gcx_tr.stale = false;
+    }
+    if (!gcx_table.alloc_failed) {
+        gcx_tr.unsure = gcx_tr.unsure_sticky;
+        gcx_tr.suspects = 0;
+    }
+    if (!gcx_gen.collecting) {
+        gcx_table_free_empty_pages();
+    }
+    gcx_table_rebuild_lists();
+    gcx_tr.live_at_resync = st.visited;
+    gcx_tr.resyncs++;
+}
+
+void
+gcx_sync(bool need_all)
+{
+    if (gcx_tr.shut_down) {
+        /* the slot was given back at exit: nothing is reported any more */
+        gcx_tr.stale = true;
+    }
+    else if (!own_slot()) {
+        /* Someone took or cleared the slot: events were missed. */
+        take_slot();
+        gcx_tr.stale = true;
+        gcx_tr.unsure = gcx_tr.unsure_sticky = true;
+    }
+    if (gcx_tr.mode == GCX_MODE_SAFE) {
+        gcx_tr.stale = true;
+    }
+    if (gcx_table.alloc_failed || gcx_tr.suspects > 0) {
+        gcx_tr.unsure = true;
+    }
+    if (gcx_tr.stale) {
+        gcx_resync(true, GCX_GEN0);
+    }
+    else if (gcx_tr.unsure && need_all) {
+        gcx_resync(false, GCX_GEN0);
+    }
+}
+
+void
+gcx_adopt(PyObject *op)
+{
+    if (gcx_table_set_of(op) < 0) {
+        gcx_table_add(op, GCX_GEN0);
+        gcx_tr.adopted++;
+    }
+}
+
+/* ---- the start-up self-test ----------------------------------------------- */
+
+static Py_ssize_t probe_created, probe_destroyed;
+static PyTypeObject *probe_types[3];
+
+static int
+probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    if (tp != probe_types[0] && tp != probe_types[1] && tp != probe_types[2]) {
+        return 0;
+    }
+    if (event == PyRefTracer_CREATE) {
+        probe_created++;
+    }
+    else if (event == PyRefTracer_DESTROY) {
+        probe_destroyed++;
+    }
+    return 0;
+}
+
+/* Lists, dicts and tuples made and freed by the bytecode loop, by a deep
+ * nested structure (the trashcan) and by tuple resizes; all die inside. */
+static const char selftest_src[] =
+    "def _gcx_selftest():\n"
+    "    for i in range(3000):\n"
+    "        x = [i]\n"
+    "        y = {'k': x, i: (x, i)}\n"
+    "        del x, y\n"
+    "    deep = []\n"
+    "    for i in range(20000):\n"
+    "        deep = [deep, {'d': deep}]\n"
+    "    del deep\n"
+    "    for n in range(40):\n"
+    "        t = tuple(j for j in range(n) if j % 3)\n"
+    "        del t\n";
+
+static int
+run_selftest(bool *ok)
+{
+    PyObject *globals = PyDict_New();
+    if (globals == NULL) {
+        return -1;
+    }
+    PyObject *builtins = PyEval_GetBuiltins();
+    if (PyDict_SetItemString(globals, "__builtins__", builtins) < 0) {
+        Py_DECREF(globals);
+        return -1;
+    }
+    PyObject *r = PyRun_String(selftest_src, Py_file_input, globals, globals);
+    if (r == NULL) {
+        Py_DECREF(globals);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyObject *fn = PyDict_GetItemString(globals, "_gcx_selftest");  /* borrowed */
+    probe_types[0] = &PyList_Type;
+    probe_types[1] = &PyDict_Type;
+    probe_types[2] = &PyTuple_Type;
+    *ok = false;
+    /* Other threads can allocate while the test runs; one clean run of
+     * three is proof enough, a systematic miss fails all three. */
+    for (int attempt = 0; attempt < 3 && !*ok; attempt++) {
+        void *old_data = NULL;
+        PyRefTracer old = PyRefTracer_GetTracer(&old_data);
+        probe_created = probe_destroyed = 0;
+        (void)PyRefTracer_SetTracer(probe_tracer, NULL);
+        r = PyObject_CallNoArgs(fn);
+        (void)PyRefTracer_SetTracer(old, old_data);
+        if (r == NULL) {
+            Py_DECREF(globals);
+            return -1;
+        }
+        Py_DECREF(r);
+        *ok = probe_created > 0 && probe_created == probe_destroyed;
+    }
+    Py_DECREF(globals);
+    return 0;
+}
+
+/* The tp_finalize that CPython gives classes defining __del__. */
+static int
+find_py_del_slot(void)
+{
+    PyObject *ns = PyDict_New();
+    if (ns == NULL) {
+        return -1;
+    }
+    PyObject *r = PyRun_String("class _P:\n    def __del__(self): pass\n",
+                               Py_file_input, ns, ns);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyObject *cls = PyDict_GetItemString(ns, "_P");
+    gcx_tr.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
+    Py_DECREF(ns);
+    return 0;
+}
+
+int
+gcx_tracer_init(void)
+{
+    memset(&gcx_tr, 0, sizeof(gcx_tr));
+    gcx_tr.interp = PyInterpreterState_Get();
+    if (find_py_del_slot() < 0 || run_selftest(&gcx_tr.selftest_ok) < 0) {
+        return -1;
+    }
+    const char *forced = getenv("GCX_MODE");
+    if (forced != NULL && forced[0] != '\0' && strcmp(forced, "safe") != 0
+        && strcmp(forced, "tracer") != 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "GCX_MODE must be 'safe' or 'tracer', not '%s'", forced);
+        return -1;
+    }
+    if (forced != NULL && strcmp(forced, "tracer") == 0 && !gcx_tr.selftest_ok) {
+        PyErr_SetString(PyExc_ImportError,
+                        "GCX_MODE=tracer, but this interpreter's reference tracer "
+                        "misses deallocations (CPython 3.13.0-3.13.2); use safe mode");
+        return -1;
+    }
+    bool safe = !gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "safe") == 0);
+    gcx_tr.mode = safe ? GCX_MODE_SAFE : GCX_MODE_TRACER;
+    take_slot();
+    /* Adopt everything that already exists into the oldest generation. */
+    gcx_resync(true, GCX_GEN2);
+    return 0;
+}
+
+void
+gcx_tracer_fini(void)
+{
+    if (own_slot()) {
+        (void)PyRefTracer_SetTracer(gcx_tr.chain_fn, gcx_tr.chain_data);
+    }
+    gcx_tr.installed = false;
+    gcx_tr.shut_down = true;
+}
