@@ -38,6 +38,9 @@
 #include <string.h>
 
 static gcx_workvec_t work;        /* the region, in address order */
+static uint8_t *kinds;            /* per work entry: KIND_*, read at snapshot */
+static Py_ssize_t kinds_cap;
+enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2 };
 static Py_ssize_t *stack;         /* marking stack (work indices) */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -193,9 +196,15 @@ snapshot_page(gcx_page_t *p, int generation)
                 continue;
             }
             GCX_ASSERT(Py_REFCNT(op) > 0);
-            if (workvec_push(&work, op, Py_REFCNT(op)) < 0) {
-                return -1;
-            }
+            GCX_ASSERT(work.len < work.cap && work.len < kinds_cap);
+            /* the type sits beside the refcount: reading it now spares
+             * keep_survivors a second visit to every object */
+            PyTypeObject *tp = Py_TYPE(op);
+            kinds[work.len] = tp == &PyTuple_Type ? KIND_TUPLE
+                              : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER;
+            work.items[work.len].op = op;
+            work.items[work.len].refs = Py_REFCNT(op);
+            work.len++;
             gcx_bit_set(p->region, slot);
         }
     }
@@ -214,20 +223,64 @@ snapshot_list(gcx_pagevec_t *v, int generation)
     return 0;
 }
 
+/* Room for every record of generations 0..g on the pages of v. */
+static Py_ssize_t
+records_on(gcx_pagevec_t *v, int generation)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < v->len; i++) {
+        for (int s = 0; s <= generation; s++) {
+            n += v->items[i]->count[s];
+        }
+    }
+    return n;
+}
+
+static int
+reserve(Py_ssize_t n)
+{
+    if (n > work.cap) {
+        gcx_work_t *items = PyMem_RawRealloc(work.items, (size_t)n * sizeof(gcx_work_t));
+        if (items == NULL) {
+            return -1;
+        }
+        work.items = items;
+        work.cap = n;
+    }
+    if (n > kinds_cap) {
+        uint8_t *k = PyMem_RawRealloc(kinds, (size_t)n);
+        if (k == NULL) {
+            return -1;
+        }
+        kinds = k;
+        kinds_cap = n;
+    }
+    return 0;
+}
+
 static int
 snapshot_region(int generation)
 {
     work.len = 0;
+    gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
+    gcx_pagevec_t *middle = &gcx_table.lists[GCX_LIST_MIDDLE];
+    Py_ssize_t need;
+    if (generation == GCX_NGENS - 1) {
+        need = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
+    }
+    else {
+        need = records_on(young, generation) + (generation ? records_on(middle, generation) : 0);
+    }
+    if (reserve(need + 1) < 0) {
+        return -1;
+    }
     if (generation == GCX_NGENS - 1) {
         return snapshot_list(&gcx_table.pages, generation);
     }
-    if (snapshot_list(&gcx_table.lists[GCX_LIST_YOUNG], generation) < 0) {
+    if (snapshot_list(young, generation) < 0) {
         return -1;
     }
-    if (generation >= 1) {
-        return snapshot_list(&gcx_table.lists[GCX_LIST_MIDDLE], generation);
-    }
-    return 0;
+    return generation >= 1 ? snapshot_list(middle, generation) : 0;
 }
 
 /* ---- phase 2: subtract internal references --------------------------------- */
@@ -258,10 +311,16 @@ subtract_refs(gcx_workvec_t *w)
 
 /* ---- phase 3: mark what is reachable ------------------------------------------- */
 
+/* Marking follows the work array's address order wherever it can: a member
+ * found reachable ahead of the scan is only marked, and is traversed when
+ * the scan gets there; only members behind the scan go on the stack.  For
+ * the usual heap, where objects point mostly forward in allocation order,
+ * this traverses memory sequentially and the stack stays small. */
 typedef struct {
     gcx_work_t *items;
-    Py_ssize_t from;     /* refs value of members still to be marked */
+    Py_ssize_t from;     /* >= 0: only members whose refs equal it are marked */
     Py_ssize_t mark;
+    Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool failed;
 } mark_state;
 
@@ -284,15 +343,12 @@ visit_mark(PyObject *op, void *arg)
         return 0;
     }
     e->refs = st->mark;
-    if (stack_push(i) < 0) {
+    if (i <= st->scan && stack_push(i) < 0) {
         st->failed = true;
     }
     return 0;
 }
 
-/* Mark, transitively through the region, every member reachable from the
- * members already on the stack.  `from` >= 0 restricts marking to members
- * whose refs equal it. */
 static int
 drain(gcx_workvec_t *w, mark_state *st)
 {
@@ -303,22 +359,33 @@ drain(gcx_workvec_t *w, mark_state *st)
     return st->failed ? -1 : 0;
 }
 
-/* Members with refs > 0 and all they reach get refs = mark. */
-int
-gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
+/* Members with refs > 0, and all they reach in the region, get refs = mark.
+ * With from >= 0, only members whose refs equal `from` can be reached, and
+ * the roots are the members already equal to mark. */
+static int
+closure(gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark)
 {
-    mark_state st = {w->items, -1, mark, false};
+    mark_state st = {w->items, from, mark, -1, false};
     stack_len = 0;
     for (Py_ssize_t i = 0; i < w->len; i++) {
         gcx_work_t *e = &w->items[i];
-        if (e->refs > 0) {
+        st.scan = i;
+        if (e->refs == mark || (from < 0 && e->refs > 0)) {
             e->refs = mark;
-            if (stack_push(i) < 0 || drain(w, &st) < 0) {
+            PyObject *op = e->op;
+            (void)Py_TYPE(op)->tp_traverse(op, visit_mark, &st);
+            if (drain(w, &st) < 0) {
                 return -1;
             }
         }
     }
     return 0;
+}
+
+int
+gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
+{
+    return closure(w, -1, mark);
 }
 
 /* ---- phase 4: survivors ------------------------------------------------------ */
@@ -332,17 +399,18 @@ may_be_tracked(PyObject *op)
     return !PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op);
 }
 
-static void
+static bool
 maybe_untrack_tuple(PyObject *op)
 {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op); i++) {
         PyObject *item = PyTuple_GET_ITEM(op, i);
         if (item == NULL || may_be_tracked(item)) {
-            return;
+            return false;
         }
     }
     PyObject_GC_UnTrack(op);
     gcx_table_discard(op);   /* CPython never tracks a tuple again */
+    return true;
 }
 
 static bool
@@ -366,19 +434,19 @@ static Py_ssize_t
 keep_survivors(int generation, int old_set)
 {
     Py_ssize_t tracked = 0;
+    bool full = generation == GCX_NGENS - 1;
     for (Py_ssize_t i = 0; i < work.len; i++) {
-        PyObject *op = work.items[i].op;
         if (work.items[i].refs != GCX_W_REACHABLE) {
             continue;
         }
-        if (PyTuple_CheckExact(op)) {
-            maybe_untrack_tuple(op);
-        }
-        else if (generation == GCX_NGENS - 1 && PyDict_CheckExact(op)
-                 && maybe_untrack_dict(op)) {
+        PyObject *op = work.items[i].op;
+        if (kinds[i] == KIND_TUPLE && maybe_untrack_tuple(op)) {
             continue;
         }
-        tracked += PyObject_GC_IsTracked(op);
+        if (kinds[i] == KIND_DICT && full && maybe_untrack_dict(op)) {
+            continue;
+        }
+        tracked++;
     }
     gcx_pagevec_t *rp = &gcx_table.region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
@@ -415,23 +483,15 @@ static int
 split_garbage(gcx_garbage_t *g)
 {
     /* F: unreachable objects with tp_del, and all they reach */
-    mark_state st = {work.items, 0, GCX_W_LEGACY, false};
-    stack_len = 0;
     for (Py_ssize_t i = 0; i < work.len; i++) {
         gcx_work_t *e = &work.items[i];
         if (e->refs == GCX_W_REACHABLE) {
             continue;
         }
-        e->refs = 0;
+        e->refs = Py_TYPE(e->op)->tp_del != NULL ? GCX_W_LEGACY : 0;
     }
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        gcx_work_t *e = &work.items[i];
-        if (e->refs == 0 && Py_TYPE(e->op)->tp_del != NULL) {
-            e->refs = GCX_W_LEGACY;
-            if (stack_push(i) < 0 || drain(&work, &st) < 0) {
-                return -1;
-            }
-        }
+    if (closure(&work, 0, GCX_W_LEGACY) < 0) {
+        return -1;
     }
     for (Py_ssize_t i = 0; i < work.len; i++) {
         gcx_work_t *e = &work.items[i];

@@ -45,18 +45,19 @@ enum { GCX_GEN0 = 0, GCX_GEN1 = 1, GCX_GEN2 = 2, GCX_FROZEN = 3, GCX_NSETS = 4 }
 enum { GCX_LIST_YOUNG = 0, GCX_LIST_MIDDLE = 1, GCX_NLISTS = 2 };
 
 typedef struct gcx_page {
+    /* First two cache lines: all an edge lookup during a collection reads. */
     uintptr_t key;                           /* address >> GCX_PAGE_SHIFT */
+    uint32_t base;                           /* work index of first member */
+    uint16_t prefix[GCX_WORDS];              /* members in earlier words */
+    uint64_t region[GCX_WORDS];              /* members of the working set */
+    /* The records. */
     uint64_t set[GCX_NSETS][GCX_WORDS];      /* membership, one bit per record */
     uint32_t count[GCX_NSETS];               /* popcount of each set */
     uint32_t index;                          /* position in gcx_table.pages */
     uint8_t on_list[GCX_NLISTS];             /* on the young / middle list */
-    /* Working state, meaningful only during a collection (region) or a
-     * resync (seen); all zero otherwise. */
-    uint64_t region[GCX_WORDS];              /* members of the working set */
-    uint64_t seen[GCX_WORDS];                /* resync: visited by CPython */
-    uint32_t base;                           /* work index of first member */
-    uint16_t prefix[GCX_WORDS];              /* members in earlier words */
     uint8_t in_region;                       /* on gcx_table.region_pages */
+    /* Resync scratch: visited by CPython; zero outside a resync. */
+    uint64_t seen[GCX_WORDS];
 } gcx_page_t;
 
 typedef struct {
@@ -69,12 +70,14 @@ typedef struct {
     Py_ssize_t len, cap;
 } gcx_pagevec_t;
 
+#define GCX_CACHE_SIZE 256   /* pages remembered by gcx_page_find; 4 KiB */
+
 typedef struct {
     /* page index: open addressing, linear probing, key 0 = empty */
     gcx_slot_t *slots;
     size_t mask;                 /* capacity - 1 */
     size_t used;
-    gcx_page_t *last;            /* one-entry lookup cache */
+    gcx_slot_t cache[GCX_CACHE_SIZE];   /* direct-mapped lookup cache */
     gcx_pagevec_t pages;         /* every page, for full walks */
     gcx_pagevec_t lists[GCX_NLISTS];
     gcx_pagevec_t region_pages;  /* pages with region bits, during a collection */
@@ -85,7 +88,6 @@ typedef struct {
 extern gcx_table_t gcx_table;
 
 int gcx_table_init(void);
-gcx_page_t *gcx_page_find(uintptr_t key);
 gcx_page_t *gcx_page_get(uintptr_t key);          /* find or create; NULL on OOM */
 void gcx_table_add(PyObject *op, int set);        /* insert into set (moves a stale record) */
 void gcx_table_discard(PyObject *op);             /* remove if present */
@@ -114,6 +116,34 @@ static inline void gcx_bit_clear(uint64_t *words, unsigned slot) {
     words[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
 }
 int gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p);
+
+static inline size_t
+gcx_hash_key(uintptr_t key, size_t mask)
+{
+    /* Fibonacci hashing spreads neighbouring pages over the index. */
+    return (size_t)((key * (uint64_t)0x9E3779B97F4A7C15ULL) >> 20) & mask;
+}
+
+/* The page of a key, or NULL: the hot lookup of every edge visited. */
+static inline gcx_page_t *
+gcx_page_find(uintptr_t key)
+{
+    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key == key) {
+        return c->page;
+    }
+    size_t mask = gcx_table.mask;
+    for (size_t i = gcx_hash_key(key, mask);; i = (i + 1) & mask) {
+        gcx_slot_t *s = &gcx_table.slots[i];
+        if (s->key == key) {
+            *c = *s;
+            return s->page;
+        }
+        if (s->key == 0) {
+            return NULL;
+        }
+    }
+}
 
 /* ---- the working set of one collection (collect.c) ------------------------ */
 

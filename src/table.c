@@ -34,13 +34,6 @@ gcx_table_t gcx_table;
 
 #define INITIAL_INDEX_CAPACITY 1024
 
-static size_t
-hash_key(uintptr_t key, size_t mask)
-{
-    /* Fibonacci hashing spreads neighbouring pages over the index. */
-    return (size_t)((key * (uint64_t)0x9E3779B97F4A7C15ULL) >> 20) & mask;
-}
-
 int
 gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
 {
@@ -72,30 +65,10 @@ gcx_table_init(void)
 
 /* ---- the page index ------------------------------------------------------ */
 
-gcx_page_t *
-gcx_page_find(uintptr_t key)
-{
-    gcx_page_t *last = gcx_table.last;
-    if (last != NULL && last->key == key) {
-        return last;
-    }
-    size_t mask = gcx_table.mask;
-    for (size_t i = hash_key(key, mask);; i = (i + 1) & mask) {
-        gcx_slot_t *s = &gcx_table.slots[i];
-        if (s->key == key) {
-            gcx_table.last = s->page;
-            return s->page;
-        }
-        if (s->key == 0) {
-            return NULL;
-        }
-    }
-}
-
 static void
 index_place(gcx_slot_t *slots, size_t mask, uintptr_t key, gcx_page_t *page)
 {
-    size_t i = hash_key(key, mask);
+    size_t i = gcx_hash_key(key, mask);
     while (slots[i].key != 0) {
         i = (i + 1) & mask;
     }
@@ -129,14 +102,14 @@ index_remove(uintptr_t key)
 {
     size_t mask = gcx_table.mask;
     gcx_slot_t *slots = gcx_table.slots;
-    size_t i = hash_key(key, mask);
+    size_t i = gcx_hash_key(key, mask);
     while (slots[i].key != key) {
         GCX_ASSERT(slots[i].key != 0);
         i = (i + 1) & mask;
     }
     size_t hole = i;
     for (size_t j = (hole + 1) & mask; slots[j].key != 0; j = (j + 1) & mask) {
-        size_t home = hash_key(slots[j].key, mask);
+        size_t home = gcx_hash_key(slots[j].key, mask);
         /* slot j may fill the hole unless its home lies cyclically in (hole, j] */
         bool stays = (hole <= j) ? (hole < home && home <= j)
                                  : (hole < home || home <= j);
@@ -171,7 +144,6 @@ gcx_page_get(uintptr_t key)
     p->index = (uint32_t)(gcx_table.pages.len - 1);
     index_place(gcx_table.slots, gcx_table.mask, key, p);
     gcx_table.used++;
-    gcx_table.last = p;
     return p;
 }
 
@@ -330,8 +302,8 @@ gcx_table_free_empty_pages(void)
         PyMem_RawFree(p);
         freed = true;
     }
-    gcx_table.last = NULL;
     if (freed) {
+        memset(gcx_table.cache, 0, sizeof(gcx_table.cache));
         /* the lists may name freed pages */
         gcx_table_rebuild_lists();
     }
