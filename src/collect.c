@@ -187,7 +187,10 @@ snapshot_page(gcx_page_t *p, int generation)
             unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
             PyObject *op = gcx_slot_object(p, slot);
             if (!PyObject_GC_IsTracked(op)) {
-                continue;   /* under construction, or lazily tracked */
+                /* under construction, or lazily tracked: its record is
+                 * promoted with the survivors, so watch it (R5, tracer.c) */
+                gcx_watch_untracked(op);
+                continue;
             }
             if (gcx_is_immortal(op)) {
                 /* its refcount says nothing: CPython moves these to the
@@ -424,6 +427,7 @@ maybe_untrack_dict(PyObject *op)
         }
     }
     PyObject_GC_UnTrack(op);
+    gcx_watch_untracked(op);
     return true;
 }
 
@@ -556,10 +560,10 @@ gcx_collect_generation(int generation)
     result.collected = g.collected;
     result.uncollectable = g.uncollectable;
     gcx_region_clear();
-    if (generation == GCX_NGENS - 1 && !gcx_tr.stale) {
-        gcx_table_free_empty_pages();
+    if (generation == GCX_NGENS - 1) {
+        gcx_table_free_empty_pages();   /* rebuilds the lists too */
     }
-    if (generation >= 1) {
+    else if (generation == 1) {
         gcx_table_rebuild_lists();
     }
     else {

@@ -130,9 +130,34 @@ finalize(gcx_workvec_t *u)
     }
 }
 
-typedef struct {
-    gcx_work_t *items;
-} decref_state;
+/* CPython holds no reference to its garbage, so an object whose last
+ * reference goes away while Python code runs (a finalizer breaking its own
+ * cycle) is freed on the spot and drops out of the collection, uncounted.
+ * gcx's pin keeps it alive; dropping the pins of members nobody else
+ * refers to, until none is left, frees the same objects. */
+static void
+release_unreferenced(gcx_workvec_t *v)
+{
+    bool again = true;
+    while (again) {
+        again = false;
+        for (Py_ssize_t i = 0; i < v->len; i++) {
+            PyObject *op = v->items[i].op;
+            if (op != NULL && Py_REFCNT(op) == 1) {
+                v->items[i].op = NULL;
+                Py_DECREF(op);   /* may bring others of v down to their pin */
+                again = true;
+            }
+        }
+    }
+    Py_ssize_t keep = 0;
+    for (Py_ssize_t i = 0; i < v->len; i++) {
+        if (v->items[i].op != NULL) {
+            v->items[keep++] = v->items[i];
+        }
+    }
+    v->len = keep;
+}
 
 static int
 visit_decref_u(PyObject *op, void *arg)
@@ -145,20 +170,21 @@ visit_decref_u(PyObject *op, void *arg)
 }
 
 /* Split u into what a finalizer resurrected (moved to old_set, pins
- * dropped) and what is still garbage (kept in u). */
-static int
+ * dropped) and what is still garbage (kept in u).  On allocation failure
+ * everything counts as resurrected: nothing is freed (C3 of collect.c). */
+static void
 find_resurrected(gcx_workvec_t *u, int old_set)
 {
-    for (Py_ssize_t i = 0; i < u->len; i++) {
+    bool ok = gcx_region_from_vec(u) == 0;
+    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         /* our pin is not a reference from outside */
         u->items[i].refs = Py_REFCNT(u->items[i].op) - 1;
     }
-    for (Py_ssize_t i = 0; i < u->len; i++) {
+    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         PyObject *op = u->items[i].op;
         (void)Py_TYPE(op)->tp_traverse(op, visit_decref_u, u->items);
     }
-    if (gcx_traverse_closure(u, GCX_W_REACHABLE) < 0) {
-        /* C3-like: treat everything as resurrected, free nothing */
+    if (!ok || gcx_traverse_closure(u, GCX_W_REACHABLE) < 0) {
         for (Py_ssize_t i = 0; i < u->len; i++) {
             u->items[i].refs = GCX_W_REACHABLE;
         }
@@ -179,7 +205,6 @@ find_resurrected(gcx_workvec_t *u, int old_set)
         }
     }
     u->len = keep;
-    return 0;
 }
 
 static void
@@ -257,22 +282,25 @@ handle_legacy(gcx_workvec_t *f, int old_set)
 
 /* ---- the probe ------------------------------------------------------------------ */
 
-/* Ask the stdlib collector, once, whether a weakref created by a finalizer
- * to garbage is dead after the collection (GH-91636).  Uses a young
- * collection over a tiny cycle made for the purpose. */
+/* Ask the stdlib collector, once, what it does with a weakref that a
+ * finalizer creates to garbage (GH-91636): before the fix the weakref
+ * survives until the object is freed, and its callback runs then; after
+ * it, the collector clears it first and the callback never runs.  Uses a
+ * young collection of a tiny cycle made for the purpose. */
 static int
 probe_late_weakref_clear(void)
 {
     static const char src[] =
         "import gc, weakref\n"
+        "_calls = []\n"
         "class _Probe:\n"
         "    def __del__(self):\n"
-        "        _refs.append(weakref.ref(self.other))\n"
+        "        _refs.append(weakref.ref(self, _calls.append))\n"
         "_refs = []\n"
         "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
         "del _a, _b\n"
         "gc.collect(0)\n"
-        "late = all(r() is None for r in _refs) and len(_refs) > 0\n"
+        "late = len(_refs) == 2 and not _calls\n"
         "_refs.clear()\n";
     PyObject *ns = PyDict_New();
     if (ns == NULL) {
@@ -311,12 +339,14 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     }
     g->collected += handle_weakrefs(&g->unreachable);
     finalize(&g->unreachable);
-    (void)find_resurrected(&g->unreachable, g->old_set);
+    release_unreferenced(&g->unreachable);
+    find_resurrected(&g->unreachable, g->old_set);
     if (late_weakref_clear == 1) {
         clear_late_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;
     delete_garbage(&g->unreachable, g->old_set);
+    release_unreferenced(&g->legacy);
     g->uncollectable = g->legacy.len;
     if (gcx_gen.debug & 4) {   /* DEBUG_UNCOLLECTABLE */
         debug_print("uncollectable", &g->legacy);

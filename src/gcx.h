@@ -212,6 +212,7 @@ void gcx_tracer_fini(void);
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
+void gcx_watch_untracked(PyObject *op);   /* R5: an untracked dict leaves gen 0 */
 
 /* ---- generations and automatic collection (gen.c) -------------------------- */
 

@@ -259,8 +259,8 @@ gcx_table_move_all(int from, int to)
 
 /* ---- maintenance (never during a collection) ------------------------------- */
 
-void
-gcx_table_rebuild_lists(void)
+static void
+forget_lists(void)
 {
     for (int l = 0; l < GCX_NLISTS; l++) {
         gcx_pagevec_t *v = &gcx_table.lists[l];
@@ -269,6 +269,12 @@ gcx_table_rebuild_lists(void)
         }
         v->len = 0;
     }
+}
+
+void
+gcx_table_rebuild_lists(void)
+{
+    forget_lists();
     for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
         gcx_page_t *p = gcx_table.pages.items[i];
         if (p->count[GCX_GEN0]) {
@@ -285,6 +291,7 @@ gcx_table_free_empty_pages(void)
 {
     gcx_pagevec_t *pages = &gcx_table.pages;
     bool freed = false;
+    forget_lists();   /* they may name pages freed below */
     for (Py_ssize_t i = 0; i < pages->len;) {
         gcx_page_t *p = pages->items[i];
         uint32_t n = 0;
@@ -304,9 +311,8 @@ gcx_table_free_empty_pages(void)
     }
     if (freed) {
         memset(gcx_table.cache, 0, sizeof(gcx_table.cache));
-        /* the lists may name freed pages */
-        gcx_table_rebuild_lists();
     }
+    gcx_table_rebuild_lists();
 }
 
 size_t

@@ -30,6 +30,13 @@
  *      adopted whenever gcx meets one (gcx_adopt).
  *  R4  The tracer touches only C memory, creates no Python object, never
  *      raises and never runs a collection; it may schedule one (gen.c).
+ *  R5  CPython 3.13 tracks a dict lazily, when a container is first stored
+ *      in it, and links it into generation 0 then, however old the dict
+ *      is.  No event reports that, so gcx watches (PyDict_Watch) every
+ *      untracked dict whose record it moves out of generation 0; the
+ *      watcher moves the record back to generation 0 when a container is
+ *      stored, and stops watching.  Untracked tuples are never tracked
+ *      again; gcx drops their records.
  */
 #include "gcx.h"
 #include <stdlib.h>
@@ -92,6 +99,47 @@ take_slot(void)
     gcx_tr.installed = true;
 }
 
+/* ---- lazily tracked dicts (R5) ----------------------------------------------- */
+
+static int dict_watcher = -1;
+
+static inline bool
+may_be_tracked(PyObject *op)
+{
+    return op != NULL && PyObject_IS_GC(op)
+           && (!PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op));
+}
+
+static int
+on_dict_event(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *value)
+{
+    if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED) {
+        if (!may_be_tracked(value) && !may_be_tracked(key)) {
+            return 0;
+        }
+    }
+    else if (event != PyDict_EVENT_CLONED) {
+        return 0;
+    }
+    /* CPython is about to track it, in generation 0 */
+    uintptr_t a = (uintptr_t)dict;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    int s = gcx_table_set_of(dict);
+    if (s > GCX_GEN0) {
+        gcx_table_move(p, gcx_addr_slot(a), s, GCX_GEN0);
+    }
+    (void)PyDict_Unwatch(dict_watcher, dict);
+    return 0;
+}
+
+void
+gcx_watch_untracked(PyObject *op)
+{
+    if (dict_watcher >= 0 && PyDict_CheckExact(op) && PyDict_Watch(dict_watcher, op) < 0) {
+        PyErr_Clear();
+    }
+}
+
 /* ---- resynchronisation --------------------------------------------------- */
 
 typedef struct {
@@ -121,11 +169,49 @@ visit_resync(PyObject *op, void *arg)
     return 1;
 }
 
+/* Containers CPython tracks lazily (a dict holding only atomic values) are
+ * not in its list while untracked, so a resync cannot see them; they become
+ * tracked later without any event.  Find the ones tracked containers refer
+ * to and record them. */
+static int
+visit_untracked(PyObject *op, void *arg)
+{
+    if (PyObject_IS_GC(op) && !PyTuple_CheckExact(op) && !PyObject_GC_IsTracked(op)
+        && gcx_table_set_of(op) < 0) {
+        gcx_table_add(op, *(int *)arg);
+        gcx_watch_untracked(op);
+        gcx_tr.adopted++;
+    }
+    return 0;
+}
+
+static void
+adopt_untracked_children(int adopt_set)
+{
+    /* no Python code runs here, so every record stays valid */
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t bits = 0;
+            for (int s = 0; s < GCX_NSETS; s++) {
+                bits |= p->set[s][w];
+            }
+            for (; bits; bits &= bits - 1) {
+                PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
+                if (PyObject_GC_IsTracked(op)) {
+                    (void)Py_TYPE(op)->tp_traverse(op, visit_untracked, &adopt_set);
+                }
+            }
+        }
+    }
+}
+
 /* Rebuild the table from CPython's list of tracked objects: every tracked
  * container gets a record (in adopt_set if it had none); with drop, records
  * CPython does not list are removed.  Dropping can remove records of live
  * but untracked containers (a dict holding only atomic values): they come
- * back when CPython tracks them and gcx next looks. */
+ * back from adopt_untracked_children (tracer mode) or from the next resync
+ * once CPython tracks them (safe mode). */
 void
 gcx_resync(bool drop, int adopt_set)
 {
@@ -149,6 +235,10 @@ gcx_resync(bool drop, int adopt_set)
     }
     if (drop) {
         gcx_tr.stale = false;
+        if (gcx_tr.mode == GCX_MODE_TRACER) {
+            /* safe mode resyncs before every use and finds them once tracked */
+            adopt_untracked_children(adopt_set);
+        }
     }
     if (!gcx_table.alloc_failed) {
         gcx_tr.unsure = gcx_tr.unsure_sticky;
@@ -322,6 +412,10 @@ gcx_tracer_init(void)
     }
     bool safe = !gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "safe") == 0);
     gcx_tr.mode = safe ? GCX_MODE_SAFE : GCX_MODE_TRACER;
+    dict_watcher = PyDict_AddWatcher(on_dict_event);
+    if (dict_watcher < 0) {
+        return -1;
+    }
     take_slot();
     /* Adopt everything that already exists into the oldest generation. */
     gcx_resync(true, GCX_GEN2);
