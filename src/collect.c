@@ -296,7 +296,7 @@ visit_decref(PyObject *op, void *arg)
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
     if (p != NULL) {
         Py_ssize_t i = region_index_in(p, a);
-        if (i >= 0) {
+        if (i >= 0 && items[i].refs >= 0) {   /* rooted members stay marked */
             items[i].refs--;
         }
     }
@@ -307,6 +307,9 @@ static void
 subtract_refs(gcx_workvec_t *w)
 {
     for (Py_ssize_t i = 0; i < w->len; i++) {
+        if (w->items[i].refs < 0) {
+            continue;   /* already known to survive */
+        }
         PyObject *op = w->items[i].op;
         (void)Py_TYPE(op)->tp_traverse(op, visit_decref, w->items);
     }
@@ -342,8 +345,8 @@ visit_mark(PyObject *op, void *arg)
         return 0;
     }
     gcx_work_t *e = &st->items[i];
-    if (e->refs == st->mark || (st->from >= 0 && e->refs != st->from)) {
-        return 0;
+    if (e->refs < 0 || (st->from >= 0 && e->refs != st->from)) {
+        return 0;   /* marked already, or not markable in this pass */
     }
     e->refs = st->mark;
     if (i <= st->scan && stack_push(i) < 0) {
@@ -391,7 +394,42 @@ gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
     return closure(w, -1, mark);
 }
 
+/* Everything reachable from an object that is certainly alive survives,
+ * whatever trial deletion would say of the rest.  A full collection marks
+ * what sys.modules reaches first (every module, class, function and
+ * module-level structure) and then runs trial deletion only over what is
+ * left: one traversal of the live heap instead of two.  The result is the
+ * same: every object reachable from a live object is reachable from some
+ * object trial deletion finds externally referenced. */
+static int
+mark_from_roots(gcx_workvec_t *w)
+{
+    PyObject *roots[] = {PyImport_GetModuleDict()};
+    mark_state st = {w->items, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX, false};
+    stack_len = 0;
+    for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+        if (roots[r] == NULL) {
+            continue;
+        }
+        Py_ssize_t i = gcx_region_index(roots[r]);
+        if (i < 0 || w->items[i].refs < 0) {
+            continue;
+        }
+        w->items[i].refs = GCX_W_ROOTED;
+        if (stack_push(i) < 0 || drain(w, &st) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ---- phase 4: survivors ------------------------------------------------------ */
+
+static inline bool
+survives(Py_ssize_t refs)
+{
+    return refs == GCX_W_REACHABLE || refs == GCX_W_ROOTED;
+}
 
 static inline bool
 may_be_tracked(PyObject *op)
@@ -440,7 +478,7 @@ keep_survivors(int generation, int old_set)
     Py_ssize_t tracked = 0;
     bool full = generation == GCX_NGENS - 1;
     for (Py_ssize_t i = 0; i < work.len; i++) {
-        if (work.items[i].refs != GCX_W_REACHABLE) {
+        if (!survives(work.items[i].refs)) {
             continue;
         }
         PyObject *op = work.items[i].op;
@@ -459,7 +497,7 @@ keep_survivors(int generation, int old_set)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t garbage = 0;
             for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
-                if (work.items[idx].refs != GCX_W_REACHABLE) {
+                if (!survives(work.items[idx].refs)) {
                     garbage |= bits & (~bits + 1);
                 }
             }
@@ -489,7 +527,7 @@ split_garbage(gcx_garbage_t *g)
     /* F: unreachable objects with tp_del, and all they reach */
     for (Py_ssize_t i = 0; i < work.len; i++) {
         gcx_work_t *e = &work.items[i];
-        if (e->refs == GCX_W_REACHABLE) {
+        if (survives(e->refs)) {
             continue;
         }
         e->refs = Py_TYPE(e->op)->tp_del != NULL ? GCX_W_LEGACY : 0;
@@ -538,10 +576,14 @@ gcx_collect_generation(int generation)
     if (snapshot_region(generation) < 0) {
         goto fail;
     }
+    if (generation == GCX_NGENS - 1 && mark_from_roots(&work) < 0) {
+        goto fail;
+    }
     subtract_refs(&work);
     if (gcx_traverse_closure(&work, GCX_W_REACHABLE) < 0) {
         goto fail;
     }
+
     Py_ssize_t survivors = keep_survivors(generation, old_set);
     if (generation == GCX_NGENS - 2) {
         gcx_gen.long_lived_pending += survivors;

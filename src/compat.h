@@ -23,6 +23,15 @@
 #  error "gcx supports GIL builds only, not free-threaded CPython"
 #endif
 
+/* A pending call that whichever thread holds the GIL runs at its next
+ * eval-breaker check (flags 0).  Exported by every 3.13 release
+ * (Include/internal/pycore_ceval.h, unchanged from 3.13.0 to 3.13.x); the
+ * public Py_AddPendingCall queues for the main thread only, which never
+ * runs it while blocked in join() or sleep(). */
+PyAPI_FUNC(int) _PyEval_AddPendingCall(PyInterpreterState *interp,
+                                       int (*func)(void *), void *arg, int flags);
+#define gcx_add_pending_call _PyEval_AddPendingCall
+
 /* Immortal objects (PEP 683): 3.13's headers keep _Py_IsImmortal inline. */
 #define gcx_is_immortal(op) _Py_IsImmortal(op)
 

@@ -114,9 +114,11 @@ handle_weakrefs(gcx_workvec_t *u)
 
 /* ---- finalizers and resurrection -------------------------------------------------- */
 
-static void
+/* Returns how many finalizers ran. */
+static Py_ssize_t
 finalize(gcx_workvec_t *u)
 {
+    Py_ssize_t ran = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i].op;
         destructor fin = Py_TYPE(op)->tp_finalize;
@@ -126,8 +128,10 @@ finalize(gcx_workvec_t *u)
             if (PyErr_Occurred()) {
                 PyErr_WriteUnraisable(op);
             }
+            ran++;
         }
     }
+    return ran;
 }
 
 /* CPython holds no reference to its garbage, so an object whose last
@@ -338,9 +342,13 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         debug_print("collectable", &g->unreachable);
     }
     g->collected += handle_weakrefs(&g->unreachable);
-    finalize(&g->unreachable);
-    release_unreferenced(&g->unreachable);
-    find_resurrected(&g->unreachable, g->old_set);
+    if (finalize(&g->unreachable) > 0) {
+        /* Only finalizers can reach the garbage (callbacks cannot: the
+         * weakrefs into it are cleared, and get_objects() hides it), so
+         * only they can free or resurrect any of it. */
+        release_unreferenced(&g->unreachable);
+        find_resurrected(&g->unreachable, g->old_set);
+    }
     if (late_weakref_clear == 1) {
         clear_late_weakrefs(&g->unreachable);
     }

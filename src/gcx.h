@@ -6,9 +6,7 @@
  * the garbage), gen.c (generations, thresholds, automatic collection),
  * module.c (the Python-facing _gcx module).  src/README.md has the design.
  *
- * The whole core runs with the GIL held, on the main interpreter only.  The
- * one exception is the helper thread in gen.c, which takes the GIL before it
- * touches anything declared here.
+ * The whole core runs with the GIL held, on the main interpreter only.
  */
 #ifndef GCX_H
 #define GCX_H
@@ -152,8 +150,10 @@ typedef struct {
     Py_ssize_t refs;   /* gc_refs during trial deletion, then a GCX_W_* mark */
 } gcx_work_t;
 
-#define GCX_W_REACHABLE PY_SSIZE_T_MIN   /* survives */
-#define GCX_W_LEGACY (-2)                /* unreachable, kept by a tp_del */
+/* Marks are negative; trial-deletion counts never are. */
+#define GCX_W_REACHABLE PY_SSIZE_T_MIN        /* survives */
+#define GCX_W_ROOTED (PY_SSIZE_T_MIN + 1)     /* survives: reachable from a root */
+#define GCX_W_LEGACY (-2)                     /* unreachable, kept by a tp_del */
 
 typedef struct {
     gcx_work_t *items;
@@ -229,7 +229,8 @@ typedef struct {
     bool enabled;                /* gcx's automatic collection */
     bool collecting;
     bool stdlib_collecting;
-    volatile int scheduled;
+    int scheduled;                /* a pending call is queued */
+    Py_ssize_t survivors;         /* records after the last collection */
     PyObject *garbage;           /* list */
     PyObject *callbacks;         /* list */
 } gcx_gen_t;
@@ -242,7 +243,6 @@ void gcx_gen_on_alloc(void);     /* tracer: a container was created */
 void gcx_gen_on_free(void);      /* tracer: a container died */
 Py_ssize_t gcx_collect_auto(void);
 Py_ssize_t gcx_collect(int generation);   /* guards, callbacks, stats */
-void gcx_gen_after_fork(void);
 Py_ssize_t gcx_count_tracked(int set);   /* records CPython tracks now */
 
 #endif

@@ -11,12 +11,12 @@
  * quarter of long_lived_total (issue #4074).
  *
  * Where automatic collections run: the tracer never collects (R4 of
- * tracer.c).  Crossing the threshold schedules one pending call, which runs
- * on the main thread at its next eval-breaker check.  A main thread blocked
- * in join(), sleep() or a C call never gets there, so a helper thread also
- * wakes, waits GCX_HELPER_GRACE_MS for the pending call to happen, and if it
- * has not, takes the GIL and collects itself.  Finalizers therefore run on
- * the main thread, or on the helper thread when the main thread is blocked.
+ * tracer.c).  Crossing the threshold schedules one pending call that
+ * whichever thread holds the GIL runs at its next eval-breaker check: the
+ * allocating thread, as in CPython, so a main thread blocked in join(),
+ * sleep() or a C call does not hold collection up (Py_AddPendingCall would
+ * wait for the main thread; see compat.h).  Finalizers and callbacks run on
+ * that thread.
  *
  * Invariants:
  *  G1  at most one gcx collection at a time (collecting), and none while the
@@ -27,105 +27,8 @@
  *      reported as unraisable and a pending exception is kept.
  */
 #include "gcx.h"
-#include <pthread.h>
-#include <errno.h>
-#include <time.h>
 
 gcx_gen_t gcx_gen;
-
-#define GCX_HELPER_GRACE_MS 2
-
-/* ---- the helper thread ------------------------------------------------------ */
-
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    pthread_t thread;
-    bool running;
-    bool requested;
-    bool stop;
-} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
-
-static int run_pending(void *arg);
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {0, (long)ms * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-static void *
-helper_main(void *arg)
-{
-    pthread_mutex_lock(&helper.lock);
-    while (!helper.stop) {
-        if (!helper.requested) {
-            pthread_cond_wait(&helper.wake, &helper.lock);
-            continue;
-        }
-        helper.requested = false;
-        pthread_mutex_unlock(&helper.lock);
-        sleep_ms(GCX_HELPER_GRACE_MS);
-        if (gcx_gen.scheduled && !helper.stop && !Py_IsFinalizing()) {
-            PyGILState_STATE st = PyGILState_Ensure();
-            if (!helper.stop) {
-                (void)run_pending(NULL);
-            }
-            PyGILState_Release(st);
-        }
-        pthread_mutex_lock(&helper.lock);
-    }
-    pthread_mutex_unlock(&helper.lock);
-    return NULL;
-}
-
-static void
-helper_request(void)
-{
-    pthread_mutex_lock(&helper.lock);
-    if (!helper.running && !helper.stop) {
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 1 << 20);
-        helper.running = pthread_create(&helper.thread, &attr, helper_main, NULL) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    helper.requested = true;
-    pthread_cond_signal(&helper.wake);
-    pthread_mutex_unlock(&helper.lock);
-}
-
-/* Stop the helper (at exit); called with the GIL held, releases it while
- * waiting so that a helper blocked on the GIL can finish. */
-static void
-helper_stop(void)
-{
-    pthread_mutex_lock(&helper.lock);
-    bool running = helper.running;
-    helper.stop = true;
-    pthread_cond_signal(&helper.wake);
-    pthread_mutex_unlock(&helper.lock);
-    if (running) {
-        Py_BEGIN_ALLOW_THREADS
-        pthread_join(helper.thread, NULL);
-        Py_END_ALLOW_THREADS
-        helper.running = false;
-    }
-}
-
-void
-gcx_gen_after_fork(void)
-{
-    /* The child has no helper thread; its locks may be held by a thread
-     * that no longer exists. */
-    pthread_mutex_init(&helper.lock, NULL);
-    pthread_cond_init(&helper.wake, NULL);
-    helper.running = false;
-    helper.requested = false;
-    gcx_gen.scheduled = 0;
-}
 
 /* ---- scheduling -------------------------------------------------------- */
 
@@ -147,9 +50,9 @@ effective_threshold0(void)
     Py_ssize_t t = gcx_gen.threshold[0];
     if (gcx_tr.mode == GCX_MODE_SAFE) {
         /* Every safe-mode collection starts with an O(live heap) resync;
-         * spacing them by a fraction of the heap keeps the cost per
-         * allocation constant. */
-        Py_ssize_t scaled = gcx_tr.live_at_resync / 2;
+         * spacing them by a fraction of the heap that survived the last one
+         * keeps the cost per allocation constant. */
+        Py_ssize_t scaled = gcx_gen.survivors / 4;
         if (scaled > t) {
             t = scaled;
         }
@@ -165,8 +68,9 @@ gcx_gen_on_alloc(void)
         && !gcx_gen.collecting && !gcx_gen.stdlib_collecting
         && gcx_gen.count[0] > effective_threshold0()) {
         gcx_gen.scheduled = 1;
-        (void)Py_AddPendingCall(run_pending, NULL);
-        helper_request();
+        if (gcx_add_pending_call(gcx_tr.interp, run_pending, NULL, 0) != 0) {
+            gcx_gen.scheduled = 0;   /* queue full: ask again next time */
+        }
     }
 }
 
@@ -306,6 +210,8 @@ gcx_collect(int generation)
     }
     gcx_stats_t *stats = &gcx_gen.stats[generation];
     stats->collections++;
+    gcx_gen.survivors = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
+                        + gcx_table.total[GCX_GEN2];
     stats->collected += r.collected;
     stats->uncollectable += r.uncollectable;
     invoke_callbacks("stop", generation, r.collected, r.uncollectable);
@@ -335,5 +241,4 @@ void
 gcx_gen_fini(void)
 {
     gcx_gen.enabled = false;
-    helper_stop();
 }

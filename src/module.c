@@ -11,7 +11,6 @@
  * interpreter finalization; at exit gcx gives the slot back (atexit hook).
  */
 #include "gcx.h"
-#include <pthread.h>
 
 #ifdef GCX_DEBUG
 void
@@ -154,6 +153,7 @@ objects_in(int first, int last, PyObject *exclude)
         return PyErr_NoMemory();
     }
     Py_ssize_t n = 0;
+    bool in_collection = gcx_gen.collecting;
     for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
         gcx_page_t *p = gcx_table.pages.items[i];
         for (unsigned w = 0; w < GCX_WORDS; w++) {
@@ -163,6 +163,9 @@ objects_in(int first, int last, PyObject *exclude)
             }
             for (; bits; bits &= bits - 1) {
                 PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
+                if (in_collection && gcx_region_index(op) >= 0) {
+                    continue;   /* garbage being collected: in no generation */
+                }
                 if (op != exclude && PyObject_GC_IsTracked(op) && n < cap) {
                     found[n++] = op;
                 }
@@ -333,21 +336,21 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsnsnsnsnsnsnsnsnsOsnsn}",
+        "{sssOsOsnsns[nnn]snsnsnsOsnsnsn}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "adopted", gcx_tr.adopted,
-        "records0", gcx_table.total[GCX_GEN0],
-        "records1", gcx_table.total[GCX_GEN1],
-        "records2", gcx_table.total[GCX_GEN2],
-        "frozen_records", gcx_table.total[GCX_FROZEN],
+        "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
+        gcx_table.total[GCX_GEN2],
+        "frozen", gcx_table.total[GCX_FROZEN],
         "pages", gcx_table.pages.len,
         "bookkeeping_bytes", (Py_ssize_t)gcx_table_bytes(),
         "collecting", gcx_gen.collecting ? Py_True : Py_False,
         "long_lived_total", gcx_gen.long_lived_total,
-        "long_lived_pending", gcx_gen.long_lived_pending);
+        "long_lived_pending", gcx_gen.long_lived_pending,
+        "page_bytes", (Py_ssize_t)sizeof(gcx_page_t));
 }
 
 static PyObject *
@@ -429,19 +432,14 @@ PyInit__gcx(void)
         return NULL;
     }
     initialised = true;
-    /* Give the tracer slot back and stop the helper thread before the
-     * interpreter finalizes (atexit runs while threads can still take the
-     * GIL); the helper does not exist in a forked child. */
+    /* Give the tracer slot back before the interpreter finalizes. */
     PyObject *atexit = PyImport_ImportModule("atexit");
     PyObject *shutdown = atexit ? PyObject_GetAttrString(m, "shutdown") : NULL;
     PyObject *r = shutdown ? PyObject_CallMethod(atexit, "register", "O", shutdown) : NULL;
     Py_XDECREF(r);
     Py_XDECREF(shutdown);
     Py_XDECREF(atexit);
-    if (r == NULL || pthread_atfork(NULL, NULL, gcx_gen_after_fork) != 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_ImportError, "gcx could not register its fork handler");
-        }
+    if (r == NULL) {
         Py_DECREF(m);
         return NULL;
     }
