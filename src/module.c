@@ -304,11 +304,31 @@ m_get_referrers(PyObject *mod, PyObject *objs)
     return result;
 }
 
+/* Like CPython's, freeze() moves what is tracked now into the frozen set;
+ * an untracked container stays where it is, and a dict among them goes to
+ * generation 0 when CPython tracks it (R5 of tracer.c). */
 static PyObject *
 m_freeze(PyObject *mod, PyObject *unused)
 {
+    gcx_sync(true);
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
+            for (unsigned w = 0; w < GCX_WORDS && p->count[s]; w++) {
+                for (uint64_t bits = p->set[s][w]; bits; bits &= bits - 1) {
+                    unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
+                    PyObject *op = gcx_slot_object(p, slot);
+                    if (PyObject_GC_IsTracked(op)) {
+                        gcx_table_move(p, slot, s, GCX_FROZEN);
+                    }
+                    else {
+                        gcx_watch_untracked(op);
+                    }
+                }
+            }
+        }
+    }
     for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
-        gcx_table_move_all(s, GCX_FROZEN);
         gcx_gen.count[s] = 0;
     }
     Py_RETURN_NONE;

@@ -1,0 +1,983 @@
+"""Tracking parity: gcx's record of containers against CPython's own.
+
+In a quiescent state (both automatic collectors off, no other thread
+running) the objects gcx reports as tracked, ``gcx.get_objects()``, must be
+exactly the objects the stdlib reports, ``gc.get_objects()``, compared by
+identity; the only allowed difference is the two result lists themselves.
+``gcx.is_tracked()`` must agree with the stdlib's for a sample of tracked and
+untracked objects, and ``_gcx.check()`` (the table's invariants) must pass.
+
+Each *scenario* below churns the heap one way (bytecode loops, C code paths,
+threads, the trashcan, resizes, resurrection, tracemalloc, collections,
+freeze) and checks parity at its checkpoints and at its end.  Every scenario
+runs twice:
+
+- in this process, in whatever mode gcx chose here (``tracer`` on 3.13.3+,
+  ``safe`` on 3.13.0-3.13.2 or under ``GCX_MODE=safe``);
+- in a fresh interpreter (``sys.executable``) with ``GCX_MODE=safe``, and
+  with ``GCX_MODE=tracer`` too when this process is in safe mode on an
+  interpreter whose tracer works, so both modes are always covered.
+
+The fresh interpreter imports this module and calls ``child_main()``.  A
+third kind of child starts with ``-X tracemalloc``, so that gcx is imported
+while tracemalloc holds the reference tracer slot
+(``child_startup_tracing()``).
+
+When a check fails, the message lists the objects only one side reports,
+grouped by type, with a few examples.
+"""
+import ast
+import collections
+import copy
+import itertools
+import json
+import os
+import pickle
+import random
+import re
+import reprlib
+import sys
+import threading
+import traceback
+import tracemalloc
+import weakref
+
+import pytest
+
+import gcx
+from gcx import _gcx
+
+try:
+    from conftest import STDLIB
+except ImportError:                      # imported on its own by a child
+    import gc as _gc
+    STDLIB = {n: getattr(_gc, n) for n in dir(_gc) if not n.startswith("_")}
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+TRACER_WORKS = sys.version_info >= (3, 13, 3)
+
+
+# --------------------------------------------------------------- the checks
+
+_repr = reprlib.Repr()
+_repr.maxlevel = 2
+_repr.maxstring = 40
+_repr.maxother = 40
+
+
+def _describe(objs, limit=6):
+    counts = collections.Counter(type(o).__qualname__ for o in objs)
+    examples = []
+    for o in objs[:limit]:
+        try:
+            text = _repr.repr(o)
+        except Exception as exc:          # a broken __repr__ is not our concern
+            text = f"<repr failed: {type(exc).__name__}>"
+        examples.append(f"{type(o).__qualname__} at {id(o):#x}: {text}")
+    return f"{dict(counts.most_common(10))}; e.g. " + " | ".join(examples)
+
+
+def tracking_problems(sample=()):
+    """Compare gcx's and CPython's tracked sets now; return a list of problems.
+
+    Both lists are taken before anything else is built, so the only objects
+    allowed on one side only are the lists themselves (``theirs`` is tracked
+    and exists when gcx builds ``ours``).  ``sample``: extra objects, tracked
+    or not, whose is_tracked() must agree.
+    """
+    theirs = STDLIB["get_objects"]()
+    ours = gcx.get_objects()
+    problems = []
+    mine = {id(theirs), id(ours)}
+    their_ids = {id(o): o for o in theirs}
+    our_ids = {id(o): o for o in ours}
+    if len(our_ids) != len(ours):
+        problems.append(f"gcx.get_objects() lists {len(ours) - len(our_ids)} "
+                        "objects more than once")
+    missing = [their_ids[i] for i in their_ids.keys() - our_ids.keys() - mine]
+    extra = [our_ids[i] for i in our_ids.keys() - their_ids.keys() - mine]
+    if missing:
+        problems.append(f"{len(missing)} objects CPython tracks are missing from "
+                        f"gcx.get_objects(): {_describe(missing)}")
+    if extra:
+        problems.append(f"{len(extra)} objects in gcx.get_objects() are not in "
+                        f"gc.get_objects(): {_describe(extra)}")
+    del missing, extra, their_ids, our_ids
+    # is_tracked() after the comparison: gcx.is_tracked() adopts a tracked
+    # object it has no record of, which would hide a missing record above.
+    candidates = list(sample) + theirs[::97]
+    candidates += STDLIB["get_referents"](*candidates[:500])
+    candidates += [0, 1.5, "text", b"bytes", (), (1, "a"), {}, {"a": 1}, frozenset()]
+    disagree = [o for o in candidates
+                if STDLIB["is_tracked"](o) != gcx.is_tracked(o)]
+    if disagree:
+        problems.append(f"is_tracked() disagrees for {len(disagree)} of "
+                        f"{len(candidates)} objects: {_describe(disagree)}")
+    del theirs, ours, candidates, disagree
+    try:
+        _gcx.check()
+    except AssertionError as exc:
+        problems.append(f"_gcx.check(): {exc}")
+    return problems
+
+
+def assert_listed(objs, label):
+    """Every one of objs is tracked, and listed, by both collectors."""
+    theirs = {id(o) for o in STDLIB["get_objects"]()}
+    ours = {id(o) for o in gcx.get_objects()}
+    not_theirs = [o for o in objs if id(o) not in theirs]
+    not_ours = [o for o in objs if id(o) not in ours]
+    assert not not_theirs, f"{label}: not in gc.get_objects(): {_describe(not_theirs)}"
+    assert not not_ours, f"{label}: not in gcx.get_objects(): {_describe(not_ours)}"
+    assert all(STDLIB["is_tracked"](o) and gcx.is_tracked(o) for o in objs), label
+
+
+def assert_parity(label, sample=()):
+    problems = tracking_problems(sample)
+    assert not problems, f"after {label} ({gcx.mode()} mode):\n  " + "\n  ".join(problems)
+
+
+# --------------------------------------------------------------- scenarios
+#
+# A scenario is ``scenario(keep, check)``: it churns the heap, puts what
+# should outlive it into the list ``keep`` (which is also the is_tracked
+# sample) and calls ``check(label)`` at its checkpoints.  The harness checks
+# once more at the end.  Scenarios must leave both collectors as they found
+# them (quiescent, nothing frozen, tracemalloc as it was).
+
+SCENARIOS = {}
+
+
+def scenario(func):
+    SCENARIOS[func.__name__] = func
+    return func
+
+
+class PickledNode:
+    """Module-level, so pickle can find it."""
+
+
+class PickledSlotted:
+    __slots__ = ("a", "b")
+
+
+def _fresh_classes():
+    """New classes per run, so no scenario changes another's heap shape."""
+    class Node:
+        pass
+
+    class Slotted:
+        __slots__ = ("a", "b")
+
+    class ListSub(list):
+        pass
+
+    class DictSub(dict):
+        pass
+    return Node, Slotted, ListSub, DictSub
+
+
+@scenario
+def baseline(keep, check):
+    """Nothing but the heap as it is."""
+
+
+@scenario
+def python_loops(keep, check):
+    """Allocation and freeing from bytecode: every common container kind,
+    dicts that become tracked later, garbage cycles left for later."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    garbage_refs = []
+    for i in range(60_000):
+        a = [i, [i]]
+        b = {"i": i, "a": a}
+        c = (a, b, i)
+        n = Node()
+        n.a, n.c = a, c
+        s = Slotted()
+        s.a = a
+        st = {i, (i, str(i))}
+        fs = frozenset(st)
+        gen = (x for x in a)
+        fn = lambda: c                        # noqa: E731  (closure + cell)
+        later = {"x": i}                      # untracked ...
+        ls = ListSub(a)
+        ds = DictSub(k=b)
+        if i % 3 == 0:
+            later["y"] = [i]                  # ... and now tracked
+        if i % 5 == 0:                        # a cycle left as garbage
+            cyc = Node()
+            cyc.self = cyc
+            cyc.d = {"back": cyc}
+            if i % 500 == 0:
+                garbage_refs.append(weakref.ref(cyc))
+            del cyc
+        if i % 997 == 0:
+            keep.append((a, b, c, n, s, st, fs, gen, fn, later, ls, ds))
+        del a, b, c, n, s, st, fs, gen, fn, later, ls, ds
+    check("the allocation loop")
+    # free most of what was kept, in the middle of the list and at its ends
+    del keep[1:-3]
+    assert any(r() is not None for r in garbage_refs)   # cycles still there
+
+
+@scenario
+def object_kinds(keep, check):
+    """Less common containers and less common ways to make them: exceptions
+    with tracebacks (frame objects made on demand), weak references with
+    callbacks, classes, instance dicts materialised by ``__dict__``, bound
+    methods, modules, partials, views and iterators, code run by exec."""
+    import functools
+    import types
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    fired = []
+    refs = []
+
+    def raiser(i):
+        raise KeyError([i])
+
+    for i in range(8_000):
+        try:
+            raiser(i)
+        except KeyError as exc:
+            err = exc
+        tb = err.__traceback__
+        frame = tb.tb_frame                         # a frame object
+        n = Node()
+        n.x = i
+        d = n.__dict__                              # materialises the dict
+        d["later"] = [i]
+        wr = weakref.ref(n, fired.append)
+        refs.append(wr)                             # outlives n: its callback runs
+        if len(refs) > 100:
+            refs.clear()
+        meth = Node.__init__.__get__(n)
+        mod = types.ModuleType(f"m{i}")
+        mod.value = [i]
+        part = functools.partial(raiser, [i])
+        it = iter({"a": [i]}.items())
+        sv = {i, -i}.__iter__()
+        view = {"k": [i]}.values()
+        ns = {}
+        exec("def f(): return [1]\nr = f()", ns)
+        mv = memoryview(b"abc")
+        sl = slice([i], None)
+        if i % 100 == 0:
+            cls = type(f"T{i}", (Node,), {"attr": [i]})   # garbage cycle later
+            obj = cls()
+            obj.self = obj
+        if i % 400 == 0:
+            keep.append((err, tb, frame, n, d, wr, meth, mod, part, it, sv,
+                         view, ns, mv, sl))
+        del err, tb, frame, n, d, wr, meth, mod, part, it, sv, view, ns, mv, sl
+    assert fired                                    # callbacks ran
+    check("the loop")
+    gcx.collect()
+    check("a gcx collection")
+
+
+@scenario
+def c_paths(keep, check):
+    """Containers made and freed inside C code."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+
+    def nested(depth, width):
+        doc = {"leaf": [1, 2.5, "s", None, True, {"e": []}]}
+        for d in range(depth):
+            doc = {"level": d, "items": [doc] + [{"k": [i, str(i)], "t": [i, i]}
+                                                 for i in range(width)],
+                   "meta": {"a": [], "b": {}, "c": [[[]]]}}
+        return doc
+
+    text = json.dumps(nested(40, 30))
+    for i in range(15):
+        doc = json.loads(text)
+        if i % 7 == 0:
+            keep.append(doc)
+    del doc
+    check("json.loads")
+
+    for i in range(40):
+        r = list(map(lambda x: [x, (x, [x])], range(1500)))
+        z = list(zip(range(1500), map(str, range(1500)), range(1500)))
+        e = list(enumerate([[]] * 500))
+        d = dict(zip(map(str, range(500)), ([i] for i in range(500))))
+        if i % 13 == 0:
+            keep.append((r[::100], z[::100], e[::50], d))
+    del r, z, e, d
+    check("map/zip/enumerate/dict")
+
+    shared = [1, 2, [3]]
+    tree = {"shared": shared, "again": shared, "tuple": (shared, [shared]),
+            "node": Node(), "set": {(1, 2), frozenset({3})}}
+    tree["node"].tree = tree                  # a cycle deepcopy must keep
+    tree["pnode"] = PickledNode()
+    tree["pnode"].tree = tree
+    tree["self"] = tree
+    for i in range(300):
+        cp = copy.deepcopy(tree)
+        sh = copy.copy(tree)
+        if i % 100 == 0:
+            keep.append((cp, sh))
+    del cp, sh
+    check("copy.deepcopy")
+
+    del tree["node"]                          # a local class: not picklable
+    obj = {"tree": tree, "slotted": PickledSlotted(), "lists": [[i] for i in range(200)],
+           "od": collections.OrderedDict(a=[1]), "dd": collections.defaultdict(list),
+           "dq": collections.deque([[1], (2, [3])]), "ctr": collections.Counter("abcab")}
+    obj["slotted"].a = obj
+    for proto in range(2, pickle.HIGHEST_PROTOCOL + 1):   # 0, 1: no __slots__
+        for i in range(30):
+            back = pickle.loads(pickle.dumps(obj, proto))
+            if i == 0:
+                keep.append(back)
+    del back
+    check("pickle round trips")
+
+    for i in range(20):
+        p = list(itertools.product(range(25), [[]], repeat=2))
+        c = list(itertools.combinations([[x] for x in range(30)], 3))
+        pm = list(itertools.permutations(range(6)))
+        g = [(k, list(v)) for k, v in itertools.groupby(sorted(map(str, range(2000))), key=len)]
+        t1, t2 = itertools.tee(iter([[x] for x in range(500)]))
+        ch = list(itertools.chain(t1, t2, itertools.islice(itertools.count(), 100)))
+        acc = list(itertools.accumulate(([x] for x in range(300)), lambda a, b: a + b[:0]))
+        pw = list(itertools.pairwise([[x] for x in range(300)]))
+        bt = list(itertools.batched(range(1000), 7))
+        zl = list(itertools.zip_longest([[1]] * 100, range(150)))
+        if i % 9 == 0:
+            keep.append((p[:10], c[:10], pm[:10], g, ch[:10], acc[-1:], pw[:5], bt[:5], zl[:5]))
+    del p, c, pm, g, t1, t2, ch, acc, pw, bt, zl
+    check("itertools")
+
+    rng = random.Random(7)
+    data = [(rng.random(), [i], {"i": i}) for i in range(20_000)]
+    for i in range(6):
+        s1 = sorted(data, key=lambda t: t[0])
+        s2 = sorted(((t[0], i) for i, t in enumerate(data)), reverse=True)
+        s3 = sorted(data, key=lambda t: (t[1][0] % 10, -t[0]))
+        if i == 0:
+            keep.append((s1[:100], s2[:100], s3[:100]))
+    del data, s1, s2, s3
+    check("sorted")
+
+    text = " ".join(f"key{i}=val{i}; [{i}]" for i in range(5000))
+    for i in range(10):
+        ms = list(re.finditer(r"(key(\d+))=(val\d+)", text))
+        fa = re.findall(r"(key\d+)=(val\d+)", text)
+        sp = re.split(r"(;)", text)
+        sub = re.sub(r"\[(\d+)\]", lambda m: m.group(1) * 2, text)
+        pats = [re.compile(f"k{j}(x|y)?") for j in range(50)]
+        if i == 0:
+            keep.append((ms[:20], fa[:20], sp[:20], sub[:50], pats[:3]))
+    del ms, fa, sp, sub, pats
+    check("re")
+
+
+@scenario
+def threads(keep, check):
+    """Several threads allocating and freeing at once, with tiny switch
+    intervals so that they interleave inside the loops."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    nthreads = 6
+    barrier = threading.Barrier(nthreads + 1)
+    results = [None] * nthreads
+    errors = []
+
+    def worker(index):
+        try:
+            rng = random.Random(index)
+            local = []
+            barrier.wait()
+            for i in range(15_000):
+                x = [i, {"i": (i, [i])}]
+                n = Node()
+                n.x = x
+                if index % 2:
+                    n.self = n                # garbage cycles too
+                if i % 250 == 0:
+                    y = json.loads('{"a": [1, {"b": [2, 3]}], "c": {}}')
+                    z = pickle.loads(pickle.dumps((x, [x])))
+                    local.append((y, z))
+                if rng.random() < 0.01:
+                    local.append((x, n))
+                if len(local) > 100:
+                    del local[rng.randrange(len(local))]
+            results[index] = local
+        except BaseException as exc:          # reported by the main thread
+            errors.append(exc)
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        ts = [threading.Thread(target=worker, args=(i,)) for i in range(nthreads)]
+        for t in ts:
+            t.start()
+        barrier.wait()
+        mine = []
+        for i in range(15_000):              # the main thread churns too
+            mine.append([i, (i, {})])
+            if len(mine) > 50:
+                mine.clear()
+        for t in ts:
+            t.join()
+    finally:
+        sys.setswitchinterval(old_interval)
+    assert not errors, errors
+    del ts, t, mine
+    keep.extend(results)
+    check("the threads finished")
+    results[1::2] = [None] * (nthreads // 2)  # free some threads' results
+    keep[:] = [r for r in keep if r is not None]
+
+
+@scenario
+def trashcan(keep, check):
+    """Deep structures whose deallocation goes through the trashcan."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    x = []
+    for i in range(200_000):
+        x = [x]
+    del x
+    check("200k nested lists freed")
+    d = {}
+    for i in range(100_000):
+        d = {"d": d, "i": i}
+    del d
+    t = ()
+    for i in range(100_000):
+        t = (t, [i])
+    del t
+    n = None
+    for i in range(100_000):
+        m = Node()
+        m.next = n
+        n = m
+    del n, m
+    s = None
+    for i in range(100_000):
+        m = Slotted()
+        m.a = s
+        s = m
+    del s, m
+    check("nested dicts, tuples and instances freed")
+    # keep the tail of a deep chain, free its head
+    x = []
+    middle = None
+    for i in range(150_000):
+        x = [x, i]
+        if i == 50_000:
+            middle = x
+    keep.append(middle)
+    del x, middle
+    check("the head of a chain freed, its tail kept")
+
+
+@scenario
+def resizes(keep, check):
+    """Objects resized in place or moved by realloc."""
+    for n in range(0, 400):
+        t = tuple([i] for i in range(n) if i % 3)   # _PyTuple_Resize
+        u = tuple(i for i in range(n))              # resized, then untracked
+        s = "".join(str(i) for i in range(n))
+        b = b""
+        for i in range(n % 50):
+            b += bytes([i])                         # _PyBytes_Resize
+        ba = bytearray(b) * 3
+        lst = [[]] * n
+        lst.extend([i] for i in range(n))           # list growth
+        d = {}
+        for i in range(n % 60):
+            d[i] = [i]                              # dict growth
+        if n % 50 == 0:
+            keep.append((t, u, s, b, ba, lst, d))
+    del t, u, s, b, ba, lst, d
+    check("tuple/bytes/str/list/dict resizes")
+
+
+@scenario
+def resurrection(keep, check):
+    """Objects resurrected by their __del__: on refcount death (bytecode and
+    C deallocation paths) and in collections by gcx and by the stdlib."""
+    box = []
+
+    class Phoenix:
+        def __init__(self):
+            self.payload = [1, [2], {"x": []}]
+
+        def __del__(self):
+            box.append(self)
+
+    class PhoenixList(list):
+        def __del__(self):
+            box.append(self)
+
+    class PhoenixDict(dict):
+        def __del__(self):
+            box.append(self)
+
+    for i in range(200):
+        Phoenix()                                   # dies in the bytecode loop
+        p = PhoenixList([[i]])
+        del p
+        q = PhoenixDict(k=[i])
+        q = None
+    container = [Phoenix() for _ in range(100)]
+    container.clear()                               # dies inside list_clear
+    del container
+    {"k": Phoenix(), "l": PhoenixList()}            # dies inside dict_dealloc
+    assert len(box) == 200 * 3 + 100 + 2
+    assert_listed(box, "resurrected on refcount death")
+    check("resurrection on refcount death")
+    keep.append(box)
+
+    def cycles(n):
+        for i in range(n):
+            p = Phoenix()
+            p.self = p
+            p.other = PhoenixList([p])
+
+    before = len(box)
+    cycles(50)
+    gcx.collect()
+    assert len(box) > before
+    assert_listed(box[before:], "resurrected in a gcx collection")
+    check("resurrection in a gcx collection")
+    before = len(box)
+    cycles(50)
+    STDLIB["collect"]()
+    assert len(box) > before
+    assert_listed(box[before:], "resurrected in a stdlib collection")
+    check("resurrection in a stdlib collection")
+    # resurrected objects die for good the second time (no second __del__)
+    del box[::2]
+    check("resurrected objects freed")
+
+
+def _tracemalloc_works(label, snapshot=True):
+    """Traced memory grows while tracing, new objects get a traceback in this
+    file, and a snapshot can be taken."""
+    before = tracemalloc.get_traced_memory()[0]
+    grow = [[i, str(i)] for i in range(5000)]
+    after = tracemalloc.get_traced_memory()[0]
+    assert after > before, (label, before, after)
+    tb = tracemalloc.get_object_traceback(grow[-1])
+    assert tb is not None and tb[-1].filename == __file__, (label, tb)
+    if snapshot:
+        snap = tracemalloc.take_snapshot()
+        assert len(snap.traces) > 0, label
+        del snap
+    del grow
+
+
+def _freelist_traceback_is_current():
+    """A list taken from the freelist gets the traceback of its new
+    allocation: tracemalloc learns of the reuse through the reference
+    tracer, so this holds only if gcx forwards the tracer's events."""
+    # More lists than the freelist holds (80): the ones it held, perhaps
+    # allocated while tracemalloc was off and so untraced, are used up and
+    # the last ones freed, all allocated while tracing, refill it.
+    old = [[] for _ in range(300)]
+    del old
+    fresh = []                                # FRESH-LINE
+    tb = tracemalloc.get_object_traceback(fresh)
+    assert tb is not None
+    with open(__file__) as f:
+        expected = next(i for i, line in enumerate(f, 1)
+                        if line.rstrip().endswith("# FRESH-LINE"))
+    assert tb[-1].lineno == expected, (tb[-1].lineno, expected)   # most recent last
+
+
+@scenario
+def tracemalloc_midway(keep, check):
+    """tracemalloc started and stopped (through the module's functions, which
+    gcx wraps) midway and at random points inside a loop: gcx keeps its
+    records right and tracemalloc keeps working."""
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc was already tracing")
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    try:
+        for i in range(20_000):
+            keep.append([i]) if i % 1000 == 0 else [i, {"i": (i,)}]
+        tracemalloc.start(3)
+        assert gcx.info()["owner"]
+        check("tracemalloc.start()")
+        _tracemalloc_works("after start")
+        _freelist_traceback_is_current()
+        for i in range(5_000):
+            n = Node()
+            n.d = {"n": n}
+            keep.append(n) if i % 500 == 0 else None
+        check("allocating while tracing")
+        tracemalloc.stop()
+        assert gcx.info()["owner"]
+        check("tracemalloc.stop()")
+
+        rng = random.Random(2024)
+        toggles = 0
+        for i in range(30_000):
+            x = [i, (i, {"i": [i]})]
+            if i % 7 == 0:
+                y = Node()
+                y.self = y
+            if i % 3000 == 0:
+                keep.append(x)
+            if rng.random() < 0.001:
+                if tracemalloc.is_tracing():
+                    tracemalloc.stop()
+                else:
+                    tracemalloc.start()
+                    _tracemalloc_works(f"restart {toggles}", snapshot=toggles % 5 == 0)
+                toggles += 1
+            if rng.random() < 0.0002:
+                check(f"iteration {i} (tracing: {tracemalloc.is_tracing()})")
+        assert toggles >= 10
+        check("the toggling loop")
+    finally:
+        tracemalloc.stop()
+    check("tracemalloc stopped at the end")
+
+
+@scenario
+def tracemalloc_unwrapped(keep, check):
+    """tracemalloc's own start/stop (not gcx's wrappers, as code that did
+    ``from _tracemalloc import start`` before gcx was imported calls them):
+    gcx finds out at its next look and still reports exactly."""
+    import _tracemalloc
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc was already tracing")
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    try:
+        for round_ in range(3):
+            _tracemalloc.start(1)
+            for i in range(8_000):
+                n = Node()
+                n.l = [n, {"i": i}] if i % 2 else [i]
+                if i % 1000 == 0:
+                    keep.append(n)
+            check(f"round {round_}: tracing, gcx not told")
+            _tracemalloc_works(f"round {round_}")
+            for i in range(5_000):
+                x = [i, (i, [i])]
+            _tracemalloc.stop()
+            for i in range(10_000):
+                x = {"x": [i]}
+            del keep[::3]
+            check(f"round {round_}: stopped, gcx not told")
+    finally:
+        _tracemalloc.stop()
+    gcx.collect()
+    check("a gcx collection after all that")
+
+
+@scenario
+def collections_run(keep, check):
+    """After collections by gcx (each generation, and saving all garbage) and
+    by the stdlib."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+
+    def make(n):
+        refs = []
+        for i in range(n):
+            a, b = Node(), Node()
+            a.b, b.a = b, a
+            a.d = {"a": a, "t": (a, [b])}
+            refs.append(weakref.ref(a))
+            live = [i, {"i": [i]}]
+            live.append(live)
+            if i % 50 == 0:
+                keep.append(live)
+        return refs
+
+    for gen in (0, 1, 2):
+        refs = make(3000)
+        gcx.collect(gen)
+        check(f"gcx.collect({gen})")
+        assert all(r() is None for r in refs), f"gcx.collect({gen}) left cycles"
+    for gen in (0, 1, 2):
+        refs = make(3000)
+        STDLIB["collect"](gen)
+        check(f"gc.collect({gen})")
+        assert all(r() is None for r in refs), f"gc.collect({gen}) left cycles"
+    old = gcx.get_debug()
+    gcx.set_debug(gcx.DEBUG_SAVEALL)
+    try:
+        make(1000)
+        gcx.collect()
+        assert gcx.garbage
+        check("gcx.collect() with DEBUG_SAVEALL")
+    finally:
+        gcx.set_debug(old)
+        gcx.garbage.clear()
+    check("gcx.garbage cleared")
+    refs = make(1000)
+    gcx.collect(0)
+    STDLIB["collect"](1)
+    gcx.collect(2)
+    STDLIB["collect"]()
+    check("alternating collections")
+
+
+@scenario
+def freeze_unfreeze(keep, check):
+    """Both collectors frozen at the same point: get_objects() of each leaves
+    out the frozen objects; after unfreezing both, everything is back."""
+    Node, Slotted, ListSub, DictSub = _fresh_classes()
+    keep.extend([i, {"i": [i]}] for i in range(2000))
+    gcx.freeze()
+    STDLIB["freeze"]()
+    try:
+        check("freeze")
+        keep.extend(Node() for _ in range(2000))
+        for i in range(20_000):
+            x = [i, (i, {})]
+        check("allocation while frozen")
+        gcx.collect()
+        STDLIB["collect"]()
+        check("collections while frozen")
+    finally:
+        gcx.unfreeze()
+        STDLIB["unfreeze"]()
+    check("unfreeze")
+
+
+@scenario
+def freeze_count(keep, check):
+    """Both collectors frozen at the same point froze the same objects."""
+    if gcx.mode() == "safe" and sys.version_info < (3, 13, 3):
+        pytest.skip("before 3.13.3 PyUnstable_GC_VisitObjects skips the stdlib's "
+                    "permanent generation (gh-131740), so safe mode cannot see "
+                    "objects the stdlib collector froze (documented in src/README.md)")
+    keep.extend([i, {"i": [i]}] for i in range(2000))
+    gcx.freeze()
+    STDLIB["freeze"]()
+    try:
+        theirs, ours = STDLIB["get_freeze_count"](), gcx.get_freeze_count()
+        assert theirs == ours, f"freeze counts: stdlib {theirs}, gcx {ours}"
+    finally:
+        gcx.unfreeze()
+        STDLIB["unfreeze"]()
+
+
+@scenario
+def freeze_after_late_tracking(keep, check):
+    """Dicts CPython began to track after gcx last looked at the heap are
+    frozen by freeze() like everything else."""
+    if gcx.mode() == "safe" and sys.version_info < (3, 13, 3):
+        pytest.skip("before 3.13.3 PyUnstable_GC_VisitObjects skips the stdlib's "
+                    "permanent generation (gh-131740), so safe mode cannot see "
+                    "objects the stdlib collector froze (documented in src/README.md)")
+    late = [{"i": i} for i in range(100)]           # dicts of atoms: untracked
+    keep.append(late)
+    check("untracked dicts made")                   # gcx looks (safe: a resync)
+    for d in late:
+        d["now"] = []                               # tracked from here
+    gcx.freeze()
+    STDLIB["freeze"]()
+    try:
+        check("freeze")
+        theirs, ours = STDLIB["get_freeze_count"](), gcx.get_freeze_count()
+        assert theirs == ours, f"freeze counts: stdlib {theirs}, gcx {ours}"
+    finally:
+        gcx.unfreeze()
+        STDLIB["unfreeze"]()
+
+
+@scenario
+def freeze_then_track(keep, check):
+    """A dict untracked when frozen and tracked afterwards is in the stdlib's
+    young generation, so both must report it."""
+    untracked = [{"i": i} for i in range(100)]       # dicts of atoms
+    keep.append(untracked)
+    gcx.freeze()
+    STDLIB["freeze"]()
+    try:
+        for d in untracked:
+            d["now"] = []                            # tracked from here
+        assert all(STDLIB["is_tracked"](d) for d in untracked)
+        check("dicts tracked after freeze()")
+    finally:
+        gcx.unfreeze()
+        STDLIB["unfreeze"]()
+
+
+# --------------------------------------------------------------- harness
+
+def _quiesce():
+    STDLIB["collect"]()
+    gcx.collect()
+    STDLIB["disable"]()
+    gcx.disable()
+
+
+def run_scenario(name):
+    keep = []
+
+    def check(label):
+        assert_parity(f"{name}: {label}", keep)
+
+    SCENARIOS[name](keep, check)
+    check("the end")
+
+
+def child_main(mode, names=None):
+    """Run in a fresh interpreter: the named scenarios (default: all), one
+    line per scenario ("OK name", "SKIP name reason" or "FAIL name" + the
+    error)."""
+    assert gcx.mode() == mode, (gcx.mode(), mode)
+    for name in names or SCENARIOS:
+        print("START", name, flush=True)
+        try:
+            _quiesce()                       # as the quiet fixture does
+            run_scenario(name)
+        except pytest.skip.Exception as exc:
+            print("SKIP", name, str(exc).replace("\n", " "), flush=True)
+        except Exception:
+            text = traceback.format_exc(limit=-3)
+            print("FAIL", name, repr(text), flush=True)
+        else:
+            print("OK", name, flush=True)
+
+
+def child_startup_tracing(mode):
+    """Run in a fresh interpreter started with ``-X tracemalloc``: gcx was
+    imported while tracemalloc held the reference tracer slot."""
+    assert tracemalloc.is_tracing()
+    assert gcx.mode() == mode, (gcx.mode(), mode)
+    assert _gcx.info()["owner"]
+    _quiesce()
+    _freelist_traceback_is_current()
+    _tracemalloc_works("traced since start-up")
+    for name in ("resizes", "resurrection"):
+        _quiesce()
+        run_scenario(name)
+    Node = _fresh_classes()[0]
+    keep = []
+    for i in range(20_000):
+        n = Node()
+        n.l = [n, {"i": (i, [i])}]              # garbage cycles
+        if i % 1000 == 0:
+            keep.append(n)
+    assert_parity("churn while traced", keep)
+    gcx.collect(0)
+    assert_parity("gcx.collect(0) while traced", keep)
+    STDLIB["collect"]()
+    assert_parity("gc.collect() while traced", keep)
+    assert tracemalloc.is_tracing()
+    _freelist_traceback_is_current()
+    _tracemalloc_works("still traced")
+    tracemalloc.stop()
+    assert_parity("tracemalloc.stop()")
+    tracemalloc.start()
+    _freelist_traceback_is_current()
+    assert_parity("tracemalloc.start() again")
+    tracemalloc.stop()
+    print("OK", flush=True)
+
+
+def _modes_for_children():
+    here = gcx.mode()
+    modes = ["safe"]
+    if here == "safe" and _gcx.info()["selftest"]:
+        modes.append("tracer")
+    return modes
+
+
+_child_results = {}
+
+
+def _child_outcome(request, fresh_python, mode, name):
+    """One child per mode runs every scenario this session selected."""
+    if mode not in _child_results:
+        names = [item.callspec.params["name"] for item in request.session.items
+                 if getattr(item, "originalname", None) == "test_parity_fresh_interpreter"
+                 and item.callspec.params["mode"] == mode]
+        proc = fresh_python(f"""
+            import sys
+            sys.path.insert(0, {TESTS_DIR!r})
+            import test_tracking
+            test_tracking.child_main({mode!r}, {names or [name]!r})
+        """, env={"GCX_MODE": mode}, timeout=600)
+        results = {}
+        for line in proc.stdout.splitlines():
+            kind, _, rest = line.partition(" ")
+            scen, _, detail = rest.partition(" ")
+            if kind in ("OK", "SKIP", "FAIL"):
+                results[scen] = (kind, detail)
+        _child_results[mode] = (proc, results)
+    proc, results = _child_results[mode]
+    if name not in results:
+        started = [line for line in proc.stdout.splitlines() if line.startswith("START")]
+        pytest.fail(f"the GCX_MODE={mode} child did not finish {name} "
+                    f"(exit status {proc.returncode}; last started: "
+                    f"{started[-1] if started else None}):\n{proc.stderr[-4000:]}")
+    return results[name]
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_parity_here(quiet, name):
+    run_scenario(name)
+
+
+@pytest.mark.parametrize("mode", ["safe", "tracer"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_parity_fresh_interpreter(request, fresh_python, name, mode):
+    if mode not in _modes_for_children():
+        pytest.skip(f"{mode} mode is {'covered in this process' if mode == gcx.mode() else 'unavailable here'}")
+    kind, detail = _child_outcome(request, fresh_python, mode, name)
+    if kind == "SKIP":
+        pytest.skip(detail)
+    if kind == "FAIL":
+        detail = ast.literal_eval(detail)    # the child printed repr(traceback)
+    assert kind == "OK", f"GCX_MODE={mode} child:\n{detail}"
+
+
+@pytest.mark.parametrize("mode", ["tracer", "safe"])
+def test_parity_tracemalloc_from_startup(fresh_python, mode):
+    if mode == "tracer" and not TRACER_WORKS:
+        pytest.skip("this interpreter's tracer misses deallocations")
+    proc = fresh_python(f"""
+        import sys
+        sys.path.insert(0, {TESTS_DIR!r})
+        import test_tracking
+        test_tracking.child_startup_tracing({mode!r})
+    """, "-X", "tracemalloc=2", env={"GCX_MODE": mode}, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-6000:]
+    assert proc.stdout.splitlines()[-1:] == ["OK"], proc.stdout
+
+
+# --------------------------------------------------------------- modes
+
+def test_mode_matches_interpreter():
+    info = _gcx.info()
+    assert info["selftest"] is TRACER_WORKS
+    forced = os.environ.get("GCX_MODE", "")
+    expected = "safe" if forced == "safe" or not TRACER_WORKS else "tracer"
+    assert info["mode"] == expected
+    assert gcx.mode() == expected
+    assert info["owner"] is True
+    _gcx.check()
+
+
+@pytest.mark.parametrize("forced", [None, "", "safe", "tracer"])
+def test_mode_in_fresh_interpreter(fresh_python, forced):
+    proc = fresh_python("""
+        from gcx import _gcx
+        info = _gcx.info()
+        print(info["mode"], info["selftest"], info["owner"])
+        _gcx.check()
+    """, env={"GCX_MODE": forced})
+    if forced == "tracer" and not TRACER_WORKS:
+        assert proc.returncode != 0
+        assert "ImportError" in proc.stderr and "safe mode" in proc.stderr, proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr
+    expected = "safe" if forced == "safe" or not TRACER_WORKS else "tracer"
+    assert proc.stdout.split() == [expected, str(TRACER_WORKS), "True"]
+
+
+def test_bad_mode_rejected(fresh_python):
+    proc = fresh_python("import gcx", env={"GCX_MODE": "fast"})
+    assert proc.returncode != 0
+    assert "ImportError" in proc.stderr and "GCX_MODE" in proc.stderr, proc.stderr
