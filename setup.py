@@ -29,10 +29,11 @@ flavour = os.environ.get("GCX_BUILD", "release")
 if flavour not in ("release", "debug", "asan"):
     raise SystemExit(f"GCX_BUILD must be release, debug or asan, not {flavour!r}")
 
+macros_flavour = [("GCX_FLAVOUR", '"%s"' % flavour)]
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
           "-Wno-missing-field-initializers", "-fvisibility=hidden"]
 ldflags = []
-macros = []
+macros = list(macros_flavour)
 if flavour == "release":
     cflags += ["-O2"]
     macros += [("NDEBUG", "1")]
@@ -54,6 +55,9 @@ if os.environ.get("GCX_WERROR") == "1":
 supported = sys.version_info[:2] == (3, 13) and not sysconfig.get_config_var("Py_GIL_DISABLED")
 core = sorted(glob.glob("src/*.c"))
 setup(
+    # one build directory per flavour: setuptools reuses compiled objects
+    # that look newer than the sources, whatever the flags were
+    options={"build": {"build_base": f"build/{flavour}"}},
     ext_modules=[] if not supported else [
         Extension("gcx._gcx", sources=core, include_dirs=["src"],
                   define_macros=macros, extra_compile_args=cflags,

@@ -171,7 +171,7 @@ snapshot_page(gcx_page_t *p, int generation)
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         cand[w] = 0;
         for (int s = 0; s <= generation; s++) {
-            cand[w] |= p->set[s][w];
+            cand[w] |= GCX_SET(p, s, w);
         }
         any |= cand[w] != 0;
     }
@@ -187,9 +187,15 @@ snapshot_page(gcx_page_t *p, int generation)
             unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
             PyObject *op = gcx_slot_object(p, slot);
             if (!PyObject_GC_IsTracked(op)) {
-                /* under construction, or lazily tracked: its record is
-                 * promoted with the survivors, so watch it (R5, tracer.c) */
-                gcx_watch_untracked(op);
+                if (PyTuple_CheckExact(op)) {
+                    /* a collector untracked it; CPython never tracks it again */
+                    gcx_table_discard(op);
+                }
+                else {
+                    /* under construction, or lazily tracked: its record is
+                     * promoted with the survivors, so watch it (R5) */
+                    gcx_watch_untracked(op);
+                }
                 continue;
             }
             if (gcx_is_immortal(op)) {
@@ -502,7 +508,7 @@ keep_survivors(int generation, int old_set)
                 }
             }
             for (int s = 0; s <= generation; s++) {
-                uint64_t move = p->set[s][w] & ~garbage;
+                uint64_t move = GCX_SET(p, s, w) & ~garbage;
                 if (move == 0 || s == old_set) {
                     continue;
                 }

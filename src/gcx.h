@@ -18,6 +18,10 @@
 
 #include "compat.h"
 
+#ifndef GCX_FLAVOUR
+#  define GCX_FLAVOUR "unknown"   /* setup.py says release, debug or asan */
+#endif
+
 /* ---- debug levels ------------------------------------------------------ */
 #ifdef GCX_DEBUG
 #  define GCX_ASSERT(cond) do { if (!(cond)) gcx_assert_failed(#cond, __FILE__, __LINE__); } while (0)
@@ -49,7 +53,8 @@ typedef struct gcx_page {
     uint16_t prefix[GCX_WORDS];              /* members in earlier words */
     uint64_t region[GCX_WORDS];              /* members of the working set */
     /* The records. */
-    uint64_t set[GCX_NSETS][GCX_WORDS];      /* membership, one bit per record */
+    uint64_t sets[GCX_WORDS][GCX_NSETS];     /* membership, one bit per record;
+                                                a word of every set shares a line */
     uint32_t count[GCX_NSETS];               /* popcount of each set */
     uint32_t index;                          /* position in gcx_table.pages */
     uint8_t on_list[GCX_NLISTS];             /* on the young / middle list */
@@ -114,6 +119,18 @@ static inline void gcx_bit_clear(uint64_t *words, unsigned slot) {
     words[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
 }
 int gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p);
+
+/* Word w of set s of page p; the record of slot in set s. */
+#define GCX_SET(p, s, w) ((p)->sets[(w)][(s)])
+static inline bool gcx_rec_has(const gcx_page_t *p, int s, unsigned slot) {
+    return (GCX_SET(p, s, slot >> 6) >> (slot & 63)) & 1;
+}
+static inline void gcx_rec_put(gcx_page_t *p, int s, unsigned slot) {
+    GCX_SET(p, s, slot >> 6) |= (uint64_t)1 << (slot & 63);
+}
+static inline void gcx_rec_clear(gcx_page_t *p, int s, unsigned slot) {
+    GCX_SET(p, s, slot >> 6) &= ~((uint64_t)1 << (slot & 63));
+}
 
 static inline size_t
 gcx_hash_key(uintptr_t key, size_t mask)

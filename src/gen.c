@@ -152,7 +152,7 @@ tracked_in(int set)
     for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
         gcx_page_t *p = gcx_table.pages.items[i];
         for (unsigned w = 0; w < GCX_WORDS && p->count[set]; w++) {
-            for (uint64_t bits = p->set[set][w]; bits; bits &= bits - 1) {
+            for (uint64_t bits = GCX_SET(p, set, w); bits; bits &= bits - 1) {
                 unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
                 n += PyObject_GC_IsTracked(gcx_slot_object(p, slot));
             }

@@ -159,7 +159,7 @@ objects_in(int first, int last, PyObject *exclude)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t bits = 0;
             for (int s = first; s <= last; s++) {
-                bits |= p->set[s][w];
+                bits |= GCX_SET(p, s, w);
             }
             for (; bits; bits &= bits - 1) {
                 PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
@@ -315,7 +315,7 @@ m_freeze(PyObject *mod, PyObject *unused)
         gcx_page_t *p = gcx_table.pages.items[i];
         for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
             for (unsigned w = 0; w < GCX_WORDS && p->count[s]; w++) {
-                for (uint64_t bits = p->set[s][w]; bits; bits &= bits - 1) {
+                for (uint64_t bits = GCX_SET(p, s, w); bits; bits &= bits - 1) {
                     unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
                     PyObject *op = gcx_slot_object(p, slot);
                     if (PyObject_GC_IsTracked(op)) {
@@ -356,7 +356,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsnsns[nnn]snsnsnsOsnsnsn}",
+        "{sssOsOsnsns[nnn]snsnsnsOsnsnsnss}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
@@ -370,7 +370,8 @@ m_info(PyObject *mod, PyObject *unused)
         "collecting", gcx_gen.collecting ? Py_True : Py_False,
         "long_lived_total", gcx_gen.long_lived_total,
         "long_lived_pending", gcx_gen.long_lived_pending,
-        "page_bytes", (Py_ssize_t)sizeof(gcx_page_t));
+        "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
+        "build", GCX_FLAVOUR);
 }
 
 static PyObject *

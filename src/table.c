@@ -2,8 +2,8 @@
  *
  * A record is one bit.  Address space is cut into 4 KiB pages; every page
  * holding at least one recorded container has a gcx_page_t, found through a
- * small open-addressing index keyed by page number.  Bit s of page->set[g]
- * says "a container starts at page address + 8*s and is in set g", where g is
+ * small open-addressing index keyed by page number.  Bit s of set g
+ * (GCX_SET(page, g, s / 64)) says "a container starts at page address + 8*s and is in set g", where g is
  * one of the three generations or the frozen set.  Walking a page's bits
  * visits its objects in address order, which is what makes whole-heap passes
  * touch memory sequentially.
@@ -11,7 +11,7 @@
  * Invariants (gcx_table_check verifies them):
  *  T1  a slot's bit is set in at most one set of its page: every record is in
  *      exactly one generation (or frozen).
- *  T2  page->count[g] is the popcount of page->set[g]; gcx_table.total[g] is
+ *  T2  page->count[g] is the popcount of set g; gcx_table.total[g] is
  *      the sum over pages.
  *  T3  every page is in the index exactly once, and pages.items[page->index]
  *      is the page.
@@ -167,8 +167,10 @@ note_list(gcx_page_t *p, int set)
 static int
 set_of_slot(const gcx_page_t *p, unsigned slot)
 {
+    const uint64_t *words = p->sets[slot >> 6];   /* one cache line */
+    uint64_t bit = (uint64_t)1 << (slot & 63);
     for (int s = 0; s < GCX_NSETS; s++) {
-        if (gcx_bit(p->set[s], slot)) {
+        if (words[s] & bit) {
             return s;
         }
     }
@@ -178,14 +180,14 @@ set_of_slot(const gcx_page_t *p, unsigned slot)
 void
 gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to)
 {
-    GCX_ASSERT(gcx_bit(p->set[from], slot));
+    GCX_ASSERT(gcx_rec_has(p, from, slot));
     if (from == to) {
         return;
     }
-    gcx_bit_clear(p->set[from], slot);
+    gcx_rec_clear(p, from, slot);
     p->count[from]--;
     gcx_table.total[from]--;
-    gcx_bit_set(p->set[to], slot);
+    gcx_rec_put(p, to, slot);
     p->count[to]++;
     gcx_table.total[to]++;
     note_list(p, to);
@@ -206,7 +208,7 @@ gcx_table_add(PyObject *op, int set)
         gcx_table_move(p, slot, old, set);
         return;
     }
-    gcx_bit_set(p->set[set], slot);
+    gcx_rec_put(p, set, slot);
     p->count[set]++;
     gcx_table.total[set]++;
     note_list(p, set);
@@ -223,7 +225,7 @@ gcx_table_discard(PyObject *op)
     unsigned slot = gcx_addr_slot(a);
     int s = set_of_slot(p, slot);
     if (s >= 0) {
-        gcx_bit_clear(p->set[s], slot);
+        gcx_rec_clear(p, s, slot);
         p->count[s]--;
         gcx_table.total[s]--;
     }
@@ -246,8 +248,8 @@ gcx_table_move_all(int from, int to)
             continue;
         }
         for (unsigned w = 0; w < GCX_WORDS; w++) {
-            p->set[to][w] |= p->set[from][w];
-            p->set[from][w] = 0;
+            GCX_SET(p, to, w) |= GCX_SET(p, from, w);
+            GCX_SET(p, from, w) = 0;
         }
         p->count[to] += p->count[from];
         p->count[from] = 0;
@@ -350,7 +352,7 @@ gcx_table_check(void)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             for (int a = 0; a < GCX_NSETS; a++) {
                 for (int b = a + 1; b < GCX_NSETS; b++) {
-                    if (p->set[a][w] & p->set[b][w]) {
+                    if (GCX_SET(p, a, w) & GCX_SET(p, b, w)) {
                         return check_fail("T1 record in two sets", p);
                     }
                 }
@@ -362,7 +364,7 @@ gcx_table_check(void)
         for (int s = 0; s < GCX_NSETS; s++) {
             uint32_t n = 0;
             for (unsigned w = 0; w < GCX_WORDS; w++) {
-                n += (uint32_t)__builtin_popcountll(p->set[s][w]);
+                n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
             }
             if (n != p->count[s]) {
                 return check_fail("T2 page count", p);

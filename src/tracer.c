@@ -160,7 +160,7 @@ visit_resync(PyObject *op, void *arg)
     gcx_bit_set(p->seen, slot);
     st->visited++;
     for (int s = 0; s < GCX_NSETS; s++) {
-        if (gcx_bit(p->set[s], slot)) {
+        if (gcx_rec_has(p, s, slot)) {
             return 1;
         }
     }
@@ -194,7 +194,7 @@ adopt_untracked_children(int adopt_set)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t bits = 0;
             for (int s = 0; s < GCX_NSETS; s++) {
-                bits |= p->set[s][w];
+                bits |= GCX_SET(p, s, w);
             }
             for (; bits; bits &= bits - 1) {
                 PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
@@ -224,8 +224,8 @@ gcx_resync(bool drop, int adopt_set)
             for (int s = 0; s < GCX_NSETS; s++) {
                 uint32_t n = 0;
                 for (unsigned w = 0; w < GCX_WORDS; w++) {
-                    p->set[s][w] &= p->seen[w];
-                    n += (uint32_t)__builtin_popcountll(p->set[s][w]);
+                    GCX_SET(p, s, w) &= p->seen[w];
+                    n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
                 }
                 gcx_table.total[s] -= p->count[s] - n;
                 p->count[s] = n;

@@ -1,0 +1,1 @@
+"""gcx benchmarks: see README.md."""

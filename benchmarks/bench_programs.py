@@ -1,0 +1,233 @@
+"""Whole programs under automatic collection: stock CPython against gcx.install().
+
+Each program runs in a fresh interpreter, alternately stock (gcx never
+imported, the stdlib collector on with its default thresholds) and with
+gcx imported and installed (stdlib collector off, gcx's automatic
+collection on).  Reported per program:
+
+  wall         the program's run time, from just before gcx is imported
+               (so gcx's import and install are charged to it)
+  cpu time     the same span in process CPU time (all threads)
+  peak RSS     the child's ru_maxrss
+  total pause  sum of all collections' durations, timed from the collector's
+               own callbacks ("start" to "stop"; gc.callbacks for the stdlib,
+               gcx.callbacks for gcx)
+  max pause    the longest single collection
+
+Programs:
+  alloc churn        batches of small dicts/lists/tuples built and dropped
+                     (no cycles)
+  cycle churn        pairs of instances that reach each other, dropped at once
+  long-lived + churn a long-lived heap of 1M containers, then cycle churn
+  json               json.dumps / json.loads of a nested document, repeatedly
+
+Checks: every run of a program must return the same checksum; in the
+programs that make cyclic garbage, the collector's automatic collections
+must have collected (as its callbacks report) at least half of it during the
+run, and all of it once a final collect() (untimed) has run.  The share
+collected during the run is reported.
+"""
+import argparse
+import gc
+import json
+import sys
+
+if __package__:
+    from . import harness
+else:
+    import harness
+
+# Program scale: multiplies every program's loop counts.
+SCALES = {"small": 0.02, "default": 1.0}
+
+
+class Pair:
+    pass
+
+
+class Item:
+    __slots__ = ("key", "items")
+
+
+def alloc_churn(scale):
+    n = int(2_000_000 * scale)
+    total = 0
+    batch = []
+    for i in range(n):
+        batch.append({"id": i, "tags": [i % 7, i % 11], "pos": (i, str(i))})
+        if len(batch) == 50_000:
+            total += sum(len(r["tags"]) for r in batch)
+            batch = []
+    return total + len(batch), 0
+
+
+def churn_cycles(n):
+    total = 0
+    for i in range(n):
+        a = Pair()
+        b = Pair()
+        a.peer = b
+        b.peer = a
+        a.data = [i]
+        total += a.data[0] & 7
+    return total
+
+
+def cycle_churn(scale):
+    n = int(1_500_000 * scale)
+    return churn_cycles(n), 3 * n
+
+
+def long_lived_churn(scale):
+    live = int(1_000_000 * scale)
+    n = int(1_000_000 * scale)
+    heap = []
+    for i in range(live // 2):
+        item = Item()
+        item.key = i
+        item.items = [i]
+        heap.append(item)
+    total = churn_cycles(n)
+    return total + len(heap), 3 * n
+
+
+def json_roundtrip(scale):
+    rounds = max(2, int(30 * scale))
+    doc = [{"id": i, "name": "item%d" % i, "tags": ["a", "b", str(i % 10)],
+            "values": [i * 0.5, i, None, True], "nested": {"x": i, "y": [i, i + 1]}}
+           for i in range(10_000)]
+    total = 0
+    kept = []
+    for r in range(rounds):
+        text = json.dumps(doc)
+        back = json.loads(text)
+        kept.append(back)
+        if len(kept) > 3:
+            kept.pop(0)
+        total += len(text) + len(back)
+    return total, 0
+
+
+PROGRAMS = {
+    "alloc churn": alloc_churn,
+    "cycle churn": cycle_churn,
+    "long-lived + churn": long_lived_churn,
+    "json": json_roundtrip,
+}
+
+
+def child(program, mode, size):
+    """Run one program in this (fresh) interpreter; print one JSON line."""
+    perf_counter = harness.perf_counter
+    process_time = harness.time.process_time
+    c0 = process_time()
+    t0 = perf_counter()
+    if mode == "gcx":
+        import gcx
+        gcx.install()
+        callbacks = gcx.callbacks
+        assert gc.callbacks is gcx.callbacks and not harness.STDLIB_ISENABLED()
+    else:
+        callbacks = gc.callbacks
+    gcx_file = sys.modules["gcx"]._gcx.__file__ if mode == "gcx" else None
+    pauses = []
+    collected = [0]
+    started = [0.0]
+
+    def on_collection(phase, info):
+        if phase == "start":
+            started[0] = perf_counter()
+        else:
+            pauses.append(perf_counter() - started[0])
+            collected[0] += info["collected"]
+
+    callbacks.append(on_collection)
+    checksum, garbage_made = PROGRAMS[program](SCALES[size])
+    wall = perf_counter() - t0
+    cpu = process_time() - c0
+    callbacks.remove(on_collection)
+    # Untimed: whatever garbage automatic collection left for later.
+    left_over = gc.collect()
+    if mode == "stock" and "gcx" in sys.modules:
+        raise SystemExit("gcx was imported in a stock run")
+    if gc.garbage:
+        raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
+    print(json.dumps({
+        "checksum": checksum, "garbage_made": garbage_made, "wall": wall, "cpu": cpu,
+        "rss": harness.peak_rss_bytes(), "pauses": len(pauses),
+        "total_pause": sum(pauses), "max_pause": max(pauses, default=0.0),
+        "collected": collected[0], "left_over": left_over, "gcx_file": gcx_file,
+    }))
+
+
+def run(args, report):
+    reps = harness.reps_for(args, small=5, default=5)
+    shares = {}
+    for program in PROGRAMS:
+        harness.progress("%s: %d fresh interpreters per mode" % (program, reps))
+        runs = {"stock": [], "gcx": []}
+        for rep in range(reps):
+            for mode in (("stock", "gcx") if rep % 2 == 0 else ("gcx", "stock")):
+                r = harness.run_child(__file__, "--child", program, "--mode", mode,
+                                      "--size", args.size)
+                harness.check_same_gcx(r)
+                runs[mode].append(r)
+        check(program, runs)
+        s, g = runs["stock"], runs["gcx"]
+        if s[0]["garbage_made"]:
+            shares[program] = share_collected(s), share_collected(g)
+        detail = {"collections_stock": [r["pauses"] for r in s],
+                  "collections_gcx": [r["pauses"] for r in g],
+                  "collected_stock": [r["collected"] for r in s],
+                  "collected_gcx": [r["collected"] for r in g]}
+        for metric, key, unit, scale in (("wall", "wall", "ms", 1e3),
+                                         ("cpu time", "cpu", "ms", 1e3),
+                                         ("peak RSS", "rss", "MB", 1 / 2**20),
+                                         ("total pause", "total_pause", "ms", 1e3),
+                                         ("max pause", "max_pause", "ms", 1e3)):
+            report.add(harness.Comparison(program, metric, unit, scale,
+                                          [r[key] for r in s], [r[key] for r in g],
+                                          detail if metric == "wall" else None))
+    report.notes.append("collections per run (stock/gcx, medians): " + ", ".join(
+        "%s %d/%d" % (c.case, sorted(c.detail["collections_stock"])[reps // 2],
+                      sorted(c.detail["collections_gcx"])[reps // 2])
+        for c in report.rows if c.metric == "wall"))
+    report.notes.append("cyclic garbage collected during the run (stock/gcx, medians): "
+                        + ", ".join("%s %.1f%%/%.1f%%" % (p, 100 * a, 100 * b)
+                                    for p, (a, b) in shares.items()))
+
+
+def check(program, runs):
+    sums = {r["checksum"] for rs in runs.values() for r in rs}
+    if len(sums) != 1:
+        raise harness.BenchmarkError("%s: checksums differ between runs: %s" % (program, sums))
+    for mode, rs in runs.items():
+        for r in rs:
+            made = r["garbage_made"]
+            if r["collected"] + r["left_over"] < made or r["collected"] < made / 2:
+                raise harness.BenchmarkError(
+                    "%s (%s): %d cyclic objects made garbage, automatic collections "
+                    "collected %d, a final collect() %d"
+                    % (program, mode, made, r["collected"], r["left_over"]))
+
+
+def share_collected(runs):
+    """Median share of the cyclic garbage collected during the run."""
+    shares = sorted(r["collected"] / r["garbage_made"] for r in runs)
+    return shares[len(shares) // 2]
+
+
+def configure(p):
+    """The hidden options a child run is started with."""
+    p.add_argument("--child", choices=PROGRAMS, help=argparse.SUPPRESS)
+    p.add_argument("--mode", choices=("stock", "gcx"), help=argparse.SUPPRESS)
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        p = harness.parser(__doc__)
+        configure(p)
+        a = p.parse_args()
+        child(a.child, a.mode, a.size)
+    else:
+        harness.main("programs", __doc__, run, configure, base_label="stock")

@@ -1,0 +1,376 @@
+"""python -m gcx: compare gcx with the stdlib collector, or run a program under gcx.
+
+  python -m gcx [--live N] [--cycles N] [--repeat N]
+      Print, side by side for the stdlib collector and gcx: the interpreter,
+      gcx's mode, what each collector tracks (per generation, and the ten
+      commonest types), then one collection of the same heap by each.
+  python -m gcx run SCRIPT [ARG ...]
+  python -m gcx run -m MODULE [ARG ...]
+      Run a program as `python SCRIPT` / `python -m MODULE` would, with gcx
+      installed (gcx.install()) before its first line runs.
+
+The report's collection: for each collector in turn, build the same heap
+(live containers, some in reachable cycles, plus garbage cycles of instances
+and dicts, some with __del__, some watched by weakrefs with callbacks) with
+both collectors' automatic collection off, then time one full collection by
+that collector alone.  Both must find the same garbage.
+"""
+import argparse
+import collections
+import gc
+import importlib.util
+import os
+import platform
+import runpy
+import sys
+import time
+import weakref
+
+import gcx
+
+PROG = "python -m gcx"
+
+# ------------------------------------------------------------------------------
+# Command line.
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Compare gcx with the stdlib cycle collector on this "
+                    "interpreter, or run a program with gcx installed.",
+        epilog=f"'{PROG} run -h' describes running a program.")
+    parser.add_argument("--live", type=_count, default=50_000, metavar="N",
+                        help="live containers in the collected heap (default 50000)")
+    parser.add_argument("--cycles", type=_count, default=20_000, metavar="N",
+                        help="garbage cycles in the collected heap (default 20000)")
+    parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
+                        help="collect N freshly built heaps with each collector "
+                             "and report the fastest (default 1)")
+    commands = parser.add_subparsers(dest="command", metavar="{run}")
+    run = commands.add_parser(
+        "run", help="run a script or module with gcx installed",
+        usage=f"{PROG} run [-h] SCRIPT [ARG ...]\n"
+              f"       {PROG} run [-h] -m MODULE [ARG ...]",
+        description="Run a program with gcx installed from its first line, as "
+                    "'python SCRIPT ARG...' or 'python -m MODULE ARG...' "
+                    "would run it.  Everything after SCRIPT or MODULE is "
+                    "passed to the program as sys.argv[1:].")
+    run.add_argument("-m", dest="module", action="store_true",
+                     help="run the module named MODULE, as python -m does")
+    run.add_argument("target", metavar="SCRIPT | MODULE",
+                     help="the script's path, or with -m the module's name")
+    # Fallback only: main() hands the program its arguments itself, so that
+    # argparse does not eat a "--" among them.
+    run.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _split_program_args(argv):
+    """Split ``run [-m] TARGET ARG...`` after TARGET: (what argparse should
+    parse, the program's arguments verbatim).  Any other command line goes to
+    argparse whole."""
+    if argv[:1] != ["run"]:
+        return argv, None
+    for i in range(1, len(argv)):
+        if argv[i] == "--":
+            return argv[:i + 2], argv[i + 2:]
+        if argv[i] == "-" or not argv[i].startswith("-"):
+            return argv[:i + 1], argv[i + 1:]
+    return argv, None
+
+
+def main(argv=None):
+    """The command line; returns the exit status (a program run with ``run``
+    may also end the process itself, e.g. by sys.exit())."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    ours, program_args = _split_program_args(argv)
+    args = _parser().parse_args(ours)
+    if args.command == "run":
+        if program_args is not None:
+            args.args = program_args
+        return run_program(args.target, args.args, module=args.module)
+    return report(args.live, args.cycles, args.repeat)
+
+
+# ------------------------------------------------------------------------------
+# run: a program with gcx installed.
+
+# Frames of this file and of runpy, left out of a failing program's traceback.
+_RUNNER_FILES = {os.path.abspath(__file__), runpy.__file__, "<frozen runpy>"}
+
+
+def run_program(target, args, module=False):
+    """Run the script at path ``target`` (or, with ``module``, the module
+    named ``target``) as ``__main__`` with sys.argv[1:] = ``args`` and gcx
+    installed.  Returns 0, or 1 after printing the traceback of an uncaught
+    exception; SystemExit and KeyboardInterrupt pass through."""
+    if not module and not os.path.exists(target):
+        print(f"{PROG} run: can't open file {os.path.abspath(target)!r}: "
+              "No such file or directory", file=sys.stderr)
+        return 2
+    sys.argv = [target, *args]
+    if not module and not sys.flags.safe_path:
+        # as `python SCRIPT` does: the script's directory, not the current one
+        sys.path[0] = os.path.dirname(os.path.realpath(target))
+    gcx.install()
+    try:
+        if module:
+            if not _module_exists(target):
+                return 1
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+        else:
+            # absolute, as `python SCRIPT` makes __file__ (and sys.argv[0] here)
+            runpy.run_path(os.path.abspath(target), run_name="__main__")
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
+            tb = tb.tb_next
+        # the hook prints exc.__traceback__, whatever tb it is given
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+        return 1
+    return 0
+
+
+def _module_exists(name):
+    """As `python -m` does, say so on stderr if there is no module ``name``."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError) as exc:
+        print(f"{PROG} run: error while finding module specification for "
+              f"{name!r} ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return False
+    if spec is None:
+        print(f"{PROG} run: No module named {name}", file=sys.stderr)
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------
+# The report.
+
+LABEL_WIDTH = 34
+COLUMN_WIDTH = 14
+COLUMNS = ("stdlib gc", "gcx")
+
+
+def report(live=50_000, cycles=20_000, repeat=1, file=None):
+    """Print the side-by-side report; returns 0."""
+    out = file or sys.stdout
+    reinstall = gcx.is_installed()
+    gcx.uninstall()        # the stdlib column must show the stdlib collector
+    try:
+        for line in _report_lines(live, cycles, repeat):
+            print(line, file=out)
+    finally:
+        if reinstall:
+            gcx.install()
+    return 0
+
+
+def _report_lines(live, cycles, repeat):
+    info = gcx.info()
+    yield f"gcx {gcx.__version__} beside the stdlib cycle collector"
+    yield ""
+    yield from _interpreter_lines()
+    yield ""
+    yield _row("", *COLUMNS)
+    yield "collector"
+    yield _row("  mode", "-", info["mode"])
+    yield _row("  owns the reference tracer", "-", _yes_no(info["owner"]))
+    yield _row("  automatic collection", _on_off(gc.isenabled()), _on_off(gcx.isenabled()))
+    yield _row("  thresholds", _joined(gc.get_threshold()), _joined(gcx.get_threshold()))
+    yield _row("  counts", _joined(gc.get_count()), _joined(gcx.get_count()))
+    yield "tracked objects"
+    yield from _generation_rows()
+    yield "tracked objects by type (top 10)"
+    yield from _type_rows(10)
+    yield (f"one full collection of the same heap ({live} live containers, "
+           f"{cycles} garbage cycles, best of {repeat})")
+    yield from _collection_rows(live, cycles, repeat)
+    if info["mode"] == "safe":
+        yield ""
+        yield ("gcx is in safe mode: it does not trust this interpreter's "
+               "reference tracer,")
+        yield "so each of its collections starts by resynchronising with the live heap."
+
+
+def _interpreter_lines():
+    build = ", ".join(platform.python_build())
+    kind = "debug build" if hasattr(sys, "gettotalrefcount") else "release build"
+    gil = "GIL" if getattr(sys, "_is_gil_enabled", lambda: True)() else "no GIL"
+    yield (f"interpreter  {platform.python_implementation()} "
+           f"{platform.python_version()} ({build}) [{platform.python_compiler()}]")
+    yield f"             {kind}, {gil}, {sys.executable}"
+
+
+def _row(label, *values):
+    cells = "".join(f"{value:>{COLUMN_WIDTH}}" for value in values)
+    return f"{label:<{LABEL_WIDTH}}{cells}".rstrip()
+
+
+def _yes_no(flag):
+    return "yes" if flag else "no"
+
+
+def _on_off(flag):
+    return "enabled" if flag else "disabled"
+
+
+def _joined(numbers):
+    return "/".join(map(str, numbers))
+
+
+def _generation_rows():
+    totals = [0, 0]
+    for generation in range(3):
+        sizes = [len(collector.get_objects(generation)) for collector in (gc, gcx)]
+        totals = [t + s for t, s in zip(totals, sizes)]
+        yield _row(f"  generation {generation}", *sizes)
+    yield _row("  total", *totals)
+    yield _row("  frozen (permanent generation)",
+               gc.get_freeze_count(), gcx.get_freeze_count())
+
+
+def _type_rows(top):
+    # Both snapshots before any counting: counting creates objects (ABC caches).
+    stdlib_objects = gc.get_objects()
+    gcx_objects = [obj for obj in gcx.get_objects() if obj is not stdlib_objects]
+    stdlib_counts = collections.Counter(map(type, stdlib_objects))
+    gcx_counts = collections.Counter(map(type, gcx_objects))
+    del stdlib_objects, gcx_objects
+    union = stdlib_counts + gcx_counts
+    for tp, _ in sorted(union.items(), key=lambda item: (-item[1], _type_name(item[0])))[:top]:
+        yield _row(f"  {_type_name(tp)}", stdlib_counts[tp], gcx_counts[tp])
+
+
+def _type_name(tp):
+    if tp.__module__ == "builtins":
+        return tp.__qualname__
+    return f"{tp.__module__}.{tp.__qualname__}"
+
+
+# ------------------------------------------------------------------------------
+# The heap both collectors collect.
+
+class _Tally:
+    """What the garbage did while it was collected."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.finalized = 0
+        self.callbacks = 0
+
+    def weakref_cleared(self, ref):
+        self.callbacks += 1
+
+
+class _Node:
+    pass
+
+
+class _Finalized(_Node):
+    def __del__(self):
+        _tally.finalized += 1
+
+
+_tally = _Tally()
+
+
+def _build_heap(live, cycles):
+    """Return what keeps the live part alive.  The garbage: ``cycles`` pairs
+    of instances pointing at each other, each with a dict and a list; every
+    4th pair has a __del__, every 5th is watched by a weakref with a callback
+    (the weakref itself stays alive, so the callback must run), every 2nd has
+    its instance dict materialised.  The live part: ``live`` lists, dicts and
+    tuples, every 10th a list that contains itself."""
+    keep = []
+    for i in range(live):
+        kind = i % 3
+        if kind == 0:
+            item = [i]
+            if i % 10 == 0:
+                item.append(item)
+        elif kind == 1:
+            item = {"i": [i]}
+        else:
+            item = (i, [i])
+        keep.append(item)
+    watchers = []
+    for i in range(cycles):
+        a = _Finalized() if i % 4 == 0 else _Node()
+        b = _Node()
+        a.peer, b.peer = b, a
+        a.payload = {"n": i, "back": [b]}
+        if i % 2 == 0:
+            vars(b)
+        if i % 5 == 0:
+            watchers.append(weakref.ref(b, _tally.weakref_cleared))
+    del a, b
+    return keep, watchers
+
+
+_Outcome = collections.namedtuple(
+    "_Outcome", "collected uncollectable finalized callbacks ms")
+
+
+def _collect_heap(collector, live, cycles):
+    """Build the heap with both collectors quiet, then time one full
+    collection by ``collector`` (gc or gcx) alone."""
+    gc.collect()
+    gcx.collect()
+    heap = _build_heap(live, cycles)
+    _tally.reset()
+    before = collector.get_stats()
+    start = time.perf_counter()
+    collector.collect()
+    ms = (time.perf_counter() - start) * 1000
+    after = collector.get_stats()
+    del heap
+    return _Outcome(
+        sum(a["collected"] - b["collected"] for a, b in zip(after, before)),
+        sum(a["uncollectable"] - b["uncollectable"] for a, b in zip(after, before)),
+        _tally.finalized, _tally.callbacks, ms)
+
+
+def _collection_rows(live, cycles, repeat):
+    enabled = gc.isenabled(), gcx.isenabled()
+    gc.disable()
+    gcx.disable()
+    try:
+        outcomes = []
+        for collector in (gc, gcx):
+            runs = [_collect_heap(collector, live, cycles) for _ in range(repeat)]
+            outcomes.append(min(runs, key=lambda run: run.ms))
+    finally:
+        (gc.enable if enabled[0] else gc.disable)()
+        (gcx.enable if enabled[1] else gcx.disable)()
+    stdlib, ours = outcomes
+    yield _row("  collected", stdlib.collected, ours.collected)
+    yield _row("  uncollectable", stdlib.uncollectable, ours.uncollectable)
+    yield _row("  finalizers run (__del__)", stdlib.finalized, ours.finalized)
+    yield _row("  weakref callbacks run", stdlib.callbacks, ours.callbacks)
+    yield _row("  time (ms)", f"{stdlib.ms:.2f}", f"{ours.ms:.2f}")
+    ratio = ours.ms / stdlib.ms if stdlib.ms else float("nan")
+    yield _row("  time relative to stdlib gc", "1.00x", f"{ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
