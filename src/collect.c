@@ -604,6 +604,10 @@ gcx_collect_generation(int generation)
     }
     pin_all(&g.unreachable);
     pin_all(&g.legacy);
+    result.candidates = work.len;
+    if (gcx_gen.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
+        gcx_report_garbage(&g, generation);
+    }
     gcx_finalize_garbage(&g);
     result.collected = g.collected;
     result.uncollectable = g.uncollectable;
@@ -632,6 +636,7 @@ gcx_collect_generation(int generation)
     return result;
 
 fail:
+    result.candidates = work.len;
     gcx_region_clear();
     work.len = 0;
     return result;

@@ -333,6 +333,51 @@ gcx_finalize_init(void)
     return late_weakref_clear < 0 ? -1 : 0;
 }
 
+/* ---- the garbage hook (cycle reports) -------------------------------------------- */
+
+/* With a hook set (gcx.set_garbage_hook), it is called once per collection
+ * that found garbage, before anything is done to it: hook(generation,
+ * collectable, uncollectable) with two lists of the objects.  Both lists are
+ * emptied as soon as it returns, so the report cannot keep the garbage alive
+ * unless the hook stores the objects themselves; an error it raises is
+ * reported as unraisable. */
+static PyObject *
+list_of(gcx_workvec_t *v)
+{
+    PyObject *list = PyList_New(v->len);
+    for (Py_ssize_t i = 0; list != NULL && i < v->len; i++) {
+        PyList_SET_ITEM(list, i, Py_NewRef(v->items[i].op));
+    }
+    return list;
+}
+
+void
+gcx_report_garbage(gcx_garbage_t *g, int generation)
+{
+    PyObject *hook = Py_NewRef(gcx_gen.garbage_hook);
+    PyObject *u = list_of(&g->unreachable);
+    PyObject *f = u ? list_of(&g->legacy) : NULL;
+    if (f != NULL) {
+        PyObject *r = PyObject_CallFunction(hook, "iOO", generation, u, f);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(hook);
+        }
+        Py_XDECREF(r);
+    }
+    else {
+        PyErr_WriteUnraisable(hook);
+    }
+    if (u != NULL && PyList_SetSlice(u, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+        PyErr_Clear();
+    }
+    if (f != NULL && PyList_SetSlice(f, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(u);
+    Py_XDECREF(f);
+    Py_DECREF(hook);
+}
+
 /* ---- the entry point -------------------------------------------------------------- */
 
 void

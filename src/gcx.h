@@ -182,6 +182,7 @@ int gcx_region_from_vec(gcx_workvec_t *w);       /* make w the region */
 void gcx_region_clear(void);
 typedef struct {
     Py_ssize_t collected, uncollectable;
+    Py_ssize_t candidates;       /* objects in the region */
 } gcx_result_t;
 
 gcx_result_t gcx_collect_generation(int generation);   /* the phases */
@@ -199,6 +200,7 @@ typedef struct {
 
 int gcx_finalize_init(void);           /* probes the interpreter */
 void gcx_finalize_garbage(gcx_garbage_t *g);
+void gcx_report_garbage(gcx_garbage_t *g, int generation);   /* the hook */
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 
@@ -235,7 +237,19 @@ void gcx_watch_untracked(PyObject *op);   /* R5: an untracked dict leaves gen 0 
 
 typedef struct {
     Py_ssize_t collections, collected, uncollectable;
+    Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */
+    double duration;             /* seconds spent collecting */
 } gcx_stats_t;
+
+/* One collection in the pause ring (gen.c). */
+typedef struct {
+    double start;                /* perf-counter seconds */
+    double duration;             /* seconds */
+    int generation;
+    Py_ssize_t collected, uncollectable, candidates;
+} gcx_pause_t;
+
+#define GCX_PAUSE_RING 1024      /* collections remembered by recent_pauses() */
 
 typedef struct {
     int threshold[GCX_NGENS];
@@ -250,6 +264,9 @@ typedef struct {
     Py_ssize_t survivors;         /* records after the last collection */
     PyObject *garbage;           /* list */
     PyObject *callbacks;         /* list */
+    PyObject *garbage_hook;      /* called with the garbage found, or NULL */
+    gcx_pause_t pauses[GCX_PAUSE_RING];
+    uint64_t npauses;            /* ever recorded; the ring holds the last */
 } gcx_gen_t;
 
 extern gcx_gen_t gcx_gen;

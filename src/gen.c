@@ -196,7 +196,11 @@ gcx_collect(int generation)
         gcx_gen.count[i] = 0;
     }
 
+    PyTime_t start = 0, end = 0;
+    (void)PyTime_PerfCounterRaw(&start);
     gcx_result_t r = gcx_collect_generation(generation);
+    (void)PyTime_PerfCounterRaw(&end);
+    double duration = PyTime_AsSecondsDouble(end - start);
 
     if (gcx_gen.debug & 1) {
         PyTime_t t2;
@@ -210,6 +214,15 @@ gcx_collect(int generation)
     }
     gcx_stats_t *stats = &gcx_gen.stats[generation];
     stats->collections++;
+    stats->candidates += r.candidates;
+    stats->duration += duration;
+    gcx_pause_t *pause = &gcx_gen.pauses[gcx_gen.npauses++ % GCX_PAUSE_RING];
+    pause->start = PyTime_AsSecondsDouble(start);
+    pause->duration = duration;
+    pause->generation = generation;
+    pause->collected = r.collected;
+    pause->uncollectable = r.uncollectable;
+    pause->candidates = r.candidates;
     gcx_gen.survivors = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                         + gcx_table.total[GCX_GEN2];
     stats->collected += r.collected;

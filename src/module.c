@@ -114,9 +114,11 @@ m_get_stats(PyObject *mod, PyObject *unused)
     }
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_stats_t *s = &gcx_gen.stats[i];
-        PyObject *d = Py_BuildValue("{snsnsn}", "collections", s->collections,
+        PyObject *d = Py_BuildValue("{snsnsnsnsd}", "collections", s->collections,
                                     "collected", s->collected,
-                                    "uncollectable", s->uncollectable);
+                                    "uncollectable", s->uncollectable,
+                                    "candidates", s->candidates,
+                                    "duration", s->duration);
         if (d == NULL) {
             Py_DECREF(result);
             return NULL;
@@ -124,6 +126,37 @@ m_get_stats(PyObject *mod, PyObject *unused)
         PyList_SET_ITEM(result, i, d);
     }
     return result;
+}
+
+/* The last collections, oldest first: (start, duration, generation,
+ * collected, uncollectable, candidates); times in seconds. */
+static PyObject *
+m_recent_pauses(PyObject *mod, PyObject *unused)
+{
+    uint64_t n = gcx_gen.npauses < GCX_PAUSE_RING ? gcx_gen.npauses : GCX_PAUSE_RING;
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (uint64_t i = 0; list != NULL && i < n; i++) {
+        gcx_pause_t *p = &gcx_gen.pauses[(gcx_gen.npauses - n + i) % GCX_PAUSE_RING];
+        PyObject *t = Py_BuildValue("(ddinnn)", p->start, p->duration, p->generation,
+                                    p->collected, p->uncollectable, p->candidates);
+        if (t == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+static PyObject *
+m_set_garbage_hook(PyObject *mod, PyObject *hook)
+{
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_SetString(PyExc_TypeError, "the garbage hook must be callable or None");
+        return NULL;
+    }
+    Py_XSETREF(gcx_gen.garbage_hook, hook == Py_None ? NULL : Py_NewRef(hook));
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -418,6 +451,8 @@ static PyMethodDef methods[] = {
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
+    {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
+    {"set_garbage_hook", m_set_garbage_hook, METH_O, NULL},
     {"info", m_info, METH_NOARGS, NULL},
     {"check", m_check, METH_NOARGS, NULL},
     {"resync", m_resync, METH_NOARGS, NULL},
