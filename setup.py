@@ -35,7 +35,8 @@ cflags = ["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
 ldflags = []
 macros = list(macros_flavour)
 if flavour == "release":
-    cflags += ["-O2"]
+    cflags += ["-O2", "-flto"]
+    ldflags += ["-flto", "-O2"]
     macros += [("NDEBUG", "1")]
 else:
     cflags += ["-O0", "-g3", "-UNDEBUG"]

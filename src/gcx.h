@@ -273,8 +273,24 @@ extern gcx_gen_t gcx_gen;
 
 int gcx_gen_init(void);
 void gcx_gen_fini(void);
-void gcx_gen_on_alloc(void);     /* tracer: a container was created */
-void gcx_gen_on_free(void);      /* tracer: a container died */
+void gcx_gen_schedule(void);
+
+/* The tracer's counting: a container was created / died. */
+static inline void
+gcx_gen_on_alloc(void)
+{
+    if (++gcx_gen.count[0] > gcx_gen.threshold[0] && gcx_gen.enabled) {
+        gcx_gen_schedule();
+    }
+}
+
+static inline void
+gcx_gen_on_free(void)
+{
+    if (gcx_gen.count[0] > 0) {
+        gcx_gen.count[0]--;
+    }
+}
 Py_ssize_t gcx_collect_auto(void);
 Py_ssize_t gcx_collect(int generation);   /* guards, callbacks, stats */
 Py_ssize_t gcx_count_tracked(int set);   /* records CPython tracks now */

@@ -60,10 +60,10 @@ effective_threshold0(void)
     return t;
 }
 
+/* The slow path of gcx_gen_on_alloc (gcx.h): past the threshold. */
 void
-gcx_gen_on_alloc(void)
+gcx_gen_schedule(void)
 {
-    gcx_gen.count[0]++;
     if (gcx_gen.enabled && gcx_gen.threshold[0] && !gcx_gen.scheduled
         && !gcx_gen.collecting && !gcx_gen.stdlib_collecting
         && gcx_gen.count[0] > effective_threshold0()) {
@@ -71,14 +71,6 @@ gcx_gen_on_alloc(void)
         if (gcx_add_pending_call(gcx_tr.interp, run_pending, NULL, 0) != 0) {
             gcx_gen.scheduled = 0;   /* queue full: ask again next time */
         }
-    }
-}
-
-void
-gcx_gen_on_free(void)
-{
-    if (gcx_gen.count[0] > 0) {
-        gcx_gen.count[0]--;
     }
 }
 

@@ -1,0 +1,129 @@
+"""Fixtures shared by gcx's tests.
+
+impl           the collector under test: the stdlib ``gc`` module (id
+               "stdlib") or ``gcx`` (id "gcx").  A test that takes it runs
+               once with each, inside ``quiet_collectors()``.
+quiet          ``quiet_collectors()`` for a test that drives both collectors
+               itself (differential tests that call ``gc`` and ``gcx`` side
+               by side).
+fresh_python   ``run(code, *args, env=None, timeout=120)``: run ``code`` with
+               ``sys.executable -X faulthandler *args -c code`` in a fresh
+               interpreter that imports the same gcx as this one, and return
+               the ``subprocess.CompletedProcess`` (text output captured,
+               never checked: assert on ``returncode`` yourself).
+
+STDLIB maps each public name of the stdlib ``gc`` module to its original
+object, captured before any test could ``gcx.install()``; use it wherever a
+test must reach the real stdlib collector whatever state gc is in.
+"""
+import contextlib
+import gc as stdlib_gc
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import gcx
+
+STDLIB = {name: getattr(stdlib_gc, name)
+          for name in dir(stdlib_gc) if not name.startswith("_")}
+
+
+def _collector_state(gc):
+    return {
+        "enabled": gc.isenabled(),
+        "threshold": gc.get_threshold(),
+        "debug": gc.get_debug(),
+        "frozen": gc.get_freeze_count(),
+        "garbage": list(gc.garbage),
+        "callbacks": list(gc.callbacks),
+    }
+
+
+def _restore_collector(gc, state):
+    gc.set_debug(state["debug"])
+    gc.set_threshold(*state["threshold"])
+    if state["frozen"] == 0 and gc.get_freeze_count():
+        gc.unfreeze()
+    gc.garbage[:] = state["garbage"]
+    gc.callbacks[:] = state["callbacks"]
+    (gc.enable if state["enabled"] else gc.disable)()
+
+
+class _Stdlib:
+    """The real stdlib collector, reached through STDLIB (immune to install())."""
+    def __getattr__(self, name):
+        return STDLIB[name]
+
+
+@contextlib.contextmanager
+def quiet_collectors():
+    """Run the body with both collectors quiet, then put everything back.
+
+    On entry: a full collection with each collector, then both automatic
+    collectors disabled.  On exit: each collector's enabled state,
+    thresholds, debug flags, garbage and callbacks contents as they were
+    (and an unfreeze if the body froze anything); the stdlib gc module's
+    attributes as they were.  A body that leaves gcx installed is an error:
+    the fixture uninstalls it and fails the test.
+    """
+    stdlib = _Stdlib()
+    saved = {"stdlib": _collector_state(stdlib), "gcx": _collector_state(gcx)}
+    module_attrs = dict(vars(stdlib_gc))
+    stdlib.collect()
+    gcx.collect()
+    stdlib.disable()
+    gcx.disable()
+    try:
+        yield
+    finally:
+        problems = []
+        if gcx.is_installed():
+            gcx.uninstall()
+            problems.append("the test left gcx installed")
+        changed = sorted(name for name, value in vars(stdlib_gc).items()
+                         if module_attrs.get(name, object()) is not value)
+        if changed:
+            problems.append(f"the test left gc attributes changed: {changed}")
+            for name in changed:
+                setattr(stdlib_gc, name, module_attrs[name])
+        _restore_collector(gcx, saved["gcx"])
+        _restore_collector(stdlib, saved["stdlib"])
+        if problems:
+            pytest.fail("; ".join(problems))
+
+
+@pytest.fixture(params=[stdlib_gc, gcx], ids=["stdlib", "gcx"])
+def impl(request):
+    with quiet_collectors():
+        yield request.param
+
+
+@pytest.fixture
+def quiet():
+    with quiet_collectors():
+        yield
+
+
+@pytest.fixture
+def fresh_python(tmp_path):
+    # Make the child import the gcx this process imported, from a neutral
+    # working directory (so no stray source tree shadows it).
+    gcx_root = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+
+    def run(code, *args, env=None, timeout=120):
+        child_env = dict(os.environ)
+        child_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (gcx_root, child_env.get("PYTHONPATH")) if p)
+        for key, value in (env or {}).items():
+            if value is None:
+                child_env.pop(key, None)
+            else:
+                child_env[key] = value
+        return subprocess.run(
+            [sys.executable, "-X", "faulthandler", *args, "-c", textwrap.dedent(code)],
+            capture_output=True, text=True, env=child_env, cwd=tmp_path,
+            timeout=timeout)
+    return run

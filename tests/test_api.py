@@ -1,0 +1,1032 @@
+"""gcx's Python interface against the stdlib gc module's.
+
+Differential where possible: the same call on ``gc`` and on ``gcx`` must give
+the same result, or raise the same exception type with the same message.
+"""
+import array
+import collections
+import gc as stdlib_gc
+import inspect
+import sys
+import tracemalloc
+import weakref
+
+import pytest
+
+import gcx
+from conftest import STDLIB
+
+STDLIB_PUBLIC = sorted(STDLIB)
+STDLIB_FUNCTIONS = sorted(n for n, v in STDLIB.items() if callable(v))
+GCX_EXTRAS = {"install", "uninstall", "installed", "is_installed", "info", "mode"}
+NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
+          "get_debug", "get_stats", "freeze", "unfreeze", "get_freeze_count"]
+TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
+              "get_threshold", "set_threshold", "get_stats", "get_debug",
+              "set_debug", "freeze", "unfreeze", "get_freeze_count",
+              "garbage", "callbacks"]
+
+
+def outcome(func, *args, **kwargs):
+    """("ok", result type) or (exception type, message)."""
+    try:
+        result = func(*args, **kwargs)
+    except Exception as exc:
+        return type(exc), str(exc)
+    return "ok", type(result)
+
+
+def holds(seq, obj):
+    return any(item is obj for item in seq)
+
+
+def ids(seq):
+    return sorted(map(id, seq))
+
+
+class Node:
+    pass
+
+
+def make_cycle():
+    """Two instances in a reference cycle, unreachable on return; a weakref to one."""
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+# ------------------------------------------------------------------ names
+
+def test_every_stdlib_name_exists():
+    missing = [name for name in STDLIB_PUBLIC if not hasattr(gcx, name)]
+    assert missing == []
+
+
+def test_no_stray_public_names():
+    public = {n for n in dir(gcx) if not n.startswith("_")}
+    assert public == set(STDLIB_PUBLIC) | GCX_EXTRAS
+    assert sorted(gcx.__all__) == sorted(public)
+
+
+def test_debug_constants():
+    for name in ["DEBUG_STATS", "DEBUG_COLLECTABLE", "DEBUG_UNCOLLECTABLE",
+                 "DEBUG_SAVEALL", "DEBUG_LEAK"]:
+        assert type(getattr(gcx, name)) is int
+        assert getattr(gcx, name) == STDLIB[name]
+    assert (gcx.DEBUG_STATS, gcx.DEBUG_COLLECTABLE, gcx.DEBUG_UNCOLLECTABLE,
+            gcx.DEBUG_SAVEALL, gcx.DEBUG_LEAK) == (1, 2, 4, 32, 38)
+
+
+def test_version():
+    from gcx import _version
+    assert gcx.__version__ == _version.__version__
+    assert isinstance(gcx.__version__, str) and gcx.__version__.count(".") >= 1
+
+
+@pytest.mark.parametrize("name", STDLIB_FUNCTIONS)
+def test_signature_matches_stdlib(name):
+    ours = inspect.signature(getattr(gcx, name))
+    try:
+        theirs = inspect.signature(STDLIB[name])
+    except ValueError:
+        # only set_threshold has no signature (clinic optional groups)
+        assert name == "set_threshold"
+        assert list(ours.parameters) == ["thresholds"]
+        return
+    assert ours == theirs
+    assert str(ours) == str(theirs)
+
+
+@pytest.mark.parametrize("name", STDLIB_FUNCTIONS)
+def test_function_metadata(name):
+    func = getattr(gcx, name)
+    assert func.__name__ == name
+    assert func.__module__ == "gcx"
+    assert func.__doc__ and func.__doc__.strip()
+
+
+# ------------------------------------------------------------------ argument errors
+
+class Index:
+    def __init__(self, value):
+        self.value = value
+        self.calls = 0
+
+    def __index__(self):
+        self.calls += 1
+        return self.value
+
+
+class RaisingIndex:
+    def __index__(self):
+        raise RuntimeError("boom from __index__")
+
+
+class StrIndex:
+    def __index__(self):
+        return "not an int"
+
+
+class NoneIndex:
+    __index__ = None
+
+
+LongName = type("L" * 250, (), {})
+UnicodeName = type("a" + "Ü" * 150, (), {})   # 301 bytes: cut inside a character
+
+BIG = 2**100
+GARBAGE_VALUES = ["x", 1.0, None, b"b", [], BIG, -BIG, 2**31, -2**31 - 1,
+                  2**63, -2**63 - 1, StrIndex(), RaisingIndex(), NoneIndex(),
+                  Index(BIG), Index(2**31), LongName(), UnicodeName(),
+                  collections.OrderedDict(), array.array("i")]
+
+BAD_CALLS = [
+    # collect: generation=2, clinic int converter, then range check
+    *[("collect", (v,), {}) for v in GARBAGE_VALUES],
+    ("collect", (3,), {}), ("collect", (-1,), {}), ("collect", (Index(3),), {}),
+    ("collect", (1, 2), {}), ("collect", (1, 2, 3), {}),
+    ("collect", (), {"gen": 1}), ("collect", (), {"generatio": 1}),
+    ("collect", (), {"Generation": 1}),
+    ("collect", (1,), {"generation": 1}), ("collect", (1,), {"x": 1}),
+    ("collect", (), {"generation": "a"}), ("collect", (), {"generation": 5}),
+    ("collect", (), {"generation": 1, "x": 2}), ("collect", (), {"a": 1, "b": 2}),
+    # get_objects: generation=None, optional Py_ssize_t converter, range checks
+    *[("get_objects", (v,), {}) for v in GARBAGE_VALUES if v is not None],
+    ("get_objects", (3,), {}), ("get_objects", (-2,), {}),
+    ("get_objects", (Index(7),), {}), ("get_objects", (Index(-2**63),), {}),
+    ("get_objects", (1, 2), {}), ("get_objects", (), {"gen": 1}),
+    ("get_objects", (), {"generations": 1}), ("get_objects", (1,), {"generation": 1}),
+    ("get_objects", (), {"generation": "x"}), ("get_objects", (), {"generation": 9}),
+    ("get_objects", (), {"generation": 1, "x": 1}),
+    # set_threshold: 1 to 3 positional, "i" format
+    *[("set_threshold", (v,), {}) for v in GARBAGE_VALUES],
+    *[("set_threshold", (1, v), {}) for v in GARBAGE_VALUES],
+    *[("set_threshold", (1, 2, v), {}) for v in GARBAGE_VALUES],
+    ("set_threshold", (), {}), ("set_threshold", (1, 2, 3, 4), {}),
+    ("set_threshold", (1, 2, 3, 4, 5), {}), ("set_threshold", ("a", "b", "c", "d"), {}),
+    ("set_threshold", (), {"threshold0": 1}), ("set_threshold", (1,), {"x": 1}),
+    ("set_threshold", (1, "a", 2**100), {}),
+    # set_debug: METH_O, int converter
+    *[("set_debug", (v,), {}) for v in GARBAGE_VALUES],
+    ("set_debug", (), {}), ("set_debug", (1, 2), {}), ("set_debug", (), {"flags": 1}),
+    ("set_debug", (1,), {"flags": 1}),
+    # METH_O
+    *[(name, args, kwargs) for name in ["is_tracked", "is_finalized"]
+      for args, kwargs in [((), {}), ((1, 2), {}), ((), {"obj": 1}), ((1,), {"obj": 1})]],
+    # METH_FASTCALL, *objs
+    *[(name, args, {"a": 1}) for name in ["get_referrers", "get_referents"]
+      for args in [(), (1,), (1, 2)]],
+    # METH_NOARGS
+    *[(name, args, kwargs) for name in NOARGS
+      for args, kwargs in [((1,), {}), ((1, 2), {}), ((), {"x": 1}), ((1,), {"x": 1})]],
+]
+
+
+def _call_id(call):
+    name, args, kwargs = call
+    shown = [type(a).__name__[:12] if not isinstance(a, (int, str, float)) else repr(a)[:12]
+             for a in args]
+    shown += [f"{k}={v!r}"[:16] for k, v in kwargs.items()]
+    return f"{name}({','.join(shown)})"
+
+
+@pytest.mark.parametrize("call", BAD_CALLS, ids=[_call_id(c) for c in BAD_CALLS])
+def test_argument_errors_match_stdlib(quiet, call):
+    name, args, kwargs = call
+    expected = outcome(STDLIB[name], *args, **kwargs)
+    assert expected[0] != "ok", "table entry must be a bad call for the stdlib"
+    assert outcome(getattr(gcx, name), *args, **kwargs) == expected
+
+
+def test_long_type_names_are_cut_like_c():
+    # %.200s in C: the message carries at most 200 bytes of the type name
+    _, message = outcome(gcx.get_objects, LongName())
+    assert message == f"argument should be integer or None, not '{'L' * 200}'"
+    _, message = outcome(gcx.get_objects, UnicodeName())
+    assert message == f"argument should be integer or None, not '{'a' + 'Ü' * 99}\ufffd'"
+    _, message = outcome(gcx.get_objects, Index(BIG))
+    assert message == "cannot fit 'Index' into an index-sized integer"
+    _, message = outcome(gcx.get_objects, collections.OrderedDict())
+    assert message == "argument should be integer or None, not 'collections.OrderedDict'"
+    _, message = outcome(gcx.get_objects, array.array("i"))
+    assert message == "argument should be integer or None, not 'array.array'"
+
+
+@pytest.mark.parametrize("name, make_args", [
+    ("collect", lambda i: (i,)),
+    ("get_objects", lambda i: (i,)),
+    ("set_debug", lambda i: (i,)),
+    ("set_threshold", lambda i: (i, 10, 10)),
+])
+def test_index_called_as_often_as_stdlib(quiet, name, make_args):
+    value = {"set_threshold": 1000, "set_debug": 0}.get(name, 0)
+    calls = []
+    for func in (STDLIB[name], getattr(gcx, name)):
+        index = Index(value)
+        func(*make_args(index))
+        calls.append(index.calls)
+    assert calls[0] == calls[1] == 1
+
+
+def test_keyword_forms_accepted(quiet):
+    # the accepted spellings: positional or by name, None for get_objects
+    for gc in (stdlib_gc, gcx):
+        assert isinstance(gc.collect(generation=0), int)
+        assert isinstance(gc.collect(True), int)          # bool is an int
+        assert isinstance(gc.get_objects(generation=None), list)
+        assert isinstance(gc.get_objects(None), list)
+        assert isinstance(gc.get_objects(generation=Index(2)), list)
+        assert gc.collect(**{}) >= 0
+
+
+def test_audit_events(fresh_python):
+    proc = fresh_python("""
+        import sys, gcx
+        seen = []
+        sys.addaudithook(lambda event, args: seen.append((event, args))
+                         if event.startswith("gc.") else None)
+        x = object()
+        gcx.get_objects()
+        gcx.get_objects(1)
+        gcx.get_referrers(x)
+        gcx.get_referents(x, 1)
+        try:
+            gcx.get_objects(5)
+        except ValueError:
+            pass
+        print(repr([(e, a if e == "gc.get_objects" else tuple(map(type, a[0])))
+                    for e, a in seen]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == repr([
+        ("gc.get_objects", (-1,)), ("gc.get_objects", (1,)),
+        ("gc.get_referrers", (object,)), ("gc.get_referents", (object, int)),
+        ("gc.get_objects", (5,))])
+
+
+# ------------------------------------------------------------------ garbage, callbacks
+
+def test_garbage_and_callbacks_identity(impl):
+    garbage, callbacks = impl.garbage, impl.callbacks
+    assert type(garbage) is list and type(callbacks) is list
+    impl.collect()
+    impl.collect(0)
+    assert impl.garbage is garbage and impl.callbacks is callbacks
+    if impl is gcx:
+        assert gcx.garbage is gcx._gcx.garbage
+        assert gcx.callbacks is gcx._gcx.callbacks
+        assert gcx.garbage is not STDLIB["garbage"]
+        assert gcx.callbacks is not STDLIB["callbacks"]
+        with gcx.installed():
+            assert stdlib_gc.garbage is garbage
+        assert gcx.garbage is garbage and gcx.callbacks is callbacks
+
+
+def test_callbacks_see_start_and_stop(impl):
+    seen = []
+    impl.callbacks.append(lambda phase, info: seen.append((phase, dict(info))))
+    make_cycle()
+    n = impl.collect(1)
+    assert [phase for phase, _ in seen] == ["start", "stop"]
+    for phase, info in seen:
+        assert set(info) == {"generation", "collected", "uncollectable"}
+        assert info["generation"] == 1
+    stop = seen[1][1]
+    assert stop["collected"] + stop["uncollectable"] == n
+    assert stop["collected"] >= 2
+
+
+def test_saveall_keeps_garbage(impl):
+    impl.set_debug(impl.DEBUG_SAVEALL)
+    wr = make_cycle()
+    assert impl.collect() == 2
+    assert wr() is None                   # weakrefs to garbage are cleared anyway
+    nodes = [o for o in impl.garbage if type(o) is Node]
+    assert len(nodes) == 2 and nodes[0].other is nodes[1] and nodes[1].other is nodes[0]
+    impl.garbage.clear()
+    impl.set_debug(0)
+
+
+# ------------------------------------------------------------------ simple state
+
+def test_enable_disable(impl):
+    assert impl.isenabled() is False          # the fixture disabled it
+    assert impl.enable() is None
+    assert impl.isenabled() is True
+    assert impl.disable() is None
+    assert impl.isenabled() is False
+
+
+def test_collectors_switch_independently(quiet):
+    gcx.enable()
+    assert STDLIB["isenabled"]() is False
+    STDLIB["enable"]()
+    gcx.disable()
+    assert STDLIB["isenabled"]() is True and gcx.isenabled() is False
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((500,), (500, 10, 10)),
+    ((500, 7), (500, 7, 10)),
+    ((500, 7, 3), (500, 7, 3)),
+    ((0,), (0, 10, 10)),
+    ((-5, 0, 2**31 - 1), (-5, 0, 2**31 - 1)),
+    ((Index(42), True), (42, 1, 10)),
+])
+def test_thresholds(impl, args, expected):
+    impl.set_threshold(2000, 10, 10)
+    assert impl.get_threshold() == (2000, 10, 10)
+    assert impl.set_threshold(*args) is None
+    got = impl.get_threshold()
+    assert type(got) is tuple and got == expected
+
+
+def test_thresholds_are_per_collector(quiet):
+    STDLIB["set_threshold"](1234, 5, 6)
+    gcx.set_threshold(4321, 6, 5)
+    assert STDLIB["get_threshold"]() == (1234, 5, 6)
+    assert gcx.get_threshold() == (4321, 6, 5)
+
+
+@pytest.mark.parametrize("flags", [0, 1, 2, 4, 32, 38, 39, 123, -1, 2**31 - 1])
+def test_debug_flags(impl, flags):
+    assert impl.set_debug(flags) is None
+    assert impl.get_debug() == flags
+    impl.set_debug(0)
+    assert impl.get_debug() == 0
+
+
+def test_count_shape_and_reset(impl):
+    count = impl.get_count()
+    assert type(count) is tuple and len(count) == 3
+    assert all(type(c) is int and c >= 0 for c in count)
+    impl.collect(2)
+    assert impl.get_count()[1:] == (0, 0)
+    impl.collect(0)
+    assert impl.get_count()[1:] == (1, 0)
+    impl.collect(0)
+    assert impl.get_count()[1:] == (2, 0)
+    impl.collect(1)
+    assert impl.get_count()[1:] == (0, 1)
+
+
+def test_count_grows_with_allocations(impl):
+    impl.collect()
+    before = impl.get_count()[0]
+    keep = [[] for _ in range(500)]
+    after = impl.get_count()[0]
+    assert after - before >= 500
+    del keep
+
+
+def test_count_falls_when_containers_die(impl):
+    impl.collect()
+    keep = [[] for _ in range(500)]
+    grown = impl.get_count()[0]
+    del keep
+    assert impl.get_count()[0] <= grown - 400
+
+
+def test_nested_collect_returns_zero(impl):
+    nested = []
+
+    def callback(phase, info):
+        if phase == "start":
+            nested.append(impl.collect())
+    impl.callbacks.append(callback)
+    make_cycle()
+    assert impl.collect() == 2
+    assert nested == [0]
+
+
+def test_gcx_does_not_collect_inside_stdlib_collection(quiet):
+    wr = make_cycle()
+    STDLIB["freeze"]()                   # garbage for gcx, not for the stdlib
+    inside = []
+
+    def callback(phase, info):
+        if phase == "start":              # gcx's hook has already run: it is older
+            inside.append(gcx.collect())
+    STDLIB["callbacks"].append(callback)
+    try:
+        STDLIB["collect"]()
+    finally:
+        STDLIB["callbacks"].remove(callback)
+        STDLIB["unfreeze"]()
+    assert inside == [0]
+    assert wr() is not None
+    assert gcx.collect() == 2 and wr() is None
+
+
+def test_callback_errors_are_unraisable(impl, monkeypatch):
+    reports = []
+    monkeypatch.setattr(sys, "unraisablehook",
+                        lambda u: reports.append((type(u.exc_value), str(u.exc_value))))
+
+    def callback(phase, info):
+        raise ZeroDivisionError(phase)
+    seen = []
+    impl.callbacks.extend([callback, lambda phase, info: seen.append(phase)])
+    impl.collect()
+    reports.clear()
+    seen.clear()
+    make_cycle()
+    assert impl.collect() == 2
+    assert reports == [(ZeroDivisionError, "start"), (ZeroDivisionError, "stop")]
+    assert seen == ["start", "stop"]
+
+
+def test_debug_stats_output(impl, capfd):
+    impl.collect()
+    capfd.readouterr()
+    impl.set_debug(impl.DEBUG_STATS)
+    make_cycle()
+    impl.collect()
+    impl.set_debug(0)
+    err = capfd.readouterr().err.splitlines()
+    assert err[0] == "gc: collecting generation 2..."
+    assert err[-1].startswith("gc: done, 2 unreachable, 0 uncollectable, ")
+    impl.collect()
+    assert capfd.readouterr().err == ""
+
+
+def _churn(impl, rounds=3000):
+    """Make garbage cycles; return (collections seen, cycles still alive)."""
+    before = sum(s["collections"] for s in impl.get_stats())
+    refs = [make_cycle() for _ in range(rounds)]
+    for _ in range(100):                  # give a scheduled collection its chance
+        [[] for _ in range(10)]
+    after = sum(s["collections"] for s in impl.get_stats())
+    return after - before, sum(wr() is not None for wr in refs)
+
+
+def test_automatic_collection_needs_enable(impl):
+    impl.set_threshold(100, 10, 10)
+    collections, alive = _churn(impl)
+    assert collections == 0 and alive == 3000
+    impl.enable()
+    if impl is gcx and gcx.mode() == "safe":
+        # safe mode spaces collections by half the live heap (each one
+        # starts with a resync of the whole heap), whatever threshold0 says
+        rounds = max(3000, len(gcx.get_objects()))
+        collections, alive = _churn(impl, rounds)
+        impl.disable()
+        assert collections >= 2 and alive < rounds // 2
+        return
+    collections, alive = _churn(impl)
+    impl.disable()
+    assert collections >= 10
+    assert alive < 1000
+
+
+def test_threshold_zero_disables_automatic_collection(impl):
+    impl.set_threshold(0)
+    impl.enable()
+    collections, alive = _churn(impl)
+    impl.disable()
+    assert collections == 0 and alive == 3000
+
+
+def test_stats(impl):
+    stats = impl.get_stats()
+    assert type(stats) is list and len(stats) == 3
+    for entry in stats:
+        assert type(entry) is dict
+        assert set(entry) == {"collections", "collected", "uncollectable"}
+        assert all(type(v) is int and v >= 0 for v in entry.values())
+    assert impl.get_stats() is not stats                   # a fresh list each time
+    impl.collect(0)
+    impl.collect(2)
+    make_cycle()
+    n = impl.collect(2)
+    after = impl.get_stats()
+    assert after[0]["collections"] == stats[0]["collections"] + 1
+    assert after[1]["collections"] == stats[1]["collections"]
+    assert after[2]["collections"] == stats[2]["collections"] + 2
+    assert after[2]["collected"] - stats[2]["collected"] >= n >= 2
+
+
+# ------------------------------------------------------------------ collection
+
+def test_collect_frees_a_cycle(impl):
+    impl.collect()
+    wr = make_cycle()
+    assert wr() is not None
+    assert impl.collect() == 2
+    assert wr() is None
+    assert impl.collect() == 0
+
+
+@pytest.mark.parametrize("generation", [0, 1, 2])
+def test_collect_young_cycle_in_any_generation(impl, generation):
+    wr = make_cycle()
+    assert impl.collect(generation) >= 2
+    assert wr() is None
+
+
+def test_collect_spares_older_generations(impl):
+    keep = [Node()]
+    keep[0].me = keep[0]
+    wr = weakref.ref(keep[0])
+    impl.collect(0)                      # reachable: survives into generation 1
+    del keep                             # now a garbage self-cycle in generation 1
+    impl.collect(0)
+    assert wr() is not None              # a young collection does not look at it
+    impl.collect(1)
+    assert wr() is None
+
+
+def test_get_objects_follows_generations(impl):
+    obj = []
+    assert holds(impl.get_objects(0), obj)
+    assert holds(impl.get_objects(), obj)
+    assert holds(impl.get_objects(-1), obj)
+    impl.collect(0)
+    assert not holds(impl.get_objects(0), obj)
+    assert holds(impl.get_objects(1), obj)
+    impl.collect(1)
+    assert holds(impl.get_objects(2), obj)
+    assert not holds(impl.get_objects(1), obj)
+
+
+def test_get_objects_excludes_its_result(impl):
+    for generation in (None, 0, 2):
+        result = impl.get_objects(generation)
+        assert not holds(result, result)
+
+
+def test_get_objects_skips_untracked(impl):
+    d = {"a": 1}
+    assert not holds(impl.get_objects(), d)
+    d["b"] = []                          # a container value: now tracked
+    assert holds(impl.get_objects(), d)
+
+
+def test_get_objects_matches_stdlib(quiet):
+    # every container CPython tracks, gcx reports, and nothing else
+    theirs = STDLIB["get_objects"]()
+    ours = gcx.get_objects()
+    mine = {id(theirs), id(ours)}
+    assert {id(o) for o in ours} - mine == {id(o) for o in theirs} - mine
+
+
+def test_get_objects_sees_dicts_tracked_after_import(fresh_python):
+    # dicts start untracked; one made before gcx was imported and tracked
+    # only later must still be found (and collected when garbage)
+    proc = fresh_python("""
+        import gc, weakref
+        class N:
+            pass
+        early, early_cycle = {}, {}
+        import gcx
+        early["k"] = []
+        a = N(); early_cycle["a"] = a; a.d = early_cycle; wr = weakref.ref(a)
+        del a, early_cycle
+        gc.disable(); gcx.disable()
+        print(gc.is_tracked(early), any(o is early for o in gcx.get_objects()))
+        gcx.collect()
+        print(wr() is None)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "True"]
+
+
+def test_generations_partition_get_objects(impl):
+    keep = [[] for _ in range(50)]
+    impl.collect(0)
+    keep += [[] for _ in range(50)]
+    parts = [impl.get_objects(g) for g in range(3)]
+    everything = impl.get_objects()
+    part_ids = [{id(o) for o in part} for part in parts]
+    assert sum(map(len, part_ids)) == len(set().union(*part_ids))      # disjoint
+    assert set().union(*part_ids) - {id(p) for p in parts} == \
+        {id(o) for o in everything} - {id(p) for p in parts}
+    assert all(holds(parts[1], o) for o in keep[:50])
+    assert all(holds(parts[0], o) for o in keep[50:])
+
+
+# ------------------------------------------------------------------ freeze
+
+def test_freeze_unfreeze(impl):
+    assert impl.get_freeze_count() == 0
+    obj = []
+    wr = make_cycle()
+    assert impl.freeze() is None
+    frozen = impl.get_freeze_count()
+    assert frozen > 0
+    assert not holds(impl.get_objects(), obj)
+    for generation in (0, 1, 2):
+        assert not holds(impl.get_objects(generation), obj)
+    impl.collect()
+    assert wr() is not None                   # frozen garbage is ignored
+    assert impl.get_freeze_count() == frozen
+    new = []
+    assert holds(impl.get_objects(0), new)    # objects made after freeze are not frozen
+    assert impl.unfreeze() is None
+    assert impl.get_freeze_count() == 0
+    assert holds(impl.get_objects(2), obj)    # unfreeze puts them in the oldest
+    impl.collect()
+    assert wr() is None
+
+
+def test_freeze_count_grows(impl):
+    impl.freeze()
+    first = impl.get_freeze_count()
+    keep = [[] for _ in range(100)]
+    impl.freeze()
+    assert impl.get_freeze_count() >= first + 100
+    impl.unfreeze()
+    assert impl.get_freeze_count() == 0
+    del keep
+
+
+# ------------------------------------------------------------------ is_tracked
+
+def _fresh_tuple_of_atoms():
+    return tuple([1, 2])
+
+
+TRACKED_CASES = [
+    ("int", lambda: 1, False),
+    ("big int", lambda: 2**100, False),
+    ("str", lambda: "abc", False),
+    ("bytes", lambda: b"abc", False),
+    ("float", lambda: 1.5, False),
+    ("None", lambda: None, False),
+    ("object()", lambda: object(), False),
+    ("empty tuple", lambda: (), False),
+    ("empty list", lambda: [], True),
+    ("empty dict", lambda: {}, False),
+    ("atomic dict", lambda: {"a": 1, "b": "x"}, False),
+    ("dict holding list", lambda: {"a": []}, True),
+    ("dict holding tuple", lambda: {"a": (1, [])}, True),
+    ("set", lambda: set(), True),
+    ("frozenset", lambda: frozenset([1]), True),
+    ("tuple of atoms", _fresh_tuple_of_atoms, True),
+    ("tuple with list", lambda: (1, []), True),
+    ("instance", lambda: Node(), True),
+    ("function", lambda: (lambda: None), True),
+    ("class", lambda: type("C", (), {}), True),
+    ("bytearray", lambda: bytearray(b"x"), False),
+]
+
+
+@pytest.mark.parametrize("label, make, expected", TRACKED_CASES,
+                         ids=[c[0] for c in TRACKED_CASES])
+def test_is_tracked(impl, label, make, expected):
+    obj = make()
+    assert impl.is_tracked(obj) is expected
+    assert STDLIB["is_tracked"](obj) is expected
+
+
+def test_tuple_of_atoms_untracked_by_collection(impl):
+    t = _fresh_tuple_of_atoms()
+    keep = (1, [])
+    assert impl.is_tracked(t)
+    impl.collect()
+    assert impl.is_tracked(t) is False
+    assert impl.is_tracked(keep) is True
+
+
+def test_dict_untracked_by_full_collection(impl):
+    d = {"a": []}
+    d["a"] = 1
+    assert impl.is_tracked(d)
+    impl.collect(2)
+    assert impl.is_tracked(d) is False
+    d["b"] = []
+    assert impl.is_tracked(d) is True
+
+
+def test_is_finalized(impl):
+    resurrected = []
+
+    class Phoenix:
+        def __del__(self):
+            resurrected.append(self)
+
+    def build():
+        p = Phoenix()
+        p.me = p
+        assert impl.is_finalized(p) is False
+        return weakref.ref(p)
+    build()
+    impl.collect()
+    assert len(resurrected) == 1
+    assert impl.is_finalized(resurrected[0]) is True
+    assert impl.is_finalized(1) is False
+    assert impl.is_finalized([]) is False
+    resurrected[0].me = None
+    resurrected.clear()
+
+
+# ------------------------------------------------------------------ referents, referrers
+
+def _referent_subjects():
+    leaf = []
+    inst = Node()
+    inst.a, inst.b = leaf, "s"
+    return [
+        ([leaf, 1, "x"],),
+        ({"k": leaf, "j": 2},),
+        ((leaf, leaf),),
+        (inst,),
+        ({1, "x", (2, 3)},),
+        (Node,),
+        (make_cycle,),
+        (1,),                                     # not a container: nothing
+        ("abc", [1]),
+        ([leaf], {"k": leaf}, (leaf,), inst),
+        (),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_referent_subjects())))
+def test_get_referents_matches_stdlib(quiet, index):
+    objs = _referent_subjects()[index]
+    theirs = STDLIB["get_referents"](*objs)
+    ours = gcx.get_referents(*objs)
+    assert type(ours) is list
+    assert ids(ours) == ids(theirs)
+
+
+def test_get_referents_contents(impl):
+    a, b = [], {}
+    got = impl.get_referents([a, b, 1])
+    assert ids(got) == ids([a, b, 1])
+    assert impl.get_referents(1, "x", None) == []
+
+
+def test_get_referrers(impl):
+    target = []
+    holder_list = [target]
+    holder_dict = {"k": target}
+    holder_tuple = (target, 1)
+    inst = Node()
+    inst.attr = target
+    untracked = {"k": 1}
+    found = impl.get_referrers(target)
+    assert holds(found, holder_list)
+    assert holds(found, holder_dict)
+    assert holds(found, holder_tuple)
+    assert holds(found, inst) or holds(found, getattr(inst, "__dict__", None))
+    assert not holds(found, untracked)
+    assert not holds(found, found)
+    del untracked
+
+
+def test_get_referrers_matches_stdlib(quiet):
+    target = []
+    holders = [[target], {"k": target}, (target,), Node()]
+    holders[3].attr = target
+    other = []
+    other_holder = [other]
+    STDLIB["collect"]()
+    gcx.collect()
+    theirs = STDLIB["get_referrers"](target, other)
+    ours = gcx.get_referrers(target, other)
+    assert set(ids(ours)) == set(ids(theirs))
+    assert holds(ours, other_holder) and holds(ours, holders[0])
+    assert gcx.get_referrers() == [] == STDLIB["get_referrers"]()
+
+
+# ------------------------------------------------------------------ install
+
+def _gc_attributes():
+    return dict(vars(stdlib_gc))
+
+
+@pytest.mark.parametrize("stdlib_on", [True, False], ids=["stdlib-on", "stdlib-off"])
+@pytest.mark.parametrize("gcx_on", [True, False], ids=["gcx-on", "gcx-off"])
+def test_install_uninstall_restores_exactly(quiet, stdlib_on, gcx_on):
+    (STDLIB["enable"] if stdlib_on else STDLIB["disable"])()
+    (gcx.enable if gcx_on else gcx.disable)()
+    before = _gc_attributes()
+    assert not gcx.is_installed()
+
+    assert gcx.install() is None
+    assert gcx.is_installed()
+    for name in TAKEN_OVER:
+        assert getattr(stdlib_gc, name) is getattr(gcx, name), name
+    for name, value in before.items():
+        if name not in TAKEN_OVER:
+            assert getattr(stdlib_gc, name) is value, name
+    assert STDLIB["isenabled"]() is False
+    assert gcx.isenabled() is True
+    assert stdlib_gc.isenabled() is True         # gc.isenabled is gcx's now
+
+    gcx.install()                                # a second install changes nothing
+    assert gcx.is_installed() and stdlib_gc.collect is gcx.collect
+
+    assert gcx.uninstall() is None
+    assert not gcx.is_installed()
+    after = _gc_attributes()
+    assert after.keys() == before.keys()
+    assert all(after[name] is before[name] for name in before)
+    assert STDLIB["isenabled"]() is stdlib_on
+    assert gcx.isenabled() is gcx_on
+    gcx.uninstall()                              # not installed: nothing happens
+    assert _gc_attributes() == before
+
+
+def test_install_restores_patched_attributes(quiet):
+    def mine():
+        return "mine"
+    stdlib_gc.collect = mine
+    try:
+        gcx.install()
+        assert stdlib_gc.collect is gcx.collect
+        gcx.uninstall()
+        assert stdlib_gc.collect is mine
+    finally:
+        stdlib_gc.collect = STDLIB["collect"]
+
+
+def test_installed_code_using_gc_drives_gcx(quiet):
+    with gcx.installed():
+        stdlib_gc.set_threshold(777, 8, 9)
+        assert gcx.get_threshold() == (777, 8, 9)
+        stdlib_gc.disable()
+        assert gcx.isenabled() is False
+        wr = make_cycle()
+        assert stdlib_gc.collect() == 2
+        assert wr() is None
+    assert STDLIB["get_threshold"]() != (777, 8, 9)
+
+
+def test_installed_context_manager(quiet):
+    before = _gc_attributes()
+    with gcx.installed() as value:
+        assert value is None
+        assert gcx.is_installed()
+        assert stdlib_gc.collect is gcx.collect
+        with gcx.installed():                     # nested: stays installed
+            assert gcx.is_installed()
+        assert gcx.is_installed()
+    assert not gcx.is_installed()
+    assert all(getattr(stdlib_gc, n) is v for n, v in before.items())
+
+    with pytest.raises(KeyError):
+        with gcx.installed():
+            raise KeyError("inside")
+    assert not gcx.is_installed()
+    assert all(getattr(stdlib_gc, n) is v for n, v in before.items())
+
+    gcx.install()
+    with gcx.installed():
+        pass
+    assert gcx.is_installed()                     # installed before: left installed
+    gcx.uninstall()
+
+
+# ------------------------------------------------------------------ hooks
+
+def test_stdlib_hook_registered_once(quiet):
+    hooks = [cb for cb in STDLIB["callbacks"] if getattr(cb, "_gcx_hook", False)]
+    assert len(hooks) == 1
+    assert not any(getattr(cb, "_gcx_hook", False) for cb in gcx.callbacks)
+
+
+def test_stdlib_hook_brackets_stdlib_collections(quiet, monkeypatch):
+    calls = []
+    monkeypatch.setattr(gcx._gcx, "stdlib_collecting", calls.append)
+    STDLIB["collect"](0)
+    assert calls == [True, False]
+    calls.clear()
+    gcx.collect(0)
+    assert calls == []
+
+
+def test_tracemalloc_wrappers(monkeypatch):
+    import _tracemalloc
+    assert tracemalloc.start is not _tracemalloc.start
+    assert tracemalloc.stop is not _tracemalloc.stop
+    assert inspect.signature(tracemalloc.start) == inspect.signature(_tracemalloc.start)
+    assert tracemalloc.start.__name__ == "start"
+    assert outcome(tracemalloc.start, "x") == outcome(_tracemalloc.start, "x")
+    assert outcome(tracemalloc.start, -1) == outcome(_tracemalloc.start, -1)
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already running")
+    calls = []
+    monkeypatch.setattr(gcx._gcx, "resync", lambda: calls.append(tracemalloc.is_tracing()))
+    tracemalloc.start()
+    try:
+        assert calls == [True]                     # resync after the original ran
+    finally:
+        tracemalloc.stop()
+    assert calls == [True, False]
+
+
+def test_tracemalloc_round_trip_keeps_core_working(quiet):
+    if tracemalloc.is_tracing():
+        pytest.skip("tracemalloc already running")
+    resyncs = gcx.info()["resyncs"]
+    tracemalloc.start()
+    try:
+        wr = make_cycle()
+        assert gcx.collect() == 2 and wr() is None
+    finally:
+        tracemalloc.stop()
+    wr = make_cycle()
+    assert gcx.collect() == 2 and wr() is None
+    assert gcx.info()["resyncs"] >= resyncs
+    gcx._gcx.check()
+
+
+# ------------------------------------------------------------------ info, mode
+
+def test_info_and_mode():
+    info = gcx.info()
+    assert info["mode"] in ("tracer", "safe")
+    assert gcx.mode() == info["mode"]
+    assert {"mode", "owner", "selftest", "resyncs", "tracked", "frozen",
+            "bookkeeping_bytes", "collecting", "version"} <= set(info)
+    assert type(info["owner"]) is bool and type(info["selftest"]) is bool
+    assert type(info["collecting"]) is bool and info["collecting"] is False
+    assert type(info["tracked"]) is list and len(info["tracked"]) == 3
+    assert all(type(n) is int and n >= 0 for n in info["tracked"])
+    assert type(info["resyncs"]) is int and info["resyncs"] >= 0
+    assert type(info["bookkeeping_bytes"]) is int and info["bookkeeping_bytes"] >= 0
+    assert isinstance(info["version"], str)
+    assert gcx.info() is not gcx.info()
+
+
+def test_safe_mode_env(fresh_python):
+    proc = fresh_python("import gcx; print(gcx.mode())", env={"GCX_MODE": "safe"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "safe"
+
+
+# ------------------------------------------------------------------ drop-in
+
+DROP_IN = """
+import sys
+{import_line}
+import weakref
+
+class Node:
+    pass
+
+def cycle():
+    a, b = Node(), Node()
+    a.b, b.a = b, a
+    return weakref.ref(a)
+
+log = []
+gc.disable()
+assert not gc.isenabled()
+gc.collect()
+gc.callbacks.append(lambda phase, info: log.append((phase, info["generation"])))
+gc.set_threshold(100, 5, 5)
+assert gc.get_threshold() == (100, 5, 5)
+wr = cycle()
+assert gc.collect() == 2 and wr() is None
+gc.set_debug(gc.DEBUG_SAVEALL)
+wr = cycle()
+assert gc.collect(generation=0) == 2
+assert [type(o) for o in gc.garbage] == [Node, Node]
+gc.garbage.clear()
+gc.set_debug(0)
+assert gc.get_debug() == 0
+stats = gc.get_stats()
+assert stats[2]["collections"] >= 2 and stats[0]["collections"] >= 1
+del gc.callbacks[:]
+gc.freeze(); assert gc.get_freeze_count() > 0; gc.unfreeze()
+assert gc.is_tracked([]) and not gc.is_tracked(1)
+print(gc.__name__, log)
+"""
+
+
+@pytest.mark.parametrize("module", ["gc", "gcx"])
+def test_drop_in_script(fresh_python, module):
+    import_line = "import gc" if module == "gc" else "import gcx as gc"
+    proc = fresh_python(DROP_IN.format(import_line=import_line))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"{module} [('start', 2), ('stop', 2), ('start', 0), ('stop', 0)]"
+
+
+def test_import_error_propagates(fresh_python):
+    # the core's ImportError (it says which interpreters are supported) must
+    # reach the importer unchanged
+    proc = fresh_python("""
+        import sys
+
+        class Refuse:
+            def find_spec(self, name, path=None, target=None):
+                if name == "gcx._gcx":
+                    raise ImportError("gcx supports only ... (test)")
+
+        sys.meta_path.insert(0, Refuse())
+        try:
+            import gcx
+        except ImportError as exc:
+            print(type(exc).__name__, str(exc))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ImportError gcx supports only ... (test)"
+
+
+def test_child_imports_same_gcx(fresh_python):
+    proc = fresh_python("import gcx; print(gcx.__file__)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == gcx.__file__
