@@ -512,9 +512,7 @@ keep_survivors(int generation, int old_set)
                 if (move == 0 || s == old_set) {
                     continue;
                 }
-                for (uint64_t bits = move; bits; bits &= bits - 1) {
-                    gcx_table_move(p, w * 64 + (unsigned)__builtin_ctzll(bits), s, old_set);
-                }
+                gcx_table_move_word(p, w, move, s, old_set);
             }
         }
     }

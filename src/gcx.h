@@ -97,6 +97,7 @@ void gcx_table_discard(PyObject *op);             /* remove if present */
 int gcx_table_set_of(PyObject *op);               /* the set holding op, or -1 */
 void gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to);
 void gcx_table_move_all(int from, int to);        /* whole set, O(pages) */
+void gcx_table_move_word(gcx_page_t *p, unsigned w, uint64_t bits, int from, int to);
 void gcx_table_free_empty_pages(void);
 void gcx_table_rebuild_lists(void);
 size_t gcx_table_bytes(void);

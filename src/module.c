@@ -389,7 +389,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsnsns[nnn]snsnsnsOsnsnsnss}",
+        "{sssOsOsnsns[nnn]snsnsnsOsnsnsnsssOsn}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
@@ -404,7 +404,9 @@ m_info(PyObject *mod, PyObject *unused)
         "long_lived_total", gcx_gen.long_lived_total,
         "long_lived_pending", gcx_gen.long_lived_pending,
         "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
-        "build", GCX_FLAVOUR);
+        "build", GCX_FLAVOUR,
+        "unsure", gcx_tr.unsure ? Py_True : Py_False,
+        "suspects", gcx_tr.suspects);
 }
 
 static PyObject *

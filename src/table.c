@@ -193,6 +193,21 @@ gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to)
     note_list(p, to);
 }
 
+/* Move the records of `bits` (all in set `from`) of word w to set `to`. */
+void
+gcx_table_move_word(gcx_page_t *p, unsigned w, uint64_t bits, int from, int to)
+{
+    GCX_ASSERT((GCX_SET(p, from, w) & bits) == bits);
+    uint32_t n = (uint32_t)__builtin_popcountll(bits);
+    GCX_SET(p, from, w) &= ~bits;
+    GCX_SET(p, to, w) |= bits;
+    p->count[from] -= n;
+    p->count[to] += n;
+    gcx_table.total[from] -= n;
+    gcx_table.total[to] += n;
+    note_list(p, to);
+}
+
 void
 gcx_table_add(PyObject *op, int set)
 {

@@ -27,7 +27,13 @@
  *  R3  Live tracked containers without a record (created while the slot was
  *      lost, resurrected by a finalizer on 3.13.5+, which sends no second
  *      CREATE) are found by an adding resync when `unsure` is set, and
- *      adopted whenever gcx meets one (gcx_adopt).
+ *      adopted whenever gcx meets one (gcx_adopt) -- but never one that may
+ *      be inside its own deallocation: CPython re-tracks an object while its
+ *      finalizer runs from tp_dealloc, after DESTROY was reported, and frees
+ *      it afterwards without another event; a record made then would
+ *      dangle.  Such an object has a finalizer that has not completed (the
+ *      FINALIZED bit is set only when it returns) or a legacy tp_del, so
+ *      adoptable() refuses exactly those (valgrind found this one).
  *  R4  The tracer touches only C memory, creates no Python object, never
  *      raises and never runs a collection; it may schedule one (gen.c).
  *  R5  CPython 3.13 tracks a dict lazily, when a container is first stored
@@ -147,6 +153,17 @@ typedef struct {
     Py_ssize_t visited;
 } resync_state;
 
+/* R3: may gcx make a record for this live object it has no record of? */
+static bool
+adoptable(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    if (tp->tp_del != NULL) {
+        return false;
+    }
+    return tp->tp_finalize == NULL || PyObject_GC_IsFinalized(op);
+}
+
 static int
 visit_resync(PyObject *op, void *arg)
 {
@@ -164,8 +181,12 @@ visit_resync(PyObject *op, void *arg)
             return 1;
         }
     }
-    gcx_table_add(op, st->adopt_set);
-    gcx_tr.adopted++;
+    /* only the resync at import adopts into generation 2, and nothing
+     * is half-deallocated then: it adopts everything */
+    if (st->adopt_set == GCX_GEN2 || adoptable(op)) {
+        gcx_table_add(op, st->adopt_set);
+        gcx_tr.adopted++;
+    }
     return 1;
 }
 
@@ -282,7 +303,7 @@ gcx_sync(bool need_all)
 void
 gcx_adopt(PyObject *op)
 {
-    if (gcx_table_set_of(op) < 0) {
+    if (gcx_table_set_of(op) < 0 && adoptable(op)) {
         gcx_table_add(op, GCX_GEN0);
         gcx_tr.adopted++;
     }

@@ -490,10 +490,17 @@ def test_threshold_zero_disables_automatic_collection(impl):
 def test_stats(impl):
     stats = impl.get_stats()
     assert type(stats) is list and len(stats) == 3
+    stdlib_keys = {"collections", "collected", "uncollectable"}
     for entry in stats:
         assert type(entry) is dict
-        assert set(entry) == {"collections", "collected", "uncollectable"}
-        assert all(type(v) is int and v >= 0 for v in entry.values())
+        if impl is gcx:
+            # the stdlib's keys, plus CPython 3.15's candidates and duration
+            assert set(entry) == stdlib_keys | {"candidates", "duration"}
+            assert type(entry["duration"]) is float and entry["duration"] >= 0
+            assert type(entry["candidates"]) is int and entry["candidates"] >= 0
+        else:
+            assert set(entry) == stdlib_keys
+        assert all(type(entry[k]) is int and entry[k] >= 0 for k in stdlib_keys)
     assert impl.get_stats() is not stats                   # a fresh list each time
     impl.collect(0)
     impl.collect(2)
@@ -843,14 +850,19 @@ def test_install_restores_patched_attributes(quiet):
 
 
 def test_installed_code_using_gc_drives_gcx(quiet):
+    phases = []
     with gcx.installed():
         stdlib_gc.set_threshold(777, 8, 9)
         assert gcx.get_threshold() == (777, 8, 9)
         stdlib_gc.disable()
         assert gcx.isenabled() is False
+        stdlib_gc.callbacks.append(lambda phase, info: phases.append(phase))
         wr = make_cycle()
         assert stdlib_gc.collect() == 2
         assert wr() is None
+        assert phases == ["start", "stop"]
+        STDLIB["collect"]()                       # the stdlib's own: not seen
+        assert phases == ["start", "stop"]
     assert STDLIB["get_threshold"]() != (777, 8, 9)
 
 
@@ -895,6 +907,23 @@ def test_stdlib_hook_brackets_stdlib_collections(quiet, monkeypatch):
     calls.clear()
     gcx.collect(0)
     assert calls == []
+
+
+def test_reload_keeps_one_hook_and_state(fresh_python):
+    proc = fresh_python("""
+        import gc, importlib, tracemalloc, _tracemalloc
+        import gcx
+        original_collect = gc.collect
+        gcx.install()
+        gcx = importlib.reload(gcx)
+        hooks = [cb for cb in gcx._stdlib["callbacks"] if getattr(cb, "_gcx_hook", False)]
+        print(len(hooks), gcx.is_installed(), gc.collect.__module__ == "gcx",
+              tracemalloc.start.__wrapped__ is _tracemalloc.start)
+        gcx.uninstall()
+        print(gc.collect is original_collect, gc.callbacks is gcx._stdlib["callbacks"])
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "True", "True", "True", "True", "True"]
 
 
 def test_tracemalloc_wrappers(monkeypatch):
