@@ -52,7 +52,7 @@ effective_threshold0(void)
         /* Every safe-mode collection starts with an O(live heap) resync;
          * spacing them by a fraction of the heap that survived the last one
          * keeps the cost per allocation constant. */
-        Py_ssize_t scaled = gcx_gen.survivors / 4;
+        Py_ssize_t scaled = gcx_gen.survivors / 16;
         if (scaled > t) {
             t = scaled;
         }
