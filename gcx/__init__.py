@@ -353,12 +353,16 @@ def is_tracked(*args, **kwargs):
 
     Simple atomic objects will return false.
     """
+    if len(args) == 1 and not kwargs:
+        return _gcx.is_tracked(args[0])
     return _gcx.is_tracked(_one_arg("is_tracked", args, kwargs))
 
 
 @_signature("(obj, /)")
 def is_finalized(*args, **kwargs):
     """Returns true if the object has been already finalized by the GC."""
+    if len(args) == 1 and not kwargs:
+        return _gcx.is_finalized(args[0])
     return _gcx.is_finalized(_one_arg("is_finalized", args, kwargs))
 
 

@@ -2,7 +2,7 @@
 # gcx package (gcx/__init__.py), which is the public interface; this module
 # is private.
 from collections.abc import Callable
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, Literal, NotRequired, TypedDict
 
 _Callback = Callable[[Literal["start", "stop"], dict[str, int]], object]
 
@@ -10,6 +10,9 @@ class _GenerationStats(TypedDict):
     collections: int
     collected: int
     uncollectable: int
+    # the core currently adds 3.15's keys too (not in 3.13's gc.get_stats)
+    candidates: NotRequired[int]
+    duration: NotRequired[float]
 
 class _Info(TypedDict):
     mode: Literal["tracer", "safe"]
@@ -21,6 +24,13 @@ class _Info(TypedDict):
     bookkeeping_bytes: int
     collecting: bool         # a gcx collection is running
     version: str
+    # diagnostics beyond the spec, present in the current core
+    adopted: NotRequired[int]
+    pages: NotRequired[int]
+    page_bytes: NotRequired[int]
+    long_lived_total: NotRequired[int]
+    long_lived_pending: NotRequired[int]
+    build: NotRequired[str]
 
 garbage: Final[list[Any]]
 callbacks: Final[list[_Callback]]
@@ -48,5 +58,9 @@ def check() -> None: ...                              # AssertionError if broken
 def stdlib_collecting(flag: bool, /) -> None: ...
 def resync() -> None: ...
 def shutdown() -> None: ...   # registered with atexit: gives the tracer slot back
+# (start, duration, generation, collected, uncollectable, candidates), oldest first
+def recent_pauses() -> list[tuple[float, float, int, int, int, int]]: ...
+# hook(generation, collectable, uncollectable), before the garbage is touched
+def set_garbage_hook(hook: Callable[[int, list[Any], list[Any]], object] | None, /) -> None: ...
 
 MODE_TRACER: Final[str]

@@ -98,6 +98,12 @@ int gcx_table_set_of(PyObject *op);               /* the set holding op, or -1 *
 void gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to);
 void gcx_table_move_all(int from, int to);        /* whole set, O(pages) */
 void gcx_table_move_word(gcx_page_t *p, unsigned w, uint64_t bits, int from, int to);
+/* Call fn(page, slot, set, arg) for every record of the sets in set_mask
+ * (bit s for set s), in address order within each page.  fn may move the
+ * record it is given; it must not run Python code. */
+typedef void (*gcx_record_fn)(gcx_page_t *p, unsigned slot, int set, void *arg);
+void gcx_table_each(unsigned set_mask, gcx_record_fn fn, void *arg);
+#define GCX_GENS_MASK ((1u << GCX_GEN0) | (1u << GCX_GEN1) | (1u << GCX_GEN2))
 void gcx_table_free_empty_pages(void);
 void gcx_table_rebuild_lists(void);
 size_t gcx_table_bytes(void);

@@ -136,20 +136,18 @@ invoke_callbacks(const char *phase, int generation, Py_ssize_t collected,
     Py_DECREF(info);
 }
 
+static void
+count_tracked(gcx_page_t *p, unsigned slot, int set, void *n)
+{
+    /* the stdlib's lists hold tracked objects only */
+    *(Py_ssize_t *)n += PyObject_GC_IsTracked(gcx_slot_object(p, slot));
+}
+
 static Py_ssize_t
 tracked_in(int set)
 {
-    /* the stdlib's lists hold tracked objects only */
     Py_ssize_t n = 0;
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        for (unsigned w = 0; w < GCX_WORDS && p->count[set]; w++) {
-            for (uint64_t bits = GCX_SET(p, set, w); bits; bits &= bits - 1) {
-                unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
-                n += PyObject_GC_IsTracked(gcx_slot_object(p, slot));
-            }
-        }
-    }
+    gcx_table_each(1u << set, count_tracked, &n);
     return n;
 }
 

@@ -172,47 +172,48 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
 
 /* ---- introspection ------------------------------------------------------------ */
 
-/* The objects of the given sets that CPython tracks now, as a new list. */
+typedef struct {
+    PyObject **found;
+    Py_ssize_t n, cap;
+    bool in_collection;
+} found_state;
+
+static void
+find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    found_state *st = arg;
+    PyObject *op = gcx_slot_object(p, slot);
+    if (st->in_collection && gcx_region_index(op) >= 0) {
+        return;   /* garbage being collected: in no generation */
+    }
+    if (PyObject_GC_IsTracked(op) && st->n < st->cap) {
+        st->found[st->n++] = op;
+    }
+}
+
+/* The objects of the sets in set_mask that CPython tracks now, as a new
+ * list. */
 static PyObject *
-objects_in(int first, int last, PyObject *exclude)
+objects_in(unsigned set_mask)
 {
     gcx_sync(true);
-    Py_ssize_t cap = 0;
-    for (int s = first; s <= last; s++) {
-        cap += gcx_table.total[s];
+    found_state st = {NULL, 0, 0, gcx_gen.collecting};
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (set_mask & (1u << s)) {
+            st.cap += gcx_table.total[s];
+        }
     }
-    PyObject **found = PyMem_Malloc((size_t)(cap ? cap : 1) * sizeof(PyObject *));
-    if (found == NULL) {
+    st.found = PyMem_Malloc((size_t)(st.cap ? st.cap : 1) * sizeof(PyObject *));
+    if (st.found == NULL) {
         return PyErr_NoMemory();
     }
-    Py_ssize_t n = 0;
-    bool in_collection = gcx_gen.collecting;
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        for (unsigned w = 0; w < GCX_WORDS; w++) {
-            uint64_t bits = 0;
-            for (int s = first; s <= last; s++) {
-                bits |= GCX_SET(p, s, w);
-            }
-            for (; bits; bits &= bits - 1) {
-                PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
-                if (in_collection && gcx_region_index(op) >= 0) {
-                    continue;   /* garbage being collected: in no generation */
-                }
-                if (op != exclude && PyObject_GC_IsTracked(op) && n < cap) {
-                    found[n++] = op;
-                }
-            }
-        }
-    }
+    gcx_table_each(set_mask, find_tracked, &st);
     /* No Python code ran above, so every object found is alive. */
-    PyObject *list = PyList_New(n);
-    if (list != NULL) {
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyList_SET_ITEM(list, i, Py_NewRef(found[i]));
-        }
+    PyObject *list = PyList_New(st.n);
+    for (Py_ssize_t i = 0; list != NULL && i < st.n; i++) {
+        PyList_SET_ITEM(list, i, Py_NewRef(st.found[i]));
     }
-    PyMem_Free(found);
+    PyMem_Free(st.found);
     return list;
 }
 
@@ -227,10 +228,7 @@ m_get_objects(PyObject *mod, PyObject *arg)
         PyErr_SetString(PyExc_ValueError, "invalid generation");
         return NULL;
     }
-    if (generation == -1) {
-        return objects_in(GCX_GEN0, GCX_GEN2, NULL);
-    }
-    return objects_in(generation, generation, NULL);
+    return objects_in(generation == -1 ? GCX_GENS_MASK : 1u << generation);
 }
 
 static PyObject *
@@ -311,7 +309,7 @@ m_get_referrers(PyObject *mod, PyObject *objs)
         PyErr_SetString(PyExc_TypeError, "get_referrers expects a tuple");
         return NULL;
     }
-    PyObject *all = objects_in(GCX_GEN0, GCX_GEN2, NULL);
+    PyObject *all = objects_in(GCX_GENS_MASK);
     if (all == NULL) {
         return NULL;
     }
@@ -340,27 +338,23 @@ m_get_referrers(PyObject *mod, PyObject *objs)
 /* Like CPython's, freeze() moves what is tracked now into the frozen set;
  * an untracked container stays where it is, and a dict among them goes to
  * generation 0 when CPython tracks it (R5 of tracer.c). */
+static void
+freeze_one(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    PyObject *op = gcx_slot_object(p, slot);
+    if (PyObject_GC_IsTracked(op)) {
+        gcx_table_move(p, slot, set, GCX_FROZEN);
+    }
+    else {
+        gcx_watch_untracked(op);
+    }
+}
+
 static PyObject *
 m_freeze(PyObject *mod, PyObject *unused)
 {
     gcx_sync(true);
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
-            for (unsigned w = 0; w < GCX_WORDS && p->count[s]; w++) {
-                for (uint64_t bits = GCX_SET(p, s, w); bits; bits &= bits - 1) {
-                    unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
-                    PyObject *op = gcx_slot_object(p, slot);
-                    if (PyObject_GC_IsTracked(op)) {
-                        gcx_table_move(p, slot, s, GCX_FROZEN);
-                    }
-                    else {
-                        gcx_watch_untracked(op);
-                    }
-                }
-            }
-        }
-    }
+    gcx_table_each(GCX_GENS_MASK, freeze_one, NULL);
     for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
         gcx_gen.count[s] = 0;
     }

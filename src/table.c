@@ -274,6 +274,25 @@ gcx_table_move_all(int from, int to)
     gcx_table.total[from] = 0;
 }
 
+void
+gcx_table_each(unsigned set_mask, gcx_record_fn fn, void *arg)
+{
+    /* index afresh each time: fn may create pages (adoption) */
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            for (int s = 0; s < GCX_NSETS; s++) {
+                if (!(set_mask & (1u << s))) {
+                    continue;
+                }
+                for (uint64_t bits = GCX_SET(p, s, w); bits; bits &= bits - 1) {
+                    fn(p, w * 64 + (unsigned)__builtin_ctzll(bits), s, arg);
+                }
+            }
+        }
+    }
+}
+
 /* ---- maintenance (never during a collection) ------------------------------- */
 
 static void

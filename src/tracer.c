@@ -207,24 +207,19 @@ visit_untracked(PyObject *op, void *arg)
 }
 
 static void
-adopt_untracked_children(int adopt_set)
+traverse_for_untracked(gcx_page_t *p, unsigned slot, int set, void *adopt_set)
 {
     /* no Python code runs here, so every record stays valid */
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        for (unsigned w = 0; w < GCX_WORDS; w++) {
-            uint64_t bits = 0;
-            for (int s = 0; s < GCX_NSETS; s++) {
-                bits |= GCX_SET(p, s, w);
-            }
-            for (; bits; bits &= bits - 1) {
-                PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
-                if (PyObject_GC_IsTracked(op)) {
-                    (void)Py_TYPE(op)->tp_traverse(op, visit_untracked, &adopt_set);
-                }
-            }
-        }
+    PyObject *op = gcx_slot_object(p, slot);
+    if (PyObject_GC_IsTracked(op)) {
+        (void)Py_TYPE(op)->tp_traverse(op, visit_untracked, adopt_set);
     }
+}
+
+static void
+adopt_untracked_children(int adopt_set)
+{
+    gcx_table_each((1u << GCX_NSETS) - 1, traverse_for_untracked, &adopt_set);
 }
 
 /* Rebuild the table from CPython's list of tracked objects: every tracked

@@ -6,11 +6,13 @@ impl           the collector under test: the stdlib ``gc`` module (id
 quiet          ``quiet_collectors()`` for a test that drives both collectors
                itself (differential tests that call ``gc`` and ``gcx`` side
                by side).
-fresh_python   ``run(code, *args, env=None, timeout=120)``: run ``code`` with
-               ``sys.executable -X faulthandler *args -c code`` in a fresh
-               interpreter that imports the same gcx as this one, and return
-               the ``subprocess.CompletedProcess`` (text output captured,
-               never checked: assert on ``returncode`` yourself).
+fresh_python   ``run(code, *args, env=None, timeout=120)``: run ``code``
+               (dedented) with ``sys.executable -X faulthandler *args -c code``
+               in a fresh interpreter that imports the same gcx as this one,
+               from a scratch working directory; ``env`` entries override the
+               inherited environment (a value of None removes the variable).
+               Returns the ``subprocess.CompletedProcess`` (text output
+               captured, never checked: assert on ``returncode`` yourself).
 
 STDLIB maps each public name of the stdlib ``gc`` module to its original
 object, captured before any test could ``gcx.install()``; use it wherever a
