@@ -33,7 +33,9 @@
  *      it afterwards without another event; a record made then would
  *      dangle.  Such an object has a finalizer that has not completed (the
  *      FINALIZED bit is set only when it returns) or a legacy tp_del, so
- *      adoptable() refuses exactly those (valgrind found this one).
+ *      adoptable() refuses exactly those in tracer mode (valgrind found
+ *      this one); safe mode needs no such care, since it drops dangling
+ *      records before every use.
  *  R4  The tracer touches only C memory, creates no Python object, never
  *      raises and never runs a collection; it may schedule one (gen.c).
  *  R5  CPython 3.13 tracks a dict lazily, when a container is first stored
@@ -157,6 +159,9 @@ typedef struct {
 static bool
 adoptable(PyObject *op)
 {
+    if (gcx_tr.mode == GCX_MODE_SAFE) {
+        return true;   /* safe mode drops dangling records before any use */
+    }
     PyTypeObject *tp = Py_TYPE(op);
     if (tp->tp_del != NULL) {
         return false;
