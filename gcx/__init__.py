@@ -24,6 +24,7 @@ tracer slot.
 """
 
 import _thread
+import collections as _collections
 import functools as _functools
 import gc as _stdgc
 import operator as _operator
@@ -57,6 +58,8 @@ __all__ = [
     "DEBUG_LEAK",
     # gcx's own
     "install", "uninstall", "installed", "is_installed", "info", "mode",
+    "DEBUG_CYCLES", "recent_pauses", "Pause", "cycle_report", "record_cycles",
+    "CycleReport", "no_cycles", "CyclesFound",
 ]
 
 DEBUG_STATS = 1
@@ -64,6 +67,10 @@ DEBUG_COLLECTABLE = 2
 DEBUG_UNCOLLECTABLE = 4
 DEBUG_SAVEALL = 32
 DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL
+# gcx's own flag, a bit the stdlib's flags do not use: print the shapes of
+# each collection's cyclic garbage to stderr and aggregate them into
+# cycle_report() (gcx/report.py).
+DEBUG_CYCLES = 1 << 10
 
 # The core's lists themselves, so that identity holds: gcx.garbage is the
 # list the core appends to, and stays the same object for the process.
@@ -272,7 +279,11 @@ def set_debug(*args, **kwargs):
 
     Debugging information is written to sys.stderr.
     """
-    _gcx.set_debug(_as_int(_one_arg("set_debug", args, kwargs)))
+    flags = _as_int(_one_arg("set_debug", args, kwargs))
+    _gcx.set_debug(flags)
+    if flags & DEBUG_CYCLES or "gcx.report" in _sys.modules:
+        from . import report
+        report._set_debug_cycles(bool(flags & DEBUG_CYCLES))
 
 
 @_signature("()")
@@ -526,6 +537,47 @@ def info():
 def mode():
     """The core's mode: "tracer" or "safe" (see info())."""
     return _gcx.info()["mode"]
+
+
+# ------------------------------------------------------------------------------
+# Pauses and cycle reports.
+
+Pause = _collections.namedtuple(
+    "Pause", "start duration generation collected uncollectable candidates")
+Pause.__doc__ = """One gcx collection: start (a time.perf_counter() value) and
+duration in seconds, the generation collected, objects collected and
+uncollectable, and candidates (objects examined)."""
+
+
+def recent_pauses():
+    """The last gcx collections (at most 1024), oldest first, as Pause tuples."""
+    return [Pause(*pause) for pause in _gcx.recent_pauses()]
+
+
+def cycle_report():
+    """The CycleReport of every gcx collection since gcx.set_debug() was
+    last given DEBUG_CYCLES (gcx/report.py)."""
+    from . import report
+    return report.debug_report()
+
+
+# Imported when first used: gcx.no_cycles, gcx.record_cycles, ...
+_LAZY = {"no_cycles": "testing", "CyclesFound": "testing",
+         "record_cycles": "report", "CycleReport": "report"}
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 # ------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 # types it for 3.13) plus gcx's own functions.
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Final, Literal, overload
+from typing import Any, Final, Literal, NamedTuple, overload
 
 from gcx._gcx import _GenerationStats, _Info
+from gcx.report import CycleReport as CycleReport, record_cycles as record_cycles
+from gcx.testing import CyclesFound as CyclesFound, no_cycles as no_cycles
 
 __all__ = [
     "enable", "disable", "isenabled", "collect", "get_count", "get_stats",
@@ -14,6 +16,8 @@ __all__ = [
     "DEBUG_STATS", "DEBUG_COLLECTABLE", "DEBUG_UNCOLLECTABLE", "DEBUG_SAVEALL",
     "DEBUG_LEAK",
     "install", "uninstall", "installed", "is_installed", "info", "mode",
+    "DEBUG_CYCLES", "recent_pauses", "Pause", "cycle_report", "record_cycles",
+    "CycleReport", "no_cycles", "CyclesFound",
 ]
 
 __version__: str
@@ -23,6 +27,7 @@ DEBUG_COLLECTABLE: Final = 2
 DEBUG_UNCOLLECTABLE: Final = 4
 DEBUG_SAVEALL: Final = 32
 DEBUG_LEAK: Final = 38
+DEBUG_CYCLES: Final = 1024
 
 _Callback = Callable[[Literal["start", "stop"], dict[str, int]], object]
 
@@ -69,3 +74,14 @@ class installed:
 
 def info() -> _Info: ...
 def mode() -> Literal["tracer", "safe"]: ...
+
+class Pause(NamedTuple):
+    start: float            # time.perf_counter() at the start, seconds
+    duration: float         # seconds
+    generation: int
+    collected: int
+    uncollectable: int
+    candidates: int
+
+def recent_pauses() -> list[Pause]: ...
+def cycle_report() -> CycleReport: ...

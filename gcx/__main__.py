@@ -8,6 +8,15 @@
   python -m gcx run -m MODULE [ARG ...]
       Run a program as `python SCRIPT` / `python -m MODULE` would, with gcx
       installed (gcx.install()) before its first line runs.
+  python -m gcx compare [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
+      Run a program (by default a bundled demo workload) in fresh
+      interpreters under the stdlib collector and under gcx, and print one
+      table: wall time, time in collections, pauses per generation, objects
+      collected, peak RSS (gcx/compare.py).
+  python -m gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
+      Run a program (by default the demo) with gcx installed and print the
+      shapes of the reference cycles it made garbage, top cycle makers
+      first (gcx/report.py).
 
 The report's collection: for each collector in turn, build the same heap
 (live containers, some in reachable cycles, plus garbage cycles of instances
@@ -38,7 +47,7 @@ def _parser():
         prog=PROG,
         description="Compare gcx with the stdlib cycle collector on this "
                     "interpreter, or run a program with gcx installed.",
-        epilog=f"'{PROG} run -h' describes running a program.")
+        epilog=f"'{PROG} COMMAND -h' describes each command.")
     parser.add_argument("--live", type=_count, default=50_000, metavar="N",
                         help="live containers in the collected heap (default 50000)")
     parser.add_argument("--cycles", type=_count, default=20_000, metavar="N",
@@ -46,7 +55,7 @@ def _parser():
     parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
                         help="collect N freshly built heaps with each collector "
                              "and report the fastest (default 1)")
-    commands = parser.add_subparsers(dest="command", metavar="{run}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,compare,report}")
     run = commands.add_parser(
         "run", help="run a script or module with gcx installed",
         usage=f"{PROG} run [-h] SCRIPT [ARG ...]\n"
@@ -62,7 +71,86 @@ def _parser():
     # Fallback only: main() hands the program its arguments itself, so that
     # argparse does not eat a "--" among them.
     run.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    _compare_parser(commands)
+    _cycle_report_parser(commands)
     return parser
+
+
+def _program_arguments(command, what):
+    """The optional program of ``compare`` and ``report``: SCRIPT or -m MODULE."""
+    command.add_argument("-m", dest="module", action="store_true",
+                         help="run the module named MODULE, as python -m does")
+    command.add_argument("target", metavar="SCRIPT | MODULE", nargs="?",
+                         help=f"the program to {what}: a script's path, or with -m a "
+                              "module's name (default: the bundled demo workload)")
+    command.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _compare_parser(commands):
+    compare = commands.add_parser(
+        "compare", help="a program under the stdlib collector and under gcx, side by side",
+        usage=f"{PROG} compare [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
+        description="Run a program in fresh interpreters, once under the stdlib "
+                    "collector and once with gcx installed from its first line, and "
+                    "print one table: wall and CPU time, time in collections and its "
+                    "share of the run, pauses per generation (count, p50, p95, p99, "
+                    "max), objects collected and uncollectable, the most garbage one "
+                    "collection found, peak RSS.  With no program, a bundled demo "
+                    "workload (a long-lived heap and requests that make and drop "
+                    "reference cycles).  The program's output goes to standard error.")
+    compare.add_argument("--repeat", type=_positive, default=1, metavar="N",
+                         help="run N pairs, alternating which collector goes first, "
+                              "and report medians (default 1)")
+    compare.add_argument("--json", metavar="FILE",
+                         help="also write the table's data as JSON ('-': to standard "
+                              "output, instead of the table)")
+    compare.add_argument("--csv", metavar="FILE",
+                         help="also write the table's data as CSV ('-': to standard "
+                              "output, instead of the table)")
+    compare.add_argument("--plot", metavar="FILE.png",
+                         help="draw a pause timeline and a pause histogram of both "
+                              "collectors (needs matplotlib: pip install 'gcx[plot]')")
+    compare.add_argument("--scale", type=_scale, default=None, metavar="F",
+                         help="the demo workload's size, relative to its default "
+                              "(about 2 s a run); only without a program")
+    compare.add_argument("--timeout", type=float, default=None, metavar="S",
+                         help="stop a run that lasts longer than S seconds")
+    compare.add_argument("--quiet", action="store_true",
+                         help="no progress lines on standard error")
+    _program_arguments(compare, "compare")
+
+
+def _cycle_report_parser(commands):
+    report_ = commands.add_parser(
+        "report", help="the reference cycles a program makes, by shape",
+        usage=f"{PROG} report [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
+        description="Run a program with gcx installed from its first line and, "
+                    "when it ends, print the shapes of the cyclic garbage every "
+                    "collection found (after a last full collection), the commonest "
+                    "first: each with its members' types, a shortest cycle with the "
+                    "attributes, keys and positions along it, and the attribute a weak "
+                    "reference could replace to break it.  With no program, the "
+                    "bundled demo workload.  The report goes to standard error.")
+    report_.add_argument("--top", type=_positive, default=10, metavar="N",
+                         help="show the N commonest shapes (default 10)")
+    report_.add_argument("--json", metavar="FILE",
+                         help="write the whole report as JSON ('-': standard output)")
+    report_.add_argument("--output", "-o", metavar="FILE",
+                         help="write the text report to FILE instead of standard error "
+                              "('-': standard output)")
+    report_.add_argument("--tracemalloc", type=_positive, default=None, metavar="FRAMES",
+                         help="trace allocations (tracemalloc, FRAMES frames deep) to "
+                              "show where a member of each shape was allocated; slow")
+    report_.add_argument("--scale", type=_scale, default=None, metavar="F",
+                         help="the demo workload's size; only without a program")
+    _program_arguments(report_, "report on")
+
+
+def _scale(text):
+    value = float(text)
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 1000, not {text}")
+    return value
 
 
 def _count(text):
@@ -79,17 +167,32 @@ def _positive(text):
     return value
 
 
+# The options of each command that takes a program and that take a value
+# (the value is not the program).
+_VALUE_OPTIONS = {
+    "run": (),
+    "compare": ("--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
+    "report": ("--top", "--json", "--output", "-o", "--tracemalloc", "--scale"),
+}
+
+
 def _split_program_args(argv):
-    """Split ``run [-m] TARGET ARG...`` after TARGET: (what argparse should
-    parse, the program's arguments verbatim).  Any other command line goes to
-    argparse whole."""
-    if argv[:1] != ["run"]:
+    """Split ``COMMAND [OPTIONS] [-m] TARGET ARG...`` after TARGET, for the
+    commands that run a program: (what argparse should parse, the program's
+    arguments verbatim).  Any other command line goes to argparse whole."""
+    if not argv or argv[0] not in _VALUE_OPTIONS:
         return argv, None
-    for i in range(1, len(argv)):
+    takes_value = _VALUE_OPTIONS[argv[0]]
+    i = 1
+    while i < len(argv):
         if argv[i] == "--":
             return argv[:i + 2], argv[i + 2:]
+        if argv[i] in takes_value:
+            i += 2
+            continue
         if argv[i] == "-" or not argv[i].startswith("-"):
             return argv[:i + 1], argv[i + 1:]
+        i += 1
     return argv, None
 
 
@@ -98,11 +201,22 @@ def main(argv=None):
     may also end the process itself, e.g. by sys.exit())."""
     argv = sys.argv[1:] if argv is None else list(argv)
     ours, program_args = _split_program_args(argv)
-    args = _parser().parse_args(ours)
+    parser = _parser()
+    args = parser.parse_args(ours)
+    if args.command in ("run", "compare", "report") and program_args is not None:
+        args.args = program_args
     if args.command == "run":
-        if program_args is not None:
-            args.args = program_args
         return run_program(args.target, args.args, module=args.module)
+    if args.command in ("compare", "report"):
+        if args.target is None and args.module:
+            parser.error(f"{args.command}: -m needs a MODULE")
+        if args.target is not None and args.scale is not None:
+            parser.error(f"{args.command}: --scale is for the demo workload, "
+                         "not for a program")
+    if args.command == "compare":
+        return compare_programs(args)
+    if args.command == "report":
+        return cycle_report(args)
     return report(args.live, args.cycles, args.repeat)
 
 
@@ -113,17 +227,19 @@ def main(argv=None):
 _RUNNER_FILES = {os.path.abspath(__file__), runpy.__file__, "<frozen runpy>"}
 
 
-def run_program(target, args, module=False):
+def run_program(target, args, module=False, command="run", script_path=True):
     """Run the script at path ``target`` (or, with ``module``, the module
     named ``target``) as ``__main__`` with sys.argv[1:] = ``args`` and gcx
     installed.  Returns 0, or 1 after printing the traceback of an uncaught
-    exception; SystemExit and KeyboardInterrupt pass through."""
+    exception; SystemExit and KeyboardInterrupt pass through.
+    ``script_path``: put the script's directory first on sys.path, as
+    ``python SCRIPT`` does."""
     if not module and not os.path.exists(target):
-        print(f"{PROG} run: can't open file {os.path.abspath(target)!r}: "
+        print(f"{PROG} {command}: can't open file {os.path.abspath(target)!r}: "
               "No such file or directory", file=sys.stderr)
         return 2
     sys.argv = [target, *args]
-    if not module and not sys.flags.safe_path:
+    if not module and not sys.flags.safe_path and script_path:
         # as `python SCRIPT` does: the script's directory, not the current one
         sys.path[0] = os.path.dirname(os.path.realpath(target))
     gcx.install()
@@ -159,6 +275,67 @@ def _module_exists(name):
         print(f"{PROG} run: No module named {name}", file=sys.stderr)
         return False
     return True
+
+
+# ------------------------------------------------------------------------------
+# compare: a program under each collector (gcx/compare.py).
+
+def _program(args):
+    from gcx import compare
+    if args.target is None:
+        return compare.Program.demo(args.scale or 1.0)
+    return compare.Program("module" if args.module else "script", args.target, args.args)
+
+
+def compare_programs(args):
+    from gcx import compare
+    return compare.main(_program(args), repeat=args.repeat, json_path=args.json,
+                        csv_path=args.csv, plot_path=args.plot, progress=not args.quiet,
+                        timeout=args.timeout, prog=f"{PROG} compare")
+
+
+# ------------------------------------------------------------------------------
+# report: the cycles a program makes (gcx/report.py).
+
+def cycle_report(args):
+    """Run the program with gcx installed and cycle recording on; print the
+    report when it ends, however it ends.  Returns the program's status."""
+    from gcx import report as cycles
+    program = _program(args)
+    if args.tracemalloc:
+        import tracemalloc
+        tracemalloc.start(args.tracemalloc)
+    status = 1
+    recorder = cycles.record_cycles(collect=True)
+    result = recorder.__enter__()
+    try:
+        status = run_program(program.target, program.args,
+                             module=program.kind == "module", command="report",
+                             script_path=program.kind != "demo")
+    except SystemExit as exc:
+        status = exc.code
+        raise
+    finally:
+        recorder.__exit__(None, None, None)
+        if status != 2:
+            _write_cycle_report(result, args)
+    return status
+
+
+def _write_cycle_report(result, args):
+    text = result.text(top=args.top)
+    if args.output in (None, "-"):
+        out = sys.stdout if args.output == "-" else sys.stderr
+        out.flush()
+        print(text, file=out)
+    else:
+        with open(args.output, "w") as f:
+            f.write(text + "\n")
+    if args.json == "-":
+        print(result.json(indent=2))
+    elif args.json is not None:
+        with open(args.json, "w") as f:
+            f.write(result.json(indent=2) + "\n")
 
 
 # ------------------------------------------------------------------------------

@@ -322,6 +322,7 @@ probe_late_weakref_clear(void)
     Py_DECREF(r);
     PyObject *late = PyDict_GetItemString(ns, "late");
     int result = late != NULL && PyObject_IsTrue(late) == 1;
+    PyDict_Clear(ns);   /* its class and functions refer back to it */
     Py_DECREF(ns);
     return result;
 }

@@ -385,6 +385,7 @@ run_selftest(bool *ok)
         Py_DECREF(r);
         *ok = probe_created > 0 && probe_created == probe_destroyed;
     }
+    PyDict_Clear(globals);   /* the function and its globals form a cycle */
     Py_DECREF(globals);
     return 0;
 }
@@ -406,6 +407,7 @@ find_py_del_slot(void)
     Py_DECREF(r);
     PyObject *cls = PyDict_GetItemString(ns, "_P");
     gcx_tr.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
+    PyDict_Clear(ns);   /* __del__'s globals are ns, which holds the class */
     Py_DECREF(ns);
     return 0;
 }
