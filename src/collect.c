@@ -529,14 +529,26 @@ static int
 split_garbage(gcx_garbage_t *g)
 {
     /* F: unreachable objects with tp_del, and all they reach */
+    Py_ssize_t garbage = 0, legacy = 0;
     for (Py_ssize_t i = 0; i < work.len; i++) {
         gcx_work_t *e = &work.items[i];
         if (survives(e->refs)) {
             continue;
         }
-        e->refs = Py_TYPE(e->op)->tp_del != NULL ? GCX_W_LEGACY : 0;
+        garbage++;
+        if (Py_TYPE(e->op)->tp_del != NULL) {
+            e->refs = GCX_W_LEGACY;
+            legacy++;
+        }
+        else {
+            e->refs = 0;
+        }
     }
-    if (closure(&work, 0, GCX_W_LEGACY) < 0) {
+    if (garbage == 0) {
+        gcx_region_clear();   /* the usual young collection ends here */
+        return 0;
+    }
+    if (legacy > 0 && closure(&work, 0, GCX_W_LEGACY) < 0) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < work.len; i++) {
