@@ -437,21 +437,12 @@ survives(Py_ssize_t refs)
     return refs == GCX_W_REACHABLE || refs == GCX_W_ROOTED;
 }
 
-static inline bool
-may_be_tracked(PyObject *op)
-{
-    if (!PyObject_IS_GC(op)) {
-        return false;
-    }
-    return !PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op);
-}
-
 static bool
 maybe_untrack_tuple(PyObject *op)
 {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op); i++) {
         PyObject *item = PyTuple_GET_ITEM(op, i);
-        if (item == NULL || may_be_tracked(item)) {
+        if (item == NULL || gcx_may_be_tracked(item)) {
             return false;
         }
     }
@@ -466,7 +457,7 @@ maybe_untrack_dict(PyObject *op)
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(op, &pos, &key, &value)) {
-        if (may_be_tracked(value) || may_be_tracked(key)) {
+        if (gcx_may_be_tracked(value) || gcx_may_be_tracked(key)) {
             return false;
         }
     }

@@ -197,11 +197,7 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     for (Py_ssize_t i = 0; i < u->len; i++) {
         gcx_work_t e = u->items[i];
         if (e.refs == GCX_W_REACHABLE) {
-            int s = gcx_table_set_of(e.op);
-            if (s >= 0 && s != GCX_FROZEN) {
-                gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)e.op));
-                gcx_table_move(p, gcx_addr_slot((uintptr_t)e.op), s, old_set);
-            }
+            gcx_table_promote(e.op, old_set);
             Py_DECREF(e.op);
         }
         else {
@@ -250,11 +246,7 @@ delete_garbage(gcx_workvec_t *u, int old_set)
         }
         if (Py_REFCNT(op) > 1) {
             /* still alive: it may die later, from an older generation */
-            int s = gcx_table_set_of(op);
-            if (s >= 0 && s != old_set && s != GCX_FROZEN) {
-                gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)op));
-                gcx_table_move(p, gcx_addr_slot((uintptr_t)op), s, old_set);
-            }
+            gcx_table_promote(op, old_set);
         }
         Py_DECREF(op);   /* F1: the pin */
     }
@@ -273,11 +265,7 @@ handle_legacy(gcx_workvec_t *f, int old_set)
                 append = false;
             }
         }
-        int s = gcx_table_set_of(op);
-        if (s >= 0 && s != old_set && s != GCX_FROZEN) {
-            gcx_page_t *p = gcx_page_find(gcx_addr_key((uintptr_t)op));
-            gcx_table_move(p, gcx_addr_slot((uintptr_t)op), s, old_set);
-        }
+        gcx_table_promote(op, old_set);
     }
     for (Py_ssize_t i = 0; i < f->len; i++) {
         Py_DECREF(f->items[i].op);

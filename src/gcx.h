@@ -94,6 +94,7 @@ int gcx_table_init(void);
 gcx_page_t *gcx_page_get(uintptr_t key);          /* find or create; NULL on OOM */
 void gcx_table_add(PyObject *op, int set);        /* insert into set (moves a stale record) */
 void gcx_table_discard(PyObject *op);             /* remove if present */
+void gcx_table_promote(PyObject *op, int to);    /* move a record (not a frozen one) */
 int gcx_table_set_of(PyObject *op);               /* the set holding op, or -1 */
 void gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to);
 void gcx_table_move_all(int from, int to);        /* whole set, O(pages) */
@@ -238,7 +239,17 @@ void gcx_tracer_fini(void);
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
-void gcx_watch_untracked(PyObject *op);   /* R5: an untracked dict leaves gen 0 */
+void gcx_watch_untracked(PyObject *op);
+
+/* Could op be in a cycle, now or once CPython tracks it?  (3.13's
+ * _PyObject_GC_MAY_BE_TRACKED: an untracked tuple stays untracked.)
+ * NULL is not. */
+static inline bool
+gcx_may_be_tracked(PyObject *op)
+{
+    return op != NULL && PyObject_IS_GC(op)
+           && (!PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op));
+}   /* R5: an untracked dict leaves gen 0 */
 
 /* ---- generations and automatic collection (gen.c) -------------------------- */
 
@@ -300,6 +311,6 @@ gcx_gen_on_free(void)
 }
 Py_ssize_t gcx_collect_auto(void);
 Py_ssize_t gcx_collect(int generation);   /* guards, callbacks, stats */
-Py_ssize_t gcx_count_tracked(int set);   /* records CPython tracks now */
+Py_ssize_t gcx_count_tracked(int set);   /* records of set CPython tracks now */
 
 #endif

@@ -143,19 +143,14 @@ count_tracked(gcx_page_t *p, unsigned slot, int set, void *n)
     *(Py_ssize_t *)n += PyObject_GC_IsTracked(gcx_slot_object(p, slot));
 }
 
-static Py_ssize_t
-tracked_in(int set)
+Py_ssize_t
+gcx_count_tracked(int set)
 {
     Py_ssize_t n = 0;
     gcx_table_each(1u << set, count_tracked, &n);
     return n;
 }
 
-Py_ssize_t
-gcx_count_tracked(int set)
-{
-    return tracked_in(set);
-}
 
 /* ---- one collection, as the caller sees it ---------------------------------- */
 
@@ -175,8 +170,8 @@ gcx_collect(int generation)
         PySys_WriteStderr("gc: collecting generation %d...\n", generation);
         PySys_FormatStderr("gc: objects in each generation: %zd %zd %zd\n"
                            "gc: objects in permanent generation: %zd\n",
-                           tracked_in(GCX_GEN0), tracked_in(GCX_GEN1),
-                           tracked_in(GCX_GEN2), tracked_in(GCX_FROZEN));
+                           gcx_count_tracked(GCX_GEN0), gcx_count_tracked(GCX_GEN1),
+                           gcx_count_tracked(GCX_GEN2), gcx_count_tracked(GCX_FROZEN));
         (void)PyTime_PerfCounterRaw(&t1);
     }
     if (generation + 1 < GCX_NGENS) {

@@ -230,6 +230,21 @@ gcx_table_add(PyObject *op, int set)
 }
 
 void
+gcx_table_promote(PyObject *op, int to)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    if (p == NULL) {
+        return;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    int s = set_of_slot(p, slot);
+    if (s >= 0 && s != GCX_FROZEN) {
+        gcx_table_move(p, slot, s, to);
+    }
+}
+
+void
 gcx_table_discard(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;

@@ -111,18 +111,11 @@ take_slot(void)
 
 static int dict_watcher = -1;
 
-static inline bool
-may_be_tracked(PyObject *op)
-{
-    return op != NULL && PyObject_IS_GC(op)
-           && (!PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op));
-}
-
 static int
 on_dict_event(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *value)
 {
     if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED) {
-        if (!may_be_tracked(value) && !may_be_tracked(key)) {
+        if (!gcx_may_be_tracked(value) && !gcx_may_be_tracked(key)) {
             return 0;
         }
     }
