@@ -92,8 +92,8 @@ extern gcx_table_t gcx_table;
 
 int gcx_table_init(void);
 gcx_page_t *gcx_page_get(uintptr_t key);          /* find or create; NULL on OOM */
-void gcx_table_add(PyObject *op, int set);        /* insert into set (moves a stale record) */
-void gcx_table_discard(PyObject *op);             /* remove if present */
+void gcx_table_add_slow(PyObject *op, int set);   /* gcx_table_add, any page */
+void gcx_table_discard_slow(PyObject *op);        /* gcx_table_discard, any page */
 void gcx_table_promote(PyObject *op, int to);    /* move a record (not a frozen one) */
 int gcx_table_set_of(PyObject *op);               /* the set holding op, or -1 */
 void gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to);
@@ -164,6 +164,59 @@ gcx_page_find(uintptr_t key)
         }
         if (s->key == 0) {
             return NULL;
+        }
+    }
+}
+
+/* The tracer's two operations, inline for the usual case: the page is in
+ * the lookup cache (consecutive allocations share pages), the slot holds no
+ * stale record, and the page is already on its list. */
+
+/* Insert op's record into set (moving a stale record of a previous
+ * occupant whose death went unreported). */
+static inline void
+gcx_table_add(PyObject *op, int set)
+{
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key == key) {
+        gcx_page_t *p = c->page;
+        unsigned slot = gcx_addr_slot(a);
+        uint64_t *words = p->sets[slot >> 6];
+        uint64_t bit = (uint64_t)1 << (slot & 63);
+        if (!((words[0] | words[1] | words[2] | words[3]) & bit)
+            && (set > GCX_GEN1 || p->on_list[set])) {
+            words[set] |= bit;
+            p->count[set]++;
+            gcx_table.total[set]++;
+            return;
+        }
+    }
+    gcx_table_add_slow(op, set);
+}
+
+/* Remove op's record, if it has one. */
+static inline void
+gcx_table_discard(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key != key) {
+        gcx_table_discard_slow(op);
+        return;
+    }
+    gcx_page_t *p = c->page;
+    unsigned slot = gcx_addr_slot(a);
+    uint64_t *words = p->sets[slot >> 6];
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (words[s] & bit) {
+            words[s] &= ~bit;
+            p->count[s]--;
+            gcx_table.total[s]--;
+            return;
         }
     }
 }

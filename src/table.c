@@ -209,7 +209,7 @@ gcx_table_move_word(gcx_page_t *p, unsigned w, uint64_t bits, int from, int to)
 }
 
 void
-gcx_table_add(PyObject *op, int set)
+gcx_table_add_slow(PyObject *op, int set)
 {
     uintptr_t a = (uintptr_t)op;
     gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
@@ -245,7 +245,7 @@ gcx_table_promote(PyObject *op, int to)
 }
 
 void
-gcx_table_discard(PyObject *op)
+gcx_table_discard_slow(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
