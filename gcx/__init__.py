@@ -521,6 +521,8 @@ def info():
                        forced on interpreters whose tracer misses deallocations)
     owner              gcx holds the reference tracer slot
     selftest           the import-time self-test of the tracer passed
+    header_readable    gcx reads CPython's "tracked" bit inline (its layout
+                       checked at import) instead of calling the API
     resyncs            how many times the table was rebuilt from CPython's
     tracked            records per generation (3 ints)
     frozen             records in the frozen set

@@ -14,12 +14,13 @@
  *   mark_reachable    members with refs > 0, and all they reach inside the
  *                     region, are marked REACHABLE (explicit stack, no C
  *                     recursion).  The rest is garbage.
- *   keep_survivors    untrack tuples (and, in full collections, dicts) that
- *                     cannot be in cycles, then promote the survivors.
+ *   keep_survivors    one walk over the region's pages: untrack tuples (and,
+ *                     in full collections, dicts) that cannot be in cycles,
+ *                     promote the survivors, label the garbage.
  *   split_garbage     legacy (tp_del) finalizers and all they reach become
  *                     F; the rest is U.  Both are pinned (a reference held)
  *                     so no Python code run later can free them under us;
- *                     U becomes the region for finalize.c.
+ *                     the region shrinks, in place, to U for finalize.c.
  *
  * Region membership is a bit per record in page->region; a member's work
  * index is page->base + the members before it in its page (a popcount), so
@@ -40,27 +41,10 @@
 static gcx_workvec_t work;        /* the region, in address order */
 static uint8_t *kinds;            /* per work entry: KIND_*, read at snapshot */
 static Py_ssize_t kinds_cap;
-enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2 };
+/* the type's kind, and whether it has a legacy finalizer */
+enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4 };
 static Py_ssize_t *stack;         /* marking stack (work indices) */
 static Py_ssize_t stack_len, stack_cap;
-
-static int
-workvec_push(gcx_workvec_t *v, PyObject *op, Py_ssize_t refs)
-{
-    if (v->len == v->cap) {
-        Py_ssize_t cap = v->cap ? v->cap * 2 : 4096;
-        gcx_work_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(gcx_work_t));
-        if (items == NULL) {
-            return -1;
-        }
-        v->items = items;
-        v->cap = cap;
-    }
-    v->items[v->len].op = op;
-    v->items[v->len].refs = refs;
-    v->len++;
-    return 0;
-}
 
 static int
 stack_push(Py_ssize_t i)
@@ -186,7 +170,7 @@ snapshot_page(gcx_page_t *p, int generation)
         for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
             unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
             PyObject *op = gcx_slot_object(p, slot);
-            if (!PyObject_GC_IsTracked(op)) {
+            if (!gcx_is_tracked(op)) {
                 if (PyTuple_CheckExact(op)) {
                     /* a collector untracked it; CPython never tracks it again */
                     gcx_table_discard(op);
@@ -209,8 +193,9 @@ snapshot_page(gcx_page_t *p, int generation)
             /* the type sits beside the refcount: reading it now spares
              * keep_survivors a second visit to every object */
             PyTypeObject *tp = Py_TYPE(op);
-            kinds[work.len] = tp == &PyTuple_Type ? KIND_TUPLE
-                              : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER;
+            kinds[work.len] = (tp == &PyTuple_Type ? KIND_TUPLE
+                               : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
+                              | (tp->tp_del != NULL ? KIND_LEGACY : 0);
             work.items[work.len].op = op;
             work.items[work.len].refs = Py_REFCNT(op);
             work.len++;
@@ -344,7 +329,7 @@ visit_mark(PyObject *op, void *arg)
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
     Py_ssize_t i = p == NULL ? -1 : region_index_in(p, a);
     if (i < 0) {
-        if (gcx_tr.unsure && PyObject_IS_GC(op) && PyObject_GC_IsTracked(op)
+        if (gcx_tr.unsure && gcx_is_tracked(op)
             && (p == NULL || gcx_table_set_of(op) < 0)) {
             gcx_adopt(op);   /* R3 of tracer.c */
         }
@@ -468,25 +453,20 @@ maybe_untrack_dict(PyObject *op)
 
 /* Untrack what cannot be in a cycle, count the survivors CPython still
  * tracks, and move every record of generations 0..g that is not garbage
- * (survivors, and records CPython does not track) to old_set. */
-static Py_ssize_t
+ * (survivors, and records CPython does not track) to old_set.  One walk
+ * over the region's pages, in work order; it also labels the garbage for
+ * split_garbage: refs = 0, or GCX_W_LEGACY for a tp_del object. */
+typedef struct {
+    Py_ssize_t tracked;     /* survivors CPython still tracks */
+    Py_ssize_t garbage;     /* members that did not survive */
+    Py_ssize_t legacy;      /* ... of which have a tp_del */
+} survey_t;
+
+static survey_t
 keep_survivors(int generation, int old_set)
 {
-    Py_ssize_t tracked = 0;
+    survey_t sv = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        if (!survives(work.items[i].refs)) {
-            continue;
-        }
-        PyObject *op = work.items[i].op;
-        if (kinds[i] == KIND_TUPLE && maybe_untrack_tuple(op)) {
-            continue;
-        }
-        if (kinds[i] == KIND_DICT && full && maybe_untrack_dict(op)) {
-            continue;
-        }
-        tracked++;
-    }
     gcx_pagevec_t *rp = &gcx_table.region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
@@ -494,9 +474,29 @@ keep_survivors(int generation, int old_set)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t garbage = 0;
             for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
-                if (!survives(work.items[idx].refs)) {
+                gcx_work_t *e = &work.items[idx];
+                uint8_t kind = kinds[idx];
+                if (!survives(e->refs)) {
                     garbage |= bits & (~bits + 1);
+                    sv.garbage++;
+                    if (kind & KIND_LEGACY) {
+                        e->refs = GCX_W_LEGACY;
+                        sv.legacy++;
+                    }
+                    else {
+                        e->refs = 0;
+                    }
+                    continue;
                 }
+                /* untracking a tuple drops its record from word w now,
+                 * before the word's records move below */
+                if ((kind & KIND_TYPE) == KIND_TUPLE && maybe_untrack_tuple(e->op)) {
+                    continue;
+                }
+                if ((kind & KIND_TYPE) == KIND_DICT && full && maybe_untrack_dict(e->op)) {
+                    continue;
+                }
+                sv.tracked++;
             }
             for (int s = 0; s <= generation; s++) {
                 uint64_t move = GCX_SET(p, s, w) & ~garbage;
@@ -507,7 +507,7 @@ keep_survivors(int generation, int old_set)
             }
         }
     }
-    return tracked;
+    return sv;
 }
 
 /* Young collections never snapshot pages outside the lists, so records of
@@ -517,45 +517,74 @@ keep_survivors(int generation, int old_set)
 /* ---- phase 5: split the garbage ---------------------------------------------- */
 
 static int
-split_garbage(gcx_garbage_t *g)
+workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
 {
-    /* F: unreachable objects with tp_del, and all they reach */
-    Py_ssize_t garbage = 0, legacy = 0;
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        gcx_work_t *e = &work.items[i];
-        if (survives(e->refs)) {
-            continue;
+    if (v->len + n > v->cap) {
+        Py_ssize_t cap = v->len + n;
+        gcx_work_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(gcx_work_t));
+        if (items == NULL) {
+            return -1;
         }
-        garbage++;
-        if (Py_TYPE(e->op)->tp_del != NULL) {
-            e->refs = GCX_W_LEGACY;
-            legacy++;
-        }
-        else {
-            e->refs = 0;
-        }
+        v->items = items;
+        v->cap = cap;
     }
-    if (garbage == 0) {
+    return 0;
+}
+
+/* The garbage keep_survivors labelled becomes U (refs 0) and F (tp_del
+ * objects and all the garbage they reach), both in address order; the
+ * region shrinks to U in place, page by page. */
+static int
+split_garbage(gcx_garbage_t *g, survey_t sv)
+{
+    if (sv.garbage == 0) {
         gcx_region_clear();   /* the usual young collection ends here */
         return 0;
     }
-    if (legacy > 0 && closure(&work, 0, GCX_W_LEGACY) < 0) {
+    if (sv.legacy > 0 && closure(&work, 0, GCX_W_LEGACY) < 0) {
         return -1;
     }
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        gcx_work_t *e = &work.items[i];
-        if (e->refs == 0) {
-            if (workvec_push(&g->unreachable, e->op, 0) < 0) {
-                return -1;
+    if (workvec_reserve(&g->unreachable, sv.garbage) < 0
+        || (sv.legacy > 0 && workvec_reserve(&g->legacy, sv.garbage) < 0)) {
+        return -1;
+    }
+    /* from here nothing can fail */
+    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    Py_ssize_t keep = 0;
+    for (Py_ssize_t k = 0; k < rp->len; k++) {
+        gcx_page_t *p = rp->items[k];
+        Py_ssize_t idx = p->base;
+        uint32_t base = (uint32_t)g->unreachable.len;
+        uint64_t any = 0;
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t u = 0;
+            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
+                gcx_work_t *e = &work.items[idx];
+                gcx_workvec_t *to = e->refs == 0 ? &g->unreachable
+                                    : e->refs == GCX_W_LEGACY ? &g->legacy : NULL;
+                if (to == &g->unreachable) {
+                    u |= bits & (~bits + 1);
+                }
+                if (to != NULL) {
+                    to->items[to->len].op = e->op;
+                    to->items[to->len].refs = 0;
+                    to->len++;
+                }
             }
+            p->region[w] = u;
+            any |= u;
         }
-        else if (e->refs == GCX_W_LEGACY) {
-            if (workvec_push(&g->legacy, e->op, 0) < 0) {
-                return -1;
-            }
+        if (any) {
+            p->base = base;
+            region_page_done(p);
+            rp->items[keep++] = p;
+        }
+        else {
+            p->in_region = 0;
         }
     }
-    return gcx_region_from_vec(&g->unreachable);
+    rp->len = keep;
+    return 0;
 }
 
 static void
@@ -591,15 +620,15 @@ gcx_collect_generation(int generation)
         goto fail;
     }
 
-    Py_ssize_t survivors = keep_survivors(generation, old_set);
+    survey_t sv = keep_survivors(generation, old_set);
     if (generation == GCX_NGENS - 2) {
-        gcx_gen.long_lived_pending += survivors;
+        gcx_gen.long_lived_pending += sv.tracked;
     }
     else if (generation == GCX_NGENS - 1) {
         gcx_gen.long_lived_pending = 0;
-        gcx_gen.long_lived_total = survivors;
+        gcx_gen.long_lived_total = sv.tracked;
     }
-    if (split_garbage(&g) < 0) {
+    if (split_garbage(&g, sv) < 0) {
         /* C3: garbage stays unpinned, in its generation, for next time */
         goto fail;
     }

@@ -147,7 +147,10 @@ gcx_hash_key(uintptr_t key, size_t mask)
     return (size_t)((key * (uint64_t)0x9E3779B97F4A7C15ULL) >> 20) & mask;
 }
 
-/* The page of a key, or NULL: the hot lookup of every edge visited. */
+/* The page of a key, or NULL: the hot lookup of every edge visited.  The
+ * cache remembers misses too (page NULL): edges to the atoms beside
+ * containers (ints, strings) land on pages without records, again and
+ * again.  gcx_page_get replaces a remembered miss when it makes the page. */
 static inline gcx_page_t *
 gcx_page_find(uintptr_t key)
 {
@@ -158,12 +161,10 @@ gcx_page_find(uintptr_t key)
     size_t mask = gcx_table.mask;
     for (size_t i = gcx_hash_key(key, mask);; i = (i + 1) & mask) {
         gcx_slot_t *s = &gcx_table.slots[i];
-        if (s->key == key) {
-            *c = *s;
-            return s->page;
-        }
-        if (s->key == 0) {
-            return NULL;
+        if (s->key == key || s->key == 0) {
+            c->key = key;
+            c->page = s->page;   /* NULL in an empty slot */
+            return c->page;
         }
     }
 }
@@ -180,8 +181,8 @@ gcx_table_add(PyObject *op, int set)
     uintptr_t a = (uintptr_t)op;
     uintptr_t key = gcx_addr_key(a);
     gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    if (c->key == key) {
-        gcx_page_t *p = c->page;
+    gcx_page_t *p = c->page;
+    if (c->key == key && p != NULL) {
         unsigned slot = gcx_addr_slot(a);
         uint64_t *words = p->sets[slot >> 6];
         uint64_t bit = (uint64_t)1 << (slot & 63);
@@ -208,6 +209,9 @@ gcx_table_discard(PyObject *op)
         return;
     }
     gcx_page_t *p = c->page;
+    if (p == NULL) {
+        return;   /* no page, no record */
+    }
     unsigned slot = gcx_addr_slot(a);
     uint64_t *words = p->sets[slot >> 6];
     uint64_t bit = (uint64_t)1 << (slot & 63);
@@ -300,8 +304,8 @@ void gcx_watch_untracked(PyObject *op);
 static inline bool
 gcx_may_be_tracked(PyObject *op)
 {
-    return op != NULL && PyObject_IS_GC(op)
-           && (!PyTuple_CheckExact(op) || PyObject_GC_IsTracked(op));
+    return op != NULL && gcx_is_gc(op)
+           && (!PyTuple_CheckExact(op) || gcx_is_tracked(op));
 }   /* R5: an untracked dict leaves gen 0 */
 
 /* ---- generations and automatic collection (gen.c) -------------------------- */

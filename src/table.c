@@ -20,6 +20,8 @@
  *      count dropped since; collections rebuild them).
  *  T5  outside a collection every region bit is zero; outside a resync
  *      every seen bit is zero.
+ *  T6  every entry of the lookup cache agrees with the index: it names the
+ *      page of its key, or NULL (a remembered miss) when there is none.
  *
  * This file never dereferences a recorded address: it only does arithmetic on
  * addresses.  Whether a record may be dereferenced is tracer.c's business.
@@ -96,6 +98,18 @@ index_grow(void)
     return 0;
 }
 
+/* The page of key in the index itself, bypassing the cache. */
+static gcx_page_t *
+index_probe(uintptr_t key)
+{
+    size_t mask = gcx_table.mask;
+    for (size_t i = gcx_hash_key(key, mask);; i = (i + 1) & mask) {
+        if (gcx_table.slots[i].key == key || gcx_table.slots[i].key == 0) {
+            return gcx_table.slots[i].page;
+        }
+    }
+}
+
 /* Remove key from the index by backward-shift deletion (no tombstones). */
 static void
 index_remove(uintptr_t key)
@@ -144,6 +158,9 @@ gcx_page_get(uintptr_t key)
     p->index = (uint32_t)(gcx_table.pages.len - 1);
     index_place(gcx_table.slots, gcx_table.mask, key, p);
     gcx_table.used++;
+    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    c->key = key;   /* it may remember the miss */
+    c->page = p;
     return p;
 }
 
@@ -434,6 +451,12 @@ gcx_table_check(void)
     }
     if (gcx_table.used != (size_t)gcx_table.pages.len) {
         return check_fail("T3 index size", NULL);
+    }
+    for (unsigned c = 0; c < GCX_CACHE_SIZE; c++) {
+        gcx_slot_t e = gcx_table.cache[c];
+        if (e.key != 0 && e.page != index_probe(e.key)) {
+            return check_fail("T6 lookup cache disagrees with the index", e.page);
+        }
     }
     return 0;
 }

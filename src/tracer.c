@@ -195,7 +195,7 @@ visit_resync(PyObject *op, void *arg)
 static int
 visit_untracked(PyObject *op, void *arg)
 {
-    if (PyObject_IS_GC(op) && !PyTuple_CheckExact(op) && !PyObject_GC_IsTracked(op)
+    if (gcx_is_gc(op) && !PyTuple_CheckExact(op) && !gcx_is_tracked(op)
         && gcx_table_set_of(op) < 0) {
         gcx_table_add(op, *(int *)arg);
         gcx_watch_untracked(op);
@@ -405,11 +405,69 @@ find_py_del_slot(void)
     return 0;
 }
 
+/* ---- reading CPython's GC header (compat.h) ------------------------------------ */
+
+int gcx_header_readable = 0;
+
+static bool
+header_agrees(PyObject *op)
+{
+    return (((const uintptr_t *)op)[-2] != 0) == (PyObject_GC_IsTracked(op) == 1);
+}
+
+/* Trust the inline read only if it agrees with the API on objects tracked
+ * and untracked, with and without a pre-header (an instance's managed
+ * dict and weakref pointers sit before the GC header). */
+int
+gcx_header_check(void)
+{
+    gcx_header_readable = 0;
+    PyObject *objs[3] = {PyList_New(0), PyDict_New(), NULL};
+    if (objs[0] == NULL || objs[1] == NULL) {
+        goto done;
+    }
+    objs[2] = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    PyObject *cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
+    if (cls != NULL) {
+        Py_XSETREF(objs[2], PyObject_CallNoArgs(cls));
+        Py_DECREF(cls);
+    }
+    if (objs[2] == NULL) {
+        goto done;
+    }
+    bool ok = true;
+    for (int i = 0; i < 3; i++) {
+        PyObject *op = objs[i];
+        int was = PyObject_GC_IsTracked(op);
+        ok &= header_agrees(op);
+        if (was) {
+            PyObject_GC_UnTrack(op);
+            ok &= header_agrees(op) && !PyObject_GC_IsTracked(op);
+            PyObject_GC_Track(op);
+        }
+        else {
+            PyObject_GC_Track(op);
+            ok &= header_agrees(op) && PyObject_GC_IsTracked(op);
+            PyObject_GC_UnTrack(op);
+        }
+        ok &= header_agrees(op);
+    }
+    gcx_header_readable = ok;
+done:
+    for (int i = 0; i < 3; i++) {
+        Py_XDECREF(objs[i]);
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 int
 gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
+    if (gcx_header_check() < 0) {
+        return -1;
+    }
     if (find_py_del_slot() < 0 || run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
