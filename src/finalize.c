@@ -49,6 +49,27 @@ debug_print(const char *what, gcx_workvec_t *v)
 
 /* ---- weak references ----------------------------------------------------------- */
 
+/* PyWeakref_Check costs two PyType_IsSubtype calls, and garbage comes in
+ * runs of a few types: a pass over U remembers the answer per type.  No
+ * Python code runs during such a pass, and every member holds its type, so
+ * no remembered type is freed and replaced at the same address. */
+typedef struct {
+    PyTypeObject *tp[16];
+    bool is[16];
+} wr_memo;
+
+static bool
+is_weakref(wr_memo *m, PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    unsigned h = (unsigned)((uintptr_t)tp >> 4) & 15;
+    if (m->tp[h] != tp) {
+        m->tp[h] = tp;
+        m->is[h] = PyWeakref_Check(op);
+    }
+    return m->is[h];
+}
+
 static Py_ssize_t
 handle_weakrefs(gcx_workvec_t *u)
 {
@@ -56,9 +77,10 @@ handle_weakrefs(gcx_workvec_t *u)
     PyObject *to_call = NULL;
     Py_ssize_t freed = 0;
 
+    wr_memo memo = {{NULL}, {false}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i].op;
-        if (PyWeakref_Check(op)) {
+        if (is_weakref(&memo, op)) {
             /* a trash weakref's callback must never run (bpo-38006) */
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
@@ -210,9 +232,10 @@ find_resurrected(gcx_workvec_t *u, int old_set)
 static void
 clear_late_weakrefs(gcx_workvec_t *u)
 {
+    wr_memo memo = {{NULL}, {false}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i].op;
-        if (PyWeakref_Check(op)) {
+        if (is_weakref(&memo, op)) {
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
         if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
