@@ -36,6 +36,7 @@
  *      pinned: every record stays where it was and nothing is freed.
  */
 #include "gcx.h"
+#include <stdlib.h>
 #include <string.h>
 
 static gcx_workvec_t work;        /* the region, in address order */
@@ -277,33 +278,142 @@ snapshot_region(int generation)
     return generation >= 1 ? snapshot_list(middle, generation) : 0;
 }
 
-/* ---- phase 2: subtract internal references --------------------------------- */
+/* ---- edges, resolved in batches ----------------------------------------------- */
 
-static int
-visit_decref(PyObject *op, void *arg)
+/* An edge's lookup is a chain of dependent loads: the page cache, the page
+ * index, the page record (region bits, base, prefix), the work entry.  On
+ * a heap larger than the caches every link can miss, and one edge at a time
+ * the misses add up instead of overlapping.  So the visitors only collect
+ * edges; a full batch is resolved one link at a time for all its edges,
+ * each stage prefetching what the next one reads, and then applied
+ * (random graph of 1M objects: 600 -> 200 ms).
+ * Decrements commute, and marking only needs every edge applied before
+ * the pass ends (see closure), so batching changes no result. */
+#define BATCH 64
+/* Below this many members the region's records and work entries stay in
+ * the caches, and edges are applied one at a time: batching would cost
+ * more than it hides.  GCX_BATCH_FROM (read at import) overrides it, so
+ * that tests can run every collection batched. */
+static Py_ssize_t batch_from = 32768;
+
+int
+gcx_collect_init(void)
 {
-    gcx_work_t *items = arg;
-    uintptr_t a = (uintptr_t)op;
-    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    if (p != NULL) {
-        Py_ssize_t i = region_index_in(p, a);
-        if (i >= 0 && items[i].refs >= 0) {   /* rooted members stay marked */
-            items[i].refs--;
+    const char *env = getenv("GCX_BATCH_FROM");
+    if (env != NULL && env[0] != '\0') {
+        char *end;
+        long long n = strtoll(env, &end, 10);
+        if (*end != '\0' || n < 0) {
+            PyErr_Format(PyExc_ImportError,
+                         "GCX_BATCH_FROM must be a non-negative integer, not '%s'", env);
+            return -1;
         }
+        batch_from = (Py_ssize_t)n;
     }
     return 0;
 }
 
+typedef struct {
+    PyObject *ops[BATCH];
+    Py_ssize_t idx[BATCH];      /* work index, or -1: not in the region */
+    int n;
+} batch_t;
+
 static void
-subtract_refs(gcx_workvec_t *w)
+resolve(batch_t *b, gcx_work_t *items)
 {
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        if (w->items[i].refs < 0) {
+    gcx_page_t *pages[BATCH];
+    const gcx_slot_t *cache = gcx_table.cache;
+    /* 1: the cache; prefetch the index slot of every miss */
+    for (int k = 0; k < b->n; k++) {
+        uintptr_t key = gcx_addr_key((uintptr_t)b->ops[k]);
+        const gcx_slot_t *c = &cache[key & (GCX_CACHE_SIZE - 1)];
+        if (c->key == key) {
+            pages[k] = c->page;
+            b->idx[k] = -1;
+        }
+        else {
+            __builtin_prefetch(&gcx_table.slots[gcx_hash_key(key, gcx_table.mask)]);
+            pages[k] = NULL;
+            b->idx[k] = -2;   /* to look up */
+        }
+    }
+    /* 2: the index; prefetch the page record's two lines */
+    for (int k = 0; k < b->n; k++) {
+        uintptr_t a = (uintptr_t)b->ops[k];
+        gcx_page_t *p = pages[k];
+        if (b->idx[k] == -2) {
+            p = pages[k] = gcx_page_find(gcx_addr_key(a));
+        }
+        if (p != NULL) {
+            __builtin_prefetch(&p->base);
+            __builtin_prefetch(&p->region[gcx_addr_slot(a) >> 6]);
+        }
+    }
+    /* 3: the region bits; prefetch the work entry */
+    for (int k = 0; k < b->n; k++) {
+        gcx_page_t *p = pages[k];
+        Py_ssize_t i = p == NULL ? -1 : region_index_in(p, (uintptr_t)b->ops[k]);
+        b->idx[k] = i;
+        if (i >= 0) {
+            __builtin_prefetch(&items[i], 1);
+        }
+    }
+}
+
+/* ---- phase 2: subtract internal references --------------------------------- */
+
+static inline void
+decref_member(gcx_work_t *items, Py_ssize_t i)
+{
+    if (i >= 0 && items[i].refs >= 0) {   /* rooted members stay marked */
+        items[i].refs--;
+    }
+}
+
+static void
+flush_decref(batch_t *b)
+{
+    gcx_work_t *items = work.items;
+    resolve(b, items);
+    for (int k = 0; k < b->n; k++) {
+        decref_member(items, b->idx[k]);
+    }
+    b->n = 0;
+}
+
+static int
+visit_decref_batched(PyObject *op, void *arg)
+{
+    batch_t *b = arg;
+    b->ops[b->n++] = op;
+    if (b->n == BATCH) {
+        flush_decref(b);
+    }
+    return 0;
+}
+
+static int
+visit_decref(PyObject *op, void *arg)
+{
+    decref_member(work.items, gcx_region_index(op));
+    return 0;
+}
+
+static void
+subtract_refs(void)
+{
+    batch_t b;
+    b.n = 0;
+    visitproc visit = work.len >= batch_from ? visit_decref_batched : visit_decref;
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        if (work.items[i].refs < 0) {
             continue;   /* already known to survive */
         }
-        PyObject *op = w->items[i].op;
-        (void)Py_TYPE(op)->tp_traverse(op, visit_decref, w->items);
+        PyObject *op = work.items[i].op;
+        (void)Py_TYPE(op)->tp_traverse(op, visit, &b);
     }
+    flush_decref(&b);
 }
 
 /* ---- phase 3: mark what is reachable ------------------------------------------- */
@@ -312,46 +422,97 @@ subtract_refs(gcx_workvec_t *w)
  * found reachable ahead of the scan is only marked, and is traversed when
  * the scan gets there; only members behind the scan go on the stack.  For
  * the usual heap, where objects point mostly forward in allocation order,
- * this traverses memory sequentially and the stack stays small. */
+ * this traverses memory sequentially and the stack stays small.  Edges
+ * wait in a batch; a member marked when its batch is applied is compared
+ * with the scan as it is then, so one the scan passed while its edge
+ * waited goes on the stack like any other behind the scan. */
 typedef struct {
-    gcx_work_t *items;
+    gcx_workvec_t *w;
     Py_ssize_t from;     /* >= 0: only members whose refs equal it are marked */
     Py_ssize_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool failed;
+    visitproc visit;     /* visit_mark, or visit_mark_batched */
+    batch_t b;
 } mark_state;
 
-static int
-visit_mark(PyObject *op, void *arg)
+
+static inline void
+mark_member(mark_state *st, gcx_work_t *items, PyObject *op, Py_ssize_t i)
 {
-    mark_state *st = arg;
-    uintptr_t a = (uintptr_t)op;
-    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    Py_ssize_t i = p == NULL ? -1 : region_index_in(p, a);
     if (i < 0) {
-        if (gcx_tr.unsure && gcx_is_tracked(op)
-            && (p == NULL || gcx_table_set_of(op) < 0)) {
+        if (gcx_tr.unsure && gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
             gcx_adopt(op);   /* R3 of tracer.c */
         }
-        return 0;
+        return;
     }
-    gcx_work_t *e = &st->items[i];
+    gcx_work_t *e = &items[i];
     if (e->refs < 0 || (st->from >= 0 && e->refs != st->from)) {
-        return 0;   /* marked already, or not markable in this pass */
+        return;   /* marked already, or not markable in this pass */
     }
     e->refs = st->mark;
     if (i <= st->scan && stack_push(i) < 0) {
         st->failed = true;
     }
+}
+
+static void
+flush_mark(mark_state *st)
+{
+    batch_t *b = &st->b;
+    gcx_work_t *items = st->w->items;
+    resolve(b, items);
+    for (int k = 0; k < b->n; k++) {
+        mark_member(st, items, b->ops[k], b->idx[k]);
+    }
+    b->n = 0;
+}
+
+static int
+visit_mark_batched(PyObject *op, void *arg)
+{
+    mark_state *st = arg;
+    st->b.ops[st->b.n++] = op;
+    if (st->b.n == BATCH) {
+        flush_mark(st);
+    }
     return 0;
 }
 
 static int
-drain(gcx_workvec_t *w, mark_state *st)
+visit_mark(PyObject *op, void *arg)
 {
-    while (stack_len > 0) {
-        PyObject *op = w->items[stack[--stack_len]].op;
-        (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
+    mark_state *st = arg;
+    mark_member(st, st->w->items, op, gcx_region_index(op));
+    return 0;
+}
+
+static void
+mark_init(mark_state *st, gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark,
+          Py_ssize_t scan)
+{
+    st->w = w;
+    st->from = from;
+    st->mark = mark;
+    st->scan = scan;
+    st->failed = false;
+    st->visit = w->len >= batch_from ? visit_mark_batched : visit_mark;
+    st->b.n = 0;
+    stack_len = 0;
+}
+
+/* Traverse what is on the stack, and apply every waiting edge. */
+static int
+drain(mark_state *st)
+{
+    gcx_work_t *items = st->w->items;
+    while (stack_len > 0 || st->b.n > 0) {
+        if (stack_len == 0) {
+            flush_mark(st);
+            continue;
+        }
+        PyObject *op = items[stack[--stack_len]].op;
+        (void)Py_TYPE(op)->tp_traverse(op, st->visit, st);
     }
     return st->failed ? -1 : 0;
 }
@@ -362,21 +523,24 @@ drain(gcx_workvec_t *w, mark_state *st)
 static int
 closure(gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark)
 {
-    mark_state st = {w->items, from, mark, -1, false};
-    stack_len = 0;
+    mark_state st;
+    mark_init(&st, w, from, mark, -1);
     for (Py_ssize_t i = 0; i < w->len; i++) {
         gcx_work_t *e = &w->items[i];
         st.scan = i;
         if (e->refs == mark || (from < 0 && e->refs > 0)) {
             e->refs = mark;
             PyObject *op = e->op;
-            (void)Py_TYPE(op)->tp_traverse(op, visit_mark, &st);
-            if (drain(w, &st) < 0) {
-                return -1;
+            (void)Py_TYPE(op)->tp_traverse(op, st.visit, &st);
+            /* traverse what fell behind the scan before moving on, so
+             * that the scan stays the only sequential walk */
+            while (stack_len > 0) {
+                PyObject *o = w->items[stack[--stack_len]].op;
+                (void)Py_TYPE(o)->tp_traverse(o, st.visit, &st);
             }
         }
     }
-    return 0;
+    return drain(&st);
 }
 
 int
@@ -396,8 +560,8 @@ static int
 mark_from_roots(gcx_workvec_t *w)
 {
     PyObject *roots[] = {PyImport_GetModuleDict()};
-    mark_state st = {w->items, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX, false};
-    stack_len = 0;
+    mark_state st;
+    mark_init(&st, w, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] == NULL) {
             continue;
@@ -407,7 +571,7 @@ mark_from_roots(gcx_workvec_t *w)
             continue;
         }
         w->items[i].refs = GCX_W_ROOTED;
-        if (stack_push(i) < 0 || drain(w, &st) < 0) {
+        if (stack_push(i) < 0 || drain(&st) < 0) {
             return -1;
         }
     }
@@ -615,7 +779,7 @@ gcx_collect_generation(int generation)
     if (generation == GCX_NGENS - 1 && mark_from_roots(&work) < 0) {
         goto fail;
     }
-    subtract_refs(&work);
+    subtract_refs();
     if (gcx_traverse_closure(&work, GCX_W_REACHABLE) < 0) {
         goto fail;
     }
