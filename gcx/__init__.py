@@ -30,7 +30,6 @@ import gc as _stdgc
 import operator as _operator
 import struct as _struct
 import sys as _sys
-import tracemalloc as _tracemalloc
 
 from ._version import __version__
 
@@ -601,23 +600,35 @@ def _watch_stdlib_collections(core):
     hooks.append(_gcx_stdlib_hook)
 
 
-def _wrap_tracemalloc(name, core):
-    """Replace tracemalloc.<name> with a function that calls it and then
-    has the core resynchronise: tracemalloc takes the reference tracer slot
-    on start() and empties it on stop()."""
-    original = getattr(_tracemalloc, name)
-    original = getattr(original, "_gcx_original", original)   # after a reload
+def _wrap_tracemalloc(core):
+    """Replace tracemalloc's start() and stop() with functions that call
+    them and then have the core resynchronise: tracemalloc takes the
+    reference tracer slot on start() and empties it on stop().
 
-    @_functools.wraps(original)
-    def wrapper(*args, **kwargs):
-        try:
-            return original(*args, **kwargs)
-        finally:
-            core.resync()
-    wrapper._gcx_original = original
-    setattr(_tracemalloc, name, wrapper)
+    The wrappers go into the C module _tracemalloc, which the tracemalloc
+    module copies its functions from when it is imported, so importing gcx
+    does not import tracemalloc (nor pickle, fnmatch and the rest it pulls
+    in); a tracemalloc imported already gets them too."""
+    import _tracemalloc
+    modules = [_tracemalloc]
+    if "tracemalloc" in _sys.modules:
+        modules.append(_sys.modules["tracemalloc"])
+    def wrap(original):
+        @_functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            try:
+                return original(*args, **kwargs)
+            finally:
+                core.resync()
+        wrapper._gcx_original = original
+        return wrapper
+
+    for name in ("start", "stop"):
+        original = getattr(_tracemalloc, name)
+        wrapper = wrap(getattr(original, "_gcx_original", original))   # after a reload
+        for module in modules:
+            setattr(module, name, wrapper)
 
 
 _watch_stdlib_collections(_gcx)
-_wrap_tracemalloc("start", _gcx)
-_wrap_tracemalloc("stop", _gcx)
+_wrap_tracemalloc(_gcx)

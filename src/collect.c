@@ -36,7 +36,6 @@
  *      pinned: every record stays where it was and nothing is freed.
  */
 #include "gcx.h"
-#include <stdlib.h>
 #include <string.h>
 
 static gcx_workvec_t work;        /* the region, in address order */
@@ -281,79 +280,58 @@ snapshot_region(int generation)
 /* ---- edges, resolved in batches ----------------------------------------------- */
 
 /* An edge's lookup is a chain of dependent loads: the page cache, the page
- * index, the page record (region bits, base, prefix), the work entry.  On
- * a heap larger than the caches every link can miss, and one edge at a time
- * the misses add up instead of overlapping.  So the visitors only collect
- * edges; a full batch is resolved one link at a time for all its edges,
- * each stage prefetching what the next one reads, and then applied
- * (random graph of 1M objects: 600 -> 200 ms).
- * Decrements commute, and marking only needs every edge applied before
- * the pass ends (see closure), so batching changes no result. */
+ * index, the page record (region bits, base, prefix), the work entry.  On a
+ * heap larger than the caches the last two miss, and one edge at a time the
+ * misses add up instead of overlapping.  So an edge whose page is not in
+ * the lookup cache is looked up in the index at once (a small table, and
+ * most edges to atoms beside containers end there, on no page), its page
+ * record is prefetched, and it waits in a batch; a full batch computes its
+ * work indices, prefetching the entries, and then applies them.  Edges
+ * whose page is cached are applied at once: their page record was read a
+ * moment ago.  Decrements commute, and marking only needs every edge
+ * applied before the pass ends (see closure), so batching changes no
+ * result (random graph of 1M objects: 600 -> 190 ms). */
 #define BATCH 64
-/* Below this many members the region's records and work entries stay in
- * the caches, and edges are applied one at a time: batching would cost
- * more than it hides.  GCX_BATCH_FROM (read at import) overrides it, so
- * that tests can run every collection batched. */
-static Py_ssize_t batch_from = 32768;
-
-int
-gcx_collect_init(void)
-{
-    const char *env = getenv("GCX_BATCH_FROM");
-    if (env != NULL && env[0] != '\0') {
-        char *end;
-        long long n = strtoll(env, &end, 10);
-        if (*end != '\0' || n < 0) {
-            PyErr_Format(PyExc_ImportError,
-                         "GCX_BATCH_FROM must be a non-negative integer, not '%s'", env);
-            return -1;
-        }
-        batch_from = (Py_ssize_t)n;
-    }
-    return 0;
-}
 
 typedef struct {
     PyObject *ops[BATCH];
+    gcx_page_t *pages[BATCH];
     Py_ssize_t idx[BATCH];      /* work index, or -1: not in the region */
     int n;
 } batch_t;
 
-static void
-resolve(batch_t *b, gcx_work_t *items)
+/* The edge's work index now (true), or false: it joined the batch. */
+static inline bool
+index_or_wait(batch_t *b, PyObject *op, Py_ssize_t *i)
 {
-    gcx_page_t *pages[BATCH];
-    const gcx_slot_t *cache = gcx_table.cache;
-    /* 1: the cache; prefetch the index slot of every miss */
-    for (int k = 0; k < b->n; k++) {
-        uintptr_t key = gcx_addr_key((uintptr_t)b->ops[k]);
-        const gcx_slot_t *c = &cache[key & (GCX_CACHE_SIZE - 1)];
-        if (c->key == key) {
-            pages[k] = c->page;
-            b->idx[k] = -1;
-        }
-        else {
-            __builtin_prefetch(&gcx_table.slots[gcx_hash_key(key, gcx_table.mask)]);
-            pages[k] = NULL;
-            b->idx[k] = -2;   /* to look up */
-        }
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    gcx_page_t *p;
+    if (c->key == key) {
+        p = c->page;
     }
-    /* 2: the index; prefetch the page record's two lines */
-    for (int k = 0; k < b->n; k++) {
-        uintptr_t a = (uintptr_t)b->ops[k];
-        gcx_page_t *p = pages[k];
-        if (b->idx[k] == -2) {
-            p = pages[k] = gcx_page_find(gcx_addr_key(a));
-        }
+    else {
+        p = gcx_page_find(key);
         if (p != NULL) {
             __builtin_prefetch(&p->base);
             __builtin_prefetch(&p->region[gcx_addr_slot(a) >> 6]);
+            b->ops[b->n] = op;
+            b->pages[b->n] = p;
+            b->n++;
+            return false;
         }
     }
-    /* 3: the region bits; prefetch the work entry */
+    *i = p == NULL ? -1 : region_index_in(p, a);
+    return true;
+}
+
+/* The work indices of a batch, their entries prefetched. */
+static void
+resolve(batch_t *b, gcx_work_t *items)
+{
     for (int k = 0; k < b->n; k++) {
-        gcx_page_t *p = pages[k];
-        Py_ssize_t i = p == NULL ? -1 : region_index_in(p, (uintptr_t)b->ops[k]);
+        Py_ssize_t i = region_index_in(b->pages[k], (uintptr_t)b->ops[k]);
         b->idx[k] = i;
         if (i >= 0) {
             __builtin_prefetch(&items[i], 1);
@@ -383,20 +361,17 @@ flush_decref(batch_t *b)
 }
 
 static int
-visit_decref_batched(PyObject *op, void *arg)
+visit_decref(PyObject *op, void *arg)
 {
     batch_t *b = arg;
-    b->ops[b->n++] = op;
+    Py_ssize_t i;
+    if (index_or_wait(b, op, &i)) {
+        decref_member(work.items, i);
+        return 0;
+    }
     if (b->n == BATCH) {
         flush_decref(b);
     }
-    return 0;
-}
-
-static int
-visit_decref(PyObject *op, void *arg)
-{
-    decref_member(work.items, gcx_region_index(op));
     return 0;
 }
 
@@ -405,13 +380,12 @@ subtract_refs(void)
 {
     batch_t b;
     b.n = 0;
-    visitproc visit = work.len >= batch_from ? visit_decref_batched : visit_decref;
     for (Py_ssize_t i = 0; i < work.len; i++) {
         if (work.items[i].refs < 0) {
             continue;   /* already known to survive */
         }
         PyObject *op = work.items[i].op;
-        (void)Py_TYPE(op)->tp_traverse(op, visit, &b);
+        (void)Py_TYPE(op)->tp_traverse(op, visit_decref, &b);
     }
     flush_decref(&b);
 }
@@ -432,7 +406,6 @@ typedef struct {
     Py_ssize_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool failed;
-    visitproc visit;     /* visit_mark, or visit_mark_batched */
     batch_t b;
 } mark_state;
 
@@ -469,21 +442,17 @@ flush_mark(mark_state *st)
 }
 
 static int
-visit_mark_batched(PyObject *op, void *arg)
-{
-    mark_state *st = arg;
-    st->b.ops[st->b.n++] = op;
-    if (st->b.n == BATCH) {
-        flush_mark(st);
-    }
-    return 0;
-}
-
-static int
 visit_mark(PyObject *op, void *arg)
 {
     mark_state *st = arg;
-    mark_member(st, st->w->items, op, gcx_region_index(op));
+    Py_ssize_t i;
+    if (index_or_wait(&st->b, op, &i)) {
+        mark_member(st, st->w->items, op, i);
+        return 0;
+    }
+    if (st->b.n == BATCH) {
+        flush_mark(st);
+    }
     return 0;
 }
 
@@ -496,7 +465,6 @@ mark_init(mark_state *st, gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark,
     st->mark = mark;
     st->scan = scan;
     st->failed = false;
-    st->visit = w->len >= batch_from ? visit_mark_batched : visit_mark;
     st->b.n = 0;
     stack_len = 0;
 }
@@ -512,7 +480,7 @@ drain(mark_state *st)
             continue;
         }
         PyObject *op = items[stack[--stack_len]].op;
-        (void)Py_TYPE(op)->tp_traverse(op, st->visit, st);
+        (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
     }
     return st->failed ? -1 : 0;
 }
@@ -531,13 +499,18 @@ closure(gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark)
         if (e->refs == mark || (from < 0 && e->refs > 0)) {
             e->refs = mark;
             PyObject *op = e->op;
-            (void)Py_TYPE(op)->tp_traverse(op, st.visit, &st);
-            /* traverse what fell behind the scan before moving on, so
-             * that the scan stays the only sequential walk */
-            while (stack_len > 0) {
-                PyObject *o = w->items[stack[--stack_len]].op;
-                (void)Py_TYPE(o)->tp_traverse(o, st.visit, &st);
-            }
+            (void)Py_TYPE(op)->tp_traverse(op, visit_mark, &st);
+        }
+        else if (st.b.n > 0) {
+            /* a waiting edge may mark this member (the next object is
+             * often the child just traversed): it goes on the stack then */
+            flush_mark(&st);
+        }
+        /* traverse what fell behind the scan before moving on, so that
+         * the scan stays the only sequential walk */
+        while (stack_len > 0) {
+            PyObject *o = w->items[stack[--stack_len]].op;
+            (void)Py_TYPE(o)->tp_traverse(o, visit_mark, &st);
         }
     }
     return drain(&st);

@@ -250,7 +250,6 @@ typedef struct {
     Py_ssize_t candidates;       /* objects in the region */
 } gcx_result_t;
 
-int gcx_collect_init(void);                             /* reads GCX_BATCH_FROM */
 gcx_result_t gcx_collect_generation(int generation);   /* the phases */
 int gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark);
 

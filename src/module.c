@@ -479,8 +479,7 @@ PyInit__gcx(void)
     if (m == NULL) {
         return NULL;
     }
-    if (gcx_table_init() < 0 || gcx_collect_init() < 0 || gcx_gen_init() < 0
-        || gcx_finalize_init() < 0
+    if (gcx_table_init() < 0 || gcx_gen_init() < 0 || gcx_finalize_init() < 0
         || gcx_tracer_init() < 0) {
         Py_DECREF(m);
         return NULL;

@@ -922,7 +922,8 @@ def test_reload_keeps_one_hook_and_state(fresh_python):
         gcx = importlib.reload(gcx)
         hooks = [cb for cb in gcx._stdlib["callbacks"] if getattr(cb, "_gcx_hook", False)]
         print(len(hooks), gcx.is_installed(), gc.collect.__module__ == "gcx",
-              tracemalloc.start.__wrapped__ is _tracemalloc.start)
+              tracemalloc.start is _tracemalloc.start
+              and type(tracemalloc.start.__wrapped__).__name__ == "builtin_function_or_method")
         gcx.uninstall()
         print(gc.collect is original_collect, gc.callbacks is gcx._stdlib["callbacks"])
     """)
@@ -932,12 +933,16 @@ def test_reload_keeps_one_hook_and_state(fresh_python):
 
 def test_tracemalloc_wrappers(monkeypatch):
     import _tracemalloc
-    assert tracemalloc.start is not _tracemalloc.start
-    assert tracemalloc.stop is not _tracemalloc.stop
-    assert inspect.signature(tracemalloc.start) == inspect.signature(_tracemalloc.start)
-    assert tracemalloc.start.__name__ == "start"
-    assert outcome(tracemalloc.start, "x") == outcome(_tracemalloc.start, "x")
-    assert outcome(tracemalloc.start, -1) == outcome(_tracemalloc.start, -1)
+    for name in ("start", "stop"):
+        wrapper = getattr(tracemalloc, name)
+        original = wrapper._gcx_original
+        assert type(original).__name__ == "builtin_function_or_method"
+        assert wrapper is getattr(_tracemalloc, name) and wrapper.__wrapped__ is original
+        assert wrapper.__name__ == name
+        assert inspect.signature(wrapper) == inspect.signature(original)
+    original = tracemalloc.start._gcx_original
+    assert outcome(tracemalloc.start, "x") == outcome(original, "x")
+    assert outcome(tracemalloc.start, -1) == outcome(original, -1)
     if tracemalloc.is_tracing():
         pytest.skip("tracemalloc already running")
     calls = []
@@ -948,6 +953,24 @@ def test_tracemalloc_wrappers(monkeypatch):
     finally:
         tracemalloc.stop()
     assert calls == [True, False]
+
+
+def test_import_leaves_tracemalloc_unimported(fresh_python):
+    # gcx wraps _tracemalloc's functions; tracemalloc, imported later,
+    # copies the wrappers, and starting it resynchronises the core.
+    proc = fresh_python("""
+        import sys
+        import gcx
+        print("tracemalloc" in sys.modules)
+        import tracemalloc
+        resyncs = gcx.info()["resyncs"]
+        tracemalloc.start()
+        owner = gcx.info()["owner"]
+        tracemalloc.stop()
+        print(gcx.info()["resyncs"] >= resyncs + 2, owner, gcx.info()["owner"])
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True", "True", "True"]
 
 
 def test_tracemalloc_round_trip_keeps_core_working(quiet):

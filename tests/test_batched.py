@@ -1,67 +1,73 @@
 """Edges resolved in batches (collect.c) must decide exactly what edges
-resolved one at a time decide.
+resolved one at a time would.
 
-By default only regions of at least 32,768 members are batched, so most
-tests here collect small regions one edge at a time.  GCX_BATCH_FROM=0 makes
-every collection batched: this file runs the differential suites again in a
-child interpreter set that way (CI's AddressSanitizer run sets it for the
-whole suite, and then this file has nothing left to add).
+Every collection batches its edges; what differs with size is how many of
+them wait: in a small region nearly every page is in the lookup cache and
+edges are applied at once, in a large one scattered over memory most wait
+in a full batch.  These tests build regions past the caches, with garbage
+interleaved with live objects in memory, and compare with the stdlib.
 """
 import gc
-import os
-import subprocess
-import sys
-
-import pytest
+import weakref
 
 import gcx
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+
+class Node:
+    __slots__ = ("a", "b", "__weakref__")
 
 
-@pytest.mark.skipif(os.environ.get("GCX_BATCH_FROM") == "0",
-                    reason="this whole run is batched already")
-def test_differential_suites_batched():
-    env = dict(os.environ, GCX_BATCH_FROM="0", GCX_RANDOM_SEEDS="60")
-    r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-         os.path.join(HERE, "test_collect_diff.py"),
-         os.path.join(HERE, "test_random_graphs.py")],
-        capture_output=True, text=True, env=env, cwd=HERE, timeout=900)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
-    assert " passed" in r.stdout and "failed" not in r.stdout
+class Finalized:
+    deaths = 0
+
+    def __init__(self):
+        self.peer = None
+
+    def __del__(self):
+        Finalized.deaths += 1
 
 
-def test_large_region_batched_by_default(quiet):
-    # A region past the default threshold, garbage cycles mixed into a live
-    # heap: both collectors must agree on what is collected.
-    class Node:
-        __slots__ = ("a", "b", "__weakref__")
-
-    def build(n):
-        nodes = [Node() for _ in range(n)]
-        for i, v in enumerate(nodes):
-            v.a = nodes[(i * 7919) % n]
-            v.b = nodes[(i + 1) % n] if i % 3 else None
-        for _ in range(n // 4):
+def build(n):
+    """n live nodes wired far apart in memory, and n // 2 garbage lists,
+    n // 8 garbage instances with __del__ and a weakref callback on each
+    garbage pair's first list, made in between."""
+    nodes = []
+    calls = []
+    refs = []
+    for i in range(n):
+        nodes.append(Node())
+        if i % 4 == 0:
             x, y = [], []
             x.append(y)
             y.append(x)
-        return nodes
-
-    got = {}
-    for name, impl in (("stdlib", gc), ("gcx", gcx)):
-        impl.collect()
-        live = build(40_000)
-        got[name] = impl.collect()
-        assert len(live) == 40_000 and impl.collect() == 0
-        del live
-        got[name + " dropped"] = impl.collect()
-    assert got["gcx"] == got["stdlib"] == 20_000
-    assert got["gcx dropped"] == got["stdlib dropped"] == 40_000
+        if i % 16 == 0:
+            f, g = Finalized(), Finalized()
+            f.peer, g.peer = g, f
+            refs.append(weakref.ref(f, calls.append))
+    for i, v in enumerate(nodes):
+        v.a = nodes[(i * 7919) % n]
+        v.b = nodes[(i + 1) % n] if i % 3 else None
+    return nodes, calls, refs
 
 
-def test_bad_batch_threshold(fresh_python):
-    r = fresh_python("import gcx", env={"GCX_BATCH_FROM": "lots"})
-    assert r.returncode != 0
-    assert "GCX_BATCH_FROM must be a non-negative integer" in r.stderr
+def outcome(impl, n):
+    impl.collect()
+    Finalized.deaths = 0
+    live, calls, refs = build(n)
+    first = impl.collect()
+    state = (first, len(calls), Finalized.deaths, sum(r() is None for r in refs))
+    assert impl.collect() == 0
+    del live
+    dropped = impl.collect()
+    return state + (dropped,)
+
+
+def test_large_region_same_as_stdlib(quiet):
+    n = 40_000
+    want = outcome(gc, n)
+    got = outcome(gcx, n)
+    # 2 per garbage list pair, 2 per finalized pair, weakrefs' callbacks
+    assert want[0] == 2 * (n // 4) + 2 * (n // 16)
+    assert want[1:4] == (n // 16, 2 * (n // 16), n // 16)
+    assert want[4] > n // 2
+    assert got == want
