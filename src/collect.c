@@ -6,14 +6,15 @@
  * gcx's records instead of CPython's GC header:
  *
  *   snapshot_region   the records of generations 0..g that CPython tracks
- *                     now become the region, numbered in address order in
- *                     the work array; work[i].refs = refcount.
+ *                     now become the region, numbered page by page in
+ *                     address order; work.refs[i] = refcount.
  *   subtract_refs     tp_traverse every member; each edge to a member
  *                     takes one from its refs.
  *                     After: refs = references from outside the region.
- *   mark_reachable    members with refs > 0, and all they reach inside the
+ *   closure           members with refs > 0, and all they reach inside the
  *                     region, are marked REACHABLE (explicit stack, no C
- *                     recursion).  The rest is garbage.
+ *                     recursion).  The rest is garbage.  (A full collection
+ *                     first marks what sys.modules reaches: mark_from_roots.)
  *   keep_survivors    one walk over the region's pages: untrack tuples (and,
  *                     in full collections, dicts) that cannot be in cycles,
  *                     promote the survivors, label the garbage.
@@ -22,10 +23,10 @@
  *                     so no Python code run later can free them under us;
  *                     the region shrinks, in place, to U for finalize.c.
  *
- * Region membership is a bit per record in page->region; a member's work
- * index is page->base + the members before it in its page (a popcount), so
+ * Region membership is a bit per record in page->region; a member's index
+ * is page->base + the members before it in its page (a popcount), so
  * looking up an edge never touches the referenced object, only the small
- * page record.
+ * page record, and the work array needs no addresses: 5 bytes a member.
  *
  * Invariants:
  *  C1  between snapshot and split no Python code runs: the region's members
@@ -38,28 +39,47 @@
 #include "gcx.h"
 #include <string.h>
 
-static gcx_workvec_t work;        /* the region, in address order */
-static uint8_t *kinds;            /* per work entry: KIND_*, read at snapshot */
-static Py_ssize_t kinds_cap;
+/* The work array: 5 bytes per member of the region, numbered in region
+ * order (page by page, address order inside a page).  A member's address
+ * is never stored: the walks over the region compute it from its page and
+ * bit, and the marking stack holds addresses. */
+static struct {
+    gcx_refs_t *refs;             /* trial-deletion count, then a mark */
+    uint8_t *kinds;               /* KIND_*, read at snapshot */
+    Py_ssize_t len, cap;
+} work;
 /* the type's kind, and whether it has a legacy finalizer */
 enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4 };
-static Py_ssize_t *stack;         /* marking stack (work indices) */
+static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
 static int
-stack_push(Py_ssize_t i)
+stack_push(PyObject *op)
 {
     if (stack_len == stack_cap) {
         Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
-        Py_ssize_t *s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(Py_ssize_t));
+        PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
         if (s == NULL) {
             return -1;
         }
         stack = s;
         stack_cap = cap;
     }
-    stack[stack_len++] = i;
+    stack[stack_len++] = op;
     return 0;
+}
+
+/* Each member of the region in region order, with its index: the loop
+ * body sees p, w, slot, idx and the object op.  (bits & -bits is the
+ * member's own bit.) */
+#define FOR_EACH_MEMBER(p, w, bits, idx)                                         \
+    for (unsigned w = 0; w < GCX_WORDS; w++)                                     \
+        for (uint64_t bits = (p)->region[w]; bits; bits &= bits - 1, (idx)++)
+
+static inline PyObject *
+member_object(const gcx_page_t *p, unsigned w, uint64_t bits)
+{
+    return gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
 }
 
 /* ---- region membership --------------------------------------------------- */
@@ -125,7 +145,7 @@ gcx_region_from_vec(gcx_workvec_t *w)
     gcx_region_clear();
     gcx_page_t *p = NULL;
     for (Py_ssize_t i = 0; i < w->len; i++) {
-        uintptr_t a = (uintptr_t)w->items[i].op;
+        uintptr_t a = (uintptr_t)w->items[i];
         if (p == NULL || p->key != gcx_addr_key(a)) {
             if (p != NULL) {
                 region_page_done(p);
@@ -189,15 +209,15 @@ snapshot_page(gcx_page_t *p, int generation)
                 continue;
             }
             GCX_ASSERT(Py_REFCNT(op) > 0);
-            GCX_ASSERT(work.len < work.cap && work.len < kinds_cap);
+            GCX_ASSERT(work.len < work.cap);
             /* the type sits beside the refcount: reading it now spares
              * keep_survivors a second visit to every object */
             PyTypeObject *tp = Py_TYPE(op);
-            kinds[work.len] = (tp == &PyTuple_Type ? KIND_TUPLE
-                               : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
-                              | (tp->tp_del != NULL ? KIND_LEGACY : 0);
-            work.items[work.len].op = op;
-            work.items[work.len].refs = Py_REFCNT(op);
+            work.kinds[work.len] = (tp == &PyTuple_Type ? KIND_TUPLE
+                                    : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
+                                   | (tp->tp_del != NULL ? KIND_LEGACY : 0);
+            Py_ssize_t rc = Py_REFCNT(op);
+            work.refs[work.len] = rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
             work.len++;
             gcx_bit_set(p->region, slot);
         }
@@ -234,22 +254,27 @@ static int
 reserve(Py_ssize_t n)
 {
     if (n > work.cap) {
-        gcx_work_t *items = PyMem_RawRealloc(work.items, (size_t)n * sizeof(gcx_work_t));
-        if (items == NULL) {
+        gcx_refs_t *refs = PyMem_RawRealloc(work.refs, (size_t)n * sizeof(gcx_refs_t));
+        if (refs == NULL) {
             return -1;
         }
-        work.items = items;
-        work.cap = n;
-    }
-    if (n > kinds_cap) {
-        uint8_t *k = PyMem_RawRealloc(kinds, (size_t)n);
+        work.refs = refs;
+        uint8_t *k = PyMem_RawRealloc(work.kinds, (size_t)n);
         if (k == NULL) {
             return -1;
         }
-        kinds = k;
-        kinds_cap = n;
+        work.kinds = k;
+        work.cap = n;
     }
     return 0;
+}
+
+/* After the split the work array is free: finalize.c counts U's references
+ * in it (U is part of this collection's region, so it has room). */
+gcx_refs_t *
+gcx_region_refs(void)
+{
+    return work.refs;
 }
 
 static int
@@ -296,7 +321,7 @@ snapshot_region(int generation)
 typedef struct {
     PyObject *ops[BATCH];
     gcx_page_t *pages[BATCH];
-    Py_ssize_t idx[BATCH];      /* work index, or -1: not in the region */
+    Py_ssize_t idx[BATCH];      /* region index, or -1: not in the region */
     int n;
 } batch_t;
 
@@ -328,13 +353,13 @@ index_or_wait(batch_t *b, PyObject *op, Py_ssize_t *i)
 
 /* The work indices of a batch, their entries prefetched. */
 static void
-resolve(batch_t *b, gcx_work_t *items)
+resolve(batch_t *b, gcx_refs_t *refs)
 {
     for (int k = 0; k < b->n; k++) {
         Py_ssize_t i = region_index_in(b->pages[k], (uintptr_t)b->ops[k]);
         b->idx[k] = i;
         if (i >= 0) {
-            __builtin_prefetch(&items[i], 1);
+            __builtin_prefetch(&refs[i], 1);
         }
     }
 }
@@ -342,20 +367,19 @@ resolve(batch_t *b, gcx_work_t *items)
 /* ---- phase 2: subtract internal references --------------------------------- */
 
 static inline void
-decref_member(gcx_work_t *items, Py_ssize_t i)
+decref_member(gcx_refs_t *refs, Py_ssize_t i)
 {
-    if (i >= 0 && items[i].refs >= 0) {   /* rooted members stay marked */
-        items[i].refs--;
+    if (i >= 0 && refs[i] >= 0) {   /* rooted members stay marked */
+        refs[i]--;
     }
 }
 
 static void
 flush_decref(batch_t *b)
 {
-    gcx_work_t *items = work.items;
-    resolve(b, items);
+    resolve(b, work.refs);
     for (int k = 0; k < b->n; k++) {
-        decref_member(items, b->idx[k]);
+        decref_member(work.refs, b->idx[k]);
     }
     b->n = 0;
 }
@@ -366,7 +390,7 @@ visit_decref(PyObject *op, void *arg)
     batch_t *b = arg;
     Py_ssize_t i;
     if (index_or_wait(b, op, &i)) {
-        decref_member(work.items, i);
+        decref_member(work.refs, i);
         return 0;
     }
     if (b->n == BATCH) {
@@ -380,12 +404,17 @@ subtract_refs(void)
 {
     batch_t b;
     b.n = 0;
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        if (work.items[i].refs < 0) {
-            continue;   /* already known to survive */
+    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    for (Py_ssize_t k = 0; k < rp->len; k++) {
+        gcx_page_t *p = rp->items[k];
+        Py_ssize_t idx = p->base;
+        FOR_EACH_MEMBER(p, w, bits, idx) {
+            if (work.refs[idx] < 0) {
+                continue;   /* already known to survive */
+            }
+            PyObject *op = member_object(p, w, bits);
+            (void)Py_TYPE(op)->tp_traverse(op, visit_decref, &b);
         }
-        PyObject *op = work.items[i].op;
-        (void)Py_TYPE(op)->tp_traverse(op, visit_decref, &b);
     }
     flush_decref(&b);
 }
@@ -401,9 +430,9 @@ subtract_refs(void)
  * with the scan as it is then, so one the scan passed while its edge
  * waited goes on the stack like any other behind the scan. */
 typedef struct {
-    gcx_workvec_t *w;
-    Py_ssize_t from;     /* >= 0: only members whose refs equal it are marked */
-    Py_ssize_t mark;
+    gcx_refs_t *refs;
+    gcx_refs_t from;     /* >= 0: only members whose refs equal it are marked */
+    gcx_refs_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool failed;
     batch_t b;
@@ -411,7 +440,7 @@ typedef struct {
 
 
 static inline void
-mark_member(mark_state *st, gcx_work_t *items, PyObject *op, Py_ssize_t i)
+mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
     if (i < 0) {
         if (gcx_tr.unsure && gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
@@ -419,12 +448,12 @@ mark_member(mark_state *st, gcx_work_t *items, PyObject *op, Py_ssize_t i)
         }
         return;
     }
-    gcx_work_t *e = &items[i];
-    if (e->refs < 0 || (st->from >= 0 && e->refs != st->from)) {
+    gcx_refs_t *e = &st->refs[i];
+    if (*e < 0 || (st->from >= 0 && *e != st->from)) {
         return;   /* marked already, or not markable in this pass */
     }
-    e->refs = st->mark;
-    if (i <= st->scan && stack_push(i) < 0) {
+    *e = st->mark;
+    if (i <= st->scan && stack_push(op) < 0) {
         st->failed = true;
     }
 }
@@ -433,10 +462,9 @@ static void
 flush_mark(mark_state *st)
 {
     batch_t *b = &st->b;
-    gcx_work_t *items = st->w->items;
-    resolve(b, items);
+    resolve(b, st->refs);
     for (int k = 0; k < b->n; k++) {
-        mark_member(st, items, b->ops[k], b->idx[k]);
+        mark_member(st, b->ops[k], b->idx[k]);
     }
     b->n = 0;
 }
@@ -447,7 +475,7 @@ visit_mark(PyObject *op, void *arg)
     mark_state *st = arg;
     Py_ssize_t i;
     if (index_or_wait(&st->b, op, &i)) {
-        mark_member(st, st->w->items, op, i);
+        mark_member(st, op, i);
         return 0;
     }
     if (st->b.n == BATCH) {
@@ -457,10 +485,10 @@ visit_mark(PyObject *op, void *arg)
 }
 
 static void
-mark_init(mark_state *st, gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark,
+mark_init(mark_state *st, gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark,
           Py_ssize_t scan)
 {
-    st->w = w;
+    st->refs = refs;
     st->from = from;
     st->mark = mark;
     st->scan = scan;
@@ -473,53 +501,56 @@ mark_init(mark_state *st, gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark,
 static int
 drain(mark_state *st)
 {
-    gcx_work_t *items = st->w->items;
     while (stack_len > 0 || st->b.n > 0) {
         if (stack_len == 0) {
             flush_mark(st);
             continue;
         }
-        PyObject *op = items[stack[--stack_len]].op;
+        PyObject *op = stack[--stack_len];
         (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
     }
     return st->failed ? -1 : 0;
 }
 
-/* Members with refs > 0, and all they reach in the region, get refs = mark.
- * With from >= 0, only members whose refs equal `from` can be reached, and
- * the roots are the members already equal to mark. */
+/* Members of the region with refs > 0, and all they reach in it, get refs =
+ * mark.  With from >= 0, only members whose refs equal `from` can be
+ * reached, and the roots are the members already equal to mark. */
 static int
-closure(gcx_workvec_t *w, Py_ssize_t from, Py_ssize_t mark)
+closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
 {
     mark_state st;
-    mark_init(&st, w, from, mark, -1);
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        gcx_work_t *e = &w->items[i];
-        st.scan = i;
-        if (e->refs == mark || (from < 0 && e->refs > 0)) {
-            e->refs = mark;
-            PyObject *op = e->op;
-            (void)Py_TYPE(op)->tp_traverse(op, visit_mark, &st);
-        }
-        else if (st.b.n > 0) {
-            /* a waiting edge may mark this member (the next object is
-             * often the child just traversed): it goes on the stack then */
-            flush_mark(&st);
-        }
-        /* traverse what fell behind the scan before moving on, so that
-         * the scan stays the only sequential walk */
-        while (stack_len > 0) {
-            PyObject *o = w->items[stack[--stack_len]].op;
-            (void)Py_TYPE(o)->tp_traverse(o, visit_mark, &st);
+    mark_init(&st, refs, from, mark, -1);
+    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    for (Py_ssize_t k = 0; k < rp->len; k++) {
+        gcx_page_t *p = rp->items[k];
+        Py_ssize_t i = p->base;
+        FOR_EACH_MEMBER(p, w, bits, i) {
+            st.scan = i;
+            if (refs[i] == mark || (from < 0 && refs[i] > 0)) {
+                refs[i] = mark;
+                PyObject *op = member_object(p, w, bits);
+                (void)Py_TYPE(op)->tp_traverse(op, visit_mark, &st);
+            }
+            else if (st.b.n > 0) {
+                /* a waiting edge may mark this member (the next object is
+                 * often the child just traversed): it goes on the stack */
+                flush_mark(&st);
+            }
+            /* traverse what fell behind the scan before moving on, so
+             * that the scan stays the only sequential walk */
+            while (stack_len > 0) {
+                PyObject *o = stack[--stack_len];
+                (void)Py_TYPE(o)->tp_traverse(o, visit_mark, &st);
+            }
         }
     }
     return drain(&st);
 }
 
 int
-gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
+gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
 {
-    return closure(w, -1, mark);
+    return closure(refs, -1, mark);
 }
 
 /* Everything reachable from an object that is certainly alive survives,
@@ -530,21 +561,21 @@ gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark)
  * same: every object reachable from a live object is reachable from some
  * object trial deletion finds externally referenced. */
 static int
-mark_from_roots(gcx_workvec_t *w)
+mark_from_roots(void)
 {
     PyObject *roots[] = {PyImport_GetModuleDict()};
     mark_state st;
-    mark_init(&st, w, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
+    mark_init(&st, work.refs, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] == NULL) {
             continue;
         }
         Py_ssize_t i = gcx_region_index(roots[r]);
-        if (i < 0 || w->items[i].refs < 0) {
+        if (i < 0 || work.refs[i] < 0) {
             continue;
         }
-        w->items[i].refs = GCX_W_ROOTED;
-        if (stack_push(i) < 0 || drain(&st) < 0) {
+        work.refs[i] = GCX_W_ROOTED;
+        if (stack_push(roots[r]) < 0 || drain(&st) < 0) {
             return -1;
         }
     }
@@ -554,7 +585,7 @@ mark_from_roots(gcx_workvec_t *w)
 /* ---- phase 4: survivors ------------------------------------------------------ */
 
 static inline bool
-survives(Py_ssize_t refs)
+survives(gcx_refs_t refs)
 {
     return refs == GCX_W_REACHABLE || refs == GCX_W_ROOTED;
 }
@@ -611,26 +642,28 @@ keep_survivors(int generation, int old_set)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t garbage = 0;
             for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
-                gcx_work_t *e = &work.items[idx];
-                uint8_t kind = kinds[idx];
-                if (!survives(e->refs)) {
+                gcx_refs_t *e = &work.refs[idx];
+                uint8_t kind = work.kinds[idx];
+                if (!survives(*e)) {
                     garbage |= bits & (~bits + 1);
                     sv.garbage++;
                     if (kind & KIND_LEGACY) {
-                        e->refs = GCX_W_LEGACY;
+                        *e = GCX_W_LEGACY;
                         sv.legacy++;
                     }
                     else {
-                        e->refs = 0;
+                        *e = 0;
                     }
                     continue;
                 }
                 /* untracking a tuple drops its record from word w now,
                  * before the word's records move below */
-                if ((kind & KIND_TYPE) == KIND_TUPLE && maybe_untrack_tuple(e->op)) {
+                if ((kind & KIND_TYPE) == KIND_TUPLE
+                    && maybe_untrack_tuple(member_object(p, w, bits))) {
                     continue;
                 }
-                if ((kind & KIND_TYPE) == KIND_DICT && full && maybe_untrack_dict(e->op)) {
+                if ((kind & KIND_TYPE) == KIND_DICT && full
+                    && maybe_untrack_dict(member_object(p, w, bits))) {
                     continue;
                 }
                 sv.tracked++;
@@ -658,7 +691,7 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
 {
     if (v->len + n > v->cap) {
         Py_ssize_t cap = v->len + n;
-        gcx_work_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(gcx_work_t));
+        PyObject **items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(PyObject *));
         if (items == NULL) {
             return -1;
         }
@@ -678,7 +711,7 @@ split_garbage(gcx_garbage_t *g, survey_t sv)
         gcx_region_clear();   /* the usual young collection ends here */
         return 0;
     }
-    if (sv.legacy > 0 && closure(&work, 0, GCX_W_LEGACY) < 0) {
+    if (sv.legacy > 0 && closure(work.refs, 0, GCX_W_LEGACY) < 0) {
         return -1;
     }
     if (workvec_reserve(&g->unreachable, sv.garbage) < 0
@@ -696,16 +729,14 @@ split_garbage(gcx_garbage_t *g, survey_t sv)
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t u = 0;
             for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
-                gcx_work_t *e = &work.items[idx];
-                gcx_workvec_t *to = e->refs == 0 ? &g->unreachable
-                                    : e->refs == GCX_W_LEGACY ? &g->legacy : NULL;
+                gcx_refs_t r = work.refs[idx];
+                gcx_workvec_t *to = r == 0 ? &g->unreachable
+                                    : r == GCX_W_LEGACY ? &g->legacy : NULL;
                 if (to == &g->unreachable) {
                     u |= bits & (~bits + 1);
                 }
                 if (to != NULL) {
-                    to->items[to->len].op = e->op;
-                    to->items[to->len].refs = 0;
-                    to->len++;
+                    to->items[to->len++] = member_object(p, w, bits);
                 }
             }
             p->region[w] = u;
@@ -728,7 +759,7 @@ static void
 pin_all(gcx_workvec_t *v)
 {
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        Py_INCREF(v->items[i].op);
+        Py_INCREF(v->items[i]);
     }
 }
 
@@ -749,11 +780,11 @@ gcx_collect_generation(int generation)
     if (snapshot_region(generation) < 0) {
         goto fail;
     }
-    if (generation == GCX_NGENS - 1 && mark_from_roots(&work) < 0) {
+    if (generation == GCX_NGENS - 1 && mark_from_roots() < 0) {
         goto fail;
     }
     subtract_refs();
-    if (gcx_traverse_closure(&work, GCX_W_REACHABLE) < 0) {
+    if (gcx_traverse_closure(work.refs, GCX_W_REACHABLE) < 0) {
         goto fail;
     }
 

@@ -42,7 +42,7 @@ static void
 debug_print(const char *what, gcx_workvec_t *v)
 {
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        PyObject *op = v->items[i].op;
+        PyObject *op = v->items[i];
         PySys_FormatStderr("gc: %s <%s %p>\n", what, Py_TYPE(op)->tp_name, (void *)op);
     }
 }
@@ -79,7 +79,7 @@ handle_weakrefs(gcx_workvec_t *u)
 
     wr_memo memo = {{NULL}, {false}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i].op;
+        PyObject *op = u->items[i];
         if (is_weakref(&memo, op)) {
             /* a trash weakref's callback must never run (bpo-38006) */
             _PyWeakref_ClearRef((PyWeakReference *)op);
@@ -142,7 +142,7 @@ finalize(gcx_workvec_t *u)
 {
     Py_ssize_t ran = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i].op;
+        PyObject *op = u->items[i];
         destructor fin = Py_TYPE(op)->tp_finalize;
         if (fin != NULL && !PyObject_GC_IsFinalized(op)) {
             /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
@@ -168,9 +168,9 @@ release_unreferenced(gcx_workvec_t *v)
     while (again) {
         again = false;
         for (Py_ssize_t i = 0; i < v->len; i++) {
-            PyObject *op = v->items[i].op;
+            PyObject *op = v->items[i];
             if (op != NULL && Py_REFCNT(op) == 1) {
-                v->items[i].op = NULL;
+                v->items[i] = NULL;
                 Py_DECREF(op);   /* may bring others of v down to their pin */
                 again = true;
             }
@@ -178,7 +178,7 @@ release_unreferenced(gcx_workvec_t *v)
     }
     Py_ssize_t keep = 0;
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        if (v->items[i].op != NULL) {
+        if (v->items[i] != NULL) {
             v->items[keep++] = v->items[i];
         }
     }
@@ -188,9 +188,10 @@ release_unreferenced(gcx_workvec_t *v)
 static int
 visit_decref_u(PyObject *op, void *arg)
 {
+    gcx_refs_t *refs = arg;
     Py_ssize_t i = gcx_region_index(op);
-    if (i >= 0) {
-        ((gcx_work_t *)arg)[i].refs--;
+    if (i >= 0 && refs[i] >= 0) {
+        refs[i]--;
     }
     return 0;
 }
@@ -201,29 +202,31 @@ visit_decref_u(PyObject *op, void *arg)
 static void
 find_resurrected(gcx_workvec_t *u, int old_set)
 {
+    gcx_refs_t *refs = gcx_region_refs();   /* room for all of u */
     bool ok = gcx_region_from_vec(u) == 0;
-    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
+    for (Py_ssize_t i = 0; i < u->len; i++) {
         /* our pin is not a reference from outside */
-        u->items[i].refs = Py_REFCNT(u->items[i].op) - 1;
+        Py_ssize_t rc = Py_REFCNT(u->items[i]) - 1;
+        refs[i] = ok && rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
     }
     for (Py_ssize_t i = 0; ok && i < u->len; i++) {
-        PyObject *op = u->items[i].op;
-        (void)Py_TYPE(op)->tp_traverse(op, visit_decref_u, u->items);
+        PyObject *op = u->items[i];
+        (void)Py_TYPE(op)->tp_traverse(op, visit_decref_u, refs);
     }
-    if (!ok || gcx_traverse_closure(u, GCX_W_REACHABLE) < 0) {
+    if (ok && gcx_traverse_closure(refs, GCX_W_REACHABLE) < 0) {
         for (Py_ssize_t i = 0; i < u->len; i++) {
-            u->items[i].refs = GCX_W_REACHABLE;
+            refs[i] = GCX_W_REACHABLE;
         }
     }
     Py_ssize_t keep = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        gcx_work_t e = u->items[i];
-        if (e.refs == GCX_W_REACHABLE) {
-            gcx_table_promote(e.op, old_set);
-            Py_DECREF(e.op);
+        PyObject *op = u->items[i];
+        if (refs[i] == GCX_W_REACHABLE) {
+            gcx_table_promote(op, old_set);
+            Py_DECREF(op);
         }
         else {
-            u->items[keep++] = e;
+            u->items[keep++] = op;
         }
     }
     u->len = keep;
@@ -234,7 +237,7 @@ clear_late_weakrefs(gcx_workvec_t *u)
 {
     wr_memo memo = {{NULL}, {false}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i].op;
+        PyObject *op = u->items[i];
         if (is_weakref(&memo, op)) {
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
@@ -251,7 +254,7 @@ delete_garbage(gcx_workvec_t *u, int old_set)
 {
     bool saveall = gcx_gen.debug & 32;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i].op;
+        PyObject *op = u->items[i];
         if (saveall) {
             if (PyList_Append(gcx_gen.garbage, op) < 0) {
                 PyErr_Clear();
@@ -281,7 +284,7 @@ handle_legacy(gcx_workvec_t *f, int old_set)
     bool saveall = gcx_gen.debug & 32;
     bool append = true;
     for (Py_ssize_t i = 0; i < f->len; i++) {
-        PyObject *op = f->items[i].op;
+        PyObject *op = f->items[i];
         if (append && (saveall || Py_TYPE(op)->tp_del != NULL)) {
             if (PyList_Append(gcx_gen.garbage, op) < 0) {
                 PyErr_Clear();
@@ -291,7 +294,7 @@ handle_legacy(gcx_workvec_t *f, int old_set)
         gcx_table_promote(op, old_set);
     }
     for (Py_ssize_t i = 0; i < f->len; i++) {
-        Py_DECREF(f->items[i].op);
+        Py_DECREF(f->items[i]);
     }
 }
 
@@ -358,7 +361,7 @@ list_of(gcx_workvec_t *v)
 {
     PyObject *list = PyList_New(v->len);
     for (Py_ssize_t i = 0; list != NULL && i < v->len; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(v->items[i].op));
+        PyList_SET_ITEM(list, i, Py_NewRef(v->items[i]));
     }
     return list;
 }

@@ -227,23 +227,27 @@ gcx_table_discard(PyObject *op)
 
 /* ---- the working set of one collection (collect.c) ------------------------ */
 
-typedef struct {
-    PyObject *op;
-    Py_ssize_t refs;   /* gc_refs during trial deletion, then a GCX_W_* mark */
-} gcx_work_t;
+/* Per member of a collection's region, in region order: its trial-deletion
+ * count, then a GCX_W_* mark.  32 bits: a refcount above GCX_REFS_MAX is
+ * not copied, its member is simply marked reachable (it survives, as it
+ * would unless two billion references were all inside cyclic garbage). */
+typedef int32_t gcx_refs_t;
+#define GCX_REFS_MAX (INT32_MAX / 2)
 
 /* Marks are negative; trial-deletion counts never are. */
-#define GCX_W_REACHABLE PY_SSIZE_T_MIN        /* survives */
-#define GCX_W_ROOTED (PY_SSIZE_T_MIN + 1)     /* survives: reachable from a root */
+#define GCX_W_REACHABLE INT32_MIN             /* survives */
+#define GCX_W_ROOTED (INT32_MIN + 1)          /* survives: reachable from a root */
 #define GCX_W_LEGACY (-2)                     /* unreachable, kept by a tp_del */
 
+/* A vector of objects: the garbage sets U and F. */
 typedef struct {
-    gcx_work_t *items;
+    PyObject **items;
     Py_ssize_t len, cap;
 } gcx_workvec_t;
 
 Py_ssize_t gcx_region_index(PyObject *op);      /* work index, or -1 */
 int gcx_region_from_vec(gcx_workvec_t *w);       /* make w the region */
+gcx_refs_t *gcx_region_refs(void);              /* room for the region's counts */
 void gcx_region_clear(void);
 typedef struct {
     Py_ssize_t collected, uncollectable;
@@ -251,7 +255,7 @@ typedef struct {
 } gcx_result_t;
 
 gcx_result_t gcx_collect_generation(int generation);   /* the phases */
-int gcx_traverse_closure(gcx_workvec_t *w, Py_ssize_t mark);
+int gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark);
 
 /* ---- garbage handling (finalize.c) ----------------------------------------- */
 
