@@ -18,67 +18,9 @@
 
 #if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x030E0000
 #  error "gcx supports CPython 3.13 only"
-/* PyObject_IS_GC, inline (it is a function call in 3.13's API). */
-static inline int
-gcx_is_gc(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    return PyType_IS_GC(tp) && (tp->tp_is_gc == NULL || tp->tp_is_gc(op));
-}
-
-/* PyObject_GC_IsTracked, inline.  In 3.13's GIL builds the collector's
- * header (PyGC_Head, Include/internal/pycore_gc.h) is the two words just
- * before the object, and its first word (_gc_next) is nonzero exactly
- * while the object is tracked.  gcx only ever reads that word, and only
- * after gcx_header_check() confirmed the layout against the API at import;
- * otherwise it calls the API. */
-extern int gcx_header_readable;
-int gcx_header_check(void);
-
-static inline int
-gcx_is_tracked(PyObject *op)
-{
-    if (!gcx_is_gc(op)) {
-        return 0;
-    }
-    if (gcx_header_readable) {
-        return ((const uintptr_t *)op)[-2] != 0;
-    }
-    return PyObject_GC_IsTracked(op);
-}
-
 #endif
 #ifdef Py_GIL_DISABLED
 #  error "gcx supports GIL builds only, not free-threaded CPython"
-/* PyObject_IS_GC, inline (it is a function call in 3.13's API). */
-static inline int
-gcx_is_gc(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    return PyType_IS_GC(tp) && (tp->tp_is_gc == NULL || tp->tp_is_gc(op));
-}
-
-/* PyObject_GC_IsTracked, inline.  In 3.13's GIL builds the collector's
- * header (PyGC_Head, Include/internal/pycore_gc.h) is the two words just
- * before the object, and its first word (_gc_next) is nonzero exactly
- * while the object is tracked.  gcx only ever reads that word, and only
- * after gcx_header_check() confirmed the layout against the API at import;
- * otherwise it calls the API. */
-extern int gcx_header_readable;
-int gcx_header_check(void);
-
-static inline int
-gcx_is_tracked(PyObject *op)
-{
-    if (!gcx_is_gc(op)) {
-        return 0;
-    }
-    if (gcx_header_readable) {
-        return ((const uintptr_t *)op)[-2] != 0;
-    }
-    return PyObject_GC_IsTracked(op);
-}
-
 #endif
 
 /* A pending call that whichever thread holds the GIL runs at its next

@@ -425,21 +425,21 @@ gcx_header_check(void)
 {
     gcx_header_readable = 0;
     PyObject *objs[3] = {PyList_New(0), PyDict_New(), NULL};
+    PyObject *cls = NULL;
     if (objs[0] == NULL || objs[1] == NULL) {
         goto done;
     }
-    objs[2] = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
-    PyObject *cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
-    if (cls != NULL) {
-        Py_XSETREF(objs[2], PyObject_CallNoArgs(cls));
-        Py_DECREF(cls);
-    }
-    if (objs[2] == NULL) {
+    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
+    if (cls == NULL || (objs[2] = PyObject_CallNoArgs(cls)) == NULL) {
         goto done;
     }
     bool ok = true;
     for (int i = 0; i < 3; i++) {
         PyObject *op = objs[i];
+        if (!gcx_is_gc(op)) {
+            ok = false;   /* no header to compare: not what gcx expects */
+            continue;
+        }
         int was = PyObject_GC_IsTracked(op);
         ok &= header_agrees(op);
         if (was) {
@@ -459,6 +459,7 @@ done:
     for (int i = 0; i < 3; i++) {
         Py_XDECREF(objs[i]);
     }
+    Py_XDECREF(cls);
     return PyErr_Occurred() ? -1 : 0;
 }
 
