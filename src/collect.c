@@ -84,6 +84,23 @@ member_object(const gcx_page_t *p, unsigned w, uint64_t bits)
 
 /* ---- region membership --------------------------------------------------- */
 
+/* A filter of the pages that may hold region members: a bit per page
+ * number modulo its size, set when a page joins the region, cleared with
+ * the region.  A clear bit proves an edge leaves the region without the
+ * page index or the page record being read: in a young collection most
+ * edges that leave the young objects point into the old heap, at pages
+ * nowhere near the caches.  A set bit proves nothing (pages share bits, and
+ * pages that leave the region in split_garbage keep theirs). */
+#define FILTER_BITS 32768
+static uint64_t region_filter[FILTER_BITS / 64];
+
+static inline bool
+filter_may_hold(uintptr_t key)
+{
+    unsigned b = (unsigned)(key & (FILTER_BITS - 1));
+    return (region_filter[b >> 6] >> (b & 63)) & 1;
+}
+
 static inline Py_ssize_t
 region_index_in(gcx_page_t *p, uintptr_t a)
 {
@@ -101,6 +118,9 @@ Py_ssize_t
 gcx_region_index(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;
+    if (!filter_may_hold(gcx_addr_key(a))) {
+        return -1;
+    }
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
     return p == NULL ? -1 : region_index_in(p, a);
 }
@@ -125,6 +145,7 @@ gcx_region_clear(void)
         p->in_region = 0;
     }
     rp->len = 0;
+    memset(region_filter, 0, sizeof(region_filter));
 }
 
 static int
@@ -134,6 +155,8 @@ region_add_page(gcx_page_t *p)
         return -1;
     }
     p->in_region = 1;
+    unsigned b = (unsigned)(p->key & (FILTER_BITS - 1));
+    region_filter[b >> 6] |= (uint64_t)1 << (b & 63);
     return 0;
 }
 
@@ -331,6 +354,10 @@ index_or_wait(batch_t *b, PyObject *op, Py_ssize_t *i)
 {
     uintptr_t a = (uintptr_t)op;
     uintptr_t key = gcx_addr_key(a);
+    if (!filter_may_hold(key)) {
+        *i = -1;
+        return true;
+    }
     const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
     gcx_page_t *p;
     if (c->key == key) {
