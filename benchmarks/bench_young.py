@@ -3,11 +3,24 @@
 A large live heap (1M containers at --size default: __slots__ objects and
 lists) is built once and collected untimed until it sits in both
 collectors' oldest generation.  Before each timed collect(0), 2,000 new
-containers are made (untimed): 1,000 that stay alive (held until the next
-round) and 500 two-list cycles that are garbage (1,000 containers).  Each
-call must report exactly those 1,000 collected.  A young collection should
-cost what the young objects cost, whatever the size of the old heap.
+containers are made (untimed), in one of two shapes:
+
+  self-contained   1,000 lists that stay alive (held until the next round)
+                   and 500 two-list cycles that are garbage (1,000
+                   containers); no edge leaves the young objects but those
+                   to ints
+  into the heap    1,000 dicts that stay alive, each referring to two old
+                   objects picked at random (none picked again for 100
+                   rounds), and the same 500 garbage cycles: what young
+                   objects in a program usually look like (new records
+                   pointing at long-lived ones)
+
+Each call must report exactly the 1,000 garbage containers collected.  A
+young collection should cost what the young objects cost, whatever the size
+of the old heap.
 """
+import random
+
 if __package__:
     from . import harness
 else:
@@ -16,6 +29,7 @@ else:
 SIZES = {"small": 50_000, "default": 1_000_000}   # live containers in the old heap
 YOUNG_LIVE = 1_000
 YOUNG_CYCLES = 500   # two lists each: 1,000 garbage containers
+PICK_ROUNDS = 100    # rounds before the young dicts point at the same old objects
 
 
 class Old:
@@ -44,6 +58,27 @@ class YoungBatch:
         return 2 * YOUNG_CYCLES
 
 
+class YoungIntoHeap(YoungBatch):
+    """Live young dicts with edges into the old heap, plus the cycles."""
+
+    def __init__(self, heap):
+        super().__init__()
+        rng = random.Random(7)
+        # each round points at objects no recent round touched
+        self.picks = [heap[rng.randrange(len(heap))] for _ in range(PICK_ROUNDS * 2 * YOUNG_LIVE)]
+        self.round = 0
+
+    def __call__(self, who):
+        self.live = None
+        k = (self.round % PICK_ROUNDS) * 2 * YOUNG_LIVE
+        self.round += 1
+        picks = self.picks
+        self.live = [{"a": picks[k + 2 * j], "b": picks[k + 2 * j + 1]}
+                     for j in range(YOUNG_LIVE - 1)]
+        make_cycles(YOUNG_CYCLES)
+        return 2 * YOUNG_CYCLES
+
+
 def make_cycles(n):
     for _ in range(n):
         a = []
@@ -59,10 +94,15 @@ def run(args, report):
         heap = old_heap(n)
         harness.settle()
         std, gcx = harness.tracked_counts()
-        report.add(harness.compare_collections(
-            "2,000 young on %s old" % format(n, ","), prepare=YoungBatch(), reps=reps,
-            generation=0, unit="us", warmup=3,
-            detail={"old_heap": n, "tracked_stdlib": std, "tracked_gcx": gcx}))
+        ratios = []
+        for shape, prepare in (("self-contained", YoungBatch()),
+                               ("into the heap", YoungIntoHeap(heap))):
+            c = report.add(harness.compare_collections(
+                "2,000 young (%s) on %s old" % (shape, format(n, ",")), prepare=prepare,
+                reps=reps, generation=0, unit="us", warmup=3,
+                detail={"old_heap": n, "tracked_stdlib": std, "tracked_gcx": gcx}))
+            ratios.append(c.ratio)
+        report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(ratios)
         del heap
         harness.settle()
 
