@@ -54,16 +54,12 @@ gcx_tracer_t gcx_tr;
 
 /* ---- the tracer ------------------------------------------------------------ */
 
-static int
-tracer(PyObject *op, PyRefTracerEvent event, void *data)
+/* A container was created or is about to be freed.  Kept out of line, so
+ * that the path every other object takes through tracer() needs no stack
+ * frame. */
+static __attribute__((noinline)) int
+on_container(PyObject *op, PyRefTracerEvent event)
 {
-    if (gcx_tr.chain_fn != NULL) {
-        (void)gcx_tr.chain_fn(op, event, gcx_tr.chain_data);
-    }
-    PyTypeObject *tp = Py_TYPE(op);
-    if (!PyType_IS_GC(tp)) {
-        return 0;
-    }
     if (PyInterpreterState_Get() != gcx_tr.interp) {
         return 0;    /* subinterpreters are not gcx's */
     }
@@ -73,6 +69,7 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
     }
     else if (event == PyRefTracer_DESTROY) {
         gcx_table_discard(op);
+        PyTypeObject *tp = Py_TYPE(op);
         if ((tp->tp_del != NULL ||
              (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot))
             && !PyObject_GC_IsFinalized(op)) {
@@ -82,6 +79,26 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
         gcx_gen_on_free();
     }
     return 0;
+}
+
+/* With a previous owner of the slot (tracemalloc): forward, then record. */
+static __attribute__((noinline)) int
+chained(PyObject *op, PyRefTracerEvent event)
+{
+    (void)gcx_tr.chain_fn(op, event, gcx_tr.chain_data);
+    return PyType_IS_GC(Py_TYPE(op)) ? on_container(op, event) : 0;
+}
+
+static int
+tracer(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    if (gcx_tr.chain_fn != NULL) {
+        return chained(op, event);
+    }
+    if (!PyType_IS_GC(Py_TYPE(op))) {
+        return 0;
+    }
+    return on_container(op, event);
 }
 
 static bool
