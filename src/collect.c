@@ -239,8 +239,7 @@ snapshot_page(gcx_page_t *p, int generation)
             work.kinds[work.len] = (tp == &PyTuple_Type ? KIND_TUPLE
                                     : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
                                    | (tp->tp_del != NULL ? KIND_LEGACY : 0);
-            Py_ssize_t rc = Py_REFCNT(op);
-            work.refs[work.len] = rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
+            work.refs[work.len] = gcx_refs_of(Py_REFCNT(op));
             work.len++;
             gcx_bit_set(p->region, slot);
         }
@@ -524,17 +523,24 @@ mark_init(mark_state *st, gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark,
     stack_len = 0;
 }
 
+/* Traverse what is on the stack (and what that pushes). */
+static void
+traverse_stack(mark_state *st)
+{
+    while (stack_len > 0) {
+        PyObject *op = stack[--stack_len];
+        (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
+    }
+}
+
 /* Traverse what is on the stack, and apply every waiting edge. */
 static int
 drain(mark_state *st)
 {
-    while (stack_len > 0 || st->b.n > 0) {
-        if (stack_len == 0) {
-            flush_mark(st);
-            continue;
-        }
-        PyObject *op = stack[--stack_len];
-        (void)Py_TYPE(op)->tp_traverse(op, visit_mark, st);
+    traverse_stack(st);
+    while (st->b.n > 0) {
+        flush_mark(st);
+        traverse_stack(st);
     }
     return st->failed ? -1 : 0;
 }
@@ -565,10 +571,7 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
             }
             /* traverse what fell behind the scan before moving on, so
              * that the scan stays the only sequential walk */
-            while (stack_len > 0) {
-                PyObject *o = stack[--stack_len];
-                (void)Py_TYPE(o)->tp_traverse(o, visit_mark, &st);
-            }
+            traverse_stack(&st);
         }
     }
     return drain(&st);

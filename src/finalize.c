@@ -206,8 +206,7 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     bool ok = gcx_region_from_vec(u) == 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         /* our pin is not a reference from outside */
-        Py_ssize_t rc = Py_REFCNT(u->items[i]) - 1;
-        refs[i] = ok && rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
+        refs[i] = ok ? gcx_refs_of(Py_REFCNT(u->items[i]) - 1) : GCX_W_REACHABLE;
     }
     for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         PyObject *op = u->items[i];

@@ -133,11 +133,54 @@ int gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p);
 static inline bool gcx_rec_has(const gcx_page_t *p, int s, unsigned slot) {
     return (GCX_SET(p, s, slot >> 6) >> (slot & 63)) & 1;
 }
-static inline void gcx_rec_put(gcx_page_t *p, int s, unsigned slot) {
-    GCX_SET(p, s, slot >> 6) |= (uint64_t)1 << (slot & 63);
+
+/* The set holding slot's record, or -1 (T1: at most one does). */
+static inline int
+gcx_set_of_slot(const gcx_page_t *p, unsigned slot)
+{
+    const uint64_t *words = p->sets[slot >> 6];   /* one cache line */
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (words[s] & bit) {
+            return s;
+        }
+    }
+    return -1;
 }
-static inline void gcx_rec_clear(gcx_page_t *p, int s, unsigned slot) {
+
+/* A record enters or leaves set s: its bit and the counts (T2).  Keeping
+ * the page on its list (T4) is the caller's business. */
+static inline void
+gcx_rec_put(gcx_page_t *p, int s, unsigned slot)
+{
+    GCX_SET(p, s, slot >> 6) |= (uint64_t)1 << (slot & 63);
+    p->count[s]++;
+    gcx_table.total[s]++;
+}
+
+static inline void
+gcx_rec_clear(gcx_page_t *p, int s, unsigned slot)
+{
     GCX_SET(p, s, slot >> 6) &= ~((uint64_t)1 << (slot & 63));
+    p->count[s]--;
+    gcx_table.total[s]--;
+}
+
+/* Drop slot's record, if it has one. */
+static inline void
+gcx_rec_discard(gcx_page_t *p, unsigned slot)
+{
+    int s = gcx_set_of_slot(p, slot);
+    if (s >= 0) {
+        gcx_rec_clear(p, s, slot);
+    }
+}
+
+/* The page list (T4) that pages holding records of set s belong on, or -1. */
+static inline int
+gcx_list_of(int set)
+{
+    return set == GCX_GEN0 ? GCX_LIST_YOUNG : set == GCX_GEN1 ? GCX_LIST_MIDDLE : -1;
 }
 
 static inline size_t
@@ -184,13 +227,12 @@ gcx_table_add(PyObject *op, int set)
     gcx_page_t *p = c->page;
     if (c->key == key && p != NULL) {
         unsigned slot = gcx_addr_slot(a);
-        uint64_t *words = p->sets[slot >> 6];
+        const uint64_t *words = p->sets[slot >> 6];
         uint64_t bit = (uint64_t)1 << (slot & 63);
+        int list = gcx_list_of(set);
         if (!((words[0] | words[1] | words[2] | words[3]) & bit)
-            && (set > GCX_GEN1 || p->on_list[set])) {
-            words[set] |= bit;
-            p->count[set]++;
-            gcx_table.total[set]++;
+            && (list < 0 || p->on_list[list])) {
+            gcx_rec_put(p, set, slot);
             return;
         }
     }
@@ -208,20 +250,8 @@ gcx_table_discard(PyObject *op)
         gcx_table_discard_slow(op);
         return;
     }
-    gcx_page_t *p = c->page;
-    if (p == NULL) {
-        return;   /* no page, no record */
-    }
-    unsigned slot = gcx_addr_slot(a);
-    uint64_t *words = p->sets[slot >> 6];
-    uint64_t bit = (uint64_t)1 << (slot & 63);
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (words[s] & bit) {
-            words[s] &= ~bit;
-            p->count[s]--;
-            gcx_table.total[s]--;
-            return;
-        }
+    if (c->page != NULL) {   /* no page, no record */
+        gcx_rec_discard(c->page, gcx_addr_slot(a));
     }
 }
 
@@ -238,6 +268,13 @@ typedef int32_t gcx_refs_t;
 #define GCX_W_REACHABLE INT32_MIN             /* survives */
 #define GCX_W_ROOTED (INT32_MIN + 1)          /* survives: reachable from a root */
 #define GCX_W_LEGACY (-2)                     /* unreachable, kept by a tp_del */
+
+/* The starting count of a member with refcount rc. */
+static inline gcx_refs_t
+gcx_refs_of(Py_ssize_t rc)
+{
+    return rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
+}
 
 /* A vector of objects: the garbage sets U and F. */
 typedef struct {

@@ -169,7 +169,7 @@ gcx_page_get(uintptr_t key)
 static void
 note_list(gcx_page_t *p, int set)
 {
-    int list = set == GCX_GEN0 ? GCX_LIST_YOUNG : set == GCX_GEN1 ? GCX_LIST_MIDDLE : -1;
+    int list = gcx_list_of(set);
     if (list >= 0 && !p->on_list[list]) {
         if (gcx_pagevec_push(&gcx_table.lists[list], p) < 0) {
             /* T4 would break: a young collection could miss this page.
@@ -181,19 +181,6 @@ note_list(gcx_page_t *p, int set)
     }
 }
 
-static int
-set_of_slot(const gcx_page_t *p, unsigned slot)
-{
-    const uint64_t *words = p->sets[slot >> 6];   /* one cache line */
-    uint64_t bit = (uint64_t)1 << (slot & 63);
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (words[s] & bit) {
-            return s;
-        }
-    }
-    return -1;
-}
-
 void
 gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to)
 {
@@ -202,11 +189,7 @@ gcx_table_move(gcx_page_t *p, unsigned slot, int from, int to)
         return;
     }
     gcx_rec_clear(p, from, slot);
-    p->count[from]--;
-    gcx_table.total[from]--;
     gcx_rec_put(p, to, slot);
-    p->count[to]++;
-    gcx_table.total[to]++;
     note_list(p, to);
 }
 
@@ -234,15 +217,13 @@ gcx_table_add_slow(PyObject *op, int set)
         return;
     }
     unsigned slot = gcx_addr_slot(a);
-    int old = set_of_slot(p, slot);
+    int old = gcx_set_of_slot(p, slot);
     if (old >= 0) {
         /* A record for a previous occupant whose death was not reported. */
         gcx_table_move(p, slot, old, set);
         return;
     }
     gcx_rec_put(p, set, slot);
-    p->count[set]++;
-    gcx_table.total[set]++;
     note_list(p, set);
 }
 
@@ -255,7 +236,7 @@ gcx_table_promote(PyObject *op, int to)
         return;
     }
     unsigned slot = gcx_addr_slot(a);
-    int s = set_of_slot(p, slot);
+    int s = gcx_set_of_slot(p, slot);
     if (s >= 0 && s != GCX_FROZEN) {
         gcx_table_move(p, slot, s, to);
     }
@@ -266,15 +247,8 @@ gcx_table_discard_slow(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    if (p == NULL) {
-        return;
-    }
-    unsigned slot = gcx_addr_slot(a);
-    int s = set_of_slot(p, slot);
-    if (s >= 0) {
-        gcx_rec_clear(p, s, slot);
-        p->count[s]--;
-        gcx_table.total[s]--;
+    if (p != NULL) {
+        gcx_rec_discard(p, gcx_addr_slot(a));
     }
 }
 
@@ -283,7 +257,7 @@ gcx_table_set_of(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    return p == NULL ? -1 : set_of_slot(p, gcx_addr_slot(a));
+    return p == NULL ? -1 : gcx_set_of_slot(p, gcx_addr_slot(a));
 }
 
 void

@@ -191,10 +191,8 @@ visit_resync(PyObject *op, void *arg)
     unsigned slot = gcx_addr_slot(a);
     gcx_bit_set(p->seen, slot);
     st->visited++;
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (gcx_rec_has(p, s, slot)) {
-            return 1;
-        }
+    if (gcx_set_of_slot(p, slot) >= 0) {
+        return 1;
     }
     /* only the resync at import adopts into generation 2, and nothing
      * is half-deallocated then: it adopts everything */
