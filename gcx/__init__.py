@@ -613,6 +613,7 @@ def _wrap_tracemalloc(core):
     modules = [_tracemalloc]
     if "tracemalloc" in _sys.modules:
         modules.append(_sys.modules["tracemalloc"])
+
     def wrap(original):
         @_functools.wraps(original)
         def wrapper(*args, **kwargs):

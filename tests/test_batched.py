@@ -28,9 +28,9 @@ class Finalized:
 
 
 def build(n):
-    """n live nodes wired far apart in memory, and n // 2 garbage lists,
-    n // 8 garbage instances with __del__ and a weakref callback on each
-    garbage pair's first list, made in between."""
+    """n live nodes wired far apart in memory and, made in between, n // 2
+    garbage lists (two-list cycles) and n // 8 garbage instances with
+    __del__ (pairs), a weakref with a callback on each pair's first."""
     nodes = []
     calls = []
     refs = []
