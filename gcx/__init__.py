@@ -522,6 +522,12 @@ def info():
     selftest           the import-time self-test of the tracer passed
     header_readable    gcx reads CPython's "tracked" bit inline (its layout
                        checked at import) instead of calling the API
+    interp_head_readable
+                       the tracer tells the main interpreter's objects from
+                       subinterpreters' by reading the head of the runtime's
+                       interpreter list (found through CPython's debugger
+                       offsets) while no other interpreter exists, instead
+                       of calling PyInterpreterState_Get for every container
     resyncs            how many times the table was rebuilt from CPython's
     tracked            records per generation (3 ints)
     frozen             records in the frozen set

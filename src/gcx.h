@@ -331,6 +331,7 @@ typedef struct {
 } gcx_tracer_t;
 
 extern gcx_tracer_t gcx_tr;
+extern int gcx_interp_head_known;   /* the tracer reads the runtime's interpreter list */
 
 int gcx_tracer_init(void);
 void gcx_tracer_fini(void);

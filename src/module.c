@@ -383,11 +383,12 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsn}",
+        "{sssOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsn}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,
+        "interp_head_readable", gcx_interp_head_known ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],

@@ -47,6 +47,7 @@
  *      again; gcx drops their records.
  */
 #include "gcx.h"
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,13 +55,35 @@ gcx_tracer_t gcx_tr;
 
 /* ---- the tracer ------------------------------------------------------------ */
 
+/* The tracer slot is the runtime's: subinterpreters' objects reach it too,
+ * from other threads when they have their own GIL, and must never touch the
+ * table.  Asking PyInterpreterState_Get for every container costs a call
+ * (7% of a loop that allocates containers), so while the runtime's list of
+ * interpreters begins with the main one, the tracer does not ask: the list
+ * is newest first, and CPython links an interpreter in before its first
+ * object exists and unlinks it only after its last is freed (and its thread
+ * state is gone), so a head equal to the main interpreter means no other
+ * exists.  interp_head points at that head (find_interp_head), or is NULL
+ * and every container asks. */
+static PyInterpreterState **interp_head;
+
+static inline bool
+foreign_interp(void)
+{
+    if (interp_head != NULL
+        && __atomic_load_n(interp_head, __ATOMIC_RELAXED) == gcx_tr.interp) {
+        return false;
+    }
+    return PyInterpreterState_Get() != gcx_tr.interp;
+}
+
 /* A container was created or is about to be freed.  Kept out of line, so
  * that the path every other object takes through tracer() needs no stack
  * frame. */
 static __attribute__((noinline)) int
 on_container(PyObject *op, PyRefTracerEvent event)
 {
-    if (PyInterpreterState_Get() != gcx_tr.interp) {
+    if (foreign_interp()) {
         return 0;    /* subinterpreters are not gcx's */
     }
     if (event == PyRefTracer_CREATE) {
@@ -478,11 +501,54 @@ done:
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* ---- finding the list of interpreters (foreign_interp) --------------------------- */
+
+/* The first field of _PyRuntime is _Py_DebugOffsets, the offsets CPython
+ * publishes for out-of-process debuggers; 3.13's begins with these (the
+ * same in every 3.13.x).  The running interpreter wrote them, so they hold
+ * for it whatever headers gcx was built with. */
+typedef struct {
+    char cookie[8];                  /* "xdebugpy" */
+    uint64_t version;                /* PY_VERSION_HEX */
+    uint64_t free_threaded;
+    uint64_t runtime_size;
+    uint64_t runtime_finalizing;
+    uint64_t runtime_interpreters_head;
+} debug_offsets_t;
+
+int gcx_interp_head_known = 0;
+
+static void
+find_interp_head(void)
+{
+    interp_head = NULL;
+    const unsigned char *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    if (rt == NULL) {
+        return;
+    }
+    debug_offsets_t d;
+    memcpy(&d, rt, sizeof(d));
+    if (memcmp(d.cookie, "xdebugpy", 8) != 0
+        || (d.version >> 16) != (PY_VERSION_HEX >> 16)   /* 3.13 */
+        || d.free_threaded != 0
+        || d.runtime_interpreters_head < sizeof(d)
+        || d.runtime_interpreters_head % sizeof(void *) != 0
+        || d.runtime_interpreters_head + sizeof(void *) > d.runtime_size) {
+        return;
+    }
+    PyInterpreterState **head = (PyInterpreterState **)(rt + d.runtime_interpreters_head);
+    if (*head == PyInterpreterState_Head()) {
+        interp_head = head;
+    }
+    gcx_interp_head_known = interp_head != NULL;
+}
+
 int
 gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
+    find_interp_head();
     if (gcx_header_check() < 0) {
         return -1;
     }

@@ -1000,6 +1000,8 @@ def test_info_and_mode():
     assert type(info["owner"]) is bool and type(info["selftest"]) is bool
     # every 3.13 GIL build has the header layout gcx checks for
     assert info["header_readable"] is True
+    # ... and publishes the debugger offsets gcx reads the interpreter list by
+    assert info["interp_head_readable"] is True
     assert type(info["collecting"]) is bool and info["collecting"] is False
     assert type(info["tracked"]) is list and len(info["tracked"]) == 3
     assert all(type(n) is int and n >= 0 for n in info["tracked"])

@@ -432,6 +432,66 @@ def threads(keep, check):
     keep[:] = [r for r in keep if r is not None]
 
 
+_SUB_CHURN = """
+class SubOnly:
+    pass
+
+kept = []
+for i in range(ROUNDS):
+    x = SubOnly()
+    x.self = x                            # garbage cycles
+    x.items = [i, {"i": (i, [i])}]
+    if i % 100 == 0:
+        kept.append(x)
+import gc
+gc.collect()
+"""
+
+
+@scenario
+def subinterpreters(keep, check):
+    """Subinterpreters' objects reach gcx's tracer (the slot is the
+    runtime's) but are not gcx's: none may be recorded, whether the
+    subinterpreter shares the main GIL and runs in this thread, or has its
+    own and runs in another thread while this one allocates and collects."""
+    try:
+        import _interpreters
+    except ImportError:
+        return
+    Node = _fresh_classes()[0]
+    shared = _interpreters.create("legacy")
+    own = _interpreters.create("isolated")
+    try:
+        _interpreters.run_string(shared, _SUB_CHURN.replace("ROUNDS", "3000"))
+        check("a subinterpreter ran in this thread")
+        errors = []
+
+        def run_own():
+            try:
+                _interpreters.run_string(own, _SUB_CHURN.replace("ROUNDS", "60_000"))
+            except BaseException as exc:      # reported by the main thread
+                errors.append(exc)
+
+        t = threading.Thread(target=run_own)
+        t.start()
+        mine = []
+        while t.is_alive():                   # this thread churns and collects
+            for i in range(500):
+                n = Node()
+                n.self = n
+                mine.append([i, (i, {})])
+            mine.clear()
+            gcx.collect(0)
+        t.join()
+        assert not errors, errors
+        del t, mine
+        check("a subinterpreter with its own GIL ran in another thread")
+    finally:
+        _interpreters.destroy(shared)
+        _interpreters.destroy(own)
+    check("both subinterpreters were destroyed")
+
+
 @scenario
 def trashcan(keep, check):
     """Deep structures whose deallocation goes through the trashcan."""
