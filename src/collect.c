@@ -210,6 +210,11 @@ snapshot_page(gcx_page_t *p, int generation)
     }
     p->base = (uint32_t)work.len;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
+        /* the loop below reads each object's header, refcount and type:
+         * ask for a word's objects together, so the misses overlap */
+        for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
+            __builtin_prefetch(gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits)));
+        }
         for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
             unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
             PyObject *op = gcx_slot_object(p, slot);
@@ -571,7 +576,9 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
             }
             /* traverse what fell behind the scan before moving on, so
              * that the scan stays the only sequential walk */
-            traverse_stack(&st);
+            if (stack_len > 0) {
+                traverse_stack(&st);
+            }
         }
     }
     return drain(&st);

@@ -49,25 +49,30 @@ debug_print(const char *what, gcx_workvec_t *v)
 
 /* ---- weak references ----------------------------------------------------------- */
 
-/* PyWeakref_Check costs two PyType_IsSubtype calls, and garbage comes in
- * runs of a few types: a pass over U remembers the answer per type.  No
- * Python code runs during such a pass, and every member holds its type, so
- * no remembered type is freed and replaced at the same address. */
+/* What a member's type says about weak references: is the member one, and
+ * can others refer to it weakly.  PyWeakref_Check costs two
+ * PyType_IsSubtype calls and PyType_SUPPORTS_WEAKREFS a call, and garbage
+ * comes in runs of a few types: a pass over U remembers the answers per
+ * type.  No Python code runs during such a pass, and every member holds its
+ * type, so no remembered type is freed and replaced at the same address. */
+enum { WR_IS_WEAKREF = 1, WR_REFERABLE = 2 };
+
 typedef struct {
     PyTypeObject *tp[16];
-    bool is[16];
+    uint8_t flags[16];
 } wr_memo;
 
-static bool
-is_weakref(wr_memo *m, PyObject *op)
+static inline int
+weakref_flags(wr_memo *m, PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     unsigned h = (unsigned)((uintptr_t)tp >> 4) & 15;
     if (m->tp[h] != tp) {
         m->tp[h] = tp;
-        m->is[h] = PyWeakref_Check(op);
+        m->flags[h] = (PyWeakref_Check(op) ? WR_IS_WEAKREF : 0)
+                      | (PyType_SUPPORTS_WEAKREFS(tp) ? WR_REFERABLE : 0);
     }
-    return m->is[h];
+    return m->flags[h];
 }
 
 static Py_ssize_t
@@ -77,14 +82,15 @@ handle_weakrefs(gcx_workvec_t *u)
     PyObject *to_call = NULL;
     Py_ssize_t freed = 0;
 
-    wr_memo memo = {{NULL}, {false}};
+    wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
-        if (is_weakref(&memo, op)) {
+        int flags = weakref_flags(&memo, op);
+        if (flags & WR_IS_WEAKREF) {
             /* a trash weakref's callback must never run (bpo-38006) */
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
-        if (!PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
+        if (!(flags & WR_REFERABLE)) {
             continue;
         }
         PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
@@ -234,13 +240,14 @@ find_resurrected(gcx_workvec_t *u, int old_set)
 static void
 clear_late_weakrefs(gcx_workvec_t *u)
 {
-    wr_memo memo = {{NULL}, {false}};
+    wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
-        if (is_weakref(&memo, op)) {
+        int flags = weakref_flags(&memo, op);
+        if (flags & WR_IS_WEAKREF) {
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
-        if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
+        if (flags & WR_REFERABLE) {
             PyUnstable_Object_ClearWeakRefsNoCallbacks(op);
         }
     }
@@ -259,7 +266,9 @@ delete_garbage(gcx_workvec_t *u, int old_set)
                 PyErr_Clear();
             }
         }
-        else {
+        else if (Py_REFCNT(op) > 1) {
+            /* (Held by the pin alone, it is freed by dropping the pin
+             * below, as CPython frees it when clearing its last referrer.) */
             inquiry clear = Py_TYPE(op)->tp_clear;
             if (clear != NULL) {
                 (void)clear(op);
