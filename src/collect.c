@@ -792,14 +792,6 @@ split_garbage(gcx_garbage_t *g, survey_t sv)
     return 0;
 }
 
-static void
-pin_all(gcx_workvec_t *v)
-{
-    for (Py_ssize_t i = 0; i < v->len; i++) {
-        Py_INCREF(v->items[i]);
-    }
-}
-
 /* ---- the entry point ---------------------------------------------------------- */
 
 gcx_result_t
@@ -837,8 +829,7 @@ gcx_collect_generation(int generation)
         /* C3: garbage stays unpinned, in its generation, for next time */
         goto fail;
     }
-    pin_all(&g.unreachable);
-    pin_all(&g.legacy);
+    gcx_pin_garbage(&g);
     result.candidates = work.len;
     if (gcx_gen.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
         gcx_report_garbage(&g, generation);

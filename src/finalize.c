@@ -140,6 +140,31 @@ handle_weakrefs(gcx_workvec_t *u)
     return freed;
 }
 
+/* ---- pins ------------------------------------------------------------------------ */
+
+/* F1: a reference to every member of U and F.  The same pass notes whether
+ * any member of U is or may have weakrefs, or has a finalizer: young
+ * garbage is mostly lists, dicts and tuples, which have neither, and then
+ * those two passes over U are skipped. */
+void
+gcx_pin_garbage(gcx_garbage_t *g)
+{
+    wr_memo memo = {{NULL}, {0}};
+    int flags = 0;
+    bool finalizers = false;
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        PyObject *op = g->unreachable.items[i];
+        Py_INCREF(op);
+        flags |= weakref_flags(&memo, op);
+        finalizers |= Py_TYPE(op)->tp_finalize != NULL;
+    }
+    for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
+        Py_INCREF(g->legacy.items[i]);
+    }
+    g->weakrefs = flags != 0;
+    g->finalizers = finalizers;
+}
+
 /* ---- finalizers and resurrection -------------------------------------------------- */
 
 /* Returns how many finalizers ran. */
@@ -390,6 +415,9 @@ gcx_report_garbage(gcx_garbage_t *g, int generation)
     else {
         PyErr_WriteUnraisable(hook);
     }
+    /* the hook may have made weakrefs to the garbage, or changed a
+     * member's class to one with a finalizer */
+    g->weakrefs = g->finalizers = true;
     if (u != NULL && PyList_SetSlice(u, 0, PY_SSIZE_T_MAX, NULL) < 0) {
         PyErr_Clear();
     }
@@ -409,8 +437,10 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     if (gcx_gen.debug & 2) {   /* DEBUG_COLLECTABLE */
         debug_print("collectable", &g->unreachable);
     }
-    g->collected += handle_weakrefs(&g->unreachable);
-    if (finalize(&g->unreachable) > 0) {
+    if (g->weakrefs) {
+        g->collected += handle_weakrefs(&g->unreachable);
+    }
+    if (g->finalizers && finalize(&g->unreachable) > 0) {
         /* Only finalizers can reach the garbage (callbacks cannot: the
          * weakrefs into it are cleared, and get_objects() hides it), so
          * only they can free or resurrect any of it. */

@@ -302,9 +302,12 @@ typedef struct {
     Py_ssize_t collected;        /* m */
     Py_ssize_t uncollectable;    /* n */
     int old_set;                 /* where survivors go */
+    bool weakrefs;               /* a member of U may be or have weakrefs */
+    bool finalizers;             /* a member of U may have a tp_finalize */
 } gcx_garbage_t;
 
 int gcx_finalize_init(void);           /* probes the interpreter */
+void gcx_pin_garbage(gcx_garbage_t *g);
 void gcx_finalize_garbage(gcx_garbage_t *g);
 void gcx_report_garbage(gcx_garbage_t *g, int generation);   /* the hook */
 
