@@ -5,11 +5,13 @@
  * call per phase.  The algorithm is CPython 3.13's trial deletion, run over
  * gcx's records instead of CPython's GC header:
  *
- *   snapshot_region   the records of generations 0..g that CPython tracks
- *                     now become the region, numbered page by page in
- *                     address order; work.refs[i] = refcount.
- *   subtract_refs     tp_traverse every member; each edge to a member
- *                     takes one from its refs.
+ *   number_region     the records of generations 0..g become the region,
+ *                     numbered page by page in address order, without
+ *                     touching an object; refs = 0.
+ *   count_refs        one visit to every member: a record CPython no longer
+ *                     tracks (or an immortal's) is set aside, EXCLUDED;
+ *                     each member's refcount is added to its refs, and it
+ *                     is traversed, each edge to a member taking one.
  *                     After: refs = references from outside the region.
  *   closure           members with refs > 0, and all they reach inside the
  *                     region, are marked REACHABLE (explicit stack, no C
@@ -29,7 +31,7 @@
  * page record, and the work array needs no addresses: 5 bytes a member.
  *
  * Invariants:
- *  C1  between snapshot and split no Python code runs: the region's members
+ *  C1  between numbering and split no Python code runs: the region's members
  *      are alive and unchanged throughout.
  *  C2  after split every region member is pinned; region bits are cleared by
  *      gcx_region_clear before the collection returns.
@@ -45,7 +47,7 @@
  * bit, and the marking stack holds addresses. */
 static struct {
     gcx_refs_t *refs;             /* trial-deletion count, then a mark */
-    uint8_t *kinds;               /* KIND_*, read at snapshot */
+    uint8_t *kinds;               /* KIND_*, read by count_refs */
     Py_ssize_t len, cap;
 } work;
 /* the type's kind, and whether it has a legacy finalizer */
@@ -188,10 +190,13 @@ gcx_region_from_vec(gcx_workvec_t *w)
     return 0;
 }
 
-/* ---- phase 1: snapshot ---------------------------------------------------- */
+/* ---- phase 1: the region ------------------------------------------------------ */
 
+/* Number the records of generations 0..g on page p, without touching their
+ * objects: count_refs visits each object once, to read it and traverse it
+ * (and sets aside the records CPython no longer tracks). */
 static int
-snapshot_page(gcx_page_t *p, int generation)
+number_page(gcx_page_t *p, int generation)
 {
     uint64_t cand[GCX_WORDS];
     bool any = false;
@@ -209,55 +214,20 @@ snapshot_page(gcx_page_t *p, int generation)
         return -1;
     }
     p->base = (uint32_t)work.len;
-    for (unsigned w = 0; w < GCX_WORDS; w++) {
-        /* the loop below reads each object's header, refcount and type:
-         * ask for a word's objects together, so the misses overlap */
-        for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
-            __builtin_prefetch(gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits)));
-        }
-        for (uint64_t bits = cand[w]; bits; bits &= bits - 1) {
-            unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
-            PyObject *op = gcx_slot_object(p, slot);
-            if (!gcx_is_tracked(op)) {
-                if (PyTuple_CheckExact(op)) {
-                    /* a collector untracked it; CPython never tracks it again */
-                    gcx_table_discard(op);
-                }
-                else {
-                    /* under construction, or lazily tracked: its record is
-                     * promoted with the survivors, so watch it (R5) */
-                    gcx_watch_untracked(op);
-                }
-                continue;
-            }
-            if (gcx_is_immortal(op)) {
-                /* its refcount says nothing: CPython moves these to the
-                 * permanent generation, gcx to the frozen set */
-                gcx_table_move(p, slot, gcx_table_set_of(op), GCX_FROZEN);
-                continue;
-            }
-            GCX_ASSERT(Py_REFCNT(op) > 0);
-            GCX_ASSERT(work.len < work.cap);
-            /* the type sits beside the refcount: reading it now spares
-             * keep_survivors a second visit to every object */
-            PyTypeObject *tp = Py_TYPE(op);
-            work.kinds[work.len] = (tp == &PyTuple_Type ? KIND_TUPLE
-                                    : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
-                                   | (tp->tp_del != NULL ? KIND_LEGACY : 0);
-            work.refs[work.len] = gcx_refs_of(Py_REFCNT(op));
-            work.len++;
-            gcx_bit_set(p->region, slot);
-        }
-    }
+    memcpy(p->region, cand, sizeof(cand));
     region_page_done(p);
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        work.len += __builtin_popcountll(cand[w]);
+    }
+    GCX_ASSERT(work.len <= work.cap);
     return 0;
 }
 
 static int
-snapshot_list(gcx_pagevec_t *v, int generation)
+number_list(gcx_pagevec_t *v, int generation)
 {
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        if (snapshot_page(v->items[i], generation) < 0) {
+        if (number_page(v->items[i], generation) < 0) {
             return -1;
         }
     }
@@ -305,7 +275,7 @@ gcx_region_refs(void)
 }
 
 static int
-snapshot_region(int generation)
+number_region(int generation)
 {
     work.len = 0;
     gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
@@ -320,13 +290,18 @@ snapshot_region(int generation)
     if (reserve(need + 1) < 0) {
         return -1;
     }
+    int r;
     if (generation == GCX_NGENS - 1) {
-        return snapshot_list(&gcx_table.pages, generation);
+        r = number_list(&gcx_table.pages, generation);
     }
-    if (snapshot_list(young, generation) < 0) {
-        return -1;
+    else {
+        r = number_list(young, generation);
+        if (r == 0 && generation >= 1) {
+            r = number_list(middle, generation);
+        }
     }
-    return generation >= 1 ? snapshot_list(middle, generation) : 0;
+    memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
+    return r;
 }
 
 /* ---- edges, resolved in batches ----------------------------------------------- */
@@ -395,12 +370,12 @@ resolve(batch_t *b, gcx_refs_t *refs)
     }
 }
 
-/* ---- phase 2: subtract internal references --------------------------------- */
+/* ---- phase 2: count references from outside the region ------------------------ */
 
 static inline void
 decref_member(gcx_refs_t *refs, Py_ssize_t i)
 {
-    if (i >= 0 && refs[i] >= 0) {   /* rooted members stay marked */
+    if (i >= 0 && refs[i] > GCX_REFS_MIN) {   /* marks stay marks */
         refs[i]--;
     }
 }
@@ -430,24 +405,91 @@ visit_decref(PyObject *op, void *arg)
     return 0;
 }
 
-static void
-subtract_refs(void)
+static inline uint8_t
+kind_of(PyTypeObject *tp)
+{
+    return (tp == &PyTuple_Type ? KIND_TUPLE : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
+           | (tp->tp_del != NULL ? KIND_LEGACY : 0);
+}
+
+/* A record whose object CPython does not track, or that is immortal, is no
+ * member: its count is set aside (GCX_W_EXCLUDED), and edges to it change
+ * nothing.  Its record stays where keep_survivors puts it, except: */
+static bool
+excluded(gcx_page_t *p, unsigned slot, PyObject *op)
+{
+    if (!gcx_is_tracked_gc(op)) {
+        if (PyTuple_CheckExact(op)) {
+            /* a collector untracked it; CPython never tracks it again */
+            gcx_table_discard(op);
+        }
+        else {
+            /* under construction, or lazily tracked: its record is
+             * promoted with the survivors, so watch it (R5) */
+            gcx_watch_untracked(op);
+        }
+        return true;
+    }
+    if (gcx_is_immortal(op)) {
+        /* its refcount says nothing: CPython moves these to the
+         * permanent generation, gcx to the frozen set */
+        gcx_table_move(p, slot, gcx_table_set_of(op), GCX_FROZEN);
+        return true;
+    }
+    return false;
+}
+
+/* One visit to every member, in region order: set aside the records that
+ * are no members, note each member's kind, add its refcount to its count,
+ * and traverse it, taking one from the count of every member it refers to.
+ * After: refs = references from outside the region (the same numbers as
+ * copying every refcount first and subtracting after, in one pass over the
+ * objects instead of two).  Members already marked reachable (from the
+ * roots, or by the clamp) are not traversed: what they reach survives
+ * anyway. */
+static Py_ssize_t
+count_refs(void)
 {
     batch_t b;
     b.n = 0;
+    Py_ssize_t members = 0;
     gcx_pagevec_t *rp = &gcx_table.region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
         Py_ssize_t idx = p->base;
-        FOR_EACH_MEMBER(p, w, bits, idx) {
-            if (work.refs[idx] < 0) {
-                continue;   /* already known to survive */
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            /* ask for a word's objects together, so their misses overlap */
+            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1) {
+                __builtin_prefetch(member_object(p, w, bits));
             }
-            PyObject *op = member_object(p, w, bits);
-            (void)Py_TYPE(op)->tp_traverse(op, visit_decref, &b);
+            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
+                PyObject *op = member_object(p, w, bits);
+                gcx_refs_t *e = &work.refs[idx];
+                if (*e == GCX_W_ROOTED) {
+                    work.kinds[idx] = kind_of(Py_TYPE(op));
+                    members++;
+                    continue;
+                }
+                if (excluded(p, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
+                    *e = GCX_W_EXCLUDED;
+                    continue;
+                }
+                members++;
+                work.kinds[idx] = kind_of(Py_TYPE(op));
+                Py_ssize_t rc = Py_REFCNT(op);
+                GCX_ASSERT(rc > 0);
+                if (rc > GCX_REFS_MAX || *e == GCX_REFS_MIN
+                    || *e + (int64_t)rc > GCX_REFS_MAX) {
+                    *e = GCX_W_REACHABLE;
+                    continue;
+                }
+                *e += (gcx_refs_t)rc;
+                (void)Py_TYPE(op)->tp_traverse(op, visit_decref, &b);
+            }
         }
     }
     flush_decref(&b);
+    return members;
 }
 
 /* ---- phase 3: mark what is reachable ------------------------------------------- */
@@ -465,6 +507,7 @@ typedef struct {
     gcx_refs_t from;     /* >= 0: only members whose refs equal it are marked */
     gcx_refs_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
+    bool unvisited;      /* count_refs has not run: members may be excluded */
     bool failed;
     batch_t b;
 } mark_state;
@@ -482,6 +525,9 @@ mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
     gcx_refs_t *e = &st->refs[i];
     if (*e < 0 || (st->from >= 0 && *e != st->from)) {
         return;   /* marked already, or not markable in this pass */
+    }
+    if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
+        return;   /* count_refs will exclude it; never traverse it */
     }
     *e = st->mark;
     if (i <= st->scan && stack_push(op) < 0) {
@@ -523,6 +569,7 @@ mark_init(mark_state *st, gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark,
     st->from = from;
     st->mark = mark;
     st->scan = scan;
+    st->unvisited = false;
     st->failed = false;
     st->b.n = 0;
     stack_len = 0;
@@ -603,16 +650,17 @@ mark_from_roots(void)
     PyObject *roots[] = {PyImport_GetModuleDict()};
     mark_state st;
     mark_init(&st, work.refs, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
+    st.unvisited = true;
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] == NULL) {
             continue;
         }
         Py_ssize_t i = gcx_region_index(roots[r]);
-        if (i < 0 || work.refs[i] < 0) {
+        if (i < 0) {
             continue;
         }
-        work.refs[i] = GCX_W_ROOTED;
-        if (stack_push(roots[r]) < 0 || drain(&st) < 0) {
+        mark_member(&st, roots[r], i);
+        if (st.failed || drain(&st) < 0) {
             return -1;
         }
     }
@@ -624,7 +672,7 @@ mark_from_roots(void)
 static inline bool
 survives(gcx_refs_t refs)
 {
-    return refs == GCX_W_REACHABLE || refs == GCX_W_ROOTED;
+    return refs == GCX_W_REACHABLE || refs == GCX_W_ROOTED || refs == GCX_W_EXCLUDED;
 }
 
 static bool
@@ -693,6 +741,9 @@ keep_survivors(int generation, int old_set)
                     }
                     continue;
                 }
+                if (*e == GCX_W_EXCLUDED) {
+                    continue;   /* its record moves with the survivors' */
+                }
                 /* untracking a tuple drops its record from word w now,
                  * before the word's records move below */
                 if ((kind & KIND_TYPE) == KIND_TUPLE
@@ -717,7 +768,7 @@ keep_survivors(int generation, int old_set)
     return sv;
 }
 
-/* Young collections never snapshot pages outside the lists, so records of
+/* Young collections never number pages outside the lists, so records of
  * generations 0..g there (only after a failed list insertion) would never
  * be promoted; the lists are rebuilt by the next resync. */
 
@@ -799,6 +850,7 @@ gcx_collect_generation(int generation)
 {
     static gcx_garbage_t g;
     gcx_result_t result = {0, 0};
+    Py_ssize_t members = 0;   /* the region less its excluded records */
     int old_set = generation + 1 < GCX_NGENS ? generation + 1 : generation;
 
     gcx_sync(generation == GCX_NGENS - 1);
@@ -806,13 +858,13 @@ gcx_collect_generation(int generation)
     g.old_set = old_set;
     g.collected = g.uncollectable = 0;
 
-    if (snapshot_region(generation) < 0) {
+    if (number_region(generation) < 0) {
         goto fail;
     }
     if (generation == GCX_NGENS - 1 && mark_from_roots() < 0) {
         goto fail;
     }
-    subtract_refs();
+    members = count_refs();
     if (gcx_traverse_closure(work.refs, GCX_W_REACHABLE) < 0) {
         goto fail;
     }
@@ -830,7 +882,7 @@ gcx_collect_generation(int generation)
         goto fail;
     }
     gcx_pin_garbage(&g);
-    result.candidates = work.len;
+    result.candidates = members;
     if (gcx_gen.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
         gcx_report_garbage(&g, generation);
     }
@@ -862,7 +914,7 @@ gcx_collect_generation(int generation)
     return result;
 
 fail:
-    result.candidates = work.len;
+    result.candidates = members;
     gcx_region_clear();
     work.len = 0;
     return result;

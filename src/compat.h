@@ -52,16 +52,20 @@ gcx_is_gc(PyObject *op)
 extern int gcx_header_readable;
 int gcx_header_check(void);
 
+/* ... of an object known to have the header (it has a record). */
 static inline int
-gcx_is_tracked(PyObject *op)
+gcx_is_tracked_gc(PyObject *op)
 {
-    if (!gcx_is_gc(op)) {
-        return 0;
-    }
     if (gcx_header_readable) {
         return ((const uintptr_t *)op)[-2] != 0;
     }
     return PyObject_GC_IsTracked(op);
+}
+
+static inline int
+gcx_is_tracked(PyObject *op)
+{
+    return gcx_is_gc(op) && gcx_is_tracked_gc(op);
 }
 
 #endif

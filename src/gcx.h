@@ -260,14 +260,25 @@ gcx_table_discard(PyObject *op)
 /* Per member of a collection's region, in region order: its trial-deletion
  * count, then a GCX_W_* mark.  32 bits: a refcount above GCX_REFS_MAX is
  * not copied, its member is simply marked reachable (it survives, as it
- * would unless two billion references were all inside cyclic garbage). */
+ * would unless two billion references were all inside cyclic garbage).
+ * collect.c builds the counts in one pass that adds each member's refcount
+ * when it gets to the member and subtracts edges as they come, so until
+ * then a count may be negative: counts stay at or above GCX_REFS_MIN (a
+ * count held there is conservative: its member survives), marks are below. */
 typedef int32_t gcx_refs_t;
 #define GCX_REFS_MAX (INT32_MAX / 2)
+#define GCX_REFS_MIN (-GCX_REFS_MAX)
 
-/* Marks are negative; trial-deletion counts never are. */
 #define GCX_W_REACHABLE INT32_MIN             /* survives */
 #define GCX_W_ROOTED (INT32_MIN + 1)          /* survives: reachable from a root */
-#define GCX_W_LEGACY (-2)                     /* unreachable, kept by a tp_del */
+#define GCX_W_EXCLUDED (INT32_MIN + 2)        /* no member: untracked, or immortal */
+#define GCX_W_LEGACY (INT32_MIN + 3)          /* unreachable, kept by a tp_del */
+
+static inline bool
+gcx_refs_is_count(gcx_refs_t r)
+{
+    return r >= GCX_REFS_MIN;
+}
 
 /* The starting count of a member with refcount rc. */
 static inline gcx_refs_t

@@ -95,3 +95,45 @@ def test_huge_refcount_survives_like_stdlib(quiet):
         finally:
             count.value -= 1 << 32                # the cycle is garbage again
         assert impl.collect() == 2, impl
+
+
+def test_records_cpython_untracked_are_set_aside(quiet):
+    # gcx numbers its region from its records alone and looks at each object
+    # once, while counting: a record whose object the stdlib has untracked
+    # meanwhile (a tuple of atoms, a dict of atoms) is set aside there, even
+    # when a full collection's marking from sys.modules reaches it first.
+    import sys
+    import types
+
+    mod = types.ModuleType("_gcx_probe_untracked")
+    sys.modules[mod.__name__] = mod
+    try:
+        mod.t = tuple(str(i) for i in range(3))      # made tracked
+        mod.d = {"k": []}
+        mod.d["k"] = 1                               # tracked, atoms only
+        inner = tuple([1.5, "x"])
+        mod.holder = [inner]
+        a, b = [], []
+        a.append(b)
+        b.append(a)
+        del a, b
+        assert gc.is_tracked(mod.t) and gc.is_tracked(inner)
+        assert gcx.is_tracked(mod.t) and gcx.is_tracked(inner)
+        gc.collect()          # untracks the tuples and the dict, frees the cycle
+        assert not gc.is_tracked(mod.t) and not gc.is_tracked(inner)
+        assert not gc.is_tracked(mod.d)
+        for gen in (0, 2):
+            assert gcx.collect(gen) == 0
+            gcx._gcx.check()
+            ours = {id(o) for o in gcx.get_objects()}
+            for o in (mod.t, inner, mod.d):
+                assert not gcx.is_tracked(o)
+                assert id(o) not in ours
+        del o, ours
+        # a cycle through the set-aside dict's new contents is still found
+        mod.d["k"] = [mod.d]
+        assert gc.is_tracked(mod.d) and gcx.is_tracked(mod.d)
+        del mod.d
+        assert gcx.collect() == 2
+    finally:
+        del sys.modules[mod.__name__]
