@@ -4,7 +4,11 @@ Time: the same allocation-heavy loop in fresh interpreters, alternately
 without gcx imported ("bare") and with gcx imported (its reference tracer
 active, recording every allocation and deallocation), the stdlib collector
 disabled in both and gcx's automatic collection disabled, so the difference
-is the cost of keeping gcx's table up to date.  Two loops:
+is the cost of keeping gcx's table up to date.  A third variant ("hook")
+imports gcx and then puts a reference tracer that does nothing in the slot
+(gcx._gcx.noop_tracer()): what CPython's tracer hook costs by itself, a
+call for every object created and freed, which any tracer-based tracking
+pays.  Two loops:
 
   containers   each iteration makes (and frees the previous) tuple, list,
                dict and class instance
@@ -70,6 +74,13 @@ def child_loop(loop, variant, size):
         if not info["owner"]:
             raise SystemExit("gcx does not hold the reference tracer slot")
         gcx_file = gcx._gcx.__file__
+    elif variant == "hook":
+        import gcx
+        gcx.disable()
+        gcx._gcx.noop_tracer()
+        if gcx._gcx.info()["owner"]:
+            raise SystemExit("gcx still holds the reference tracer slot")
+        gcx_file = gcx._gcx.__file__
     elif "gcx" in sys.modules:
         raise SystemExit("gcx imported in a bare run")
     n = LOOPS[size]
@@ -109,9 +120,10 @@ def run(args, report):
     key = harness.CLOCK if harness.CLOCK == "wall" else "cpu"
     for loop in LOOP_FUNCS:
         harness.progress("%s loop: %d fresh interpreters per variant" % (loop, reps))
-        runs = {"bare": [], "gcx": []}
+        runs = {"bare": [], "gcx": [], "hook": []}
         for rep in range(reps):
-            for variant in (("bare", "gcx") if rep % 2 == 0 else ("gcx", "bare")):
+            order = ("bare", "gcx", "hook")
+            for variant in (order if rep % 2 == 0 else order[::-1]):
                 r = harness.run_child(__file__, "--child", loop, "--variant", variant,
                                       "--size", args.size)
                 harness.check_same_gcx(r)
@@ -123,6 +135,10 @@ def run(args, report):
             "%s loop, %s iterations" % (loop, format(LOOPS[args.size], ",")),
             "loop time (%s)" % key, "ms", 1e3,
             [r[key] for r in runs["bare"]], [r[key] for r in runs["gcx"]]))
+        report.add(harness.Comparison(
+            "%s loop, the tracer hook alone" % loop,
+            "loop time (%s)" % key, "ms", 1e3,
+            [r[key] for r in runs["bare"]], [r[key] for r in runs["hook"]]))
     harness.progress("bookkeeping memory on a %d-container heap" % HEAP[args.size])
     m = harness.run_child(__file__, "--child", "memory", "--size", args.size)
     harness.check_same_gcx(m)
@@ -132,14 +148,16 @@ def run(args, report):
     report.add(harness.Comparison(
         "bookkeeping, %s containers" % format(m["heap"], ","), "bytes/added container",
         "B", 1, None, [m["marginal"]], {k: m[k] for k in ("added",)}))
-    report.notes.append("bare: gcx not imported; the bookkeeping rows are gcx's alone "
-                        "(the stdlib's PyGC_Head, 16 bytes per container, stays)")
+    report.notes.append("bare: gcx not imported; 'the tracer hook alone' rows show, in "
+                        "the gcx column, a reference tracer that does nothing; the "
+                        "bookkeeping rows are gcx's alone (the stdlib's PyGC_Head, "
+                        "16 bytes per container, stays)")
 
 
 def configure(p):
     """The hidden options a child run is started with."""
     p.add_argument("--child", choices=[*LOOP_FUNCS, "memory"], help=argparse.SUPPRESS)
-    p.add_argument("--variant", choices=("bare", "gcx"), help=argparse.SUPPRESS)
+    p.add_argument("--variant", choices=("bare", "gcx", "hook"), help=argparse.SUPPRESS)
 
 
 if __name__ == "__main__":

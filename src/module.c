@@ -429,6 +429,25 @@ m_shutdown(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* For benchmarks/bench_tracking.py, which measures what CPython's
+ * reference-tracer hook costs by itself: put a tracer that does nothing in
+ * the slot.  gcx's records go stale; it takes the slot back, forwarding to
+ * this one, and resyncs the next time it needs them (R2 of tracer.c). */
+static int
+noop_tracer(PyObject *op, PyRefTracerEvent event, void *data)
+{
+    return 0;
+}
+
+static PyObject *
+m_noop_tracer(PyObject *mod, PyObject *unused)
+{
+    if (PyRefTracer_SetTracer(noop_tracer, NULL) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"collect", m_collect, METH_O, NULL},
     {"enable", m_enable, METH_NOARGS, NULL},
@@ -455,6 +474,7 @@ static PyMethodDef methods[] = {
     {"check", m_check, METH_NOARGS, NULL},
     {"resync", m_resync, METH_NOARGS, NULL},
     {"shutdown", m_shutdown, METH_NOARGS, NULL},
+    {"noop_tracer", m_noop_tracer, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

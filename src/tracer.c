@@ -67,6 +67,14 @@ gcx_tracer_t gcx_tr;
  * and every container asks. */
 static PyInterpreterState **interp_head;
 
+/* Could an object of type tp run a finalizer from its tp_dealloc? */
+static inline bool
+may_resurrect(PyTypeObject *tp)
+{
+    return tp->tp_del != NULL
+           || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot);
+}
+
 static inline bool
 foreign_interp(void)
 {
@@ -77,9 +85,8 @@ foreign_interp(void)
     return PyInterpreterState_Get() != gcx_tr.interp;
 }
 
-/* A container was created or is about to be freed.  Kept out of line, so
- * that the path every other object takes through tracer() needs no stack
- * frame. */
+/* A container was created or is about to be freed: the whole job, for
+ * every case tracer()'s fast paths leave (and for chained()). */
 static __attribute__((noinline)) int
 on_container(PyObject *op, PyRefTracerEvent event)
 {
@@ -93,9 +100,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
     else if (event == PyRefTracer_DESTROY) {
         gcx_table_discard(op);
         PyTypeObject *tp = Py_TYPE(op);
-        if ((tp->tp_del != NULL ||
-             (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot))
-            && !PyObject_GC_IsFinalized(op)) {
+        if (may_resurrect(tp) && !PyObject_GC_IsFinalized(op)) {
             /* its finalizer may resurrect it, and 3.13.5+ sends no CREATE */
             gcx_tr.suspects++;
         }
@@ -112,16 +117,53 @@ chained(PyObject *op, PyRefTracerEvent event)
     return PyType_IS_GC(Py_TYPE(op)) ? on_container(op, event) : 0;
 }
 
+/* Called for every object CPython creates or frees.  The usual container
+ * event (the main interpreter alone, the page in the lookup cache, nothing
+ * to schedule or suspect) is handled here, where every call is a tail
+ * call, so that no path through it needs a stack frame; on_container does
+ * the rest, starting from scratch. */
 static int
 tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
     if (gcx_tr.chain_fn != NULL) {
         return chained(op, event);
     }
-    if (!PyType_IS_GC(Py_TYPE(op))) {
+    PyTypeObject *tp = Py_TYPE(op);
+    if (!PyType_IS_GC(tp)) {
         return 0;
     }
-    return on_container(op, event);
+    if (interp_head == NULL
+        || __atomic_load_n(interp_head, __ATOMIC_RELAXED) != gcx_tr.interp) {
+        return on_container(op, event);
+    }
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    gcx_page_t *p = c->page;
+    if (c->key != key || p == NULL) {
+        return on_container(op, event);
+    }
+    unsigned slot = gcx_addr_slot(a);
+    if (event == PyRefTracer_CREATE) {
+        const uint64_t *words = p->sets[slot >> 6];
+        uint64_t bit = (uint64_t)1 << (slot & 63);
+        if (((words[0] | words[1] | words[2] | words[3]) & bit)
+            || !p->on_list[GCX_LIST_YOUNG]
+            || (gcx_gen.count[0] >= gcx_gen.threshold[0] && gcx_gen.enabled)) {
+            return on_container(op, event);
+        }
+        gcx_rec_put(p, GCX_GEN0, slot);
+        gcx_gen.count[0]++;
+        return 0;
+    }
+    if (event == PyRefTracer_DESTROY) {
+        if (may_resurrect(tp)) {
+            return on_container(op, event);
+        }
+        gcx_rec_discard(p, slot);
+        gcx_gen_on_free();
+    }
+    return 0;
 }
 
 static bool

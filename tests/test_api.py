@@ -1011,6 +1011,32 @@ def test_info_and_mode():
     assert gcx.info() is not gcx.info()
 
 
+def test_noop_tracer_then_recovery(fresh_python):
+    # bench_tracking measures CPython's tracer hook alone by putting a
+    # tracer that does nothing in the slot: gcx misses every event then, and
+    # must take the slot back and rebuild its records when next used.
+    proc = fresh_python("""
+        import gc, gcx
+        gc.disable(); gcx.disable()
+        gcx._gcx.noop_tracer()
+        assert not gcx.info()["owner"]
+        resyncs = gcx.info()["resyncs"]
+        class Node: pass
+        made = []
+        for i in range(3000):
+            n = Node(); n.self = n           # garbage gcx never hears of
+            made.append([i])                 # live containers it never hears of
+        del n
+        assert gcx.collect() == 3000
+        assert gcx.info()["owner"] and gcx.info()["resyncs"] > resyncs
+        assert all(gcx.is_tracked(x) for x in made)
+        gcx._gcx.check()
+        print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
 def test_safe_mode_env(fresh_python):
     proc = fresh_python("import gcx; print(gcx.mode())", env={"GCX_MODE": "safe"})
     assert proc.returncode == 0, proc.stderr
