@@ -284,6 +284,7 @@ static void
 delete_garbage(gcx_workvec_t *u, int old_set)
 {
     bool saveall = gcx_gen.debug & 32;
+    Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         if (saveall) {
@@ -304,11 +305,22 @@ delete_garbage(gcx_workvec_t *u, int old_set)
             }
         }
         if (Py_REFCNT(op) > 1) {
+            /* Referred to still: mostly by garbage later in u, which frees
+             * it when it dies.  Keep the pin, and decide after the loop. */
+            u->items[kept++] = op;
+            continue;
+        }
+        Py_DECREF(op);   /* F1: the pin */
+    }
+    for (Py_ssize_t i = 0; i < kept; i++) {
+        PyObject *op = u->items[i];
+        if (Py_REFCNT(op) > 1) {
             /* still alive: it may die later, from an older generation */
             gcx_table_promote(op, old_set);
         }
         Py_DECREF(op);   /* F1: the pin */
     }
+    u->len = 0;
 }
 
 static void
