@@ -377,7 +377,7 @@ resolve(batch_t *b, gcx_refs_t *refs)
  * here spares an indirect call per edge (visit is a constant where this is
  * inlined).  The order of the visits does not matter to counting or
  * marking. */
-static inline void
+static inline __attribute__((always_inline)) void
 traverse(PyObject *op, visitproc visit, void *arg)
 {
     PyTypeObject *tp = Py_TYPE(op);
@@ -422,7 +422,7 @@ flush_decref(batch_t *b)
     b->n = 0;
 }
 
-static int
+static inline __attribute__((always_inline)) int
 visit_decref(PyObject *op, void *arg)
 {
     batch_t *b = arg;
@@ -578,7 +578,7 @@ flush_mark(mark_state *st)
     b->n = 0;
 }
 
-static int
+static inline __attribute__((always_inline)) int
 visit_mark(PyObject *op, void *arg)
 {
     mark_state *st = arg;
