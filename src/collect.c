@@ -545,7 +545,7 @@ typedef struct {
 } mark_state;
 
 
-static inline void
+static inline __attribute__((always_inline)) void
 mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
     if (i < 0) {
