@@ -71,9 +71,9 @@ stack_push(PyObject *op)
     return 0;
 }
 
-/* Each member of the region in region order, with its index: the loop
- * body sees p, w, slot, idx and the object op.  (bits & -bits is the
- * member's own bit.) */
+/* Each member of the region in region order: the loop body sees its word
+ * w, the bits of that word from the member's on (member_object(p, w, bits)
+ * is the member; bits & -bits its own bit) and its index idx. */
 #define FOR_EACH_MEMBER(p, w, bits, idx)                                         \
     for (unsigned w = 0; w < GCX_WORDS; w++)                                     \
         for (uint64_t bits = (p)->region[w]; bits; bits &= bits - 1, (idx)++)
@@ -497,17 +497,17 @@ count_refs(void)
             for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
                 PyObject *op = member_object(p, w, bits);
                 gcx_refs_t *e = &work.refs[idx];
-                if (*e == GCX_W_ROOTED) {
-                    work.kinds[idx] = kind_of(Py_TYPE(op));
-                    members++;
-                    continue;
-                }
-                if (excluded(p, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
+                /* marking from the roots never marks what is excluded */
+                if (*e != GCX_W_ROOTED
+                    && excluded(p, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
                     *e = GCX_W_EXCLUDED;
                     continue;
                 }
                 members++;
                 work.kinds[idx] = kind_of(Py_TYPE(op));
+                if (*e == GCX_W_ROOTED) {
+                    continue;
+                }
                 Py_ssize_t rc = Py_REFCNT(op);
                 GCX_ASSERT(rc > 0);
                 if (rc > GCX_REFS_MAX || *e == GCX_REFS_MIN

@@ -214,44 +214,62 @@ gcx_page_find(uintptr_t key)
 
 /* The tracer's two operations, inline for the usual case: the page is in
  * the lookup cache (consecutive allocations share pages), the slot holds no
- * stale record, and the page is already on its list. */
+ * stale record, and the page is already on its list.  The try_ forms do
+ * that case alone and say whether they did it, changing nothing otherwise. */
+
+static inline bool
+gcx_table_try_add(PyObject *op, int set)
+{
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    gcx_page_t *p = c->page;
+    if (c->key != key || p == NULL) {
+        return false;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    const uint64_t *words = p->sets[slot >> 6];
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    int list = gcx_list_of(set);
+    if (((words[0] | words[1] | words[2] | words[3]) & bit)
+        || (list >= 0 && !p->on_list[list])) {
+        return false;
+    }
+    gcx_rec_put(p, set, slot);
+    return true;
+}
 
 /* Insert op's record into set (moving a stale record of a previous
  * occupant whose death went unreported). */
 static inline void
 gcx_table_add(PyObject *op, int set)
 {
+    if (!gcx_table_try_add(op, set)) {
+        gcx_table_add_slow(op, set);
+    }
+}
+
+static inline bool
+gcx_table_try_discard(PyObject *op)
+{
     uintptr_t a = (uintptr_t)op;
     uintptr_t key = gcx_addr_key(a);
-    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    gcx_page_t *p = c->page;
-    if (c->key == key && p != NULL) {
-        unsigned slot = gcx_addr_slot(a);
-        const uint64_t *words = p->sets[slot >> 6];
-        uint64_t bit = (uint64_t)1 << (slot & 63);
-        int list = gcx_list_of(set);
-        if (!((words[0] | words[1] | words[2] | words[3]) & bit)
-            && (list < 0 || p->on_list[list])) {
-            gcx_rec_put(p, set, slot);
-            return;
-        }
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key != key) {
+        return false;
     }
-    gcx_table_add_slow(op, set);
+    if (c->page != NULL) {   /* no page, no record */
+        gcx_rec_discard(c->page, gcx_addr_slot(a));
+    }
+    return true;
 }
 
 /* Remove op's record, if it has one. */
 static inline void
 gcx_table_discard(PyObject *op)
 {
-    uintptr_t a = (uintptr_t)op;
-    uintptr_t key = gcx_addr_key(a);
-    gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    if (c->key != key) {
+    if (!gcx_table_try_discard(op)) {
         gcx_table_discard_slow(op);
-        return;
-    }
-    if (c->page != NULL) {   /* no page, no record */
-        gcx_rec_discard(c->page, gcx_addr_slot(a));
     }
 }
 
@@ -273,12 +291,6 @@ typedef int32_t gcx_refs_t;
 #define GCX_W_ROOTED (INT32_MIN + 1)          /* survives: reachable from a root */
 #define GCX_W_EXCLUDED (INT32_MIN + 2)        /* no member: untracked, or immortal */
 #define GCX_W_LEGACY (INT32_MIN + 3)          /* unreachable, kept by a tp_del */
-
-static inline bool
-gcx_refs_is_count(gcx_refs_t r)
-{
-    return r >= GCX_REFS_MIN;
-}
 
 /* The starting count of a member with refcount rc. */
 static inline gcx_refs_t
@@ -406,11 +418,20 @@ int gcx_gen_init(void);
 void gcx_gen_fini(void);
 void gcx_gen_schedule(void);
 
-/* The tracer's counting: a container was created / died. */
+/* The tracer's counting: a container was created / died.  An allocation
+ * is due to ask for a collection when the count is at the threshold. */
+static inline bool
+gcx_gen_alloc_due(void)
+{
+    return gcx_gen.count[0] >= gcx_gen.threshold[0] && gcx_gen.enabled;
+}
+
 static inline void
 gcx_gen_on_alloc(void)
 {
-    if (++gcx_gen.count[0] > gcx_gen.threshold[0] && gcx_gen.enabled) {
+    bool due = gcx_gen_alloc_due();
+    gcx_gen.count[0]++;
+    if (due) {
         gcx_gen_schedule();
     }
 }

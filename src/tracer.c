@@ -75,14 +75,18 @@ may_resurrect(PyTypeObject *tp)
            || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot);
 }
 
+/* True when the main interpreter is known to be the only one. */
+static inline bool
+main_interp_alone(void)
+{
+    return interp_head != NULL
+           && __atomic_load_n(interp_head, __ATOMIC_RELAXED) == gcx_tr.interp;
+}
+
 static inline bool
 foreign_interp(void)
 {
-    if (interp_head != NULL
-        && __atomic_load_n(interp_head, __ATOMIC_RELAXED) == gcx_tr.interp) {
-        return false;
-    }
-    return PyInterpreterState_Get() != gcx_tr.interp;
+    return !main_interp_alone() && PyInterpreterState_Get() != gcx_tr.interp;
 }
 
 /* A container was created or is about to be freed: the whole job, for
@@ -132,35 +136,20 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
     if (!PyType_IS_GC(tp)) {
         return 0;
     }
-    if (interp_head == NULL
-        || __atomic_load_n(interp_head, __ATOMIC_RELAXED) != gcx_tr.interp) {
+    if (!main_interp_alone()) {
         return on_container(op, event);
     }
-    uintptr_t a = (uintptr_t)op;
-    uintptr_t key = gcx_addr_key(a);
-    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    gcx_page_t *p = c->page;
-    if (c->key != key || p == NULL) {
-        return on_container(op, event);
-    }
-    unsigned slot = gcx_addr_slot(a);
     if (event == PyRefTracer_CREATE) {
-        const uint64_t *words = p->sets[slot >> 6];
-        uint64_t bit = (uint64_t)1 << (slot & 63);
-        if (((words[0] | words[1] | words[2] | words[3]) & bit)
-            || !p->on_list[GCX_LIST_YOUNG]
-            || (gcx_gen.count[0] >= gcx_gen.threshold[0] && gcx_gen.enabled)) {
+        if (gcx_gen_alloc_due() || !gcx_table_try_add(op, GCX_GEN0)) {
             return on_container(op, event);
         }
-        gcx_rec_put(p, GCX_GEN0, slot);
         gcx_gen.count[0]++;
         return 0;
     }
     if (event == PyRefTracer_DESTROY) {
-        if (may_resurrect(tp)) {
+        if (may_resurrect(tp) || !gcx_table_try_discard(op)) {
             return on_container(op, event);
         }
-        gcx_rec_discard(p, slot);
         gcx_gen_on_free();
     }
     return 0;
