@@ -67,19 +67,14 @@ LOOP_FUNCS = {"containers": containers, "atoms": atoms}
 def child_loop(loop, variant, size):
     gc.disable()
     gcx_file = None
-    if variant == "gcx":
+    if variant in ("gcx", "hook"):
         import gcx
         gcx.disable()
-        info = gcx.info()
-        if not info["owner"]:
-            raise SystemExit("gcx does not hold the reference tracer slot")
-        gcx_file = gcx._gcx.__file__
-    elif variant == "hook":
-        import gcx
-        gcx.disable()
-        gcx._gcx.noop_tracer()
-        if gcx._gcx.info()["owner"]:
-            raise SystemExit("gcx still holds the reference tracer slot")
+        if variant == "hook":
+            gcx._gcx.noop_tracer()
+        if gcx._gcx.info()["owner"] != (variant == "gcx"):
+            raise SystemExit("gcx %s the reference tracer slot"
+                             % ("does not hold" if variant == "gcx" else "still holds"))
         gcx_file = gcx._gcx.__file__
     elif "gcx" in sys.modules:
         raise SystemExit("gcx imported in a bare run")
