@@ -433,7 +433,7 @@ def get_freeze_count(*args, **kwargs):
 _TAKEN_OVER = (
     "collect", "enable", "disable", "isenabled", "get_count", "get_threshold",
     "set_threshold", "get_stats", "get_debug", "set_debug", "freeze",
-    "unfreeze", "get_freeze_count", "garbage", "callbacks",
+    "unfreeze", "get_freeze_count", "is_finalized", "garbage", "callbacks",
 )
 
 # The stdlib's own functions and lists, as found when gcx was first imported.
@@ -453,7 +453,7 @@ def install():
     Switches the stdlib collector off and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
-    get_freeze_count, garbage and callbacks at gcx's, so code that uses
+    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code that uses
     ``gc`` uses gcx.  Enables gcx's automatic collection.  Does nothing if
     already installed.  uninstall() undoes all of it.
     """

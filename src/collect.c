@@ -10,8 +10,10 @@
  *                     touching an object; refs = 0.
  *   count_refs        one visit to every member: a record CPython no longer
  *                     tracks (or an immortal's) is set aside, EXCLUDED;
- *                     each member's refcount is added to its refs, and it
- *                     is traversed, each edge to a member taking one.
+ *                     a member whose tp_is_gc says it is not collectable
+ *                     now is REACHABLE; each other member's refcount is
+ *                     added to its refs, and it is traversed, each edge to
+ *                     a member taking one.
  *                     After: refs = references from outside the region.
  *   closure           members with refs > 0, and all they reach inside the
  *                     region, are marked REACHABLE (explicit stack, no C
@@ -477,8 +479,8 @@ excluded(gcx_page_t *p, unsigned slot, PyObject *op)
  * After: refs = references from outside the region (the same numbers as
  * copying every refcount first and subtracting after, in one pass over the
  * objects instead of two).  Members already marked reachable (from the
- * roots, or by the clamp) are not traversed: what they reach survives
- * anyway. */
+ * roots, by the clamp, or because their tp_is_gc refuses) are not traversed
+ * here: closure traverses them, and what they reach survives. */
 static Py_ssize_t
 count_refs(void)
 {
@@ -504,8 +506,15 @@ count_refs(void)
                     continue;
                 }
                 members++;
-                work.kinds[idx] = kind_of(Py_TYPE(op));
+                PyTypeObject *tp = Py_TYPE(op);
+                work.kinds[idx] = kind_of(tp);
                 if (*e == GCX_W_ROOTED) {
+                    continue;
+                }
+                if (gcx_type_refuses(tp, op)) {
+                    /* CPython never counts an edge to it: all its
+                     * references are from outside (compat.h) */
+                    *e = GCX_W_REACHABLE;
                     continue;
                 }
                 Py_ssize_t rc = Py_REFCNT(op);

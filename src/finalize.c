@@ -167,6 +167,31 @@ gcx_pin_garbage(gcx_garbage_t *g)
 
 /* ---- finalizers and resurrection -------------------------------------------------- */
 
+/* Has a member of U left CPython's list of garbage while Python code ran?
+ * C code may untrack an object (greenlet does); CPython then neither
+ * finalizes, recounts nor clears it.  Exact tuples and dicts are untracked
+ * only by a collector, as an optimisation (the stdlib's, when it runs
+ * beside gcx during finalizers): nothing a tuple or dict of atoms holds can
+ * be in a cycle, and such a one is still garbage. */
+static bool
+left_list(PyObject *op)
+{
+    return !gcx_is_tracked_gc(op) && !PyTuple_CheckExact(op) && !PyDict_CheckExact(op);
+}
+
+/* The object whose tp_finalize gcx is running, or NULL.  CPython's
+ * collector sets an object's FINALIZED bit before calling its finalizer, so
+ * gc.is_finalized(self) is True inside __del__; PyObject_CallFinalizer, the
+ * only public way to call it once, sets the bit after.  gcx never writes
+ * the header, so its is_finalized answers True for this object too. */
+static PyObject *finalizing;
+
+bool
+gcx_is_finalizing(PyObject *op)
+{
+    return op == finalizing;
+}
+
 /* Returns how many finalizers ran. */
 static Py_ssize_t
 finalize(gcx_workvec_t *u)
@@ -175,9 +200,11 @@ finalize(gcx_workvec_t *u)
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         destructor fin = Py_TYPE(op)->tp_finalize;
-        if (fin != NULL && !PyObject_GC_IsFinalized(op)) {
+        if (fin != NULL && !PyObject_GC_IsFinalized(op) && !left_list(op)) {
             /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
+            finalizing = op;
             PyObject_CallFinalizer(op);
+            finalizing = NULL;
             if (PyErr_Occurred()) {
                 PyErr_WriteUnraisable(op);
             }
@@ -236,8 +263,12 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     gcx_refs_t *refs = gcx_region_refs();   /* room for all of u */
     bool ok = gcx_region_from_vec(u) == 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        /* our pin is not a reference from outside */
-        refs[i] = ok ? gcx_refs_of(Py_REFCNT(u->items[i]) - 1) : GCX_W_REACHABLE;
+        PyObject *op = u->items[i];
+        /* our pin is not a reference from outside; a member out of
+         * CPython's recount (untracked, or refused by its tp_is_gc: see
+         * compat.h) survives with all it reaches */
+        refs[i] = ok && !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
+                  ? gcx_refs_of(Py_REFCNT(op) - 1) : GCX_W_REACHABLE;
     }
     for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -292,7 +323,7 @@ delete_garbage(gcx_workvec_t *u, int old_set)
                 PyErr_Clear();
             }
         }
-        else if (Py_REFCNT(op) > 1) {
+        else if (Py_REFCNT(op) > 1 && !left_list(op)) {
             /* (Held by the pin alone, it is freed by dropping the pin
              * below, as CPython frees it when clearing its last referrer.) */
             inquiry clear = Py_TYPE(op)->tp_clear;

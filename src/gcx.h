@@ -333,6 +333,7 @@ int gcx_finalize_init(void);           /* probes the interpreter */
 void gcx_pin_garbage(gcx_garbage_t *g);
 void gcx_finalize_garbage(gcx_garbage_t *g);
 void gcx_report_garbage(gcx_garbage_t *g, int generation);   /* the hook */
+bool gcx_is_finalizing(PyObject *op);   /* its finalizer is running now */
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 

@@ -140,7 +140,7 @@ static void
 count_tracked(gcx_page_t *p, unsigned slot, int set, void *n)
 {
     /* the stdlib's lists hold tracked objects only */
-    *(Py_ssize_t *)n += gcx_is_tracked(gcx_slot_object(p, slot));
+    *(Py_ssize_t *)n += gcx_is_tracked_gc(gcx_slot_object(p, slot));
 }
 
 Py_ssize_t

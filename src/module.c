@@ -186,7 +186,7 @@ find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
     if (st->in_collection && gcx_region_index(op) >= 0) {
         return;   /* garbage being collected: in no generation */
     }
-    if (PyObject_GC_IsTracked(op) && st->n < st->cap) {
+    if (gcx_is_tracked_gc(op) && st->n < st->cap) {
         st->found[st->n++] = op;
     }
 }
@@ -251,7 +251,8 @@ m_is_tracked(PyObject *mod, PyObject *op)
 static PyObject *
 m_is_finalized(PyObject *mod, PyObject *op)
 {
-    return PyBool_FromLong(PyObject_IS_GC(op) && PyObject_GC_IsFinalized(op));
+    return PyBool_FromLong(PyObject_IS_GC(op)
+                           && (PyObject_GC_IsFinalized(op) || gcx_is_finalizing(op)));
 }
 
 static int
@@ -342,7 +343,7 @@ static void
 freeze_one(gcx_page_t *p, unsigned slot, int set, void *arg)
 {
     PyObject *op = gcx_slot_object(p, slot);
-    if (PyObject_GC_IsTracked(op)) {
+    if (gcx_is_tracked_gc(op)) {
         gcx_table_move(p, slot, set, GCX_FROZEN);
     }
     else {

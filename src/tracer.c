@@ -278,7 +278,7 @@ traverse_for_untracked(gcx_page_t *p, unsigned slot, int set, void *adopt_set)
 {
     /* no Python code runs here, so every record stays valid */
     PyObject *op = gcx_slot_object(p, slot);
-    if (PyObject_GC_IsTracked(op)) {
+    if (gcx_is_tracked_gc(op)) {
         (void)Py_TYPE(op)->tp_traverse(op, visit_untracked, adopt_set);
     }
 }

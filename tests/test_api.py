@@ -26,7 +26,7 @@ NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
-              "garbage", "callbacks"]
+              "is_finalized", "garbage", "callbacks"]
 
 
 def outcome(func, *args, **kwargs):
