@@ -156,7 +156,16 @@ def test_oom_sweep_is_sound(collector, mode):
                    "collected count differs from the baseline's", rec)
         expect(uncollectable in (LEGACY_CYCLE, 2 * LEGACY_CYCLE),
                "uncollectable count is off", rec)
-        # only MemoryError (or what Python code of the heap raises) reported
+        # a MemoryError inside a __del__ is reported as unraisable, against
+        # the __del__ (err_msg None), in the collection it happened in
+        fin_fail = sum(r and not ok for r, ok in zip(
+            rec["armed"]["fin"][-len(rec["armed"]["kept"]) - len(rec["armed"]["alloc_ok"]):],
+            rec["armed"]["alloc_ok"]))
+        if fin_fail and mode == "once":
+            expect([u for u in rec["armed"]["unraisable"] if u[1] is None]
+                   == [["MemoryError", None, "function"]] * fin_fail,
+                   "a MemoryError in __del__ was not reported as unraisable", rec)
+        # only MemoryError reported
         for phase in ("armed", "after"):
             for exc, msg, obj in rec[phase]["unraisable"]:
                 expect(exc == "MemoryError", f"unraisable {exc} ({msg})", rec)
@@ -173,6 +182,10 @@ def test_oom_sweep_is_sound(collector, mode):
                 expect(rec["ret2"] == base["ret"] + rec["extra"],
                        "the collection after a give-up did not collect everything", rec)
     assert not problems, "\n".join(problems[:10])
+    # the sweep reached Python code too: an allocation inside a __del__ failed
+    assert any(r and not ok for t in trials
+               for r, ok in zip(t["armed"]["fin"][-len(t["armed"]["kept"]) - len(t["armed"]["alloc_ok"]):],
+                                t["armed"]["alloc_ok"]))
     if collector == "gcx":
         # the sweep reached the core's own allocations, and some of them made
         # the collection give up (C3 exercised, not vacuous)

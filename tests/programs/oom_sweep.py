@@ -17,6 +17,9 @@ The heap (every part garbage, built by build() into fixed slots):
   fin       FIN instances with __del__ in self-cycles through a list
   wr        WR instances in self-cycles, each with a weakref whose callback
             (alive, outside the garbage) records that it ran
+  alloc     ALLOC instances with a __del__ that allocates (a list) after
+            recording that it ran, and records when the allocation succeeded:
+            out of memory there is a MemoryError inside __del__
   res       RES instances with a __del__ that stores self in KEEP
             (resurrection) in a self-cycle
   legacy    one gcx._gcxtest.LegacyDel in a cycle through a list:
@@ -46,10 +49,11 @@ col = stdgc if COLLECTOR == "gc" else gcx
 stdgc.disable()
 gcx.disable()
 
-PLAIN, FIN, WR, RES = 3, 3, 3, 2
+PLAIN, FIN, WR, ALLOC, RES = 3, 3, 3, 2, 2
 EXTRA_MAX, LIVE_STEP = 40, 64
-NOBS = 2 * PLAIN + FIN + WR + RES
-FIN_RAN = [0] * (FIN + RES)          # finalizer bodies run, per finalizer
+NOBS = 2 * PLAIN + FIN + WR + ALLOC + RES
+FIN_RAN = [0] * (FIN + ALLOC + RES)  # finalizer bodies run, per finalizer
+ALLOC_OK = [0] * ALLOC              # ALLOC finalizers whose list was made
 CB_RAN = [0] * WR                    # callback bodies run, per weakref
 KEEP = [None] * RES                  # where resurrected objects go
 OBS = [None] * NOBS
@@ -68,6 +72,14 @@ class Plain:
 class Fin:
     def __del__(self):
         FIN_RAN[self.i] += 1
+
+
+class Alloc:
+    def __del__(self):
+        FIN_RAN[self.i] += 1
+        junk = [self] * 100
+        ALLOC_OK[self.j] += 1
+        junk.clear()
 
 
 class Res:
@@ -115,9 +127,15 @@ def build(extra):
         WREFS[i] = weakref.ref(x, CALLBACKS[i])
         OBS[o] = weakref.ref(x)
         o += 1
+    for j in range(ALLOC):
+        a = Alloc()
+        a.i, a.j = FIN + j, j
+        a.me = a
+        OBS[o] = weakref.ref(a)
+        o += 1
     for k in range(RES):
         r = Res()
-        r.i, r.k = FIN + k, k
+        r.i, r.k = FIN + ALLOC + k, k
         r.me = r
         r.payload = [k]
         OBS[o] = weakref.ref(r)
@@ -140,6 +158,8 @@ def reset():
         FIN_RAN[i] = 0
     for i in range(WR):
         CB_RAN[i] = 0
+    for j in range(ALLOC):
+        ALLOC_OK[j] = 0
     for k in range(RES):
         KEEP[k] = None
     UNR_N[0] = 0
@@ -149,6 +169,7 @@ def snapshot():
     return {
         "fin": list(FIN_RAN),
         "cb": list(CB_RAN),
+        "alloc_ok": list(ALLOC_OK),
         "dead": [w() is None for w in OBS],
         "kept": [k is not None for k in KEEP],
         "unraisable": [[UNR_T[i].__name__, UNR_M[i], UNR_O[i]]
