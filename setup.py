@@ -1,5 +1,5 @@
-"""Build the private extensions gcx._gcx (the collector) and gcx._gcxtest
-(test-only C types).
+"""Build the private extensions gcx._gcx (the collector), gcx._gcxtest
+(test-only C types) and gcx._gcxfault (test-only allocation fault injection).
 
 Build flavours, chosen by the environment variable GCX_BUILD:
   release (default)  optimised, assertions off
@@ -64,6 +64,9 @@ setup(
                   define_macros=macros, extra_compile_args=cflags,
                   extra_link_args=ldflags, depends=glob.glob("src/*.h")),
         Extension("gcx._gcxtest", sources=["src/testing/gcxtest.c"],
+                  define_macros=macros, extra_compile_args=cflags,
+                  extra_link_args=ldflags),
+        Extension("gcx._gcxfault", sources=["src/testing/gcxfault.c"],
                   define_macros=macros, extra_compile_args=cflags,
                   extra_link_args=ldflags),
     ],
