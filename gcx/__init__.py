@@ -61,11 +61,8 @@ __all__ = [
     "CycleReport", "no_cycles", "CyclesFound",
 ]
 
-DEBUG_STATS = 1
-DEBUG_COLLECTABLE = 2
-DEBUG_UNCOLLECTABLE = 4
-DEBUG_SAVEALL = 32
-DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL
+from ._gcx import (DEBUG_STATS, DEBUG_COLLECTABLE, DEBUG_UNCOLLECTABLE,  # noqa: E402
+                   DEBUG_SAVEALL, DEBUG_LEAK)
 # gcx's own flag, a bit the stdlib's flags do not use: print the shapes of
 # each collection's cyclic garbage to stderr and aggregate them into
 # cycle_report() (gcx/report.py).

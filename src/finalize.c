@@ -9,7 +9,9 @@
  *   handle_weakrefs      weakrefs that are themselves in U are cleared;
  *                        every weakref to a member of U is cleared; the
  *                        callbacks of cleared weakrefs that are not in U
- *                        run after all clearing.
+ *                        run after all clearing.  The room to remember
+ *                        those is had first; without it the collection
+ *                        gives up (give_up), nothing cleared.
  *   finalize             tp_finalize (__del__) once per object, ever: the
  *                        FINALIZED bit is CPython's own, so neither
  *                        collector nor refcount death runs it twice.
@@ -31,6 +33,8 @@
  *      it raises are reported as unraisable, never propagated.
  *  F3  collected = |final U| + weakrefs freed by their callbacks;
  *      uncollectable = |F|, as in CPython.
+ *  F4  no weakref callback that CPython would run is lost: the only
+ *      allocation that could lose one comes before any weakref is cleared.
  */
 #include "gcx.h"
 
@@ -75,13 +79,50 @@ weakref_flags(wr_memo *m, PyObject *op)
     return m->flags[h];
 }
 
+/* Does wr, a weakref to a member of U, have a callback to run?  Not if wr
+ * is garbage itself (its callback must never run, bpo-38006). */
+static inline bool
+callback_due(PyWeakReference *wr)
+{
+    return wr->wr_callback != NULL && gcx_region_index((PyObject *)wr) < 0;
+}
+
+/* The weakrefs to members of U whose callbacks are due.  Counted before
+ * anything is cleared, so that the room to remember them is had first:
+ * CPython keeps them on a list that needs no memory, and a callback must
+ * not be lost to an allocation failure. */
+static Py_ssize_t
+count_due_callbacks(gcx_workvec_t *u)
+{
+    Py_ssize_t n = 0;
+    wr_memo memo = {{NULL}, {0}};
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i];
+        if (!(weakref_flags(&memo, op) & WR_REFERABLE)) {
+            continue;
+        }
+        PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+        for (; wr != NULL; wr = wr->wr_next) {
+            n += callback_due(wr);
+        }
+    }
+    return n;
+}
+
+/* Clear every weakref that is garbage and every weakref to garbage, then
+ * run the due callbacks, after all clearing.  Returns how many of those
+ * weakrefs died then (CPython counts them as collected), or -1 when there
+ * is no room to remember the callbacks: then nothing has been cleared. */
 static Py_ssize_t
 handle_weakrefs(gcx_workvec_t *u)
 {
-    /* callbacks to call: strong references to the weakrefs */
-    PyObject *to_call = NULL;
-    Py_ssize_t freed = 0;
-
+    Py_ssize_t due = count_due_callbacks(u);
+    /* strong references to the weakrefs whose callbacks are due */
+    PyObject **to_call = NULL;
+    if (due > 0 && (to_call = PyMem_RawMalloc((size_t)due * sizeof(PyObject *))) == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -96,23 +137,15 @@ handle_weakrefs(gcx_workvec_t *u)
         PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
         for (PyWeakReference *wr = *list; wr != NULL; wr = *list) {
             _PyWeakref_ClearRef(wr);   /* unlinks wr, keeps wr_callback */
-            if (wr->wr_callback == NULL || gcx_region_index((PyObject *)wr) >= 0) {
-                continue;
-            }
-            if (to_call == NULL && (to_call = PyList_New(0)) == NULL) {
-                PyErr_FormatUnraisable("Exception ignored in garbage collection");
-                continue;
-            }
-            if (PyList_Append(to_call, (PyObject *)wr) < 0) {
-                PyErr_FormatUnraisable("Exception ignored in garbage collection");
+            if (callback_due(wr)) {
+                GCX_ASSERT(n < due);
+                to_call[n++] = Py_NewRef((PyObject *)wr);
             }
         }
     }
-    if (to_call == NULL) {
-        return 0;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(to_call); i++) {
-        PyWeakReference *wr = (PyWeakReference *)PyList_GET_ITEM(to_call, i);
+    GCX_ASSERT(n == due);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyWeakReference *wr = (PyWeakReference *)to_call[i];
         PyObject *callback = wr->wr_callback;
         if (callback == NULL) {
             continue;
@@ -127,16 +160,12 @@ handle_weakrefs(gcx_workvec_t *u)
     }
     /* A weakref whose only reference left is ours dies now: CPython counts
      * it as collected. */
-    for (Py_ssize_t i = PyList_GET_SIZE(to_call) - 1; i >= 0; i--) {
-        PyObject *wr = PyList_GET_ITEM(to_call, i);
-        if (Py_REFCNT(wr) == 1) {
-            freed++;
-        }
-        if (PyList_SetSlice(to_call, i, i + 1, NULL) < 0) {
-            PyErr_Clear();
-        }
+    Py_ssize_t freed = 0;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        freed += Py_REFCNT(to_call[i]) == 1;
+        Py_DECREF(to_call[i]);
     }
-    Py_DECREF(to_call);
+    PyMem_RawFree(to_call);
     return freed;
 }
 
@@ -314,7 +343,7 @@ clear_late_weakrefs(gcx_workvec_t *u)
 static void
 delete_garbage(gcx_workvec_t *u, int old_set)
 {
-    bool saveall = gcx_gen.debug & 32;
+    bool saveall = gcx_gen.debug & GCX_DEBUG_SAVEALL;
     Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -357,7 +386,7 @@ delete_garbage(gcx_workvec_t *u, int old_set)
 static void
 handle_legacy(gcx_workvec_t *f, int old_set)
 {
-    bool saveall = gcx_gen.debug & 32;
+    bool saveall = gcx_gen.debug & GCX_DEBUG_SAVEALL;
     bool append = true;
     for (Py_ssize_t i = 0; i < f->len; i++) {
         PyObject *op = f->items[i];
@@ -474,14 +503,37 @@ gcx_report_garbage(gcx_garbage_t *g, int generation)
 
 /* ---- the entry point -------------------------------------------------------------- */
 
+/* Out of memory before anything was done to the garbage: as C3 of
+ * collect.c, the collection gives up.  Every record is where it was (the
+ * garbage's records never left their generation); dropping the pins frees
+ * nothing that something else does not hold, except what Python code run
+ * by the garbage hook let go of, which refcounting then frees as usual. */
+static void
+give_up(gcx_garbage_t *g)
+{
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        Py_DECREF(g->unreachable.items[i]);
+    }
+    for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
+        Py_DECREF(g->legacy.items[i]);
+    }
+    g->unreachable.len = g->legacy.len = 0;
+    g->collected = g->uncollectable = 0;
+}
+
 void
 gcx_finalize_garbage(gcx_garbage_t *g)
 {
-    if (gcx_gen.debug & 2) {   /* DEBUG_COLLECTABLE */
+    if (gcx_gen.debug & GCX_DEBUG_COLLECTABLE) {
         debug_print("collectable", &g->unreachable);
     }
     if (g->weakrefs) {
-        g->collected += handle_weakrefs(&g->unreachable);
+        Py_ssize_t freed = handle_weakrefs(&g->unreachable);
+        if (freed < 0) {
+            give_up(g);
+            return;
+        }
+        g->collected += freed;
     }
     if (g->finalizers && finalize(&g->unreachable) > 0) {
         /* Only finalizers can reach the garbage (callbacks cannot: the
@@ -497,7 +549,7 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     delete_garbage(&g->unreachable, g->old_set);
     release_unreferenced(&g->legacy);
     g->uncollectable = g->legacy.len;
-    if (gcx_gen.debug & 4) {   /* DEBUG_UNCOLLECTABLE */
+    if (gcx_gen.debug & GCX_DEBUG_UNCOLLECTABLE) {
         debug_print("uncollectable", &g->legacy);
     }
     handle_legacy(&g->legacy, g->old_set);

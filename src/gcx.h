@@ -379,6 +379,27 @@ gcx_may_be_tracked(PyObject *op)
 
 /* ---- generations and automatic collection (gen.c) -------------------------- */
 
+/* The stdlib gc module's debug flags (Modules/gcmodule.c), with its values;
+ * module.c exports them, and gcx/__init__.py takes them from there. */
+enum {
+    GCX_DEBUG_STATS = 1,            /* "gc: collecting generation ..." lines */
+    GCX_DEBUG_COLLECTABLE = 2,      /* each collectable object found */
+    GCX_DEBUG_UNCOLLECTABLE = 4,    /* each uncollectable object found */
+    GCX_DEBUG_SAVEALL = 32,         /* garbage goes to gc.garbage, uncleared */
+    GCX_DEBUG_LEAK = GCX_DEBUG_COLLECTABLE | GCX_DEBUG_UNCOLLECTABLE | GCX_DEBUG_SAVEALL,
+};
+
+/* Automatic collection's tunables: CPython 3.13's defaults and rules
+ * (Python/gc.c), exported to Python as DEFAULT_THRESHOLDS. */
+#define GCX_THRESHOLD0 2000      /* net container allocations before a young collection */
+#define GCX_THRESHOLD1 10        /* young collections before a generation-1 one */
+#define GCX_THRESHOLD2 10        /* generation-1 collections before a full one ... */
+#define GCX_LONG_LIVED_RATIO 4   /* ... and only once the survivors of gen-1 collections
+                                    since the last full one exceed 1/this of the
+                                    containers that survived it */
+#define GCX_SAFE_SPACING 16      /* safe mode: a young collection waits for at least
+                                    1/this of the last collection's survivors */
+
 typedef struct {
     Py_ssize_t collections, collected, uncollectable;
     Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */

@@ -52,7 +52,7 @@ effective_threshold0(void)
         /* Every safe-mode collection starts with an O(live heap) resync;
          * spacing them by a fraction of the heap that survived the last one
          * keeps the cost per allocation constant. */
-        Py_ssize_t scaled = gcx_gen.survivors / 16;
+        Py_ssize_t scaled = gcx_gen.survivors / GCX_SAFE_SPACING;
         if (scaled > t) {
             t = scaled;
         }
@@ -81,7 +81,7 @@ select_generation(void)
         Py_ssize_t threshold = i == 0 ? effective_threshold0() : gcx_gen.threshold[i];
         if (gcx_gen.count[i] > threshold) {
             if (i == GCX_NGENS - 1
-                && gcx_gen.long_lived_pending < gcx_gen.long_lived_total / 4) {
+                && gcx_gen.long_lived_pending < gcx_gen.long_lived_total / GCX_LONG_LIVED_RATIO) {
                 continue;
             }
             return i;
@@ -165,7 +165,7 @@ gcx_collect(int generation)
 
     invoke_callbacks("start", generation, 0, 0);
     PyTime_t t1 = 0;
-    if (gcx_gen.debug & 1) {   /* DEBUG_STATS */
+    if (gcx_gen.debug & GCX_DEBUG_STATS) {
         gcx_sync(true);
         PySys_WriteStderr("gc: collecting generation %d...\n", generation);
         PySys_FormatStderr("gc: objects in each generation: %zd %zd %zd\n"
@@ -187,7 +187,7 @@ gcx_collect(int generation)
     (void)PyTime_PerfCounterRaw(&end);
     double duration = PyTime_AsSecondsDouble(end - start);
 
-    if (gcx_gen.debug & 1) {
+    if (gcx_gen.debug & GCX_DEBUG_STATS) {
         PyTime_t t2;
         (void)PyTime_PerfCounterRaw(&t2);
         PySys_WriteStderr("gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
@@ -223,9 +223,9 @@ gcx_collect(int generation)
 int
 gcx_gen_init(void)
 {
-    gcx_gen.threshold[0] = 2000;
-    gcx_gen.threshold[1] = 10;
-    gcx_gen.threshold[2] = 10;
+    gcx_gen.threshold[0] = GCX_THRESHOLD0;
+    gcx_gen.threshold[1] = GCX_THRESHOLD1;
+    gcx_gen.threshold[2] = GCX_THRESHOLD2;
     gcx_gen.enabled = false;
     gcx_gen.garbage = PyList_New(0);
     gcx_gen.callbacks = PyList_New(0);

@@ -484,6 +484,22 @@ static struct PyModuleDef module_def = {
     "gcx's collector core (private; use the gcx package)", -1, methods,
 };
 
+/* m.name = a tuple of the n ints of values */
+static int
+add_tuple(PyObject *m, const char *name, const long *values, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+        PyObject *v = PyLong_FromLong(values[i]);
+        if (v == NULL) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t == NULL ? -1 : PyModule_Add(m, name, t);
+}
+
 PyMODINIT_FUNC
 PyInit__gcx(void)
 {
@@ -520,7 +536,16 @@ PyInit__gcx(void)
     }
     if (PyModule_AddObjectRef(m, "garbage", gcx_gen.garbage) < 0
         || PyModule_AddObjectRef(m, "callbacks", gcx_gen.callbacks) < 0
-        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0) {
+        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0
+        || PyModule_AddIntConstant(m, "DEBUG_STATS", GCX_DEBUG_STATS) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_COLLECTABLE", GCX_DEBUG_COLLECTABLE) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_UNCOLLECTABLE", GCX_DEBUG_UNCOLLECTABLE) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_SAVEALL", GCX_DEBUG_SAVEALL) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_LEAK", GCX_DEBUG_LEAK) < 0
+        || add_tuple(m, "DEFAULT_THRESHOLDS",
+                     (long[]){GCX_THRESHOLD0, GCX_THRESHOLD1, GCX_THRESHOLD2}, 3) < 0
+        || PyModule_AddIntConstant(m, "LONG_LIVED_RATIO", GCX_LONG_LIVED_RATIO) < 0
+        || PyModule_AddIntConstant(m, "SAFE_SPACING", GCX_SAFE_SPACING) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -203,14 +203,7 @@ def test_oom_baselines_agree():
 
 
 @pytest.mark.parametrize("collector, mode", [
-    pytest.param(c, m, id=f"{c}-{m}", marks=[pytest.mark.xfail(
-        strict=True,
-        reason="gcx bug: handle_weakrefs (src/finalize.c) clears every weakref to "
-               "the garbage, then allocates the list of callbacks to call; when that "
-               "allocation fails the cleared weakrefs' callbacks are lost for good "
-               "(the stdlib collector allocates nothing there)")]
-                 if c == "gcx" else [])
-    for c in ("gc", "gcx") for m in ("once", "every")])
+    pytest.param(c, m, id=f"{c}-{m}") for c in ("gc", "gcx") for m in ("once", "every")])
 def test_oom_never_loses_a_callback(collector, mode):
     """A weakref callback or finalizer the baseline runs may be lost only by
     failing itself (reported as unraisable with err_msg None, as
