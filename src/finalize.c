@@ -341,14 +341,16 @@ clear_late_weakrefs(gcx_workvec_t *u)
 /* ---- breaking cycles ---------------------------------------------------------- */
 
 static void
-delete_garbage(gcx_workvec_t *u, int old_set)
+delete_garbage(gcx_garbage_t *g)
 {
-    bool saveall = gcx_gen.debug & GCX_DEBUG_SAVEALL;
+    gcx_workvec_t *u = &g->unreachable;
+    int old_set = g->old_set;
+    bool saveall = *g->debug & GCX_DEBUG_SAVEALL;
     Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         if (saveall) {
-            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+            if (PyList_Append(g->garbage_list, op) < 0) {
                 PyErr_Clear();
             }
         }
@@ -384,14 +386,16 @@ delete_garbage(gcx_workvec_t *u, int old_set)
 }
 
 static void
-handle_legacy(gcx_workvec_t *f, int old_set)
+handle_legacy(gcx_garbage_t *g)
 {
-    bool saveall = gcx_gen.debug & GCX_DEBUG_SAVEALL;
+    gcx_workvec_t *f = &g->legacy;
+    int old_set = g->old_set;
+    bool saveall = *g->debug & GCX_DEBUG_SAVEALL;
     bool append = true;
     for (Py_ssize_t i = 0; i < f->len; i++) {
         PyObject *op = f->items[i];
         if (append && (saveall || Py_TYPE(op)->tp_del != NULL)) {
-            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+            if (PyList_Append(g->garbage_list, op) < 0) {
                 PyErr_Clear();
                 append = false;
             }
@@ -472,9 +476,9 @@ list_of(gcx_workvec_t *v)
 }
 
 void
-gcx_report_garbage(gcx_garbage_t *g, int generation)
+gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
 {
-    PyObject *hook = Py_NewRef(gcx_gen.garbage_hook);
+    hook = Py_NewRef(hook);
     PyObject *u = list_of(&g->unreachable);
     PyObject *f = u ? list_of(&g->legacy) : NULL;
     if (f != NULL) {
@@ -524,7 +528,7 @@ give_up(gcx_garbage_t *g)
 void
 gcx_finalize_garbage(gcx_garbage_t *g)
 {
-    if (gcx_gen.debug & GCX_DEBUG_COLLECTABLE) {
+    if (*g->debug & GCX_DEBUG_COLLECTABLE) {
         debug_print("collectable", &g->unreachable);
     }
     if (g->weakrefs) {
@@ -546,11 +550,11 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         clear_late_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;
-    delete_garbage(&g->unreachable, g->old_set);
+    delete_garbage(g);
     release_unreferenced(&g->legacy);
     g->uncollectable = g->legacy.len;
-    if (gcx_gen.debug & GCX_DEBUG_UNCOLLECTABLE) {
+    if (*g->debug & GCX_DEBUG_UNCOLLECTABLE) {
         debug_print("uncollectable", &g->legacy);
     }
-    handle_legacy(&g->legacy, g->old_set);
+    handle_legacy(g);
 }

@@ -46,33 +46,33 @@ m_collect(PyObject *mod, PyObject *arg)
 static PyObject *
 m_enable(PyObject *mod, PyObject *unused)
 {
-    gcx_gen.enabled = true;
+    gcx_schedule_enable(true);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_disable(PyObject *mod, PyObject *unused)
 {
-    gcx_gen.enabled = false;
+    gcx_schedule_enable(false);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_isenabled(PyObject *mod, PyObject *unused)
 {
-    return PyBool_FromLong(gcx_gen.enabled);
+    return PyBool_FromLong(gcx_sched.enabled);
 }
 
 static PyObject *
 m_get_count(PyObject *mod, PyObject *unused)
 {
-    return int_tuple3(gcx_gen.count);
+    return int_tuple3(gcx_sched.count);
 }
 
 static PyObject *
 m_get_threshold(PyObject *mod, PyObject *unused)
 {
-    return int_tuple3(gcx_gen.threshold);
+    return int_tuple3(gcx_sched.threshold);
 }
 
 static PyObject *
@@ -82,16 +82,14 @@ m_set_threshold(PyObject *mod, PyObject *args)
     if (!PyArg_ParseTuple(args, "iii:set_threshold", &t[0], &t[1], &t[2])) {
         return NULL;
     }
-    for (int i = 0; i < GCX_NGENS; i++) {
-        gcx_gen.threshold[i] = t[i];
-    }
+    gcx_schedule_set_thresholds(t);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_get_debug(PyObject *mod, PyObject *unused)
 {
-    return PyLong_FromLong(gcx_gen.debug);
+    return PyLong_FromLong(gcx_stats.debug);
 }
 
 static PyObject *
@@ -101,7 +99,7 @@ m_set_debug(PyObject *mod, PyObject *arg)
     if (flags == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    gcx_gen.debug = flags;
+    gcx_stats_set_debug(flags);
     Py_RETURN_NONE;
 }
 
@@ -113,7 +111,7 @@ m_get_stats(PyObject *mod, PyObject *unused)
         return NULL;
     }
     for (int i = 0; i < GCX_NGENS; i++) {
-        gcx_stats_t *s = &gcx_gen.stats[i];
+        const gcx_gen_stats_t *s = &gcx_stats.gens[i];
         PyObject *d = Py_BuildValue("{snsnsnsnsd}", "collections", s->collections,
                                     "collected", s->collected,
                                     "uncollectable", s->uncollectable,
@@ -133,10 +131,10 @@ m_get_stats(PyObject *mod, PyObject *unused)
 static PyObject *
 m_recent_pauses(PyObject *mod, PyObject *unused)
 {
-    uint64_t n = gcx_gen.npauses < GCX_PAUSE_RING ? gcx_gen.npauses : GCX_PAUSE_RING;
+    uint64_t n = gcx_stats.npauses < GCX_PAUSE_RING ? gcx_stats.npauses : GCX_PAUSE_RING;
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (uint64_t i = 0; list != NULL && i < n; i++) {
-        gcx_pause_t *p = &gcx_gen.pauses[(gcx_gen.npauses - n + i) % GCX_PAUSE_RING];
+        const gcx_pause_t *p = &gcx_stats.pauses[(gcx_stats.npauses - n + i) % GCX_PAUSE_RING];
         PyObject *t = Py_BuildValue("(ddinnn)", p->start, p->duration, p->generation,
                                     p->collected, p->uncollectable, p->candidates);
         if (t == NULL) {
@@ -155,7 +153,7 @@ m_set_garbage_hook(PyObject *mod, PyObject *hook)
         PyErr_SetString(PyExc_TypeError, "the garbage hook must be callable or None");
         return NULL;
     }
-    Py_XSETREF(gcx_gen.garbage_hook, hook == Py_None ? NULL : Py_NewRef(hook));
+    gcx_stats_set_garbage_hook(hook == Py_None ? NULL : Py_NewRef(hook));
     Py_RETURN_NONE;
 }
 
@@ -166,56 +164,11 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
     if (flag < 0) {
         return NULL;
     }
-    gcx_gen.stdlib_collecting = flag;
+    gcx_schedule_set_stdlib_collecting(flag);
     Py_RETURN_NONE;
 }
 
 /* ---- introspection ------------------------------------------------------------ */
-
-typedef struct {
-    PyObject **found;
-    Py_ssize_t n, cap;
-    bool in_collection;
-} found_state;
-
-static void
-find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
-{
-    found_state *st = arg;
-    PyObject *op = gcx_slot_object(p, slot);
-    if (st->in_collection && gcx_region_index(op) >= 0) {
-        return;   /* garbage being collected: in no generation */
-    }
-    if (gcx_is_tracked_gc(op) && st->n < st->cap) {
-        st->found[st->n++] = op;
-    }
-}
-
-/* The objects of the sets in set_mask that CPython tracks now, as a new
- * list. */
-static PyObject *
-objects_in(unsigned set_mask)
-{
-    gcx_sync(true);
-    found_state st = {NULL, 0, 0, gcx_gen.collecting};
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (set_mask & (1u << s)) {
-            st.cap += gcx_table.total[s];
-        }
-    }
-    st.found = PyMem_Malloc((size_t)(st.cap ? st.cap : 1) * sizeof(PyObject *));
-    if (st.found == NULL) {
-        return PyErr_NoMemory();
-    }
-    gcx_table_each(set_mask, find_tracked, &st);
-    /* No Python code ran above, so every object found is alive. */
-    PyObject *list = PyList_New(st.n);
-    for (Py_ssize_t i = 0; list != NULL && i < st.n; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(st.found[i]));
-    }
-    PyMem_Free(st.found);
-    return list;
-}
 
 static PyObject *
 m_get_objects(PyObject *mod, PyObject *arg)
@@ -228,24 +181,14 @@ m_get_objects(PyObject *mod, PyObject *arg)
         PyErr_SetString(PyExc_ValueError, "invalid generation");
         return NULL;
     }
-    return objects_in(generation == -1 ? GCX_GENS_MASK : 1u << generation);
+    return gcx_heap_objects(generation == -1 ? GCX_GENS_MASK : 1u << generation,
+                            gcx_sched.collecting);
 }
 
 static PyObject *
 m_is_tracked(PyObject *mod, PyObject *op)
 {
-    if (!PyObject_IS_GC(op)) {
-        Py_RETURN_FALSE;
-    }
-    if (gcx_table_set_of(op) < 0) {
-        if (!PyObject_GC_IsTracked(op)) {
-            Py_RETURN_FALSE;
-        }
-        /* a live tracked container gcx has no record of (R3 of tracer.c) */
-        gcx_adopt(op);
-        Py_RETURN_TRUE;
-    }
-    return PyBool_FromLong(PyObject_GC_IsTracked(op));
+    return PyBool_FromLong(gcx_heap_is_tracked(op));
 }
 
 static PyObject *
@@ -285,24 +228,6 @@ m_get_referents(PyObject *mod, PyObject *objs)
     return result;
 }
 
-typedef struct {
-    PyObject *objs;
-    bool hit;
-} referrer_state;
-
-static int
-visit_referrer(PyObject *op, void *arg)
-{
-    referrer_state *st = arg;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->objs); i++) {
-        if (PyTuple_GET_ITEM(st->objs, i) == op) {
-            st->hit = true;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static PyObject *
 m_get_referrers(PyObject *mod, PyObject *objs)
 {
@@ -310,62 +235,21 @@ m_get_referrers(PyObject *mod, PyObject *objs)
         PyErr_SetString(PyExc_TypeError, "get_referrers expects a tuple");
         return NULL;
     }
-    PyObject *all = objects_in(GCX_GENS_MASK);
-    if (all == NULL) {
-        return NULL;
-    }
-    PyObject *result = PyList_New(0);
-    if (result == NULL) {
-        Py_DECREF(all);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(all); i++) {
-        PyObject *op = PyList_GET_ITEM(all, i);
-        if (op == objs || op == result) {
-            continue;
-        }
-        referrer_state st = {objs, false};
-        (void)Py_TYPE(op)->tp_traverse(op, visit_referrer, &st);
-        if (st.hit && PyList_Append(result, op) < 0) {
-            Py_DECREF(all);
-            Py_DECREF(result);
-            return NULL;
-        }
-    }
-    Py_DECREF(all);
-    return result;
-}
-
-/* Like CPython's, freeze() moves what is tracked now into the frozen set;
- * an untracked container stays where it is, and a dict among them goes to
- * generation 0 when CPython tracks it (R5 of tracer.c). */
-static void
-freeze_one(gcx_page_t *p, unsigned slot, int set, void *arg)
-{
-    PyObject *op = gcx_slot_object(p, slot);
-    if (gcx_is_tracked_gc(op)) {
-        gcx_table_move(p, slot, set, GCX_FROZEN);
-    }
-    else {
-        gcx_watch_untracked(op);
-    }
+    return gcx_heap_referrers(objs, gcx_sched.collecting);
 }
 
 static PyObject *
 m_freeze(PyObject *mod, PyObject *unused)
 {
-    gcx_sync(true);
-    gcx_table_each(GCX_GENS_MASK, freeze_one, NULL);
-    for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
-        gcx_gen.count[s] = 0;
-    }
+    gcx_heap_freeze();
+    gcx_schedule_reset_counts();
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_unfreeze(PyObject *mod, PyObject *unused)
 {
-    gcx_table_move_all(GCX_FROZEN, GCX_GEN2);
+    gcx_heap_unfreeze();
     Py_RETURN_NONE;
 }
 
@@ -373,7 +257,7 @@ static PyObject *
 m_get_freeze_count(PyObject *mod, PyObject *unused)
 {
     gcx_sync(true);
-    return PyLong_FromSsize_t(gcx_count_tracked(GCX_FROZEN));
+    return PyLong_FromSsize_t(gcx_heap_count(GCX_FROZEN));
 }
 
 /* ---- diagnostics ----------------------------------------------------------- */
@@ -397,9 +281,9 @@ m_info(PyObject *mod, PyObject *unused)
         "frozen", gcx_table.total[GCX_FROZEN],
         "pages", gcx_table.pages.len,
         "bookkeeping_bytes", (Py_ssize_t)gcx_table_bytes(),
-        "collecting", gcx_gen.collecting ? Py_True : Py_False,
-        "long_lived_total", gcx_gen.long_lived_total,
-        "long_lived_pending", gcx_gen.long_lived_pending,
+        "collecting", gcx_sched.collecting ? Py_True : Py_False,
+        "long_lived_total", gcx_sched.long_lived_total,
+        "long_lived_pending", gcx_sched.long_lived_pending,
         "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
         "build", GCX_FLAVOUR,
         "unsure", gcx_tr.unsure ? Py_True : Py_False,
@@ -425,7 +309,7 @@ m_resync(PyObject *mod, PyObject *unused)
 static PyObject *
 m_shutdown(PyObject *mod, PyObject *unused)
 {
-    gcx_gen_fini();
+    gcx_schedule_enable(false);
     gcx_tracer_fini();
     Py_RETURN_NONE;
 }
@@ -517,8 +401,9 @@ PyInit__gcx(void)
     if (m == NULL) {
         return NULL;
     }
-    if (gcx_table_init() < 0 || gcx_gen_init() < 0 || gcx_finalize_init() < 0
-        || gcx_tracer_init() < 0) {
+    if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_finalize_init() < 0
+        || gcx_tracer_init() < 0
+        || gcx_schedule_init(gcx_collect, gcx_tr.interp, gcx_tr.mode == GCX_MODE_SAFE) < 0) {
         Py_DECREF(m);
         return NULL;
     }
@@ -534,8 +419,8 @@ PyInit__gcx(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "garbage", gcx_gen.garbage) < 0
-        || PyModule_AddObjectRef(m, "callbacks", gcx_gen.callbacks) < 0
+    if (PyModule_AddObjectRef(m, "garbage", gcx_stats.garbage) < 0
+        || PyModule_AddObjectRef(m, "callbacks", gcx_stats.callbacks) < 0
         || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0
         || PyModule_AddIntConstant(m, "DEBUG_STATS", GCX_DEBUG_STATS) < 0
         || PyModule_AddIntConstant(m, "DEBUG_COLLECTABLE", GCX_DEBUG_COLLECTABLE) < 0

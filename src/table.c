@@ -377,6 +377,34 @@ check_fail(const char *what, gcx_page_t *p)
     return -1;
 }
 
+/* After a collection of generations 0..g: every record there was promoted
+ * or freed, so pages may have emptied and left the lists' sets (T4). */
+void
+gcx_table_settle(int generation)
+{
+    if (generation == GCX_NGENS - 1) {
+        gcx_table_free_empty_pages();   /* rebuilds the lists too */
+    }
+    else if (generation == 1) {
+        gcx_table_rebuild_lists();
+    }
+    else {
+        /* every young record was promoted or freed */
+        gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
+        Py_ssize_t keep = 0;
+        for (Py_ssize_t i = 0; i < young->len; i++) {
+            gcx_page_t *p = young->items[i];
+            if (p->count[GCX_GEN0]) {
+                young->items[keep++] = p;
+            }
+            else {
+                p->on_list[GCX_LIST_YOUNG] = 0;
+            }
+        }
+        young->len = keep;
+    }
+}
+
 int
 gcx_table_check(void)
 {

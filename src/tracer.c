@@ -37,7 +37,7 @@
  *      this one); safe mode needs no such care, since it drops dangling
  *      records before every use.
  *  R4  The tracer touches only C memory, creates no Python object, never
- *      raises and never runs a collection; it may schedule one (gen.c).
+ *      raises and never runs a collection; it may schedule one (schedule.c).
  *  R5  CPython 3.13 tracks a dict lazily, when a container is first stored
  *      in it, and links it into generation 0 then, however old the dict
  *      is.  No event reports that, so gcx watches (PyDict_Watch) every
@@ -99,7 +99,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
     }
     if (event == PyRefTracer_CREATE) {
         gcx_table_add(op, GCX_GEN0);
-        gcx_gen_on_alloc();
+        gcx_schedule_on_alloc();
     }
     else if (event == PyRefTracer_DESTROY) {
         gcx_table_discard(op);
@@ -108,7 +108,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
             /* its finalizer may resurrect it, and 3.13.5+ sends no CREATE */
             gcx_tr.suspects++;
         }
-        gcx_gen_on_free();
+        gcx_schedule_on_free();
     }
     return 0;
 }
@@ -140,17 +140,17 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
         return on_container(op, event);
     }
     if (event == PyRefTracer_CREATE) {
-        if (gcx_gen_alloc_due() || !gcx_table_try_add(op, GCX_GEN0)) {
+        if (gcx_schedule_alloc_due() || !gcx_table_try_add(op, GCX_GEN0)) {
             return on_container(op, event);
         }
-        gcx_gen.count[0]++;
+        gcx_schedule_count_alloc();
         return 0;
     }
     if (event == PyRefTracer_DESTROY) {
         if (may_resurrect(tp) || !gcx_table_try_discard(op)) {
             return on_container(op, event);
         }
-        gcx_gen_on_free();
+        gcx_schedule_on_free();
     }
     return 0;
 }
@@ -327,7 +327,7 @@ gcx_resync(bool drop, int adopt_set)
         gcx_tr.unsure = gcx_tr.unsure_sticky;
         gcx_tr.suspects = 0;
     }
-    if (!gcx_gen.collecting) {
+    if (!gcx_sched.collecting) {
         gcx_table_free_empty_pages();
     }
     gcx_table_rebuild_lists();
