@@ -3,7 +3,8 @@
 
 Build flavours, chosen by the environment variable GCX_BUILD:
   release (default)  optimised, assertions off
-  debug              -O0 -g, assertions and invariant checks on (GCX_DEBUG)
+  debug              -O0 -g, every assertion level and the invariant checker
+                     after every collection (GCX_DEBUG=3, src/debug.h)
   asan               debug plus AddressSanitizer (run python with
                      LD_PRELOAD=$(gcc -print-file-name=libasan.so))
 GCX_WERROR=1 turns every compiler warning into an error (CI sets it).
@@ -40,7 +41,7 @@ if flavour == "release":
     macros += [("NDEBUG", "1")]
 else:
     cflags += ["-O0", "-g3", "-UNDEBUG"]
-    macros += [("GCX_DEBUG", "1")]
+    macros += [("GCX_DEBUG", "3")]
 if flavour == "asan":
     cflags += ["-fsanitize=address", "-fno-omit-frame-pointer"]
     ldflags += ["-fsanitize=address"]

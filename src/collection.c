@@ -24,6 +24,7 @@
  *   settle                 table.c      the page lists after promotion
  *   stats, "stop"          stats.c      statistics, the pause, callbacks
  *   restore                             the caller's exception
+ *   check                  check.c      the debug build: every invariant
  *
  * Invariant:
  *  G3  the collector never raises to its caller: errors in callbacks and
@@ -101,5 +102,6 @@ gcx_collect(int generation)
     PyErr_SetRaisedException(exc);
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
+    gcx_check_after_collection();
     return r.collected + r.uncollectable;
 }

@@ -11,7 +11,7 @@
  *    (gh-130382, fixed in 3.13.3; tuple/str/bytes relocation, 3.13.1);
  *  - whether weakrefs created by finalizers are cleared after the
  *    resurrection check (GH-91636, backported to 3.13 in 2026): finalize.c
- *    probes the stdlib collector once (gcx_probe_late_weakref_clear).
+ *    probes the stdlib collector once (probe.c).
  */
 #ifndef GCX_COMPAT_H
 #define GCX_COMPAT_H

@@ -38,9 +38,6 @@
  */
 #include "gcx.h"
 
-/* GH-91636: does this interpreter clear weakrefs made by finalizers?
- * -1 until probed. */
-static int late_weakref_clear = -1;
 
 static void
 debug_print(const char *what, gcx_workvec_t *v)
@@ -407,56 +404,6 @@ handle_legacy(gcx_garbage_t *g)
     }
 }
 
-/* ---- the probe ------------------------------------------------------------------ */
-
-/* Ask the stdlib collector, once, what it does with a weakref that a
- * finalizer creates to garbage (GH-91636): before the fix the weakref
- * survives until the object is freed, and its callback runs then; after
- * it, the collector clears it first and the callback never runs.  Uses a
- * young collection of a tiny cycle made for the purpose. */
-static int
-probe_late_weakref_clear(void)
-{
-    static const char src[] =
-        "import gc, weakref\n"
-        "_calls = []\n"
-        "class _Probe:\n"
-        "    def __del__(self):\n"
-        "        _refs.append(weakref.ref(self, _calls.append))\n"
-        "_refs = []\n"
-        "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
-        "del _a, _b\n"
-        "gc.collect(0)\n"
-        "late = len(_refs) == 2 and not _calls\n"
-        "_refs.clear()\n";
-    PyObject *ns = PyDict_New();
-    if (ns == NULL) {
-        return -1;
-    }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    PyObject *late = PyDict_GetItemString(ns, "late");
-    int result = late != NULL && PyObject_IsTrue(late) == 1;
-    PyDict_Clear(ns);   /* its class and functions refer back to it */
-    Py_DECREF(ns);
-    return result;
-}
-
-int
-gcx_finalize_init(void)
-{
-    late_weakref_clear = probe_late_weakref_clear();
-    return late_weakref_clear < 0 ? -1 : 0;
-}
-
 /* ---- the garbage hook (cycle reports) -------------------------------------------- */
 
 /* With a hook set (gcx.set_garbage_hook), it is called once per collection
@@ -546,7 +493,7 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         release_unreferenced(&g->unreachable);
         find_resurrected(&g->unreachable, g->old_set);
     }
-    if (late_weakref_clear == 1) {
+    if (gcx_probed.late_weakref_clear) {
         clear_late_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;

@@ -21,13 +21,7 @@
 #  define GCX_FLAVOUR "unknown"   /* setup.py says release, debug or asan */
 #endif
 
-/* ---- debug levels ------------------------------------------------------ */
-#ifdef GCX_DEBUG
-#  define GCX_ASSERT(cond) do { if (!(cond)) gcx_assert_failed(#cond, __FILE__, __LINE__); } while (0)
-void gcx_assert_failed(const char *what, const char *file, int line);
-#else
-#  define GCX_ASSERT(cond) ((void)0)
-#endif
+#include "debug.h"
 
 /* ---- the parallel table (table.c) ---------------------------------------- */
 
@@ -307,6 +301,23 @@ typedef struct {
     PyObject *garbage_list;      /* gc.garbage */
 } gcx_garbage_t;
 
+/* ---- what the running interpreter does (probe.c) -------------------------------- */
+
+typedef struct {
+    destructor py_del_slot;             /* tp_finalize of classes defining __del__ */
+    PyInterpreterState **interp_head;   /* the runtime's interpreter list, or NULL */
+    bool late_weakref_clear;            /* GH-91636 is in this interpreter */
+} gcx_probes_t;
+
+extern gcx_probes_t gcx_probed;   /* written by probe.c alone */
+
+int gcx_probe_all(void);          /* at import, before the tracer */
+
+/* ---- the invariant checker (check.c) --------------------------------------------- */
+
+int gcx_check_all(void);                 /* 0, or -1 with AssertionError */
+void gcx_check_after_collection(void);   /* level 3: abort if broken */
+
 /* ---- one collection, top to bottom (collection.c) ------------------------------ */
 
 Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if refused */
@@ -430,7 +441,6 @@ void gcx_stats_set_garbage_hook(PyObject *hook);   /* a new reference, or NULL *
 
 /* ---- the garbage (finalize.c) ----------------------------------------------------- */
 
-int gcx_finalize_init(void);           /* probes the interpreter */
 void gcx_pin_garbage(gcx_garbage_t *g);
 void gcx_finalize_garbage(gcx_garbage_t *g);
 void gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook);
@@ -469,6 +479,7 @@ int gcx_region_mark(void);
 gcx_survey_t gcx_region_keep_survivors(int generation, int old_set);
 int gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv);
 void gcx_region_abandon(void);                     /* C3: give up */
+int gcx_region_check(void);                        /* T5/C2 outside a collection */
 Py_ssize_t gcx_region_index(PyObject *op);        /* work index, or -1 */
 int gcx_region_from_vec(gcx_workvec_t *w);         /* make w the region */
 gcx_refs_t *gcx_region_refs(void);                /* room for the region's counts */
@@ -499,7 +510,6 @@ typedef struct {
     PyRefTracer chain_fn;        /* a previous owner we forward to */
     void *chain_data;
     PyInterpreterState *interp;
-    destructor py_del_slot;      /* tp_finalize of classes defining __del__ */
     Py_ssize_t resyncs;
     Py_ssize_t adopted;
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
@@ -507,10 +517,10 @@ typedef struct {
 } gcx_tracer_t;
 
 extern gcx_tracer_t gcx_tr;
-extern int gcx_interp_head_known;   /* the tracer reads the runtime's interpreter list */
 
 int gcx_tracer_init(void);
 void gcx_tracer_fini(void);
+int gcx_tracer_lend_slot(void);   /* a tracer that does nothing, for bench_tracking */
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */

@@ -12,15 +12,6 @@
  */
 #include "gcx.h"
 
-#ifdef GCX_DEBUG
-void
-gcx_assert_failed(const char *what, const char *file, int line)
-{
-    fprintf(stderr, "gcx: assertion failed: %s (%s:%d)\n", what, file, line);
-    abort();
-}
-#endif
-
 static PyObject *
 int_tuple3(const int v[3])
 {
@@ -273,7 +264,7 @@ m_info(PyObject *mod, PyObject *unused)
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,
-        "interp_head_readable", gcx_interp_head_known ? Py_True : Py_False,
+        "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
@@ -293,7 +284,7 @@ m_info(PyObject *mod, PyObject *unused)
 static PyObject *
 m_check(PyObject *mod, PyObject *unused)
 {
-    if (gcx_table_check() < 0) {
+    if (gcx_check_all() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -314,20 +305,10 @@ m_shutdown(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* For benchmarks/bench_tracking.py, which measures what CPython's
- * reference-tracer hook costs by itself: put a tracer that does nothing in
- * the slot.  gcx's records go stale; it takes the slot back, forwarding to
- * this one, and resyncs the next time it needs them (R2 of tracer.c). */
-static int
-noop_tracer(PyObject *op, PyRefTracerEvent event, void *data)
-{
-    return 0;
-}
-
 static PyObject *
 m_noop_tracer(PyObject *mod, PyObject *unused)
 {
-    if (PyRefTracer_SetTracer(noop_tracer, NULL) < 0) {
+    if (gcx_tracer_lend_slot() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -401,7 +382,7 @@ PyInit__gcx(void)
     if (m == NULL) {
         return NULL;
     }
-    if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_finalize_init() < 0
+    if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_probe_all() < 0
         || gcx_tracer_init() < 0
         || gcx_schedule_init(gcx_collect, gcx_tr.interp, gcx_tr.mode == GCX_MODE_SAFE) < 0) {
         Py_DECREF(m);

@@ -687,12 +687,28 @@ gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
     return closure(refs, -1, mark);
 }
 
+/* Validator (level 2): after marking, no member keeps a positive count:
+ * each is marked (REACHABLE, ROOTED, EXCLUDED) or has refs <= 0. */
+static void
+validate_marked(void)
+{
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        GCX_ASSERT_INTERNAL(work.refs[i] <= 0);
+    }
+}
+
 /* After: every member is REACHABLE (or ROOTED, EXCLUDED) or has refs <= 0:
  * garbage.  -1 on allocation failure (C3). */
 int
 gcx_region_mark(void)
 {
-    return closure(work.refs, -1, GCX_W_REACHABLE);
+    if (closure(work.refs, -1, GCX_W_REACHABLE) < 0) {
+        return -1;
+    }
+    if (GCX_DEBUG >= 2) {
+        validate_marked();
+    }
+    return 0;
 }
 
 /* Everything reachable from an object that is certainly alive survives,
@@ -841,6 +857,8 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
     return 0;
 }
 
+static void validate_split(const gcx_garbage_t *g);
+
 /* The garbage gcx_region_keep_survivors labelled becomes U (refs 0) and F (tp_del
  * objects and all the garbage they reach), both in address order; the
  * region shrinks to U in place, page by page. */
@@ -892,6 +910,49 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
         }
     }
     rp->len = keep;
+    if (GCX_DEBUG >= 2) {
+        validate_split(g);
+    }
+    return 0;
+}
+
+/* Validator (level 2): after the split, the region is U: each page's
+ * members are numbered from its base, the pages in U's order. */
+static void
+validate_split(const gcx_garbage_t *g)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; k < region_pages.len; k++) {
+        gcx_page_t *p = region_pages.items[k];
+        GCX_ASSERT_INTERNAL(p->in_region && p->base == (uint32_t)n);
+        Py_ssize_t i = n;
+        FOR_EACH_MEMBER(p, w, bits, i) {
+            GCX_ASSERT_INTERNAL(g->unreachable.items[i] == member_object(p, w, bits));
+        }
+        n = i;
+    }
+    GCX_ASSERT_INTERNAL(n == g->unreachable.len);
+}
+
+/* T5 and C2 outside a collection: no page has region bits or is on the
+ * region's list.  0, or -1. */
+int
+gcx_region_check(void)
+{
+    if (region_pages.len != 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (p->in_region) {
+            return -1;
+        }
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            if (p->region[w]) {
+                return -1;
+            }
+        }
+    }
     return 0;
 }
 

@@ -47,7 +47,6 @@
  *      again; gcx drops their records.
  */
 #include "gcx.h"
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,24 +62,23 @@ gcx_tracer_t gcx_tr;
  * is newest first, and CPython links an interpreter in before its first
  * object exists and unlinks it only after its last is freed (and its thread
  * state is gone), so a head equal to the main interpreter means no other
- * exists.  interp_head points at that head (find_interp_head), or is NULL
+ * exists.  gcx_probed.interp_head points at that head (probe.c), or is NULL
  * and every container asks. */
-static PyInterpreterState **interp_head;
 
 /* Could an object of type tp run a finalizer from its tp_dealloc? */
 static inline bool
 may_resurrect(PyTypeObject *tp)
 {
     return tp->tp_del != NULL
-           || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot);
+           || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_probed.py_del_slot);
 }
 
 /* True when the main interpreter is known to be the only one. */
 static inline bool
 main_interp_alone(void)
 {
-    return interp_head != NULL
-           && __atomic_load_n(interp_head, __ATOMIC_RELAXED) == gcx_tr.interp;
+    PyInterpreterState **head = gcx_probed.interp_head;
+    return head != NULL && __atomic_load_n(head, __ATOMIC_RELAXED) == gcx_tr.interp;
 }
 
 static inline bool
@@ -454,124 +452,20 @@ run_selftest(bool *ok)
     return 0;
 }
 
-/* The tp_finalize that CPython gives classes defining __del__. */
+/* For benchmarks/bench_tracking.py, which measures what CPython's
+ * reference-tracer hook costs by itself: put a tracer that does nothing in
+ * the slot.  gcx's records go stale; it takes the slot back, forwarding to
+ * this one, and resyncs the next time it needs them (R2). */
 static int
-find_py_del_slot(void)
+noop_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
-    PyObject *ns = PyDict_New();
-    if (ns == NULL) {
-        return -1;
-    }
-    PyObject *r = PyRun_String("class _P:\n    def __del__(self): pass\n",
-                               Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    PyObject *cls = PyDict_GetItemString(ns, "_P");
-    gcx_tr.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
-    PyDict_Clear(ns);   /* __del__'s globals are ns, which holds the class */
-    Py_DECREF(ns);
     return 0;
 }
 
-/* ---- reading CPython's GC header (compat.h) ------------------------------------ */
-
-int gcx_header_readable = 0;
-
-static bool
-header_agrees(PyObject *op)
-{
-    return (((const uintptr_t *)op)[-2] != 0) == (PyObject_GC_IsTracked(op) == 1);
-}
-
-/* Trust the inline read only if it agrees with the API on objects tracked
- * and untracked, with and without a pre-header (an instance's managed
- * dict and weakref pointers sit before the GC header). */
 int
-gcx_header_check(void)
+gcx_tracer_lend_slot(void)
 {
-    gcx_header_readable = 0;
-    PyObject *objs[3] = {PyList_New(0), PyDict_New(), NULL};
-    PyObject *cls = NULL;
-    if (objs[0] == NULL || objs[1] == NULL) {
-        goto done;
-    }
-    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
-    if (cls == NULL || (objs[2] = PyObject_CallNoArgs(cls)) == NULL) {
-        goto done;
-    }
-    bool ok = true;
-    for (int i = 0; i < 3; i++) {
-        PyObject *op = objs[i];
-        if (!gcx_is_gc(op)) {
-            ok = false;   /* no header to compare: not what gcx expects */
-            continue;
-        }
-        int was = PyObject_GC_IsTracked(op);
-        ok &= header_agrees(op);
-        if (was) {
-            PyObject_GC_UnTrack(op);
-            ok &= header_agrees(op) && !PyObject_GC_IsTracked(op);
-            PyObject_GC_Track(op);
-        }
-        else {
-            PyObject_GC_Track(op);
-            ok &= header_agrees(op) && PyObject_GC_IsTracked(op);
-            PyObject_GC_UnTrack(op);
-        }
-        ok &= header_agrees(op);
-    }
-    gcx_header_readable = ok;
-done:
-    for (int i = 0; i < 3; i++) {
-        Py_XDECREF(objs[i]);
-    }
-    Py_XDECREF(cls);
-    return PyErr_Occurred() ? -1 : 0;
-}
-
-/* ---- finding the list of interpreters (foreign_interp) --------------------------- */
-
-/* The first field of _PyRuntime is _Py_DebugOffsets, the offsets CPython
- * publishes for out-of-process debuggers; 3.13's begins with these (the
- * same in every 3.13.x).  The running interpreter wrote them, so they hold
- * for it whatever headers gcx was built with. */
-typedef struct {
-    char cookie[8];                  /* "xdebugpy" */
-    uint64_t version;                /* PY_VERSION_HEX */
-    uint64_t free_threaded;
-    uint64_t runtime_size;
-    uint64_t runtime_finalizing;
-    uint64_t runtime_interpreters_head;
-} debug_offsets_t;
-
-int gcx_interp_head_known = 0;
-
-static void
-find_interp_head(void)
-{
-    interp_head = NULL;
-    const unsigned char *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (rt == NULL) {
-        return;
-    }
-    debug_offsets_t d;
-    memcpy(&d, rt, sizeof(d));
-    if (memcmp(d.cookie, "xdebugpy", 8) != 0
-        || (d.version >> 16) != (PY_VERSION_HEX >> 16)   /* 3.13 */
-        || d.free_threaded != 0
-        || d.runtime_interpreters_head < sizeof(d)
-        || d.runtime_interpreters_head % sizeof(void *) != 0
-        || d.runtime_interpreters_head + sizeof(void *) > d.runtime_size) {
-        return;
-    }
-    PyInterpreterState **head = (PyInterpreterState **)(rt + d.runtime_interpreters_head);
-    if (*head == PyInterpreterState_Head()) {
-        interp_head = head;
-    }
-    gcx_interp_head_known = interp_head != NULL;
+    return PyRefTracer_SetTracer(noop_tracer, NULL);
 }
 
 int
@@ -579,11 +473,7 @@ gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
-    find_interp_head();
-    if (gcx_header_check() < 0) {
-        return -1;
-    }
-    if (find_py_del_slot() < 0 || run_selftest(&gcx_tr.selftest_ok) < 0) {
+    if (run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
     const char *forced = getenv("GCX_MODE");
