@@ -1,7 +1,7 @@
 /* finalize.c: what happens to the garbage of one collection, in CPython
  * 3.13's order.
  *
- * Start at gcx_finalize_garbage.  On entry collect.c has split the garbage
+ * Start at gcx_finalize_garbage.  On entry region.c has split the garbage
  * into U (collectable, the current region) and F (unreachable objects with
  * a legacy tp_del and all they reach), and pinned every member of both.
  * Then:
@@ -282,7 +282,7 @@ visit_decref_u(PyObject *op, void *arg)
 
 /* Split u into what a finalizer resurrected (moved to old_set, pins
  * dropped) and what is still garbage (kept in u).  On allocation failure
- * everything counts as resurrected: nothing is freed (C3 of collect.c). */
+ * everything counts as resurrected: nothing is freed (C3 of region.c). */
 static void
 find_resurrected(gcx_workvec_t *u, int old_set)
 {
@@ -455,7 +455,7 @@ gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
 /* ---- the entry point -------------------------------------------------------------- */
 
 /* Out of memory before anything was done to the garbage: as C3 of
- * collect.c, the collection gives up.  Every record is where it was (the
+ * region.c, the collection gives up.  Every record is where it was (the
  * garbage's records never left their generation); dropping the pins frees
  * nothing that something else does not hold, except what Python code run
  * by the garbage hook let go of, which refcounting then frees as usual. */

@@ -101,6 +101,9 @@ void gcx_table_free_empty_pages(void);
 void gcx_table_rebuild_lists(void);
 size_t gcx_table_bytes(void);
 void gcx_table_settle(int generation);            /* page lists after a collection */
+void gcx_table_resync_begin(void);                /* a resync, in three steps */
+int gcx_table_seen(PyObject *op);
+void gcx_table_resync_end(bool drop);
 int gcx_table_check(void);                        /* 0 ok, -1 with AssertionError */
 
 static inline uintptr_t gcx_addr_key(uintptr_t a) { return a >> GCX_PAGE_SHIFT; }

@@ -235,15 +235,12 @@ static int
 visit_resync(PyObject *op, void *arg)
 {
     resync_state *st = arg;
-    uintptr_t a = (uintptr_t)op;
-    gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
-    if (p == NULL) {
+    int known = gcx_table_seen(op);
+    if (known < 0) {
         return 1;
     }
-    unsigned slot = gcx_addr_slot(a);
-    gcx_bit_set(p->seen, slot);
     st->visited++;
-    if (gcx_set_of_slot(p, slot) >= 0) {
+    if (known) {
         return 1;
     }
     /* only the resync at import adopts into generation 2, and nothing
@@ -297,23 +294,9 @@ void
 gcx_resync(bool drop, int adopt_set)
 {
     resync_state st = {adopt_set, 0};
-    gcx_table.alloc_failed = false;
+    gcx_table_resync_begin();
     PyUnstable_GC_VisitObjects(visit_resync, &st);
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        if (drop) {
-            for (int s = 0; s < GCX_NSETS; s++) {
-                uint32_t n = 0;
-                for (unsigned w = 0; w < GCX_WORDS; w++) {
-                    GCX_SET(p, s, w) &= p->seen[w];
-                    n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
-                }
-                gcx_table.total[s] -= p->count[s] - n;
-                p->count[s] = n;
-            }
-        }
-        memset(p->seen, 0, sizeof(p->seen));
-    }
+    gcx_table_resync_end(drop);
     if (drop) {
         gcx_tr.stale = false;
         if (gcx_tr.mode == GCX_MODE_TRACER) {
