@@ -315,6 +315,7 @@ typedef struct {
 extern gcx_probes_t gcx_probed;   /* written by probe.c alone */
 
 int gcx_probe_all(void);          /* at import, before the tracer */
+PyObject *gcx_probe_run(const char *src);   /* src run in a fresh namespace */
 
 /* ---- the invariant checker (check.c) --------------------------------------------- */
 

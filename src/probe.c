@@ -27,27 +27,49 @@
 
 gcx_probes_t gcx_probed;
 
+/* Run src in a fresh namespace that has the builtins; the namespace, or
+ * NULL with an exception.  The caller empties it (PyDict_Clear) before
+ * dropping it: functions defined there refer back to it. */
+PyObject *
+gcx_probe_run(const char *src)
+{
+    PyObject *ns = PyDict_New();
+    if (ns == NULL) {
+        return NULL;
+    }
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return ns;
+}
+
+static void
+drop_namespace(PyObject *ns)
+{
+    PyDict_Clear(ns);
+    Py_DECREF(ns);
+}
+
 /* ---- classes defining __del__ (tracer.c) ------------------------------------------------ */
 
 /* The tp_finalize that CPython gives classes defining __del__. */
 static int
 find_py_del_slot(void)
 {
-    PyObject *ns = PyDict_New();
+    PyObject *ns = gcx_probe_run("class _P:\n    def __del__(self): pass\n");
     if (ns == NULL) {
         return -1;
     }
-    PyObject *r = PyRun_String("class _P:\n    def __del__(self): pass\n",
-                               Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
     PyObject *cls = PyDict_GetItemString(ns, "_P");
     gcx_probed.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
-    PyDict_Clear(ns);   /* __del__'s globals are ns, which holds the class */
-    Py_DECREF(ns);
+    drop_namespace(ns);
     return 0;
 }
 
@@ -168,24 +190,13 @@ probe_late_weakref_clear(void)
         "gc.collect(0)\n"
         "late = len(_refs) == 2 and not _calls\n"
         "_refs.clear()\n";
-    PyObject *ns = PyDict_New();
+    PyObject *ns = gcx_probe_run(src);
     if (ns == NULL) {
         return -1;
     }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
     PyObject *late = PyDict_GetItemString(ns, "late");
     int result = late != NULL && PyObject_IsTrue(late) == 1;
-    PyDict_Clear(ns);   /* its class and functions refer back to it */
-    Py_DECREF(ns);
+    drop_namespace(ns);
     return result;
 }
 

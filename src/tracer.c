@@ -394,21 +394,10 @@ static const char selftest_src[] =
 static int
 run_selftest(bool *ok)
 {
-    PyObject *globals = PyDict_New();
+    PyObject *globals = gcx_probe_run(selftest_src);
     if (globals == NULL) {
         return -1;
     }
-    PyObject *builtins = PyEval_GetBuiltins();
-    if (PyDict_SetItemString(globals, "__builtins__", builtins) < 0) {
-        Py_DECREF(globals);
-        return -1;
-    }
-    PyObject *r = PyRun_String(selftest_src, Py_file_input, globals, globals);
-    if (r == NULL) {
-        Py_DECREF(globals);
-        return -1;
-    }
-    Py_DECREF(r);
     PyObject *fn = PyDict_GetItemString(globals, "_gcx_selftest");  /* borrowed */
     probe_types[0] = &PyList_Type;
     probe_types[1] = &PyDict_Type;
@@ -421,7 +410,7 @@ run_selftest(bool *ok)
         PyRefTracer old = PyRefTracer_GetTracer(&old_data);
         probe_created = probe_destroyed = 0;
         (void)PyRefTracer_SetTracer(probe_tracer, NULL);
-        r = PyObject_CallNoArgs(fn);
+        PyObject *r = PyObject_CallNoArgs(fn);
         (void)PyRefTracer_SetTracer(old, old_data);
         if (r == NULL) {
             Py_DECREF(globals);
