@@ -84,10 +84,23 @@ callback_due(PyWeakReference *wr)
     return wr->wr_callback != NULL && gcx_region_index((PyObject *)wr) < 0;
 }
 
-/* The weakrefs to members of U whose callbacks are due.  Counted before
- * anything is cleared, so that the room to remember them is had first:
- * CPython keeps them on a list that needs no memory, and a callback must
- * not be lost to an allocation failure. */
+/* The weakrefs to op, a member of U, whose callbacks are due.  They are
+ * counted before anything is cleared, so that the room to remember them is
+ * had first: CPython keeps them on a list that needs no memory, and a
+ * callback must not be lost to an allocation failure.  The pinning pass
+ * counts them (it reads each member anyway); the garbage hook, which runs
+ * Python code after it, makes handle_weakrefs count again. */
+static inline Py_ssize_t
+due_callbacks_of(PyObject *op)
+{
+    Py_ssize_t n = 0;
+    PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+    for (; wr != NULL; wr = wr->wr_next) {
+        n += callback_due(wr);
+    }
+    return n;
+}
+
 static Py_ssize_t
 count_due_callbacks(gcx_workvec_t *u)
 {
@@ -95,12 +108,8 @@ count_due_callbacks(gcx_workvec_t *u)
     wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
-        if (!(weakref_flags(&memo, op) & WR_REFERABLE)) {
-            continue;
-        }
-        PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
-        for (; wr != NULL; wr = wr->wr_next) {
-            n += callback_due(wr);
+        if (weakref_flags(&memo, op) & WR_REFERABLE) {
+            n += due_callbacks_of(op);
         }
     }
     return n;
@@ -111,9 +120,8 @@ count_due_callbacks(gcx_workvec_t *u)
  * weakrefs died then (CPython counts them as collected), or -1 when there
  * is no room to remember the callbacks: then nothing has been cleared. */
 static Py_ssize_t
-handle_weakrefs(gcx_workvec_t *u)
+handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
 {
-    Py_ssize_t due = count_due_callbacks(u);
     /* strong references to the weakrefs whose callbacks are due */
     PyObject **to_call = NULL;
     if (due > 0 && (to_call = PyMem_RawMalloc((size_t)due * sizeof(PyObject *))) == NULL) {
@@ -134,8 +142,9 @@ handle_weakrefs(gcx_workvec_t *u)
         PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
         for (PyWeakReference *wr = *list; wr != NULL; wr = *list) {
             _PyWeakref_ClearRef(wr);   /* unlinks wr, keeps wr_callback */
-            if (callback_due(wr)) {
-                GCX_ASSERT(n < due);
+            /* n < due always (nothing ran since the count); the test
+             * keeps a miscount from writing past the array */
+            if (callback_due(wr) && n < due) {
                 to_call[n++] = Py_NewRef((PyObject *)wr);
             }
         }
@@ -178,12 +187,18 @@ gcx_pin_garbage(gcx_garbage_t *g)
     wr_memo memo = {{NULL}, {0}};
     int flags = 0;
     bool finalizers = false;
+    Py_ssize_t due = 0;
     for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
         PyObject *op = g->unreachable.items[i];
         Py_INCREF(op);
-        flags |= weakref_flags(&memo, op);
+        int f = weakref_flags(&memo, op);
+        if (f & WR_REFERABLE) {
+            due += due_callbacks_of(op);
+        }
+        flags |= f;
         finalizers |= Py_TYPE(op)->tp_finalize != NULL;
     }
+    g->due_callbacks = due;
     for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
         Py_INCREF(g->legacy.items[i]);
     }
@@ -441,6 +456,7 @@ gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
     /* the hook may have made weakrefs to the garbage, or changed a
      * member's class to one with a finalizer */
     g->weakrefs = g->finalizers = true;
+    g->due_callbacks = -1;   /* handle_weakrefs counts again */
     if (u != NULL && PyList_SetSlice(u, 0, PY_SSIZE_T_MAX, NULL) < 0) {
         PyErr_Clear();
     }
@@ -479,7 +495,9 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         debug_print("collectable", &g->unreachable);
     }
     if (g->weakrefs) {
-        Py_ssize_t freed = handle_weakrefs(&g->unreachable);
+        Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
+                                               : count_due_callbacks(&g->unreachable);
+        Py_ssize_t freed = handle_weakrefs(&g->unreachable, due);
         if (freed < 0) {
             give_up(g);
             return;

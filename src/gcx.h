@@ -300,6 +300,7 @@ typedef struct {
     int old_set;                 /* where survivors go */
     bool weakrefs;               /* a member of U may be or have weakrefs */
     bool finalizers;             /* a member of U may have a tp_finalize */
+    Py_ssize_t due_callbacks;    /* weakref callbacks to run, or -1: count again */
     const int *debug;            /* the debug flags, read as they are now */
     PyObject *garbage_list;      /* gc.garbage */
 } gcx_garbage_t;
