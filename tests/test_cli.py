@@ -548,13 +548,23 @@ def test_metadata():
     assert [ep.value for ep in scripts] == ["gcx.__main__:console"]
 
 
+def _pip_installed():
+    """Whether this gcx was installed by pip (in a site directory), not put
+    on sys.path by hand; skips the test otherwise."""
+    import site
+    sites = {os.path.realpath(p) for p in site.getsitepackages()}
+    if os.path.realpath(GCX_ROOT) not in sites:
+        pytest.skip("gcx is not pip-installed here (pip install .)")
+
+
 def _script():
     import sysconfig
+    _pip_installed()
     for directory in (os.path.dirname(sys.executable), sysconfig.get_path("scripts")):
         path = os.path.join(directory, "gcx")
         if os.path.exists(path):
             return path
-    return None
+    pytest.fail("pip installed gcx without its console script")
 
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -587,8 +597,6 @@ def in_clone(command, clone, timeout=300):
 
 def test_console_script_compare_in_a_clone_root(clone):
     script = _script()
-    if script is None:
-        pytest.skip("gcx is not installed with its console script (pip install .)")
     # the README's main job, from the root of a clone
     proc = in_clone([script, "compare", "--scale", "0.03", "--repeat", "1", "--quiet"],
                     clone)
@@ -601,8 +609,7 @@ def test_console_script_compare_in_a_clone_root(clone):
 
 def test_python_m_gcx_in_a_clone_root(clone):
     # python -m puts the clone root first on sys.path: its gcx/ has no core
-    if _script() is None:
-        pytest.skip("gcx is not installed (pip install .)")
+    _pip_installed()
     with open(os.path.join(os.path.dirname(gcx.__file__), "__init__.py"), "rb") as f:
         same = f.read() == (clone / "gcx" / "__init__.py").read_bytes()
     proc = in_clone([sys.executable, "-m", "gcx", "compare", "--scale", "0.03",
@@ -618,8 +625,7 @@ def test_python_m_gcx_in_a_clone_root(clone):
 
 def test_python_P_m_gcx_compare_in_a_clone_root(clone):
     # the parent is safe with -P; its children must not put the clone root back
-    if _script() is None:
-        pytest.skip("gcx is not installed (pip install .)")
+    _pip_installed()
     (clone / "prog.py").write_text("x = [[] for _ in range(1000)]\n")
     try:
         # (not -m prog: python -P -m prog does not look in the current directory)
