@@ -442,9 +442,7 @@ def cycle_report(args):
             error = None          # the program's own failure: run_program reports it
         sys.path[:1] = saved_path0
     elif program.kind == "script":
-        error = (None if os.path.exists(program.target) else
-                 f"can't open file {os.path.abspath(program.target)!r}: "
-                 "No such file or directory") or program_error(program.target)
+        error = compare.script_error(program.target)
     else:
         error = None
     if error is not None:
