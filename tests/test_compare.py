@@ -236,7 +236,7 @@ def test_plot_needs_matplotlib(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
-                    reason="matplotlib is not installed (pip install 'gcx[plot]')")
+                    reason="matplotlib is not installed (pip install '.[plot]')")
 def test_plot(tmp_path):
     proc = gcx_cli("compare", "--scale", "0.02", "--plot", "pauses.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
