@@ -33,6 +33,61 @@ import sys as _sys
 
 from ._version import __version__
 
+
+def _redirect_from_source_tree():
+    """Make this package load the installed gcx's core when this gcx/ is a
+    source tree without one.
+
+    ``python -m gcx`` and ``python -c`` put the current directory first on
+    sys.path, so in the root of a checkout the source tree's gcx/ (which has
+    no compiled core) hides the gcx that ``pip install .`` installed.  If a
+    gcx with a core is found further along sys.path and its __init__.py is
+    this one, this package's __path__ becomes that package's directory: the
+    core and every submodule come from the installed copy, so the import
+    behaves as the installed gcx does.  If the files differ (the tree was
+    edited since), or no installed gcx is found, ImportError says what
+    happened in one line.  Does nothing when this directory has a core."""
+    import importlib.machinery as machinery
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    def core_in(directory):
+        return any(os.path.isfile(os.path.join(directory, "_gcx" + suffix))
+                   for suffix in machinery.EXTENSION_SUFFIXES)
+    if core_in(here) or not (_sys.implementation.name == "cpython"
+                             and _sys.version_info[:2] == (3, 13)
+                             and "t" not in getattr(_sys, "abiflags", "")):
+        return
+    root = os.path.dirname(here)
+    elsewhere = [p for p in _sys.path if os.path.abspath(p or os.curdir) != root]
+    spec = machinery.PathFinder.find_spec(__name__, elsewhere)
+    installed = None
+    if spec is not None and spec.submodule_search_locations:
+        installed = next((d for d in spec.submodule_search_locations
+                          if os.path.abspath(d) != here and core_in(d)), None)
+    if installed is None:
+        raise ImportError(
+            f"{here} is gcx's source tree, which has no compiled core, and no "
+            "installed gcx was found: install it (pip install .) and run the "
+            "gcx command, or python from another directory", name=__name__)
+    try:
+        with open(__file__, "rb") as mine, \
+                open(os.path.join(installed, "__init__.py"), "rb") as theirs:
+            same = mine.read() == theirs.read()
+    except OSError:
+        same = False
+    if not same:
+        raise ImportError(
+            f"{here} (gcx's source tree, the current directory's gcx/) hides the "
+            f"installed gcx in {installed}, and differs from it: reinstall "
+            "(pip install .), or run the gcx command, or python -P, or python "
+            "from another directory", name=__name__)
+    __path__[:] = [installed]
+    if __spec__ is not None:
+        __spec__.submodule_search_locations = __path__
+
+
+_redirect_from_source_tree()
+
 try:
     from . import _gcx
 except ImportError as exc:
@@ -222,6 +277,12 @@ def enable(*args, **kwargs):
     """Enable automatic garbage collection."""
     if args or kwargs:
         _check_no_args("enable", args, kwargs)
+    if _saved is None and _stdlib["isenabled"]():
+        import warnings
+        warnings.warn(
+            "gcx.enable() while gcx is not installed and the stdlib collector "
+            "is enabled: both collectors now collect automatically; "
+            "gcx.install() makes gcx the only one", RuntimeWarning, stacklevel=2)
     _gcx.enable()
 
 

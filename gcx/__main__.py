@@ -1,22 +1,28 @@
-"""python -m gcx: compare gcx with the stdlib collector, or run a program under gcx.
+"""gcx (or python -m gcx): compare gcx with the stdlib collector, or run a program under gcx.
 
-  python -m gcx [--live N] [--cycles N] [--repeat N]
-      Print, side by side for the stdlib collector and gcx: the interpreter,
-      gcx's mode, what each collector tracks (per generation, and the ten
-      commonest types), then one collection of the same heap by each.
-  python -m gcx run SCRIPT [ARG ...]
-  python -m gcx run -m MODULE [ARG ...]
+  gcx [--live N] [--cycles N] [--best-of N]
+      With no command: print, side by side for the stdlib collector and gcx,
+      the interpreter, gcx's mode, what each collector tracks (per
+      generation, and the ten commonest types), then one collection of the
+      same heap by each.
+  gcx run SCRIPT [ARG ...]
+  gcx run -m MODULE [ARG ...]
       Run a program as `python SCRIPT` / `python -m MODULE` would, with gcx
       installed (gcx.install()) before its first line runs.
-  python -m gcx compare [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
+  gcx compare [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default a bundled demo workload) in fresh
       interpreters under the stdlib collector and under gcx, and print one
       table: wall time, time in collections, pauses per generation, objects
       collected, peak RSS (gcx/compare.py).
-  python -m gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
+  gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default the demo) with gcx installed and print the
       shapes of the reference cycles it made garbage, top cycle makers
       first (gcx/report.py).
+
+`gcx` is the console script pip installs; `python -m gcx` is the same
+command line.  An error in the command line (a bad option, a program that
+cannot be found, an output file that cannot be written) is one line on
+standard error and exit status 2, never a traceback.
 
 The report's collection: for each collector in turn, build the same heap
 (live containers, some in reachable cycles, plus garbage cycles of instances
@@ -27,7 +33,6 @@ that collector alone.  Both must find the same garbage.
 import argparse
 import collections
 import gc
-import importlib.util
 import os
 import platform
 import runpy
@@ -37,7 +42,7 @@ import weakref
 
 import gcx
 
-PROG = "python -m gcx"
+PROG = "python -m gcx"       # "gcx" when run as the console script (console())
 
 # ------------------------------------------------------------------------------
 # Command line.
@@ -45,16 +50,28 @@ PROG = "python -m gcx"
 def _parser():
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Compare gcx with the stdlib cycle collector on this "
-                    "interpreter, or run a program with gcx installed.",
-        epilog=f"'{PROG} COMMAND -h' describes each command.")
+        usage=f"{PROG} [-h] [--version] [--live N] [--cycles N] [--best-of N]\n"
+              f"       {PROG} {{run,compare,report}} ...",
+        description="Compare gcx with the stdlib cycle collector, or run a program "
+                    "with gcx installed.  With no command: print both collectors' "
+                    "view of this interpreter's heap (what each tracks, per "
+                    "generation and by type) and time one full collection of the "
+                    "same freshly built heap by each (--live, --cycles, --best-of "
+                    "are for this).",
+        epilog=f"'{PROG} COMMAND -h' describes each command.  Errors in the "
+               "command line exit with status 2.")
+    parser.add_argument("--version", action="version",
+                        version=f"gcx {gcx.__version__} (CPython "
+                                f"{platform.python_version()}, {gcx.mode()} mode)")
     parser.add_argument("--live", type=_count, default=50_000, metavar="N",
                         help="live containers in the collected heap (default 50000)")
     parser.add_argument("--cycles", type=_count, default=20_000, metavar="N",
                         help="garbage cycles in the collected heap (default 20000)")
-    parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
+    parser.add_argument("--best-of", type=_positive, default=1, metavar="N",
+                        dest="best_of",
                         help="collect N freshly built heaps with each collector "
                              "and report the fastest (default 1)")
+    parser.add_argument("--repeat", action=_NotHere, nargs="?", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="{run,compare,report}")
     run = commands.add_parser(
         "run", help="run a script or module with gcx installed",
@@ -63,7 +80,8 @@ def _parser():
         description="Run a program with gcx installed from its first line, as "
                     "'python SCRIPT ARG...' or 'python -m MODULE ARG...' "
                     "would run it.  Everything after SCRIPT or MODULE is "
-                    "passed to the program as sys.argv[1:].")
+                    "passed to the program as sys.argv[1:].  The exit status is "
+                    "the program's, as python's would be.")
     run.add_argument("-m", dest="module", action="store_true",
                      help="run the module named MODULE, as python -m does")
     run.add_argument("target", metavar="SCRIPT | MODULE",
@@ -87,20 +105,30 @@ def _program_arguments(command, what):
 
 
 def _compare_parser(commands):
+    from gcx import compare as compare_module
     compare = commands.add_parser(
         "compare", help="a program under the stdlib collector and under gcx, side by side",
         usage=f"{PROG} compare [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
-        description="Run a program in fresh interpreters, once under the stdlib "
-                    "collector and once with gcx installed from its first line, and "
-                    "print one table: wall and CPU time, time in collections and its "
+        description="Run a program in fresh interpreters, under the stdlib "
+                    "collector and with gcx installed from its first line, "
+                    f"{compare_module.DEFAULT_REPEAT} times each by default "
+                    "(alternating which goes first), and print one table of "
+                    "medians, with the range of each gcx/stdlib ratio over the "
+                    "pairs of runs: wall and CPU time, time in collections and its "
                     "share of the run, pauses per generation (count, p50, p95, p99, "
                     "max), objects collected and uncollectable, the most garbage one "
                     "collection found, peak RSS.  With no program, a bundled demo "
                     "workload (a long-lived heap and requests that make and drop "
-                    "reference cycles).  The program's output goes to standard error.")
-    compare.add_argument("--repeat", type=_positive, default=1, metavar="N",
+                    "reference cycles).  The program's output goes to standard error.",
+        epilog="Exit status: 0 when every run of the program exited with status 0; "
+               "1 when the comparison was made but a run exited otherwise (the "
+               "table says so), or a run crashed or timed out; 2 when the program "
+               "could not be run at all (no such script or module, a bad option, "
+               "an output file that cannot be written); 130 when interrupted.")
+    compare.add_argument("--repeat", type=_positive, default=None, metavar="N",
                          help="run N pairs, alternating which collector goes first, "
-                              "and report medians (default 1)")
+                              "and report medians (default "
+                              f"{compare_module.DEFAULT_REPEAT})")
     compare.add_argument("--json", metavar="FILE",
                          help="also write the table's data as JSON ('-': to standard "
                               "output, instead of the table)")
@@ -109,11 +137,12 @@ def _compare_parser(commands):
                               "output, instead of the table)")
     compare.add_argument("--plot", metavar="FILE.png",
                          help="draw a pause timeline and a pause histogram of both "
-                              "collectors (needs matplotlib: pip install 'gcx[plot]')")
+                              "collectors (needs matplotlib: pip install '.[plot]' "
+                              "in gcx's checkout, or pip install matplotlib)")
     compare.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size, relative to its default "
-                              "(about 2 s a run); only without a program")
-    compare.add_argument("--timeout", type=float, default=None, metavar="S",
+                              "(about 1 s a run); only without a program")
+    compare.add_argument("--timeout", type=_seconds, default=None, metavar="S",
                          help="stop a run that lasts longer than S seconds")
     compare.add_argument("--quiet", action="store_true",
                          help="no progress lines on standard error")
@@ -130,7 +159,8 @@ def _cycle_report_parser(commands):
                     "first: each with its members' types, a shortest cycle with the "
                     "attributes, keys and positions along it, and the attribute a weak "
                     "reference could replace to break it.  With no program, the "
-                    "bundled demo workload.  The report goes to standard error.")
+                    "bundled demo workload.  The report goes to standard error.",
+        epilog="Exit status: the program's; 2 when it could not be run at all.")
     report_.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="show the N commonest shapes (default 10)")
     report_.add_argument("--json", metavar="FILE",
@@ -146,22 +176,48 @@ def _cycle_report_parser(commands):
     _program_arguments(report_, "report on")
 
 
+class _NotHere(argparse.Action):
+    """The top-level --repeat of gcx 0.1.0, now --best-of: say so."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error("--repeat N is compare's option (N runs of each collector, "
+                     "medians); for this heap's collection use --best-of N")
+
+
+# Argument types: each raises ArgumentTypeError, so that argparse says
+# "argument --live: must be a whole number, not 'abc'".
+
+def _number(text, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+
+
 def _scale(text):
-    value = float(text)
+    value = _number(text, float)
     if not 0 < value <= 1000:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 1000, not {text}")
     return value
 
 
+def _seconds(text):
+    value = _number(text, float)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
 def _count(text):
-    value = int(text)
+    value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _positive(text):
-    value = int(text)
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
@@ -217,36 +273,114 @@ def main(argv=None):
         return compare_programs(args)
     if args.command == "report":
         return cycle_report(args)
-    return report(args.live, args.cycles, args.repeat)
+    return report(args.live, args.cycles, args.best_of)
+
+
+def _entry(prog):
+    """Run main() as the process's command line and return its exit status.
+    A KeyboardInterrupt in the program goes on up with a hook that prints
+    its traceback as python would (without gcx's and runpy's frames), so
+    that the process ends as python's would; a closed standard output
+    (``gcx | head``) ends it quietly."""
+    global PROG
+    PROG = prog
+    runner = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if runner is not None:
+        _RUNNER_FILES.add(runner)
+    try:
+        status = main()
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        sys.excepthook = _without_runner_frames(sys.excepthook)
+        raise
+    except BrokenPipeError:
+        # as the Python documentation advises: no second error at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
+
+
+def console():
+    """The ``gcx`` console script."""
+    sys.exit(_entry("gcx"))
 
 
 # ------------------------------------------------------------------------------
 # run: a program with gcx installed.
 
-# Frames of this file and of runpy, left out of a failing program's traceback.
+# Frames of this file and of runpy, left out of a failing program's traceback
+# (and the console script's, added by _entry()).
 _RUNNER_FILES = {os.path.abspath(__file__), runpy.__file__, "<frozen runpy>"}
+
+
+def _strip_runner_frames(tb):
+    while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
+        tb = tb.tb_next
+    return tb
+
+
+def _without_runner_frames(hook):
+    def excepthook(exc_type, exc, tb):
+        tb = _strip_runner_frames(tb)
+        # the default hook prints exc.__traceback__, whatever tb it is given
+        hook(exc_type, exc.with_traceback(tb), tb)
+    return excepthook
+
+
+class _CannotRun(Exception):
+    """runpy's own complaint that there is no such module to run."""
+
+
+def program_error(target, module=False):
+    """What python would say instead of running the program (None if it
+    can be started): no such script, a directory or zip file without a
+    __main__ module, no such module, a package without __main__."""
+    if module:
+        try:
+            # runpy's own search, with python -m's messages; it imports
+            # the parent packages, as running the module would
+            runpy._get_module_details(target, _CannotRun)
+        except _CannotRun as exc:
+            return str(exc)
+        return None
+    from gcx.compare import script_error
+    return script_error(target)
 
 
 def run_program(target, args, module=False, command="run", script_path=True):
     """Run the script at path ``target`` (or, with ``module``, the module
     named ``target``) as ``__main__`` with sys.argv[1:] = ``args`` and gcx
     installed.  Returns 0, or 1 after printing the traceback of an uncaught
-    exception; SystemExit and KeyboardInterrupt pass through.
-    ``script_path``: put the script's directory first on sys.path, as
-    ``python SCRIPT`` does."""
+    exception, or when there is no such program (after saying so as python
+    would; 2 for a script that does not exist, as python's status).
+    SystemExit and KeyboardInterrupt pass through.
+    ``script_path``: put the script's directory (with ``module``, the current
+    directory) first on sys.path, as python does."""
     if not module and not os.path.exists(target):
         print(f"{PROG} {command}: can't open file {os.path.abspath(target)!r}: "
               "No such file or directory", file=sys.stderr)
         return 2
     sys.argv = [target, *args]
-    if not module and not sys.flags.safe_path and script_path:
-        # as `python SCRIPT` does: the script's directory, not the current one
-        sys.path[0] = os.path.dirname(os.path.realpath(target))
+    if not sys.flags.safe_path and script_path:
+        # as python does: the script's directory, or for -m the current
+        # directory (not the gcx script's directory, nor an inherited entry)
+        path0 = os.getcwd() if module else os.path.dirname(os.path.realpath(target))
+        if sys.path:
+            sys.path[0] = path0
+        else:
+            sys.path.insert(0, path0)
+    try:
+        error = program_error(target, module)
+    except BaseException as exc:      # the program's own package failed to import
+        _print_program_exception(exc)
+        return 1
+    if error is not None:
+        print(f"{PROG} {command}: {error}", file=sys.stderr)
+        return 1
     gcx.install()
     try:
         if module:
-            if not _module_exists(target):
-                return 1
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
             # absolute, as `python SCRIPT` makes __file__ (and sys.argv[0] here)
@@ -254,27 +388,15 @@ def run_program(target, args, module=False, command="run", script_path=True):
     except (SystemExit, KeyboardInterrupt):
         raise
     except BaseException as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
-            tb = tb.tb_next
-        # the hook prints exc.__traceback__, whatever tb it is given
-        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+        _print_program_exception(exc)
         return 1
     return 0
 
 
-def _module_exists(name):
-    """As `python -m` does, say so on stderr if there is no module ``name``."""
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError) as exc:
-        print(f"{PROG} run: error while finding module specification for "
-              f"{name!r} ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return False
-    if spec is None:
-        print(f"{PROG} run: No module named {name}", file=sys.stderr)
-        return False
-    return True
+def _print_program_exception(exc):
+    tb = _strip_runner_frames(exc.__traceback__)
+    # the hook prints exc.__traceback__, whatever tb it is given
+    sys.excepthook(type(exc), exc.with_traceback(tb), tb)
 
 
 # ------------------------------------------------------------------------------
@@ -299,9 +421,33 @@ def compare_programs(args):
 
 def cycle_report(args):
     """Run the program with gcx installed and cycle recording on; print the
-    report when it ends, however it ends.  Returns the program's status."""
+    report when it ends, however it ends.  Returns the program's status, or
+    2 without a report when it could not be started."""
+    from gcx import compare
     from gcx import report as cycles
+    prog = f"{PROG} report"
+    for option, path in (("--json", args.json), ("--output", args.output)):
+        error = compare.output_error(path, option)
+        if error is not None:
+            print(f"{prog}: {error}", file=sys.stderr)
+            return 2
     program = _program(args)
+    if program.kind == "module":
+        saved_path0 = sys.path[:1]
+        if not sys.flags.safe_path and sys.path:
+            sys.path[0] = os.getcwd()
+        try:
+            error = program_error(program.target, module=True)
+        except BaseException:
+            error = None          # the program's own failure: run_program reports it
+        sys.path[:1] = saved_path0
+    elif program.kind == "script":
+        error = compare.script_error(program.target)
+    else:
+        error = None
+    if error is not None:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
     if args.tracemalloc:
         import tracemalloc
         tracemalloc.start(args.tracemalloc)
@@ -346,13 +492,13 @@ COLUMN_WIDTH = 14
 COLUMNS = ("stdlib gc", "gcx")
 
 
-def report(live=50_000, cycles=20_000, repeat=1, file=None):
+def report(live=50_000, cycles=20_000, best_of=1, file=None):
     """Print the side-by-side report; returns 0."""
     out = file or sys.stdout
     reinstall = gcx.is_installed()
     gcx.uninstall()        # the stdlib column must show the stdlib collector
     try:
-        for line in _report_lines(live, cycles, repeat):
+        for line in _report_lines(live, cycles, best_of):
             print(line, file=out)
     finally:
         if reinstall:
@@ -550,4 +696,4 @@ def _collection_rows(live, cycles, repeat):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry(PROG))

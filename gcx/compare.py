@@ -3,8 +3,11 @@
 The program (a script, ``-m module``, or the bundled demo workload) runs in
 fresh interpreters, once with the stdlib collector as CPython starts it and
 once with gcx imported and installed before the program's first line;
-``--repeat N`` runs N pairs, alternating which goes first, and reports
-medians.  Each run measures, in the child:
+it runs DEFAULT_REPEAT (3) pairs by default, ``--repeat N`` N pairs,
+alternating which goes first, and reports medians, and beside each ratio of
+medians the range of the ratios of the pairs (a busy machine shows as a wide
+range; the table warns when wall and CPU time disagree).  Each run measures,
+in the child:
 
   wall time, CPU time   from the child's first line (so gcx's import and
                         install are charged to gcx) to the program's end
@@ -21,11 +24,19 @@ medians.  Each run measures, in the child:
   peak RSS              the child's ru_maxrss
 
 The stdlib run never imports gcx, so it pays nothing for it.  The child is
-started with ``python -c`` and runs code that imports only the stdlib; the
-program runs as ``python SCRIPT`` / ``python -m MODULE`` would run it, with
+started with ``python -P -c`` (so the current directory is not on its
+sys.path: a gcx/ source tree there cannot hide the installed gcx) and runs
+code that imports only the stdlib, and gcx in gcx runs; then the program
+runs as ``python SCRIPT`` / ``python -m MODULE`` would run it (the script's
+directory, or for a module the current directory, first on sys.path), with
 its standard output sent to this process's standard error so the table
-alone goes to standard output, and nothing on its standard input.  The exit
-status is 0 when every run of the program exited 0, 1 otherwise.
+alone goes to standard output, and nothing on its standard input.
+
+Exit status of main(): 0 when every run of the program exited 0; 1 when the
+comparison was made but some run exited otherwise (the table warns), or a
+run crashed or timed out; 2 when the program could not be run at all (no
+such script or module, an output file that cannot be written, gcx not
+importable in the child); 130 when interrupted.
 """
 
 import json
@@ -43,11 +54,51 @@ COLLECTORS = ("stdlib", "gcx")
 COLUMNS = {"stdlib": "stdlib gc", "gcx": "gcx"}
 LABEL_WIDTH = 38
 COLUMN_WIDTH = 13
+DEFAULT_REPEAT = 3
+DISAGREEMENT = 0.10     # wall and CPU time ratios further apart than this: warn
 DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_demo.py")
 
 
 class CompareError(Exception):
     """A run did not produce its measurements."""
+
+
+class CannotRun(CompareError):
+    """The program could not be started at all (exit status 2)."""
+
+
+def script_error(path):
+    """What ``python PATH`` would say instead of running it (None if it can
+    run): a missing file, or a directory or zip file without __main__."""
+    if not os.path.exists(path):
+        return (f"can't open file {os.path.abspath(path)!r}: "
+                "No such file or directory")
+    import pkgutil
+    try:
+        importer = pkgutil.get_importer(path)
+        if importer is not None and importer.find_spec("__main__") is None:
+            return f"can't find '__main__' module in {path!r}"
+    except Exception:          # not for us to judge: python will say
+        pass
+    return None
+
+
+def output_error(path, option):
+    """Why ``path`` (given to ``option``) could not be written, checked
+    before any run (None if it can be, or is None or '-')."""
+    if path is None or path == "-":
+        return None
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        why = "it is a directory"
+    elif not os.path.isdir(directory):
+        why = f"no directory {directory!r}"
+    elif not os.access(directory, os.W_OK | os.X_OK) or (
+            os.path.exists(path) and not os.access(path, os.W_OK)):
+        why = "permission denied"
+    else:
+        return None
+    return f"can't write {option} file {path!r}: {why}"
 
 
 # ------------------------------------------------------------------------------
@@ -61,11 +112,21 @@ _t0 = _perf_counter()
 _c0 = time.process_time()
 
 def _gcx_compare_child():
-    import array, runpy
-    collector, result_path, kind, target, *args = sys.argv[1:]
+    import array, json, runpy
+    collector, result_path, kind, target, path0, *args = sys.argv[1:]
     info = {"collector": collector}
+
+    def cannot_run(message):
+        with open(result_path, "w") as f:
+            json.dump({"collector": collector, "error": message}, f)
+        return 2
+
     if collector == "gcx":
-        import gcx
+        try:
+            import gcx
+        except ImportError as exc:
+            return cannot_run(f"gcx cannot be imported in the child interpreter "
+                              f"({sys.executable} -P): {exc}")
         gcx.install()
         callbacks = gcx.callbacks
         info.update(gcx_version=gcx.__version__, gcx_mode=gcx.mode(),
@@ -89,18 +150,25 @@ def _gcx_compare_child():
             collected.append(stats["collected"])
             uncollectable.append(stats["uncollectable"])
 
+    class CannotRun(Exception):
+        pass
+
+    # as python SCRIPT / python -m MODULE: the script's directory or the
+    # current directory (the parent's choice; none under -P), after gcx
+    if path0:
+        sys.path.insert(0, path0)
     callbacks.append(on_collection)
     status = 0
     sys.argv[:] = [target, *args]
     try:
         if kind == "module":
+            try:
+                # runpy's own search, with python -m's messages
+                runpy._get_module_details(target, CannotRun)
+            except CannotRun as exc:
+                return cannot_run(str(exc))
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
-            if kind == "script" and not sys.flags.safe_path:
-                import os
-                sys.path[0] = os.path.dirname(os.path.realpath(target))
-            elif kind == "demo" and sys.path and sys.path[0] == "":
-                del sys.path[0]        # the current directory is not the demo's
             runpy.run_path(target, run_name="__main__")
     except SystemExit as exc:
         code = exc.code
@@ -124,7 +192,7 @@ def _gcx_compare_child():
         callbacks.remove(on_collection)
     except ValueError:
         pass
-    import json, resource
+    import resource
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     info.update(status=status, wall=wall, cpu=cpu,
                 rss=rss * (1 if sys.platform == "darwin" else 1024),
@@ -223,14 +291,58 @@ def _stderr_fd():
         return 2
 
 
+_FIND_MODULE = r'''
+import runpy, sys
+class CannotRun(Exception):
+    pass
+if sys.argv[2]:
+    sys.path.insert(0, sys.argv[2])
+try:
+    runpy._get_module_details(sys.argv[1], CannotRun)
+except CannotRun as exc:
+    print(exc)
+    sys.exit(2)
+except BaseException:
+    pass            # the program's own failure: the run will show it
+'''
+
+
+def _path0(program):
+    """The first entry of the program's sys.path, as python would make it
+    (none under -P, like the caller's)."""
+    if sys.flags.safe_path or program.kind == "demo":
+        return ""
+    if program.kind == "module":
+        return os.getcwd()
+    return os.path.dirname(os.path.realpath(program.target))
+
+
+def module_error(program):
+    """What ``python -m MODULE`` would say instead of running the module
+    (None if it can run), found out in a fresh interpreter set up as the
+    runs will be (finding a module imports its parent packages)."""
+    if program.kind != "module":
+        return None
+    proc = subprocess.run([sys.executable, "-P", "-c", _FIND_MODULE, program.target,
+                           _path0(program)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=_child_env())
+    if proc.returncode == 2 and proc.stdout.strip():
+        return proc.stdout.strip()
+    return None
+
+
 def run_once(program, collector, progress=None, timeout=None):
     """Run the program once in a fresh interpreter under ``collector``
     ("stdlib" or "gcx"); returns the child's measurements (a dict)."""
     fd, result_path = tempfile.mkstemp(prefix="gcx-compare-", suffix=".json")
     os.close(fd)
     try:
-        command = [sys.executable, "-c", _CHILD, collector, result_path,
-                   program.kind, program.target, *program.args]
+        # -P: the current directory is not on the child's sys.path, where a
+        # gcx/ source tree would hide the installed gcx; the program's own
+        # first entry (path0) goes in after gcx is imported
+        path0 = _path0(program)
+        command = [sys.executable, "-P", "-c", _CHILD, collector, result_path,
+                   program.kind, program.target, path0, *program.args]
         started = time.monotonic()
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),
                                 env=_child_env())
@@ -252,6 +364,8 @@ def run_once(program, collector, progress=None, timeout=None):
             result = json.loads(text) if text else None
         except (OSError, ValueError):
             result = None
+        if result is not None and "error" in result:
+            raise CannotRun(result["error"])
         if result is None:
             raise CompareError(f"the program ended without its measurements under "
                                f"{COLUMNS[collector]} (exit status {proc.returncode}: "
@@ -348,17 +462,45 @@ class Comparison:
         return len(self.runs["stdlib"])
 
     def rows(self):
-        """[{"metric", "unit", "stdlib", "gcx", "ratio"}], values scaled to
-        the unit (medians over the runs)."""
+        """[{"metric", "unit", "stdlib", "gcx", "ratio", "ratio_min",
+        "ratio_max"}], values scaled to the unit (medians over the runs);
+        ratio is gcx's median over the stdlib's, ratio_min and ratio_max
+        the range of gcx/stdlib over the pairs of runs (run i of each)."""
         out = []
         for label, key, unit, scale, _, with_ratio in _rows():
             values = {c: self.medians[c][key] for c in COLLECTORS}
             scaled = {c: (v * scale if v is not None else None) for c, v in values.items()}
-            ratio = None
+            ratio = low = high = None
             if with_ratio and values["stdlib"] and values["gcx"] is not None:
                 ratio = values["gcx"] / values["stdlib"]
+                pairs = [g[key] / s[key] for s, g in zip(self.summaries["stdlib"],
+                                                         self.summaries["gcx"])
+                         if s[key] and g[key] is not None]
+                if pairs:
+                    low, high = min(pairs), max(pairs)
             out.append({"metric": label, "key": key, "unit": unit,
-                        "stdlib": scaled["stdlib"], "gcx": scaled["gcx"], "ratio": ratio})
+                        "stdlib": scaled["stdlib"], "gcx": scaled["gcx"], "ratio": ratio,
+                        "ratio_min": low, "ratio_max": high})
+        return out
+
+    def warnings(self):
+        """What the reader must know before trusting the table, one line each."""
+        out = []
+        statuses = {c: [r["status"] for r in self.runs[c]] for c in COLLECTORS}
+        if any(statuses[c] != [0] * len(statuses[c]) for c in COLLECTORS):
+            said = "; ".join(f"under {COLUMNS[c]}: {', '.join(map(str, statuses[c]))}"
+                             for c in COLLECTORS)
+            out.append(f"the program did not always exit with status 0 ({said}); "
+                       "the figures are of those runs")
+        rows = {row["key"]: row for row in self.rows()}
+        wall, cpu = rows["wall"]["ratio"], rows["cpu"]["ratio"]
+        long_enough = (self.medians["stdlib"]["wall"] or 0) >= 0.2   # else start-up
+        if wall and cpu and long_enough and abs(wall / cpu - 1) > DISAGREEMENT:
+            out.append(f"the wall time ratio ({wall:.2f}x) and the CPU time ratio "
+                       f"({cpu:.2f}x) disagree by more than {DISAGREEMENT:.0%}: "
+                       "something else was using the CPU (or the program waits); "
+                       "trust the CPU time, or run again on a quieter machine"
+                       + ("" if self.repeat >= 5 else " with --repeat 5"))
         return out
 
     def environment(self):
@@ -381,6 +523,7 @@ class Comparison:
             "repeat": self.repeat,
             "environment": self.environment(),
             "rows": [{k: v for k, v in row.items() if k != "key"} for row in self.rows()],
+            "warnings": self.warnings(),
             "runs": self.summaries,
         }
 
@@ -390,12 +533,14 @@ class Comparison:
         env = self.environment()
         runs = ("1 run each" if self.repeat == 1 else
                 f"medians of {self.repeat} runs each, alternating which goes first")
+        spread = self.repeat > 1
         lines = [
             f"gcx {env['gcx_version']} compare: {self.program.describe()}, {runs}",
             f"{env['implementation']} {env['python']} ({sys.executable}), "
             f"gcx in {env['gcx_mode']} mode",
             "",
-            _cells("", COLUMNS["stdlib"], COLUMNS["gcx"], "gcx/stdlib"),
+            _cells("", COLUMNS["stdlib"], COLUMNS["gcx"], "gcx/stdlib",
+                   *(["range"] if spread else [])),
         ]
         formats = {key: fmt for _, key, _, _, fmt, _ in _rows()}
         empty = set(self._empty_generations())
@@ -405,11 +550,21 @@ class Comparison:
                 continue            # no pauses of that generation: no percentiles
             cells = [_format(row[c], formats[key]) for c in COLLECTORS]
             ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else ""
-            lines.append(_cells(_label(row), *cells, ratio))
+            extra = []
+            if spread and row["ratio_min"] is not None:
+                extra = [f"{row['ratio_min']:.2f}-{row['ratio_max']:.2f}x"]
+            lines.append(_cells(_label(row), *cells, ratio, *extra))
         lines.append("")
         lines.append("pauses are timed from each collector's callbacks; \"peak garbage\" is "
                      "the most any one")
         lines.append("collection found (cyclic garbage that had piled up uncollected).")
+        if spread:
+            lines.append("range: the lowest and highest gcx/stdlib ratio over the "
+                         f"{self.repeat} pairs of runs.")
+        import textwrap
+        for warning in self.warnings():
+            lines.extend(textwrap.wrap(f"warning: {warning}", 88,
+                                       subsequent_indent="  "))
         return "\n".join(lines)
 
     def _empty_generations(self):
@@ -434,31 +589,43 @@ class Comparison:
 
     def plot(self, path):
         """A pause timeline and a pause histogram of both collectors (the run
-        with the median wall time of each)."""
+        with the median wall time of each, which the titles name)."""
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
         fig, (timeline, histogram) = plt.subplots(2, 1, figsize=(11, 8))
         colours = {"stdlib": "tab:blue", "gcx": "tab:orange"}
-        markers = {0: ".", 1: "^", 2: "s"}
+        markers = {0: "o", 1: "^", 2: "s"}
         everything = []
+        drawn = []
+        end = 0.0
         for collector in COLLECTORS:
-            runs = sorted(self.runs[collector], key=lambda r: r["wall"])
-            run = runs[len(runs) // 2]
+            order = sorted(range(len(self.runs[collector])),
+                           key=lambda i: self.runs[collector][i]["wall"])
+            index = order[len(order) // 2]
+            run = self.runs[collector][index]
+            drawn.append(f"{COLUMNS[collector]} run {index + 1} of {len(order)}")
+            end = max(end, run["wall"])
+            few = len(run["durations"]) < 200
             for generation, marker in markers.items():
                 points = [(s, d * 1e3) for s, d, g in zip(run["starts"], run["durations"],
                                                          run["generations"])
                           if g == generation]
                 if points:
                     xs, ys = zip(*points)
-                    timeline.scatter(xs, ys, s=12 if generation else 6, marker=marker,
+                    size = (40 if few else 14) * (1 if generation == 0 else 2)
+                    timeline.scatter(xs, ys, s=size, marker=marker,
                                      color=colours[collector], alpha=0.6,
                                      label=f"{COLUMNS[collector]}, generation {generation}")
             everything.append((collector, [d * 1e3 for d in run["durations"] if d > 0]))
+        timeline.set_xlim(0, end * 1.01 or 1)      # the whole run, to its end
         timeline.set_yscale("log")
         timeline.set_xlabel("time since the program started (s)")
         timeline.set_ylabel("pause (ms)")
-        timeline.set_title(f"collections: {self.program.describe()}")
+        which = ("" if self.repeat == 1 else
+                 f" (the median-wall-time run: {', '.join(drawn)})")
+        timeline.set_title(f"collections: {self.program.describe()}{which}")
         timeline.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         values = [v for _, vs in everything for v in vs]
         if values:
@@ -474,6 +641,7 @@ class Comparison:
             histogram.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         histogram.set_xlabel("pause (ms)")
         histogram.set_ylabel("collections")
+        histogram.yaxis.set_major_locator(MaxNLocator(integer=True))
         histogram.set_title("pause times")
         fig.tight_layout()
         fig.savefig(path, dpi=100, bbox_inches="tight")
@@ -522,7 +690,7 @@ def plot_available():
     return True
 
 
-def compare(program, repeat=1, progress=True, timeout=None):
+def compare(program, repeat=DEFAULT_REPEAT, progress=True, timeout=None):
     """Run ``program`` ``repeat`` times under each collector, alternating;
     returns a Comparison."""
     runs = {c: [] for c in COLLECTORS}
@@ -541,20 +709,31 @@ def compare(program, repeat=1, progress=True, timeout=None):
     return Comparison(program, runs)
 
 
-def main(program, repeat=1, json_path=None, csv_path=None, plot_path=None,
+def main(program, repeat=None, json_path=None, csv_path=None, plot_path=None,
          progress=True, timeout=None, prog="python -m gcx compare"):
-    """The command line's work; returns the exit status."""
+    """The command line's work; returns the exit status (see the module's
+    docstring).  Everything that can be checked before the runs is."""
+    repeat = DEFAULT_REPEAT if repeat is None else repeat
     if plot_path is not None and not plot_available():
         print(f"{prog}: --plot needs matplotlib, which is not installed here; "
-              "install it with: pip install 'gcx[plot]' (or: pip install matplotlib)",
-              file=sys.stderr)
+              "install it with: pip install matplotlib (or pip install '.[plot]' "
+              "in gcx's checkout)", file=sys.stderr)
         return 2
-    if program.kind == "script" and not os.path.exists(program.target):
-        print(f"{prog}: can't open file {os.path.abspath(program.target)!r}: "
-              "No such file or directory", file=sys.stderr)
-        return 2
+    errors = [output_error(path, option) for option, path in
+              (("--json", json_path), ("--csv", csv_path), ("--plot", plot_path))]
+    if program.kind == "script":
+        errors.append(script_error(program.target))
+    elif program.kind == "module":
+        errors.append(module_error(program))
+    for error in errors:
+        if error is not None:
+            print(f"{prog}: {error}", file=sys.stderr)
+            return 2
     try:
         result = compare(program, repeat, progress, timeout)
+    except CannotRun as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     except CompareError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1

@@ -49,6 +49,23 @@ def _is_class_shape(shape):
                for edge in shape.edges)
 
 
+def _type_names(ignore):
+    """``ignore`` as a tuple of type names: one string is one name (not its
+    characters); anything else must be an iterable of strings."""
+    if isinstance(ignore, str):
+        return (ignore,)
+    try:
+        names = tuple(ignore)
+    except TypeError:
+        raise TypeError(f"ignore must be a type name or an iterable of type names, "
+                        f"not {type(ignore).__name__}") from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"ignore must hold type names (str), not "
+                            f"{type(name).__name__}: {name!r}")
+    return names
+
+
 class CycleWatch:
     """The machinery of no_cycles() and of the pytest plugin: start(), run
     the code, stop() -> the CycleReport of the cyclic garbage it made.
@@ -62,7 +79,7 @@ class CycleWatch:
 
     def __init__(self, classes=False, ignore=()):
         self.classes = classes
-        self.ignore = tuple(ignore)
+        self.ignore = _type_names(ignore)
         self.report = None
         self._stdlib_was_enabled = None
         self._running = False
@@ -143,12 +160,13 @@ class no_cycles:
     itself passes through unchanged.
 
     classes   also count classes created and dropped in the block (off)
-    ignore    type names whose cycles do not count, e.g. ("frame test_x",)
+    ignore    type names whose cycles do not count, e.g. ("frame test_x",);
+              one string is one name
     """
 
     def __init__(self, *, classes=False, ignore=()):
         self._classes = classes
-        self._ignore = ignore
+        self._ignore = _type_names(ignore)
         self._watches = []
 
     def __enter__(self):

@@ -129,3 +129,12 @@ def fresh_python(tmp_path):
             capture_output=True, text=True, env=child_env, cwd=tmp_path,
             timeout=timeout)
     return run
+
+
+def pytest_report_header(config):
+    # Which gcx the tests import: the installed one (run the `pytest` script
+    # of the environment gcx is installed in; `python -m pytest` in the
+    # checkout's root finds the source tree's gcx/ first, which then loads
+    # the installed core, see gcx/__init__.py).
+    return (f"gcx {gcx.__version__} from {os.path.dirname(os.path.abspath(gcx.__file__))}, "
+            f"core {gcx._gcx.__file__}, {gcx.mode()} mode")

@@ -30,27 +30,32 @@ def gcx_cli(*args, cwd, env=None, timeout=300):
                           timeout=timeout)
 
 
-def parse_table(text):
+def parse_table(text, ranges=None):
     """(header lines, {row label: (stdlib, gcx, ratio)}) of the table;
-    percentile rows are keyed "<generation block> <label>"."""
+    percentile rows are keyed "<generation block> <label>".  ``ranges``, a
+    dict, gets {row label: (low, high)} from the range column."""
     lines = text.splitlines()
     blank = lines.index("")
     header, body = lines[:blank], lines[blank + 1:]
-    assert body[0].split() == ["stdlib", "gc", "gcx", "gcx/stdlib"]
+    assert body[0].split() in (["stdlib", "gc", "gcx", "gcx/stdlib"],
+                               ["stdlib", "gc", "gcx", "gcx/stdlib", "range"])
     rows = {}
     block = None
     for line in body[1:]:
         if not line.strip():
             break
-        m = re.match(r"(\S.*?|  \S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+x))?$", line)
+        m = re.match(r"(\S.*?|  \S.*?)\s{2,}(\S+)\s+(\S+)(?:\s+(\S+x))?"
+                     r"(?:\s+([\d.]+)-([\d.]+)x)?$", line)
         assert m, line
-        label, stdlib, ours, ratio = m.groups()
+        label, stdlib, ours, ratio, low, high = m.groups()
         if label.endswith(" pauses"):
             block = label[:-len(" pauses")]
         if label.startswith("  "):
             label = f"{block} {label.strip()}"
         assert label not in rows, line
         rows[label] = (stdlib, ours, ratio)
+        if ranges is not None and low is not None:
+            ranges[label] = (float(low), float(high))
     return header, rows
 
 
@@ -69,7 +74,8 @@ def demo(tmp_path_factory):
 
 def test_demo_table(demo):
     proc, _ = demo
-    header, rows = parse_table(proc.stdout)
+    ranges = {}
+    header, rows = parse_table(proc.stdout, ranges)
     assert header[0] == (f"gcx {gcx.__version__} compare: the bundled demo workload "
                          f"(scale {float(SCALE):g}), medians of 2 runs each, "
                          "alternating which goes first")
@@ -102,6 +108,12 @@ def test_demo_table(demo):
     stdlib, ours = (number(v) for v in rows["objects collected"][:2])
     assert ours == pytest.approx(stdlib, rel=0.25)
     assert rows["wall time (s)"][2].endswith("x")
+    # the range of each ratio over the pairs of runs
+    assert "range: the lowest and highest gcx/stdlib ratio over the 2 pairs" in proc.stdout
+    for label in ("wall time (s)", "CPU time (s)", "peak RSS (MB)", "all p50 (ms)"):
+        low, high = ranges[label]
+        assert 0 < low <= high
+    assert "collections" not in ranges and "exit status" not in ranges
 
 
 def test_demo_runs_alternate_with_progress(demo):
@@ -126,6 +138,12 @@ def test_json_and_csv_hold_the_table(demo):
     assert by_metric["wall time"]["ratio"] == pytest.approx(
         by_metric["wall time"]["gcx"] / by_metric["wall time"]["stdlib"])
     assert by_metric["generation 0 pause p99"]["unit"] == "ms"
+    wall = by_metric["wall time"]
+    pairs = [g["wall"] / s["wall"] for s, g in zip(data["runs"]["stdlib"],
+                                                   data["runs"]["gcx"])]
+    assert (wall["ratio_min"], wall["ratio_max"]) == (min(pairs), max(pairs))
+    assert by_metric["collections"]["ratio_min"] is None
+    assert isinstance(data["warnings"], list)
     table = list(csv.reader(io.StringIO((cwd / "out.csv").read_text())))
     assert table[0] == ["metric", "unit", "stdlib", "gcx", "gcx/stdlib"]
     assert [r[0] for r in table[1:]] == [row["metric"] for row in data["rows"]]
@@ -158,8 +176,8 @@ PROGRAM = """
 def test_script_with_arguments(tmp_path):
     (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
     log = tmp_path / "log"
-    proc = gcx_cli("compare", "--quiet", "prog.py", "3", "--repeat", cwd=tmp_path,
-                   env={"LOG": str(log)})
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "prog.py", "3", "--repeat",
+                   cwd=tmp_path, env={"LOG": str(log)})
     assert proc.returncode == 1                      # the program did not exit 0
     header, rows = parse_table(proc.stdout)
     assert header[0].startswith("gcx ") and "python prog.py 3 --repeat, 1 run each" in header[0]
@@ -196,7 +214,7 @@ def test_program_that_dies(tmp_path):
 
 def test_program_that_raises(tmp_path):
     (tmp_path / "raises.py").write_text("def f():\n    raise ValueError('boom')\nf()\n")
-    proc = gcx_cli("compare", "--quiet", "raises.py", cwd=tmp_path)
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "raises.py", cwd=tmp_path)
     assert proc.returncode == 1
     _, rows = parse_table(proc.stdout)
     assert rows["exit status"][:2] == ("1", "1")
@@ -212,12 +230,13 @@ def test_plot_needs_matplotlib(tmp_path):
                    env={"PYTHONPATH": str(fake)})
     assert proc.returncode == 2
     assert "--plot needs matplotlib" in proc.stderr
-    assert "pip install 'gcx[plot]'" in proc.stderr
+    assert "pip install matplotlib" in proc.stderr
+    assert "'gcx[plot]'" not in proc.stderr         # that would go to the package index
     assert not (tmp_path / "out.png").exists()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
-                    reason="matplotlib is not installed (pip install 'gcx[plot]')")
+                    reason="matplotlib is not installed (pip install '.[plot]')")
 def test_plot(tmp_path):
     proc = gcx_cli("compare", "--scale", "0.02", "--plot", "pauses.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -309,3 +328,127 @@ def test_recent_pauses_and_stats(fresh_python):
         for mine, theirs in zip(r["durations"], r["stat_durations"]):
             assert mine == pytest.approx(theirs, rel=1e-6, abs=1e-9)
     assert r["candidates"] > 0
+
+
+# ------------------------------------------------------------------ bad input, exit statuses
+
+def one_line_error(proc, status=2):
+    """A command-line error: one line on stderr (no progress, no traceback),
+    the exit status, nothing on stdout."""
+    assert proc.returncode == status, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stdout == ""
+    return proc.stderr.strip()
+
+
+def test_missing_module(tmp_path):
+    message = one_line_error(gcx_cli("compare", "-m", "nosuch_module", cwd=tmp_path))
+    assert message == "python -m gcx compare: No module named nosuch_module"
+
+
+def test_package_without_main(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    message = one_line_error(gcx_cli("compare", "-m", "pkg", cwd=tmp_path))
+    assert message == ("python -m gcx compare: No module named pkg.__main__; 'pkg' is a "
+                       "package and cannot be directly executed")
+
+
+def test_directory_without_main(tmp_path):
+    (tmp_path / "empty").mkdir()
+    message = one_line_error(gcx_cli("compare", "empty", cwd=tmp_path))
+    assert message == "python -m gcx compare: can't find '__main__' module in 'empty'"
+
+
+def test_missing_script_is_one_line(tmp_path):
+    message = one_line_error(gcx_cli("compare", "missing.py", cwd=tmp_path))
+    assert message.startswith("python -m gcx compare: can't open file")
+
+
+@pytest.mark.parametrize("option, path, why", [
+    ("--json", "/nonexistent/x.json", "no directory '/nonexistent'"),
+    ("--csv", "/nonexistent/x.csv", "no directory '/nonexistent'"),
+    ("--plot", "/nonexistent/dir/x.png", "no directory '/nonexistent/dir'"),
+    ("--json", ".", "it is a directory"),
+])
+def test_outputs_checked_before_running(tmp_path, option, path, why):
+    if option == "--plot" and importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib is not installed")
+    marker = tmp_path / "ran"
+    (tmp_path / "prog.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    proc = gcx_cli("compare", option, path, "prog.py", cwd=tmp_path)
+    message = one_line_error(proc)
+    assert message == f"python -m gcx compare: can't write {option} file {path!r}: {why}"
+    assert not marker.exists()                # checked before any run
+
+
+def test_program_exit_status_is_warned(tmp_path):
+    (tmp_path / "three.py").write_text("import sys\nsys.exit(3)\n")
+    proc = gcx_cli("compare", "--quiet", "--repeat", "2", "three.py", cwd=tmp_path)
+    assert proc.returncode == 1              # compared, but the program failed
+    _, rows = parse_table(proc.stdout)
+    assert rows["exit status"][:2] == ("3", "3")
+    text = " ".join(proc.stdout.split())
+    assert ("warning: the program did not always exit with status 0 (under stdlib gc: "
+            "3, 3; under gcx: 3, 3); the figures are of those runs") in text
+
+
+def test_default_repeat_is_three(tmp_path):
+    (tmp_path / "tiny.py").write_text("x = 1\n")
+    proc = gcx_cli("compare", "tiny.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert compare.DEFAULT_REPEAT == 3
+    assert "python tiny.py, medians of 3 runs each, alternating" in proc.stdout
+    assert len(re.findall(r"\[\d/6\] python tiny.py under", proc.stderr)) == 6
+
+
+def fake_run(wall, cpu, status=0):
+    return {"collector": "x", "gcx_version": gcx.__version__, "gcx_mode": "tracer",
+            "status": status, "wall": wall, "cpu": cpu, "rss": 2**20, "starts": [0.1],
+            "durations": [0.001], "generations": [0], "collected": [10],
+            "uncollectable": [0]}
+
+
+def test_wall_and_cpu_disagreement_is_warned():
+    # one run of a busy 2-core machine: 0.73x wall, 0.98x CPU
+    program = compare.Program.demo()
+    busy = compare.Comparison(program, {"stdlib": [fake_run(2.0, 1.5)],
+                                        "gcx": [fake_run(1.46, 1.47)]})
+    assert busy.warnings() == [
+        "the wall time ratio (0.73x) and the CPU time ratio (0.98x) disagree by more "
+        "than 10%: something else was using the CPU (or the program waits); trust the "
+        "CPU time, or run again on a quieter machine with --repeat 5"]
+    assert "warning: the wall time ratio (0.73x)" in busy.table()
+    quiet = compare.Comparison(program, {"stdlib": [fake_run(2.0, 1.9)] * 3,
+                                         "gcx": [fake_run(1.9, 1.85)] * 3})
+    assert quiet.warnings() == [] and "warning" not in quiet.table()
+    short = compare.Comparison(program, {"stdlib": [fake_run(0.02, 0.01)],
+                                         "gcx": [fake_run(0.05, 0.012)]})
+    assert short.warnings() == []            # start-up dominates: no verdict
+
+
+def test_children_never_see_the_callers_directory(tmp_path):
+    # a gcx/ in the current directory (a source tree, here a broken one) must
+    # not hide the installed gcx from compare's children
+    (tmp_path / "gcx").mkdir()
+    (tmp_path / "gcx" / "__init__.py").write_text("raise ImportError('the wrong gcx')\n")
+    (tmp_path / "prog.py").write_text("import sys; sys.exit(0)\n")
+    for program in (["prog.py"], ["--scale", "0.02"]):
+        proc = subprocess.run(
+            [sys.executable, "-P", "-m", "gcx", "compare", "--quiet", "--repeat", "1",
+             *program], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p)))
+        assert proc.returncode == 0, (program, proc.stderr)
+        assert "the wrong gcx" not in proc.stderr
+        assert "gcx in " in proc.stdout
+
+
+def test_module_found_from_the_current_directory_only(tmp_path):
+    # -m MODULE: the current directory first, as python -m; the parent's own
+    # sys.path entries (the gcx script's directory) are not the program's
+    (tmp_path / "where.py").write_text(
+        "import os, sys\nassert sys.path[0] == os.getcwd(), sys.path\n")
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "-m", "where", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
