@@ -151,6 +151,20 @@ markers =
     },
 ]
 
+# --selftest: the harness itself, on a tiny suite in tests/extensions whose
+# gcx run must differ in exactly these tests and crash in the second group.
+SELFTEST = {
+    "name": "selftest",
+    "requirements": [],
+    "tests": "repo",
+    "groups": [["suite_selftest.py"], ["suite_selftest_crash.py"]],
+}
+SELFTEST_DIFFER = {"suite_selftest.py::test_differs",
+                   "suite_selftest.py::test_unraisable_differs",
+                   "suite_selftest_crash.py::test_crash",
+                   "suite_selftest_crash.py::test_after"}
+SELFTEST_CRASH = "killed by SIGSEGV while running suite_selftest_crash.py::test_crash"
+
 COMMON_ARGS = ["-q", "-rfE", "-p", "no:cacheprovider", "-p", "gcx_ext_plugin",
                "-W", "error::pytest.PytestUnraisableExceptionWarning",
                "-o", "faulthandler_timeout=120"]
@@ -217,11 +231,14 @@ def setup(args, work, packages):
         import json, sys
         from importlib.metadata import version
         print(json.dumps({n: version(n) for n in sys.argv[1:]}))""",
-        "gcx", "pytest"] + [p["name"] for p in packages]))
+        "gcx", "pytest"] + [p["name"] for p in packages if p["requirements"]]))
+    versions.setdefault("selftest", "-")
     sdists = os.path.join(args.cache_dir, "extensions", "sdists")
     os.makedirs(sdists, exist_ok=True)
     for p in packages:
-        req = p["requirements"][0]
+        if p["tests"] == "repo":
+            p["rootdir"] = HERE
+            continue
         if p["tests"] == "wheel":
             p["rootdir"] = run([py, "-c", "import os, importlib.util as u; "
                                 "print(os.path.dirname(u.find_spec(%r).origin))"
@@ -375,8 +392,15 @@ class Run:
         return None
 
     def log_tail(self, n=25):
+        """The start of a fatal error's report (faulthandler's: the signal
+        and the innermost frames), else the log's last lines."""
         with open(self.logfile, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
+            lines = f.readlines()
+        for i, line in enumerate(lines):
+            at = line.find("Fatal Python error")
+            if at >= 0:
+                return "".join([line[at:]] + lines[i + 1:i + n])
+        return "".join(lines[-n:])
 
     def explain(self, test_id, most=8):
         """The "E" and exception lines of a test's failure in this run's log
@@ -443,13 +467,17 @@ def main():
                     help="seconds for one pytest process (default 600)")
     ap.add_argument("--cache-dir", default=os.environ.get(
         "GCX_CACHE", os.path.expanduser("~/.cache/gcx")))
+    ap.add_argument("--selftest", action="store_true",
+                    help="check the harness on tests/extensions/suite_selftest*.py "
+                         "instead: it must report their planted differences "
+                         "and crash")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (venv, logs) and say where")
     args = ap.parse_args()
     args.python = args.python or os.environ.get("GCX_EXT_PYTHON") \
         or find_python()
     args.src = os.path.abspath(args.src)
-    packages = PACKAGES
+    packages = [SELFTEST] if args.selftest else PACKAGES
     if args.only:
         names = args.only.split(",")
         packages = [p for p in PACKAGES if p["name"] in names]
@@ -459,7 +487,15 @@ def main():
     start = time.time()
     work = tempfile.mkdtemp(prefix="gcx-extensions-")
     try:
-        status = check(args, work, packages)
+        status, report = check(args, work, packages)
+        if args.selftest:
+            differ, crashes = report["selftest"]
+            ok = set(differ) == SELFTEST_DIFFER and crashes == [SELFTEST_CRASH]
+            log("selftest: the harness %s" % (
+                "found the planted differences and crash" if ok else
+                "did NOT report what was planted: differ %s, crashes %s"
+                % (sorted(differ), crashes)))
+            status = 0 if ok else 1
     finally:
         if args.keep:
             log("work directory kept: %s (logs in %s/logs)" % (work, work))
@@ -515,6 +551,7 @@ def check(args, work, packages):
 
     # the report
     status = 0
+    report = {}
     log("")
     for p in packages:
         name = p["name"]
@@ -541,6 +578,8 @@ def check(args, work, packages):
             if why:
                 problems.append(("gcx", g, why))
         status |= bool(differ or problems)
+        report[name] = ([d[0] for d in differ],
+                        [why for c, r, why in problems if c == "gcx"])
         crashes = len([x for x in problems if x[0] == "gcx"])
         log("%s %s: %d tests, %d differ%s%s   [stock: %s; gcx: %s; %.0fs + %.0fs]"
             % (name, versions[name], tests, len(differ),
@@ -560,7 +599,7 @@ def check(args, work, packages):
                 "CRASH:" if collector == "gcx" else "BROKEN:", collector,
                 " ".join(r.group["paths"]), why, os.path.basename(r.logfile)))
             log("    " + r.log_tail().replace("\n", "\n    ").rstrip())
-    return status
+    return status, report
 
 
 if __name__ == "__main__":
