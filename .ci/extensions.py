@@ -297,6 +297,7 @@ class Run:
         self.started = None       # the test running when the process ended
         self.finished = False     # pytest's session ended (exitstatus seen)
         self.exitstatus = None
+        self.session = None       # the plugin's line: which collector
 
     @property
     def group(self):
@@ -352,7 +353,9 @@ class Run:
                     rec = json.loads(line)
                 except ValueError:
                     continue          # a line cut short by a crash
-                if "started" in rec:
+                if "session" in rec:
+                    self.session = rec["line"]
+                elif "started" in rec:
                     self.started = rec["started"]
                 elif "finished" in rec:
                     self.started = None
@@ -553,6 +556,9 @@ def check(args, work, packages):
     status = 0
     report = {}
     log("")
+    sessions = {slot["gcx"].session for slot in runs.values()} - {None}
+    for line in sorted(sessions):
+        log(line.replace("gcx_ext_plugin: ", "gcx runs: ", 1))
     for p in packages:
         name = p["name"]
         slots = [runs[(name, gi)] for gi in range(len(p["groups"]))]
