@@ -518,7 +518,7 @@ def check(args, work, packages):
             f.write(p.get("ini", "[pytest]\n"))
     flaky = load_flaky()
 
-    # stock and gcx runs of every group, the longest first, --jobs at a time
+    # stock and gcx runs of every group, in the order listed, --jobs at a time
     pool = concurrent.futures.ThreadPoolExecutor(max(1, args.jobs))
     runs = {}          # (package name, group index) -> {"stock": [...], "gcx": run}
     futures = []
