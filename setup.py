@@ -1,9 +1,10 @@
-"""Build the private extensions gcx._gcx (the collector) and gcx._gcxtest
-(test-only C types).
+"""Build the private extensions gcx._gcx (the collector), gcx._gcxtest
+(test-only C types) and gcx._gcxfault (test-only allocation fault injection).
 
 Build flavours, chosen by the environment variable GCX_BUILD:
   release (default)  optimised, assertions off
-  debug              -O0 -g, assertions and invariant checks on (GCX_DEBUG)
+  debug              -O0 -g, every assertion level and the invariant checker
+                     after every collection (GCX_DEBUG=3, src/debug.h)
   asan               debug plus AddressSanitizer (run python with
                      LD_PRELOAD=$(gcc -print-file-name=libasan.so))
 GCX_WERROR=1 turns every compiler warning into an error (CI sets it).
@@ -40,7 +41,7 @@ if flavour == "release":
     macros += [("NDEBUG", "1")]
 else:
     cflags += ["-O0", "-g3", "-UNDEBUG"]
-    macros += [("GCX_DEBUG", "1")]
+    macros += [("GCX_DEBUG", "3")]
 if flavour == "asan":
     cflags += ["-fsanitize=address", "-fno-omit-frame-pointer"]
     ldflags += ["-fsanitize=address"]
@@ -64,6 +65,9 @@ setup(
                   define_macros=macros, extra_compile_args=cflags,
                   extra_link_args=ldflags, depends=glob.glob("src/*.h")),
         Extension("gcx._gcxtest", sources=["src/testing/gcxtest.c"],
+                  define_macros=macros, extra_compile_args=cflags,
+                  extra_link_args=ldflags),
+        Extension("gcx._gcxfault", sources=["src/testing/gcxfault.c"],
                   define_macros=macros, extra_compile_args=cflags,
                   extra_link_args=ldflags),
     ],

@@ -61,11 +61,8 @@ __all__ = [
     "CycleReport", "no_cycles", "CyclesFound",
 ]
 
-DEBUG_STATS = 1
-DEBUG_COLLECTABLE = 2
-DEBUG_UNCOLLECTABLE = 4
-DEBUG_SAVEALL = 32
-DEBUG_LEAK = DEBUG_COLLECTABLE | DEBUG_UNCOLLECTABLE | DEBUG_SAVEALL
+from ._gcx import (DEBUG_STATS, DEBUG_COLLECTABLE, DEBUG_UNCOLLECTABLE,  # noqa: E402
+                   DEBUG_SAVEALL, DEBUG_LEAK)
 # gcx's own flag, a bit the stdlib's flags do not use: print the shapes of
 # each collection's cyclic garbage to stderr and aggregate them into
 # cycle_report() (gcx/report.py).
@@ -433,7 +430,7 @@ def get_freeze_count(*args, **kwargs):
 _TAKEN_OVER = (
     "collect", "enable", "disable", "isenabled", "get_count", "get_threshold",
     "set_threshold", "get_stats", "get_debug", "set_debug", "freeze",
-    "unfreeze", "get_freeze_count", "garbage", "callbacks",
+    "unfreeze", "get_freeze_count", "is_finalized", "garbage", "callbacks",
 )
 
 # The stdlib's own functions and lists, as found when gcx was first imported.
@@ -453,7 +450,7 @@ def install():
     Switches the stdlib collector off and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
-    get_freeze_count, garbage and callbacks at gcx's, so code that uses
+    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code that uses
     ``gc`` uses gcx.  Enables gcx's automatic collection.  Does nothing if
     already installed.  uninstall() undoes all of it.
     """

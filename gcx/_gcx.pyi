@@ -33,6 +33,14 @@ class _Info(TypedDict):
     build: NotRequired[str]
 
 garbage: Final[list[Any]]
+DEBUG_STATS: Final[int]
+DEBUG_COLLECTABLE: Final[int]
+DEBUG_UNCOLLECTABLE: Final[int]
+DEBUG_SAVEALL: Final[int]
+DEBUG_LEAK: Final[int]
+DEFAULT_THRESHOLDS: Final[tuple[int, int, int]]   # CPython 3.13's (2000, 10, 10)
+LONG_LIVED_RATIO: Final[int]   # a full collection waits for pending > total / this
+SAFE_SPACING: Final[int]       # safe mode: young collections >= survivors / this apart
 callbacks: Final[list[_Callback]]
 
 def collect(generation: int, /) -> int: ...

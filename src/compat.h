@@ -11,10 +11,12 @@
  *    (gh-130382, fixed in 3.13.3; tuple/str/bytes relocation, 3.13.1);
  *  - whether weakrefs created by finalizers are cleared after the
  *    resurrection check (GH-91636, backported to 3.13 in 2026): finalize.c
- *    probes the stdlib collector once (gcx_probe_late_weakref_clear).
+ *    probes the stdlib collector once (probe.c).
  */
 #ifndef GCX_COMPAT_H
 #define GCX_COMPAT_H
+
+#include <stdbool.h>
 
 #if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x030E0000
 #  error "gcx supports CPython 3.13 only"
@@ -35,12 +37,25 @@ PyAPI_FUNC(int) _PyEval_AddPendingCall(PyInterpreterState *interp,
 /* Immortal objects (PEP 683): 3.13's headers keep _Py_IsImmortal inline. */
 #define gcx_is_immortal(op) _Py_IsImmortal(op)
 
+/* Does op's type, through tp_is_gc, say that op is not collectable now?
+ * Only types that define the slot are asked: a suspended greenlet answers
+ * no (its C stack holds references nobody can traverse), as does a static
+ * type object (it has no GC header at all).  CPython's collector asks this
+ * (PyObject_IS_GC) of every edge's target before counting it and of every
+ * object before marking it, so such an object keeps its whole reference
+ * count as references from outside: it and all it reaches survive. */
+static inline bool
+gcx_type_refuses(PyTypeObject *tp, PyObject *op)
+{
+    return tp->tp_is_gc != NULL && !tp->tp_is_gc(op);
+}
+
 /* PyObject_IS_GC, inline (it is a function call in 3.13's API). */
 static inline int
 gcx_is_gc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
-    return PyType_IS_GC(tp) && (tp->tp_is_gc == NULL || tp->tp_is_gc(op));
+    return PyType_IS_GC(tp) && !gcx_type_refuses(tp, op);
 }
 
 /* PyObject_GC_IsTracked, inline.  In 3.13's GIL builds the collector's
@@ -52,7 +67,10 @@ gcx_is_gc(PyObject *op)
 extern int gcx_header_readable;
 int gcx_header_check(void);
 
-/* ... of an object known to have the header (it has a record). */
+/* ... of an object known to have the header (it has a record): is it in
+ * one of CPython's generation lists?  That, and not PyObject_GC_IsTracked
+ * (which also asks tp_is_gc), is what CPython's get_objects, get_count,
+ * get_referrers and freeze go by. */
 static inline int
 gcx_is_tracked_gc(PyObject *op)
 {

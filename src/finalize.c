@@ -1,7 +1,7 @@
 /* finalize.c: what happens to the garbage of one collection, in CPython
  * 3.13's order.
  *
- * Start at gcx_finalize_garbage.  On entry collect.c has split the garbage
+ * Start at gcx_finalize_garbage.  On entry region.c has split the garbage
  * into U (collectable, the current region) and F (unreachable objects with
  * a legacy tp_del and all they reach), and pinned every member of both.
  * Then:
@@ -9,7 +9,9 @@
  *   handle_weakrefs      weakrefs that are themselves in U are cleared;
  *                        every weakref to a member of U is cleared; the
  *                        callbacks of cleared weakrefs that are not in U
- *                        run after all clearing.
+ *                        run after all clearing.  The room to remember
+ *                        those is had first; without it the collection
+ *                        gives up (give_up), nothing cleared.
  *   finalize             tp_finalize (__del__) once per object, ever: the
  *                        FINALIZED bit is CPython's own, so neither
  *                        collector nor refcount death runs it twice.
@@ -31,12 +33,11 @@
  *      it raises are reported as unraisable, never propagated.
  *  F3  collected = |final U| + weakrefs freed by their callbacks;
  *      uncollectable = |F|, as in CPython.
+ *  F4  no weakref callback that CPython would run is lost: the only
+ *      allocation that could lose one comes before any weakref is cleared.
  */
 #include "gcx.h"
 
-/* GH-91636: does this interpreter clear weakrefs made by finalizers?
- * -1 until probed. */
-static int late_weakref_clear = -1;
 
 static void
 debug_print(const char *what, gcx_workvec_t *v)
@@ -75,13 +76,50 @@ weakref_flags(wr_memo *m, PyObject *op)
     return m->flags[h];
 }
 
+/* Does wr, a weakref to a member of U, have a callback to run?  Not if wr
+ * is garbage itself (its callback must never run, bpo-38006). */
+static inline bool
+callback_due(PyWeakReference *wr)
+{
+    return wr->wr_callback != NULL && gcx_region_index((PyObject *)wr) < 0;
+}
+
+/* The weakrefs to members of U whose callbacks are due.  Counted before
+ * anything is cleared, so that the room to remember them is had first:
+ * CPython keeps them on a list that needs no memory, and a callback must
+ * not be lost to an allocation failure. */
+static Py_ssize_t
+count_due_callbacks(gcx_workvec_t *u)
+{
+    Py_ssize_t n = 0;
+    wr_memo memo = {{NULL}, {0}};
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i];
+        if (!(weakref_flags(&memo, op) & WR_REFERABLE)) {
+            continue;
+        }
+        PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+        for (; wr != NULL; wr = wr->wr_next) {
+            n += callback_due(wr);
+        }
+    }
+    return n;
+}
+
+/* Clear every weakref that is garbage and every weakref to garbage, then
+ * run the due callbacks, after all clearing.  Returns how many of those
+ * weakrefs died then (CPython counts them as collected), or -1 when there
+ * is no room to remember the callbacks: then nothing has been cleared. */
 static Py_ssize_t
 handle_weakrefs(gcx_workvec_t *u)
 {
-    /* callbacks to call: strong references to the weakrefs */
-    PyObject *to_call = NULL;
-    Py_ssize_t freed = 0;
-
+    Py_ssize_t due = count_due_callbacks(u);
+    /* strong references to the weakrefs whose callbacks are due */
+    PyObject **to_call = NULL;
+    if (due > 0 && (to_call = PyMem_RawMalloc((size_t)due * sizeof(PyObject *))) == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -96,23 +134,15 @@ handle_weakrefs(gcx_workvec_t *u)
         PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
         for (PyWeakReference *wr = *list; wr != NULL; wr = *list) {
             _PyWeakref_ClearRef(wr);   /* unlinks wr, keeps wr_callback */
-            if (wr->wr_callback == NULL || gcx_region_index((PyObject *)wr) >= 0) {
-                continue;
-            }
-            if (to_call == NULL && (to_call = PyList_New(0)) == NULL) {
-                PyErr_FormatUnraisable("Exception ignored in garbage collection");
-                continue;
-            }
-            if (PyList_Append(to_call, (PyObject *)wr) < 0) {
-                PyErr_FormatUnraisable("Exception ignored in garbage collection");
+            if (callback_due(wr)) {
+                GCX_ASSERT(n < due);
+                to_call[n++] = Py_NewRef((PyObject *)wr);
             }
         }
     }
-    if (to_call == NULL) {
-        return 0;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(to_call); i++) {
-        PyWeakReference *wr = (PyWeakReference *)PyList_GET_ITEM(to_call, i);
+    GCX_ASSERT(n == due);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyWeakReference *wr = (PyWeakReference *)to_call[i];
         PyObject *callback = wr->wr_callback;
         if (callback == NULL) {
             continue;
@@ -127,16 +157,12 @@ handle_weakrefs(gcx_workvec_t *u)
     }
     /* A weakref whose only reference left is ours dies now: CPython counts
      * it as collected. */
-    for (Py_ssize_t i = PyList_GET_SIZE(to_call) - 1; i >= 0; i--) {
-        PyObject *wr = PyList_GET_ITEM(to_call, i);
-        if (Py_REFCNT(wr) == 1) {
-            freed++;
-        }
-        if (PyList_SetSlice(to_call, i, i + 1, NULL) < 0) {
-            PyErr_Clear();
-        }
+    Py_ssize_t freed = 0;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        freed += Py_REFCNT(to_call[i]) == 1;
+        Py_DECREF(to_call[i]);
     }
-    Py_DECREF(to_call);
+    PyMem_RawFree(to_call);
     return freed;
 }
 
@@ -167,6 +193,31 @@ gcx_pin_garbage(gcx_garbage_t *g)
 
 /* ---- finalizers and resurrection -------------------------------------------------- */
 
+/* Has a member of U left CPython's list of garbage while Python code ran?
+ * C code may untrack an object (greenlet does); CPython then neither
+ * finalizes, recounts nor clears it.  Exact tuples and dicts are untracked
+ * only by a collector, as an optimisation (the stdlib's, when it runs
+ * beside gcx during finalizers): nothing a tuple or dict of atoms holds can
+ * be in a cycle, and such a one is still garbage. */
+static bool
+left_list(PyObject *op)
+{
+    return !gcx_is_tracked_gc(op) && !PyTuple_CheckExact(op) && !PyDict_CheckExact(op);
+}
+
+/* The object whose tp_finalize gcx is running, or NULL.  CPython's
+ * collector sets an object's FINALIZED bit before calling its finalizer, so
+ * gc.is_finalized(self) is True inside __del__; PyObject_CallFinalizer, the
+ * only public way to call it once, sets the bit after.  gcx never writes
+ * the header, so its is_finalized answers True for this object too. */
+static PyObject *finalizing;
+
+bool
+gcx_is_finalizing(PyObject *op)
+{
+    return op == finalizing;
+}
+
 /* Returns how many finalizers ran. */
 static Py_ssize_t
 finalize(gcx_workvec_t *u)
@@ -175,9 +226,11 @@ finalize(gcx_workvec_t *u)
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         destructor fin = Py_TYPE(op)->tp_finalize;
-        if (fin != NULL && !PyObject_GC_IsFinalized(op)) {
+        if (fin != NULL && !PyObject_GC_IsFinalized(op) && !left_list(op)) {
             /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
+            finalizing = op;
             PyObject_CallFinalizer(op);
+            finalizing = NULL;
             if (PyErr_Occurred()) {
                 PyErr_WriteUnraisable(op);
             }
@@ -229,15 +282,19 @@ visit_decref_u(PyObject *op, void *arg)
 
 /* Split u into what a finalizer resurrected (moved to old_set, pins
  * dropped) and what is still garbage (kept in u).  On allocation failure
- * everything counts as resurrected: nothing is freed (C3 of collect.c). */
+ * everything counts as resurrected: nothing is freed (C3 of region.c). */
 static void
 find_resurrected(gcx_workvec_t *u, int old_set)
 {
     gcx_refs_t *refs = gcx_region_refs();   /* room for all of u */
     bool ok = gcx_region_from_vec(u) == 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        /* our pin is not a reference from outside */
-        refs[i] = ok ? gcx_refs_of(Py_REFCNT(u->items[i]) - 1) : GCX_W_REACHABLE;
+        PyObject *op = u->items[i];
+        /* our pin is not a reference from outside; a member out of
+         * CPython's recount (untracked, or refused by its tp_is_gc: see
+         * compat.h) survives with all it reaches */
+        refs[i] = ok && !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
+                  ? gcx_refs_of(Py_REFCNT(op) - 1) : GCX_W_REACHABLE;
     }
     for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -281,18 +338,20 @@ clear_late_weakrefs(gcx_workvec_t *u)
 /* ---- breaking cycles ---------------------------------------------------------- */
 
 static void
-delete_garbage(gcx_workvec_t *u, int old_set)
+delete_garbage(gcx_garbage_t *g)
 {
-    bool saveall = gcx_gen.debug & 32;
+    gcx_workvec_t *u = &g->unreachable;
+    int old_set = g->old_set;
+    bool saveall = *g->debug & GCX_DEBUG_SAVEALL;
     Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         if (saveall) {
-            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+            if (PyList_Append(g->garbage_list, op) < 0) {
                 PyErr_Clear();
             }
         }
-        else if (Py_REFCNT(op) > 1) {
+        else if (Py_REFCNT(op) > 1 && !left_list(op)) {
             /* (Held by the pin alone, it is freed by dropping the pin
              * below, as CPython frees it when clearing its last referrer.) */
             inquiry clear = Py_TYPE(op)->tp_clear;
@@ -324,14 +383,16 @@ delete_garbage(gcx_workvec_t *u, int old_set)
 }
 
 static void
-handle_legacy(gcx_workvec_t *f, int old_set)
+handle_legacy(gcx_garbage_t *g)
 {
-    bool saveall = gcx_gen.debug & 32;
+    gcx_workvec_t *f = &g->legacy;
+    int old_set = g->old_set;
+    bool saveall = *g->debug & GCX_DEBUG_SAVEALL;
     bool append = true;
     for (Py_ssize_t i = 0; i < f->len; i++) {
         PyObject *op = f->items[i];
         if (append && (saveall || Py_TYPE(op)->tp_del != NULL)) {
-            if (PyList_Append(gcx_gen.garbage, op) < 0) {
+            if (PyList_Append(g->garbage_list, op) < 0) {
                 PyErr_Clear();
                 append = false;
             }
@@ -341,56 +402,6 @@ handle_legacy(gcx_workvec_t *f, int old_set)
     for (Py_ssize_t i = 0; i < f->len; i++) {
         Py_DECREF(f->items[i]);
     }
-}
-
-/* ---- the probe ------------------------------------------------------------------ */
-
-/* Ask the stdlib collector, once, what it does with a weakref that a
- * finalizer creates to garbage (GH-91636): before the fix the weakref
- * survives until the object is freed, and its callback runs then; after
- * it, the collector clears it first and the callback never runs.  Uses a
- * young collection of a tiny cycle made for the purpose. */
-static int
-probe_late_weakref_clear(void)
-{
-    static const char src[] =
-        "import gc, weakref\n"
-        "_calls = []\n"
-        "class _Probe:\n"
-        "    def __del__(self):\n"
-        "        _refs.append(weakref.ref(self, _calls.append))\n"
-        "_refs = []\n"
-        "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
-        "del _a, _b\n"
-        "gc.collect(0)\n"
-        "late = len(_refs) == 2 and not _calls\n"
-        "_refs.clear()\n";
-    PyObject *ns = PyDict_New();
-    if (ns == NULL) {
-        return -1;
-    }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    PyObject *late = PyDict_GetItemString(ns, "late");
-    int result = late != NULL && PyObject_IsTrue(late) == 1;
-    PyDict_Clear(ns);   /* its class and functions refer back to it */
-    Py_DECREF(ns);
-    return result;
-}
-
-int
-gcx_finalize_init(void)
-{
-    late_weakref_clear = probe_late_weakref_clear();
-    return late_weakref_clear < 0 ? -1 : 0;
 }
 
 /* ---- the garbage hook (cycle reports) -------------------------------------------- */
@@ -412,9 +423,9 @@ list_of(gcx_workvec_t *v)
 }
 
 void
-gcx_report_garbage(gcx_garbage_t *g, int generation)
+gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
 {
-    PyObject *hook = Py_NewRef(gcx_gen.garbage_hook);
+    hook = Py_NewRef(hook);
     PyObject *u = list_of(&g->unreachable);
     PyObject *f = u ? list_of(&g->legacy) : NULL;
     if (f != NULL) {
@@ -443,14 +454,37 @@ gcx_report_garbage(gcx_garbage_t *g, int generation)
 
 /* ---- the entry point -------------------------------------------------------------- */
 
+/* Out of memory before anything was done to the garbage: as C3 of
+ * region.c, the collection gives up.  Every record is where it was (the
+ * garbage's records never left their generation); dropping the pins frees
+ * nothing that something else does not hold, except what Python code run
+ * by the garbage hook let go of, which refcounting then frees as usual. */
+static void
+give_up(gcx_garbage_t *g)
+{
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        Py_DECREF(g->unreachable.items[i]);
+    }
+    for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
+        Py_DECREF(g->legacy.items[i]);
+    }
+    g->unreachable.len = g->legacy.len = 0;
+    g->collected = g->uncollectable = 0;
+}
+
 void
 gcx_finalize_garbage(gcx_garbage_t *g)
 {
-    if (gcx_gen.debug & 2) {   /* DEBUG_COLLECTABLE */
+    if (*g->debug & GCX_DEBUG_COLLECTABLE) {
         debug_print("collectable", &g->unreachable);
     }
     if (g->weakrefs) {
-        g->collected += handle_weakrefs(&g->unreachable);
+        Py_ssize_t freed = handle_weakrefs(&g->unreachable);
+        if (freed < 0) {
+            give_up(g);
+            return;
+        }
+        g->collected += freed;
     }
     if (g->finalizers && finalize(&g->unreachable) > 0) {
         /* Only finalizers can reach the garbage (callbacks cannot: the
@@ -459,15 +493,15 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         release_unreferenced(&g->unreachable);
         find_resurrected(&g->unreachable, g->old_set);
     }
-    if (late_weakref_clear == 1) {
+    if (gcx_probed.late_weakref_clear) {
         clear_late_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;
-    delete_garbage(&g->unreachable, g->old_set);
+    delete_garbage(g);
     release_unreferenced(&g->legacy);
     g->uncollectable = g->legacy.len;
-    if (gcx_gen.debug & 4) {   /* DEBUG_UNCOLLECTABLE */
+    if (*g->debug & GCX_DEBUG_UNCOLLECTABLE) {
         debug_print("uncollectable", &g->legacy);
     }
-    handle_legacy(&g->legacy, g->old_set);
+    handle_legacy(g);
 }

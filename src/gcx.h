@@ -1,10 +1,9 @@
 /* gcx.h: the types every part of the core shares, and each file's
  * cross-file functions, grouped by the file that defines them.
  *
- * Reading order: table.c (the parallel table), tracer.c (how the table
- * learns of objects), collect.c (one collection), finalize.c (what happens to
- * the garbage), gen.c (generations, thresholds, automatic collection),
- * module.c (the Python-facing _gcx module).  src/README.md has the design.
+ * Reading order: collection.c (one collection, top to bottom: read this
+ * first), then the files it calls.  src/README.md has the design and the
+ * layering (which file may call which).
  *
  * The whole core runs with the GIL held, on the main interpreter only.
  */
@@ -22,13 +21,7 @@
 #  define GCX_FLAVOUR "unknown"   /* setup.py says release, debug or asan */
 #endif
 
-/* ---- debug levels ------------------------------------------------------ */
-#ifdef GCX_DEBUG
-#  define GCX_ASSERT(cond) do { if (!(cond)) gcx_assert_failed(#cond, __FILE__, __LINE__); } while (0)
-void gcx_assert_failed(const char *what, const char *file, int line);
-#else
-#  define GCX_ASSERT(cond) ((void)0)
-#endif
+#include "debug.h"
 
 /* ---- the parallel table (table.c) ---------------------------------------- */
 
@@ -58,7 +51,7 @@ typedef struct gcx_page {
     uint32_t count[GCX_NSETS];               /* popcount of each set */
     uint32_t index;                          /* position in gcx_table.pages */
     uint8_t on_list[GCX_NLISTS];             /* on the young / middle list */
-    uint8_t in_region;                       /* on gcx_table.region_pages */
+    uint8_t in_region;                       /* on region.c's list of region pages */
     /* Resync scratch: visited by CPython; zero outside a resync. */
     uint64_t seen[GCX_WORDS];
 } gcx_page_t;
@@ -83,7 +76,6 @@ typedef struct {
     gcx_slot_t cache[GCX_CACHE_SIZE];   /* direct-mapped lookup cache */
     gcx_pagevec_t pages;         /* every page, for full walks */
     gcx_pagevec_t lists[GCX_NLISTS];
-    gcx_pagevec_t region_pages;  /* pages with region bits, during a collection */
     Py_ssize_t total[GCX_NSETS]; /* records per set */
     bool alloc_failed;           /* a record could not be created */
 } gcx_table_t;
@@ -108,6 +100,10 @@ void gcx_table_each(unsigned set_mask, gcx_record_fn fn, void *arg);
 void gcx_table_free_empty_pages(void);
 void gcx_table_rebuild_lists(void);
 size_t gcx_table_bytes(void);
+void gcx_table_settle(int generation);            /* page lists after a collection */
+void gcx_table_resync_begin(void);                /* a resync, in three steps */
+int gcx_table_seen(PyObject *op);
+void gcx_table_resync_end(bool drop);
 int gcx_table_check(void);                        /* 0 ok, -1 with AssertionError */
 
 static inline uintptr_t gcx_addr_key(uintptr_t a) { return a >> GCX_PAGE_SHIFT; }
@@ -273,13 +269,194 @@ gcx_table_discard(PyObject *op)
     }
 }
 
-/* ---- the working set of one collection (collect.c) ------------------------ */
+/* ---- one collection: the shared types ---------------------------------------- */
+
+/* A vector of objects: the garbage sets U and F. */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t len, cap;
+} gcx_workvec_t;
+
+/* What a collection found and did. */
+typedef struct {
+    Py_ssize_t collected, uncollectable;
+    Py_ssize_t candidates;       /* objects in the region */
+} gcx_result_t;
+
+/* The survivors and the garbage of a region, as gcx_region_keep_survivors
+ * found them. */
+typedef struct {
+    Py_ssize_t tracked;          /* survivors CPython still tracks */
+    Py_ssize_t garbage;          /* members that did not survive */
+    Py_ssize_t legacy;           /* ... of which have a tp_del */
+} gcx_survey_t;
+
+/* The garbage of one collection, from the split to the end. */
+typedef struct {
+    gcx_workvec_t unreachable;   /* U: pinned, in the region */
+    gcx_workvec_t legacy;        /* F: pinned, not in the region */
+    Py_ssize_t collected;        /* m */
+    Py_ssize_t uncollectable;    /* n */
+    int old_set;                 /* where survivors go */
+    bool weakrefs;               /* a member of U may be or have weakrefs */
+    bool finalizers;             /* a member of U may have a tp_finalize */
+    const int *debug;            /* the debug flags, read as they are now */
+    PyObject *garbage_list;      /* gc.garbage */
+} gcx_garbage_t;
+
+/* ---- what the running interpreter does (probe.c) -------------------------------- */
+
+typedef struct {
+    destructor py_del_slot;             /* tp_finalize of classes defining __del__ */
+    PyInterpreterState **interp_head;   /* the runtime's interpreter list, or NULL */
+    bool late_weakref_clear;            /* GH-91636 is in this interpreter */
+} gcx_probes_t;
+
+extern gcx_probes_t gcx_probed;   /* written by probe.c alone */
+
+int gcx_probe_all(void);          /* at import, before the tracer */
+PyObject *gcx_probe_run(const char *src);   /* src run in a fresh namespace */
+
+/* ---- the invariant checker (check.c) --------------------------------------------- */
+
+int gcx_check_all(void);                 /* 0, or -1 with AssertionError */
+void gcx_check_after_collection(void);   /* level 3: abort if broken */
+
+/* ---- one collection, top to bottom (collection.c) ------------------------------ */
+
+Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if refused */
+
+/* ---- when to collect (schedule.c) --------------------------------------------- */
+
+/* The stdlib gc module's debug flags (Modules/gcmodule.c), with its values;
+ * module.c exports them, and gcx/__init__.py takes them from there. */
+enum {
+    GCX_DEBUG_STATS = 1,            /* "gc: collecting generation ..." lines */
+    GCX_DEBUG_COLLECTABLE = 2,      /* each collectable object found */
+    GCX_DEBUG_UNCOLLECTABLE = 4,    /* each uncollectable object found */
+    GCX_DEBUG_SAVEALL = 32,         /* garbage goes to gc.garbage, uncleared */
+    GCX_DEBUG_LEAK = GCX_DEBUG_COLLECTABLE | GCX_DEBUG_UNCOLLECTABLE | GCX_DEBUG_SAVEALL,
+};
+
+/* Automatic collection's tunables: CPython 3.13's defaults and rules
+ * (Python/gc.c), exported to Python as DEFAULT_THRESHOLDS. */
+#define GCX_THRESHOLD0 2000      /* net container allocations before a young collection */
+#define GCX_THRESHOLD1 10        /* young collections before a generation-1 one */
+#define GCX_THRESHOLD2 10        /* generation-1 collections before a full one ... */
+#define GCX_LONG_LIVED_RATIO 4   /* ... and only once the survivors of gen-1 collections
+                                    since the last full one exceed 1/this of the
+                                    containers that survived it */
+#define GCX_SAFE_SPACING 16      /* safe mode: a young collection waits for at least
+                                    1/this of the last collection's survivors */
+
+typedef struct {
+    int threshold[GCX_NGENS];
+    int count[GCX_NGENS];
+    Py_ssize_t long_lived_total, long_lived_pending;
+    bool enabled;                /* gcx's automatic collection */
+    bool collecting;             /* G1 */
+    bool stdlib_collecting;
+    int scheduled;               /* a pending call is queued (G2) */
+    Py_ssize_t survivors;        /* records after the last collection */
+} gcx_schedule_t;
+
+extern gcx_schedule_t gcx_sched;   /* written by schedule.c and the inline functions below */
+
+typedef Py_ssize_t (*gcx_collector_fn)(int generation);
+int gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode);
+void gcx_schedule_request(void);   /* the slow path of gcx_schedule_on_alloc */
+bool gcx_schedule_begin(void);     /* may a collection start now?  G1 */
+void gcx_schedule_counts_for(int generation);
+void gcx_schedule_survived(int generation, Py_ssize_t tracked);
+void gcx_schedule_end(Py_ssize_t survivors);
+void gcx_schedule_enable(bool on);
+void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);
+void gcx_schedule_set_stdlib_collecting(bool on);
+void gcx_schedule_reset_counts(void);
+
+/* The tracer's counting, as CPython 3.13 counts GC allocations: a container
+ * was created / died.  An allocation is due to ask for a collection when
+ * the count is at the threshold. */
+static inline bool
+gcx_schedule_alloc_due(void)
+{
+    return gcx_sched.count[0] >= gcx_sched.threshold[0] && gcx_sched.enabled;
+}
+
+static inline void
+gcx_schedule_count_alloc(void)
+{
+    gcx_sched.count[0]++;
+}
+
+static inline void
+gcx_schedule_on_alloc(void)
+{
+    bool due = gcx_schedule_alloc_due();
+    gcx_schedule_count_alloc();
+    if (due) {
+        gcx_schedule_request();
+    }
+}
+
+static inline void
+gcx_schedule_on_free(void)
+{
+    if (gcx_sched.count[0] > 0) {
+        gcx_sched.count[0]--;
+    }
+}
+
+/* ---- what collections did (stats.c) --------------------------------------------- */
+
+typedef struct {
+    Py_ssize_t collections, collected, uncollectable;
+    Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */
+    double duration;             /* seconds spent collecting */
+} gcx_gen_stats_t;
+
+/* One collection in the pause ring. */
+typedef struct {
+    double start;                /* perf-counter seconds */
+    double duration;             /* seconds */
+    int generation;
+    Py_ssize_t collected, uncollectable, candidates;
+} gcx_pause_t;
+
+#define GCX_PAUSE_RING 1024      /* collections remembered by recent_pauses() */
+
+typedef struct {
+    gcx_gen_stats_t gens[GCX_NGENS];
+    gcx_pause_t pauses[GCX_PAUSE_RING];
+    uint64_t npauses;            /* ever recorded; the ring holds the last */
+    int debug;                   /* GCX_DEBUG_* flags */
+    PyObject *garbage;           /* list, gc.garbage (S2) */
+    PyObject *callbacks;         /* list, gc.callbacks (S2) */
+    PyObject *garbage_hook;      /* called with the garbage found, or NULL */
+} gcx_stats_state_t;
+
+extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
+
+int gcx_stats_init(void);
+void gcx_stats_begin(int generation);
+void gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end);
+void gcx_stats_set_debug(int flags);
+void gcx_stats_set_garbage_hook(PyObject *hook);   /* a new reference, or NULL */
+
+/* ---- the garbage (finalize.c) ----------------------------------------------------- */
+
+void gcx_pin_garbage(gcx_garbage_t *g);
+void gcx_finalize_garbage(gcx_garbage_t *g);
+void gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook);
+bool gcx_is_finalizing(PyObject *op);   /* its finalizer is running now */
+
+/* ---- one collection's region (region.c) -------------------------------------------- */
 
 /* Per member of a collection's region, in region order: its trial-deletion
  * count, then a GCX_W_* mark.  32 bits: a refcount above GCX_REFS_MAX is
  * not copied, its member is simply marked reachable (it survives, as it
  * would unless two billion references were all inside cyclic garbage).
- * collect.c builds the counts in one pass that adds each member's refcount
+ * region.c builds the counts in one pass that adds each member's refcount
  * when it gets to the member and subtracts edges as they come, so until
  * then a count may be negative: counts stay at or above GCX_REFS_MIN (a
  * count held there is conservative: its member survives), marks are below. */
@@ -299,40 +476,28 @@ gcx_refs_of(Py_ssize_t rc)
     return rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
 }
 
-/* A vector of objects: the garbage sets U and F. */
-typedef struct {
-    PyObject **items;
-    Py_ssize_t len, cap;
-} gcx_workvec_t;
-
-Py_ssize_t gcx_region_index(PyObject *op);      /* work index, or -1 */
-int gcx_region_from_vec(gcx_workvec_t *w);       /* make w the region */
-gcx_refs_t *gcx_region_refs(void);              /* room for the region's counts */
+int gcx_region_number(int generation);            /* the phases, in order */
+int gcx_region_mark_from_roots(void);
+Py_ssize_t gcx_region_count(void);                 /* members, for stats */
+int gcx_region_mark(void);
+gcx_survey_t gcx_region_keep_survivors(int generation, int old_set);
+int gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv);
+void gcx_region_abandon(void);                     /* C3: give up */
+int gcx_region_check(void);                        /* T5/C2 outside a collection */
+Py_ssize_t gcx_region_index(PyObject *op);        /* work index, or -1 */
+int gcx_region_from_vec(gcx_workvec_t *w);         /* make w the region */
+gcx_refs_t *gcx_region_refs(void);                /* room for the region's counts */
 void gcx_region_clear(void);
-typedef struct {
-    Py_ssize_t collected, uncollectable;
-    Py_ssize_t candidates;       /* objects in the region */
-} gcx_result_t;
-
-gcx_result_t gcx_collect_generation(int generation);   /* the phases */
 int gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark);
 
-/* ---- garbage handling (finalize.c) ----------------------------------------- */
+/* ---- questions and moves over every record (heap.c) ----------------------------- */
 
-typedef struct {
-    gcx_workvec_t unreachable;   /* U: pinned, in the region */
-    gcx_workvec_t legacy;        /* F: pinned, not in the region */
-    Py_ssize_t collected;        /* m */
-    Py_ssize_t uncollectable;    /* n */
-    int old_set;                 /* where survivors go */
-    bool weakrefs;               /* a member of U may be or have weakrefs */
-    bool finalizers;             /* a member of U may have a tp_finalize */
-} gcx_garbage_t;
-
-int gcx_finalize_init(void);           /* probes the interpreter */
-void gcx_pin_garbage(gcx_garbage_t *g);
-void gcx_finalize_garbage(gcx_garbage_t *g);
-void gcx_report_garbage(gcx_garbage_t *g, int generation);   /* the hook */
+PyObject *gcx_heap_objects(unsigned set_mask, bool hide_garbage);
+PyObject *gcx_heap_referrers(PyObject *objs, bool hide_garbage);
+Py_ssize_t gcx_heap_count(int set);    /* records of set CPython tracks now */
+bool gcx_heap_is_tracked(PyObject *op);
+void gcx_heap_freeze(void);
+void gcx_heap_unfreeze(void);
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 
@@ -349,7 +514,6 @@ typedef struct {
     PyRefTracer chain_fn;        /* a previous owner we forward to */
     void *chain_data;
     PyInterpreterState *interp;
-    destructor py_del_slot;      /* tp_finalize of classes defining __del__ */
     Py_ssize_t resyncs;
     Py_ssize_t adopted;
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
@@ -357,10 +521,10 @@ typedef struct {
 } gcx_tracer_t;
 
 extern gcx_tracer_t gcx_tr;
-extern int gcx_interp_head_known;   /* the tracer reads the runtime's interpreter list */
 
 int gcx_tracer_init(void);
 void gcx_tracer_fini(void);
+int gcx_tracer_lend_slot(void);   /* a tracer that does nothing, for bench_tracking */
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
@@ -375,76 +539,5 @@ gcx_may_be_tracked(PyObject *op)
     return op != NULL && gcx_is_gc(op)
            && (!PyTuple_CheckExact(op) || gcx_is_tracked(op));
 }   /* R5: an untracked dict leaves gen 0 */
-
-/* ---- generations and automatic collection (gen.c) -------------------------- */
-
-typedef struct {
-    Py_ssize_t collections, collected, uncollectable;
-    Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */
-    double duration;             /* seconds spent collecting */
-} gcx_stats_t;
-
-/* One collection in the pause ring (gen.c). */
-typedef struct {
-    double start;                /* perf-counter seconds */
-    double duration;             /* seconds */
-    int generation;
-    Py_ssize_t collected, uncollectable, candidates;
-} gcx_pause_t;
-
-#define GCX_PAUSE_RING 1024      /* collections remembered by recent_pauses() */
-
-typedef struct {
-    int threshold[GCX_NGENS];
-    int count[GCX_NGENS];
-    Py_ssize_t long_lived_total, long_lived_pending;
-    gcx_stats_t stats[GCX_NGENS];
-    int debug;
-    bool enabled;                /* gcx's automatic collection */
-    bool collecting;
-    bool stdlib_collecting;
-    int scheduled;                /* a pending call is queued */
-    Py_ssize_t survivors;         /* records after the last collection */
-    PyObject *garbage;           /* list */
-    PyObject *callbacks;         /* list */
-    PyObject *garbage_hook;      /* called with the garbage found, or NULL */
-    gcx_pause_t pauses[GCX_PAUSE_RING];
-    uint64_t npauses;            /* ever recorded; the ring holds the last */
-} gcx_gen_t;
-
-extern gcx_gen_t gcx_gen;
-
-int gcx_gen_init(void);
-void gcx_gen_fini(void);
-void gcx_gen_schedule(void);
-
-/* The tracer's counting: a container was created / died.  An allocation
- * is due to ask for a collection when the count is at the threshold. */
-static inline bool
-gcx_gen_alloc_due(void)
-{
-    return gcx_gen.count[0] >= gcx_gen.threshold[0] && gcx_gen.enabled;
-}
-
-static inline void
-gcx_gen_on_alloc(void)
-{
-    bool due = gcx_gen_alloc_due();
-    gcx_gen.count[0]++;
-    if (due) {
-        gcx_gen_schedule();
-    }
-}
-
-static inline void
-gcx_gen_on_free(void)
-{
-    if (gcx_gen.count[0] > 0) {
-        gcx_gen.count[0]--;
-    }
-}
-Py_ssize_t gcx_collect_auto(void);
-Py_ssize_t gcx_collect(int generation);   /* guards, callbacks, stats */
-Py_ssize_t gcx_count_tracked(int set);   /* records of set CPython tracks now */
 
 #endif

@@ -12,15 +12,6 @@
  */
 #include "gcx.h"
 
-#ifdef GCX_DEBUG
-void
-gcx_assert_failed(const char *what, const char *file, int line)
-{
-    fprintf(stderr, "gcx: assertion failed: %s (%s:%d)\n", what, file, line);
-    abort();
-}
-#endif
-
 static PyObject *
 int_tuple3(const int v[3])
 {
@@ -46,33 +37,33 @@ m_collect(PyObject *mod, PyObject *arg)
 static PyObject *
 m_enable(PyObject *mod, PyObject *unused)
 {
-    gcx_gen.enabled = true;
+    gcx_schedule_enable(true);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_disable(PyObject *mod, PyObject *unused)
 {
-    gcx_gen.enabled = false;
+    gcx_schedule_enable(false);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_isenabled(PyObject *mod, PyObject *unused)
 {
-    return PyBool_FromLong(gcx_gen.enabled);
+    return PyBool_FromLong(gcx_sched.enabled);
 }
 
 static PyObject *
 m_get_count(PyObject *mod, PyObject *unused)
 {
-    return int_tuple3(gcx_gen.count);
+    return int_tuple3(gcx_sched.count);
 }
 
 static PyObject *
 m_get_threshold(PyObject *mod, PyObject *unused)
 {
-    return int_tuple3(gcx_gen.threshold);
+    return int_tuple3(gcx_sched.threshold);
 }
 
 static PyObject *
@@ -82,16 +73,14 @@ m_set_threshold(PyObject *mod, PyObject *args)
     if (!PyArg_ParseTuple(args, "iii:set_threshold", &t[0], &t[1], &t[2])) {
         return NULL;
     }
-    for (int i = 0; i < GCX_NGENS; i++) {
-        gcx_gen.threshold[i] = t[i];
-    }
+    gcx_schedule_set_thresholds(t);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_get_debug(PyObject *mod, PyObject *unused)
 {
-    return PyLong_FromLong(gcx_gen.debug);
+    return PyLong_FromLong(gcx_stats.debug);
 }
 
 static PyObject *
@@ -101,7 +90,7 @@ m_set_debug(PyObject *mod, PyObject *arg)
     if (flags == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    gcx_gen.debug = flags;
+    gcx_stats_set_debug(flags);
     Py_RETURN_NONE;
 }
 
@@ -113,7 +102,7 @@ m_get_stats(PyObject *mod, PyObject *unused)
         return NULL;
     }
     for (int i = 0; i < GCX_NGENS; i++) {
-        gcx_stats_t *s = &gcx_gen.stats[i];
+        const gcx_gen_stats_t *s = &gcx_stats.gens[i];
         PyObject *d = Py_BuildValue("{snsnsnsnsd}", "collections", s->collections,
                                     "collected", s->collected,
                                     "uncollectable", s->uncollectable,
@@ -133,10 +122,10 @@ m_get_stats(PyObject *mod, PyObject *unused)
 static PyObject *
 m_recent_pauses(PyObject *mod, PyObject *unused)
 {
-    uint64_t n = gcx_gen.npauses < GCX_PAUSE_RING ? gcx_gen.npauses : GCX_PAUSE_RING;
+    uint64_t n = gcx_stats.npauses < GCX_PAUSE_RING ? gcx_stats.npauses : GCX_PAUSE_RING;
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (uint64_t i = 0; list != NULL && i < n; i++) {
-        gcx_pause_t *p = &gcx_gen.pauses[(gcx_gen.npauses - n + i) % GCX_PAUSE_RING];
+        const gcx_pause_t *p = &gcx_stats.pauses[(gcx_stats.npauses - n + i) % GCX_PAUSE_RING];
         PyObject *t = Py_BuildValue("(ddinnn)", p->start, p->duration, p->generation,
                                     p->collected, p->uncollectable, p->candidates);
         if (t == NULL) {
@@ -155,7 +144,7 @@ m_set_garbage_hook(PyObject *mod, PyObject *hook)
         PyErr_SetString(PyExc_TypeError, "the garbage hook must be callable or None");
         return NULL;
     }
-    Py_XSETREF(gcx_gen.garbage_hook, hook == Py_None ? NULL : Py_NewRef(hook));
+    gcx_stats_set_garbage_hook(hook == Py_None ? NULL : Py_NewRef(hook));
     Py_RETURN_NONE;
 }
 
@@ -166,56 +155,11 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
     if (flag < 0) {
         return NULL;
     }
-    gcx_gen.stdlib_collecting = flag;
+    gcx_schedule_set_stdlib_collecting(flag);
     Py_RETURN_NONE;
 }
 
 /* ---- introspection ------------------------------------------------------------ */
-
-typedef struct {
-    PyObject **found;
-    Py_ssize_t n, cap;
-    bool in_collection;
-} found_state;
-
-static void
-find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
-{
-    found_state *st = arg;
-    PyObject *op = gcx_slot_object(p, slot);
-    if (st->in_collection && gcx_region_index(op) >= 0) {
-        return;   /* garbage being collected: in no generation */
-    }
-    if (PyObject_GC_IsTracked(op) && st->n < st->cap) {
-        st->found[st->n++] = op;
-    }
-}
-
-/* The objects of the sets in set_mask that CPython tracks now, as a new
- * list. */
-static PyObject *
-objects_in(unsigned set_mask)
-{
-    gcx_sync(true);
-    found_state st = {NULL, 0, 0, gcx_gen.collecting};
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (set_mask & (1u << s)) {
-            st.cap += gcx_table.total[s];
-        }
-    }
-    st.found = PyMem_Malloc((size_t)(st.cap ? st.cap : 1) * sizeof(PyObject *));
-    if (st.found == NULL) {
-        return PyErr_NoMemory();
-    }
-    gcx_table_each(set_mask, find_tracked, &st);
-    /* No Python code ran above, so every object found is alive. */
-    PyObject *list = PyList_New(st.n);
-    for (Py_ssize_t i = 0; list != NULL && i < st.n; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(st.found[i]));
-    }
-    PyMem_Free(st.found);
-    return list;
-}
 
 static PyObject *
 m_get_objects(PyObject *mod, PyObject *arg)
@@ -228,30 +172,21 @@ m_get_objects(PyObject *mod, PyObject *arg)
         PyErr_SetString(PyExc_ValueError, "invalid generation");
         return NULL;
     }
-    return objects_in(generation == -1 ? GCX_GENS_MASK : 1u << generation);
+    return gcx_heap_objects(generation == -1 ? GCX_GENS_MASK : 1u << generation,
+                            gcx_sched.collecting);
 }
 
 static PyObject *
 m_is_tracked(PyObject *mod, PyObject *op)
 {
-    if (!PyObject_IS_GC(op)) {
-        Py_RETURN_FALSE;
-    }
-    if (gcx_table_set_of(op) < 0) {
-        if (!PyObject_GC_IsTracked(op)) {
-            Py_RETURN_FALSE;
-        }
-        /* a live tracked container gcx has no record of (R3 of tracer.c) */
-        gcx_adopt(op);
-        Py_RETURN_TRUE;
-    }
-    return PyBool_FromLong(PyObject_GC_IsTracked(op));
+    return PyBool_FromLong(gcx_heap_is_tracked(op));
 }
 
 static PyObject *
 m_is_finalized(PyObject *mod, PyObject *op)
 {
-    return PyBool_FromLong(PyObject_IS_GC(op) && PyObject_GC_IsFinalized(op));
+    return PyBool_FromLong(PyObject_IS_GC(op)
+                           && (PyObject_GC_IsFinalized(op) || gcx_is_finalizing(op)));
 }
 
 static int
@@ -284,24 +219,6 @@ m_get_referents(PyObject *mod, PyObject *objs)
     return result;
 }
 
-typedef struct {
-    PyObject *objs;
-    bool hit;
-} referrer_state;
-
-static int
-visit_referrer(PyObject *op, void *arg)
-{
-    referrer_state *st = arg;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(st->objs); i++) {
-        if (PyTuple_GET_ITEM(st->objs, i) == op) {
-            st->hit = true;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static PyObject *
 m_get_referrers(PyObject *mod, PyObject *objs)
 {
@@ -309,62 +226,21 @@ m_get_referrers(PyObject *mod, PyObject *objs)
         PyErr_SetString(PyExc_TypeError, "get_referrers expects a tuple");
         return NULL;
     }
-    PyObject *all = objects_in(GCX_GENS_MASK);
-    if (all == NULL) {
-        return NULL;
-    }
-    PyObject *result = PyList_New(0);
-    if (result == NULL) {
-        Py_DECREF(all);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(all); i++) {
-        PyObject *op = PyList_GET_ITEM(all, i);
-        if (op == objs || op == result) {
-            continue;
-        }
-        referrer_state st = {objs, false};
-        (void)Py_TYPE(op)->tp_traverse(op, visit_referrer, &st);
-        if (st.hit && PyList_Append(result, op) < 0) {
-            Py_DECREF(all);
-            Py_DECREF(result);
-            return NULL;
-        }
-    }
-    Py_DECREF(all);
-    return result;
-}
-
-/* Like CPython's, freeze() moves what is tracked now into the frozen set;
- * an untracked container stays where it is, and a dict among them goes to
- * generation 0 when CPython tracks it (R5 of tracer.c). */
-static void
-freeze_one(gcx_page_t *p, unsigned slot, int set, void *arg)
-{
-    PyObject *op = gcx_slot_object(p, slot);
-    if (PyObject_GC_IsTracked(op)) {
-        gcx_table_move(p, slot, set, GCX_FROZEN);
-    }
-    else {
-        gcx_watch_untracked(op);
-    }
+    return gcx_heap_referrers(objs, gcx_sched.collecting);
 }
 
 static PyObject *
 m_freeze(PyObject *mod, PyObject *unused)
 {
-    gcx_sync(true);
-    gcx_table_each(GCX_GENS_MASK, freeze_one, NULL);
-    for (int s = GCX_GEN0; s <= GCX_GEN2; s++) {
-        gcx_gen.count[s] = 0;
-    }
+    gcx_heap_freeze();
+    gcx_schedule_reset_counts();
     Py_RETURN_NONE;
 }
 
 static PyObject *
 m_unfreeze(PyObject *mod, PyObject *unused)
 {
-    gcx_table_move_all(GCX_FROZEN, GCX_GEN2);
+    gcx_heap_unfreeze();
     Py_RETURN_NONE;
 }
 
@@ -372,7 +248,7 @@ static PyObject *
 m_get_freeze_count(PyObject *mod, PyObject *unused)
 {
     gcx_sync(true);
-    return PyLong_FromSsize_t(gcx_count_tracked(GCX_FROZEN));
+    return PyLong_FromSsize_t(gcx_heap_count(GCX_FROZEN));
 }
 
 /* ---- diagnostics ----------------------------------------------------------- */
@@ -388,7 +264,7 @@ m_info(PyObject *mod, PyObject *unused)
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,
-        "interp_head_readable", gcx_interp_head_known ? Py_True : Py_False,
+        "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
@@ -396,9 +272,9 @@ m_info(PyObject *mod, PyObject *unused)
         "frozen", gcx_table.total[GCX_FROZEN],
         "pages", gcx_table.pages.len,
         "bookkeeping_bytes", (Py_ssize_t)gcx_table_bytes(),
-        "collecting", gcx_gen.collecting ? Py_True : Py_False,
-        "long_lived_total", gcx_gen.long_lived_total,
-        "long_lived_pending", gcx_gen.long_lived_pending,
+        "collecting", gcx_sched.collecting ? Py_True : Py_False,
+        "long_lived_total", gcx_sched.long_lived_total,
+        "long_lived_pending", gcx_sched.long_lived_pending,
         "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
         "build", GCX_FLAVOUR,
         "unsure", gcx_tr.unsure ? Py_True : Py_False,
@@ -408,7 +284,7 @@ m_info(PyObject *mod, PyObject *unused)
 static PyObject *
 m_check(PyObject *mod, PyObject *unused)
 {
-    if (gcx_table_check() < 0) {
+    if (gcx_check_all() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -424,25 +300,15 @@ m_resync(PyObject *mod, PyObject *unused)
 static PyObject *
 m_shutdown(PyObject *mod, PyObject *unused)
 {
-    gcx_gen_fini();
+    gcx_schedule_enable(false);
     gcx_tracer_fini();
     Py_RETURN_NONE;
-}
-
-/* For benchmarks/bench_tracking.py, which measures what CPython's
- * reference-tracer hook costs by itself: put a tracer that does nothing in
- * the slot.  gcx's records go stale; it takes the slot back, forwarding to
- * this one, and resyncs the next time it needs them (R2 of tracer.c). */
-static int
-noop_tracer(PyObject *op, PyRefTracerEvent event, void *data)
-{
-    return 0;
 }
 
 static PyObject *
 m_noop_tracer(PyObject *mod, PyObject *unused)
 {
-    if (PyRefTracer_SetTracer(noop_tracer, NULL) < 0) {
+    if (gcx_tracer_lend_slot() < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -483,6 +349,22 @@ static struct PyModuleDef module_def = {
     "gcx's collector core (private; use the gcx package)", -1, methods,
 };
 
+/* m.name = a tuple of the n ints of values */
+static int
+add_tuple(PyObject *m, const char *name, const long *values, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+        PyObject *v = PyLong_FromLong(values[i]);
+        if (v == NULL) {
+            Py_CLEAR(t);
+            break;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t == NULL ? -1 : PyModule_Add(m, name, t);
+}
+
 PyMODINIT_FUNC
 PyInit__gcx(void)
 {
@@ -500,8 +382,9 @@ PyInit__gcx(void)
     if (m == NULL) {
         return NULL;
     }
-    if (gcx_table_init() < 0 || gcx_gen_init() < 0 || gcx_finalize_init() < 0
-        || gcx_tracer_init() < 0) {
+    if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_probe_all() < 0
+        || gcx_tracer_init() < 0
+        || gcx_schedule_init(gcx_collect, gcx_tr.interp, gcx_tr.mode == GCX_MODE_SAFE) < 0) {
         Py_DECREF(m);
         return NULL;
     }
@@ -517,9 +400,18 @@ PyInit__gcx(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddObjectRef(m, "garbage", gcx_gen.garbage) < 0
-        || PyModule_AddObjectRef(m, "callbacks", gcx_gen.callbacks) < 0
-        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0) {
+    if (PyModule_AddObjectRef(m, "garbage", gcx_stats.garbage) < 0
+        || PyModule_AddObjectRef(m, "callbacks", gcx_stats.callbacks) < 0
+        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0
+        || PyModule_AddIntConstant(m, "DEBUG_STATS", GCX_DEBUG_STATS) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_COLLECTABLE", GCX_DEBUG_COLLECTABLE) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_UNCOLLECTABLE", GCX_DEBUG_UNCOLLECTABLE) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_SAVEALL", GCX_DEBUG_SAVEALL) < 0
+        || PyModule_AddIntConstant(m, "DEBUG_LEAK", GCX_DEBUG_LEAK) < 0
+        || add_tuple(m, "DEFAULT_THRESHOLDS",
+                     (long[]){GCX_THRESHOLD0, GCX_THRESHOLD1, GCX_THRESHOLD2}, 3) < 0
+        || PyModule_AddIntConstant(m, "LONG_LIVED_RATIO", GCX_LONG_LIVED_RATIO) < 0
+        || PyModule_AddIntConstant(m, "SAFE_SPACING", GCX_SAFE_SPACING) < 0) {
         Py_DECREF(m);
         return NULL;
     }

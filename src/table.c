@@ -377,6 +377,80 @@ check_fail(const char *what, gcx_page_t *p)
     return -1;
 }
 
+/* ---- resync (tracer.c) --------------------------------------------------------- */
+
+/* A resync marks every object CPython lists as seen, then drops the records
+ * of what it did not see (T5: seen bits are zero outside a resync). */
+void
+gcx_table_resync_begin(void)
+{
+    gcx_table.alloc_failed = false;
+}
+
+/* op is in CPython's lists: 1 if it has a record, 0 if not, -1 if its page
+ * could not be made (alloc_failed is set). */
+int
+gcx_table_seen(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
+    if (p == NULL) {
+        return -1;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    gcx_bit_set(p->seen, slot);
+    return gcx_set_of_slot(p, slot) >= 0;
+}
+
+/* With drop, records not seen go; every seen bit is cleared. */
+void
+gcx_table_resync_end(bool drop)
+{
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (drop) {
+            for (int s = 0; s < GCX_NSETS; s++) {
+                uint32_t n = 0;
+                for (unsigned w = 0; w < GCX_WORDS; w++) {
+                    GCX_SET(p, s, w) &= p->seen[w];
+                    n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
+                }
+                gcx_table.total[s] -= p->count[s] - n;
+                p->count[s] = n;
+            }
+        }
+        memset(p->seen, 0, sizeof(p->seen));
+    }
+}
+
+/* After a collection of generations 0..g: every record there was promoted
+ * or freed, so pages may have emptied and left the lists' sets (T4). */
+void
+gcx_table_settle(int generation)
+{
+    if (generation == GCX_NGENS - 1) {
+        gcx_table_free_empty_pages();   /* rebuilds the lists too */
+    }
+    else if (generation == 1) {
+        gcx_table_rebuild_lists();
+    }
+    else {
+        /* every young record was promoted or freed */
+        gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
+        Py_ssize_t keep = 0;
+        for (Py_ssize_t i = 0; i < young->len; i++) {
+            gcx_page_t *p = young->items[i];
+            if (p->count[GCX_GEN0]) {
+                young->items[keep++] = p;
+            }
+            else {
+                p->on_list[GCX_LIST_YOUNG] = 0;
+            }
+        }
+        young->len = keep;
+    }
+}
+
 int
 gcx_table_check(void)
 {

@@ -37,7 +37,7 @@
  *      this one); safe mode needs no such care, since it drops dangling
  *      records before every use.
  *  R4  The tracer touches only C memory, creates no Python object, never
- *      raises and never runs a collection; it may schedule one (gen.c).
+ *      raises and never runs a collection; it may schedule one (schedule.c).
  *  R5  CPython 3.13 tracks a dict lazily, when a container is first stored
  *      in it, and links it into generation 0 then, however old the dict
  *      is.  No event reports that, so gcx watches (PyDict_Watch) every
@@ -47,7 +47,6 @@
  *      again; gcx drops their records.
  */
 #include "gcx.h"
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,24 +62,23 @@ gcx_tracer_t gcx_tr;
  * is newest first, and CPython links an interpreter in before its first
  * object exists and unlinks it only after its last is freed (and its thread
  * state is gone), so a head equal to the main interpreter means no other
- * exists.  interp_head points at that head (find_interp_head), or is NULL
+ * exists.  gcx_probed.interp_head points at that head (probe.c), or is NULL
  * and every container asks. */
-static PyInterpreterState **interp_head;
 
 /* Could an object of type tp run a finalizer from its tp_dealloc? */
 static inline bool
 may_resurrect(PyTypeObject *tp)
 {
     return tp->tp_del != NULL
-           || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_tr.py_del_slot);
+           || (tp->tp_finalize != NULL && tp->tp_finalize == gcx_probed.py_del_slot);
 }
 
 /* True when the main interpreter is known to be the only one. */
 static inline bool
 main_interp_alone(void)
 {
-    return interp_head != NULL
-           && __atomic_load_n(interp_head, __ATOMIC_RELAXED) == gcx_tr.interp;
+    PyInterpreterState **head = gcx_probed.interp_head;
+    return head != NULL && __atomic_load_n(head, __ATOMIC_RELAXED) == gcx_tr.interp;
 }
 
 static inline bool
@@ -99,7 +97,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
     }
     if (event == PyRefTracer_CREATE) {
         gcx_table_add(op, GCX_GEN0);
-        gcx_gen_on_alloc();
+        gcx_schedule_on_alloc();
     }
     else if (event == PyRefTracer_DESTROY) {
         gcx_table_discard(op);
@@ -108,7 +106,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
             /* its finalizer may resurrect it, and 3.13.5+ sends no CREATE */
             gcx_tr.suspects++;
         }
-        gcx_gen_on_free();
+        gcx_schedule_on_free();
     }
     return 0;
 }
@@ -140,17 +138,17 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
         return on_container(op, event);
     }
     if (event == PyRefTracer_CREATE) {
-        if (gcx_gen_alloc_due() || !gcx_table_try_add(op, GCX_GEN0)) {
+        if (gcx_schedule_alloc_due() || !gcx_table_try_add(op, GCX_GEN0)) {
             return on_container(op, event);
         }
-        gcx_gen.count[0]++;
+        gcx_schedule_count_alloc();
         return 0;
     }
     if (event == PyRefTracer_DESTROY) {
         if (may_resurrect(tp) || !gcx_table_try_discard(op)) {
             return on_container(op, event);
         }
-        gcx_gen_on_free();
+        gcx_schedule_on_free();
     }
     return 0;
 }
@@ -237,15 +235,12 @@ static int
 visit_resync(PyObject *op, void *arg)
 {
     resync_state *st = arg;
-    uintptr_t a = (uintptr_t)op;
-    gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
-    if (p == NULL) {
+    int known = gcx_table_seen(op);
+    if (known < 0) {
         return 1;
     }
-    unsigned slot = gcx_addr_slot(a);
-    gcx_bit_set(p->seen, slot);
     st->visited++;
-    if (gcx_set_of_slot(p, slot) >= 0) {
+    if (known) {
         return 1;
     }
     /* only the resync at import adopts into generation 2, and nothing
@@ -278,7 +273,7 @@ traverse_for_untracked(gcx_page_t *p, unsigned slot, int set, void *adopt_set)
 {
     /* no Python code runs here, so every record stays valid */
     PyObject *op = gcx_slot_object(p, slot);
-    if (PyObject_GC_IsTracked(op)) {
+    if (gcx_is_tracked_gc(op)) {
         (void)Py_TYPE(op)->tp_traverse(op, visit_untracked, adopt_set);
     }
 }
@@ -299,23 +294,9 @@ void
 gcx_resync(bool drop, int adopt_set)
 {
     resync_state st = {adopt_set, 0};
-    gcx_table.alloc_failed = false;
+    gcx_table_resync_begin();
     PyUnstable_GC_VisitObjects(visit_resync, &st);
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        if (drop) {
-            for (int s = 0; s < GCX_NSETS; s++) {
-                uint32_t n = 0;
-                for (unsigned w = 0; w < GCX_WORDS; w++) {
-                    GCX_SET(p, s, w) &= p->seen[w];
-                    n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
-                }
-                gcx_table.total[s] -= p->count[s] - n;
-                p->count[s] = n;
-            }
-        }
-        memset(p->seen, 0, sizeof(p->seen));
-    }
+    gcx_table_resync_end(drop);
     if (drop) {
         gcx_tr.stale = false;
         if (gcx_tr.mode == GCX_MODE_TRACER) {
@@ -327,7 +308,7 @@ gcx_resync(bool drop, int adopt_set)
         gcx_tr.unsure = gcx_tr.unsure_sticky;
         gcx_tr.suspects = 0;
     }
-    if (!gcx_gen.collecting) {
+    if (!gcx_sched.collecting) {
         gcx_table_free_empty_pages();
     }
     gcx_table_rebuild_lists();
@@ -413,21 +394,10 @@ static const char selftest_src[] =
 static int
 run_selftest(bool *ok)
 {
-    PyObject *globals = PyDict_New();
+    PyObject *globals = gcx_probe_run(selftest_src);
     if (globals == NULL) {
         return -1;
     }
-    PyObject *builtins = PyEval_GetBuiltins();
-    if (PyDict_SetItemString(globals, "__builtins__", builtins) < 0) {
-        Py_DECREF(globals);
-        return -1;
-    }
-    PyObject *r = PyRun_String(selftest_src, Py_file_input, globals, globals);
-    if (r == NULL) {
-        Py_DECREF(globals);
-        return -1;
-    }
-    Py_DECREF(r);
     PyObject *fn = PyDict_GetItemString(globals, "_gcx_selftest");  /* borrowed */
     probe_types[0] = &PyList_Type;
     probe_types[1] = &PyDict_Type;
@@ -440,7 +410,7 @@ run_selftest(bool *ok)
         PyRefTracer old = PyRefTracer_GetTracer(&old_data);
         probe_created = probe_destroyed = 0;
         (void)PyRefTracer_SetTracer(probe_tracer, NULL);
-        r = PyObject_CallNoArgs(fn);
+        PyObject *r = PyObject_CallNoArgs(fn);
         (void)PyRefTracer_SetTracer(old, old_data);
         if (r == NULL) {
             Py_DECREF(globals);
@@ -454,124 +424,20 @@ run_selftest(bool *ok)
     return 0;
 }
 
-/* The tp_finalize that CPython gives classes defining __del__. */
+/* For benchmarks/bench_tracking.py, which measures what CPython's
+ * reference-tracer hook costs by itself: put a tracer that does nothing in
+ * the slot.  gcx's records go stale; it takes the slot back, forwarding to
+ * this one, and resyncs the next time it needs them (R2). */
 static int
-find_py_del_slot(void)
+noop_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
-    PyObject *ns = PyDict_New();
-    if (ns == NULL) {
-        return -1;
-    }
-    PyObject *r = PyRun_String("class _P:\n    def __del__(self): pass\n",
-                               Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    PyObject *cls = PyDict_GetItemString(ns, "_P");
-    gcx_tr.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
-    PyDict_Clear(ns);   /* __del__'s globals are ns, which holds the class */
-    Py_DECREF(ns);
     return 0;
 }
 
-/* ---- reading CPython's GC header (compat.h) ------------------------------------ */
-
-int gcx_header_readable = 0;
-
-static bool
-header_agrees(PyObject *op)
-{
-    return (((const uintptr_t *)op)[-2] != 0) == (PyObject_GC_IsTracked(op) == 1);
-}
-
-/* Trust the inline read only if it agrees with the API on objects tracked
- * and untracked, with and without a pre-header (an instance's managed
- * dict and weakref pointers sit before the GC header). */
 int
-gcx_header_check(void)
+gcx_tracer_lend_slot(void)
 {
-    gcx_header_readable = 0;
-    PyObject *objs[3] = {PyList_New(0), PyDict_New(), NULL};
-    PyObject *cls = NULL;
-    if (objs[0] == NULL || objs[1] == NULL) {
-        goto done;
-    }
-    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
-    if (cls == NULL || (objs[2] = PyObject_CallNoArgs(cls)) == NULL) {
-        goto done;
-    }
-    bool ok = true;
-    for (int i = 0; i < 3; i++) {
-        PyObject *op = objs[i];
-        if (!gcx_is_gc(op)) {
-            ok = false;   /* no header to compare: not what gcx expects */
-            continue;
-        }
-        int was = PyObject_GC_IsTracked(op);
-        ok &= header_agrees(op);
-        if (was) {
-            PyObject_GC_UnTrack(op);
-            ok &= header_agrees(op) && !PyObject_GC_IsTracked(op);
-            PyObject_GC_Track(op);
-        }
-        else {
-            PyObject_GC_Track(op);
-            ok &= header_agrees(op) && PyObject_GC_IsTracked(op);
-            PyObject_GC_UnTrack(op);
-        }
-        ok &= header_agrees(op);
-    }
-    gcx_header_readable = ok;
-done:
-    for (int i = 0; i < 3; i++) {
-        Py_XDECREF(objs[i]);
-    }
-    Py_XDECREF(cls);
-    return PyErr_Occurred() ? -1 : 0;
-}
-
-/* ---- finding the list of interpreters (foreign_interp) --------------------------- */
-
-/* The first field of _PyRuntime is _Py_DebugOffsets, the offsets CPython
- * publishes for out-of-process debuggers; 3.13's begins with these (the
- * same in every 3.13.x).  The running interpreter wrote them, so they hold
- * for it whatever headers gcx was built with. */
-typedef struct {
-    char cookie[8];                  /* "xdebugpy" */
-    uint64_t version;                /* PY_VERSION_HEX */
-    uint64_t free_threaded;
-    uint64_t runtime_size;
-    uint64_t runtime_finalizing;
-    uint64_t runtime_interpreters_head;
-} debug_offsets_t;
-
-int gcx_interp_head_known = 0;
-
-static void
-find_interp_head(void)
-{
-    interp_head = NULL;
-    const unsigned char *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
-    if (rt == NULL) {
-        return;
-    }
-    debug_offsets_t d;
-    memcpy(&d, rt, sizeof(d));
-    if (memcmp(d.cookie, "xdebugpy", 8) != 0
-        || (d.version >> 16) != (PY_VERSION_HEX >> 16)   /* 3.13 */
-        || d.free_threaded != 0
-        || d.runtime_interpreters_head < sizeof(d)
-        || d.runtime_interpreters_head % sizeof(void *) != 0
-        || d.runtime_interpreters_head + sizeof(void *) > d.runtime_size) {
-        return;
-    }
-    PyInterpreterState **head = (PyInterpreterState **)(rt + d.runtime_interpreters_head);
-    if (*head == PyInterpreterState_Head()) {
-        interp_head = head;
-    }
-    gcx_interp_head_known = interp_head != NULL;
+    return PyRefTracer_SetTracer(noop_tracer, NULL);
 }
 
 int
@@ -579,11 +445,7 @@ gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
-    find_interp_head();
-    if (gcx_header_check() < 0) {
-        return -1;
-    }
-    if (find_py_del_slot() < 0 || run_selftest(&gcx_tr.selftest_ok) < 0) {
+    if (run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
     const char *forced = getenv("GCX_MODE");

@@ -26,7 +26,7 @@ NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
-              "garbage", "callbacks"]
+              "is_finalized", "garbage", "callbacks"]
 
 
 def outcome(func, *args, **kwargs):
@@ -79,6 +79,23 @@ def test_debug_constants():
         assert getattr(gcx, name) == STDLIB[name]
     assert (gcx.DEBUG_STATS, gcx.DEBUG_COLLECTABLE, gcx.DEBUG_UNCOLLECTABLE,
             gcx.DEBUG_SAVEALL, gcx.DEBUG_LEAK) == (1, 2, 4, 32, 38)
+
+
+def test_core_constants(fresh_python):
+    """The core's named constants are what gcx and CPython 3.13 use: the
+    debug flags come from the core, and a fresh gcx has the default
+    thresholds (the stdlib's own, in a fresh interpreter)."""
+    from gcx import _gcx
+    for name in ["DEBUG_STATS", "DEBUG_COLLECTABLE", "DEBUG_UNCOLLECTABLE",
+                 "DEBUG_SAVEALL", "DEBUG_LEAK"]:
+        assert getattr(gcx, name) is getattr(_gcx, name)
+    assert (_gcx.LONG_LIVED_RATIO, _gcx.SAFE_SPACING) == (4, 16)
+    proc = fresh_python("""
+        import gc, gcx
+        from gcx import _gcx
+        print(gcx.get_threshold() == gc.get_threshold() == _gcx.DEFAULT_THRESHOLDS)
+    """)
+    assert proc.stdout.strip() == "True", proc.stderr
 
 
 def test_version():

@@ -614,6 +614,24 @@ def collect_from_finalizer_outside_collection(gc, ctx):
     return {"nested": nested, "after": gc.collect()}
 
 
+@case({"seen": [True, True], "collected": 2})
+def finalizer_sees_itself_finalized(gc, ctx):
+    # CPython marks an object finalized before calling its finalizer
+    seen = []
+
+    class Look:
+        def __del__(self):
+            seen.append(gc.is_finalized(self))
+
+    def make():
+        a, b = Look(), Look()
+        a.other, b.other = b, a
+    make()
+    n = gc.collect()
+    del Look
+    return {"seen": seen, "collected": n}
+
+
 # ====================================================== resurrection
 
 @case({"first": 0, "saved": ["p"], "intact": True, "finalized": True, "second": 1,
@@ -1112,6 +1130,159 @@ def c_resurrector(gc, ctx):
     third = gc.collect()
     return {"first": first, "finalize_calls": T.finalize_calls(),
             "resurrected": resurrected, "second": second, "third": third}
+
+
+# ---- tp_is_gc: an object its type says is not collectable now (as a
+# suspended greenlet says) keeps every reference it has as a reference from
+# outside, so it and all it reaches survive; CPython still lists it in its
+# generations (get_objects, get_count, freeze) but is_tracked() says False.
+
+def _refusers(T):
+    return [o for o in gc.get_objects() if type(o) is T.Refuser]
+
+
+def _release_refusers(T, unlink=True):
+    """Let every Refuser be collected (and, with unlink, drop its ref);
+    returns how many there were.  A function of its own, so that no loop
+    variable of a scenario keeps one alive."""
+    found = _refusers(T)
+    for r in found:
+        r.collectable = True
+        if unlink:
+            r.ref = None
+    return len(found)
+
+
+@case({"collected": 0, "alive": ["r"], "after": 2,
+       "events": [["wrcb", "r", 1]]})
+def c_refuser_cycle_survives(gc, ctx):
+    T = gcxtest()
+    def make():
+        r = T.Refuser()
+        r.collectable = False
+        r.ref = [r]
+        ctx.watch(r, "r")
+    make()
+    n = gc.collect()
+    alive = ctx.alive()
+    _release_refusers(T, unlink=False)
+    return {"collected": n, "alive": alive, "after": gc.collect()}
+
+
+@case({"collected": 0, "alive": ["box", "f"], "events_at_collect": []})
+def c_refuser_keeps_what_it_reaches(gc, ctx):
+    # r (refusing) -> list -> (box <-> box cycle, f <-> r): nothing dies, no
+    # finalizer runs, though every object but r is only in cycles
+    T = gcxtest()
+    def make():
+        r = T.Refuser()
+        r.collectable = False
+        a, b, f = T.Box(), T.Box(), ctx.Fin("f")
+        a.ref, b.ref = b, a
+        f.r = r
+        r.ref = [a, f]
+        ctx.watch(a, "box")
+        ctx.watch(f, "f")
+    make()
+    n = gc.collect()
+    events, alive = ctx.counts(), ctx.alive()
+    _release_refusers(T)
+    return {"collected": n, "alive": alive, "events_at_collect": events}
+
+
+@case({"collected": 2, "alive": []})
+def c_refuser_collectable_is_collected(gc, ctx):
+    T = gcxtest()
+    def make():
+        r = T.Refuser()
+        r.ref = [r]
+        ctx.watch(r, "r", callback=False)
+    make()
+    return {"collected": gc.collect(), "alive": ctx.alive()}
+
+
+@case({"collected": 0, "survivors": 1, "after": 2,
+       "events": [["del", "f", 1]]})
+def c_refuser_refuses_after_finalizer(gc, ctx):
+    # f's __del__ makes r refuse while the collection runs: the recount after
+    # the finalizers must not count edges to r, so r and f are resurrected
+    # (the weakrefs to them are cleared before finalizers run: get_objects
+    # tells what survived)
+    T = gcxtest()
+
+    class Turn(ctx.Fin):
+        def __del__(self):
+            super().__del__()
+            self.r.collectable = False
+
+    def make():
+        r = T.Refuser()
+        f = Turn("f")
+        f.r, r.ref = r, f
+    make()
+    n = gc.collect()
+    survivors = _release_refusers(T, unlink=False)
+    after = gc.collect()
+    del Turn
+    return {"collected": n, "survivors": survivors, "after": after}
+
+
+class _UntrackOnDel:
+    """Its __del__ untracks self.x, as C code may untrack an object while a
+    collector runs finalizers."""
+    events = None
+
+    def __del__(self):
+        self.events.append(("del", "a"))
+        from gcx import _gcxtest
+        _gcxtest.untrack(self.x)
+
+
+@case({"collected": 0, "x_ref_kept": True, "x_tracked": False,
+       "events": [["del", "a", 1]]})
+def c_untracked_by_finalizer_leaves_garbage(gc, ctx):
+    # a <-> x, and a's finalizer untracks x: x leaves CPython's garbage, so
+    # it is neither recounted nor cleared, and what it refers to (a) counts
+    # as referenced from outside: nothing is collected
+    T = gcxtest()
+    def make():
+        a = _UntrackOnDel()
+        a.events = ctx.events
+        a.x = T.Box(a)
+    make()
+    n = gc.collect()
+    found = [o for o in gc.get_objects() if type(o) is _UntrackOnDel]
+    x = found[0].x
+    kept, tracked = x.ref is not None, gc.is_tracked(x)
+    T.track(x)
+    x.ref = None
+    del found, x
+    return {"collected": n, "x_ref_kept": kept, "x_tracked": tracked}
+
+
+@case({"listed": True, "is_tracked": False, "referrer": True,
+       "frozen": True, "tuple_untracked": True})
+def c_refuser_listed_but_not_tracked(gc, ctx):
+    # get_objects, get_referrers and freeze go by CPython's lists, which hold
+    # a refusing object; is_tracked asks tp_is_gc; a tuple of refusing
+    # objects is untracked by a collection, as CPython untracks it
+    T = gcxtest()
+    target = []
+    r = T.Refuser(target)
+    r.collectable = False
+    t = (r,)
+    gc.collect()
+    out = {"listed": S.contains(gc.get_objects(), r),
+           "is_tracked": gc.is_tracked(r),
+           "referrer": S.contains(gc.get_referrers(target), r),
+           "tuple_untracked": not gc.is_tracked(t)}
+    gc.freeze()
+    try:
+        out["frozen"] = not S.contains(gc.get_objects(), r)
+    finally:
+        gc.unfreeze()
+    r.collectable = True
+    return out
 
 
 # ====================================================== DEBUG_SAVEALL

@@ -287,7 +287,7 @@ def test_stdlib_calls_go_to_gcx_while_installed(fresh_python):
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
-              "garbage", "callbacks"]
+              "is_finalized", "garbage", "callbacks"]
 
 
 @pytest.mark.parametrize("stdlib_on", [True, False], ids=["stdlib-on", "stdlib-off"])

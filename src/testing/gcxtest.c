@@ -11,8 +11,10 @@
  *                uncollectable and the object goes to gc.garbage.
  *   Resurrector  a C tp_finalize that appends self to the list returned by
  *                resurrected(), so every collected one comes back once.
+ *   Refuser      a tp_is_gc answering its `collectable` attribute, as a
+ *                suspended greenlet answers "not collectable now".
  *
- * Start reading at the section "The four types".  Shared facts:
+ * Start reading at the section "The types".  Shared facts:
  *   - `ref` is NULL or a strong reference; NULL reads as None, so a Box
  *     made with ref=None visits nothing.
  *   - Every type supports weak references (tp_weaklistoffset) and none has a
@@ -122,7 +124,7 @@ box_release(PyObject *op)
 #define GCXTEST_FLAGS (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC)
 
 /* ------------------------------------------------------------------------ */
-/* The four types                                                            */
+/* The types                                                                */
 /* ------------------------------------------------------------------------ */
 
 /* Box ---------------------------------------------------------------------- */
@@ -315,6 +317,100 @@ static PyTypeObject Resurrector_Type = {
     .tp_getset = box_getset,
 };
 
+/* Refuser -----------------------------------------------------------------
+ *
+ * A type with tp_is_gc, as greenlet's: a suspended greenlet answers 0, "not
+ * collectable now", because its C stack holds references no tp_traverse can
+ * report.  Here the answer is the attribute `collectable` (True when made).
+ * A collector must never count an edge to a refusing object nor collect it,
+ * and whatever it reaches survives. */
+
+typedef struct {
+    gcxtest_box_t box;          /* first: BOX() and the box slots apply */
+    int collectable;            /* what tp_is_gc answers */
+} gcxtest_refuser_t;
+
+#define REFUSER(op) ((gcxtest_refuser_t *)(op))
+
+static int
+refuser_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    return box_init_with(op, args, kwds, "|O:Refuser");
+}
+
+static int
+refuser_is_gc(PyObject *op)
+{
+    return REFUSER(op)->collectable;
+}
+
+static PyObject *
+refuser_get_collectable(PyObject *op, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(REFUSER(op)->collectable);
+}
+
+static int
+refuser_set_collectable(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete collectable");
+        return -1;
+    }
+    int truth = PyObject_IsTrue(value);
+    if (truth < 0) {
+        return -1;
+    }
+    REFUSER(op)->collectable = truth;
+    return 0;
+}
+
+static PyObject *
+refuser_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *op = PyType_GenericNew(type, args, kwds);
+    if (op != NULL) {
+        REFUSER(op)->collectable = 1;
+    }
+    return op;
+}
+
+static void
+refuser_dealloc(PyObject *op)
+{
+    PyObject_GC_UnTrack(op);
+    Py_TRASHCAN_BEGIN(op, refuser_dealloc)
+    box_release(op);
+    Py_TRASHCAN_END
+}
+
+static PyGetSetDef refuser_getset[] = {
+    {"ref", box_get_ref_attr, box_set_ref_attr,
+     "The one strong reference (None when empty).", NULL},
+    {"collectable", refuser_get_collectable, refuser_set_collectable,
+     "What tp_is_gc answers: False says 'not collectable now'.", NULL},
+    {NULL}
+};
+
+static PyTypeObject Refuser_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "gcx._gcxtest.Refuser",
+    .tp_doc = "Refuser(ref=None)\n--\n\n"
+              "Like Box plus a tp_is_gc that answers the attribute "
+              "`collectable` (as a suspended greenlet answers 0).",
+    .tp_basicsize = sizeof(gcxtest_refuser_t),
+    .tp_flags = GCXTEST_FLAGS,
+    .tp_new = refuser_new,
+    .tp_init = refuser_init,
+    .tp_dealloc = refuser_dealloc,
+    .tp_free = PyObject_GC_Del,
+    .tp_traverse = box_traverse,
+    .tp_clear = box_clear,
+    .tp_is_gc = refuser_is_gc,
+    .tp_weaklistoffset = offsetof(gcxtest_box_t, weakreflist),
+    .tp_getset = refuser_getset,
+};
+
 /* ------------------------------------------------------------------------ */
 /* Module functions                                                          */
 /* ------------------------------------------------------------------------ */
@@ -372,7 +468,37 @@ gcxtest_visit_count(PyObject *Py_UNUSED(module), PyObject *obj)
     return PyLong_FromSsize_t(count);
 }
 
+/* What C code can do to an object while a collector runs Python code:
+   leave CPython's lists, and join them again. */
+static PyObject *
+gcxtest_untrack(PyObject *Py_UNUSED(module), PyObject *obj)
+{
+    if (!PyType_IS_GC(Py_TYPE(obj))) {
+        PyErr_SetString(PyExc_TypeError, "untrack() needs a GC container");
+        return NULL;
+    }
+    PyObject_GC_UnTrack(obj);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gcxtest_track(PyObject *Py_UNUSED(module), PyObject *obj)
+{
+    if (!PyType_IS_GC(Py_TYPE(obj))) {
+        PyErr_SetString(PyExc_TypeError, "track() needs a GC container");
+        return NULL;
+    }
+    if (!PyObject_GC_IsTracked(obj)) {
+        PyObject_GC_Track(obj);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef gcxtest_methods[] = {
+    {"untrack", gcxtest_untrack, METH_O,
+     "untrack(obj, /)\n--\n\nPyObject_GC_UnTrack(obj), as C code may do."},
+    {"track", gcxtest_track, METH_O,
+     "track(obj, /)\n--\n\nPyObject_GC_Track(obj) unless it is tracked."},
     {"legacy_del_calls", gcxtest_legacy_del_calls, METH_NOARGS,
      "legacy_del_calls()\n--\n\nHow many times LegacyDel's tp_del has run."},
     {"finalize_calls", gcxtest_finalize_calls, METH_NOARGS,
@@ -403,7 +529,7 @@ static struct PyModuleDef gcxtest_module = {
 };
 
 static PyTypeObject *const gcxtest_types[] = {
-    &Box_Type, &NoClear_Type, &LegacyDel_Type, &Resurrector_Type,
+    &Box_Type, &NoClear_Type, &LegacyDel_Type, &Resurrector_Type, &Refuser_Type,
 };
 
 PyMODINIT_FUNC

@@ -1,40 +1,48 @@
-/* collect.c: one collection of one region, up to the split into survivors
- * and garbage.
+/* region.c: the region of one collection, from its numbering to the split
+ * into survivors and garbage.
  *
- * Start at gcx_collect_generation: it reads like a table of contents, one
- * call per phase.  The algorithm is CPython 3.13's trial deletion, run over
- * gcx's records instead of CPython's GC header:
+ * collection.c calls the phases in order; each is a function here, and the
+ * algorithm is CPython 3.13's trial deletion, run over gcx's records
+ * instead of CPython's GC header:
  *
- *   number_region     the records of generations 0..g become the region,
- *                     numbered page by page in address order, without
- *                     touching an object; refs = 0.
- *   count_refs        one visit to every member: a record CPython no longer
- *                     tracks (or an immortal's) is set aside, EXCLUDED;
- *                     each member's refcount is added to its refs, and it
- *                     is traversed, each edge to a member taking one.
- *                     After: refs = references from outside the region.
- *   closure           members with refs > 0, and all they reach inside the
- *                     region, are marked REACHABLE (explicit stack, no C
- *                     recursion).  The rest is garbage.  (A full collection
- *                     first marks what sys.modules reaches: mark_from_roots.)
- *   keep_survivors    one walk over the region's pages: untrack tuples (and,
- *                     in full collections, dicts) that cannot be in cycles,
- *                     promote the survivors, label the garbage.
- *   split_garbage     legacy (tp_del) finalizers and all they reach become
- *                     F; the rest is U.  Both are pinned (a reference held)
- *                     so no Python code run later can free them under us;
- *                     the region shrinks, in place, to U for finalize.c.
+ *   gcx_region_number   the records of generations 0..g become the region,
+ *                       numbered page by page in address order, without
+ *                       touching an object; refs = 0.
+ *   gcx_region_mark_from_roots
+ *                       (full collections) what sys.modules reaches is
+ *                       ROOTED: it survives, and is not counted.
+ *   gcx_region_count    one visit to every member: a record CPython no
+ *                       longer tracks (or an immortal's) is set aside,
+ *                       EXCLUDED; a member whose tp_is_gc says it is not
+ *                       collectable now is REACHABLE; each other member's
+ *                       refcount is added to its refs, and it is
+ *                       traversed, each edge to a member taking one.
+ *                       After: refs = references from outside the region.
+ *   gcx_region_mark     members with refs > 0, and all they reach inside the
+ *                       region, are marked REACHABLE (explicit stack, no C
+ *                       recursion).  The rest is garbage.
+ *   gcx_region_keep_survivors
+ *                       one walk over the region's pages: untrack tuples
+ *                       (and, in full collections, dicts) that cannot be in
+ *                       cycles, promote the survivors, label the garbage.
+ *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
+ *                       F; the rest is U.  The region shrinks, in place, to
+ *                       U for finalize.c, which also reuses the membership
+ *                       test (gcx_region_index) and the closure.
  *
  * Region membership is a bit per record in page->region; a member's index
  * is page->base + the members before it in its page (a popcount), so
  * looking up an edge never touches the referenced object, only the small
  * page record, and the work array needs no addresses: 5 bytes a member.
+ * The region fields of the page records (region, base, prefix, in_region)
+ * are written here alone.
  *
  * Invariants:
  *  C1  between numbering and split no Python code runs: the region's members
  *      are alive and unchanged throughout.
- *  C2  after split every region member is pinned; region bits are cleared by
- *      gcx_region_clear before the collection returns.
+ *  C2  after the split every member of U and F is pinned (collection.c,
+ *      finalize.c); region bits are cleared by gcx_region_clear before the
+ *      collection returns.
  *  C3  on allocation failure the collection gives up before anything is
  *      pinned: every record stays where it was and nothing is freed.
  */
@@ -47,11 +55,12 @@
  * bit, and the marking stack holds addresses. */
 static struct {
     gcx_refs_t *refs;             /* trial-deletion count, then a mark */
-    uint8_t *kinds;               /* KIND_*, read by count_refs */
+    uint8_t *kinds;               /* KIND_*, read by gcx_region_count */
     Py_ssize_t len, cap;
 } work;
 /* the type's kind, and whether it has a legacy finalizer */
 enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4 };
+static gcx_pagevec_t region_pages;   /* pages with region bits */
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -92,7 +101,7 @@ member_object(const gcx_page_t *p, unsigned w, uint64_t bits)
  * page index or the page record being read: in a young collection most
  * edges that leave the young objects point into the old heap, at pages
  * nowhere near the caches.  A set bit proves nothing (pages share bits, and
- * pages that leave the region in split_garbage keep theirs). */
+ * pages that leave the region in gcx_region_split keep theirs). */
 #define FILTER_BITS 32768
 static uint64_t region_filter[FILTER_BITS / 64];
 
@@ -140,7 +149,7 @@ region_page_done(gcx_page_t *p)
 void
 gcx_region_clear(void)
 {
-    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    gcx_pagevec_t *rp = &region_pages;
     for (Py_ssize_t i = 0; i < rp->len; i++) {
         gcx_page_t *p = rp->items[i];
         memset(p->region, 0, sizeof(p->region));
@@ -153,7 +162,7 @@ gcx_region_clear(void)
 static int
 region_add_page(gcx_page_t *p)
 {
-    if (gcx_pagevec_push(&gcx_table.region_pages, p) < 0) {
+    if (gcx_pagevec_push(&region_pages, p) < 0) {
         return -1;
     }
     p->in_region = 1;
@@ -193,7 +202,7 @@ gcx_region_from_vec(gcx_workvec_t *w)
 /* ---- phase 1: the region ------------------------------------------------------ */
 
 /* Number the records of generations 0..g on page p, without touching their
- * objects: count_refs visits each object once, to read it and traverse it
+ * objects: gcx_region_count visits each object once, to read it and traverse it
  * (and sets aside the records CPython no longer tracks). */
 static int
 number_page(gcx_page_t *p, int generation)
@@ -274,8 +283,10 @@ gcx_region_refs(void)
     return work.refs;
 }
 
-static int
-number_region(int generation)
+/* After: the records of generations 0..g are the region, numbered, with
+ * refs = 0.  -1 on allocation failure (C3). */
+int
+gcx_region_number(int generation)
 {
     work.len = 0;
     gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
@@ -446,7 +457,7 @@ kind_of(PyTypeObject *tp)
 
 /* A record whose object CPython does not track, or that is immortal, is no
  * member: its count is set aside (GCX_W_EXCLUDED), and edges to it change
- * nothing.  Its record stays where keep_survivors puts it, except: */
+ * nothing.  Its record stays where gcx_region_keep_survivors puts it, except: */
 static bool
 excluded(gcx_page_t *p, unsigned slot, PyObject *op)
 {
@@ -477,15 +488,15 @@ excluded(gcx_page_t *p, unsigned slot, PyObject *op)
  * After: refs = references from outside the region (the same numbers as
  * copying every refcount first and subtracting after, in one pass over the
  * objects instead of two).  Members already marked reachable (from the
- * roots, or by the clamp) are not traversed: what they reach survives
- * anyway. */
-static Py_ssize_t
-count_refs(void)
+ * roots, by the clamp, or because their tp_is_gc refuses) are not traversed
+ * here: closure traverses them, and what they reach survives. */
+Py_ssize_t
+gcx_region_count(void)
 {
     batch_t b;
     b.n = 0;
     Py_ssize_t members = 0;
-    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    gcx_pagevec_t *rp = &region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
         Py_ssize_t idx = p->base;
@@ -504,8 +515,15 @@ count_refs(void)
                     continue;
                 }
                 members++;
-                work.kinds[idx] = kind_of(Py_TYPE(op));
+                PyTypeObject *tp = Py_TYPE(op);
+                work.kinds[idx] = kind_of(tp);
                 if (*e == GCX_W_ROOTED) {
+                    continue;
+                }
+                if (gcx_type_refuses(tp, op)) {
+                    /* CPython never counts an edge to it: all its
+                     * references are from outside (compat.h) */
+                    *e = GCX_W_REACHABLE;
                     continue;
                 }
                 Py_ssize_t rc = Py_REFCNT(op);
@@ -539,7 +557,7 @@ typedef struct {
     gcx_refs_t from;     /* >= 0: only members whose refs equal it are marked */
     gcx_refs_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
-    bool unvisited;      /* count_refs has not run: members may be excluded */
+    bool unvisited;      /* gcx_region_count has not run: members may be excluded */
     bool failed;
     batch_t b;
 } mark_state;
@@ -559,7 +577,7 @@ mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
         return;   /* marked already, or not markable in this pass */
     }
     if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
-        return;   /* count_refs will exclude it; never traverse it */
+        return;   /* gcx_region_count will exclude it; never traverse it */
     }
     *e = st->mark;
     if (i <= st->scan && stack_push(op) < 0) {
@@ -637,7 +655,7 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
 {
     mark_state st;
     mark_init(&st, refs, from, mark, -1);
-    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    gcx_pagevec_t *rp = &region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
         Py_ssize_t i = p->base;
@@ -669,6 +687,30 @@ gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
     return closure(refs, -1, mark);
 }
 
+/* Validator (level 2): after marking, no member keeps a positive count:
+ * each is marked (REACHABLE, ROOTED, EXCLUDED) or has refs <= 0. */
+static void
+validate_marked(void)
+{
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        GCX_ASSERT_INTERNAL(work.refs[i] <= 0);
+    }
+}
+
+/* After: every member is REACHABLE (or ROOTED, EXCLUDED) or has refs <= 0:
+ * garbage.  -1 on allocation failure (C3). */
+int
+gcx_region_mark(void)
+{
+    if (closure(work.refs, -1, GCX_W_REACHABLE) < 0) {
+        return -1;
+    }
+    if (GCX_DEBUG >= 2) {
+        validate_marked();
+    }
+    return 0;
+}
+
 /* Everything reachable from an object that is certainly alive survives,
  * whatever trial deletion would say of the rest.  A full collection marks
  * what sys.modules reaches first (every module, class, function and
@@ -676,8 +718,8 @@ gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
  * left: one traversal of the live heap instead of two.  The result is the
  * same: every object reachable from a live object is reachable from some
  * object trial deletion finds externally referenced. */
-static int
-mark_from_roots(void)
+int
+gcx_region_mark_from_roots(void)
 {
     PyObject *roots[] = {PyImport_GetModuleDict()};
     mark_state st;
@@ -740,19 +782,13 @@ maybe_untrack_dict(PyObject *op)
  * tracks, and move every record of generations 0..g that is not garbage
  * (survivors, and records CPython does not track) to old_set.  One walk
  * over the region's pages, in work order; it also labels the garbage for
- * split_garbage: refs = 0, or GCX_W_LEGACY for a tp_del object. */
-typedef struct {
-    Py_ssize_t tracked;     /* survivors CPython still tracks */
-    Py_ssize_t garbage;     /* members that did not survive */
-    Py_ssize_t legacy;      /* ... of which have a tp_del */
-} survey_t;
-
-static survey_t
-keep_survivors(int generation, int old_set)
+ * gcx_region_split: refs = 0, or GCX_W_LEGACY for a tp_del object. */
+gcx_survey_t
+gcx_region_keep_survivors(int generation, int old_set)
 {
-    survey_t sv = {0, 0, 0};
+    gcx_survey_t sv = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
-    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    gcx_pagevec_t *rp = &region_pages;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
         Py_ssize_t idx = p->base;
@@ -821,11 +857,13 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
     return 0;
 }
 
-/* The garbage keep_survivors labelled becomes U (refs 0) and F (tp_del
+static void validate_split(const gcx_garbage_t *g);
+
+/* The garbage gcx_region_keep_survivors labelled becomes U (refs 0) and F (tp_del
  * objects and all the garbage they reach), both in address order; the
  * region shrinks to U in place, page by page. */
-static int
-split_garbage(gcx_garbage_t *g, survey_t sv)
+int
+gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
 {
     if (sv.garbage == 0) {
         gcx_region_clear();   /* the usual young collection ends here */
@@ -839,7 +877,7 @@ split_garbage(gcx_garbage_t *g, survey_t sv)
         return -1;
     }
     /* from here nothing can fail */
-    gcx_pagevec_t *rp = &gcx_table.region_pages;
+    gcx_pagevec_t *rp = &region_pages;
     Py_ssize_t keep = 0;
     for (Py_ssize_t k = 0; k < rp->len; k++) {
         gcx_page_t *p = rp->items[k];
@@ -872,82 +910,58 @@ split_garbage(gcx_garbage_t *g, survey_t sv)
         }
     }
     rp->len = keep;
+    if (GCX_DEBUG >= 2) {
+        validate_split(g);
+    }
     return 0;
 }
 
-/* ---- the entry point ---------------------------------------------------------- */
-
-gcx_result_t
-gcx_collect_generation(int generation)
+/* Validator (level 2): after the split, the region is U: each page's
+ * members are numbered from its base, the pages in U's order. */
+static void
+validate_split(const gcx_garbage_t *g)
 {
-    static gcx_garbage_t g;
-    gcx_result_t result = {0, 0};
-    Py_ssize_t members = 0;   /* the region less its excluded records */
-    int old_set = generation + 1 < GCX_NGENS ? generation + 1 : generation;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; k < region_pages.len; k++) {
+        gcx_page_t *p = region_pages.items[k];
+        GCX_ASSERT_INTERNAL(p->in_region && p->base == (uint32_t)n);
+        Py_ssize_t i = n;
+        FOR_EACH_MEMBER(p, w, bits, i) {
+            GCX_ASSERT_INTERNAL(g->unreachable.items[i] == member_object(p, w, bits));
+        }
+        n = i;
+    }
+    GCX_ASSERT_INTERNAL(n == g->unreachable.len);
+}
 
-    gcx_sync(generation == GCX_NGENS - 1);
-    g.unreachable.len = g.legacy.len = 0;
-    g.old_set = old_set;
-    g.collected = g.uncollectable = 0;
-
-    if (number_region(generation) < 0) {
-        goto fail;
+/* T5 and C2 outside a collection: no page has region bits or is on the
+ * region's list.  0, or -1. */
+int
+gcx_region_check(void)
+{
+    if (region_pages.len != 0) {
+        return -1;
     }
-    if (generation == GCX_NGENS - 1 && mark_from_roots() < 0) {
-        goto fail;
-    }
-    members = count_refs();
-    if (gcx_traverse_closure(work.refs, GCX_W_REACHABLE) < 0) {
-        goto fail;
-    }
-
-    survey_t sv = keep_survivors(generation, old_set);
-    if (generation == GCX_NGENS - 2) {
-        gcx_gen.long_lived_pending += sv.tracked;
-    }
-    else if (generation == GCX_NGENS - 1) {
-        gcx_gen.long_lived_pending = 0;
-        gcx_gen.long_lived_total = sv.tracked;
-    }
-    if (split_garbage(&g, sv) < 0) {
-        /* C3: garbage stays unpinned, in its generation, for next time */
-        goto fail;
-    }
-    gcx_pin_garbage(&g);
-    result.candidates = members;
-    if (gcx_gen.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
-        gcx_report_garbage(&g, generation);
-    }
-    gcx_finalize_garbage(&g);
-    result.collected = g.collected;
-    result.uncollectable = g.uncollectable;
-    gcx_region_clear();
-    if (generation == GCX_NGENS - 1) {
-        gcx_table_free_empty_pages();   /* rebuilds the lists too */
-    }
-    else if (generation == 1) {
-        gcx_table_rebuild_lists();
-    }
-    else {
-        /* every young record was promoted or freed */
-        gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
-        Py_ssize_t keep = 0;
-        for (Py_ssize_t i = 0; i < young->len; i++) {
-            gcx_page_t *p = young->items[i];
-            if (p->count[GCX_GEN0]) {
-                young->items[keep++] = p;
-            }
-            else {
-                p->on_list[GCX_LIST_YOUNG] = 0;
+    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+        gcx_page_t *p = gcx_table.pages.items[i];
+        if (p->in_region) {
+            return -1;
+        }
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            if (p->region[w]) {
+                return -1;
             }
         }
-        young->len = keep;
     }
-    return result;
+    return 0;
+}
 
-fail:
-    result.candidates = members;
+/* ---- giving up ------------------------------------------------------------------ */
+
+/* C3: a collection that could not finish forgets its region. */
+void
+gcx_region_abandon(void)
+{
     gcx_region_clear();
     work.len = 0;
-    return result;
 }

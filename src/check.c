@@ -1,0 +1,98 @@
+/* check.c: the invariant checker, and what a failed assertion does.
+ *
+ * gcx_check_all verifies every invariant that can be read off gcx's state
+ * between collections:
+ *   T1-T6  the table's (table.c, gcx_table_check);
+ *   T5/C2  no region bits and no region pages outside a collection
+ *          (region.c, gcx_region_check);
+ *   R1     in tracer mode, while gcx owns the slot and nothing is stale,
+ *          every record names a live object of a GC type (its refcount is
+ *          positive): a record that outlived its object would fail here, or
+ *          under ASan, instead of in a later collection;
+ *   G1     no collection is marked running;
+ *   S1     the pause ring counted every collection the statistics did.
+ * The debug build (GCX_DEBUG 3, debug.h) runs it after every collection and
+ * aborts on the first broken invariant; gcx._gcx.check() runs it at any
+ * level and raises AssertionError.  C1 and C3 are about the middle of a
+ * collection and are checked there (region.c's validators, level 2).
+ */
+#include "gcx.h"
+
+void
+gcx_assert_failed(const char *what, const char *file, int line)
+{
+    fprintf(stderr, "gcx: assertion failed: %s (%s:%d)\n", what, file, line);
+    abort();
+}
+
+static int
+fail(const char *what)
+{
+    PyErr_Format(PyExc_AssertionError, "gcx invariant broken: %s", what);
+    return -1;
+}
+
+static void
+visit_record(gcx_page_t *p, unsigned slot, int set, void *bad)
+{
+    PyObject *op = gcx_slot_object(p, slot);
+    if (Py_REFCNT(op) <= 0 || !PyType_IS_GC(Py_TYPE(op))) {
+        (*(Py_ssize_t *)bad)++;
+    }
+}
+
+/* R1: only where records are exact (tracer.c). */
+static int
+check_records(void)
+{
+    void *data = NULL;
+    bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
+    if (gcx_tr.mode != GCX_MODE_TRACER || !owner || gcx_tr.stale) {
+        return 0;
+    }
+    Py_ssize_t bad = 0;
+    gcx_table_each((1u << GCX_NSETS) - 1, visit_record, &bad);
+    return bad ? fail("R1 a record names a dead object") : 0;
+}
+
+static int
+check_stats(void)
+{
+    uint64_t collections = 0;
+    for (int i = 0; i < GCX_NGENS; i++) {
+        collections += (uint64_t)gcx_stats.gens[i].collections;
+    }
+    return collections == gcx_stats.npauses ? 0 : fail("S1 pauses and statistics disagree");
+}
+
+/* 0, or -1 with AssertionError set.  Inside a collection (a finalizer
+ * calling check()) only the table's own invariants hold. */
+int
+gcx_check_all(void)
+{
+    if (gcx_table_check() < 0) {
+        return -1;
+    }
+    if (gcx_sched.collecting) {
+        return 0;
+    }
+    if (gcx_region_check() < 0) {
+        return fail("T5 region bits outside a collection");
+    }
+    return check_records() < 0 || check_stats() < 0 ? -1 : 0;
+}
+
+/* After every collection, at level 3: abort on a broken invariant. */
+void
+gcx_check_after_collection(void)
+{
+    if (GCX_DEBUG < 3) {
+        return;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    if (gcx_check_all() < 0) {
+        PyErr_Print();
+        gcx_assert_failed("gcx_check_all() after a collection", __FILE__, __LINE__);
+    }
+    PyErr_SetRaisedException(exc);
+}

@@ -1,0 +1,107 @@
+/* collection.c: one collection, top to bottom.  Read this first.
+ *
+ * gcx_collect is the one way into a collection: gc.collect() (module.c)
+ * and automatic collection (schedule.c, through the pointer registered at
+ * init) both come here.  It reads as the algorithm, one call per phase, in
+ * CPython 3.13's order; each phase is a function of the file named beside
+ * it, whose opening comment says what it keeps true.
+ *
+ *   refuse re-entry        schedule.c   a nested request does nothing (G1)
+ *   save the exception                  the caller's pending one (G3)
+ *   "start" callbacks      stats.c      and the DEBUG_STATS heading
+ *   counts                 schedule.c   count[g+1]++, count[0..g] = 0
+ *   sync                   tracer.c     records trustworthy (R2)
+ *   region                 region.c     generations 0..g, numbered
+ *   roots                  region.c     full collections: what sys.modules reaches
+ *   count                  region.c     references from outside the region
+ *   mark                   region.c     what those reach survives
+ *   survivors              region.c     promoted; tuples and dicts untracked
+ *   split                  region.c     the garbage into U and F (C3 up to here)
+ *   pin                    finalize.c   a reference to every member (C2)
+ *   report                 finalize.c   the garbage hook, when one is set
+ *   finalize               finalize.c   weakrefs, finalizers, resurrection,
+ *                                       tp_clear, gc.garbage
+ *   settle                 table.c      the page lists after promotion
+ *   stats, "stop"          stats.c      statistics, the pause, callbacks
+ *   restore                             the caller's exception
+ *   check                  check.c      the debug build: every invariant
+ *
+ * Invariant:
+ *  G3  the collector never raises to its caller: errors in callbacks and
+ *      finalizers are reported as unraisable, and a pending exception is
+ *      kept.
+ */
+#include "gcx.h"
+
+/* The phases over the records: sync to settle.  On allocation failure
+ * before the garbage is pinned, the collection gives up (C3 of region.c):
+ * the result counts the candidates seen and nothing else. */
+static gcx_result_t
+collect_generation(int generation)
+{
+    static gcx_garbage_t g;      /* its vectors' memory is reused */
+    gcx_result_t result = {0, 0, 0};
+    bool full = generation == GCX_NGENS - 1;
+    int old_set = full ? generation : generation + 1;
+
+    gcx_sync(full);
+    if (gcx_region_number(generation) < 0
+        || (full && gcx_region_mark_from_roots() < 0)) {
+        goto give_up;
+    }
+    result.candidates = gcx_region_count();
+    if (gcx_region_mark() < 0) {
+        goto give_up;
+    }
+    gcx_survey_t survey = gcx_region_keep_survivors(generation, old_set);
+    gcx_schedule_survived(generation, survey.tracked);
+
+    g.unreachable.len = g.legacy.len = 0;
+    g.collected = g.uncollectable = 0;
+    g.old_set = old_set;
+    g.debug = &gcx_stats.debug;
+    g.garbage_list = gcx_stats.garbage;
+    if (gcx_region_split(&g, survey) < 0) {
+        goto give_up;   /* garbage stays unpinned, in its generation */
+    }
+    gcx_pin_garbage(&g);
+    if (gcx_stats.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
+        gcx_report_garbage(&g, generation, gcx_stats.garbage_hook);
+    }
+    gcx_finalize_garbage(&g);
+    result.collected = g.collected;
+    result.uncollectable = g.uncollectable;
+    gcx_region_clear();
+    gcx_table_settle(generation);
+    return result;
+
+give_up:
+    gcx_region_abandon();
+    return result;
+}
+
+Py_ssize_t
+gcx_collect(int generation)
+{
+    if (gcx_tr.shut_down || !gcx_schedule_begin()) {
+        return 0;    /* G1: like CPython, a nested request does nothing */
+    }
+    PyObject *exc = PyErr_GetRaisedException();   /* G3 */
+    gcx_stats_begin(generation);
+    gcx_schedule_counts_for(generation);
+
+    PyTime_t start = 0, end = 0;
+    (void)PyTime_PerfCounterRaw(&start);
+    gcx_result_t r = collect_generation(generation);
+    (void)PyTime_PerfCounterRaw(&end);
+
+    if (PyErr_Occurred()) {
+        PyErr_FormatUnraisable("Exception ignored in garbage collection");
+    }
+    gcx_stats_end(generation, &r, start, end);
+    PyErr_SetRaisedException(exc);
+    gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
+                     + gcx_table.total[GCX_GEN2]);
+    gcx_check_after_collection();
+    return r.collected + r.uncollectable;
+}

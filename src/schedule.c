@@ -1,0 +1,197 @@
+/* schedule.c: when collections run, and which generation.
+ *
+ * Start at gcx_schedule_on_alloc (gcx.h: how an allocation asks for a
+ * collection) and run_pending (how the request is served).  The collector
+ * itself is reached only through the function registered at init
+ * (gcx_schedule_init), so this file sits below everything that collects.
+ *
+ * The policy is CPython 3.13's: count[0] rises with every container
+ * created and falls with every container freed; past threshold[0] a
+ * collection is due.  Collecting generation g adds one to count[g+1] and
+ * zeroes count[0..g].  The oldest generation whose count exceeds its
+ * threshold is collected, the oldest only when long_lived_pending exceeds
+ * 1/GCX_LONG_LIVED_RATIO of long_lived_total (issue #4074).  In safe mode a
+ * young collection also waits for 1/GCX_SAFE_SPACING of the containers that
+ * survived the last collection.
+ *
+ * Where automatic collections run: the tracer never collects (R4 of
+ * tracer.c).  Crossing the threshold queues one pending call that
+ * whichever thread holds the GIL runs at its next eval-breaker check: the
+ * allocating thread, as in CPython, so a main thread blocked in join(),
+ * sleep() or a C call does not hold collection up (Py_AddPendingCall would
+ * wait for the main thread; see compat.h).  Finalizers and callbacks run on
+ * that thread.
+ *
+ * gcx_sched is written here alone (and by the inline counting functions in
+ * gcx.h's section for this file).
+ *
+ * Invariants:
+ *  G1  at most one gcx collection at a time (collecting), and none while the
+ *      stdlib collector runs (stdlib_collecting, set from gc.callbacks).
+ *  G2  scheduled is set from the moment a collection is requested until the
+ *      pending call takes the request.
+ */
+#include "gcx.h"
+
+gcx_schedule_t gcx_sched;
+
+static struct {
+    gcx_collector_fn collect;    /* the collector (collection.c) */
+    PyInterpreterState *interp;  /* where pending calls are queued */
+    bool safe_mode;              /* collections pay an O(heap) resync */
+} env;
+
+/* ---- the policy ------------------------------------------------------------ */
+
+static Py_ssize_t
+effective_threshold0(void)
+{
+    Py_ssize_t t = gcx_sched.threshold[0];
+    if (env.safe_mode) {
+        /* Every safe-mode collection starts with an O(live heap) resync;
+         * spacing them by a fraction of the heap that survived the last one
+         * keeps the cost per allocation constant. */
+        Py_ssize_t scaled = gcx_sched.survivors / GCX_SAFE_SPACING;
+        if (scaled > t) {
+            t = scaled;
+        }
+    }
+    return t;
+}
+
+/* The generation an automatic collection takes now, or -1. */
+static int
+select_generation(void)
+{
+    for (int i = GCX_NGENS - 1; i >= 0; i--) {
+        Py_ssize_t threshold = i == 0 ? effective_threshold0() : gcx_sched.threshold[i];
+        if (gcx_sched.count[i] > threshold) {
+            if (i == GCX_NGENS - 1
+                && gcx_sched.long_lived_pending
+                   < gcx_sched.long_lived_total / GCX_LONG_LIVED_RATIO) {
+                continue;
+            }
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* ---- automatic collection ------------------------------------------------------ */
+
+static int
+run_pending(void *arg)
+{
+    if (gcx_sched.scheduled) {
+        gcx_sched.scheduled = 0;
+        if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
+            int generation = select_generation();
+            if (generation >= 0) {
+                (void)env.collect(generation);
+            }
+        }
+    }
+    return 0;
+}
+
+/* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
+void
+gcx_schedule_request(void)
+{
+    if (gcx_sched.enabled && gcx_sched.threshold[0] && !gcx_sched.scheduled
+        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
+        && gcx_sched.count[0] > effective_threshold0()) {
+        gcx_sched.scheduled = 1;
+        if (gcx_add_pending_call(env.interp, run_pending, NULL, 0) != 0) {
+            gcx_sched.scheduled = 0;   /* queue full: ask again next time */
+        }
+    }
+}
+
+/* ---- a collection's bracket -------------------------------------------------- */
+
+bool
+gcx_schedule_begin(void)
+{
+    if (gcx_sched.collecting || gcx_sched.stdlib_collecting) {
+        return false;
+    }
+    gcx_sched.collecting = true;
+    return true;
+}
+
+void
+gcx_schedule_counts_for(int generation)
+{
+    if (generation + 1 < GCX_NGENS) {
+        gcx_sched.count[generation + 1]++;
+    }
+    for (int i = 0; i <= generation; i++) {
+        gcx_sched.count[i] = 0;
+    }
+}
+
+void
+gcx_schedule_survived(int generation, Py_ssize_t tracked)
+{
+    if (generation == GCX_NGENS - 2) {
+        gcx_sched.long_lived_pending += tracked;
+    }
+    else if (generation == GCX_NGENS - 1) {
+        gcx_sched.long_lived_pending = 0;
+        gcx_sched.long_lived_total = tracked;
+    }
+}
+
+void
+gcx_schedule_end(Py_ssize_t survivors)
+{
+    gcx_sched.survivors = survivors;
+    gcx_sched.collecting = false;
+}
+
+/* ---- the controls ----------------------------------------------------------------- */
+
+void
+gcx_schedule_enable(bool on)
+{
+    gcx_sched.enabled = on;
+}
+
+void
+gcx_schedule_set_thresholds(const int t[GCX_NGENS])
+{
+    for (int i = 0; i < GCX_NGENS; i++) {
+        gcx_sched.threshold[i] = t[i];
+    }
+}
+
+void
+gcx_schedule_set_stdlib_collecting(bool on)
+{
+    gcx_sched.stdlib_collecting = on;
+}
+
+/* freeze() empties the generations, and their counts with them. */
+void
+gcx_schedule_reset_counts(void)
+{
+    for (int i = 0; i < GCX_NGENS; i++) {
+        gcx_sched.count[i] = 0;
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+int
+gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode)
+{
+    env.collect = collect;
+    env.interp = interp;
+    env.safe_mode = safe_mode;
+    gcx_sched.threshold[0] = GCX_THRESHOLD0;
+    gcx_sched.threshold[1] = GCX_THRESHOLD1;
+    gcx_sched.threshold[2] = GCX_THRESHOLD2;
+    gcx_sched.enabled = false;
+    return 0;
+}

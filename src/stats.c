@@ -1,0 +1,134 @@
+/* stats.c: what collections did, and who is told.
+ *
+ * Start at gcx_stats_begin and gcx_stats_end, which bracket every
+ * collection (collection.c).  This file keeps the per-generation
+ * statistics (get_stats), the ring of the last GCX_PAUSE_RING pauses
+ * (recent_pauses), the debug flags and their DEBUG_STATS output, and the
+ * lists gc.garbage and gc.callbacks with the "start"/"stop" calls, in
+ * CPython 3.13's order.  gcx_stats is written here alone; finalize.c
+ * appends to the garbage list and reads the debug flags through the
+ * pointers collection.c hands it.
+ *
+ * Invariants:
+ *  S1  stats and the pause ring are updated after the collection's work
+ *      and before its "stop" callbacks, once per collection.
+ *  S2  the garbage and callbacks lists are created once and never replaced:
+ *      gcx.garbage and gcx.callbacks are the same objects for the process.
+ */
+#include "gcx.h"
+
+gcx_stats_state_t gcx_stats;
+
+static PyTime_t debug_start;   /* DEBUG_STATS: when the heading was printed */
+
+/* ---- callbacks ------------------------------------------------------------------- */
+
+static void
+invoke_callbacks(const char *phase, int generation, Py_ssize_t collected,
+                 Py_ssize_t uncollectable)
+{
+    PyObject *cbs = gcx_stats.callbacks;
+    if (cbs == NULL || PyList_GET_SIZE(cbs) == 0) {
+        return;
+    }
+    PyObject *info = Py_BuildValue("{sisnsn}", "generation", generation,
+                                   "collected", collected,
+                                   "uncollectable", uncollectable);
+    PyObject *phase_obj = info ? PyUnicode_FromString(phase) : NULL;
+    if (phase_obj == NULL) {
+        Py_XDECREF(info);
+        PyErr_FormatUnraisable("Exception ignored on invoking gc callbacks");
+        return;
+    }
+    PyObject *args[] = {phase_obj, info};
+    /* the list may change under us: index it afresh each time */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(cbs); i++) {
+        PyObject *cb = Py_NewRef(PyList_GET_ITEM(cbs, i));
+        PyObject *r = PyObject_Vectorcall(cb, args, 2, NULL);
+        if (r == NULL) {
+            PyErr_WriteUnraisable(cb);
+        }
+        else {
+            Py_DECREF(r);
+        }
+        Py_DECREF(cb);
+    }
+    Py_DECREF(phase_obj);
+    Py_DECREF(info);
+}
+
+/* ---- a collection's bracket ---------------------------------------------------------- */
+
+/* "start" callbacks, then the DEBUG_STATS heading (the generations' sizes
+ * as CPython's lists would hold them). */
+void
+gcx_stats_begin(int generation)
+{
+    invoke_callbacks("start", generation, 0, 0);
+    if (gcx_stats.debug & GCX_DEBUG_STATS) {
+        gcx_sync(true);
+        PySys_WriteStderr("gc: collecting generation %d...\n", generation);
+        PySys_FormatStderr("gc: objects in each generation: %zd %zd %zd\n"
+                           "gc: objects in permanent generation: %zd\n",
+                           gcx_heap_count(GCX_GEN0), gcx_heap_count(GCX_GEN1),
+                           gcx_heap_count(GCX_GEN2), gcx_heap_count(GCX_FROZEN));
+        (void)PyTime_PerfCounterRaw(&debug_start);
+    }
+}
+
+/* The DEBUG_STATS summary, the statistics and the pause, then the "stop"
+ * callbacks.  start and end bracket the collection's work. */
+void
+gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end)
+{
+    if (gcx_stats.debug & GCX_DEBUG_STATS) {
+        PyTime_t now;
+        (void)PyTime_PerfCounterRaw(&now);
+        PySys_WriteStderr("gc: done, %zd unreachable, %zd uncollectable, %.4fs elapsed\n",
+                          r->collected + r->uncollectable, r->uncollectable,
+                          PyTime_AsSecondsDouble(now - debug_start));
+    }
+    double duration = PyTime_AsSecondsDouble(end - start);
+    gcx_gen_stats_t *stats = &gcx_stats.gens[generation];
+    stats->collections++;
+    stats->candidates += r->candidates;
+    stats->duration += duration;
+    stats->collected += r->collected;
+    stats->uncollectable += r->uncollectable;
+    gcx_pause_t *pause = &gcx_stats.pauses[gcx_stats.npauses++ % GCX_PAUSE_RING];
+    pause->start = PyTime_AsSecondsDouble(start);
+    pause->duration = duration;
+    pause->generation = generation;
+    pause->collected = r->collected;
+    pause->uncollectable = r->uncollectable;
+    pause->candidates = r->candidates;
+    invoke_callbacks("stop", generation, r->collected, r->uncollectable);
+}
+
+/* ---- the controls ---------------------------------------------------------------------- */
+
+void
+gcx_stats_set_debug(int flags)
+{
+    gcx_stats.debug = flags;
+}
+
+/* hook: a new reference, or NULL for none. */
+void
+gcx_stats_set_garbage_hook(PyObject *hook)
+{
+    Py_XSETREF(gcx_stats.garbage_hook, hook);
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+int
+gcx_stats_init(void)
+{
+    gcx_stats.garbage = PyList_New(0);
+    gcx_stats.callbacks = PyList_New(0);
+    if (gcx_stats.garbage == NULL || gcx_stats.callbacks == NULL) {
+        return -1;
+    }
+    return 0;
+}
