@@ -131,6 +131,13 @@ def fresh_python(tmp_path):
     return run
 
 
+def pytest_collection_modifyitems(config, items):
+    # every test that starts a fresh interpreter is a subprocess test
+    for item in items:
+        if "fresh_python" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.subprocess)
+
+
 def pytest_report_header(config):
     # Which gcx the tests import: the installed one (run the `pytest` script
     # of the environment gcx is installed in; `python -m pytest` in the

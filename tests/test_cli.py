@@ -12,6 +12,8 @@ import pytest
 
 import gcx
 
+pytestmark = pytest.mark.subprocess
+
 GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
 LIVE, CYCLES = 3000, 2000          # a small heap for the report's collection
 
@@ -467,7 +469,8 @@ def test_closed_stdout_is_quiet(tmp_path):
             p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p)))
     proc.stdout.readline()
     proc.stdout.close()                   # as `python -m gcx | head -1` does
-    stderr = proc.stderr.read().decode()
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
 

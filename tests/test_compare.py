@@ -16,6 +16,8 @@ import pytest
 import gcx
 from gcx import compare
 
+pytestmark = pytest.mark.subprocess
+
 GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
 SCALE = "0.05"          # the demo at a twentieth of its size: well under a second
 

@@ -25,6 +25,8 @@ import pytest
 
 import scenarios as S
 
+pytestmark = pytest.mark.slow
+
 # GCX_RANDOM_SEEDS trims the run on slow builds (debug, ASan); CI sets it there.
 SEEDS = range(int(os.environ.get("GCX_RANDOM_SEEDS", "200")))
 

@@ -37,6 +37,8 @@ import pytest
 import gcx
 from gcx import _gcx
 
+pytestmark = pytest.mark.slow
+
 try:
     from conftest import STDLIB
 except ImportError:                      # imported on its own by a child
