@@ -38,7 +38,6 @@
  */
 #include "gcx.h"
 
-
 static void
 debug_print(const char *what, gcx_workvec_t *v)
 {

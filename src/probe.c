@@ -200,7 +200,6 @@ probe_late_weakref_clear(void)
     return result;
 }
 
-
 /* ---- all of them ------------------------------------------------------------------------- */
 
 int

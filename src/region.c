@@ -562,7 +562,6 @@ typedef struct {
     batch_t b;
 } mark_state;
 
-
 static inline __attribute__((always_inline)) void
 mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
