@@ -28,6 +28,7 @@ import textwrap
 import pytest
 
 import gcx
+import helpers
 
 STDLIB = {name: getattr(stdlib_gc, name)
           for name in dir(stdlib_gc) if not name.startswith("_")}
@@ -113,20 +114,10 @@ def quiet():
 def fresh_python(tmp_path):
     # Make the child import the gcx this process imported, from a neutral
     # working directory (so no stray source tree shadows it).
-    gcx_root = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
-
     def run(code, *args, env=None, timeout=120):
-        child_env = dict(os.environ)
-        child_env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (gcx_root, child_env.get("PYTHONPATH")) if p)
-        for key, value in (env or {}).items():
-            if value is None:
-                child_env.pop(key, None)
-            else:
-                child_env[key] = value
         return subprocess.run(
             [sys.executable, "-X", "faulthandler", *args, "-c", textwrap.dedent(code)],
-            capture_output=True, text=True, env=child_env, cwd=tmp_path,
+            capture_output=True, text=True, env=helpers.child_env(env), cwd=tmp_path,
             timeout=timeout)
     return run
 

@@ -11,22 +11,11 @@ import textwrap
 import pytest
 
 import gcx
+from helpers import GCX_ROOT, child_env, gcx_cli
 
 pytestmark = pytest.mark.subprocess
 
-GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
 LIVE, CYCLES = 3000, 2000          # a small heap for the report's collection
-
-
-def gcx_cli(*args, cwd, env=None, timeout=120):
-    """``python -m gcx ARGS`` in a fresh interpreter that imports this gcx;
-    the CompletedProcess, text output captured, never checked."""
-    child_env = dict(os.environ, **(env or {}))
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p)
-    return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-m", "gcx", *args],
-        capture_output=True, text=True, cwd=cwd, env=child_env, timeout=timeout)
 
 
 def write(path, code):
@@ -465,8 +454,7 @@ def test_closed_stdout_is_quiet(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "gcx", "--live", "10", "--cycles", "10"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p)))
+        env=child_env())
     proc.stdout.readline()
     proc.stdout.close()                   # as `python -m gcx | head -1` does
     with proc.stderr:

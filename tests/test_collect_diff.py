@@ -627,9 +627,7 @@ def finalizer_sees_itself_finalized(gc, ctx):
         a, b = Look(), Look()
         a.other, b.other = b, a
     make()
-    n = gc.collect()
-    del Look
-    return {"seen": seen, "collected": n}
+    return {"seen": seen, "collected": gc.collect()}
 
 
 # ====================================================== resurrection
@@ -1222,9 +1220,7 @@ def c_refuser_refuses_after_finalizer(gc, ctx):
     make()
     n = gc.collect()
     survivors = _release_refusers(T, unlink=False)
-    after = gc.collect()
-    del Turn
-    return {"collected": n, "survivors": survivors, "after": after}
+    return {"collected": n, "survivors": survivors, "after": gc.collect()}
 
 
 class _UntrackOnDel:

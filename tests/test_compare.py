@@ -14,22 +14,17 @@ import textwrap
 import pytest
 
 import gcx
+import helpers
 from gcx import compare
+from helpers import GCX_ROOT
 
 pytestmark = pytest.mark.subprocess
 
-GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
 SCALE = "0.05"          # the demo at a twentieth of its size: well under a second
 
 
 def gcx_cli(*args, cwd, env=None, timeout=300):
-    child_env = dict(os.environ, **(env or {}))
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in ((env or {}).get("PYTHONPATH"), GCX_ROOT, os.environ.get("PYTHONPATH"))
-        if p)
-    return subprocess.run([sys.executable, "-X", "faulthandler", "-m", "gcx", *args],
-                          capture_output=True, text=True, cwd=cwd, env=child_env,
-                          timeout=timeout)
+    return helpers.gcx_cli(*args, cwd=cwd, env=env, timeout=timeout)
 
 
 def parse_table(text, ranges=None):

@@ -39,6 +39,7 @@ import pytest
 
 import gcx
 from gcx import _gcx
+from helpers import child_env
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(TESTS_DIR, "programs")
@@ -51,13 +52,9 @@ def scaled(n):
 
 def run_program(name, *args, timeout=300):
     """Run tests/programs/NAME in a fresh interpreter importing this gcx."""
-    gcx_root = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (gcx_root, env.get("PYTHONPATH")) if p)
     return subprocess.run(
         [sys.executable, "-X", "faulthandler", os.path.join(PROGRAMS, name), *args],
-        capture_output=True, text=True, env=env, cwd=TESTS_DIR, timeout=timeout)
+        capture_output=True, text=True, env=child_env(), cwd=TESTS_DIR, timeout=timeout)
 
 
 def assert_clean_exit(proc, status=0):

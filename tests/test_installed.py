@@ -11,17 +11,14 @@ floor below which the bounds would mean nothing.
 """
 import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-import gcx
 
 SCALE = float(os.environ.get("GCX_STRESS_SCALE", "1"))
 UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
-GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+from helpers import gcx_cli  # noqa: E402
 MB = 1024 * 1024
 BLOB = 1000          # bytes of payload per garbage cycle, to make RSS move
 
@@ -195,11 +192,7 @@ def test_run_cycle_churning_script(tmp_path):
     script = tmp_path / "churn.py"
     script.write_text(RUN_SCRIPT)
     cycles = scaled(400_000)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p))
-    proc = subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-m", "gcx", "run", str(script), str(cycles)],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    proc = gcx_cli("run", str(script), str(cycles), cwd=tmp_path)
     out = result(proc)
     assert out["argv"] == [str(cycles)]
     assert out["collections"] >= 5, out

@@ -2,7 +2,6 @@
 interpreter, on a test file whose tests make known cycle shapes or none.
 The tests that make cycles must be named with their shapes; clean tests
 must pass."""
-import os
 import re
 import subprocess
 import sys
@@ -11,9 +10,8 @@ from importlib import metadata
 
 import pytest
 
-import gcx
 
-GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+from helpers import child_env  # noqa: E402
 
 TESTS = '''
     import gc
@@ -106,9 +104,7 @@ def pytest_run(tmp_path, *args, conftest=None, ini=None):
     else:
         (tmp_path / "pytest.ini").write_text("[pytest]\n")
     plugin = [] if plugin_registered() else ["-p", "gcx_pytest"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p))
-    env.pop("PYTEST_ADDOPTS", None)
+    env = child_env({"PYTEST_ADDOPTS": None})
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA",
          *plugin, *args, "test_cycles.py"],

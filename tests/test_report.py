@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-import gcx
+from helpers import gcx_cli
 
-GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+from helpers import GCX_ROOT  # noqa: E402
 
 # Programs that make cycles of known shapes.  Attributes are set both in
 # methods (known to the class: __static_attributes__) and from outside it
@@ -416,15 +416,6 @@ PROGRAM = """
     print("built", sys.argv[1:])
     sys.exit(int(sys.argv[2]))
 """
-
-
-def gcx_cli(*args, cwd, env=None, timeout=120):
-    child_env = dict(os.environ, **(env or {}))
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (GCX_ROOT, os.environ.get("PYTHONPATH")) if p)
-    return subprocess.run([sys.executable, "-X", "faulthandler", "-m", "gcx", *args],
-                          capture_output=True, text=True, cwd=cwd, env=child_env,
-                          timeout=timeout)
 
 
 def test_cli_report_script(tmp_path):

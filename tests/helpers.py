@@ -1,0 +1,39 @@
+"""What many test files need to start child interpreters.
+
+GCX_ROOT        the directory holding the gcx package these tests import
+                (site-packages for an installed gcx)
+child_env(env)  os.environ for a child that imports this gcx: GCX_ROOT on
+                PYTHONPATH (after any PYTHONPATH ``env`` gives, before the
+                inherited one); ``env`` entries override the rest, and a
+                value of None removes the variable
+gcx_cli(*args, cwd, env=None, timeout=120)
+                ``python -m gcx ARGS`` in such a child; the CompletedProcess,
+                text output captured, never checked
+"""
+import os
+import subprocess
+import sys
+
+import gcx
+
+GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+
+
+def child_env(env=None):
+    env = dict(env or {})
+    result = dict(os.environ)
+    result["PYTHONPATH"] = os.pathsep.join(
+        p for p in (env.pop("PYTHONPATH", None), GCX_ROOT, os.environ.get("PYTHONPATH"))
+        if p)
+    for key, value in env.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def gcx_cli(*args, cwd, env=None, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-m", "gcx", *args],
+        capture_output=True, text=True, cwd=cwd, env=child_env(env), timeout=timeout)
