@@ -32,6 +32,7 @@ that collector alone.  Both must find the same garbage.
 """
 import argparse
 import collections
+import contextlib
 import gc
 import os
 import platform
@@ -159,15 +160,19 @@ def _cycle_report_parser(commands):
                     "first: each with its members' types, a shortest cycle with the "
                     "attributes, keys and positions along it, and the attribute a weak "
                     "reference could replace to break it.  With no program, the "
-                    "bundled demo workload.  The report goes to standard error.",
+                    "bundled demo workload.  The report goes to standard output, and "
+                    "while it does, the program's own standard output goes to standard "
+                    "error, so that `gcx report prog.py | less` and `--json -` show the "
+                    "report alone.",
         epilog="Exit status: the program's; 2 when it could not be run at all.")
     report_.add_argument("--top", type=_positive, default=10, metavar="N",
                          help="show the N commonest shapes (default 10)")
     report_.add_argument("--json", metavar="FILE",
                          help="write the whole report as JSON ('-': standard output)")
     report_.add_argument("--output", "-o", metavar="FILE",
-                         help="write the text report to FILE instead of standard error "
-                              "('-': standard output)")
+                         help="write the text report to FILE instead of standard output "
+                              "('-': standard output; with --json -, the text report "
+                              "goes to standard error unless this says otherwise)")
     report_.add_argument("--tracemalloc", type=_positive, default=None, metavar="FRAMES",
                          help="trace allocations (tracemalloc, FRAMES frames deep) to "
                               "show where a member of each shape was allocated; slow")
@@ -455,9 +460,10 @@ def cycle_report(args):
     recorder = cycles.record_cycles(collect=True)
     result = recorder.__enter__()
     try:
-        status = run_program(program.target, program.args,
-                             module=program.kind == "module", command="report",
-                             script_path=program.kind != "demo")
+        with _stdout_to_stderr(_text_destination(args) == "-" or args.json == "-"):
+            status = run_program(program.target, program.args,
+                                 module=program.kind == "module", command="report",
+                                 script_path=program.kind != "demo")
     except SystemExit as exc:
         status = exc.code
         raise
@@ -468,10 +474,41 @@ def cycle_report(args):
     return status
 
 
+def _text_destination(args):
+    """Where the text report goes: a file name, "-" (standard output) or
+    None (standard error: when the JSON report takes standard output)."""
+    if args.output is not None:
+        return args.output
+    return None if args.json == "-" else "-"
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(redirect):
+    """While the report will go to standard output, the program's standard
+    output goes to standard error: file descriptor 1 itself, so that C code
+    and child processes are redirected too."""
+    if not redirect:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass                  # the program closed or broke its stdout
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _write_cycle_report(result, args):
     text = result.text(top=args.top)
-    if args.output in (None, "-"):
-        out = sys.stdout if args.output == "-" else sys.stderr
+    destination = _text_destination(args)
+    if destination in (None, "-"):
+        out = sys.stdout if destination == "-" else sys.stderr
         out.flush()
         print(text, file=out)
     else:

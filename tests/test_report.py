@@ -422,7 +422,8 @@ def test_cli_report_script(tmp_path):
     (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
     proc = gcx_cli("report", "--json", "out.json", "prog.py", "3000", "4", cwd=tmp_path)
     assert proc.returncode == 4, proc.stderr
-    assert proc.stdout == "built ['3000', '4']\n"
+    # the report on standard output, the program's own output on standard error
+    assert proc.stderr == "built ['3000', '4']\n"
     report = json.loads((tmp_path / "out.json").read_text())
     top = report["shapes"][0]
     assert top["path"] in ("Node.parent -> Node.children[0] -> Node",
@@ -430,9 +431,42 @@ def test_cli_report_script(tmp_path):
     assert top["groups"] == 3000 and top["objects"] == 3000 * 5
     assert top["suggestion"]["edge"] == "Node.parent"
     assert report["collections"] > 1        # automatic collections while it ran
-    assert proc.stderr.startswith("gcx cycle report: ")
-    assert "\n#1  3000 groups of 5 objects (15000 objects) in " in proc.stderr
-    assert "break it: make Node.parent a weak reference" in proc.stderr
+    assert proc.stdout.startswith("gcx cycle report: ")
+    assert "\n#1  3000 groups of 5 objects (15000 objects) in " in proc.stdout
+    assert "break it: make Node.parent a weak reference" in proc.stdout
+
+
+def test_cli_report_json_to_stdout_is_json_alone(tmp_path):
+    # `report --json -`: standard output parses as JSON; the program's own
+    # output (print, and fd 1 written by C code or a child) and the text
+    # report go to standard error
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import os, subprocess, sys
+        print("from print")
+        os.write(1, b"from fd 1\\n")
+        subprocess.run([sys.executable, "-c", "print('from a child')"])
+        class Node:
+            pass
+        for _ in range(50):
+            a, b = Node(), Node()
+            a.peer, b.peer = b, a
+    """))
+    proc = gcx_cli("report", "--json", "-", "prog.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["shapes"][0]["groups"] >= 50
+    for line in ("from print", "from fd 1", "from a child"):
+        assert line in proc.stderr
+    assert "gcx cycle report: " in proc.stderr
+
+
+def test_cli_report_pipes_to_a_pager(tmp_path):
+    # `gcx report prog.py | less` shows the report
+    (tmp_path / "prog.py").write_text("print('hello')\n")
+    proc = gcx_cli("report", "prog.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("gcx cycle report: ")
+    assert proc.stderr == "hello\n"
 
 
 def test_cli_report_tracemalloc_and_module(tmp_path):
@@ -441,7 +475,7 @@ def test_cli_report_tracemalloc_and_module(tmp_path):
                    "-m", "prog", "10", "0", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert out.startswith("built ['10', '0']\ngcx cycle report: ")
+    assert out.startswith("gcx cycle report: ") and proc.stderr == "built ['10', '0']\n"
     assert "#1  10 groups of 5 objects" in out and "\n#2" not in out
     assert "allocated at (tracemalloc):" in out
     assert re.search(r'File ".*prog\.py", line \d+', out)
@@ -450,8 +484,8 @@ def test_cli_report_tracemalloc_and_module(tmp_path):
 def test_cli_report_demo(tmp_path):
     proc = gcx_cli("report", "--scale", "0.02", "--top", "4", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == ""
-    text = proc.stderr
+    text = proc.stdout
+    assert text.startswith("gcx cycle report: ")
     assert re.search(r"Node\.(parent|children\[\d+\]) -> Node\.(parent|children\[\d+\]) "
                      r"-> Node", text)
     assert "Token.next -> Token.prev -> Token" in text or \
