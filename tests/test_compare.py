@@ -391,6 +391,18 @@ def test_program_exit_status_is_warned(tmp_path):
             "3, 3; under gcx: 3, 3); the figures are of those runs") in text
 
 
+def test_startup_garbage_is_not_the_programs(tmp_path):
+    # a program that makes no garbage shows none under either collector:
+    # the stdlib's start-up garbage (the interpreter's, the harness's) is
+    # collected before the program runs, as gcx's import leaves nothing young
+    (tmp_path / "nothing.py").write_text("x = 1\n")
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "nothing.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    _, rows = parse_table(proc.stdout)
+    assert rows["objects collected"][:2] == ("0", "0")
+    assert rows["collections"][0] == rows["collections"][1]
+
+
 def test_default_repeat_is_three(tmp_path):
     (tmp_path / "tiny.py").write_text("x = 1\n")
     proc = gcx_cli("compare", "tiny.py", cwd=tmp_path)
