@@ -661,12 +661,25 @@ def _suggest(nodes, adj, names, program_types, objs):
     """The attributes that weak references could replace to break every
     cycle of the group: one attribute kind (``Node.parent``) or all the
     attributes one type points back into the group with (``Handler.owner``
-    and ``Handler.callback``), the likeliest back-pointers first, then the
-    fewest; None if neither breaks every cycle.  Only attributes of
-    instances of the program's own classes are candidates (a weak reference
-    cannot replace a frame's locals or a function's closure)."""
+    and ``Handler.callback``); None if none breaks every cycle.  Only
+    attributes of instances of the program's own classes are candidates (a
+    weak reference cannot replace a frame's locals or a function's
+    closure).  Ranked, best first, by:
+
+    1. whether a weak reference there works as it stands: its targets can
+       be weakly referenced (or are bound methods: weakref.WeakMethod); an
+       edge to a list or a dict is proposed only when no other edge does.
+       An exception kept alive through its own traceback's frames is never
+       proposed: a weak reference to it is dead when the method returns
+       (the hint says what to do instead);
+    2. the graph: a back-pointer points at the node many paths of the group
+       converge on (children -> parent, a callback and a handler -> owner):
+       the highest in-degree among its targets; removing it leaves a tree;
+    3. the attribute's name, when it names an owner ("parent", "owner");
+    4. the fewest attributes, then the most edges broken."""
     counts = collections.Counter()
     targets = {}
+    hit = collections.defaultdict(set)
     for v in nodes:
         if v not in program_types:
             continue
@@ -674,19 +687,41 @@ def _suggest(nodes, adj, names, program_types, objs):
             if kind.startswith(".") and kind != ".?" and not kind.startswith(".__"):
                 counts[names[v], kind] += 1
                 targets.setdefault((names[v], kind), (v, w))
-    candidates = [frozenset([edge]) for edge in counts]
+                hit[names[v], kind].add(w)
+    if not counts:
+        return None
+    indegree = collections.Counter(w for v in nodes for w, _, _ in adj.get(v, ()))
+    through_traceback = any(names[v].split(" ", 1)[0] in ("traceback", "frame")
+                            for v in nodes)
+
+    def hopeless(edge):
+        return through_traceback and any(isinstance(objs[w], BaseException)
+                                         for w in hit[edge])
+
+    def unweakrefable(edge):
+        return any(not isinstance(objs[w], types.MethodType)
+                   and not _weakrefable(type(objs[w])) for w in hit[edge])
+
+    def fan_in(edge):
+        """How many edges of the group its targets receive, on average."""
+        return sum(indegree[w] for w in hit[edge]) / len(hit[edge])
+
+    usable = [edge for edge in counts if not hopeless(edge)]
+    candidates = [frozenset([edge]) for edge in usable]
     by_type = collections.defaultdict(set)
-    for src, kind in counts:
+    for src, kind in usable:
         by_type[src].add((src, kind))
     candidates += [frozenset(edges) for edges in by_type.values() if len(edges) > 1]
 
     def rank(edges):
-        score = min(_back_pointer_score(kind) for _, kind in edges)
-        return (score, len(edges), sum(counts[e] for e in edges), sorted(edges))
+        return (any(unweakrefable(e) for e in edges),
+                -max(fan_in(e) for e in edges),
+                min(_back_pointer_score(kind) for _, kind in edges),
+                len(edges), -sum(counts[e] for e in edges), sorted(edges))
 
     for edges in sorted(candidates, key=rank):
         if not _has_cycle(nodes, adj, names, edges):
-            ordered = sorted(edges, key=lambda e: (_back_pointer_score(e[1]), e))
+            ordered = sorted(edges, key=lambda e: (-fan_in(e), _back_pointer_score(e[1]), e))
             first = ordered[0]
             start, _ = targets[first]
             parts = []
@@ -726,8 +761,11 @@ def _hint(names):
     types_in = {name.split(" ", 1)[0] for name in names}
     if "traceback" in types_in and "frame" in types_in:
         return ("an exception kept alive by a frame in its own traceback (e.g. in "
-                "a local variable after `except`, or `pytest.raises(...) as info`): "
-                "delete the variable when done, or keep only what you need")
+                "a local variable after `except`, stored on an attribute, or "
+                "`pytest.raises(...) as info`): keep only what you need (str(e), "
+                "the type), store `e.with_traceback(None)`, call "
+                "`traceback.clear_frames(e.__traceback__)`, or delete the variable "
+                "when done")
     if "class" in types_in:
         return ("a class: every class is in a cycle with its __mro__ and __dict__, "
                 "so a class created at run time becomes cyclic garbage when dropped")

@@ -503,3 +503,94 @@ def test_cli_report_bad_arguments(tmp_path):
         assert "usage: python -m gcx" in proc.stderr
     proc = gcx_cli("report", "missing.py", cwd=tmp_path)
     assert proc.returncode == 2 and "can't open file" in proc.stderr
+
+
+# ------------------------------------------------------------------ the advice, by the graph
+
+ADVICE_SHAPES = {
+    # a tree whose attribute names say nothing: Q.k holds the children in a
+    # list, Q.z points back at the parent; the back-pointer is the edge many
+    # children share one target by, and a list cannot be weakly referenced
+    "tree": ("""
+        class Q:
+            def __init__(self, z=None):
+                self.z, self.k = z, []
+                if z is not None:
+                    z.k.append(self)
+        def make():
+            root = Q()
+            for _ in range(4):
+                Q(root)
+        """, "Q.z", "weakref.ref or weakref.proxy"),
+    # an observer: a bus holds bound methods of widgets in a dict, each
+    # widget holds the bus; never the dict (it cannot be weakly referenced)
+    "observer": ("""
+        class V:
+            def __init__(self):
+                self.m = {}
+        class W:
+            def __init__(self, v, i):
+                self.r = v
+                v.m[i] = self.f
+            def f(self):
+                pass
+        def make():
+            v = V()
+            for i in range(3):
+                W(v, i)
+        """, "W.r", "weakref.ref or weakref.proxy"),
+    # a callback and an owner in one object: both attributes, the bound
+    # method by WeakMethod
+    "handler": ("""
+        class S:
+            def g(self):
+                pass
+        class H:
+            def __init__(self, s):
+                self.a, self.b = s, s.g
+                s.c = self
+        def make():
+            H(S())
+        """, None, "weakref.WeakMethod"),
+    # an exception stored on an attribute inside `except`: its traceback's
+    # frame holds self; a weak reference to the exception would be dead at
+    # once, so no attribute is proposed and the hint says what to do
+    "stored exception": ("""
+        class E:
+            def go(self):
+                try:
+                    raise ValueError("x")
+                except ValueError as e:
+                    self.t = e
+        def make():
+            E().go()
+        """, "", "with_traceback(None)"),
+}
+
+
+@pytest.mark.parametrize("name", list(ADVICE_SHAPES))
+def test_advice_is_chosen_by_the_graph(fresh_python, name):
+    code, edge, words = ADVICE_SHAPES[name]
+    proc = run(fresh_python, program("""
+        import json, gcx
+        from gcx import report as R
+        """, code, """
+        gcx.disable()
+        gcx.collect()
+        with R.record_cycles() as report:
+            for _ in range(5):
+                make()
+            gcx.collect()
+        top = report.top()[0]
+        print(json.dumps([top.path, top.suggestion, top.hint]))
+        """))
+    path, suggestion, hint = last_json(proc)
+    if edge == "":
+        assert suggestion is None, (path, suggestion)
+        assert words in hint, (path, hint)
+        return
+    assert suggestion is not None, path
+    if edge is not None:
+        assert suggestion["edge"] == edge, (path, suggestion)
+    assert words in suggestion["advice"], (path, suggestion)
+    assert "cannot be weakly referenced" not in suggestion["advice"], suggestion
