@@ -9,6 +9,10 @@ child_env(env)  os.environ for a child that imports this gcx: GCX_ROOT on
 gcx_cli(*args, cwd, env=None, timeout=120)
                 ``python -m gcx ARGS`` in such a child; the CompletedProcess,
                 text output captured, never checked
+one_line_error(proc, status=2)
+                assert the rule for a command-line error (one line on
+                stderr, the exit status, no traceback, nothing on stdout);
+                returns the line
 """
 import os
 import subprocess
@@ -31,6 +35,14 @@ def child_env(env=None):
         else:
             result[key] = value
     return result
+
+
+def one_line_error(proc, status=2):
+    assert proc.returncode == status, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stdout == ""
+    return proc.stderr.strip()
 
 
 def gcx_cli(*args, cwd, env=None, timeout=120):

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 import gcx
-from helpers import GCX_ROOT, child_env, gcx_cli
+from helpers import GCX_ROOT, child_env, gcx_cli, one_line_error
 
 pytestmark = pytest.mark.subprocess
 
@@ -336,16 +336,6 @@ def test_run_module_from_the_current_directory_only(tmp_path):
 
 
 # ------------------------------------------------------------------ bad input
-
-def one_line_error(proc, status=2):
-    """The rule for a command-line error: one line on stderr, an exit status,
-    no traceback, nothing on stdout."""
-    assert proc.returncode == status, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.splitlines()) == 1, proc.stderr
-    assert proc.stdout == ""
-    return proc.stderr.strip()
-
 
 def argparse_error(proc):
     assert proc.returncode == 2, proc.stderr

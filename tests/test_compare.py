@@ -16,7 +16,7 @@ import pytest
 import gcx
 import helpers
 from gcx import compare
-from helpers import GCX_ROOT
+from helpers import GCX_ROOT, one_line_error
 
 pytestmark = pytest.mark.subprocess
 
@@ -328,16 +328,6 @@ def test_recent_pauses_and_stats(fresh_python):
 
 
 # ------------------------------------------------------------------ bad input, exit statuses
-
-def one_line_error(proc, status=2):
-    """A command-line error: one line on stderr (no progress, no traceback),
-    the exit status, nothing on stdout."""
-    assert proc.returncode == status, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.splitlines()) == 1, proc.stderr
-    assert proc.stdout == ""
-    return proc.stderr.strip()
-
 
 def test_missing_module(tmp_path):
     message = one_line_error(gcx_cli("compare", "-m", "nosuch_module", cwd=tmp_path))
