@@ -1,4 +1,4 @@
-"""Edges resolved in batches (collect.c) must decide exactly what edges
+"""Edges resolved in batches (region.c) must decide exactly what edges
 resolved one at a time would.
 
 Every collection batches its edges; what differs with size is how many of
