@@ -26,7 +26,6 @@ tracer slot.
 import _thread
 import collections as _collections
 import functools as _functools
-import gc as _stdgc
 import operator as _operator
 import struct as _struct
 import sys as _sys
@@ -101,6 +100,8 @@ except ImportError as exc:
              f"{' (free-threaded)' if 't' in getattr(_sys, 'abiflags', '') else ''}")
     raise ImportError(f"gcx supports CPython 3.13 with the GIL only, not {_this}",
                       name=__name__ + "._gcx") from exc
+
+from . import _stdlib  # noqa: E402  (the stdlib's originals, captured once)
 
 __all__ = [
     # the stdlib gc interface, in the order of its module docstring
@@ -277,7 +278,7 @@ def enable(*args, **kwargs):
     """Enable automatic garbage collection."""
     if args or kwargs:
         _check_no_args("enable", args, kwargs)
-    if _saved is None and _stdlib["isenabled"]():
+    if _saved is None and _stdlib.isenabled():
         import warnings
         warnings.warn(
             "gcx.enable() while gcx is not installed and the stdlib collector "
@@ -487,18 +488,7 @@ def get_freeze_count(*args, **kwargs):
 # ------------------------------------------------------------------------------
 # Taking over from the stdlib collector.
 
-# The stdlib gc module's attributes that install() points at gcx's.
-_TAKEN_OVER = (
-    "collect", "enable", "disable", "isenabled", "get_count", "get_threshold",
-    "set_threshold", "get_stats", "get_debug", "set_debug", "freeze",
-    "unfreeze", "get_freeze_count", "is_finalized", "garbage", "callbacks",
-)
-
-# The stdlib's own functions and lists, as found when gcx was first imported.
-# (A reload of gcx re-runs this file in the same namespace: keep the first
-# capture, since by then the gc module may already point at gcx.)
-_stdlib = globals().get("_stdlib") or {
-    name: getattr(_stdgc, name) for name in _TAKEN_OVER}
+_TAKEN_OVER = _stdlib.TAKEN_OVER
 
 # While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes).
 _saved = globals().get("_saved")
@@ -519,12 +509,12 @@ def install():
     with _install_lock:
         if _saved is not None:
             return
-        saved = (_stdlib["isenabled"](), _gcx.isenabled(),
-                 {name: getattr(_stdgc, name) for name in _TAKEN_OVER})
-        _stdlib["disable"]()
+        saved = (_stdlib.isenabled(), _gcx.isenabled(),
+                 {name: getattr(_stdlib.gc_module, name) for name in _TAKEN_OVER})
+        _stdlib.disable()
         _gcx.enable()
         for name in _TAKEN_OVER:
-            setattr(_stdgc, name, globals()[name])
+            setattr(_stdlib.gc_module, name, globals()[name])
         _saved = saved
 
 
@@ -538,9 +528,9 @@ def uninstall():
             return
         stdlib_enabled, gcx_enabled, attributes = _saved
         for name, value in attributes.items():
-            setattr(_stdgc, name, value)
+            setattr(_stdlib.gc_module, name, value)
         (_gcx.enable if gcx_enabled else _gcx.disable)()
-        (_stdlib["enable"] if stdlib_enabled else _stdlib["disable"])()
+        (_stdlib.enable if stdlib_enabled else _stdlib.disable)()
         _saved = None
 
 
@@ -659,7 +649,7 @@ def _watch_stdlib_collections(core):
             core.stdlib_collecting(False)
     _gcx_stdlib_hook._gcx_hook = True
 
-    hooks = _stdlib["callbacks"]
+    hooks = _stdlib.callbacks
     hooks[:] = [cb for cb in hooks if not getattr(cb, "_gcx_hook", False)]
     hooks.append(_gcx_stdlib_hook)
 

@@ -937,12 +937,12 @@ def test_reload_keeps_one_hook_and_state(fresh_python):
         original_collect = gc.collect
         gcx.install()
         gcx = importlib.reload(gcx)
-        hooks = [cb for cb in gcx._stdlib["callbacks"] if getattr(cb, "_gcx_hook", False)]
+        hooks = [cb for cb in gcx._stdlib.callbacks if getattr(cb, "_gcx_hook", False)]
         print(len(hooks), gcx.is_installed(), gc.collect.__module__ == "gcx",
               tracemalloc.start is _tracemalloc.start
               and type(tracemalloc.start.__wrapped__).__name__ == "builtin_function_or_method")
         gcx.uninstall()
-        print(gc.collect is original_collect, gc.callbacks is gcx._stdlib["callbacks"])
+        print(gc.collect is original_collect, gc.callbacks is gcx._stdlib.callbacks)
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["1", "True", "True", "True", "True", "True"]
