@@ -103,3 +103,25 @@ def test_stdlib_recaptured_when_taken_over(fresh_python):
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True"] * 4 + ["False"], proc.stdout + proc.stderr
+
+
+def _stub_keys(class_name):
+    """The keys of a TypedDict in the C core's stub, gcx/_gcx.pyi."""
+    import ast
+    import os
+    from gcx import _gcx
+    path = os.path.join(os.path.dirname(_gcx.__file__), "_gcx.pyi")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    (cls,) = [node for node in tree.body
+              if isinstance(node, ast.ClassDef) and node.name == class_name]
+    return {node.target.id for node in cls.body if isinstance(node, ast.AnnAssign)}
+
+
+def test_stub_dicts_match_the_core():
+    """stubtest does not look inside dicts: the stub's TypedDicts have the
+    keys the core's info() and get_stats() give (gcx.info() adds version)."""
+    assert _stub_keys("_Info") == set(gcx.info())
+    assert set(gcx._gcx.info()) | {"version"} == set(gcx.info())
+    for stats in gcx._gcx.get_stats():
+        assert _stub_keys("_GenerationStats") == set(stats)
