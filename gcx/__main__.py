@@ -33,7 +33,6 @@ that collector alone.  Both must find the same garbage.
 import argparse
 import collections
 import contextlib
-import gc
 import os
 import platform
 import runpy
@@ -42,6 +41,7 @@ import time
 import weakref
 
 import gcx
+from gcx import _stdlib as gc    # the stdlib collector's own functions, whatever gc points at
 
 PROG = "python -m gcx"       # "gcx" when run as the console script (console())
 

@@ -10,27 +10,30 @@ class _GenerationStats(TypedDict):
     collections: int
     collected: int
     uncollectable: int
-    # the core currently adds 3.15's keys too (not in 3.13's gc.get_stats)
-    candidates: NotRequired[int]
-    duration: NotRequired[float]
+    # 3.15's keys, which 3.13's gc.get_stats() does not have
+    candidates: int          # objects examined
+    duration: float          # seconds
 
 class _Info(TypedDict):
     mode: Literal["tracer", "safe"]
     owner: bool              # gcx holds the reference tracer slot
     selftest: bool           # the import-time tracer self-test passed
+    header_readable: bool    # the "tracked" bit is read inline (layout checked)
+    interp_head_readable: bool   # main interpreter found via the debugger offsets
     resyncs: int             # table rebuilds from CPython's own object list
+    adopted: int             # objects the table learnt of at a resync
     tracked: list[int]       # records per generation, 3 ints
     frozen: int              # records in the frozen set
+    pages: int               # table pages
     bookkeeping_bytes: int
     collecting: bool         # a gcx collection is running
-    version: str
-    # diagnostics beyond the spec, present in the current core
-    adopted: NotRequired[int]
-    pages: NotRequired[int]
-    page_bytes: NotRequired[int]
-    long_lived_total: NotRequired[int]
-    long_lived_pending: NotRequired[int]
-    build: NotRequired[str]
+    long_lived_total: int
+    long_lived_pending: int
+    page_bytes: int
+    build: str               # release, debug or asan (setup.py)
+    unsure: bool             # live containers may lack records (next use resyncs)
+    suspects: int            # deaths that may have been resurrections
+    version: NotRequired[str]    # added by gcx.info(), not by the core
 
 garbage: Final[list[Any]]
 DEBUG_STATS: Final[int]
@@ -66,9 +69,10 @@ def check() -> None: ...                              # AssertionError if broken
 def stdlib_collecting(flag: bool, /) -> None: ...
 def resync() -> None: ...
 def shutdown() -> None: ...   # registered with atexit: gives the tracer slot back
+# lend the reference tracer slot to a tracer that does nothing (bench_tracking)
+def noop_tracer() -> None: ...
 # (start, duration, generation, collected, uncollectable, candidates), oldest first
 def recent_pauses() -> list[tuple[float, float, int, int, int, int]]: ...
 # hook(generation, collectable, uncollectable), before the garbage is touched
 def set_garbage_hook(hook: Callable[[int, list[Any], list[Any]], object] | None, /) -> None: ...
-
-MODE_TRACER: Final[str]
+MODE_TRACER: Final[str]       # info()["mode"] in tracer mode: "tracer"

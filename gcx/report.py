@@ -41,7 +41,6 @@ nodes with back-pointers to their parents has one shape whatever its size.
 """
 
 import collections
-import gc as _stdgc
 import json
 import keyword
 import re
@@ -49,7 +48,7 @@ import sys
 import threading
 import types
 
-from . import _gcx
+from . import _gcx, _stdlib
 
 __all__ = ["DEBUG_CYCLES", "CycleReport", "Shape", "record_cycles", "analyze",
            "debug_report"]
@@ -1184,9 +1183,6 @@ _listeners = []          # CycleReports recording now
 _debug = None            # the DEBUG_CYCLES report, while the flag is set
 _debug_report = CycleReport()
 _hook_lock = threading.RLock()
-_stdlib_isenabled = _stdgc.isenabled     # the stdlib's own: captured before install()
-_stdlib_enable = _stdgc.enable
-_stdlib_disable = _stdgc.disable
 
 
 def _hook(generation, collectable, uncollectable):
@@ -1196,9 +1192,9 @@ def _hook(generation, collectable, uncollectable):
     if not listeners:
         return
     # No stdlib collection in the middle of this one (the analysis allocates).
-    stdlib_on = _stdlib_isenabled()
+    stdlib_on = _stdlib.isenabled()
     if stdlib_on:
-        _stdlib_disable()
+        _stdlib.disable()
     errors = []
     groups, examples, totals = {}, {}, {"objects": 0, "uncollectable": 0, "in_cycles": 0}
     try:
@@ -1211,7 +1207,7 @@ def _hook(generation, collectable, uncollectable):
         del exc
     finally:
         if stdlib_on:
-            _stdlib_enable()
+            _stdlib.enable()
     for listener in listeners:
         listener._add(generation, groups, examples, totals, errors)
 

@@ -20,19 +20,14 @@ Other threads' garbage made while the block runs counts as the block's.
 """
 
 import functools
-import gc as _stdgc
 
-from . import _gcx
+from . import _gcx, _stdlib
 from .report import CycleReport, _listen, _unlisten
 
 __all__ = ["no_cycles", "CyclesFound", "CycleWatch"]
 
-# The stdlib collector's own functions, captured at import: gcx.install()
+# The stdlib collector's own functions come from gcx._stdlib: gcx.install()
 # points the gc module's attributes at gcx's.
-_stdlib_isenabled = _stdgc.isenabled
-_stdlib_enable = _stdgc.enable
-_stdlib_disable = _stdgc.disable
-_stdlib_callbacks = _stdgc.callbacks
 
 
 class CyclesFound(AssertionError):
@@ -98,9 +93,9 @@ class CycleWatch:
         # Garbage from before the block is not the block's.
         _gcx.collect(2)
         if not gcx.is_installed():
-            self._stdlib_was_enabled = _stdlib_isenabled()
-            _stdlib_disable()
-            _stdlib_callbacks.append(self._stdlib_callback)
+            self._stdlib_was_enabled = _stdlib.isenabled()
+            _stdlib.disable()
+            _stdlib.callbacks.append(self._stdlib_callback)
         else:
             self._stdlib_was_enabled = None
         _listen(self.report)
@@ -116,11 +111,11 @@ class CycleWatch:
             _unlisten(self.report)
             if self._stdlib_was_enabled is not None:
                 try:
-                    _stdlib_callbacks.remove(self._stdlib_callback)
+                    _stdlib.callbacks.remove(self._stdlib_callback)
                 except ValueError:
                     pass
                 if self._stdlib_was_enabled:
-                    _stdlib_enable()
+                    _stdlib.enable()
             self._running = False
         return self.counts()
 

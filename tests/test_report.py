@@ -22,6 +22,11 @@ SHAPES = """
     import gc, json, sys
     import gcx
     from gcx import report as R
+    # The report's hook imports tracemalloc (and pickle) at its first
+    # collection; pickle's Python exception classes, replaced by _pickle's,
+    # are then cyclic garbage in the next one.  Import it first, so that
+    # each program's opening gcx.collect() takes them.
+    import tracemalloc
 
     class Node:
         def __init__(self, parent=None):
@@ -236,6 +241,7 @@ DIFFERENTIAL = """
         Local.me = Local
 
     gcx.disable()
+    gc.disable()    # the stdlib collector's timing depends on allocations, which recording changes
     gcx.collect()
     mode = sys.argv[1]
     results = []

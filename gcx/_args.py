@@ -1,0 +1,240 @@
+"""Argument errors as CPython raises them for the stdlib gc functions.
+
+gcx's gc functions (gcx/__init__.py) are written with their real Python
+signatures.  Python's own argument binding would reject bad calls with
+Python's messages ("collect() takes from 0 to 1 positional arguments but 2
+were given"); the stdlib's functions are C functions whose argument parsing
+(Modules/gcmodule.c and its clinic file in 3.13) says something else.  So
+each gcx function is wrapped by one of the decorators below, which checks the
+*shape* of the call (how many arguments, which keywords) with the stdlib's
+messages and then calls the function; the converters below do what the C
+converters do with the values, with the same messages.
+
+Each helper names the C routine whose errors it reproduces.
+"""
+
+import functools
+import operator
+import struct
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex, TypeVar, cast
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+INT_MAX = 2**31 - 1                     # C int; 32 bits on every CPython platform
+INT_MIN = -2**31
+LONG_BITS = 8 * struct.calcsize("l")    # C long: 64 bits on Linux, 32 on Windows
+LONG_MAX = 2**(LONG_BITS - 1) - 1
+LONG_MIN = -2**(LONG_BITS - 1)
+SSIZE_MAX = sys.maxsize
+SSIZE_MIN = -sys.maxsize - 1
+_HEAPTYPE = 1 << 9                      # Py_TPFLAGS_HEAPTYPE
+
+_generate_suggestions: Callable[[Iterable[str], str], str | None]
+try:
+    from _suggestions import _generate_suggestions  # type: ignore[import-not-found, no-redef]
+except ImportError:                     # not a public module; be safe
+    def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
+        return None
+
+
+# ------------------------------------------------------------------------------
+# Values.
+
+def _has_slot(tp: type, name: str) -> bool:
+    """True if the type (not its metaclass) defines the special method ``name``,
+    i.e. if the matching C slot of ``tp`` is filled."""
+    return any(name in vars(base) for base in tp.__mro__)
+
+
+def tp_name(obj: object) -> str:
+    """``Py_TYPE(obj)->tp_name`` as C code prints it with ``'%.200s'``.
+
+    Python has no attribute for tp_name (for a static type it is the dotted
+    name; for a class statement, the bare name; for a type made from a spec,
+    the spec's dotted name), so have CPython print it: operator.index() of
+    an object without __index__, or memoryview() of one without the buffer
+    protocol, fails with exactly this formatting of the name, and runs none
+    of the object's own code.
+    """
+    tp = type(obj)
+    target: Any = obj             # whatever it is: the probe's failure is the point
+    probe: Callable[[Any], object] | None
+    if not _has_slot(tp, "__index__"):
+        probe = operator.index
+        prefix, suffix = "'", "' object cannot be interpreted as an integer"
+    elif not _has_slot(tp, "__buffer__"):
+        probe = memoryview
+        prefix, suffix = "memoryview: a bytes-like object is required, not '", "'"
+    else:
+        probe = None
+    if probe is not None:
+        try:
+            probe(target)
+        except TypeError as exc:
+            text = str(exc)
+            if text.startswith(prefix) and text.endswith(suffix):
+                return text[len(prefix):len(text) - len(suffix)]
+    # An index-able buffer (no such type in CPython itself): best effort.
+    if tp.__flags__ & _HEAPTYPE or tp.__module__ == "builtins":
+        name = tp.__name__
+    else:
+        name = f"{tp.__module__}.{tp.__name__}"
+    return name.encode("utf-8", "surrogatepass")[:200].decode("utf-8", "replace")
+
+
+def as_int(obj: SupportsIndex) -> int:
+    """Convert like ``PyLong_AsInt`` (clinic's ``int`` converter)."""
+    value = obj if type(obj) is int else operator.index(obj)
+    if not INT_MIN <= value <= INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return value
+
+
+def as_int_i_format(obj: SupportsIndex) -> int:
+    """Convert like ``PyArg_ParseTuple``'s ``"i"`` format (via PyLong_AsLong)."""
+    value = obj if type(obj) is int else operator.index(obj)
+    if not LONG_MIN <= value <= LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    if value > INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if value < INT_MIN:
+        raise OverflowError("signed integer is less than minimum")
+    return value
+
+
+def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
+    """Convert like ``_Py_convert_optional_to_ssize_t``: None means ``default``."""
+    if obj is None:
+        return default
+    if type(obj) is not int and not _has_slot(type(obj), "__index__"):
+        raise TypeError(f"argument should be integer or None, not '{tp_name(obj)}'")
+    value = obj if type(obj) is int else operator.index(obj)
+    if not SSIZE_MIN <= value <= SSIZE_MAX:
+        raise OverflowError(f"cannot fit '{tp_name(obj)}' into an index-sized integer")
+    return value
+
+
+# ------------------------------------------------------------------------------
+# Shapes of calls.  Each decorator returns a wrapper with the function's
+# name, module and docstring, and the function's signature as text, without
+# annotations (the stdlib's functions have none), for inspect.signature().
+# (inspect itself is not imported: it costs two dozen modules.)
+
+_CO_VARARGS = 0x04
+
+
+def _params(func: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of the function's positional parameters."""
+    code = func.__code__
+    return code.co_varnames[:code.co_argcount]
+
+
+def _text_signature(func: Callable[..., Any]) -> str:
+    """``func``'s signature as inspect.signature() prints it, annotations left
+    out; for functions of positional parameters and ``*args`` only."""
+    code = func.__code__
+    names = _params(func)
+    defaults: tuple[object, ...] = func.__defaults__ or ()
+    first_default = len(names) - len(defaults)
+    parts = []
+    for i, name in enumerate(names):
+        parts.append(name if i < first_default
+                     else f"{name}={defaults[i - first_default]!r}")
+        if i + 1 == code.co_posonlyargcount:
+            parts.append("/")
+    if code.co_flags & _CO_VARARGS:
+        parts.append("*" + code.co_varnames[code.co_argcount + code.co_kwonlyargcount])
+    return "(" + ", ".join(parts) + ")"
+
+
+def _wrapper(func: F, wrapper: Callable[..., Any]) -> F:
+    functools.update_wrapper(wrapper, func)
+    del wrapper.__wrapped__  # type: ignore[attr-defined]
+    wrapper.__text_signature__ = _text_signature(func)  # type: ignore[attr-defined]
+    return cast(F, wrapper)
+
+
+def noargs(func: F) -> F:
+    """``METH_NOARGS``: ``gc.<name>()`` takes no arguments."""
+    name = func.__name__
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"gc.{name}() takes no keyword arguments")
+        if args:
+            raise TypeError(f"gc.{name}() takes no arguments ({len(args)} given)")
+        return func()
+    return _wrapper(func, call)
+
+
+def one_arg(func: F) -> F:
+    """``METH_O``: ``gc.<name>(obj, /)``, exactly one positional argument."""
+    name = func.__name__
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs:
+            return func(args[0])
+        if kwargs:
+            raise TypeError(f"gc.{name}() takes no keyword arguments")
+        raise TypeError(f"gc.{name}() takes exactly one argument ({len(args)} given)")
+    return _wrapper(func, call)
+
+
+def one_optional_arg(func: F) -> F:
+    """``_PyArg_UnpackKeywords`` for ``<name>(keyword=default)``: one argument,
+    by position or by name, or none (the function's default then)."""
+    name = func.__name__
+    (keyword,) = _params(func)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        given = len(args) + len(kwargs)
+        if given == 0:
+            return func()
+        if given > 1:
+            kind = "" if args else "keyword "
+            raise TypeError(f"{name}() takes at most 1 {kind}argument ({given} given)")
+        if args:
+            return func(args[0])
+        if keyword in kwargs:
+            return func(kwargs[keyword])
+        unknown = next(iter(kwargs))
+        message = f"{name}() got an unexpected keyword argument '{unknown}'"
+        suggestion = _generate_suggestions([keyword], unknown)
+        if suggestion:
+            message += f". Did you mean '{suggestion}'?"
+        raise TypeError(message)
+    return _wrapper(func, call)
+
+
+def no_keywords(on_tuple: Callable[[tuple[Any, ...]], Any]) -> Callable[[F], F]:
+    """``METH_VARARGS`` without keywords: ``gc.<name>(*objs)``.  The call
+    goes to ``on_tuple(args)``, the function's body taking the tuple of
+    arguments itself (so that no second tuple refers to the objects)."""
+    def decorate(func: F) -> F:
+        name = func.__name__
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                raise TypeError(f"gc.{name}() takes no keyword arguments")
+            return on_tuple(args)
+        return _wrapper(func, call)
+    return decorate
+
+
+def c_int_groups(func: F) -> F:
+    """``PyArg_ParseTuple(args, "i|ii")`` with the stdlib's own count check,
+    for ``set_threshold(threshold0, [threshold1, [threshold2]])``: 1 to 3
+    positional arguments, each converted to a C int here, so the function
+    receives ints (and None for the ones not given)."""
+    name = func.__name__
+    most = len(_params(func))
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"{name}() takes no keyword arguments")
+        if not 1 <= len(args) <= most:
+            raise TypeError(f"gc.{name} requires 1 to {most} arguments")
+        return func(*[as_int_i_format(arg) for arg in args])
+    return _wrapper(func, call)

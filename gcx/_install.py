@@ -1,0 +1,161 @@
+"""Taking over from the stdlib collector, and the hooks the core needs.
+
+install()/uninstall() point the stdlib gc module's attributes at gcx's
+functions and lists and back.  hook_core() is run when gcx is imported (and
+again on a reload of gcx, replacing what it set before): one hook in the
+stdlib's ``gc.callbacks`` tells the core while the stdlib collector runs, and
+wrappers around ``tracemalloc.start``/``tracemalloc.stop`` resynchronise the
+core after tracemalloc takes or releases the reference tracer slot.
+
+The install state lives here, not in gcx/__init__.py, so that a reload of
+gcx keeps it.
+"""
+
+import _thread
+import functools
+import sys
+from collections.abc import Callable
+from types import ModuleType, TracebackType
+from typing import Any, Literal, Protocol
+
+from . import _gcx, _stdlib
+
+
+class _Core(Protocol):
+    def stdlib_collecting(self, flag: bool, /) -> None: ...
+    def resync(self) -> None: ...
+
+
+# While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes).
+_saved: tuple[bool, bool, dict[str, object]] | None = None
+_install_lock = _thread.allocate_lock()
+
+
+def _mirror() -> ModuleType:
+    """The gcx package, whose gc functions install() puts into gc."""
+    return sys.modules[__name__.rpartition(".")[0]]
+
+
+def install() -> None:
+    """Make gcx the automatic collector of this process.
+
+    Switches the stdlib collector off and points the stdlib gc module's
+    collect, enable, disable, isenabled, get_count, get_threshold,
+    set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
+    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code that uses
+    ``gc`` uses gcx.  Enables gcx's automatic collection.  Does nothing if
+    already installed.  uninstall() undoes all of it.
+    """
+    global _saved
+    with _install_lock:
+        if _saved is not None:
+            return
+        gc, mirror = _stdlib.gc_module, _mirror()
+        saved = (_stdlib.isenabled(), _gcx.isenabled(),
+                 {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER})
+        _stdlib.disable()
+        _gcx.enable()
+        for name in _stdlib.TAKEN_OVER:
+            setattr(gc, name, getattr(mirror, name))
+        _saved = saved
+
+
+def uninstall() -> None:
+    """Undo install(): put back the stdlib gc module's attributes as they were,
+    and both collectors' automatic collection as it was.  Does nothing if
+    not installed."""
+    global _saved
+    with _install_lock:
+        if _saved is None:
+            return
+        stdlib_enabled, gcx_enabled, attributes = _saved
+        for name, value in attributes.items():
+            setattr(_stdlib.gc_module, name, value)
+        (_gcx.enable if gcx_enabled else _gcx.disable)()
+        (_stdlib.enable if stdlib_enabled else _stdlib.disable)()
+        _saved = None
+
+
+def is_installed() -> bool:
+    """Whether install() is in effect."""
+    return _saved is not None
+
+
+class installed:
+    """Context manager: gcx installed for the duration of a with block.
+
+    If gcx was already installed on entry, it stays installed on exit.
+    """
+
+    def __init__(self) -> None:
+        self._installed_here = False
+
+    def __enter__(self) -> None:
+        self._installed_here = not is_installed()
+        install()
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None,
+                 exc_value: BaseException | None,
+                 traceback: TracebackType | None) -> Literal[False]:
+        if self._installed_here:
+            self._installed_here = False
+            uninstall()
+        return False
+
+
+
+# ------------------------------------------------------------------------------
+# Hooks the core needs.
+
+def hook_core(core: _Core) -> None:
+    """Set (or, on a reload of gcx, replace) both hooks for ``core``."""
+    _watch_stdlib_collections(core)
+    _wrap_tracemalloc(core)
+
+
+def _watch_stdlib_collections(core: _Core) -> None:
+    """Put a hook in the stdlib collector's own callbacks list (the stdlib
+    runs it around each of its collections) that tells the core while the
+    stdlib collector runs; gcx never collects during one."""
+    def _gcx_stdlib_hook(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            core.stdlib_collecting(True)
+        elif phase == "stop":
+            core.stdlib_collecting(False)
+    _gcx_stdlib_hook._gcx_hook = True  # type: ignore[attr-defined]
+
+    hooks = _stdlib.callbacks
+    hooks[:] = [cb for cb in hooks if not getattr(cb, "_gcx_hook", False)]
+    hooks.append(_gcx_stdlib_hook)
+
+
+def _wrap_tracemalloc(core: _Core) -> None:
+    """Replace tracemalloc's start() and stop() with functions that call
+    them and then have the core resynchronise: tracemalloc takes the
+    reference tracer slot on start() and empties it on stop().
+
+    The wrappers go into the C module _tracemalloc, which the tracemalloc
+    module copies its functions from when it is imported, so importing gcx
+    does not import tracemalloc (nor pickle, fnmatch and the rest it pulls
+    in); a tracemalloc imported already gets them too."""
+    import _tracemalloc
+    modules: list[ModuleType] = [_tracemalloc]
+    if "tracemalloc" in sys.modules:
+        modules.append(sys.modules["tracemalloc"])
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(*args, **kwargs)
+            finally:
+                core.resync()
+        wrapper._gcx_original = original  # type: ignore[attr-defined]
+        return wrapper
+
+    for name in ("start", "stop"):
+        original = getattr(_tracemalloc, name)
+        wrapper = wrap(getattr(original, "_gcx_original", original))   # after a reload
+        for module in modules:
+            setattr(module, name, wrapper)
