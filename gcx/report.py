@@ -656,6 +656,9 @@ def _back_pointer_score(kind):
     return 0 if any(word.lower() in _BACK_POINTER_WORDS for word in words) else 1
 
 
+_PATH_STARTS = 8    # sources of the suggested edge tried for the example path
+
+
 def _suggest(nodes, adj, names, program_types, objs):
     """The attributes that weak references could replace to break every
     cycle of the group: one attribute kind (``Node.parent``) or all the
@@ -679,6 +682,7 @@ def _suggest(nodes, adj, names, program_types, objs):
     counts = collections.Counter()
     targets = {}
     hit = collections.defaultdict(set)
+    sources = collections.defaultdict(list)
     for v in nodes:
         if v not in program_types:
             continue
@@ -687,6 +691,7 @@ def _suggest(nodes, adj, names, program_types, objs):
                 counts[names[v], kind] += 1
                 targets.setdefault((names[v], kind), (v, w))
                 hit[names[v], kind].add(w)
+                sources[names[v], kind].append(v)
     if not counts:
         return None
     indegree = collections.Counter(w for v in nodes for w, _, _ in adj.get(v, ()))
@@ -722,7 +727,6 @@ def _suggest(nodes, adj, names, program_types, objs):
         if not _has_cycle(nodes, adj, names, edges):
             ordered = sorted(edges, key=lambda e: (-fan_in(e), _back_pointer_score(e[1]), e))
             first = ordered[0]
-            start, _ = targets[first]
             parts = []
             for src, kind in ordered:
                 _, w = targets[src, kind]
@@ -730,7 +734,8 @@ def _suggest(nodes, adj, names, program_types, objs):
             return {"edge": " and ".join(f"{src}{kind}" for src, kind in ordered),
                     "edges": [f"{src}{kind}" for src, kind in ordered],
                     "advice": "make " + " and ".join(parts),
-                    "start": start, "kind": first[1]}
+                    "kind": first[1],
+                    "starts": sources[first][:_PATH_STARTS]}
     return None
 
 
@@ -923,12 +928,15 @@ def _describe_group(objs, succ, nodes_in, examples, infos):
                      and not issubclass(type(objs[i]), type)}
     suggestion = _suggest(nodes, adj, display, program_types, objs)
     if suggestion is not None:
-        # the example path starts with the (first) edge to replace
-        start, first_kind = suggestion.pop("start"), suggestion.pop("kind")
+        # the example path starts with the (first) edge to replace; of the
+        # paths from its first few sources, the first in sorted order, so
+        # that the same shape reads the same whatever the objects' addresses
+        starts, first_kind = suggestion.pop("starts"), suggestion.pop("kind")
     else:
-        start, first_kind = _representative(objs, nodes, names), None
-    example.path = _render_path(_shortest_cycle(start, adj, set(nodes), first_kind),
-                                display, containers)
+        starts, first_kind = [_representative(objs, nodes, names)], None
+    members = set(nodes)
+    example.path = min(_render_path(_shortest_cycle(start, adj, members, first_kind),
+                                    display, containers) for start in starts)
     example.types = collections.Counter(_node_display(names[i]) for i in nodes)
     example.edges = [[_node_display(s), k, _node_display(d)] for s, k, d in key]
     example.suggestion = suggestion
