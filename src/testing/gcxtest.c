@@ -375,15 +375,6 @@ refuser_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return op;
 }
 
-static void
-refuser_dealloc(PyObject *op)
-{
-    PyObject_GC_UnTrack(op);
-    Py_TRASHCAN_BEGIN(op, refuser_dealloc)
-    box_release(op);
-    Py_TRASHCAN_END
-}
-
 static PyGetSetDef refuser_getset[] = {
     {"ref", box_get_ref_attr, box_set_ref_attr,
      "The one strong reference (None when empty).", NULL},
@@ -402,7 +393,7 @@ static PyTypeObject Refuser_Type = {
     .tp_flags = GCXTEST_FLAGS,
     .tp_new = refuser_new,
     .tp_init = refuser_init,
-    .tp_dealloc = refuser_dealloc,
+    .tp_dealloc = box_dealloc,   /* torn down as a Box */
     .tp_free = PyObject_GC_Del,
     .tp_traverse = box_traverse,
     .tp_clear = box_clear,
