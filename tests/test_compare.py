@@ -15,7 +15,7 @@ import pytest
 
 import gcx
 import helpers
-from gcx import compare
+from gcx import _table, compare
 from helpers import GCX_ROOT, one_line_error
 
 pytestmark = pytest.mark.subprocess
@@ -274,9 +274,9 @@ def test_progress_of_long_runs():
 
 def test_percentiles():
     values = sorted(range(1, 101))
-    assert [compare.percentile(values, q) for q in (50, 95, 99, 100)] == [50, 95, 99, 100]
-    assert compare.percentile([], 50) is None
-    assert compare.percentile([7], 99) == 7
+    assert [_table.percentile(values, q) for q in (50, 95, 99, 100)] == [50, 95, 99, 100]
+    assert _table.percentile([], 50) is None
+    assert _table.percentile([7], 99) == 7
 
 
 # ------------------------------------------------------------------ pause statistics

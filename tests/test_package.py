@@ -6,7 +6,8 @@ import gc as stdlib_gc
 import gcx
 from conftest import STDLIB
 
-SUBMODULES = ["gcx.testing", "gcx.report", "gcx.compare", "gcx.__main__", "gcx_pytest"]
+SUBMODULES = ["gcx.testing", "gcx.report", "gcx.compare", "gcx.__main__", "gcx._overview",
+              "gcx._runner", "gcx._table", "gcx_pytest"]
 
 
 def test_stdlib_module_holds_the_originals():
@@ -70,7 +71,7 @@ def test_submodules_first_imported_while_installed(fresh_python):
         print("report", report.groups >= 1, gc.isenabled())
 
         # The CLI's stdlib column is the stdlib's.
-        import gcx.__main__ as cli
+        import gcx._overview as cli
         print("cli", cli.gc.get_threshold is originals["get_threshold"])
     """)
     assert proc.returncode == 0, proc.stderr
