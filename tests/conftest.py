@@ -14,9 +14,10 @@ run_program    ``run(name, *args, python_args=(), env=None, timeout=120)``:
                override the inherited environment (a value of None removes
                the variable).  Returns the ``subprocess.CompletedProcess``
                (text output captured, never checked: assert on
-               ``returncode`` yourself).  Programs take their parameters from
-               sys.argv (or the environment), never from code built in the
-               test; each says what it checks in its docstring.
+               ``returncode`` yourself).  ``args`` go through str().
+               Programs take their parameters from sys.argv (or the
+               environment), never from code built in the test; see
+               tests/programs/README.md.
 fresh_python   ``run(code, *args, env=None, timeout=120)``: the same for
                ``-c code`` (dedented).  Only tests/test_report.py still uses
                it; delete it once its programs are files too.
