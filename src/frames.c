@@ -42,6 +42,8 @@
 
 #if PY_VERSION_HEX >= 0x030E0000
 #include <dlfcn.h>
+#include <stddef.h>
+#include <string.h>
 #include "internal/pycore_debug_offsets.h"
 #include "internal/pycore_interpframe_structs.h"
 
