@@ -14,8 +14,6 @@ Three of them were crashes or wrong collections of gcx's 3.13-only core on
 They run on every version: on 3.13 they show gcx does what the stdlib does.
 """
 import gc as stdlib_gc
-import os
-import subprocess
 import sys
 import tracemalloc
 import weakref
@@ -24,9 +22,7 @@ import pytest
 
 import gcx
 from conftest import STDLIB
-import helpers
 
-PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
 PY314 = sys.version_info >= (3, 14)
 
 
@@ -69,11 +65,8 @@ def test_tracer_slot_changes_hands_both_ways():
 
 # ------------------------------------------------------------------ the trashcan
 
-def test_collections_while_the_trashcan_drains():
-    proc = subprocess.run([sys.executable, "-X", "faulthandler",
-                           os.path.join(PROGRAMS, "trashcan_drain.py")],
-                          capture_output=True, text=True, env=helpers.child_env(),
-                          timeout=300)
+def test_collections_while_the_trashcan_drains(run_program):
+    proc = run_program("versions/trashcan_drain.py", timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     words = proc.stdout.split()
     assert words[0] == "collections" and int(words[1]) > 0, proc.stdout
