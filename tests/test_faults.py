@@ -100,6 +100,10 @@ def test_oom_sweep_is_sound(run_program, collector, mode):
     assert any(t["failures"] for t in trials)
     base_collected, base_uncollectable = base["stats_armed"]
     assert base_uncollectable == LEGACY_CYCLE
+    # what the baseline leaves observable: nothing, or on 3.15 the objects
+    # the finalizers resurrected (kept alive in KEEP), each seen once
+    alive = base["after"]["dead"].count(False)
+    assert alive == (sum(base["after"]["kept"]) if sys.version_info >= (3, 15) else 0), base
     problems = []
 
     def expect(cond, what, rec):
@@ -115,8 +119,11 @@ def test_oom_sweep_is_sound(run_program, collector, mode):
                                            base["after"]["fin"] + base["after"]["cb"])),
                "a finalizer or callback ran that the baseline never runs", rec)
         lost_fin, _ = _lost(base, rec)
-        # no pin leaked, nothing collectable left: every observed object is gone
-        expect(all(rec["after"]["dead"]), "garbage survived the second collection", rec)
+        # no pin leaked, nothing collectable left: every observed object is
+        # gone, but for the resurrected ones, whose weakrefs without
+        # callbacks 3.15 no longer clears (gh-135552): alive as in the baseline
+        expect(all(d for d, b in zip(rec["after"]["dead"], base["after"]["dead"]) if b),
+               "garbage survived the second collection", rec)
         # resurrection: where the finalizer ran, the object is back, intact,
         # with the baseline's refcount (a leaked pin adds one), and is freed
         # when the program lets go of it
