@@ -17,7 +17,7 @@
   gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default the demo) with gcx installed and print the
       shapes of the reference cycles it made garbage, top cycle makers
-      first (gcx/report.py).
+      first (gcx/report/).
 
 `gcx` is the console script pip installs; `python -m gcx` is the same
 command line.  An error in the command line (a bad option, a program that
@@ -422,7 +422,7 @@ def compare_programs(args):
 
 
 # ------------------------------------------------------------------------------
-# report: the cycles a program makes (gcx/report.py).
+# report: the cycles a program makes (gcx/report/).
 
 def cycle_report(args):
     """Run the program with gcx installed and cycle recording on; print the

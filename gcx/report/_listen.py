@@ -1,0 +1,158 @@
+"""Listening: the garbage hook gcx's core calls in each collection that
+finds garbage, and who listens to it: record_cycles() blocks, CycleWatch
+(gcx/testing.py, through _listen()/_unlisten()), DEBUG_CYCLES, analyze().
+
+The hook runs inside a collection: it analyses once and feeds every
+listener, never raises into the collector, keeps none of the garbage, and
+pauses the stdlib collector while it allocates.
+"""
+
+import sys
+import threading
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from .. import _gcx, _stdlib
+from . import _analysis, _render
+from ._model import Analysis, CycleReport
+
+_listeners: list[CycleReport] = []     # CycleReports recording now
+_debug: "_DebugPrinter | None" = None   # the DEBUG_CYCLES printer, while the flag is set
+_debug_report = CycleReport()
+_hook_lock = threading.RLock()
+
+
+def _hook(generation: int, collectable: list[Any], uncollectable: list[Any]) -> None:
+    """The garbage hook: analyse once, feed every listener.  Runs inside a
+    gcx collection; must not raise, nor keep any of the garbage."""
+    listeners = list(_listeners)
+    if not listeners:
+        return
+    # No stdlib collection in the middle of this one (the analysis allocates).
+    stdlib_on = _stdlib.isenabled()
+    if stdlib_on:
+        _stdlib.disable()
+    analysis = Analysis()
+    try:
+        import tracemalloc
+        analysis = _analyze_guarded(collectable, uncollectable, tracemalloc.is_tracing())
+    except Exception as exc:          # never let one escape into the collector
+        analysis.errors.append(f"{type(exc).__name__}: {exc}")
+        exc.__traceback__ = None
+        del exc
+    finally:
+        if stdlib_on:
+            _stdlib.enable()
+    for listener in listeners:
+        listener._add(generation, analysis)
+
+
+def _analyze_guarded(collectable: list[Any], uncollectable: list[Any] | tuple[()],
+                     tracing: bool) -> Analysis:
+    # a separate frame: the garbage referenced from locals here is gone
+    # when it returns, even if the caller keeps running
+    return _analysis.analyze_garbage(collectable, uncollectable, tracing)
+
+
+def _update_hook() -> None:
+    _gcx.set_garbage_hook(_hook if _listeners else None)
+
+
+def _listen(report: CycleReport) -> None:
+    """Feed ``report`` every gcx collection's garbage from now on."""
+    with _hook_lock:
+        _listeners.append(report)
+        _update_hook()
+
+
+def _unlisten(report: CycleReport) -> None:
+    """Stop feeding ``report`` (its last _listen())."""
+    with _hook_lock:
+        for i in range(len(_listeners) - 1, -1, -1):
+            if _listeners[i] is report:
+                del _listeners[i]
+                break
+        _update_hook()
+
+
+class record_cycles:
+    """Context manager: ``with record_cycles() as report: ...``; the
+    CycleReport fills up with the cyclic garbage of every gcx collection
+    that runs inside the block (automatic ones while gcx is installed, and
+    gcx.collect() calls).  May be nested; each report sees every collection
+    of its own block.
+
+    report     the CycleReport to add to (a new one by default)
+    collect    run a full gcx collection on exit, so the garbage the block
+               left behind is in the report (default False)
+    """
+
+    def __init__(self, report: CycleReport | None = None, collect: bool = False) -> None:
+        self.report = report if report is not None else CycleReport()
+        self._collect = collect
+
+    def __enter__(self) -> CycleReport:
+        _listen(self.report)
+        return self.report
+
+    def __exit__(self, *exc_info: object) -> Literal[False]:
+        try:
+            if self._collect:
+                _gcx.collect(2)
+        finally:
+            _unlisten(self.report)
+        return False
+
+
+def analyze(objects: Iterable[object]) -> CycleReport:
+    """A CycleReport of the objects given (e.g. gc.garbage after
+    DEBUG_SAVEALL): cycles among them, as one collection."""
+    held = list(objects)
+    report = CycleReport()
+    try:
+        import tracemalloc
+        report._add(None, _analyze_guarded(held, (), tracemalloc.is_tracing()))
+    finally:
+        del held
+    return report
+
+
+def debug_report() -> CycleReport:
+    """The CycleReport of every collection since gcx.set_debug() was last
+    given DEBUG_CYCLES (kept after the flag is cleared, until it is set
+    again)."""
+    return _debug_report
+
+
+class _DebugPrinter(CycleReport):
+    """DEBUG_CYCLES: each collection's cycles to stderr, as DEBUG_COLLECTABLE
+    prints its objects, and into debug_report()."""
+
+    def _add(self, generation: int | None, analysis: Analysis) -> None:
+        _debug_report._add(generation, analysis)
+        if not analysis.tallies and not analysis.errors:
+            return
+        one = CycleReport()
+        one._add(generation, analysis)
+        out = sys.stderr
+        if out is None:
+            return
+        try:
+            for line in _render.debug_lines(one, generation):
+                out.write(line + "\n")
+        except Exception:
+            pass
+
+
+def _set_debug_cycles(flag: bool) -> None:
+    """gcx.set_debug() calls this with whether DEBUG_CYCLES is in the flags."""
+    global _debug, _debug_report
+    with _hook_lock:
+        if flag and _debug is None:
+            _debug_report = CycleReport()
+            _debug = _DebugPrinter()
+            _listen(_debug)
+        elif not flag and _debug is not None:
+            _unlisten(_debug)
+            _debug = None
+
