@@ -156,11 +156,12 @@ def _cycle_report_parser(commands):
         usage=f"{PROG} report [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
         description="Run a program with gcx installed from its first line and, "
                     "when it ends, print the shapes of the cyclic garbage every "
-                    "collection found (after a last full collection), the commonest "
-                    "first: each with its members' types, a shortest cycle with the "
-                    "attributes, keys and positions along it, and the attribute a weak "
-                    "reference could replace to break it.  With no program, the "
-                    "bundled demo workload.  The report goes to standard output, and "
+                    "collection found while it ran (and a full collection as its code "
+                    "ends), the commonest first: each with its members' types, a "
+                    "shortest cycle with the attributes, keys and positions along it, "
+                    "and the attribute a weak reference could replace to break it.  "
+                    "With no program, the bundled demo workload.  The report goes to "
+                    "standard output, and "
                     "while it does, the program's own standard output goes to standard "
                     "error, so that `gcx report prog.py | less` and `--json -` show the "
                     "report alone.",
@@ -178,6 +179,11 @@ def _cycle_report_parser(commands):
                               "show where a member of each shape was allocated; slow")
     report_.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size; only without a program")
+    report_.add_argument("--at-exit", action="store_true",
+                         help="also show, under their own heading, the classes and module "
+                              "globals (with their functions) freed when the program's "
+                              "module was dropped after it ended (python frees them only "
+                              "at exit)")
     _program_arguments(report_, "report on")
 
 
@@ -353,7 +359,7 @@ def program_error(target, module=False):
     return script_error(target)
 
 
-def run_program(target, args, module=False, command="run", script_path=True):
+def run_program(target, args, module=False, command="run", script_path=True, ended=None):
     """Run the script at path ``target`` (or, with ``module``, the module
     named ``target``) as ``__main__`` with sys.argv[1:] = ``args`` and gcx
     installed.  Returns 0, or 1 after printing the traceback of an uncaught
@@ -361,7 +367,9 @@ def run_program(target, args, module=False, command="run", script_path=True):
     would; 2 for a script that does not exist, as python's status).
     SystemExit and KeyboardInterrupt pass through.
     ``script_path``: put the script's directory (with ``module``, the current
-    directory) first on sys.path, as python does."""
+    directory) first on sys.path, as python does.  ``ended``: called when
+    the program's code has ended, before anything is printed or dropped,
+    with runpy's copy of its globals or the exception it raised."""
     if not module and not os.path.exists(target):
         print(f"{PROG} {command}: can't open file {os.path.abspath(target)!r}: "
               "No such file or directory", file=sys.stderr)
@@ -386,15 +394,21 @@ def run_program(target, args, module=False, command="run", script_path=True):
     gcx.install()
     try:
         if module:
-            runpy.run_module(target, run_name="__main__", alter_sys=True)
+            namespace = runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
             # absolute, as `python SCRIPT` makes __file__ (and sys.argv[0] here)
-            runpy.run_path(os.path.abspath(target), run_name="__main__")
-    except (SystemExit, KeyboardInterrupt):
+            namespace = runpy.run_path(os.path.abspath(target), run_name="__main__")
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if ended is not None:
+            ended(exc)
         raise
     except BaseException as exc:
+        if ended is not None:
+            ended(exc)
         _print_program_exception(exc)
         return 1
+    if ended is not None:
+        ended(namespace)
     return 0
 
 
@@ -457,18 +471,19 @@ def cycle_report(args):
         import tracemalloc
         tracemalloc.start(args.tracemalloc)
     status = 1
-    recorder = cycles.record_cycles(collect=True)
-    result = recorder.__enter__()
+    result = cycles.ProgramRecording(show_at_exit=args.at_exit)
+    result.start()
     try:
         with _stdout_to_stderr(_text_destination(args) == "-" or args.json == "-"):
             status = run_program(program.target, program.args,
                                  module=program.kind == "module", command="report",
-                                 script_path=program.kind != "demo")
+                                 script_path=program.kind != "demo",
+                                 ended=result.program_ended)
     except SystemExit as exc:
         status = exc.code
         raise
     finally:
-        recorder.__exit__(None, None, None)
+        result.stop()
         if status != 2:
             _write_cycle_report(result, args)
     return status

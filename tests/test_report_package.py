@@ -21,8 +21,8 @@ def test_every_module_says_its_job():
 
 
 def test_the_names_others_import():
-    from gcx.report import (  # noqa: F401  (gcx/testing.py, gcx/__init__.py, tests)
-        DEBUG_CYCLES, CycleReport, Shape, _listen, _listeners,
+    from gcx.report import (  # noqa: F401  (gcx/testing.py, gcx/__main__.py, tests)
+        DEBUG_CYCLES, CycleReport, ProgramRecording, Shape, _listen, _listeners,
         _set_debug_cycles, _unlisten, analyze, debug_report, record_cycles)
     assert gcx.report.__all__ == ["DEBUG_CYCLES", "CycleReport", "Shape", "record_cycles",
                                   "analyze", "debug_report"]

@@ -19,7 +19,9 @@ Ways in:
 * ``gcx.set_debug(gcx.DEBUG_CYCLES)``: every gcx collection that finds
   cyclic garbage prints its groups to stderr; ``debug_report()`` is the
   aggregate of all of them.
-* ``python -m gcx report script.py``: a whole program with gcx installed.
+* ``python -m gcx report script.py``: a whole program with gcx installed
+  (ProgramRecording: what the program made while it ran, apart from what
+  is freed after it ends).
 * ``analyze(objects)``: one report of any objects you hold (for example
   ``gc.garbage`` after ``DEBUG_SAVEALL``).
 
@@ -52,7 +54,9 @@ The modules, one job each:
 """
 
 # Others import the private names too: gcx/testing.py _listen and _unlisten,
-# gcx/__init__.py _set_debug_cycles, the tests _listeners.
+# gcx/__init__.py _set_debug_cycles, gcx/__main__.py ProgramRecording, the
+# tests _listeners.
+from ._listen import ProgramRecording as ProgramRecording
 from ._listen import _listen as _listen
 from ._listen import _listeners as _listeners
 from ._listen import _set_debug_cycles as _set_debug_cycles

@@ -1,6 +1,7 @@
 """Listening: the garbage hook gcx's core calls in each collection that
 finds garbage, and who listens to it: record_cycles() blocks, CycleWatch
-(gcx/testing.py, through _listen()/_unlisten()), DEBUG_CYCLES, analyze().
+(gcx/testing.py, through _listen()/_unlisten()), DEBUG_CYCLES, analyze(),
+and a whole program's recording for ``gcx report`` (ProgramRecording).
 
 The hook runs inside a collection: it analyses once and feeds every
 listener, never raises into the collector, keeps none of the garbage, and
@@ -12,9 +13,11 @@ import threading
 from collections.abc import Iterable
 from typing import Any, Literal
 
+import _tracemalloc
+
 from .. import _gcx, _stdlib
 from . import _analysis, _render
-from ._model import Analysis, CycleReport
+from ._model import Analysis, CycleReport, is_module_shape, split_analysis
 
 _listeners: list[CycleReport] = []     # CycleReports recording now
 _debug: "_DebugPrinter | None" = None   # the DEBUG_CYCLES printer, while the flag is set
@@ -34,8 +37,9 @@ def _hook(generation: int, collectable: list[Any], uncollectable: list[Any]) -> 
         _stdlib.disable()
     analysis = Analysis()
     try:
-        import tracemalloc
-        analysis = _analyze_guarded(collectable, uncollectable, tracemalloc.is_tracing())
+        # _tracemalloc, not tracemalloc: importing that (and pickle) here
+        # would leave garbage of its own for the next collection
+        analysis = _analyze_guarded(collectable, uncollectable, _tracemalloc.is_tracing())
     except Exception as exc:          # never let one escape into the collector
         analysis.errors.append(f"{type(exc).__name__}: {exc}")
         exc.__traceback__ = None
@@ -110,8 +114,7 @@ def analyze(objects: Iterable[object]) -> CycleReport:
     held = list(objects)
     report = CycleReport()
     try:
-        import tracemalloc
-        report._add(None, _analyze_guarded(held, (), tracemalloc.is_tracing()))
+        report._add(None, _analyze_guarded(held, (), _tracemalloc.is_tracing()))
     finally:
         del held
     return report
@@ -155,4 +158,91 @@ def _set_debug_cycles(flag: bool) -> None:
         elif not flag and _debug is not None:
             _unlisten(_debug)
             _debug = None
+
+
+# ------------------------------------------------------------------------------
+# A whole program (gcx report).
+
+class ProgramRecording:
+    """What a program made while it ran, for ``gcx report``::
+
+        recording = ProgramRecording(show_at_exit=False)
+        recording.start()                   # before the program starts
+        ...   # run it; when its code has ended: recording.program_ended(outcome)
+        recording.stop()
+        recording.text(top=10), recording.json(indent=2)
+
+    start() first collects without recording: garbage from before the
+    program (gcx's own start-up) is not the program's.  program_ended()
+    collects while the runner still holds the program's module (runpy's
+    copy of its globals, or the traceback of the exception it raised), so
+    that what the program made and dropped while it ran is told apart from
+    what is freed only because runpy then drops its module.
+
+    Of what is freed after that, the groups of a module's definitions
+    (classes, and a module's globals with its functions: see
+    is_module_shape()) are ``at_exit``: every class and every function of
+    a module is in a cycle, and python frees them only as the interpreter
+    exits.  They are left out of the text and the JSON unless
+    ``show_at_exit``, which puts them under their own heading (and the
+    "at_exit" key).  Other groups freed then (a cycle of instances still
+    held by a global when the program ended) are the program's: ``run``.
+    """
+
+    def __init__(self, show_at_exit: bool = False) -> None:
+        self.run = CycleReport()
+        self.at_exit = CycleReport()
+        self.show_at_exit = show_at_exit
+        self._after_end = _AfterEnd(self.run, self.at_exit)
+        self._phase = "new"
+
+    def start(self) -> None:
+        _gcx.collect(2)
+        _listen(self.run)
+        self._phase = "run"
+
+    def program_ended(self, outcome: object = None) -> None:
+        """The program's code has ended: ``outcome`` is runpy's copy of its
+        globals, or the exception it raised (None if unknown), which the
+        runner holds until this returns."""
+        if self._phase != "run":
+            return
+        try:
+            _gcx.collect(2)
+        finally:
+            _listen(self._after_end)
+            _unlisten(self.run)
+            self._phase = "ended"
+
+    def stop(self) -> None:
+        try:
+            self.program_ended()
+            _gcx.collect(2)
+        finally:
+            _unlisten(self._after_end)
+            self._phase = "stopped"
+
+    def text(self, top: int | None = 10, tracebacks: bool = True) -> str:
+        return _render.program_text(self.run, self.at_exit, self.show_at_exit, top, tracebacks)
+
+    def as_dict(self, top: int | None = None) -> dict[str, Any]:
+        return _render.program_dict(self.run, self.at_exit, self.show_at_exit, top)
+
+    def json(self, top: int | None = None, **kwargs: Any) -> str:
+        return _render.to_json(self.as_dict(top), **kwargs)
+
+
+class _AfterEnd(CycleReport):
+    """The listener after a program's end: a module's definitions to
+    ``at_exit``, the rest to ``run``."""
+
+    def __init__(self, run: CycleReport, at_exit: CycleReport) -> None:
+        super().__init__()
+        self._run = run
+        self._at_exit = at_exit
+
+    def _add(self, generation: int | None, analysis: Analysis) -> None:
+        programs, modules = split_analysis(analysis, lambda key: not is_module_shape(key))
+        self._run._add(generation, programs)
+        self._at_exit._add(generation, modules)
 

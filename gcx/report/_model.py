@@ -12,6 +12,7 @@ report.
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import _render
@@ -138,6 +139,36 @@ class Analysis:
     examples: dict[ShapeKey, Example] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
     errors: list[str] = field(default_factory=list)
+
+
+def split_analysis(analysis: Analysis,
+                   first: Callable[[ShapeKey], bool]) -> tuple[Analysis, Analysis]:
+    """The groups of the shapes ``first`` picks, and the others, each with
+    its totals (garbage that neither part's groups account for counts in
+    the second); the errors go with the first."""
+    parts = (Analysis(errors=list(analysis.errors)), Analysis())
+    for key, tally in analysis.tallies.items():
+        part = parts[0] if first(key) else parts[1]
+        part.tallies[key] = tally
+        if key in analysis.examples:
+            part.examples[key] = analysis.examples[key]
+    tallies = parts[0].tallies.values()
+    chosen = parts[0].totals = Totals(objects=sum(t.objects + t.held for t in tallies),
+                                      uncollectable=sum(t.uncollectable for t in tallies),
+                                      in_cycles=sum(t.objects for t in tallies))
+    whole = analysis.totals
+    parts[1].totals = Totals(objects=whole.objects - chosen.objects,
+                             uncollectable=whole.uncollectable - chosen.uncollectable,
+                             in_cycles=whole.in_cycles - chosen.in_cycles)
+    return parts
+
+
+def is_module_shape(key: ShapeKey) -> bool:
+    """Whether a shape is made of a module's definitions: a class, or a
+    module's globals (a function's ``__globals__``, a frame's ``f_globals``),
+    each in a cycle as long as the module lives."""
+    return any(kind.source.startswith("class ") or kind.target.startswith("class ")
+               or kind.label in (".__globals__", ".f_globals") for kind in key)
 
 
 class Shape:

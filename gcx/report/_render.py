@@ -107,6 +107,28 @@ def report_text(report: "CycleReport", top: int | None = 10, tracebacks: bool = 
                       *_body_lines(report, top, tracebacks)])
 
 
+# What a program's report says of the groups freed at its end.
+AT_EXIT = ("classes and module globals (with their functions), each in a cycle for as "
+           "long as its module lives, freed after the program ended; python frees them "
+           "only as it exits")
+
+
+def program_text(run: "CycleReport", at_exit: "CycleReport", show_at_exit: bool,
+                 top: int | None = 10, tracebacks: bool = True) -> str:
+    """A whole program's report: what it made, then the definitions freed
+    after it ended, under their own heading with ``show_at_exit``, else one
+    line saying how many were left out."""
+    text = report_text(run, top, tracebacks)
+    if show_at_exit:
+        return "\n".join([text, "", f"at exit: {summary(at_exit)}", f"    ({AT_EXIT})",
+                          *_body_lines(at_exit, top, tracebacks)])
+    if at_exit.groups:
+        text += (f"\n\n(left out: {_plural(at_exit.groups, 'group')} of "
+                 f"{_plural(len(at_exit.shapes), 'shape')} freed at exit: {AT_EXIT}; "
+                 "--at-exit shows them)")
+    return text
+
+
 def shape_dict(shape: "Shape") -> dict[str, Any]:
     return {
         "path": shape.path, "edges": shape.edges, "types": shape.types,
@@ -131,6 +153,16 @@ def report_dict(report: "CycleReport", top: int | None = None) -> dict[str, Any]
         "shapes": [shape.as_dict() for shape in report.top(top)],
         "errors": list(report.errors),
     }
+
+
+def program_dict(run: "CycleReport", at_exit: "CycleReport", show_at_exit: bool,
+                 top: int | None = None) -> dict[str, Any]:
+    """A whole program's report for tools: the report of what it made while
+    it ran, with the groups freed after it ended under "at_exit" if shown."""
+    result = report_dict(run, top)
+    if show_at_exit:
+        result["at_exit"] = report_dict(at_exit, top)
+    return result
 
 
 def to_json(data: dict[str, Any], **kwargs: Any) -> str:
