@@ -1,5 +1,6 @@
 """``gcx report`` on whole programs (tests/programs/report_*.py): the
-groups freed at exit apart from what the program made."""
+groups freed at exit apart from what the program made, gcx's and runpy's
+frames never shown."""
 import json
 import os
 import subprocess
@@ -74,3 +75,44 @@ def test_at_exit_shows_them_apart(tmp_path):
     assert not any(name.startswith("class Made") for name in names)
     assert at_exit["groups"] == len(at_exit["shapes"]) >= 3
     assert "\nat exit: " in proc.stderr and "(left out" not in proc.stderr
+
+
+# ------------------------------------------------------------------ gcx's own frames
+
+PROGRAM_FRAMES = {"frame <module>", "frame work", "frame fail"}
+
+
+def test_no_frames_of_gcx_or_runpy(tmp_path):
+    data, proc = report(tmp_path, "report_raises.py", status=1)
+    assert proc.stderr.startswith("Traceback (most recent call last):")
+    assert "ValueError: the program fails" in proc.stderr
+    for shape in data["shapes"]:
+        assert frames(shape) <= PROGRAM_FRAMES, shape
+        assert "_TempModule" not in shape["types"] and "module" not in shape["types"]
+    # the cycle fail() makes: an exception kept by its own frame
+    shape = next(s for s in data["shapes"] if "frame fail" in s["types"])
+    assert shape["groups"] == 5 and frames(shape) == {"frame fail", "frame work"}
+
+    # the exception kept in a global: the program's cycle, at exit, through
+    # its module's frame and not the frames of runpy and gcx that called it
+    data, _ = report(tmp_path, "report_raises.py", "--at-exit", status=1)
+    kept = [s for s in data["at_exit"]["shapes"] if "frame <module>" in s["types"]]
+    assert len(kept) == 1, data["at_exit"]["shapes"]
+    assert frames(kept[0]) == {"frame <module>", "frame work"}
+    assert "KeyError.__traceback__ -> traceback.tb_frame -> frame <module>" in kept[0]["path"]
+    assert "frame" not in kept[0]["held_types"]
+    for shape in data["shapes"] + data["at_exit"]["shapes"]:
+        assert frames(shape) <= PROGRAM_FRAMES, shape
+
+
+def test_a_frame_of_gcx_in_a_programs_cycle(tmp_path):
+    # record_cycles(): the exception passed through gcx.no_cycles()'s frame
+    proc = subprocess.run([sys.executable, os.path.join(PROGRAMS, "report_own_frames.py")],
+                          capture_output=True, text=True, cwd=tmp_path, env=child_env(),
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    # one shape: no frame of gcx's in it, nor the garbage of gcx's own imports
+    assert [(s["path"], s["groups"], s["types"]) for s in data["shapes"]] == [
+        ("KeyError.__traceback__ -> traceback.tb_frame -> frame catch.f_locals['kept'] "
+         "-> KeyError", 3, {"KeyError": 1, "traceback": 1, "frame catch": 1})]

@@ -2,9 +2,19 @@
 connected groups (the cycles), describe each group (its shape, an example
 path, the advice) and tally the groups by shape, keeping no reference to
 any of the garbage.
+
+gcx's own frames are never part of a group: a frame whose code is gcx's
+(the gcx package, the gcx_pytest plugin) or runpy's (which runs a program
+for ``gcx report`` and ``gcx run``) is left out of the graph with
+everything that only it made garbage, so a cycle that exists only through
+such a frame is not reported, and a cycle of the program's own that passes
+by one (``frame <module>.f_back -> frame _run_code``) is reported without
+it.
 """
 
 import collections
+import os
+import sys
 import types
 from collections.abc import Sequence
 
@@ -13,13 +23,58 @@ from . import _advice, _graph, _labels, _names, _render
 from ._model import Analysis, Edge, EdgeKind, Example, GroupTally, ShapeKey, Totals
 from ._names import TPFLAGS_HEAPTYPE, type_flags
 
+# The modules whose frames are gcx's own, not the program's.
+_OWN_MODULES = ("gcx", "gcx_pytest", "runpy")
+
+
+def _is_own_module_name(name: object) -> bool:
+    return type(name) is str and (name in _OWN_MODULES or name.startswith("gcx."))
+
+
+def own_code_files() -> set[str]:
+    """The source files of gcx's modules and runpy's, as code objects name
+    them: the modules in sys.modules whose name, or whose spec's name
+    (``python -m gcx`` runs gcx/__main__.py as ``__main__``), is gcx's.
+    Read at each call, running no import and no program code.  A program
+    run as a file (the bundled demo, gcx/_demo.py) is never imported as a
+    gcx module, so its frames stay the program's."""
+    files = {"<frozen runpy>"}
+    for name, module in list(sys.modules.items()):
+        if not issubclass(type(module), types.ModuleType):
+            continue
+        namespace = _names.module_dict(module)
+        if not _is_own_module_name(name):
+            spec = namespace.get("__spec__")
+            try:
+                if spec is None or not _is_own_module_name(object.__getattribute__(spec, "name")):
+                    continue
+            except Exception:
+                continue
+        path = namespace.get("__file__")
+        if type(path) is str:
+            files.add(path)
+            files.add(os.path.abspath(path))
+    return files
+
+
+def is_own_frame(obj: object, files: set[str]) -> bool:
+    """Whether obj is a frame running code of one of ``files``."""
+    if type(obj) is not types.FrameType:
+        return False
+    try:
+        return obj.f_code.co_filename in files
+    except Exception:
+        return False
+
+
 def analyze_garbage(collectable: Sequence[object], uncollectable: Sequence[object],
                     tracemalloc_on: bool) -> Analysis:
     """Describe the garbage, keeping no reference to any of it."""
     objs = [*collectable, *uncollectable]
     n_collectable = len(collectable)
     index = {id(o): i for i, o in enumerate(objs)}
-    succ = _successors(objs, index)
+    own = _own_frames(objs)
+    succ = _successors(objs, index, set(own))
     components = _graph.tarjan(succ)
     members: list[list[int]] = [[] for _ in range(components.count)]
     for i, c in enumerate(components.of):
@@ -52,21 +107,36 @@ def analyze_garbage(collectable: Sequence[object], uncollectable: Sequence[objec
             site = _allocation_site(objs[_representative(objs, nodes_in)], analysis.examples[key])
             if site is not None:
                 tally.sites[site] += 1
-    analysis.totals = Totals(objects=len(objs), uncollectable=len(objs) - n_collectable,
-                             in_cycles=sum(len(members[c]) for c in cyclic))
+    gone = _made_garbage_by(own, objs, owner, index) if own else set()
+    analysis.totals = Totals(
+        objects=len(objs) - len(gone),
+        uncollectable=sum(1 for i in range(n_collectable, len(objs)) if i not in gone),
+        in_cycles=sum(len(members[c]) for c in cyclic))
     return analysis
 
 
-def _successors(objs: Sequence[object], index: dict[int, int]) -> list[list[int]]:
-    """The graph of the garbage: each object's referents among it."""
+def _own_frames(objs: Sequence[object]) -> list[int]:
+    """The garbage's frames of gcx's and runpy's code."""
+    frames = [i for i, o in enumerate(objs) if type(o) is types.FrameType]
+    if not frames:
+        return []
+    files = own_code_files()
+    return [i for i in frames if is_own_frame(objs[i], files)]
+
+
+def _successors(objs: Sequence[object], index: dict[int, int],
+                excluded: set[int]) -> list[list[int]]:
+    """The graph of the garbage: each object's referents among it, with no
+    edge from or to an ``excluded`` object."""
     succ: list[list[int]] = []
     get_referents = _gcx.get_referents
-    for o in objs:
+    for i, o in enumerate(objs):
         targets = []
-        for r in get_referents((o,)):
-            j = index.get(id(r))
-            if j is not None:
-                targets.append(j)
+        if i not in excluded:
+            for r in get_referents((o,)):
+                j = index.get(id(r))
+                if j is not None and j not in excluded:
+                    targets.append(j)
         succ.append(targets)
     return succ
 
@@ -89,6 +159,22 @@ def _owners(succ: Sequence[Sequence[int]], cyclic: Sequence[int],
                 owner[w] = owner[v]
                 queue.append(w)
     return owner
+
+
+def _made_garbage_by(own: list[int], objs: Sequence[object], owner: list[int],
+                     index: dict[int, int]) -> set[int]:
+    """gcx's own frames, and the garbage reachable from them that no cycle
+    of the program's holds: not counted in the totals."""
+    gone = set(own)
+    stack = list(own)
+    while stack:
+        v = stack.pop()
+        for r in _gcx.get_referents((objs[v],)):
+            j = index.get(id(r))
+            if j is not None and j not in gone and owner[j] == -1:
+                gone.add(j)
+                stack.append(j)
+    return gone
 
 
 def _representative(objs: Sequence[object], nodes_in: Sequence[int],
