@@ -1,6 +1,6 @@
-"""``gcx report`` on whole programs (tests/programs/report_*.py): the
-groups freed at exit apart from what the program made, gcx's and runpy's
-frames never shown."""
+"""``gcx report`` on whole programs (tests/programs/report_*.py): edges
+named in a script's own classes, the groups freed at exit apart from what
+the program made, gcx's and runpy's frames never shown."""
 import json
 import os
 import subprocess
@@ -48,6 +48,29 @@ def edge_set(shape):
 
 def frames(shape):
     return {name for name in shape["types"] if name.startswith("frame ")}
+
+
+# ------------------------------------------------------------------ labels
+
+@pytest.mark.parametrize("runner", list(RUNNERS))
+def test_script_classes_edges_are_named(tmp_path, runner):
+    # the classes are the script's, its attributes set from outside them
+    # (in functions, by setattr, in top-level statements): every edge named
+    data, _ = report(tmp_path, "report_labels.py", runner=RUNNERS[runner])
+    expected = [
+        {("Qa", ".q1", "Qa")},
+        {("Qa", ".t8", "Qa"), ("Qa", ".t9", "Qa")},
+        {("Qb", ".zz", "dict"), ("dict", "<key>", "Qc"), ("Qc", ".yy", "Qb")},
+        {("Qd", ".vv", "Qd")},
+        {("Qe", ".s4", "Qe"), ("Qe", ".p0", "Qe")},
+    ]
+    found = {frozenset(edge_set(s)): s for s in data["shapes"]}
+    for edges in expected:
+        shape = found.get(frozenset(edges))
+        assert shape is not None, (edges, [s["path"] for s in data["shapes"]])
+        assert shape["groups"] == 5, shape
+        assert ".?" not in shape["path"], shape["path"]
+    assert len(data["shapes"]) == len(expected), [s["path"] for s in data["shapes"]]
 
 
 # ------------------------------------------------------------------ at exit

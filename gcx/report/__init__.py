@@ -33,8 +33,9 @@ an instance ``__dict__`` where CPython 3.13 keeps the attributes inline.  The
 price: an attribute held in inline values is named only when its name is
 known from the class (``__static_attributes__``, annotations, dataclass
 fields, ``__slots__``), from an instance whose ``__dict__`` exists, or from
-the names the class's module uses; otherwise the edge shows as ``.?``.
-gcx's own frames (and runpy's) are never part of a group.
+the names the code of the class's module (or of the program reported on)
+uses; otherwise the edge shows as ``.?``.  gcx's own frames (and runpy's)
+are never part of a group.
 
 Shapes.  After merging each instance with its own ``__dict__``, a group's
 shape is the set of its edge kinds ``(source type, label, target type)``,

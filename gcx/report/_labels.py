@@ -1,7 +1,7 @@
 """Edge labels: how each reference from one member of a group to another is
 named: the attribute (``.parent``), dict key (``['name']``), container
-position (``[3]``) or frame local (``.f_locals['x']``); ``.?`` when it
-cannot be named.
+position (``[3]``), frame local (``.f_locals['x']``), ``.__class__``, or a
+frame's ``<function>``; ``.?`` when it cannot be named.
 
 Labels are read without running the program's code (no properties, no
 ``__getattr__``, no overridden ``__iter__``) and without creating an
@@ -26,9 +26,11 @@ _MISSING: Any = object()
 _UNSAFE: Any = object()
 
 UNNAMED = EdgeName(".?", ".?")
+CLASS = EdgeName(".__class__", ".__class__")
 OWN_DICT = EdgeName(".__dict__", ".__dict__")
 DICT_KEY = EdgeName("<key>", "<key>")
 SET_MEMBER = EdgeName("{}", "{}")
+FUNCTION = EdgeName("<function>", "<function>")
 
 # Builtin containers: shown inside the path, not as steps of their own.
 INLINED = (list, tuple, dict, set, frozenset)
@@ -190,7 +192,7 @@ class TypeInfo:
 class Candidates:
     """Names that may be instance attributes of a type: ``declared`` (learned
     before, then what the classes declare), ``harvested`` (the names the
-    code of its module uses)."""
+    code of its module, and of the program being reported on, uses)."""
 
     __slots__ = ("declared", "harvested")
 
@@ -241,7 +243,8 @@ def is_instance_dict(obj: object, info: TypeInfo, d: object) -> bool:
 
 def _candidates(tp: type, info: TypeInfo) -> Candidates:
     """Names that may be instance attributes of tp: learned ones first, then
-    what the classes declare, then the names its module's code uses."""
+    what the classes declare, then the names its module's code and the
+    program's use."""
     if info.candidates is None:
         names = dict(_learned.get(info.key, {}))
         for d in info.mro_dicts:
@@ -252,8 +255,11 @@ def _candidates(tp: type, info: TypeInfo) -> Candidates:
                 if type(mapping) is dict:
                     for name in mapping:
                         names.setdefault(name, None)
-        module = _names.module_name_of(tp)
-        harvested = _names.harvested_names(module) if module is not None else ()
+        namespace = _names.class_namespace(tp)
+        harvested = _names.harvested_names(namespace) if namespace is not None else ()
+        extra = _names.program_names(_names.module_name_of(tp))
+        if extra:
+            harvested = (*harvested, *extra)
         info.candidates = Candidates([n for n in names if type(n) is str], harvested)
     return info.candidates
 
@@ -314,6 +320,10 @@ def labels(obj: object, wanted: dict[int, int], objs: Sequence[object],
         if id(value) in wanted:
             add(value, attr_label(name))
 
+    # A heap type's instance refers to its class.
+    if id(tp) in wanted:
+        add(tp, CLASS)
+
     if info.is_class:
         try:
             proxy = type_dict(obj)  # type: ignore[arg-type]
@@ -324,7 +334,7 @@ def labels(obj: object, wanted: dict[int, int], objs: Sequence[object],
             pass
 
     if tp is types.FrameType:
-        _frame_local_labels(obj, labeller)
+        _frame_labels(obj, labeller)
 
     if info.has_dict:
         _attribute_labels(obj, tp, info, labeller)
@@ -368,13 +378,19 @@ def _attribute_labels(obj: object, tp: type, info: TypeInfo, labeller: _Labeller
     info.misses += 1
 
 
-def _frame_local_labels(frame: Any, labeller: _Labeller) -> None:
+def _frame_labels(frame: Any, labeller: _Labeller) -> None:
     """Name a frame's edges to its locals, through the 3.13 f_locals proxy
-    (a view: reading it creates no dict for a function's frame)."""
+    (a view: reading it creates no dict for a function's frame), and to the
+    function it runs (3.13 frames hold it; no attribute shows it)."""
     try:
         items = list(frame.f_locals.items())
     except Exception:
-        return
+        items = []
     for name, value in items:
         if id(value) in labeller.wanted:
             labeller.add(value, EdgeName(f".f_locals[{name!r}]", f".f_locals[{name!r}]"))
+    code = frame.f_code
+    for target in labeller.unnamed():
+        function = labeller.objs[labeller.wanted[target]]
+        if type(function) is types.FunctionType and _names.func_code(function) is code:
+            labeller.add(function, FUNCTION)

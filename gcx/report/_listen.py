@@ -10,13 +10,14 @@ pauses the stdlib collector while it allocates.
 
 import sys
 import threading
+import types
 from collections.abc import Iterable
 from typing import Any, Literal
 
 import _tracemalloc
 
 from .. import _gcx, _stdlib
-from . import _analysis, _render
+from . import _analysis, _names, _render
 from ._model import Analysis, CycleReport, is_module_shape, split_analysis
 
 _listeners: list[CycleReport] = []     # CycleReports recording now
@@ -177,7 +178,9 @@ class ProgramRecording:
     collects while the runner still holds the program's module (runpy's
     copy of its globals, or the traceback of the exception it raised), so
     that what the program made and dropped while it ran is told apart from
-    what is freed only because runpy then drops its module.
+    what is freed only because runpy then drops its module; it also takes
+    the names the program's code uses, for labels (runpy has already put
+    gcx's ``__main__`` back in sys.modules).
 
     Of what is freed after that, the groups of a module's definitions
     (classes, and a module's globals with its functions: see
@@ -203,10 +206,13 @@ class ProgramRecording:
 
     def program_ended(self, outcome: object = None) -> None:
         """The program's code has ended: ``outcome`` is runpy's copy of its
-        globals, or the exception it raised (None if unknown), which the
-        runner holds until this returns."""
+        globals, or the exception it raised (None if unknown)."""
         if self._phase != "run":
             return
+        namespace = outcome if type(outcome) is dict else \
+            _program_namespace(outcome) if isinstance(outcome, BaseException) else None
+        if namespace is not None:
+            _names.register_program(namespace)
         try:
             _gcx.collect(2)
         finally:
@@ -220,6 +226,7 @@ class ProgramRecording:
             _gcx.collect(2)
         finally:
             _unlisten(self._after_end)
+            _names.forget_programs()
             self._phase = "stopped"
 
     def text(self, top: int | None = 10, tracebacks: bool = True) -> str:
@@ -246,3 +253,15 @@ class _AfterEnd(CycleReport):
         self._run._add(generation, programs)
         self._at_exit._add(generation, modules)
 
+
+def _program_namespace(exc: BaseException) -> dict[str, Any] | None:
+    """The globals of the program's outermost frame in the traceback of the
+    exception it raised: the first frame that is not gcx's or runpy's."""
+    files = _analysis.own_code_files()
+    tb = exc.__traceback__
+    while tb is not None:
+        frame: types.FrameType = tb.tb_frame
+        if not _analysis.is_own_frame(frame, files):
+            return frame.f_globals
+        tb = tb.tb_next
+    return None

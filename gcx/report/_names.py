@@ -4,13 +4,16 @@ the names a class's instances may have as attributes.
 Everything here reads C-level fields only: no program code runs (a metaclass
 may define ``__qualname__`` as a property, so type's own getset is called
 directly).  Type and member names are strings such as ``"Node"``,
-``"pkg.mod:Node"``, ``"frame handle"`` or ``"lru_cache Cache.get"``.
+``"pkg.mod:Node"``, ``"frame handle"`` or ``"class Node"``.
 
-Attribute names for labelling come from what a class declares and from
-what the code of the module that defines it uses (``harvested``).  A name
-is only a candidate: a label is given only when the instance's attribute of
-that name is the very object the edge reaches, so a wrong candidate costs
-time, never a wrong label.
+Attribute names for labelling come from three places (gcx/report/_labels.py
+tries them): what a class declares, what the code of the module that
+defines it uses (``harvested``), and what the program being reported on
+uses (``register_program``: the report CLI gives the program's namespace
+when it ends, after runpy has put gcx's own ``__main__`` back in
+sys.modules).  A name is only a candidate: a label is given only when the
+instance's attribute of that name is the very object the edge reaches, so a
+wrong candidate costs time, never a wrong label.
 """
 
 import sys
@@ -36,6 +39,8 @@ func_qualname: Callable[[types.FunctionType], str] = \
     types.FunctionType.__dict__["__qualname__"].__get__
 func_code: Callable[[types.FunctionType], types.CodeType] = \
     types.FunctionType.__dict__["__code__"].__get__
+func_globals: Callable[[types.FunctionType], dict[str, Any]] = \
+    types.FunctionType.__dict__["__globals__"].__get__
 module_dict: Callable[[types.ModuleType], dict[str, Any]] = \
     type_dict(types.ModuleType)["__dict__"].__get__
 
@@ -112,28 +117,49 @@ def node_display(key: str) -> str:
 # Names a class's instances may have: harvested from code.  Strings only are
 # kept across collections, so nothing is kept alive.
 
-_harvested: dict[str, tuple[str, ...]] = {}      # module name -> names
+_harvested: dict[tuple[str, int, int], tuple[str, ...]] = {}
+_program_names: dict[str, tuple[str, ...]] = {}      # module name -> names
 _HARVESTED_MAX = 200
 _MODULE_NAMES_MAX = 20_000
 
 
-def harvested_names(module_name: str) -> tuple[str, ...]:
+def class_namespace(tp: type) -> dict[str, Any] | None:
+    """The global namespace of the module that defines tp: its functions'
+    ``__globals__`` (right even when sys.modules no longer maps its module
+    name to it, as for a script run by runpy once it returns), else
+    sys.modules' module of that name."""
+    module = module_name_of(tp)
+    if module is None:
+        return None
+    for value in list(type_dict(tp).values()):
+        if type(value) in (staticmethod, classmethod):
+            value = value.__func__
+        if type(value) is types.FunctionType:
+            namespace = func_globals(value)
+            if type(namespace) is dict and namespace.get("__name__") == module:
+                return namespace
+    loaded = sys.modules.get(module)
+    if issubclass(type(loaded), types.ModuleType):
+        namespace = module_dict(loaded)  # type: ignore[arg-type]
+        if type(namespace) is dict:
+            return namespace
+    return None
+
+
+def harvested_names(namespace: dict[str, Any]) -> tuple[str, ...]:
     """Every identifier the code of a module uses as a name or a string
     constant (in its functions, methods, nested code and, from its source
     file, its top-level statements): where attributes set from outside the
     class (``a.peer = b``) get their names from."""
-    cached = _harvested.get(module_name)
-    if cached is not None:
-        return cached
-    module = sys.modules.get(module_name)
-    names: tuple[str, ...] = ()
-    if module is not None and issubclass(type(module), types.ModuleType):
-        namespace = module_dict(module)
-        if type(namespace) is dict:
-            names = _harvest(namespace, module_name)
+    name = namespace.get("__name__")
+    key = (name if type(name) is str else "", id(namespace), len(namespace))
+    names = _harvested.get(key)
+    if names is not None:
+        return names
+    names = _harvest(namespace, key[0])
     if len(_harvested) > _HARVESTED_MAX:
         _harvested.clear()
-    _harvested[module_name] = names
+    _harvested[key] = names
     return names
 
 
@@ -187,3 +213,20 @@ def _module_code(namespace: dict[str, Any]) -> list[types.CodeType]:
     except (OSError, SyntaxError, ValueError):
         return []
 
+
+def register_program(namespace: dict[str, Any]) -> None:
+    """Take the names a program's module uses (strings only) as candidates
+    for the classes of its module name, until forget_programs(): its
+    classes are labelled even where sys.modules no longer holds it."""
+    name = namespace.get("__name__")
+    if type(name) is str:
+        _program_names[name] = harvested_names(namespace)
+
+
+def forget_programs() -> None:
+    _program_names.clear()
+
+
+def program_names(module: str | None) -> tuple[str, ...]:
+    """The names register_program() took for the module name ``module``."""
+    return _program_names.get(module, ()) if module is not None else ()
