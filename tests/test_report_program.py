@@ -1,6 +1,7 @@
 """``gcx report`` on whole programs (tests/programs/report_*.py): edges
 named in a script's own classes, the groups freed at exit apart from what
-the program made, gcx's and runpy's frames never shown."""
+the program made, gcx's and runpy's frames never shown, and lru_cache on a
+method named for what it is."""
 import json
 import os
 import subprocess
@@ -139,3 +140,30 @@ def test_a_frame_of_gcx_in_a_programs_cycle(tmp_path):
     assert [(s["path"], s["groups"], s["types"]) for s in data["shapes"]] == [
         ("KeyError.__traceback__ -> traceback.tb_frame -> frame catch.f_locals['kept'] "
          "-> KeyError", 3, {"KeyError": 1, "traceback": 1, "frame catch": 1})]
+
+
+# ------------------------------------------------------------------ lru_cache on a method
+
+def test_lru_cache_on_a_method(tmp_path):
+    data, _ = report(tmp_path, "report_lru.py")
+    # the class made at run time, its cache holding its instances
+    shape = next(s for s in data["shapes"] if "make.<locals>.Qz" in s["types"])
+    assert shape["types"]["make.<locals>.Qz"] == 4
+    assert shape["types"]["lru_cache make.<locals>.Qz.j3"] == 1, shape["types"]
+    hint = shape["hint"]
+    assert hint.startswith("functools.lru_cache on the method make.<locals>.Qz.j3: "), hint
+    assert "functools.cached_property" in hint and "per instance" in hint
+    assert "created at run time" not in hint
+    assert "<cache>" in shape["path"] and ".?" not in shape["path"], shape["path"]
+    assert shape["suggestion"] is None
+
+    # the module's classes: cyclic garbage only once the module is dropped
+    data, _ = report(tmp_path, "report_lru.py", "--at-exit")
+    shape = next(s for s in data["at_exit"]["shapes"] if "Qv" in s["types"])
+    assert shape["types"]["Qv"] == shape["types"]["Qw"] == 4
+    assert {"lru_cache Qv.g1", "lru_cache Qw.h2"} <= set(shape["types"]), shape["types"]
+    assert shape["hint"].startswith(
+        "functools.lru_cache on the methods Qv.g1, Qw.h2: their caches keep every Qv "
+        "and Qw"), shape["hint"]
+    labels = {label for _, label, _ in shape["edges"]}
+    assert {"<cache>", "<cache entry>", ".__class__"} <= labels and ".?" not in labels

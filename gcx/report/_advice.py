@@ -1,6 +1,7 @@
 """Advice: which attribute a weak reference could replace to break every
 cycle of a group, how to make it weak, and notes for well-known shapes
-(an exception kept by its own traceback, classes, closures).
+(an exception kept by its own traceback, classes, closures, an lru_cache on
+a method).
 
 The attribute is chosen by the graph (see suggest()); a name only breaks
 ties.  Nothing here keeps an object: the advice is strings.
@@ -140,6 +141,8 @@ def hint(names: Sequence[str]) -> str | None:
                 "the type), store `e.with_traceback(None)`, call "
                 "`traceback.clear_frames(e.__traceback__)`, or delete the variable "
                 "when done")
+    if "lru_cache" in heads:
+        return _lru_cache_hint(names)
     if "class" in heads:
         return ("a class: every class is in a cycle with its __mro__ and __dict__, "
                 "so a class created at run time becomes cyclic garbage when dropped")
@@ -148,3 +151,26 @@ def hint(names: Sequence[str]) -> str | None:
                 "by name, or stored in a variable of its enclosing function)")
     return None
 
+
+def _lru_cache_hint(names: Sequence[str]) -> str:
+    """An lru_cache whose cache leads back to it.  On a method (the cache
+    is a class attribute, ``self`` in every key), the cache holds every
+    instance it was called on for as long as the class lives: a leak while
+    the program runs, cyclic garbage only once the class is dropped."""
+    caches = sorted({name.split(" ", 1)[1] for name in names if name.startswith("lru_cache ")})
+    members = set(names)
+    methods = [q for q in caches if "." in q and q.rpartition(".")[0] in members]
+    if methods:
+        owners = " and ".join(sorted({q.rpartition(".")[0] for q in methods}))
+        one = len(methods) == 1
+        return (f"functools.lru_cache on the method{'' if one else 's'} "
+                f"{', '.join(methods)}: {'its cache keeps' if one else 'their caches keep'} "
+                f"every {owners} it was called on alive (self is part of each key) for as "
+                "long as the class lives, so they are freed only with the class.  Cache a "
+                "function of what the result depends on instead of a method, use "
+                "functools.cached_property for a value per instance, or keep a cache per "
+                "instance (an attribute, or a weakref.WeakKeyDictionary keyed by it)")
+    return (f"the cache of {', '.join(caches)} (functools.lru_cache) holds objects that "
+            "lead back to it, in its keys or results: they live as long as the cached "
+            "function.  Cache on values that do not refer back to it, or call "
+            "cache_clear() when done")

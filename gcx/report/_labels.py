@@ -1,7 +1,7 @@
 """Edge labels: how each reference from one member of a group to another is
 named: the attribute (``.parent``), dict key (``['name']``), container
-position (``[3]``), frame local (``.f_locals['x']``), ``.__class__``, or a
-frame's ``<function>``; ``.?`` when it cannot be named.
+position (``[3]``), frame local (``.f_locals['x']``), ``.__class__``, or an
+lru_cache's ``<cache>``; ``.?`` when it cannot be named.
 
 Labels are read without running the program's code (no properties, no
 ``__getattr__``, no overridden ``__iter__``) and without creating an
@@ -30,6 +30,8 @@ CLASS = EdgeName(".__class__", ".__class__")
 OWN_DICT = EdgeName(".__dict__", ".__dict__")
 DICT_KEY = EdgeName("<key>", "<key>")
 SET_MEMBER = EdgeName("{}", "{}")
+CACHE = EdgeName("<cache>", "<cache>")
+CACHE_ENTRY = EdgeName("<cache entry>", "<cache entry>")
 FUNCTION = EdgeName("<function>", "<function>")
 
 # Builtin containers: shown inside the path, not as steps of their own.
@@ -336,6 +338,9 @@ def labels(obj: object, wanted: dict[int, int], objs: Sequence[object],
     if tp is types.FrameType:
         _frame_labels(obj, labeller)
 
+    if tp is _names.LRU_CACHE_WRAPPER:
+        _lru_cache_labels(obj, info, labeller)
+
     if info.has_dict:
         _attribute_labels(obj, tp, info, labeller)
 
@@ -376,6 +381,23 @@ def _attribute_labels(obj: object, tp: type, info: TypeInfo, labeller: _Labeller
                 if not unnamed:
                     return
     info.misses += 1
+
+
+def _lru_cache_labels(wrapper: object, info: TypeInfo, labeller: _Labeller) -> None:
+    """An lru_cache wrapper's own fields: the function it wraps (also its
+    ``__wrapped__``), its cache dict, and, for a bounded cache, each entry's
+    key and result, which it refers to directly from its linked list.  Its
+    own __dict__ is left to _attribute_labels()."""
+    wrapped = _instance_attr(wrapper, info, "__wrapped__")
+    for target in labeller.unnamed():
+        r = labeller.objs[labeller.wanted[target]]
+        if r is wrapped:
+            labeller.add(r, attr_label("__wrapped__"))
+        elif type(r) is dict:
+            if not is_instance_dict(wrapper, info, r):
+                labeller.add(r, CACHE)
+        else:
+            labeller.add(r, CACHE_ENTRY)
 
 
 def _frame_labels(frame: Any, labeller: _Labeller) -> None:

@@ -192,7 +192,7 @@ class Shape:
                    could replace to break every cycle of the first group,
                    and how; or None
     hint           advice for well-known shapes (exceptions and frames,
-                   classes, closures), or None
+                   classes, closures, lru_cache on a method), or None
     traceback      where tracemalloc saw a member of the first group allocated
                    (lines of tracemalloc.Traceback.format()), or None
     sites          {"file:line": groups} of those allocation sites

@@ -4,7 +4,7 @@ the names a class's instances may have as attributes.
 Everything here reads C-level fields only: no program code runs (a metaclass
 may define ``__qualname__`` as a property, so type's own getset is called
 directly).  Type and member names are strings such as ``"Node"``,
-``"pkg.mod:Node"``, ``"frame handle"`` or ``"class Node"``.
+``"pkg.mod:Node"``, ``"frame handle"`` or ``"lru_cache Cache.get"``.
 
 Attribute names for labelling come from three places (gcx/report/_labels.py
 tries them): what a class declares, what the code of the module that
@@ -16,6 +16,7 @@ instance's attribute of that name is the very object the edge reaches, so a
 wrong candidate costs time, never a wrong label.
 """
 
+import functools
 import sys
 import types
 from collections.abc import Callable
@@ -44,11 +45,13 @@ func_globals: Callable[[types.FunctionType], dict[str, Any]] = \
 module_dict: Callable[[types.ModuleType], dict[str, Any]] = \
     type_dict(types.ModuleType)["__dict__"].__get__
 
+LRU_CACHE_WRAPPER: type = functools._lru_cache_wrapper
+
 _SHORT_NAMES = {"builtins", "__main__"}
 
 # Members named "<head> <which>": which function, frame, class, ...
 _NAMED_HEADS = ("function", "method", "frame", "class", "generator", "coroutine",
-                "async_generator")
+                "async_generator", "lru_cache")
 
 
 def module_name_of(tp: type) -> str | None:
@@ -75,9 +78,20 @@ def display(key: str) -> str:
     return key.partition(":")[2] or key
 
 
+def lru_cache_qualname(wrapper: object) -> str | None:
+    """The qualified name functools.update_wrapper gave an lru_cache wrapper
+    (None if it has none).  Its type defines no ``__qualname__``, so this
+    reads the instance dict, and never creates one."""
+    try:
+        name = object.__getattribute__(wrapper, "__qualname__")
+    except Exception:
+        return None
+    return name if type(name) is str else None
+
+
 def node_key(obj: object) -> str:
     """Key naming one member of a group: its type, and for functions,
-    methods, frames, generators and classes which one."""
+    methods, frames, generators, lru_cache wrappers and classes which one."""
     tp = type(obj)
     try:
         if tp is types.FunctionType:
@@ -91,6 +105,10 @@ def node_key(obj: object) -> str:
             return f"frame {obj.f_code.co_qualname}"  # type: ignore[attr-defined]
         if tp in (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType):
             return f"{type_qualname(tp)} {tp.__dict__['__qualname__'].__get__(obj)}"
+        if tp is LRU_CACHE_WRAPPER:
+            name = lru_cache_qualname(obj)
+            if name is not None:
+                return f"lru_cache {name}"
         if issubclass(tp, type):
             return f"class {type_key(obj)}"  # type: ignore[arg-type]
     except Exception:
@@ -101,8 +119,8 @@ def node_key(obj: object) -> str:
 def is_named_kind(tp: type) -> bool:
     """Whether node_key() names tp's instances one by one (not by type)."""
     return tp in (types.FunctionType, types.MethodType, types.FrameType,
-                  types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType) \
-        or issubclass(tp, type)
+                  types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+                  LRU_CACHE_WRAPPER) or issubclass(tp, type)
 
 
 def node_display(key: str) -> str:
