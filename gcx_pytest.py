@@ -39,6 +39,8 @@ imported until a test is checked.
 from __future__ import annotations
 
 import contextlib
+import inspect
+import re
 import time
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -64,6 +66,7 @@ class _Finding:
     failed: bool               # the test is failed for it
     report: CycleReport
     since: str | None = None   # "older": the first test since the previous sweep
+    function: str | None = None   # the test function's code's qualified name
 
     def label(self) -> str:
         if self.phase == "call":
@@ -110,8 +113,31 @@ class _State:
         return _Plan(allowed=False, exact=False, ignore=self.ignore)
 
     def add(self, item: pytest.Item, finding: _Finding) -> None:
+        finding.function = _function_name(item)
         self.found.append(finding)
         item.stash.setdefault(_FOUND, {})[finding.phase] = finding
+
+
+def _function_name(item: pytest.Item) -> str | None:
+    """The qualified name of the test function's code, as its frames are
+    named in the report (frame test_x), or None."""
+    func = getattr(item, "obj", None)
+    try:
+        code = inspect.unwrap(func).__code__ if func is not None else None
+    except Exception:
+        return None
+    name = getattr(code, "co_qualname", None)
+    return name if isinstance(name, str) else None
+
+
+def _generic(path: str, function: str | None) -> str:
+    """The shape's name with the test's own frame as "frame (the test)", so
+    that tests leaking through their own frames roll up into one entry (a
+    nested function's frame, "frame test_x.<locals>.f", keeps its name)."""
+    if function is None:
+        return path
+    return re.sub(r"frame " + re.escape(function) + r"(?=\.(?!<locals>)|\s|$)",
+                  "frame (the test)", path)
 
 
 _STATE = pytest.StashKey[_State]()                   # config.stash
@@ -323,6 +349,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 class _Entry:
     """One shape (or the stdlib's garbage of unknown shape) over the run."""
     shape: Shape | None
+    name: str = ""              # the shape's name, the test's frame generic
+    function: str | None = None     # the first test's function (see _generic)
     labels: list[str] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
     tests: set[str] = field(default_factory=set)
@@ -350,14 +378,14 @@ def _roll_up(found: Iterable[_Finding]) -> list[_Entry]:
     unknown = _Entry(None)
     for finding in found:
         for shape in finding.report.shapes.values():
-            entry = by_name.get(shape.name)
+            name = _generic(shape.name, finding.function)
+            entry = by_name.get(name)
             if entry is None:
-                entry = by_name[shape.name] = _Entry(shape)
+                entry = by_name[name] = _Entry(shape, name, finding.function)
             entry.add(finding, shape.groups, shape.objects)
         if finding.report.stdlib_collected:
             unknown.add(finding, 0, finding.report.stdlib_collected)
-    entries = sorted(by_name.values(), key=lambda e: (-len(e.tests), -e.groups,
-                                                      e.shape.path if e.shape else ""))
+    entries = sorted(by_name.values(), key=lambda e: (-len(e.tests), -e.groups, e.name))
     if unknown.tests:
         entries.append(unknown)
     return entries
@@ -379,11 +407,12 @@ def _entry_lines(rank: int, entry: _Entry, verbose: bool) -> list[str]:
     else:
         lines = [f"#{rank}  {tests}: {_plural(entry.groups, 'cycle')}, "
                  f"{entry.objects} objects",
-                 f"    {shape.path}"]
+                 f"    {entry.name}"]
         if shape.suggestion is not None:
-            lines.append(f"    break it: {shape.suggestion['advice']}")
+            advice = _generic(shape.suggestion["advice"], entry.function)
+            lines.append(f"    break it: {advice}")
         if shape.hint:
-            lines.append(f"    note: {shape.hint}")
+            lines.append(f"    note: {_generic(shape.hint, entry.function)}")
     if verbose or len(entry.labels) <= _SHOWN:
         lines.extend(f"    {label}" for label in entry.labels)
     else:

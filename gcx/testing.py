@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import ParamSpec, TypeVar
+from typing import Literal, ParamSpec, TypeVar
 
 from . import _gcx, _stdlib
 from .report import CycleReport, Shape, record_cycles
@@ -343,7 +343,7 @@ class no_cycles:
         return watch.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+                 tb: TracebackType | None) -> Literal[False]:
         watch = self._watches.pop()
         report = watch.stop()
         if exc_type is None and report:

@@ -172,14 +172,15 @@ def test_rollup_one_entry_per_shape(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     entries, closing = summary(proc.stdout)
     assert [(e["tests"], e["path"]) for e in entries] == [
-        (50, "Leaky.me -> Leaky"), (3, "Knot.other -> Knot.other -> Knot")]
+        (50, "Leaky.me -> Leaky"), (3, "Knot.other -> Knot.other -> Knot"),
+        (2, "Holder.frame -> frame (the test).f_locals['holder'] -> Holder")]
     leaky = entries[0]
     assert leaky["head"] == "50 cycles, 50 objects"
     # a few test ids, and how many more
     assert names(leaky["ids"]) == ["test_leaks[0]", "test_leaks[1]", "test_leaks[2]"]
     assert leaky["lines"][-1] == "... and 47 more (-v lists them)"
     assert names(entries[1]["ids"]) == [f"test_knots[{i}]" for i in range(3)]
-    assert closing == "53 tests made cyclic garbage, of 2 shapes"
+    assert closing == "55 tests made cyclic garbage, of 3 shapes"
     # the whole section: one entry per shape
     section = proc.stdout.split("= gcx cycles =", 1)[1].split("\n=", 1)[0]
     lines = section.splitlines()[1:]
@@ -199,7 +200,14 @@ def test_rollup_one_entry_per_shape(tmp_path):
         "    rollup.py::test_knots[0]",
         "    rollup.py::test_knots[1]",
         "    rollup.py::test_knots[2]",
-        "53 tests made cyclic garbage, of 2 shapes",
+        "#3  2 tests: 2 cycles, 4 objects",
+        "    Holder.frame -> frame (the test).f_locals['holder'] -> Holder",
+        "    break it: make Holder.frame a weak reference (frame (the test) cannot be "
+        "weakly referenced: keep an id or a key instead, or use a "
+        "weakref.WeakValueDictionary/WeakSet)",
+        "    rollup.py::test_frame_a",
+        "    rollup.py::test_frame_b",
+        "55 tests made cyclic garbage, of 3 shapes",
     ]
 
 

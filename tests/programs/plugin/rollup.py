@@ -1,12 +1,16 @@
 """Tests for the plugin summary's roll-up (tests/test_plugin.py): 50 tests
 leave the same shape behind (Leaky.me -> Leaky), 3 another one
-(Knot.other -> Knot.other -> Knot), 7 tests leave nothing.
+(Knot.other -> Knot.other -> Knot), 2 tests with different names a third
+one through their own frames (Holder.frame -> frame test_frame_a... ->
+Holder: one entry, "frame (the test)"), 7 tests leave nothing.
 
 Run as ``pytest --gcx-cycles-report [-v] rollup.py`` from a scratch
 directory holding a copy of this file.  The summary must have one entry per
 shape, saying 50 tests and 3 tests, with a few test ids (all of them with
 -v).
 """
+import sys
+
 import pytest
 
 
@@ -34,3 +38,17 @@ def test_knots(i):
 @pytest.mark.parametrize("i", range(7))
 def test_clean(i):
     assert [Knot() for _ in range(i)] is not None
+
+
+class Holder:
+    pass
+
+
+def test_frame_a():
+    holder = Holder()
+    holder.frame = sys._getframe()
+
+
+def test_frame_b():
+    holder = Holder()
+    holder.frame = sys._getframe()
