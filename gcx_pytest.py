@@ -18,8 +18,9 @@ span of a gcx.testing.SpanWatch: a young gcx collection ends it, and the
 cyclic garbage found is that phase's.  A young collection sees the objects
 the phase created or that the previous one saw alive; garbage made of older
 objects (a module-scoped fixture's, a cache filled by an earlier test) is
-found by a full collection ("sweep"), run after a teardown that finalized a
-fixture of a wider scope than the function, once the old generation has
+found by a full collection ("sweep"), run after the last test of a test
+file in which a fixture of a wider scope than the function was finalized
+(a module-scoped fixture's value dies then), once the old generation has
 grown by a quarter (gcx's own rule for full collections), and after the
 last test; it is reported against the test after which it was found, as
 made by one of the tests since the previous sweep.  Only the call's garbage
@@ -93,6 +94,7 @@ class _State:
     found: list[_Finding] = field(default_factory=list)
     watch: SpanWatch | None = None
     wider_finalized: bool = False       # a class/module/... fixture was torn down
+                                        # (since the last sweep)
     since: str | None = None            # first test since the last sweep
     last: str | None = None             # the last test that ran
     young: int = 0                      # collections the watch ran
@@ -251,7 +253,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
         watch = state.watch
         if watch is not None:
             _boundary(state, item, "teardown", plan, end_of_test=True)
-            if state.wider_finalized or watch.sweep_due():
+            module_ends = nextitem is None or nextitem.path != item.path
+            if (state.wider_finalized and module_ends) or watch.sweep_due():
                 state.wider_finalized = False
                 _sweep(state, item.nodeid)
 
