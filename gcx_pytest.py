@@ -107,9 +107,11 @@ class _State:
             return _Plan(allowed=True, exact=False)
         marker = item.get_closest_marker("gcx_no_cycles")
         if marker is not None:
+            ignore = marker.kwargs.get("ignore", ())     # one string is one name
+            names = (ignore,) if isinstance(ignore, str) else tuple(ignore)
             return _Plan(allowed=False, exact=True,
                          classes=bool(marker.kwargs.get("classes", False)),
-                         ignore=tuple(marker.kwargs.get("ignore", ())) + self.ignore)
+                         ignore=names + self.ignore)
         if self.mode is None:
             return None
         return _Plan(allowed=False, exact=False, ignore=self.ignore)
@@ -253,7 +255,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
         watch = state.watch
         if watch is not None:
             _boundary(state, item, "teardown", plan, end_of_test=True)
-            module_ends = nextitem is None or nextitem.path != item.path
+            # (after the last test, pytest_runtestloop sweeps)
+            module_ends = nextitem is not None and nextitem.path != item.path
             if (state.wider_finalized and module_ends) or watch.sweep_due():
                 state.wider_finalized = False
                 _sweep(state, item.nodeid)
@@ -337,12 +340,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     if finding is None:
         return
     rep: pytest.TestReport = outcome.get_result()
-    text = finding.report.text()
     if finding.failed and rep.passed and not hasattr(rep, "wasxfail"):
         rep.outcome = "failed"
-        rep.longrepr = f"the test made cyclic garbage (gcx)\n{text}"
-    else:
-        rep.sections.append((f"{_SECTION} ({call.when})", text))
+        rep.longrepr = f"the test made cyclic garbage (gcx)\n{finding.report.text()}"
+    elif not rep.passed:
+        # shown with the failure; a passing test's is in the summary alone
+        rep.sections.append((f"{_SECTION} ({call.when})", finding.report.text()))
 
 
 # ------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def run_once(root, site, tests, mode):
     summary = []
     if mode != "plain":
         marks = [i for i, line in enumerate(lines) if re.match(r"=+ gcx cycles =+$", line)]
-        if not marks or not lines[marks[0] + 1].startswith("checked by "):
+        if not marks:
             raise harness.BenchmarkError("%s: no gcx summary in the output" % root)
         summary = lines[marks[0] + 1:-1]
     return Run(wall, cpu, closing, summary)
@@ -162,8 +162,11 @@ def measure(args, report):
                                              % (name, closings))
         plain, plugin = runs["plain"], runs["report"]
         summary = plugin[-1].summary
-        collections = re.match(r"checked by (\d+) young and (\d+) full gcx collections: "
-                               r"([\d.]+) s", summary[0])
+        # "checked by N young and M full gcx collections: S s" (since the
+        # plugin's young collections; earlier versions do not say)
+        checked = [re.match(r"checked by (\d+) young and (\d+) full gcx collections: "
+                            r"([\d.]+) s", r.summary[0]) for r in plugin]
+        collections = checked[-1]
         detail = {
             "suite": "%s %s" % (suite.project, suite.version),
             "tests": plain[-1].closing,
@@ -173,9 +176,8 @@ def measure(args, report):
             "shapes": sum(1 for line in summary if re.match(r"#\d+ ", line)),
             "young_collections": int(collections.group(1)) if collections else None,
             "full_collections": int(collections.group(2)) if collections else None,
-            "collection_seconds": sorted(
-                float(re.match(r"checked by .*: ([\d.]+) s", r.summary[0]).group(1))
-                for r in plugin)[len(plugin) // 2],
+            "collection_seconds": sorted(float(m.group(3)) for m in checked)[len(plugin) // 2]
+            if all(checked) else None,
         }
         clocks = {"wall": ([r.wall for r in plain], [r.wall for r in plugin]),
                   "cpu": ([r.cpu for r in plain], [r.cpu for r in plugin])}
@@ -188,12 +190,13 @@ def measure(args, report):
                                    "gcx_median": alt.gcx.median, "ratio": alt.ratio,
                                    "ratio_min": alt.ratio_min, "ratio_max": alt.ratio_max}
         report.add(c)
-        report.notes.append(
-            "%s: %s; summary %d lines, %d shapes; %s young + %s full collections, "
-            "%.2f s in them (median)" % (
-                detail["suite"], detail["tests"], detail["summary_lines"],
+        note = "%s: %s; summary %d lines" % (detail["suite"], detail["tests"],
+                                             detail["summary_lines"])
+        if collections:
+            note += "; %d shapes; %s young + %s full collections, %.2f s in them (median)" % (
                 detail["shapes"], detail["young_collections"],
-                detail["full_collections"], detail["collection_seconds"]))
+                detail["full_collections"], detail["collection_seconds"])
+        report.notes.append(note)
 
 
 def configure(p):
