@@ -161,6 +161,18 @@ def test_ini_options(tmp_path):
         "test_marked", "test_collects_itself", "test_fails_anyway"}
 
 
+def test_ini_ignore_names_with_spaces(tmp_path):
+    # gcx_cycles_ignore is a list ini option: a quoted name keeps its space
+    proc = pytest_run(tmp_path, "--gcx-cycles-report", files=("rollup.py",),
+                      ini='[pytest]\ngcx_cycles_ignore = Leaky "frame test_frame_a"\n')
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    entries, closing = summary(proc.stdout)
+    assert [(e["path"], names(e["ids"])) for e in entries] == [
+        ("Knot.other -> Knot.other -> Knot", [f"test_knots[{i}]" for i in range(3)]),
+        ("Holder.frame -> frame (the test).f_locals['holder'] -> Holder",
+         ["test_frame_b"])]
+
+
 def test_bad_ini_value(tmp_path):
     proc = pytest_run(tmp_path, ini="[pytest]\ngcx_cycles = sometimes\n")
     assert proc.returncode == 4
