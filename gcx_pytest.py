@@ -14,10 +14,10 @@ ini options: ``gcx_cycles = fail|report`` (as the option), ``gcx_cycles_ignore``
 (type names whose cycles do not count, as the report names them).
 
 With either option every phase of every test (setup, call, teardown) is a
-span of a gcx.testing.SpanWatch: a young gcx collection ends it, and the
-cyclic garbage found is that phase's.  A young collection sees the objects
-the phase created or that the previous one saw alive; garbage made of older
-objects (a module-scoped fixture's, a cache filled by an earlier test) is
+span of a gcx.testing.SpanWatch: a young gcx collection of the objects the
+test made ends it, and the cyclic garbage found is what died in that phase
+(the teardown's span ends after pytest drops the test's fixture values).
+Garbage made of older objects (a module-scoped fixture's, a cache filled by an earlier test) is
 found by a full collection ("sweep"), run after the last test of a test
 file in which a fixture of a wider scope than the function was finalized
 (a module-scoped fixture's value dies then), once the old generation has
@@ -51,7 +51,7 @@ import pytest
 
 if TYPE_CHECKING:
     from gcx.report import CycleReport, Shape
-    from gcx.testing import CycleWatch, SpanWatch
+    from gcx.testing import SpanWatch
 
 _MODES = ("fail", "report")
 _SECTION = "gcx cycles"
@@ -147,7 +147,6 @@ def _generic(path: str, function: str | None) -> str:
 _STATE = pytest.StashKey[_State]()                   # config.stash
 _PLAN = pytest.StashKey[_Plan]()                     # item.stash
 _FOUND = pytest.StashKey[dict[str, _Finding]]()      # item.stash, by phase
-_MARKED = pytest.StashKey["CycleWatch"]()            # item.stash: the marker's watch
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
