@@ -19,7 +19,7 @@ run_program    ``run(name, *args, python_args=(), env=None, timeout=120)``:
                environment), never from code built in the test; see
                tests/programs/README.md.
 fresh_python   ``run(code, *args, env=None, timeout=120)``: the same for
-               ``-c code`` (dedented).  Only tests/test_report.py still uses
+               ``-c code`` (dedented).  Only tests/test_compare.py still uses
                it; delete it once its programs are files too.
 
 STDLIB maps each public name of the stdlib ``gc`` module to its original

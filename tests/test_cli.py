@@ -455,63 +455,22 @@ def test_closed_stdout_is_quiet(tmp_path):
 
 # ------------------------------------------------------------------ the API given bad input
 
-def test_no_cycles_ignore_one_name(fresh_python):
+def test_no_cycles_ignore_one_name(run_program):
     # a string is one type name, not the names of its characters
-    proc = fresh_python("""
-        import gcx
-
-        class Node:
-            pass
-
-        def make():
-            a, b = Node(), Node()
-            a.peer, b.peer = b, a
-
-        with gcx.no_cycles(ignore="Node") as report:
-            make()
-        print(report.ignored)
-        try:
-            with gcx.no_cycles(ignore="N"):      # no type is called N
-                make()
-        except gcx.CyclesFound:
-            print("found")
-    """)
+    proc = run_program("cli/no_cycles_ignore_one_name.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["1", "found"]
 
 
 @pytest.mark.parametrize("ignore", ["[1]", "3", "[b'Node']"])
-def test_no_cycles_ignore_type_error(fresh_python, ignore):
-    proc = fresh_python(f"""
-        import gcx
-        try:
-            gcx.no_cycles(ignore={ignore})
-        except TypeError as exc:
-            print("TypeError", exc)
-    """)
+def test_no_cycles_ignore_type_error(run_program, ignore):
+    proc = run_program("cli/no_cycles_ignore_type_error.py", ignore)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("TypeError ignore must")
 
 
-def test_enable_beside_the_stdlib_collector_warns(fresh_python):
-    proc = fresh_python("""
-        import gc, warnings
-        import gcx
-        warnings.simplefilter("error")
-        try:
-            gcx.enable()             # the stdlib collector is on: both would run
-        except RuntimeWarning as exc:
-            print("warned:", exc)
-        assert not gcx.isenabled()   # raised before enabling (an error filter)
-        gc.disable()
-        gcx.enable()                 # the stdlib collector is off: quiet
-        gcx.disable()
-        gc.enable()
-        gcx.install()
-        gc.enable()                  # gcx's, while installed: quiet
-        gcx.uninstall()
-        print("done")
-    """)
+def test_enable_beside_the_stdlib_collector_warns(run_program):
+    proc = run_program("cli/enable_warns.py")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("warned: gcx.enable() while gcx is not installed and "

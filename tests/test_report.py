@@ -4,101 +4,20 @@ collected.  Every test runs its program in a fresh interpreter."""
 import json
 import os
 import re
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from helpers import gcx_cli
+import helpers
+from helpers import PROGRAMS, gcx_cli
 
-from helpers import GCX_ROOT  # noqa: E402
+pytestmark = pytest.mark.subprocess
 
-# Programs that make cycles of known shapes.  Attributes are set both in
-# methods (known to the class: __static_attributes__) and from outside it
-# (a.peer = b: found in the module's code), and objects keep their
-# attributes inline (no __dict__ is ever created for them).
-SHAPES = """
-    import gc, json, sys
-    import gcx
-    from gcx import report as R
-    # The report's hook imports tracemalloc (and pickle) at its first
-    # collection; pickle's Python exception classes, replaced by _pickle's,
-    # are then cyclic garbage in the next one.  Import it first, so that
-    # each program's opening gcx.collect() takes them.
-    import tracemalloc
-
-    class Node:
-        def __init__(self, parent=None):
-            self.parent = parent
-            self.children = []
-            if parent is not None:
-                parent.children.append(self)
-
-    class Pair:
-        pass
-
-    class Slotted:
-        __slots__ = ("other", "__weakref__")
-
-    class Bare:
-        __slots__ = ("other",)          # no __weakref__: cannot be weakly referenced
-
-    def trees(n):
-        for _ in range(n):
-            root = Node()
-            for _ in range(4):
-                Node(root)
-
-    def pairs(n):
-        for _ in range(n):
-            a, b = Pair(), Pair()
-            a.peer = b
-            b.peer = a
-
-    def slotted(n, cls=Slotted):
-        for _ in range(n):
-            a, b = cls(), cls()
-            a.other, b.other = b, a
-
-    def lists(n):
-        for _ in range(n):
-            x = []
-            x.append(x)
-
-    def error():
-        try:
-            raise KeyError("k")
-        except KeyError as exc:
-            kept = exc
-
-    def errors(n):
-        for _ in range(n):
-            error()
-
-    def closure():
-        def again(k):
-            return again(k - 1) if k else 0
-        again(1)
-
-    def closures(n):
-        for _ in range(n):
-            closure()
-
-    def dicts(n):
-        for _ in range(n):
-            a = Pair()
-            a.__dict__ = {}             # a real instance __dict__ this time
-            a.me = {"owner": a}
-"""
+# The programs are tests/programs/report/; the shapes most of them make
+# (trees, pairs, slotted, lists, errors, closures, dicts) are in its shapelib.py.
 
 
-def program(*parts):
-    return "".join(textwrap.dedent(part) for part in parts)
-
-
-def run(fresh_python, code, *args, env=None):
-    proc = fresh_python(code, *args, env=env)
+def run(run_program, name, *args, env=None):
+    proc = run_program(f"report/{name}", *args, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -120,21 +39,7 @@ def find(report, pattern):
 @pytest.fixture(scope="module")
 def shapes_report(tmp_path_factory):
     """One report of every known shape, two collections' worth."""
-    cwd = tmp_path_factory.mktemp("shapes")
-    code = textwrap.dedent(SHAPES) + textwrap.dedent("""
-        gcx.collect()
-        with R.record_cycles() as report:
-            for make in (trees, pairs, slotted, lists, errors, closures, dicts):
-                make(10)
-            slotted(2, Bare)
-            gcx.collect()
-            pairs(5)
-            gcx.collect()
-        print(report.text())
-        print(report.json())
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=cwd, env=dict(os.environ, PYTHONPATH=GCX_ROOT), timeout=120)
+    proc = helpers.run_program("report/all_shapes.py", cwd=tmp_path_factory.mktemp("shapes"))
     assert proc.returncode == 0, proc.stderr
     text, _, data = proc.stdout.rpartition("\n{")
     return text, json.loads("{" + data)
@@ -211,80 +116,14 @@ def test_report_totals_and_text(shapes_report):
 
 # ------------------------------------------------------------------ no side effects
 
-DIFFERENTIAL = """
-    import weakref
-    from gcx import _gcxtest
-
-    class Finalized(Pair):
-        def __del__(self):
-            counts["finalized"] += 1
-
-    class Phoenix(Pair):
-        def __del__(self):
-            survivors.append(self)          # resurrects itself
-
-    counts = {"finalized": 0, "callbacks": 0}
-    survivors = []
-    watchers = []
-
-    def make_everything():
-        trees(20); pairs(20); slotted(5); lists(5); errors(5); closures(5); dicts(5)
-        for i in range(10):
-            a, b = Finalized(), Phoenix() if i % 3 == 0 else Pair()
-            a.peer, b.peer = b, a
-            watchers.append(weakref.ref(b, lambda r: counts.__setitem__(
-                "callbacks", counts["callbacks"] + 1)))
-        legacy = _gcxtest.LegacyDel()
-        legacy.ref = _gcxtest.Box(legacy)
-        class Local:                         # a class, garbage once dropped
-            pass
-        Local.me = Local
-
-    gcx.disable()
-    gc.disable()    # the stdlib collector's timing depends on allocations, which recording changes
-    gcx.collect()
-    mode = sys.argv[1]
-    results = []
-    recorder = R.record_cycles() if mode == "record" else None
-    if recorder is not None:
-        report = recorder.__enter__()
-    for generation in (0, 1, 2, 2):
-        make_everything()
-        results.append(gcx.collect(generation))
-    gcx.set_debug(gcx.DEBUG_SAVEALL)
-    make_everything()
-    results.append(gcx.collect())
-    saved = sorted(type(o).__name__ for o in gcx.garbage)
-    # nothing in gcx.garbage got a __dict__ it did not have (3.13: the
-    # managed dict pointer sits 3 words before the object)
-    import ctypes
-    materialized = sum(
-        1 for o in gcx.garbage
-        if type(o).__flags__ & (1 << 2)
-        and ctypes.c_void_p.from_address(id(o) - 3 * ctypes.sizeof(ctypes.c_void_p)).value)
-    gcx.set_debug(0)
-    if recorder is not None:
-        recorder.__exit__(None, None, None)
-    print(json.dumps({"results": results, "counts": counts, "saved": saved,
-                      "survivors": len(survivors), "dead": sum(w() is None for w in watchers),
-                      "stats": [{k: s[k] for k in ("collections", "collected", "uncollectable")}
-                                for s in gcx.get_stats()],
-                      "materialized": materialized,
-                      "groups": report.groups if recorder else None}))
-"""
-
-
 @pytest.mark.parametrize("env", [None, {"GCX_MODE": "safe"}], ids=["default", "safe"])
-def test_reporting_changes_nothing_collected(env, tmp_path):
+def test_reporting_changes_nothing_collected(env, run_program):
     """The same program with and without a report: the same numbers
     collected per collection, the same finalizers, weakref callbacks,
     resurrections and gc.garbage, and no instance given a __dict__."""
     outputs = {}
     for mode in ("plain", "record"):
-        proc = subprocess.run(
-            [sys.executable, "-X", "faulthandler", "-c", program(SHAPES, DIFFERENTIAL), mode],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path,
-            env=dict(os.environ, PYTHONPATH=GCX_ROOT, **(env or {})))
+        proc = run_program("report/differential.py", mode, env=env)
         assert proc.returncode == 0, proc.stderr
         outputs[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
     plain, recorded = outputs["plain"], outputs["record"]
@@ -297,83 +136,26 @@ def test_reporting_changes_nothing_collected(env, tmp_path):
     assert plain["survivors"] > 0 and "LegacyDel" in plain["saved"]
 
 
-def test_report_keeps_nothing_alive(fresh_python):
-    proc = run(fresh_python, program(SHAPES, """
-        import weakref
-        gcx.disable()
-        gcx.collect()
-        with R.record_cycles() as report:
-            class Local:
-                pass
-            a, b = Local(), Local()
-            a.peer, b.peer = b, a
-            refs = [weakref.ref(a), weakref.ref(b), weakref.ref(Local)]
-            del a, b, Local
-            first = gcx.collect()
-            again = gcx.collect()
-        assert report.groups >= 2, report.text()
-        # the objects and their class are gone: the report kept no reference
-        print(json.dumps([first, again, [r() is None for r in refs],
-                          [s.path for s in report.top()]]))
-    """))
+def test_report_keeps_nothing_alive(run_program):
+    proc = run(run_program, "keeps_nothing_alive.py")
     first, again, dead, paths = last_json(proc)
     assert first >= 2 + 5 and again == 0
     assert dead == [True, True, True]
     assert "Local.peer -> Local.peer -> Local" in paths
 
 
-def test_analyze_objects_held_by_the_caller(fresh_python):
-    proc = run(fresh_python, program(SHAPES, """
-        gcx.disable()
-        gcx.collect()
-        gcx.set_debug(gcx.DEBUG_SAVEALL)
-        pairs(3)
-        gcx.collect()
-        report = R.analyze(gcx.garbage)
-        assert len(gcx.garbage) == 6
-        print(json.dumps([report.groups, report.top()[0].path, report.collections]))
-    """))
+def test_analyze_objects_held_by_the_caller(run_program):
+    proc = run(run_program, "analyze_held.py")
     assert last_json(proc) == [3, "Pair.peer -> Pair.peer -> Pair", 1]
 
 
-def test_uncollectable_members(fresh_python):
-    proc = run(fresh_python, """
-        import json, gcx
-        from gcx import _gcxtest, report as R
-        gcx.disable()
-        gcx.collect()
-        with R.record_cycles() as report:
-            legacy = _gcxtest.LegacyDel()
-            legacy.ref = _gcxtest.Box(legacy)
-            del legacy
-            gcx.collect()
-        gcx.garbage.clear()
-        shape = report.top()[0]
-        print(json.dumps([report.uncollectable, shape.uncollectable, sorted(shape.types)]))
-    """)
+def test_uncollectable_members(run_program):
+    proc = run(run_program, "uncollectable.py")
     assert last_json(proc) == [2, 2, ["Box", "LegacyDel"]]
 
 
-def test_debug_cycles_flag(fresh_python):
-    proc = run(fresh_python, program(SHAPES, """
-        assert gcx.DEBUG_CYCLES == 1 << 10
-        assert gcx.DEBUG_CYCLES & (gcx.DEBUG_LEAK | gcx.DEBUG_STATS) == 0
-        gcx.disable()
-        gcx.collect()
-        gcx.set_debug(gcx.DEBUG_CYCLES)
-        assert gcx.get_debug() == gcx.DEBUG_CYCLES
-        pairs(4)
-        trees(2)
-        gcx.collect()
-        pairs(1)
-        gcx.collect(0)
-        gcx.set_debug(0)
-        pairs(1)
-        gcx.collect()                    # not reported
-        report = gcx.cycle_report()
-        print(json.dumps([report.collections, report.groups,
-                          [(s.path, s.groups) for s in report.top()]]))
-    """))
+def test_debug_cycles_flag(run_program):
+    proc = run(run_program, "debug_cycles.py")
     collections, groups, shapes = last_json(proc)
     assert (collections, groups) == (2, 7)
     assert shapes[0] == ["Pair.peer -> Pair.peer -> Pair", 5]
@@ -385,48 +167,20 @@ def test_debug_cycles_flag(fresh_python):
     assert len(lines) == 5
 
 
-def test_record_cycles_nests(fresh_python):
-    proc = run(fresh_python, program(SHAPES, """
-        gcx.disable()
-        gcx.collect()
-        with R.record_cycles() as outer:
-            pairs(2)
-            with R.record_cycles(collect=True) as inner:
-                lists(3)
-            pairs(1)
-            gcx.collect()
-        print(json.dumps([outer.groups, inner.groups, len(R._listeners)]))
-    """))
+def test_record_cycles_nests(run_program):
+    proc = run(run_program, "nested_records.py")
     # the inner block's collection finds the two pairs made before it too
     assert last_json(proc) == [6, 5, 0]
 
 
 # ------------------------------------------------------------------ python -m gcx report
 
-PROGRAM = """
-    import sys
-
-    class Node:
-        def __init__(self, parent=None):
-            self.parent = parent
-            self.children = []
-            if parent is not None:
-                parent.children.append(self)
-
-    def build(n):
-        for _ in range(n):
-            root = Node()
-            Node(Node(root))
-
-    build(int(sys.argv[1]))
-    print("built", sys.argv[1:])
-    sys.exit(int(sys.argv[2]))
-"""
+REPORT = os.path.join(PROGRAMS, "report")
 
 
 def test_cli_report_script(tmp_path):
-    (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
-    proc = gcx_cli("report", "--json", "out.json", "prog.py", "3000", "4", cwd=tmp_path)
+    proc = gcx_cli("report", "--json", "out.json", os.path.join(REPORT, "build_trees.py"),
+                   "3000", "4", cwd=tmp_path)
     assert proc.returncode == 4, proc.stderr
     # the report on standard output, the program's own output on standard error
     assert proc.stderr == "built ['3000', '4']\n"
@@ -446,18 +200,8 @@ def test_cli_report_json_to_stdout_is_json_alone(tmp_path):
     # `report --json -`: standard output parses as JSON; the program's own
     # output (print, and fd 1 written by C code or a child) and the text
     # report go to standard error
-    (tmp_path / "prog.py").write_text(textwrap.dedent("""
-        import os, subprocess, sys
-        print("from print")
-        os.write(1, b"from fd 1\\n")
-        subprocess.run([sys.executable, "-c", "print('from a child')"])
-        class Node:
-            pass
-        for _ in range(50):
-            a, b = Node(), Node()
-            a.peer, b.peer = b, a
-    """))
-    proc = gcx_cli("report", "--json", "-", "prog.py", cwd=tmp_path)
+    proc = gcx_cli("report", "--json", "-", os.path.join(REPORT, "writes_stdout.py"),
+                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["shapes"][0]["groups"] >= 50
@@ -468,23 +212,22 @@ def test_cli_report_json_to_stdout_is_json_alone(tmp_path):
 
 def test_cli_report_pipes_to_a_pager(tmp_path):
     # `gcx report prog.py | less` shows the report
-    (tmp_path / "prog.py").write_text("print('hello')\n")
-    proc = gcx_cli("report", "prog.py", cwd=tmp_path)
+    proc = gcx_cli("report", os.path.join(REPORT, "hello.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("gcx cycle report: ")
     assert proc.stderr == "hello\n"
 
 
 def test_cli_report_tracemalloc_and_module(tmp_path):
-    (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
+    # -m: the module found on PYTHONPATH (the current directory is tmp_path)
     proc = gcx_cli("report", "--tracemalloc", "4", "-o", "-", "--top", "1",
-                   "-m", "prog", "10", "0", cwd=tmp_path)
+                   "-m", "build_trees", "10", "0", cwd=tmp_path, env={"PYTHONPATH": REPORT})
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith("gcx cycle report: ") and proc.stderr == "built ['10', '0']\n"
     assert "#1  10 groups of 5 objects" in out and "\n#2" not in out
     assert "allocated at (tracemalloc):" in out
-    assert re.search(r'File ".*prog\.py", line \d+', out)
+    assert re.search(r'File ".*build_trees\.py", line \d+', out)
 
 
 def test_cli_report_demo(tmp_path):
@@ -513,83 +256,21 @@ def test_cli_report_bad_arguments(tmp_path):
 
 # ------------------------------------------------------------------ the advice, by the graph
 
+# SHAPE: (the edge the suggestion names: None for any, "" for no suggestion;
+# words in its advice, or in the hint when there is no suggestion).  The
+# shapes, and why each gets its advice, are described in report/advice.py.
 ADVICE_SHAPES = {
-    # a tree whose attribute names say nothing: Q.k holds the children in a
-    # list, Q.z points back at the parent; the back-pointer is the edge many
-    # children share one target by, and a list cannot be weakly referenced
-    "tree": ("""
-        class Q:
-            def __init__(self, z=None):
-                self.z, self.k = z, []
-                if z is not None:
-                    z.k.append(self)
-        def make():
-            root = Q()
-            for _ in range(4):
-                Q(root)
-        """, "Q.z", "weakref.ref or weakref.proxy"),
-    # an observer: a bus holds bound methods of widgets in a dict, each
-    # widget holds the bus; never the dict (it cannot be weakly referenced)
-    "observer": ("""
-        class V:
-            def __init__(self):
-                self.m = {}
-        class W:
-            def __init__(self, v, i):
-                self.r = v
-                v.m[i] = self.f
-            def f(self):
-                pass
-        def make():
-            v = V()
-            for i in range(3):
-                W(v, i)
-        """, "W.r", "weakref.ref or weakref.proxy"),
-    # a callback and an owner in one object: both attributes, the bound
-    # method by WeakMethod
-    "handler": ("""
-        class S:
-            def g(self):
-                pass
-        class H:
-            def __init__(self, s):
-                self.a, self.b = s, s.g
-                s.c = self
-        def make():
-            H(S())
-        """, None, "weakref.WeakMethod"),
-    # an exception stored on an attribute inside `except`: its traceback's
-    # frame holds self; a weak reference to the exception would be dead at
-    # once, so no attribute is proposed and the hint says what to do
-    "stored exception": ("""
-        class E:
-            def go(self):
-                try:
-                    raise ValueError("x")
-                except ValueError as e:
-                    self.t = e
-        def make():
-            E().go()
-        """, "", "with_traceback(None)"),
+    "tree": ("Q.z", "weakref.ref or weakref.proxy"),
+    "observer": ("W.r", "weakref.ref or weakref.proxy"),
+    "handler": (None, "weakref.WeakMethod"),
+    "stored_exception": ("", "with_traceback(None)"),
 }
 
 
 @pytest.mark.parametrize("name", list(ADVICE_SHAPES))
-def test_advice_is_chosen_by_the_graph(fresh_python, name):
-    code, edge, words = ADVICE_SHAPES[name]
-    proc = run(fresh_python, program("""
-        import json, gcx
-        from gcx import report as R
-        """, code, """
-        gcx.disable()
-        gcx.collect()
-        with R.record_cycles() as report:
-            for _ in range(5):
-                make()
-            gcx.collect()
-        top = report.top()[0]
-        print(json.dumps([top.path, top.suggestion, top.hint]))
-        """))
+def test_advice_is_chosen_by_the_graph(run_program, name):
+    edge, words = ADVICE_SHAPES[name]
+    proc = run(run_program, "advice.py", name)
     path, suggestion, hint = last_json(proc)
     if edge == "":
         assert suggestion is None, (path, suggestion)
