@@ -4,23 +4,18 @@ interpreter."""
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 import gcx
-from helpers import GCX_ROOT, child_env, gcx_cli, one_line_error
+from helpers import GCX_ROOT, PROGRAMS, child_env, gcx_cli, one_line_error
 
 pytestmark = pytest.mark.subprocess
 
 LIVE, CYCLES = 3000, 2000          # a small heap for the report's collection
-
-
-def write(path, code):
-    path.write_text(textwrap.dedent(code))
-    return path
 
 
 # ------------------------------------------------------------------ the report
@@ -168,51 +163,18 @@ def test_bad_arguments(tmp_path, args):
 
 # ------------------------------------------------------------------ run
 
-CHECKS = """
-    import gc, importlib.util, sys, weakref
-    import gcx
+# The programs are tests/programs/cli/; where a test needs one in its current
+# directory (a relative path, -m), it copies it there.
+CLI = os.path.join(PROGRAMS, "cli")
 
-    def stdlib_gc():
-        # a second instance of the gc module: its functions are the stdlib's
-        # own, whatever install() did to the gc module's attributes
-        spec = importlib.util.find_spec("gc")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
 
-    assert gcx.is_installed()
-    assert stdlib_gc().isenabled() is False    # the stdlib collector is off
-    assert gc.isenabled() is True              # gc.isenabled is gcx's now
-    assert gc.isenabled is gcx.isenabled and gc.collect is gcx.collect
-    assert __name__ == "__main__"
-    assert sys.modules["__main__"].__dict__ is globals()
-"""
-
-CHURN = """
-    class Node:
-        pass
-
-    def churn(n):
-        watched = []
-        for i in range(n):
-            a, b = Node(), Node()
-            a.peer, b.peer = b, a
-            if i % 1000 == 0:
-                watched.append(weakref.ref(a))
-        return watched
-
-    watched = churn(50_000)
-    assert gcx.get_stats()[0]["collections"] > 0, gcx.get_stats()
-    assert sum(ref() is None for ref in watched) > len(watched) // 2
-"""
+def copy(name, directory):
+    """tests/programs/cli/NAME copied into directory; the copy's path."""
+    return shutil.copy(os.path.join(CLI, name), directory)
 
 
 def test_run_script(tmp_path):
-    script = write(tmp_path / "prog.py", CHECKS + CHURN + """
-    print("argv", sys.argv[1:])
-    sys.exit(3)
-    """)
-    proc = gcx_cli("run", str(script), "a", "b", cwd=tmp_path)
+    proc = gcx_cli("run", os.path.join(CLI, "run_script.py"), "a", "b", cwd=tmp_path)
     assert proc.stderr == ""
     assert proc.returncode == 3
     assert proc.stdout == "argv ['a', 'b']\n"
@@ -220,34 +182,27 @@ def test_run_script(tmp_path):
 
 def test_run_script_argv(tmp_path):
     # everything after the script is the script's, even what looks like ours
-    script = write(tmp_path / "args.py", """
-        import json, os, sys
-        print(json.dumps([os.path.basename(sys.argv[0]), sys.argv[1:], sys.path[0], __file__]))
-    """)
-    sub = tmp_path / "sub"
-    sub.mkdir()
+    script = os.path.join(CLI, "argv.py")
     args = ["-m", "x", "--help", "--", "run", "-", "--live", "5", ""]
-    proc = gcx_cli("run", str(script), *args, cwd=sub)
+    proc = gcx_cli("run", script, *args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     argv0, rest, path0, file = eval(proc.stdout)
-    assert (argv0, rest) == ("args.py", args)
-    # as `python args.py` does: the script's directory on sys.path, an absolute __file__
-    assert path0 == os.path.realpath(tmp_path)
-    assert file == str(script)
+    assert (argv0, rest) == ("argv.py", args)
+    # as `python argv.py` does: the script's directory on sys.path, an absolute __file__
+    assert path0 == os.path.realpath(CLI)
+    assert file == script
 
 
 def test_run_script_relative_path(tmp_path):
-    write(tmp_path / "rel.py", "import sys; print(__file__, sys.argv[1:])")
+    copy("rel.py", tmp_path)
     proc = gcx_cli("run", "rel.py", "--", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"{tmp_path / 'rel.py'} ['--']\n"
 
 
 def test_run_module(tmp_path):
-    write(tmp_path / "churner.py", CHECKS + CHURN + """
-    print("argv", sys.argv[1:], sys.argv[0] == __file__, __spec__.name)
-    raise SystemExit(5)
-    """)
+    copy("churner.py", tmp_path)
+    copy("runlib.py", tmp_path)
     proc = gcx_cli("run", "-m", "churner", "-x", "--", "y", cwd=tmp_path)
     assert proc.stderr == ""
     assert proc.returncode == 5
@@ -255,42 +210,24 @@ def test_run_module(tmp_path):
 
 
 def test_run_package(tmp_path):
-    package = tmp_path / "pkg"
-    package.mkdir()
-    write(package / "__init__.py", "")
-    write(package / "__main__.py", CHECKS + """
-    print(__spec__.name, sys.argv[1:])
-    """)
-    proc = gcx_cli("run", "-m", "pkg", "1", cwd=tmp_path)
+    proc = gcx_cli("run", "-m", "runpkg", "1", cwd=tmp_path, env={"PYTHONPATH": CLI})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "pkg.__main__ ['1']\n"
+    assert proc.stdout == "runpkg.__main__ ['1']\n"
 
 
 def test_run_pickles_from_main(tmp_path):
     # __main__ is the program's module while it runs: its classes pickle
-    script = write(tmp_path / "pick.py", """
-        import pickle
-        class Point:
-            def __init__(self, x):
-                self.x = x
-        p = pickle.loads(pickle.dumps(Point(7)))
-        print(type(p).__module__, p.x)
-    """)
-    proc = gcx_cli("run", str(script), cwd=tmp_path)
+    proc = gcx_cli("run", os.path.join(CLI, "pickles.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "__main__ 7\n"
 
 
 def test_run_exception_traceback(tmp_path):
-    script = write(tmp_path / "fails.py", """
-        def inner():
-            raise ValueError("from the program")
-        inner()
-    """)
-    proc = gcx_cli("run", str(script), cwd=tmp_path)
+    script = os.path.join(CLI, "fails.py")
+    proc = gcx_cli("run", script, cwd=tmp_path)
     assert proc.returncode == 1
     # the traceback is the one `python fails.py` prints: the program's frames only
-    expected = subprocess.run([sys.executable, str(script)], capture_output=True,
+    expected = subprocess.run([sys.executable, script], capture_output=True,
                               text=True, cwd=tmp_path)
     assert proc.stderr == expected.stderr
     assert "runpy" not in proc.stderr and "__main__.py" not in proc.stderr
@@ -298,19 +235,18 @@ def test_run_exception_traceback(tmp_path):
 
 
 def test_run_module_exception_traceback(tmp_path):
-    write(tmp_path / "failing.py", "import sys\nsys.stdout.write('x')\n1 / 0\n")
+    copy("failing.py", tmp_path)
     proc = gcx_cli("run", "-m", "failing", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stdout == "x"
     lines = proc.stderr.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
-    assert lines[1] == f'  File "{tmp_path / "failing.py"}", line 3, in <module>'
+    assert lines[1] == f'  File "{tmp_path / "failing.py"}", line 9, in <module>'
     assert lines[-1] == "ZeroDivisionError: division by zero"
 
 
 def test_run_syntax_error(tmp_path):
-    script = write(tmp_path / "broken.py", "x = (\n")
-    proc = gcx_cli("run", str(script), cwd=tmp_path)
+    proc = gcx_cli("run", os.path.join(CLI, "syntax_error.py"), cwd=tmp_path)
     assert proc.returncode == 1
     assert "SyntaxError" in proc.stderr and "runpy" not in proc.stderr
 
@@ -329,7 +265,7 @@ def test_run_missing_module(tmp_path):
 
 def test_run_module_from_the_current_directory_only(tmp_path):
     # as python -m: the current directory first on sys.path
-    write(tmp_path / "where.py", "import os, sys; print(sys.path[0] == os.getcwd())")
+    copy("where.py", tmp_path)
     proc = gcx_cli("run", "-m", "where", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True\n"
@@ -386,30 +322,22 @@ def test_run_directory_without_main(tmp_path):
 
 
 def test_run_directory_with_main(tmp_path):
-    app = tmp_path / "app"
-    app.mkdir()
-    write(app / "__main__.py", "import gcx, sys; print(gcx.is_installed(), sys.argv[1:])")
-    proc = gcx_cli("run", str(app), "x", cwd=tmp_path)
+    proc = gcx_cli("run", os.path.join(CLI, "app"), "x", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True ['x']\n"
 
 
 def test_run_package_without_main(tmp_path):
-    (tmp_path / "pkg").mkdir()
-    write(tmp_path / "pkg" / "__init__.py", "")
-    message = one_line_error(gcx_cli("run", "-m", "pkg", cwd=tmp_path), status=1)
-    assert message == ("python -m gcx run: No module named pkg.__main__; 'pkg' is a "
+    message = one_line_error(gcx_cli("run", "-m", "nomain", cwd=tmp_path,
+                                     env={"PYTHONPATH": CLI}), status=1)
+    assert message == ("python -m gcx run: No module named nomain.__main__; 'nomain' is a "
                        "package and cannot be directly executed")
 
 
 @pytest.mark.parametrize("how", ["script", "module"])
 def test_run_keyboard_interrupt(tmp_path, how):
     # what python prints and how it ends: the program's frames, then SIGINT
-    write(tmp_path / "interrupted.py", """
-        def wait():
-            raise KeyboardInterrupt
-        wait()
-    """)
+    copy("interrupted.py", tmp_path)
     target = ["interrupted.py"] if how == "script" else ["-m", "interrupted"]
     proc = gcx_cli("run", *target, cwd=tmp_path)
     expected = subprocess.run([sys.executable, "interrupted.py"], capture_output=True,
@@ -432,8 +360,8 @@ def test_report_missing_script(tmp_path):
 @pytest.mark.parametrize("option", ["--json", "--output"])
 def test_report_output_checked_before_running(tmp_path, option):
     marker = tmp_path / "ran"
-    write(tmp_path / "prog.py", f"open({str(marker)!r}, 'w').close()")
-    proc = gcx_cli("report", option, "/nonexistent/x.out", "prog.py", cwd=tmp_path)
+    proc = gcx_cli("report", option, "/nonexistent/x.out", os.path.join(CLI, "touch.py"),
+                   str(marker), cwd=tmp_path)
     message = one_line_error(proc)
     assert message == (f"python -m gcx report: can't write {option} file "
                        "'/nonexistent/x.out': no directory '/nonexistent'")
@@ -527,7 +455,6 @@ def clone(tmp_path_factory):
         subprocess.run(["git", "clone", "-q", REPO, str(dest)], check=True,
                        capture_output=True)
     else:
-        import shutil
         shutil.copytree(REPO, dest, ignore=shutil.ignore_patterns(
             ".venv*", "build", "*.so", "__pycache__"))
     assert (dest / "gcx" / "__init__.py").exists()
@@ -573,7 +500,7 @@ def test_python_m_gcx_in_a_clone_root(clone):
 def test_python_P_m_gcx_compare_in_a_clone_root(clone):
     # the parent is safe with -P; its children must not put the clone root back
     _pip_installed()
-    (clone / "prog.py").write_text("x = [[] for _ in range(1000)]\n")
+    shutil.copy(os.path.join(CLI, "lists.py"), clone / "prog.py")
     try:
         # (not -m prog: python -P -m prog does not look in the current directory)
         for program in (["prog.py"], []):
@@ -587,7 +514,6 @@ def test_python_P_m_gcx_compare_in_a_clone_root(clone):
 
 def test_import_in_a_source_tree_without_install(tmp_path):
     # a copy of the source tree alone, nothing installed to fall back on
-    import shutil
     shutil.copytree(os.path.join(REPO, "gcx"), tmp_path / "gcx",
                     ignore=shutil.ignore_patterns("*.so", "__pycache__"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
