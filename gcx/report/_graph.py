@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ._model import Attribute, Edge, Step
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Components:
     """The strongly connected components of a graph: ``of[v]`` is node v's
     component, numbered 0 to ``count`` - 1."""

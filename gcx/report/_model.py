@@ -21,7 +21,7 @@ from . import _render
 # EdgeName, Edge and Step are made once per reference of the garbage: plain
 # (not frozen) slotted dataclasses, whose __init__ is cheaper; never changed.
 
-@dataclass(slots=True)
+@dataclass
 class EdgeName:
     """How one reference is named: ``text`` is what a path shows ("[3]",
     ".parent", "['name']"), ``kind`` what a shape keeps ("[]", ".parent",
@@ -30,7 +30,7 @@ class EdgeName:
     kind: str
 
 
-@dataclass(slots=True)
+@dataclass
 class Edge:
     """A reference from one member of a group to ``target`` (an index into
     the analysis's objects).  ``owned``: the target is the source's own
@@ -40,7 +40,7 @@ class Edge:
     owned: bool = False
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, order=True)
 class Attribute:
     """One attribute of one type, as the advice names it: ``Node`` +
     ``.parent``."""
@@ -62,7 +62,7 @@ class EdgeKind(NamedTuple):
 ShapeKey = tuple[EdgeKind, ...]
 
 
-@dataclass(slots=True)
+@dataclass
 class Step:
     """One step of a cycle's path: a member and the label of the edge that
     leaves it."""
@@ -70,7 +70,7 @@ class Step:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Suggestion:
     """The attributes that weak references could replace to break every
     cycle of a group (the first is the one paths start with), the advice
@@ -87,7 +87,7 @@ class Suggestion:
                 "advice": self.advice}
 
 
-@dataclass(slots=True)
+@dataclass
 class Example:
     """The description of the first group of a shape, in strings.
     ``suggestion`` is in its public form (Suggestion.as_dict())."""
@@ -99,7 +99,7 @@ class Example:
     traceback: list[str] | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class GroupTally:
     """The groups of one shape found in one collection."""
     groups: int = 0
@@ -122,7 +122,7 @@ class GroupTally:
         self.held_types.update(held_types)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Totals:
     """One collection's garbage: all of it that the report accounts for,
     of which uncollectable, of which in a cycle."""
@@ -131,7 +131,7 @@ class Totals:
     in_cycles: int = 0
 
 
-@dataclass(slots=True)
+@dataclass
 class Analysis:
     """One collection's garbage, described: the groups by shape, an example
     of each shape, the totals, and what went wrong."""

@@ -11,6 +11,9 @@ generation 2, then 1 pair in generation 0; without it, 1 more pair
 import json
 
 import gcx
+import gcx.report  # noqa: F401  (imported by the first reporting collection
+#                    otherwise: its imports (dataclasses, inspect, ast) leave
+#                    class garbage that the opening collection takes here)
 from shapelib import pairs, trees
 
 assert gcx.DEBUG_CYCLES == 1 << 10

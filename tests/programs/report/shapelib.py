@@ -20,9 +20,16 @@ dicts(n)           n Pairs given a real __dict__ that holds them (.me)
 Importing it imports tracemalloc first: the report's hook imports it (and
 pickle) at its first collection; pickle's Python exception classes,
 replaced by _pickle's, are then cyclic garbage in the next one, so a
-program's opening gcx.collect() must take them.
+program's opening gcx.collect() must take them.  It also switches the
+stdlib collector's automatic collection off: gcx is not installed in these
+programs, and the stdlib collector must not collect a shape before gcx's
+collection sees it (on 3.14+, which tracks every dict from birth, making
+the shapes reaches its threshold).
 """
+import gc
 import tracemalloc  # noqa: F401  (see above)
+
+gc.disable()
 
 
 class Node:
