@@ -35,6 +35,33 @@ class _Info(TypedDict):
     suspects: int            # deaths that may have been resurrections
     version: NotRequired[str]    # added by gcx.info(), not by the core
 
+class _LastCollection(TypedDict):
+    start: float             # perf-counter seconds
+    duration: float          # seconds
+    collected: int
+    uncollectable: int
+    candidates: int          # objects examined
+
+class _GenerationMetrics(TypedDict):
+    collections: int
+    collected: int
+    uncollectable: int
+    candidates: int
+    duration: float          # seconds in collections of this generation
+    pause_counts: list[int]  # cumulative histogram over _Metrics["pause_buckets"]
+    pause_seconds: list[float]   # their seconds, cumulative the same way
+    objects: int             # records in the generation (O(1))
+    last: _LastCollection | None
+
+class _Metrics(TypedDict):
+    pause_buckets: list[float]   # upper bounds, seconds, +inf last
+    generations: list[_GenerationMetrics]
+    frozen: int
+    garbage: int             # len(garbage)
+    pauses_recorded: int     # collections ever
+    collecting: bool
+    policies: None           # reserved: collection policies' state (none yet)
+
 garbage: Final[list[Any]]
 DEBUG_STATS: Final[int]
 DEBUG_COLLECTABLE: Final[int]
@@ -44,6 +71,7 @@ DEBUG_LEAK: Final[int]
 DEFAULT_THRESHOLDS: Final[tuple[int, int, int]]   # CPython 3.13's (2000, 10, 10)
 LONG_LIVED_RATIO: Final[int]   # a full collection waits for pending > total / this
 SAFE_SPACING: Final[int]       # safe mode: young collections >= survivors / this apart
+PAUSE_BUCKETS: Final[tuple[float, ...]]   # the pause histogram's upper bounds, +inf last
 callbacks: Final[list[_Callback]]
 
 def collect(generation: int, /) -> int: ...
@@ -73,6 +101,13 @@ def shutdown() -> None: ...   # registered with atexit: gives the tracer slot ba
 def noop_tracer() -> None: ...
 # (start, duration, generation, collected, uncollectable, candidates), oldest first
 def recent_pauses() -> list[tuple[float, float, int, int, int, int]]: ...
+# (collections ever, the pauses numbered since and later that the ring holds)
+def pauses_since(since: int, /) -> tuple[int, list[tuple[float, float, int, int, int, int]]]: ...
+def metrics() -> _Metrics: ...
+# tracked objects of a generation (-1: all three) by type, in no order
+def census(generation: int, /) -> list[tuple[type, int]]: ...
+# hook() after a collection of threshold seconds or more, outside it; None: off
+def set_slow_pause_hook(hook: Callable[[], object] | None, threshold: float, /) -> None: ...
 # hook(generation, collectable, uncollectable), before the garbage is touched
 def set_garbage_hook(hook: Callable[[int, list[Any], list[Any]], object] | None, /) -> None: ...
 MODE_TRACER: Final[str]       # info()["mode"] in tracer mode: "tracer"

@@ -1,23 +1,43 @@
 /* stats.c: what collections did, and who is told.
  *
  * Start at gcx_stats_begin and gcx_stats_end, which bracket every
- * collection (collection.c).  This file keeps the per-generation
- * statistics (get_stats), the ring of the last GCX_PAUSE_RING pauses
- * (recent_pauses), the debug flags and their DEBUG_STATS output, and the
- * lists gc.garbage and gc.callbacks with the "start"/"stop" calls, in
- * CPython 3.13's order.  gcx_stats is written here alone; finalize.c
+ * collection (collection.c), and gcx_stats_after, its last step.  This
+ * file keeps the per-generation statistics (get_stats, metrics), the
+ * pause histogram and the last collection of each generation, the ring of
+ * the last GCX_PAUSE_RING pauses (recent_pauses), the debug flags and their
+ * DEBUG_STATS output, the lists gc.garbage and gc.callbacks with the
+ * "start"/"stop" calls, in CPython 3.13's order, and the slow-pause hook
+ * (gcx.log_slow_pauses).  gcx_stats is written here alone; finalize.c
  * appends to the garbage list and reads the debug flags through the
  * pointers collection.c hands it.
  *
+ * Recording a collection is a few additions and stores into static
+ * memory with the GIL held: no lock, no allocation, no Python code, so
+ * reading the figures (module.c's metrics) never waits for a collection
+ * and a collection never waits for a reader.
+ *
  * Invariants:
- *  S1  stats and the pause ring are updated after the collection's work
- *      and before its "stop" callbacks, once per collection.
+ *  S1  stats, the histogram and the pause ring are updated after the
+ *      collection's work and before its "stop" callbacks, once per
+ *      collection.
  *  S2  the garbage and callbacks lists are created once and never replaced:
  *      gcx.garbage and gcx.callbacks are the same objects for the process.
+ *  S3  each generation's histogram counts add up to its collections.
+ *  S4  the slow-pause hook never runs inside a collection, gcx's or the
+ *      stdlib's: gcx_stats_end only notes that a pause was slow;
+ *      gcx_stats_after, once the collection is over, queues a pending
+ *      call, which delivers only when no collection runs (else the next
+ *      collection's gcx_stats_after queues it again).
  */
 #include "gcx.h"
 
 gcx_stats_state_t gcx_stats;
+
+const double gcx_pause_bounds[GCX_PAUSE_BUCKETS - 1] = {
+    10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6,
+    1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3,
+    1.0, 2.5, 5.0, 10.0,
+};
 
 static PyTime_t debug_start;   /* DEBUG_STATS: when the heading was printed */
 
@@ -95,14 +115,57 @@ gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t en
     stats->duration += duration;
     stats->collected += r->collected;
     stats->uncollectable += r->uncollectable;
-    gcx_pause_t *pause = &gcx_stats.pauses[gcx_stats.npauses++ % GCX_PAUSE_RING];
-    pause->start = PyTime_AsSecondsDouble(start);
-    pause->duration = duration;
-    pause->generation = generation;
-    pause->collected = r->collected;
-    pause->uncollectable = r->uncollectable;
-    pause->candidates = r->candidates;
+    int b = 0;
+    while (b < GCX_PAUSE_BUCKETS - 1 && duration > gcx_pause_bounds[b]) {
+        b++;
+    }
+    stats->pause_counts[b]++;
+    stats->pause_seconds[b] += duration;
+    gcx_pause_t pause = {PyTime_AsSecondsDouble(start), duration, generation,
+                         r->collected, r->uncollectable, r->candidates};
+    stats->last = pause;
+    gcx_stats.pauses[gcx_stats.npauses++ % GCX_PAUSE_RING] = pause;
+    if (gcx_stats.slow_hook != NULL && duration >= gcx_stats.slow_threshold) {
+        gcx_stats.slow_due = true;
+    }
     invoke_callbacks("stop", generation, r->collected, r->uncollectable);
+}
+
+/* ---- the slow-pause hook (S4) ---------------------------------------------------- */
+
+/* The pending call: deliver, unless a collection runs now (a finalizer or
+ * callback of one reached an eval-breaker check); that collection's
+ * gcx_stats_after queues the delivery again. */
+static int
+deliver_slow(void *unused)
+{
+    gcx_stats.slow_queued = false;
+    if (!gcx_stats.slow_due || gcx_stats.slow_hook == NULL || gcx_tr.shut_down
+        || gcx_sched.collecting || gcx_sched.stdlib_collecting) {
+        return 0;
+    }
+    gcx_stats.slow_due = false;
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *hook = Py_NewRef(gcx_stats.slow_hook);
+    PyObject *r = PyObject_CallNoArgs(hook);
+    if (r == NULL) {
+        PyErr_FormatUnraisable("Exception ignored in gcx's slow-pause hook %R", hook);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(hook);
+    PyErr_SetRaisedException(exc);
+    return 0;
+}
+
+void
+gcx_stats_after(void)
+{
+    if (gcx_stats.slow_due && !gcx_stats.slow_queued && gcx_stats.slow_hook != NULL) {
+        gcx_stats.slow_queued = true;
+        if (gcx_add_pending_call(gcx_tr.interp, deliver_slow, NULL, 0) != 0) {
+            gcx_stats.slow_queued = false;   /* queue full: the next collection asks again */
+        }
+    }
 }
 
 /* ---- the controls ---------------------------------------------------------------------- */
@@ -118,6 +181,15 @@ void
 gcx_stats_set_garbage_hook(PyObject *hook)
 {
     Py_XSETREF(gcx_stats.garbage_hook, hook);
+}
+
+/* hook: a new reference, or NULL for none; threshold in seconds. */
+void
+gcx_stats_set_slow_hook(PyObject *hook, double threshold)
+{
+    gcx_stats.slow_threshold = threshold;
+    gcx_stats.slow_due = false;
+    Py_XSETREF(gcx_stats.slow_hook, hook);
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
