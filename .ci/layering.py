@@ -27,7 +27,7 @@ LAYERS = {
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c"},
-    "stats.c": {"heap.c", "tracer.c", "schedule.c"},
+    "stats.c": {"heap.c", "tracer.c"},
     "heap.c": {"region.c", "tracer.c", "table.c"},
     "finalize.c": {"region.c", "table.c", "probe.c"},
     "region.c": {"tracer.c", "table.c"},

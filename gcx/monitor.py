@@ -60,18 +60,21 @@ O(1) from gcx's table: it counts the containers gcx holds a record of in
 that generation, which is what len(gc.get_objects(g)) counts plus the
 containers CPython does not track at the moment (3.13 creates dicts
 untracked and tracks them once they hold a container; gcx keeps their
-record).  In safe mode (gcx.mode()), records of dead containers stay
-counted until the next collection or census resynchronises the table.
+record).  In safe mode (gcx.mode()) gcx's records are exact only just after
+a resynchronisation (every collection and census starts with one): between
+them dead containers may stay counted and some new ones may not be.
 census() counts exactly what get_objects() would list.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import sys
+import threading
 import typing
 
-from . import _gcx
+from . import _args, _gcx
 
 if typing.TYPE_CHECKING:
     import logging
@@ -120,17 +123,16 @@ def census(generation: typing.SupportsIndex | None = None) -> collections.Counte
     without making that list: on a heap of a million containers it takes a
     few milliseconds (benchmarks/RESULTS.md).
     """
-    if generation is None:
-        number = -1
-    else:
-        if isinstance(generation, bool) or not hasattr(generation, "__index__"):
-            raise TypeError("generation must be an int or None, not "
-                            + type(generation).__name__)
-        number = generation.__index__()
-        if not 0 <= number < _NUM_GENERATIONS:
-            raise ValueError(f"generation must be 0, 1, 2 or None, not {number}")
+    # the argument and its errors as get_objects() has them
+    number = _args.as_optional_ssize_t(generation, -1)
+    if number >= _NUM_GENERATIONS:
+        raise ValueError("generation parameter must be less than the number of "
+                         f"available generations ({_NUM_GENERATIONS})")
+    if number < -1:
+        raise ValueError("generation parameter cannot be negative")
+    pairs = _gcx.census(number)      # before the Counter exists: it is not counted
     result: collections.Counter[str] = collections.Counter()
-    for tp, n in _gcx.census(number):
+    for tp, n in pairs:
         result[type_name(tp)] += n
     return result
 
@@ -179,7 +181,8 @@ def show_growth(limit: int = 10, file: IO[str] | None = None) -> list[Growth]:
 # The slow-pause log.
 
 class SlowPauseLog:
-    """What log_slow_pauses() set up; stop() (or the end of a with block)
+    """What log_slow_pauses() set up: a daemon thread that logs the slow
+    collections the core signals.  stop() (or the end of a with block)
     turns it off."""
 
     def __init__(self, threshold: float, logger: logging.Logger, census_types: int) -> None:
@@ -189,18 +192,41 @@ class SlowPauseLog:
         self.logged = 0                     # messages emitted
         self.missed = 0                     # collections that left the ring unseen
         self._next, _ = _gcx.pauses_since(2**64 - 1)
+        self._read = self._write = -1
+        self._thread: threading.Thread | None = None
 
     @property
     def active(self) -> bool:
         return _current is self
 
+    def _start(self) -> None:
+        """A pipe whose write end the core signals (S4 of src/stats.c), and
+        the thread that reads it."""
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._read, self._write = read, write
+        self._thread = threading.Thread(target=self._run, args=(read,),
+                                        name="gcx-slow-pauses", daemon=True)
+        self._thread.start()
+        _gcx.set_slow_pause_fd(write, self.threshold)
+
+    def _end(self) -> None:
+        """Stop the signals and the thread (it sees the pipe close)."""
+        _gcx.set_slow_pause_fd(-1, 0.0)
+        if self._write >= 0:
+            os.close(self._write)
+            self._write = -1
+
     def stop(self) -> None:
-        """Stop logging (nothing happens if another log_slow_pauses() call
-        replaced this one already)."""
+        """Stop logging; slow collections signalled before are still logged
+        (nothing happens if another log_slow_pauses() call replaced this
+        one already)."""
         global _current
         if _current is self:
-            _gcx.set_slow_pause_hook(None, 0.0)
+            self._end()
             _current = None
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join()
 
     def __enter__(self) -> SlowPauseLog:
         return self
@@ -213,9 +239,18 @@ class SlowPauseLog:
                 f"logger={self.logger.name!r} "
                 f"{'active' if self.active else 'stopped'}, {self.logged} logged>")
 
-    # Called by the core, after the collection (S4 of src/stats.c): never
-    # inside one, gcx's or the stdlib's, so logging's locks and handlers run
-    # as they would anywhere else.
+    def _run(self, read: int) -> None:
+        # The thread: a byte per signal, b"" when the write end is closed.
+        # It logs as any thread logs: never inside a collection, and never
+        # in the middle of code a collection interrupted, so handlers may
+        # take their locks, allocate and collect.
+        try:
+            while os.read(read, 512):
+                self._deliver()
+            self._deliver()
+        finally:
+            os.close(read)
+
     def _deliver(self) -> None:
         total, pauses = _gcx.pauses_since(self._next)
         self.missed += total - self._next - len(pauses)
@@ -224,9 +259,8 @@ class SlowPauseLog:
         censuses: dict[int, list[tuple[str, int]]] = {}
         for raw in pauses:
             pause = Pause(*raw)
-            if pause.duration < self.threshold:
-                continue
-            self._log(pause, censuses)
+            if pause.duration >= self.threshold:
+                self._log(pause, censuses)
 
     def _log(self, pause: typing.Any, censuses: dict[int, list[tuple[str, int]]]) -> None:
         msg = ("gcx: collection of generation %d took %.3f ms (threshold %g ms): "
@@ -254,6 +288,22 @@ class SlowPauseLog:
 _current: SlowPauseLog | None = None
 
 
+def _after_fork_in_child() -> None:
+    # The thread did not survive the fork, and the pipe is the parent's:
+    # the child closes its copies and gets its own.
+    if _current is not None:
+        _gcx.set_slow_pause_fd(-1, 0.0)
+        for fd in (_current._read, _current._write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        _current._start()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def log_slow_pauses(threshold_ms: float | None, logger: logging.Logger | None = None,
                     census: bool | int = False) -> SlowPauseLog | None:
     """Log every gcx collection that takes threshold_ms milliseconds or more,
@@ -268,11 +318,13 @@ def log_slow_pauses(threshold_ms: float | None, logger: logging.Logger | None = 
     ``record.gcx_pause`` (a gcx.Pause) and the census as
     ``record.gcx_census`` (a list of (type name, count), or None).
 
-    Nothing runs inside the collection: the core notes that the pause was
-    slow, and the message is emitted just after the collection ends (a
-    pending call, run at the next bytecode boundary when no collection is
-    running), so handlers may allocate, take locks and collect.  A
-    collection that is not slow costs one comparison.
+    Nothing runs inside the collection: the core compares the pause with
+    the threshold and, when the collection is over, wakes a daemon thread
+    (a byte into a pipe), which logs.  Handlers run in that thread as they
+    would in any other (logging is thread-safe), never inside a collection
+    and never in the middle of the code a collection interrupted, so they
+    may take locks, allocate and collect.  A collection that is not slow
+    costs one comparison.
 
     One log is active at a time: a new call replaces the previous one.
     Returns the SlowPauseLog (stop() turns it off; it is also a context
@@ -286,7 +338,7 @@ def log_slow_pauses(threshold_ms: float | None, logger: logging.Logger | None = 
     if isinstance(threshold_ms, bool) or not isinstance(threshold_ms, (int, float)):
         raise TypeError("threshold_ms must be a number of milliseconds or None, not "
                         + type(threshold_ms).__name__)
-    if not threshold_ms >= 0 or threshold_ms == float("inf"):
+    if not 0 <= threshold_ms < float("inf"):
         raise ValueError(f"threshold_ms must be finite and >= 0, not {threshold_ms!r}")
     if isinstance(census, bool):
         census_types = 10 if census else 0
@@ -302,7 +354,9 @@ def log_slow_pauses(threshold_ms: float | None, logger: logging.Logger | None = 
     elif not isinstance(logger, logging.Logger):
         raise TypeError("logger must be a logging.Logger or None, not "
                         + type(logger).__name__)
+    if _current is not None:
+        _current.stop()
     log = SlowPauseLog(threshold_ms / 1e3, logger, census_types)
-    _gcx.set_slow_pause_hook(log._deliver, log.threshold)
     _current = log
+    log._start()
     return log

@@ -32,7 +32,11 @@ from __future__ import annotations
 import math
 import typing
 
-from opentelemetry import metrics as otel_metrics
+try:
+    from opentelemetry import metrics as otel_metrics
+except ImportError as exc:
+    raise ImportError("gcx.otel needs the OpenTelemetry API: pip install 'gcx[otel]'",
+                      name=exc.name) from exc
 
 from ._version import __version__
 from .monitor import PAUSE_BUCKETS, metrics

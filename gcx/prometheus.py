@@ -34,10 +34,14 @@ from __future__ import annotations
 import math
 import typing
 
-from prometheus_client.metrics_core import (CounterMetricFamily, GaugeMetricFamily,
-                                            HistogramMetricFamily, Metric)
-from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
-from prometheus_client.utils import floatToGoString
+try:
+    from prometheus_client.metrics_core import (CounterMetricFamily, GaugeMetricFamily,
+                                                HistogramMetricFamily, Metric)
+    from prometheus_client.registry import REGISTRY, Collector, CollectorRegistry
+    from prometheus_client.utils import floatToGoString
+except ImportError as exc:
+    raise ImportError("gcx.prometheus needs prometheus_client: "
+                      "pip install 'gcx[prometheus]'", name=exc.name) from exc
 
 from .monitor import metrics
 

@@ -25,8 +25,8 @@
  *   stats, "stop"          stats.c      statistics, the pause, callbacks
  *   restore                             the caller's exception
  *   end                    schedule.c   the next collection may start
- *   after                  stats.c      the slow-pause hook, if due, queued
- *                                       to run after the collection (S4)
+ *   after                  stats.c      a slow collection signals the
+ *                                       slow-pause log's thread (S4)
  *   check                  check.c      the debug build: every invariant
  *
  * Invariant:

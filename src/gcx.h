@@ -445,12 +445,11 @@ typedef struct {
     PyObject *garbage;           /* list, gc.garbage (S2) */
     PyObject *callbacks;         /* list, gc.callbacks (S2) */
     PyObject *garbage_hook;      /* called with the garbage found, or NULL */
-    /* the slow-pause hook: called with no arguments after a collection
-     * (S4) that took slow_threshold seconds or more */
-    PyObject *slow_hook;         /* or NULL: off */
+    /* the slow-pause signal: a byte written to slow_fd (a pipe gcx.monitor's
+     * thread reads) after a collection of slow_threshold seconds or more */
+    int slow_fd;                 /* or -1: off */
     double slow_threshold;
-    bool slow_due;               /* a slow pause is not yet delivered */
-    bool slow_queued;            /* the delivery is a queued pending call */
+    bool slow_due;               /* this collection was slow: signal at its end */
 } gcx_stats_state_t;
 
 extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
@@ -458,10 +457,10 @@ extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
 int gcx_stats_init(void);
 void gcx_stats_begin(int generation);
 void gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end);
-void gcx_stats_after(void);       /* the collection is over: deliver what is due */
+void gcx_stats_after(void);       /* the collection is over: signal a slow one */
 void gcx_stats_set_debug(int flags);
 void gcx_stats_set_garbage_hook(PyObject *hook);   /* a new reference, or NULL */
-void gcx_stats_set_slow_hook(PyObject *hook, double threshold);   /* the same */
+void gcx_stats_set_slow_fd(int fd, double threshold);   /* fd -1: off */
 
 /* ---- the garbage (finalize.c) ----------------------------------------------------- */
 

@@ -184,7 +184,7 @@ pause_bounds(void)
 
 /* One generation's figures for metrics(): lists of n_buckets, cumulative. */
 static PyObject *
-generation_metrics(int g)
+generation_metrics(int g, Py_ssize_t objects)
 {
     const gcx_gen_stats_t *s = &gcx_stats.gens[g];
     PyObject *counts = PyList_New(GCX_PAUSE_BUCKETS);
@@ -233,7 +233,7 @@ generation_metrics(int g)
                          "duration", s->duration,
                          "pause_counts", counts,
                          "pause_seconds", seconds,
-                         "objects", gcx_table.total[g],
+                         "objects", objects,
                          "last", last);
 }
 
@@ -243,9 +243,15 @@ generation_metrics(int g)
 static PyObject *
 m_metrics(PyObject *mod, PyObject *unused)
 {
+    /* the records first: the answer's own containers get records too */
+    Py_ssize_t objects[GCX_NSETS];
+    for (int s = 0; s < GCX_NSETS; s++) {
+        objects[s] = gcx_table.total[s];
+    }
+    Py_ssize_t garbage = PyList_GET_SIZE(gcx_stats.garbage);
     PyObject *gens = PyList_New(GCX_NGENS);
     for (int g = 0; gens != NULL && g < GCX_NGENS; g++) {
-        PyObject *d = generation_metrics(g);
+        PyObject *d = generation_metrics(g, objects[g]);
         if (d == NULL) {
             Py_CLEAR(gens);
             break;
@@ -260,8 +266,8 @@ m_metrics(PyObject *mod, PyObject *unused)
     return Py_BuildValue("{sNsNsnsnsKsOsO}",
                          "pause_buckets", bounds,
                          "generations", gens,
-                         "frozen", gcx_table.total[GCX_FROZEN],
-                         "garbage", PyList_GET_SIZE(gcx_stats.garbage),
+                         "frozen", objects[GCX_FROZEN],
+                         "garbage", garbage,
                          "pauses_recorded", (unsigned long long)gcx_stats.npauses,
                          "collecting", gcx_sched.collecting ? Py_True : Py_False,
                          "policies", Py_None);
@@ -283,22 +289,22 @@ m_census(PyObject *mod, PyObject *arg)
 }
 
 static PyObject *
-m_set_slow_pause_hook(PyObject *mod, PyObject *args)
+m_set_slow_pause_fd(PyObject *mod, PyObject *args)
 {
-    PyObject *hook;
+    int fd;
     double threshold;
-    if (!PyArg_ParseTuple(args, "Od:set_slow_pause_hook", &hook, &threshold)) {
+    if (!PyArg_ParseTuple(args, "id:set_slow_pause_fd", &fd, &threshold)) {
         return NULL;
     }
-    if (hook != Py_None && !PyCallable_Check(hook)) {
-        PyErr_SetString(PyExc_TypeError, "the slow-pause hook must be callable or None");
+    if (fd < -1) {
+        PyErr_SetString(PyExc_ValueError, "fd must be a file descriptor or -1");
         return NULL;
     }
     if (!(threshold >= 0.0)) {
         PyErr_SetString(PyExc_ValueError, "the slow-pause threshold must be >= 0");
         return NULL;
     }
-    gcx_stats_set_slow_hook(hook == Py_None ? NULL : Py_NewRef(hook), threshold);
+    gcx_stats_set_slow_fd(fd, threshold);
     Py_RETURN_NONE;
 }
 
@@ -503,7 +509,7 @@ static PyMethodDef methods[] = {
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},
     {"census", m_census, METH_O, NULL},
-    {"set_slow_pause_hook", m_set_slow_pause_hook, METH_VARARGS, NULL},
+    {"set_slow_pause_fd", m_set_slow_pause_fd, METH_VARARGS, NULL},
     {"set_garbage_hook", m_set_garbage_hook, METH_O, NULL},
     {"info", m_info, METH_NOARGS, NULL},
     {"check", m_check, METH_NOARGS, NULL},

@@ -6,8 +6,8 @@
  * pause histogram and the last collection of each generation, the ring of
  * the last GCX_PAUSE_RING pauses (recent_pauses), the debug flags and their
  * DEBUG_STATS output, the lists gc.garbage and gc.callbacks with the
- * "start"/"stop" calls, in CPython 3.13's order, and the slow-pause hook
- * (gcx.log_slow_pauses).  gcx_stats is written here alone; finalize.c
+ * "start"/"stop" calls, in CPython 3.13's order, and the slow-pause
+ * signal (gcx.log_slow_pauses).  gcx_stats is written here alone; finalize.c
  * appends to the garbage list and reads the debug flags through the
  * pointers collection.c hands it.
  *
@@ -23,13 +23,20 @@
  *  S2  the garbage and callbacks lists are created once and never replaced:
  *      gcx.garbage and gcx.callbacks are the same objects for the process.
  *  S3  each generation's histogram counts add up to its collections.
- *  S4  the slow-pause hook never runs inside a collection, gcx's or the
- *      stdlib's: gcx_stats_end only notes that a pause was slow;
- *      gcx_stats_after, once the collection is over, queues a pending
- *      call, which delivers only when no collection runs (else the next
- *      collection's gcx_stats_after queues it again).
+ *  S4  a slow collection runs no Python code for the slow-pause log and
+ *      takes no lock: gcx_stats_end notes that it was slow, and
+ *      gcx_stats_after, once it is over, writes one byte to a non-blocking
+ *      pipe (a full pipe already holds a wake-up).  gcx.monitor's thread
+ *      reads the pipe and logs, as any thread logs, outside the collection
+ *      and outside whatever code the collection interrupted.
  */
 #include "gcx.h"
+#ifdef _WIN32
+#  include <io.h>
+#  define write _write
+#else
+#  include <unistd.h>
+#endif
 
 gcx_stats_state_t gcx_stats;
 
@@ -125,45 +132,22 @@ gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t en
                          r->collected, r->uncollectable, r->candidates};
     stats->last = pause;
     gcx_stats.pauses[gcx_stats.npauses++ % GCX_PAUSE_RING] = pause;
-    if (gcx_stats.slow_hook != NULL && duration >= gcx_stats.slow_threshold) {
+    if (gcx_stats.slow_fd >= 0 && duration >= gcx_stats.slow_threshold) {
         gcx_stats.slow_due = true;
     }
     invoke_callbacks("stop", generation, r->collected, r->uncollectable);
 }
 
-/* ---- the slow-pause hook (S4) ---------------------------------------------------- */
-
-/* The pending call: deliver, unless a collection runs now (a finalizer or
- * callback of one reached an eval-breaker check); that collection's
- * gcx_stats_after queues the delivery again. */
-static int
-deliver_slow(void *unused)
-{
-    gcx_stats.slow_queued = false;
-    if (!gcx_stats.slow_due || gcx_stats.slow_hook == NULL || gcx_tr.shut_down
-        || gcx_sched.collecting || gcx_sched.stdlib_collecting) {
-        return 0;
-    }
-    gcx_stats.slow_due = false;
-    PyObject *exc = PyErr_GetRaisedException();
-    PyObject *hook = Py_NewRef(gcx_stats.slow_hook);
-    PyObject *r = PyObject_CallNoArgs(hook);
-    if (r == NULL) {
-        PyErr_FormatUnraisable("Exception ignored in gcx's slow-pause hook %R", hook);
-    }
-    Py_XDECREF(r);
-    Py_DECREF(hook);
-    PyErr_SetRaisedException(exc);
-    return 0;
-}
+/* ---- the slow-pause signal (S4) ------------------------------------------------- */
 
 void
 gcx_stats_after(void)
 {
-    if (gcx_stats.slow_due && !gcx_stats.slow_queued && gcx_stats.slow_hook != NULL) {
-        gcx_stats.slow_queued = true;
-        if (gcx_add_pending_call(gcx_tr.interp, deliver_slow, NULL, 0) != 0) {
-            gcx_stats.slow_queued = false;   /* queue full: the next collection asks again */
+    if (gcx_stats.slow_due) {
+        gcx_stats.slow_due = false;
+        if (gcx_stats.slow_fd >= 0) {
+            /* EAGAIN: the pipe is full of wake-ups not read yet */
+            (void)!write(gcx_stats.slow_fd, "", 1);
         }
     }
 }
@@ -183,13 +167,14 @@ gcx_stats_set_garbage_hook(PyObject *hook)
     Py_XSETREF(gcx_stats.garbage_hook, hook);
 }
 
-/* hook: a new reference, or NULL for none; threshold in seconds. */
+/* fd: the write end of a non-blocking pipe, or -1 for none; threshold in
+ * seconds. */
 void
-gcx_stats_set_slow_hook(PyObject *hook, double threshold)
+gcx_stats_set_slow_fd(int fd, double threshold)
 {
+    gcx_stats.slow_fd = fd;
     gcx_stats.slow_threshold = threshold;
     gcx_stats.slow_due = false;
-    Py_XSETREF(gcx_stats.slow_hook, hook);
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -197,6 +182,7 @@ gcx_stats_set_slow_hook(PyObject *hook, double threshold)
 int
 gcx_stats_init(void)
 {
+    gcx_stats.slow_fd = -1;
     gcx_stats.garbage = PyList_New(0);
     gcx_stats.callbacks = PyList_New(0);
     if (gcx_stats.garbage == NULL || gcx_stats.callbacks == NULL) {

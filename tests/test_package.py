@@ -125,3 +125,52 @@ def test_stub_dicts_match_the_core():
     assert set(gcx._gcx.info()) | {"version"} == set(gcx.info())
     for stats in gcx._gcx.get_stats():
         assert _stub_keys("_GenerationStats") == set(stats)
+
+
+def test_stub_metrics_match_the_core():
+    m = gcx._gcx.metrics()
+    assert _stub_keys("_Metrics") == set(m)
+    for gen in m["generations"]:
+        assert _stub_keys("_GenerationMetrics") == set(gen)
+    gcx.collect(0)
+    assert _stub_keys("_LastCollection") == set(gcx._gcx.metrics()["generations"][0]["last"])
+
+
+def test_extras_are_optional():
+    """prometheus_client and the OpenTelemetry API come with the extras
+    (gcx[prometheus], gcx[otel]; the test extra has them too), never with a
+    plain install: every requirement of the installed gcx is an extra's."""
+    import importlib.metadata
+    import re
+    requires = importlib.metadata.requires("gcx") or []
+    extras = {}
+    for req in requires:
+        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower().replace("_", "-")
+        marker = re.search(r'extra\s*==\s*"([^"]+)"', req)
+        assert marker, f"{req!r} is installed with every gcx"
+        extras.setdefault(marker.group(1), set()).add(name)
+    assert "prometheus-client" in extras["prometheus"]
+    assert "opentelemetry-api" in extras["otel"]
+    assert {"prometheus-client", "opentelemetry-api", "opentelemetry-sdk"} <= extras["test"]
+
+
+def test_monitoring_without_the_extras(fresh_python):
+    # import gcx and its monitoring import neither library; without them the
+    # exporters say which extra to install
+    proc = fresh_python("""
+        import sys
+        sys.modules["prometheus_client"] = None      # as if not installed
+        sys.modules["opentelemetry"] = None
+        import gcx
+        gcx.metrics(); gcx.census(); gcx.log_slow_pauses(None)
+        for name in ("gcx.prometheus", "gcx.otel"):
+            try:
+                __import__(name)
+            except ImportError as exc:
+                print(exc)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "gcx.prometheus needs prometheus_client: pip install 'gcx[prometheus]'",
+        "gcx.otel needs the OpenTelemetry API: pip install 'gcx[otel]'",
+    ]
