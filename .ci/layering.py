@@ -5,7 +5,8 @@
 Every name gcx_* belongs to one file: the .c file that defines it (a
 function or a global), or, for what gcx.h declares inline or as a type or
 macro, the .c file named in the heading of the gcx.h section it stands in
-("/* ---- ... (table.c) ---- */"); names from compat.h and debug.h belong to
+("/* ---- ... (table.c) ---- */"), or what a header of a file's own
+declares (frames.h: frames.c); names from compat.h and debug.h belong to
 no file and may be used anywhere.  A file that uses a name of another file
 depends on it.  The check fails when
 
@@ -23,18 +24,19 @@ import sys
 # file -> the files it may use (src/README.md, "Layers").
 LAYERS = {
     "module.c": {"collection.c", "heap.c", "schedule.c", "stats.c", "tracer.c",
-                 "table.c", "probe.c", "check.c", "finalize.c"},
+                 "table.c", "probe.c", "check.c", "finalize.c", "frames.c"},
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c"},
     "stats.c": {"heap.c", "tracer.c"},
     "heap.c": {"region.c", "tracer.c", "table.c"},
-    "finalize.c": {"region.c", "table.c", "probe.c"},
-    "region.c": {"tracer.c", "table.c"},
+    "finalize.c": {"region.c", "table.c", "probe.c", "frames.c"},
+    "region.c": {"tracer.c", "table.c", "probe.c", "frames.c"},
     "tracer.c": {"schedule.c", "probe.c", "table.c"},
     "schedule.c": set(),
     "probe.c": set(),
     "table.c": set(),
+    "frames.c": set(),
 }
 
 # The globals, and the one file that writes each.
@@ -93,6 +95,14 @@ def owners(src):
         joined = line + (" " + lines[i + 1] if line.startswith("static inline") else "")
         for m in DECLARES.finditer(joined.strip() if joined.startswith("}") else joined):
             owner.setdefault(next(g for g in m.groups() if g), current)
+    # a header of its own (frames.h) belongs to the .c file of its name
+    for path in sorted(src.glob("*.h")):
+        if path.name in ("gcx.h", "compat.h", "debug.h"):
+            continue
+        for m in DECLARES.finditer(strip(path.read_text())):
+            owner.setdefault(next(g for g in m.groups() if g), path.stem + ".c")
+        for m in INLINE.finditer(path.read_text()):
+            owner.setdefault(m.group(1), path.stem + ".c")
     for path in sorted(src.glob("*.c")):
         text = strip(path.read_text())
         for name in DEFINED.findall(text):

@@ -1,4 +1,4 @@
-"""gcx: a second cycle collector for CPython 3.13, with the gc module's interface.
+"""gcx: a second cycle collector for CPython 3.13-3.15, with the gc module's interface.
 
 ``import gcx as gc`` works: every public name of the stdlib ``gc`` module is
 here, with the same signature, the same defaults and, for bad arguments, the
@@ -50,6 +50,14 @@ if _typing.TYPE_CHECKING:
     from .testing import CyclesFound, no_cycles
 
 
+def _supported_interpreter() -> bool:
+    """A GIL build of CPython 3.13, 3.14 or 3.15: where a core can be built
+    (the core refuses 3.14.0-3.14.4 itself, saying why)."""
+    return (_sys.implementation.name == "cpython"
+            and (3, 13) <= _sys.version_info[:2] <= (3, 15)
+            and "t" not in getattr(_sys, "abiflags", ""))
+
+
 def _redirect_from_source_tree() -> None:
     """Make this package load the installed gcx's core when this gcx/ is a
     source tree without one.
@@ -69,9 +77,7 @@ def _redirect_from_source_tree() -> None:
     def core_in(directory: str) -> bool:
         return any(os.path.isfile(os.path.join(directory, "_gcx" + suffix))
                    for suffix in machinery.EXTENSION_SUFFIXES)
-    if core_in(here) or not (_sys.implementation.name == "cpython"
-                             and _sys.version_info[:2] == (3, 13)
-                             and "t" not in getattr(_sys, "abiflags", "")):
+    if core_in(here) or not _supported_interpreter():
         return
     root = os.path.dirname(here)
     elsewhere = [p for p in _sys.path if os.path.abspath(p or os.curdir) != root]
@@ -107,15 +113,15 @@ _redirect_from_source_tree()
 try:
     from . import _gcx
 except ImportError as exc:
-    # On CPython 3.13 with the GIL the core itself says what went wrong
-    # (e.g. which interpreters it supports): let that through unchanged.
+    # On a supported interpreter the core itself says what went wrong
+    # (e.g. which patch levels it supports): let that through unchanged.
     # Elsewhere no core can have been built for this interpreter at all.
-    if (_sys.implementation.name == "cpython" and _sys.version_info[:2] == (3, 13)
-            and "t" not in getattr(_sys, "abiflags", "")):
+    if _supported_interpreter():
         raise
     _this = (f"{_sys.implementation.name} {_sys.version.split()[0]}"
              f"{' (free-threaded)' if 't' in getattr(_sys, 'abiflags', '') else ''}")
-    raise ImportError(f"gcx supports CPython 3.13 with the GIL only, not {_this}",
+    raise ImportError(f"gcx supports CPython 3.13, 3.14.5+ and 3.15 with the GIL only, "
+                      f"not {_this}",
                       name=__name__ + "._gcx") from exc
 
 from . import _args, _install, _stdlib  # noqa: E402

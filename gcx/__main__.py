@@ -24,31 +24,32 @@ command line.  An error in the command line (a bad option, a program that
 cannot be found, an output file that cannot be written) is one line on
 standard error and exit status 2, never a traceback.
 
-The report's collection: for each collector in turn, build the same heap
-(live containers, some in reachable cycles, plus garbage cycles of instances
-and dicts, some with __del__, some watched by weakrefs with callbacks) with
-both collectors' automatic collection off, then time one full collection by
-that collector alone.  Both must find the same garbage.
+This file is the command line only: the programs are run by gcx/_runner.py,
+compared by gcx/compare.py, reported on by gcx/report/; the report of the
+command with no command is gcx/_overview.py.
 """
+from __future__ import annotations
+
 import argparse
-import collections
 import contextlib
 import os
 import platform
-import runpy
 import sys
-import time
-import weakref
+from typing import Any, Callable, Iterator, List, NoReturn, Optional, Sequence, Tuple, TypeVar
+
+T = TypeVar("T")
 
 import gcx
-from gcx import _stdlib as gc    # the stdlib collector's own functions, whatever gc points at
+from gcx import _runner
+from gcx._runner import Problem, Program
+from gcx._version import __version__
 
 PROG = "python -m gcx"       # "gcx" when run as the console script (console())
 
 # ------------------------------------------------------------------------------
 # Command line.
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         usage=f"{PROG} [-h] [--version] [--live N] [--cycles N] [--best-of N]\n"
@@ -62,7 +63,7 @@ def _parser():
         epilog=f"'{PROG} COMMAND -h' describes each command.  Errors in the "
                "command line exit with status 2.")
     parser.add_argument("--version", action="version",
-                        version=f"gcx {gcx.__version__} (CPython "
+                        version=f"gcx {__version__} (CPython "
                                 f"{platform.python_version()}, {gcx.mode()} mode)")
     parser.add_argument("--live", type=_count, default=50_000, metavar="N",
                         help="live containers in the collected heap (default 50000)")
@@ -95,7 +96,7 @@ def _parser():
     return parser
 
 
-def _program_arguments(command, what):
+def _program_arguments(command: argparse.ArgumentParser, what: str) -> None:
     """The optional program of ``compare`` and ``report``: SCRIPT or -m MODULE."""
     command.add_argument("-m", dest="module", action="store_true",
                          help="run the module named MODULE, as python -m does")
@@ -105,7 +106,7 @@ def _program_arguments(command, what):
     command.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
-def _compare_parser(commands):
+def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from gcx import compare as compare_module
     compare = commands.add_parser(
         "compare", help="a program under the stdlib collector and under gcx, side by side",
@@ -150,7 +151,7 @@ def _compare_parser(commands):
     _program_arguments(compare, "compare")
 
 
-def _cycle_report_parser(commands):
+def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     report_ = commands.add_parser(
         "report", help="the reference cycles a program makes, by shape",
         usage=f"{PROG} report [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
@@ -184,7 +185,8 @@ def _cycle_report_parser(commands):
 class _NotHere(argparse.Action):
     """The top-level --repeat of gcx 0.1.0, now --best-of: say so."""
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: Optional[str] = None) -> NoReturn:
         parser.error("--repeat N is compare's option (N runs of each collector, "
                      "medians); for this heap's collection use --best-of N")
 
@@ -192,7 +194,7 @@ class _NotHere(argparse.Action):
 # Argument types: each raises ArgumentTypeError, so that argparse says
 # "argument --live: must be a whole number, not 'abc'".
 
-def _number(text, kind):
+def _number(text: str, kind: Callable[[str], T]) -> T:
     try:
         return kind(text)
     except ValueError:
@@ -200,28 +202,28 @@ def _number(text, kind):
         raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
 
 
-def _scale(text):
+def _scale(text: str) -> float:
     value = _number(text, float)
     if not 0 < value <= 1000:
         raise argparse.ArgumentTypeError(f"must be more than 0 and at most 1000, not {text}")
     return value
 
 
-def _seconds(text):
+def _seconds(text: str) -> float:
     value = _number(text, float)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
     return value
 
 
-def _count(text):
+def _count(text: str) -> int:
     value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
-def _positive(text):
+def _positive(text: str) -> int:
     value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
@@ -230,14 +232,14 @@ def _positive(text):
 
 # The options of each command that takes a program and that take a value
 # (the value is not the program).
-_VALUE_OPTIONS = {
+_VALUE_OPTIONS: dict[str, Tuple[str, ...]] = {
     "run": (),
     "compare": ("--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
     "report": ("--top", "--json", "--output", "-o", "--tracemalloc", "--scale"),
 }
 
 
-def _split_program_args(argv):
+def _split_program_args(argv: List[str]) -> Tuple[List[str], Optional[List[str]]]:
     """Split ``COMMAND [OPTIONS] [-m] TARGET ARG...`` after TARGET, for the
     commands that run a program: (what argparse should parse, the program's
     arguments verbatim).  Any other command line goes to argparse whole."""
@@ -257,7 +259,7 @@ def _split_program_args(argv):
     return argv, None
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command line; returns the exit status (a program run with ``run``
     may also end the process itself, e.g. by sys.exit())."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -267,7 +269,7 @@ def main(argv=None):
     if args.command in ("run", "compare", "report") and program_args is not None:
         args.args = program_args
     if args.command == "run":
-        return run_program(args.target, args.args, module=args.module)
+        return run_program(_program(args))
     if args.command in ("compare", "report"):
         if args.target is None and args.module:
             parser.error(f"{args.command}: -m needs a MODULE")
@@ -278,10 +280,11 @@ def main(argv=None):
         return compare_programs(args)
     if args.command == "report":
         return cycle_report(args)
-    return report(args.live, args.cycles, args.best_of)
+    from gcx import _overview
+    return _overview.report(args.live, args.cycles, args.best_of)
 
 
-def _entry(prog):
+def _entry(prog: str) -> int:
     """Run main() as the process's command line and return its exit status.
     A KeyboardInterrupt in the program goes on up with a hook that prints
     its traceback as python would (without gcx's and runpy's frames), so
@@ -289,14 +292,13 @@ def _entry(prog):
     (``gcx | head``) ends it quietly."""
     global PROG
     PROG = prog
-    runner = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if runner is not None:
-        _RUNNER_FILES.add(runner)
+    if sys.argv and sys.argv[0]:
+        _runner.hide_frames_of(sys.argv[0])    # the console script's frames
     try:
         status = main()
         sys.stdout.flush()
     except KeyboardInterrupt:
-        sys.excepthook = _without_runner_frames(sys.excepthook)
+        sys.excepthook = _runner.without_runner_frames(sys.excepthook)
         raise
     except BrokenPipeError:
         # as the Python documentation advises: no second error at exit
@@ -306,115 +308,48 @@ def _entry(prog):
     return status
 
 
-def console():
+def console() -> NoReturn:
     """The ``gcx`` console script."""
     sys.exit(_entry("gcx"))
 
 
 # ------------------------------------------------------------------------------
-# run: a program with gcx installed.
+# run: a program with gcx installed (gcx/_runner.py runs it).
 
-# Frames of this file and of runpy, left out of a failing program's traceback
-# (and the console script's, added by _entry()).
-_RUNNER_FILES = {os.path.abspath(__file__), runpy.__file__, "<frozen runpy>"}
-
-
-def _strip_runner_frames(tb):
-    while tb is not None and tb.tb_frame.f_code.co_filename in _RUNNER_FILES:
-        tb = tb.tb_next
-    return tb
+def _program(args: argparse.Namespace) -> Program:
+    if args.target is None:
+        return Program.demo(args.scale or 1.0)
+    return Program("module" if args.module else "script", args.target, args.args)
 
 
-def _without_runner_frames(hook):
-    def excepthook(exc_type, exc, tb):
-        tb = _strip_runner_frames(tb)
-        # the default hook prints exc.__traceback__, whatever tb it is given
-        hook(exc_type, exc.with_traceback(tb), tb)
-    return excepthook
-
-
-class _CannotRun(Exception):
-    """runpy's own complaint that there is no such module to run."""
-
-
-def program_error(target, module=False):
-    """What python would say instead of running the program (None if it
-    can be started): no such script, a directory or zip file without a
-    __main__ module, no such module, a package without __main__."""
-    if module:
-        try:
-            # runpy's own search, with python -m's messages; it imports
-            # the parent packages, as running the module would
-            runpy._get_module_details(target, _CannotRun)
-        except _CannotRun as exc:
-            return str(exc)
-        return None
-    from gcx.compare import script_error
-    return script_error(target)
-
-
-def run_program(target, args, module=False, command="run", script_path=True):
-    """Run the script at path ``target`` (or, with ``module``, the module
-    named ``target``) as ``__main__`` with sys.argv[1:] = ``args`` and gcx
-    installed.  Returns 0, or 1 after printing the traceback of an uncaught
-    exception, or when there is no such program (after saying so as python
-    would; 2 for a script that does not exist, as python's status).
-    SystemExit and KeyboardInterrupt pass through.
-    ``script_path``: put the script's directory (with ``module``, the current
-    directory) first on sys.path, as python does."""
-    if not module and not os.path.exists(target):
-        print(f"{PROG} {command}: can't open file {os.path.abspath(target)!r}: "
-              "No such file or directory", file=sys.stderr)
-        return 2
-    sys.argv = [target, *args]
-    if not sys.flags.safe_path and script_path:
-        # as python does: the script's directory, or for -m the current
-        # directory (not the gcx script's directory, nor an inherited entry)
-        path0 = os.getcwd() if module else os.path.dirname(os.path.realpath(target))
+def _set_path0(program: Program) -> None:
+    """As python does: the script's directory, or for -m the current
+    directory, first on sys.path (in place of the gcx script's directory),
+    unless -P said not to."""
+    path0 = program.path0()
+    if path0:
         if sys.path:
             sys.path[0] = path0
         else:
             sys.path.insert(0, path0)
-    try:
-        error = program_error(target, module)
-    except BaseException as exc:      # the program's own package failed to import
-        _print_program_exception(exc)
-        return 1
-    if error is not None:
-        print(f"{PROG} {command}: {error}", file=sys.stderr)
-        return 1
-    gcx.install()
-    try:
-        if module:
-            runpy.run_module(target, run_name="__main__", alter_sys=True)
-        else:
-            # absolute, as `python SCRIPT` makes __file__ (and sys.argv[0] here)
-            runpy.run_path(os.path.abspath(target), run_name="__main__")
-    except (SystemExit, KeyboardInterrupt):
-        raise
-    except BaseException as exc:
-        _print_program_exception(exc)
-        return 1
-    return 0
 
 
-def _print_program_exception(exc):
-    tb = _strip_runner_frames(exc.__traceback__)
-    # the hook prints exc.__traceback__, whatever tb it is given
-    sys.excepthook(type(exc), exc.with_traceback(tb), tb)
+def run_program(program: Program, command: str = "run") -> int:
+    """Run ``program`` with gcx installed before its first line; returns
+    its exit status as python would give it, after saying what python
+    would say when it cannot be started.  SystemExit and KeyboardInterrupt
+    pass through."""
+    def cannot_run(problem: Problem) -> int:
+        print(f"{PROG} {command}: {problem.message}", file=sys.stderr)
+        return problem.status
+    _set_path0(program)
+    return _runner.run(program, cannot_run, gcx.install)
 
 
 # ------------------------------------------------------------------------------
 # compare: a program under each collector (gcx/compare.py).
 
-def _program(args):
-    from gcx import compare
-    if args.target is None:
-        return compare.Program.demo(args.scale or 1.0)
-    return compare.Program("module" if args.module else "script", args.target, args.args)
-
-
-def compare_programs(args):
+def compare_programs(args: argparse.Namespace) -> int:
     from gcx import compare
     return compare.main(_program(args), repeat=args.repeat, json_path=args.json,
                         csv_path=args.csv, plot_path=args.plot, progress=not args.quiet,
@@ -422,9 +357,9 @@ def compare_programs(args):
 
 
 # ------------------------------------------------------------------------------
-# report: the cycles a program makes (gcx/report.py).
+# report: the cycles a program makes (gcx/report/).
 
-def cycle_report(args):
+def cycle_report(args: argparse.Namespace) -> int:
     """Run the program with gcx installed and cycle recording on; print the
     report when it ends, however it ends.  Returns the program's status, or
     2 without a report when it could not be started."""
@@ -437,53 +372,48 @@ def cycle_report(args):
             print(f"{prog}: {error}", file=sys.stderr)
             return 2
     program = _program(args)
-    if program.kind == "module":
-        saved_path0 = sys.path[:1]
-        if not sys.flags.safe_path and sys.path:
-            sys.path[0] = os.getcwd()
-        try:
-            error = program_error(program.target, module=True)
-        except BaseException:
-            error = None          # the program's own failure: run_program reports it
-        sys.path[:1] = saved_path0
-    elif program.kind == "script":
-        error = compare.script_error(program.target)
-    else:
-        error = None
-    if error is not None:
-        print(f"{prog}: {error}", file=sys.stderr)
+    refused: List[Problem] = []
+
+    def cannot_run(problem: Problem) -> int:
+        refused.append(problem)
+        print(f"{prog}: {problem.message}", file=sys.stderr)
         return 2
-    if args.tracemalloc:
-        import tracemalloc
-        tracemalloc.start(args.tracemalloc)
-    status = 1
-    recorder = cycles.record_cycles(collect=True)
-    result = recorder.__enter__()
+
+    def prepare() -> None:
+        if args.tracemalloc:
+            import tracemalloc
+            tracemalloc.start(args.tracemalloc)
+        gcx.install()
+
+    status: object = 1
+    recorder = cycles.record_cycles(collect=True)  # type: ignore[no-untyped-call,unused-ignore]
+    result = recorder.__enter__()  # type: ignore[no-untyped-call,unused-ignore]
     try:
         with _stdout_to_stderr(_text_destination(args) == "-" or args.json == "-"):
-            status = run_program(program.target, program.args,
-                                 module=program.kind == "module", command="report",
-                                 script_path=program.kind != "demo")
+            _set_path0(program)
+            status = _runner.run(program, cannot_run, prepare)
     except SystemExit as exc:
         status = exc.code
         raise
     finally:
-        recorder.__exit__(None, None, None)
-        if status != 2:
+        recorder.__exit__(None, None, None)  # type: ignore[no-untyped-call,unused-ignore]
+        if not refused:
             _write_cycle_report(result, args)
+    assert isinstance(status, int)
     return status
 
 
-def _text_destination(args):
+def _text_destination(args: argparse.Namespace) -> Optional[str]:
     """Where the text report goes: a file name, "-" (standard output) or
     None (standard error: when the JSON report takes standard output)."""
-    if args.output is not None:
-        return args.output
+    output: Optional[str] = args.output
+    if output is not None:
+        return output
     return None if args.json == "-" else "-"
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr(redirect):
+def _stdout_to_stderr(redirect: bool) -> Iterator[None]:
     """While the report will go to standard output, the program's standard
     output goes to standard error: file descriptor 1 itself, so that C code
     and child processes are redirected too."""
@@ -504,7 +434,7 @@ def _stdout_to_stderr(redirect):
         os.close(saved)
 
 
-def _write_cycle_report(result, args):
+def _write_cycle_report(result: Any, args: argparse.Namespace) -> None:
     text = result.text(top=args.top)
     destination = _text_destination(args)
     if destination in (None, "-"):
@@ -519,217 +449,6 @@ def _write_cycle_report(result, args):
     elif args.json is not None:
         with open(args.json, "w") as f:
             f.write(result.json(indent=2) + "\n")
-
-
-# ------------------------------------------------------------------------------
-# The report.
-
-LABEL_WIDTH = 34
-COLUMN_WIDTH = 14
-COLUMNS = ("stdlib gc", "gcx")
-
-
-def report(live=50_000, cycles=20_000, best_of=1, file=None):
-    """Print the side-by-side report; returns 0."""
-    out = file or sys.stdout
-    reinstall = gcx.is_installed()
-    gcx.uninstall()        # the stdlib column must show the stdlib collector
-    try:
-        for line in _report_lines(live, cycles, best_of):
-            print(line, file=out)
-    finally:
-        if reinstall:
-            gcx.install()
-    return 0
-
-
-def _report_lines(live, cycles, repeat):
-    info = gcx.info()
-    yield f"gcx {gcx.__version__} beside the stdlib cycle collector"
-    yield ""
-    yield from _interpreter_lines()
-    yield ""
-    yield _row("", *COLUMNS)
-    yield "collector"
-    yield _row("  mode", "-", info["mode"])
-    yield _row("  owns the reference tracer", "-", _yes_no(info["owner"]))
-    yield _row("  automatic collection", _on_off(gc.isenabled()), _on_off(gcx.isenabled()))
-    yield _row("  thresholds", _joined(gc.get_threshold()), _joined(gcx.get_threshold()))
-    yield _row("  counts", _joined(gc.get_count()), _joined(gcx.get_count()))
-    yield "tracked objects"
-    yield from _generation_rows()
-    yield "tracked objects by type (top 10)"
-    yield from _type_rows(10)
-    yield (f"one full collection of the same heap ({live} live containers, "
-           f"{cycles} garbage cycles, best of {repeat})")
-    yield from _collection_rows(live, cycles, repeat)
-    if info["mode"] == "safe":
-        yield ""
-        yield ("gcx is in safe mode: it does not trust this interpreter's "
-               "reference tracer,")
-        yield "so each of its collections starts by resynchronising with the live heap."
-
-
-def _interpreter_lines():
-    build = ", ".join(platform.python_build())
-    kind = "debug build" if hasattr(sys, "gettotalrefcount") else "release build"
-    gil = "GIL" if getattr(sys, "_is_gil_enabled", lambda: True)() else "no GIL"
-    yield (f"interpreter  {platform.python_implementation()} "
-           f"{platform.python_version()} ({build}) [{platform.python_compiler()}]")
-    yield f"             {kind}, {gil}, {sys.executable}"
-
-
-def _row(label, *values):
-    cells = "".join(f"{value:>{COLUMN_WIDTH}}" for value in values)
-    return f"{label:<{LABEL_WIDTH}}{cells}".rstrip()
-
-
-def _yes_no(flag):
-    return "yes" if flag else "no"
-
-
-def _on_off(flag):
-    return "enabled" if flag else "disabled"
-
-
-def _joined(numbers):
-    return "/".join(map(str, numbers))
-
-
-def _generation_rows():
-    totals = [0, 0]
-    for generation in range(3):
-        sizes = [len(collector.get_objects(generation)) for collector in (gc, gcx)]
-        totals = [t + s for t, s in zip(totals, sizes)]
-        yield _row(f"  generation {generation}", *sizes)
-    yield _row("  total", *totals)
-    yield _row("  frozen (permanent generation)",
-               gc.get_freeze_count(), gcx.get_freeze_count())
-
-
-def _type_rows(top):
-    # Both snapshots before any counting: counting creates objects (ABC caches).
-    stdlib_objects = gc.get_objects()
-    gcx_objects = [obj for obj in gcx.get_objects() if obj is not stdlib_objects]
-    stdlib_counts = collections.Counter(map(type, stdlib_objects))
-    gcx_counts = collections.Counter(map(type, gcx_objects))
-    del stdlib_objects, gcx_objects
-    union = stdlib_counts + gcx_counts
-    for tp, _ in sorted(union.items(), key=lambda item: (-item[1], _type_name(item[0])))[:top]:
-        yield _row(f"  {_type_name(tp)}", stdlib_counts[tp], gcx_counts[tp])
-
-
-def _type_name(tp):
-    if tp.__module__ == "builtins":
-        return tp.__qualname__
-    return f"{tp.__module__}.{tp.__qualname__}"
-
-
-# ------------------------------------------------------------------------------
-# The heap both collectors collect.
-
-class _Tally:
-    """What the garbage did while it was collected."""
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self):
-        self.finalized = 0
-        self.callbacks = 0
-
-    def weakref_cleared(self, ref):
-        self.callbacks += 1
-
-
-class _Node:
-    pass
-
-
-class _Finalized(_Node):
-    def __del__(self):
-        _tally.finalized += 1
-
-
-_tally = _Tally()
-
-
-def _build_heap(live, cycles):
-    """Return what keeps the live part alive.  The garbage: ``cycles`` pairs
-    of instances pointing at each other, each with a dict and a list; every
-    4th pair has a __del__, every 5th is watched by a weakref with a callback
-    (the weakref itself stays alive, so the callback must run), every 2nd has
-    its instance dict materialised.  The live part: ``live`` lists, dicts and
-    tuples, every 10th a list that contains itself."""
-    keep = []
-    for i in range(live):
-        kind = i % 3
-        if kind == 0:
-            item = [i]
-            if i % 10 == 0:
-                item.append(item)
-        elif kind == 1:
-            item = {"i": [i]}
-        else:
-            item = (i, [i])
-        keep.append(item)
-    watchers = []
-    for i in range(cycles):
-        a = _Finalized() if i % 4 == 0 else _Node()
-        b = _Node()
-        a.peer, b.peer = b, a
-        a.payload = {"n": i, "back": [b]}
-        if i % 2 == 0:
-            vars(b)
-        if i % 5 == 0:
-            watchers.append(weakref.ref(b, _tally.weakref_cleared))
-    del a, b
-    return keep, watchers
-
-
-_Outcome = collections.namedtuple(
-    "_Outcome", "collected uncollectable finalized callbacks ms")
-
-
-def _collect_heap(collector, live, cycles):
-    """Build the heap with both collectors quiet, then time one full
-    collection by ``collector`` (gc or gcx) alone."""
-    gc.collect()
-    gcx.collect()
-    heap = _build_heap(live, cycles)
-    _tally.reset()
-    before = collector.get_stats()
-    start = time.perf_counter()
-    collector.collect()
-    ms = (time.perf_counter() - start) * 1000
-    after = collector.get_stats()
-    del heap
-    return _Outcome(
-        sum(a["collected"] - b["collected"] for a, b in zip(after, before)),
-        sum(a["uncollectable"] - b["uncollectable"] for a, b in zip(after, before)),
-        _tally.finalized, _tally.callbacks, ms)
-
-
-def _collection_rows(live, cycles, repeat):
-    enabled = gc.isenabled(), gcx.isenabled()
-    gc.disable()
-    gcx.disable()
-    try:
-        outcomes = []
-        for collector in (gc, gcx):
-            runs = [_collect_heap(collector, live, cycles) for _ in range(repeat)]
-            outcomes.append(min(runs, key=lambda run: run.ms))
-    finally:
-        (gc.enable if enabled[0] else gc.disable)()
-        (gcx.enable if enabled[1] else gcx.disable)()
-    stdlib, ours = outcomes
-    yield _row("  collected", stdlib.collected, ours.collected)
-    yield _row("  uncollectable", stdlib.uncollectable, ours.uncollectable)
-    yield _row("  finalizers run (__del__)", stdlib.finalized, ours.finalized)
-    yield _row("  weakref callbacks run", stdlib.callbacks, ours.callbacks)
-    yield _row("  time (ms)", f"{stdlib.ms:.2f}", f"{ours.ms:.2f}")
-    ratio = ours.ms / stdlib.ms if stdlib.ms else float("nan")
-    yield _row("  time relative to stdlib gc", "1.00x", f"{ratio:.2f}x")
 
 
 if __name__ == "__main__":

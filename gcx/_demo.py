@@ -21,53 +21,56 @@ Run as a file (``python gcx/_demo.py [--scale F]``), never imported as
 It prints nothing; the exit status is 0.
 """
 
+from __future__ import annotations
+
 import argparse
 import collections
 import random
+from typing import Any, Deque, List, Optional, Sequence, Tuple
 
 
 class Record:
     __slots__ = ("key", "fields", "tags")
 
-    def __init__(self, key, rng):
+    def __init__(self, key: int, rng: random.Random) -> None:
         self.key = key
         self.fields = {"id": key, "name": f"record-{key}", "score": rng.random()}
         self.tags = [key % 7, key % 11, key % 13]
 
 
 class Node:
-    def __init__(self, tag, parent=None):
+    def __init__(self, tag: str, parent: Optional["Node"] = None) -> None:
         self.tag = tag
         self.parent = parent
-        self.children = []
+        self.children: List[Node] = []
         self.attrs = {"class": tag}
         if parent is not None:
             parent.children.append(self)
 
 
 class Handler:
-    def __init__(self, owner):
+    def __init__(self, owner: "Session") -> None:
         self.owner = owner
         self.callback = owner.on_done
-        self.log = []
+        self.log: List[Tuple[int, str, str]] = []
 
 
 class Session:
-    def __init__(self, user):
+    def __init__(self, user: str) -> None:
         self.user = user
         self.handler = Handler(self)
         self.done = False
 
-    def on_done(self, result):
+    def on_done(self, result: int) -> int:
         self.done = True
         return result
 
 
 class Token:
-    def __init__(self, text, prev=None):
+    def __init__(self, text: str, prev: Optional["Token"] = None) -> None:
         self.text = text
         self.prev = prev
-        self.next = None
+        self.next: Optional[Token] = None
         if prev is not None:
             prev.next = self
 
@@ -76,11 +79,11 @@ class RequestError(Exception):
     pass
 
 
-def build_tree(rng, depth, fanout):
+def build_tree(rng: random.Random, depth: int, fanout: int) -> Node:
     root = Node("html")
     level = [root]
     for d in range(depth):
-        nxt = []
+        nxt: List[Node] = []
         for parent in level:
             for i in range(rng.randint(1, fanout)):
                 nxt.append(Node(f"div{d}.{i}", parent))
@@ -88,22 +91,25 @@ def build_tree(rng, depth, fanout):
     return root
 
 
-def tokenize(text):
-    head = prev = None
+def tokenize(text: str) -> Token:
+    head: Optional[Token] = None
+    prev: Optional[Token] = None
     for word in text.split():
         prev = Token(word, prev)
         if head is None:
             head = prev
+    assert head is not None
     return head
 
 
-def handle(request_id, rng, cache):
+def handle(request_id: int, rng: random.Random,
+           cache: List[Record]) -> Tuple[Tuple[Any, ...], int]:
     session = Session(f"user{request_id % 97}")
     tree = build_tree(rng, 3, 4)
     tokens = tokenize("the quick brown fox jumps over the lazy dog " * 2)
     record = cache[rng.randrange(len(cache))]
     session.handler.log.append((record.key, tree.tag, tokens.text))
-    error = None
+    error: Optional[RequestError] = None
     if request_id % 50 == 0:
         try:
             raise RequestError(f"request {request_id} failed")
@@ -113,8 +119,8 @@ def handle(request_id, rng, cache):
     return (session, tree, tokens, error), result
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="gcx demo", description=__doc__.split("\n")[0])
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="gcx demo", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0,
                         help="work done, relative to the default (about 2 s)")
     parser.add_argument("--seed", type=int, default=1)
@@ -124,7 +130,7 @@ def main(argv=None):
     requests = max(50, int(30_000 * args.scale))
 
     cache = [Record(i, rng) for i in range(live)]
-    recent = collections.deque(maxlen=200)
+    recent: Deque[Tuple[Any, ...]] = collections.deque(maxlen=200)
     total = 0
     for request_id in range(requests):
         kept, result = handle(request_id, rng, cache)

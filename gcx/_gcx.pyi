@@ -33,6 +33,10 @@ class _Info(TypedDict):
     build: str               # release, debug or asan (setup.py)
     unsure: bool             # live containers may lack records (next use resyncs)
     suspects: int            # deaths that may have been resurrections
+    # borrowed references on suspended generators' stacks (3.14+): "exact"
+    # (none before 3.14), "compensated", or "conservative" (layout unproven:
+    # generators and all they reach survive their collections)
+    generator_frames: Literal["exact", "compensated", "conservative"]
     version: NotRequired[str]    # added by gcx.info(), not by the core
 
 class _LastCollection(TypedDict):
@@ -68,7 +72,7 @@ DEBUG_COLLECTABLE: Final[int]
 DEBUG_UNCOLLECTABLE: Final[int]
 DEBUG_SAVEALL: Final[int]
 DEBUG_LEAK: Final[int]
-DEFAULT_THRESHOLDS: Final[tuple[int, int, int]]   # CPython 3.13's (2000, 10, 10)
+DEFAULT_THRESHOLDS: Final[tuple[int, int, int]]   # CPython's (2000, 10, 10)
 LONG_LIVED_RATIO: Final[int]   # a full collection waits for pending > total / this
 SAFE_SPACING: Final[int]       # safe mode: young collections >= survivors / this apart
 PAUSE_BUCKETS: Final[tuple[float, ...]]   # the pause histogram's upper bounds, +inf last

@@ -24,13 +24,13 @@ in the child:
   peak RSS              the child's ru_maxrss
 
 The stdlib run never imports gcx, so it pays nothing for it.  The child is
-started with ``python -P -c`` (so the current directory is not on its
-sys.path: a gcx/ source tree there cannot hide the installed gcx) and runs
-code that imports only the stdlib, and gcx in gcx runs; then the program
-runs as ``python SCRIPT`` / ``python -m MODULE`` would run it (the script's
-directory, or for a module the current directory, first on sys.path), with
-its standard output sent to this process's standard error so the table
-alone goes to standard output, and nothing on its standard input.
+``python -P gcx/_runner.py child ...`` (so the current directory is not on
+its sys.path: a gcx/ source tree there cannot hide the installed gcx), which
+imports only the stdlib, and gcx in gcx runs; then the program runs as
+``python SCRIPT`` / ``python -m MODULE`` would run it (gcx/_runner.py, the
+runner of ``gcx run`` and ``gcx report`` too), with its standard output sent
+to this process's standard error so the table alone goes to standard output,
+and nothing on its standard input.
 
 Exit status of main(): 0 when every run of the program exited 0; 1 when the
 comparison was made but some run exited otherwise (the table warns), or a
@@ -39,16 +39,22 @@ such script or module, an output file that cannot be written, gcx not
 importable in the child); 130 when interrupted.
 """
 
+from __future__ import annotations
+
 import json
-import math
 import os
 import platform
 import site
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from typing import IO, Any, Dict, List, Optional, Tuple
+
+from gcx import _table
+from gcx._runner import Program, script_problem
+
+__all__ = ["Program", "Comparison", "compare", "main", "summarize", "DEFAULT_REPEAT"]
 
 COLLECTORS = ("stdlib", "gcx")
 COLUMNS = {"stdlib": "stdlib gc", "gcx": "gcx"}
@@ -56,7 +62,10 @@ LABEL_WIDTH = 38
 COLUMN_WIDTH = 13
 DEFAULT_REPEAT = 3
 DISAGREEMENT = 0.10     # wall and CPU time ratios further apart than this: warn
-DEMO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_demo.py")
+RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_runner.py")
+
+Run = Dict[str, Any]          # one child's measurements, as its JSON file has them
+Summary = Dict[str, Any]      # the table's numbers for one run (summarize())
 
 
 class CompareError(Exception):
@@ -67,23 +76,7 @@ class CannotRun(CompareError):
     """The program could not be started at all (exit status 2)."""
 
 
-def script_error(path):
-    """What ``python PATH`` would say instead of running it (None if it can
-    run): a missing file, or a directory or zip file without __main__."""
-    if not os.path.exists(path):
-        return (f"can't open file {os.path.abspath(path)!r}: "
-                "No such file or directory")
-    import pkgutil
-    try:
-        importer = pkgutil.get_importer(path)
-        if importer is not None and importer.find_spec("__main__") is None:
-            return f"can't find '__main__' module in {path!r}"
-    except Exception:          # not for us to judge: python will say
-        pass
-    return None
-
-
-def output_error(path, option):
+def output_error(path: Optional[str], option: str) -> Optional[str]:
     """Why ``path`` (given to ``option``) could not be written, checked
     before any run (None if it can be, or is None or '-')."""
     if path is None or path == "-":
@@ -102,140 +95,9 @@ def output_error(path, option):
 
 
 # ------------------------------------------------------------------------------
-# The child: what runs in each fresh interpreter.  Only the stdlib is
-# imported here before the program, and gcx only in gcx runs.
-
-_CHILD = r'''
-import sys, time
-_perf_counter = time.perf_counter
-_t0 = _perf_counter()
-_c0 = time.process_time()
-
-def _gcx_compare_child():
-    import array, json, runpy
-    collector, result_path, kind, target, path0, *args = sys.argv[1:]
-    info = {"collector": collector}
-
-    def cannot_run(message):
-        with open(result_path, "w") as f:
-            json.dump({"collector": collector, "error": message}, f)
-        return 2
-
-    if collector == "gcx":
-        try:
-            import gcx
-        except ImportError as exc:
-            return cannot_run(f"gcx cannot be imported in the child interpreter "
-                              f"({sys.executable} -P): {exc}")
-        gcx.install()
-        callbacks = gcx.callbacks
-        info.update(gcx_version=gcx.__version__, gcx_mode=gcx.mode(),
-                    gcx_file=gcx._gcx.__file__)
-    else:
-        import gc
-        # start where gcx starts: its import adopts everything alive into
-        # its oldest generation, with nothing young and nothing counted, so
-        # the start-up's garbage (the interpreter's, this harness's) is
-        # collected here, before anything is measured, not during the program
-        gc.collect()
-        callbacks = gc.callbacks
-    starts, durations = array.array("d"), array.array("d")
-    generations, collected, uncollectable = (array.array("b"), array.array("q"),
-                                             array.array("q"))
-    began = [0.0]
-
-    def on_collection(phase, stats, clock=_perf_counter, t0=_t0):
-        if phase == "start":
-            began[0] = clock()
-        else:
-            end = clock()
-            starts.append(began[0] - t0)
-            durations.append(end - began[0])
-            generations.append(stats["generation"])
-            collected.append(stats["collected"])
-            uncollectable.append(stats["uncollectable"])
-
-    class CannotRun(Exception):
-        pass
-
-    # as python SCRIPT / python -m MODULE: the script's directory or the
-    # current directory (the parent's choice; none under -P), after gcx
-    if path0:
-        sys.path.insert(0, path0)
-    callbacks.append(on_collection)
-    status = 0
-    sys.argv[:] = [target, *args]
-    try:
-        if kind == "module":
-            try:
-                # runpy's own search, with python -m's messages
-                runpy._get_module_details(target, CannotRun)
-            except CannotRun as exc:
-                return cannot_run(str(exc))
-            runpy.run_module(target, run_name="__main__", alter_sys=True)
-        else:
-            runpy.run_path(target, run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code
-        if code is None:
-            status = 0
-        elif isinstance(code, int):
-            status = code
-        else:
-            print(code, file=sys.stderr)
-            status = 1
-    except BaseException as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename in (
-                "<string>", runpy.__file__, "<frozen runpy>"):
-            tb = tb.tb_next
-        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
-        status = 1
-    wall = _perf_counter() - _t0
-    cpu = time.process_time() - _c0
-    try:
-        callbacks.remove(on_collection)
-    except ValueError:
-        pass
-    import resource
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    info.update(status=status, wall=wall, cpu=cpu,
-                rss=rss * (1 if sys.platform == "darwin" else 1024),
-                starts=starts.tolist(), durations=durations.tolist(),
-                generations=generations.tolist(), collected=collected.tolist(),
-                uncollectable=uncollectable.tolist())
-    with open(result_path, "w") as f:
-        json.dump(info, f)
-    return status
-
-_status = _gcx_compare_child()
-del _gcx_compare_child
-sys.exit(_status)
-'''
-
-
-# ------------------------------------------------------------------------------
 # Running the children.
 
-class Program:
-    """What to run: kind is "demo", "script" or "module"."""
-
-    def __init__(self, kind, target, args):
-        self.kind, self.target, self.args = kind, target, list(args)
-
-    @classmethod
-    def demo(cls, scale=1.0):
-        return cls("demo", DEMO, ["--scale", repr(float(scale))])
-
-    def describe(self):
-        if self.kind == "demo":
-            scale = float(self.args[1])
-            return "the bundled demo workload" + (f" (scale {scale:g})" if scale != 1 else "")
-        words = (["-m"] if self.kind == "module" else []) + [self.target] + self.args
-        return "python " + " ".join(words)
-
-
-def _child_env():
+def _child_env() -> Dict[str, str]:
     """The environment of a child: ours, with gcx importable from where this
     process imports it (unless that is a site directory, which is there
     anyway and must not move ahead of the stdlib)."""
@@ -253,42 +115,38 @@ class _Progress:
     """One line per run on stderr; while a run lasts, the elapsed time (on a
     terminal, updated in place; elsewhere a line every 10 s)."""
 
-    def __init__(self, stream, enabled=True):
+    def __init__(self, stream: Optional[IO[str]], enabled: bool = True) -> None:
         self.stream = stream
         self.enabled = enabled and stream is not None
-        self.tty = self.enabled and getattr(stream, "isatty", lambda: False)()
-        self.last = 0.0
+        self.tty = self.enabled and bool(getattr(stream, "isatty", lambda: False)())
+        self.text = ""
+        self.began = self.last = 0.0
 
-    def start(self, text):
-        self.text = text
-        self.began = time.monotonic()
-        self.last = self.began
-        if self.enabled:
-            self.stream.write(f"gcx compare: {text} ...")
-            self.stream.write("" if self.tty else "\n")
+    def _write(self, text: str) -> None:
+        if self.enabled and self.stream is not None:
+            self.stream.write(text)
             self.stream.flush()
 
-    def tick(self):
-        if not self.enabled:
-            return
+    def start(self, text: str) -> None:
+        self.text = text
+        self.began = self.last = time.monotonic()
+        self._write(f"gcx compare: {text} ..." + ("" if self.tty else "\n"))
+
+    def tick(self) -> None:
         now = time.monotonic()
         elapsed = now - self.began
         if self.tty:
-            self.stream.write(f"\rgcx compare: {self.text} ... {elapsed:.0f} s")
-            self.stream.flush()
+            self._write(f"\rgcx compare: {self.text} ... {elapsed:.0f} s")
         elif now - self.last >= 10:
             self.last = now
-            self.stream.write(f"gcx compare:   still running ({elapsed:.0f} s)\n")
-            self.stream.flush()
+            self._write(f"gcx compare:   still running ({elapsed:.0f} s)\n")
 
-    def done(self, text):
-        if self.enabled:
-            prefix = f"\rgcx compare: {self.text} ... " if self.tty else "gcx compare:   "
-            self.stream.write(f"{prefix}{text}\n")
-            self.stream.flush()
+    def done(self, text: str) -> None:
+        prefix = f"\rgcx compare: {self.text} ... " if self.tty else "gcx compare:   "
+        self._write(f"{prefix}{text}\n")
 
 
-def _stderr_fd():
+def _stderr_fd() -> int:
     """Where a child's standard output goes: our standard error."""
     try:
         return sys.stderr.fileno()
@@ -296,47 +154,22 @@ def _stderr_fd():
         return 2
 
 
-_FIND_MODULE = r'''
-import runpy, sys
-class CannotRun(Exception):
-    pass
-if sys.argv[2]:
-    sys.path.insert(0, sys.argv[2])
-try:
-    runpy._get_module_details(sys.argv[1], CannotRun)
-except CannotRun as exc:
-    print(exc)
-    sys.exit(2)
-except BaseException:
-    pass            # the program's own failure: the run will show it
-'''
-
-
-def _path0(program):
-    """The first entry of the program's sys.path, as python would make it
-    (none under -P, like the caller's)."""
-    if sys.flags.safe_path or program.kind == "demo":
-        return ""
-    if program.kind == "module":
-        return os.getcwd()
-    return os.path.dirname(os.path.realpath(program.target))
-
-
-def module_error(program):
+def module_error(program: Program) -> Optional[str]:
     """What ``python -m MODULE`` would say instead of running the module
     (None if it can run), found out in a fresh interpreter set up as the
     runs will be (finding a module imports its parent packages)."""
     if program.kind != "module":
         return None
-    proc = subprocess.run([sys.executable, "-P", "-c", _FIND_MODULE, program.target,
-                           _path0(program)], stdin=subprocess.DEVNULL,
+    proc = subprocess.run([sys.executable, "-P", RUNNER, "find", program.target,
+                           program.path0()], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, env=_child_env())
     if proc.returncode == 2 and proc.stdout.strip():
         return proc.stdout.strip()
     return None
 
 
-def run_once(program, collector, progress=None, timeout=None):
+def run_once(program: Program, collector: str, progress: Optional[_Progress] = None,
+             timeout: Optional[float] = None) -> Run:
     """Run the program once in a fresh interpreter under ``collector``
     ("stdlib" or "gcx"); returns the child's measurements (a dict)."""
     fd, result_path = tempfile.mkstemp(prefix="gcx-compare-", suffix=".json")
@@ -345,9 +178,8 @@ def run_once(program, collector, progress=None, timeout=None):
         # -P: the current directory is not on the child's sys.path, where a
         # gcx/ source tree would hide the installed gcx; the program's own
         # first entry (path0) goes in after gcx is imported
-        path0 = _path0(program)
-        command = [sys.executable, "-P", "-c", _CHILD, collector, result_path,
-                   program.kind, program.target, path0, *program.args]
+        command = [sys.executable, "-P", RUNNER, "child", collector, result_path,
+                   program.kind, program.target, program.path0(), *program.args]
         started = time.monotonic()
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),
                                 env=_child_env())
@@ -366,7 +198,7 @@ def run_once(program, collector, progress=None, timeout=None):
         try:
             with open(result_path) as f:
                 text = f.read()
-            result = json.loads(text) if text else None
+            result: Optional[Run] = json.loads(text) if text else None
         except (OSError, ValueError):
             result = None
         if result is not None and "error" in result:
@@ -386,19 +218,11 @@ def run_once(program, collector, progress=None, timeout=None):
 # ------------------------------------------------------------------------------
 # Measurements of one run.
 
-def percentile(sorted_values, q):
-    """Nearest-rank percentile of an ascending list (None if empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def summarize(run):
+def summarize(run: Run) -> Summary:
     """The numbers the table shows, for one run (times in seconds)."""
-    durations = run["durations"]
+    durations: List[float] = run["durations"]
     total = sum(durations)
-    s = {
+    s: Summary = {
         "wall": run["wall"], "cpu": run["cpu"], "gc_time": total,
         "gc_share": total / run["wall"] if run["wall"] > 0 else None,
         "collections": len(durations),
@@ -414,22 +238,20 @@ def summarize(run):
         name = "all" if generation is None else f"gen{generation}"
         s[f"{name}_count"] = len(pauses)
         for q in (50, 95, 99):
-            s[f"{name}_p{q}"] = percentile(pauses, q)
+            s[f"{name}_p{q}"] = _table.percentile(pauses, q)
         s[f"{name}_max"] = pauses[-1] if pauses else None
     return s
-
-
-def _median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
 
 
 # ------------------------------------------------------------------------------
 # The table: (label, key, unit, scale, format, ratio?).  The same rows go to
 # --json and --csv.
 
-def _rows():
-    rows = [
+RowSpec = Tuple[str, str, str, float, str, bool]
+
+
+def _rows() -> List[RowSpec]:
+    rows: List[RowSpec] = [
         ("wall time", "wall", "s", 1, "{:.3f}", True),
         ("CPU time", "cpu", "s", 1, "{:.3f}", True),
         ("time in collections", "gc_time", "ms", 1e3, "{:.1f}", True),
@@ -455,23 +277,23 @@ def _rows():
 class Comparison:
     """Every run of both collectors, and their medians."""
 
-    def __init__(self, program, runs):
+    def __init__(self, program: Program, runs: Dict[str, List[Run]]) -> None:
         self.program = program
         self.runs = runs                      # collector -> [raw child results]
         self.summaries = {c: [summarize(r) for r in runs[c]] for c in COLLECTORS}
-        self.medians = {c: {key: _median([s[key] for s in self.summaries[c]])
+        self.medians = {c: {key: _table.median([s[key] for s in self.summaries[c]])
                             for key in self.summaries[c][0]} for c in COLLECTORS}
 
     @property
-    def repeat(self):
+    def repeat(self) -> int:
         return len(self.runs["stdlib"])
 
-    def rows(self):
+    def rows(self) -> List[Dict[str, Any]]:
         """[{"metric", "unit", "stdlib", "gcx", "ratio", "ratio_min",
         "ratio_max"}], values scaled to the unit (medians over the runs);
         ratio is gcx's median over the stdlib's, ratio_min and ratio_max
         the range of gcx/stdlib over the pairs of runs (run i of each)."""
-        out = []
+        out: List[Dict[str, Any]] = []
         for label, key, unit, scale, _, with_ratio in _rows():
             values = {c: self.medians[c][key] for c in COLLECTORS}
             scaled = {c: (v * scale if v is not None else None) for c, v in values.items()}
@@ -488,9 +310,9 @@ class Comparison:
                         "ratio_min": low, "ratio_max": high})
         return out
 
-    def warnings(self):
+    def warnings(self) -> List[str]:
         """What the reader must know before trusting the table, one line each."""
-        out = []
+        out: List[str] = []
         statuses = {c: [r["status"] for r in self.runs[c]] for c in COLLECTORS}
         if any(statuses[c] != [0] * len(statuses[c]) for c in COLLECTORS):
             said = "; ".join(f"under {COLUMNS[c]}: {', '.join(map(str, statuses[c]))}"
@@ -508,7 +330,7 @@ class Comparison:
                        + ("" if self.repeat >= 5 else " with --repeat 5"))
         return out
 
-    def environment(self):
+    def environment(self) -> Dict[str, Any]:
         gcx_run = self.runs["gcx"][0]
         return {
             "python": platform.python_version(),
@@ -520,10 +342,10 @@ class Comparison:
             "cpus": os.cpu_count(),
         }
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Any]:
         return {
             "program": {"kind": self.program.kind, "target": self.program.target,
-                        "args": self.program.args,
+                        "args": list(self.program.args),
                         "description": self.program.describe()},
             "repeat": self.repeat,
             "environment": self.environment(),
@@ -534,7 +356,7 @@ class Comparison:
 
     # -- output ----------------------------------------------------------------
 
-    def table(self):
+    def table(self) -> str:
         env = self.environment()
         runs = ("1 run each" if self.repeat == 1 else
                 f"medians of {self.repeat} runs each, alternating which goes first")
@@ -572,12 +394,12 @@ class Comparison:
                                        subsequent_indent="  "))
         return "\n".join(lines)
 
-    def _empty_generations(self):
+    def _empty_generations(self) -> List[str]:
         return [name for name in ("gen0", "gen1", "gen2", "all")
                 if not self.medians["stdlib"][f"{name}_count"]
                 and not self.medians["gcx"][f"{name}_count"]]
 
-    def csv(self):
+    def csv(self) -> str:
         import csv
         import io
         out = io.StringIO()
@@ -589,21 +411,21 @@ class Comparison:
                                for c in ("stdlib", "gcx", "ratio"))])
         return out.getvalue()
 
-    def json(self):
+    def json(self) -> str:
         return json.dumps(self.as_dict(), indent=2)
 
-    def plot(self, path):
+    def plot(self, path: str) -> None:
         """A pause timeline and a pause histogram of both collectors (the run
         with the median wall time of each, which the titles name)."""
-        import matplotlib
+        import matplotlib  # type: ignore[import-not-found,unused-ignore]
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found,unused-ignore]
+        from matplotlib.ticker import MaxNLocator  # type: ignore[import-not-found,unused-ignore]
         fig, (timeline, histogram) = plt.subplots(2, 1, figsize=(11, 8))
         colours = {"stdlib": "tab:blue", "gcx": "tab:orange"}
         markers = {0: "o", 1: "^", 2: "s"}
-        everything = []
-        drawn = []
+        everything: List[Tuple[str, List[float]]] = []
+        drawn: List[str] = []
         end = 0.0
         for collector in COLLECTORS:
             order = sorted(range(len(self.runs[collector])),
@@ -653,7 +475,7 @@ class Comparison:
         plt.close(fig)
 
 
-def _label(row):
+def _label(row: Dict[str, Any]) -> str:
     key = row["key"]
     for name, title in (("gen0", "generation 0"), ("gen1", "generation 1"),
                         ("gen2", "generation 2"), ("all", "all")):
@@ -663,31 +485,30 @@ def _label(row):
             return f"  {key.split('_', 1)[1]} ({row['unit']})"
     unit = row["unit"]
     if unit in ("", "%", "objects"):
-        return row["metric"]
+        return str(row["metric"])
     return f"{row['metric']} ({unit})"
 
 
-def _format(value, fmt):
+def _format(value: Optional[float], fmt: str) -> str:
     if value is None:
         return "-"
     return fmt.format(value)
 
 
-def _plain(value):
+def _plain(value: object) -> str:
     if isinstance(value, float):
         return repr(round(value, 6))
     return str(value)
 
 
-def _cells(label, *values):
-    cells = "".join(f"{value:>{COLUMN_WIDTH}}" for value in values)
-    return f"{label:<{LABEL_WIDTH}}{cells}".rstrip()
+def _cells(label: str, *values: object) -> str:
+    return _table.row(label, *values, label_width=LABEL_WIDTH, cell_width=COLUMN_WIDTH)
 
 
 # ------------------------------------------------------------------------------
 # The command.
 
-def plot_available():
+def plot_available() -> bool:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -695,10 +516,11 @@ def plot_available():
     return True
 
 
-def compare(program, repeat=DEFAULT_REPEAT, progress=True, timeout=None):
+def compare(program: Program, repeat: int = DEFAULT_REPEAT, progress: bool = True,
+            timeout: Optional[float] = None) -> Comparison:
     """Run ``program`` ``repeat`` times under each collector, alternating;
     returns a Comparison."""
-    runs = {c: [] for c in COLLECTORS}
+    runs: Dict[str, List[Run]] = {c: [] for c in COLLECTORS}
     reporter = _Progress(sys.stderr, progress)
     total = 2 * repeat
     n = 0
@@ -714,8 +536,10 @@ def compare(program, repeat=DEFAULT_REPEAT, progress=True, timeout=None):
     return Comparison(program, runs)
 
 
-def main(program, repeat=None, json_path=None, csv_path=None, plot_path=None,
-         progress=True, timeout=None, prog="python -m gcx compare"):
+def main(program: Program, repeat: Optional[int] = None, json_path: Optional[str] = None,
+         csv_path: Optional[str] = None, plot_path: Optional[str] = None,
+         progress: bool = True, timeout: Optional[float] = None,
+         prog: str = "python -m gcx compare") -> int:
     """The command line's work; returns the exit status (see the module's
     docstring).  Everything that can be checked before the runs is."""
     repeat = DEFAULT_REPEAT if repeat is None else repeat
@@ -727,7 +551,8 @@ def main(program, repeat=None, json_path=None, csv_path=None, plot_path=None,
     errors = [output_error(path, option) for option, path in
               (("--json", json_path), ("--csv", csv_path), ("--plot", plot_path))]
     if program.kind == "script":
-        errors.append(script_error(program.target))
+        problem = script_problem(program.target)
+        errors.append(problem.message if problem is not None else None)
     elif program.kind == "module":
         errors.append(module_error(program))
     for error in errors:

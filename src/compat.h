@@ -1,25 +1,59 @@
 /* compat.h: which CPython gcx is built for, and the named differences
- * between the patch levels it runs on.
+ * between the versions and patch levels it runs on.
  *
- * gcx supports GIL builds of CPython 3.13 only.  setup.py does not build the
- * extension anywhere else, and gcx/__init__.py raises ImportError there; this
- * header stops a build that slipped past both.
+ * gcx supports GIL builds of CPython 3.13, 3.14 (3.14.5 and later: 3.14.0-
+ * 3.14.4 shipped an incremental collector with other gc semantics, refused
+ * at import by module.c) and 3.15.  setup.py does not build the extension
+ * anywhere else, and gcx/__init__.py raises ImportError there; this header
+ * stops a build that slipped past both.  The extension is built per minor
+ * version (its headers), so what differs between minor versions is decided
+ * here, at compile time, by GCX_PY314/GCX_PY315:
+ *  - the unraisable-error messages of weakref and gc callbacks (3.14+);
+ *  - the TRACKER_REMOVED event of the reference tracer (3.15);
+ *  - borrowed references on the value stack of suspended generators
+ *    (3.14+, frames.c);
+ *  - the keys of get_stats() and of the callbacks' info (3.15 adds
+ *    "candidates" and "duration").
  *
- * Patch-level differences are decided at run time (the extension compiled
- * against 3.13.5 headers also runs on 3.13.0), never by the headers:
+ * Patch-level differences, and facts that a probe can establish, are
+ * decided at run time, never by the headers (probe.c, tracer.c):
  *  - whether the tracer reports every deallocation: tracer.c's self-test
- *    (gh-130382, fixed in 3.13.3; tuple/str/bytes relocation, 3.13.1);
+ *    (gh-130382, fixed in 3.13.3; tuple/str/bytes relocation, 3.13.1;
+ *    trashcan-deferred objects, fixed in 3.14.8 and 3.15.1);
  *  - whether weakrefs created by finalizers are cleared after the
- *    resurrection check (GH-91636, backported to 3.13 in 2026): finalize.c
- *    probes the stdlib collector once (probe.c).
+ *    resurrection check (GH-91636, backported to 3.13 in 2026), and whether
+ *    weakrefs without callbacks are cleared only after finalizers
+ *    (gh-135552, 3.15): probes of the stdlib collector (probe.c);
+ *  - whether dicts are tracked lazily (3.13) or from birth (3.14+), which
+ *    decides whether gcx may untrack dicts (probe.c).
  */
 #ifndef GCX_COMPAT_H
 #define GCX_COMPAT_H
 
 #include <stdbool.h>
 
-#if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x030E0000
-#  error "gcx supports CPython 3.13 only"
+#if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x03100000
+#  error "gcx supports CPython 3.13, 3.14 and 3.15 only"
+#endif
+#define GCX_PY314 (PY_VERSION_HEX >= 0x030E0000)
+#define GCX_PY315 (PY_VERSION_HEX >= 0x030F0000)
+
+/* 3.14.0-3.14.4 ran the incremental collector (its collect(1), thresholds
+ * and get_count mean other things); 3.14.5 brought 3.13's back. */
+#define GCX_REFUSED_FROM 0x030E0000
+#define GCX_REFUSED_BELOW 0x030E0500
+
+/* How CPython reports an exception raised by a weakref callback or a gc
+ * callback during a collection: 3.14 names the callback in its own
+ * message, 3.13 prints "Exception ignored in: <callback>". */
+#if GCX_PY314
+#  define gcx_unraisable_weakref_callback(cb) \
+        PyErr_FormatUnraisable("Exception ignored on calling weakref callback %R", (cb))
+#  define gcx_unraisable_gc_callback(cb) \
+        PyErr_FormatUnraisable("Exception ignored while calling GC callback %R", (cb))
+#else
+#  define gcx_unraisable_weakref_callback(cb) PyErr_WriteUnraisable(cb)
+#  define gcx_unraisable_gc_callback(cb) PyErr_WriteUnraisable(cb)
 #endif
 #ifdef Py_GIL_DISABLED
 #  error "gcx supports GIL builds only, not free-threaded CPython"
@@ -58,12 +92,18 @@ gcx_is_gc(PyObject *op)
     return PyType_IS_GC(tp) && !gcx_type_refuses(tp, op);
 }
 
-/* PyObject_GC_IsTracked, inline.  In 3.13's GIL builds the collector's
- * header (PyGC_Head, Include/internal/pycore_gc.h) is the two words just
- * before the object, and its first word (_gc_next) is nonzero exactly
- * while the object is tracked.  gcx only ever reads that word, and only
- * after gcx_header_check() confirmed the layout against the API at import;
- * otherwise it calls the API. */
+/* PyObject_GC_IsTracked, inline.  In the GIL builds of 3.13-3.15 the
+ * collector's header (PyGC_Head, Include/internal/pycore_gc.h) is the two
+ * words just before the object, and its first word (_gc_next) is nonzero
+ * exactly while the object is tracked.  gcx only ever reads that word, and
+ * only after gcx_header_check() confirmed the layout against the API at
+ * import; otherwise it calls the API.
+ *
+ * An object with reference count 0 is never tracked for gcx's purposes: on
+ * 3.14+ an object waiting in the trashcan (freed, its deallocation
+ * deferred) keeps the chain in _gc_next, so both the header and the API
+ * say "tracked", and its DESTROY comes only when the chain drains.  A live
+ * object never has count 0, and CPython's lists never hold one. */
 extern int gcx_header_readable;
 int gcx_header_check(void);
 
@@ -74,6 +114,9 @@ int gcx_header_check(void);
 static inline int
 gcx_is_tracked_gc(PyObject *op)
 {
+    if (Py_REFCNT(op) == 0) {
+        return 0;
+    }
     if (gcx_header_readable) {
         return ((const uintptr_t *)op)[-2] != 0;
     }

@@ -1,5 +1,5 @@
-/* finalize.c: what happens to the garbage of one collection, in CPython
- * 3.13's order.
+/* finalize.c: what happens to the garbage of one collection, in the
+ * running CPython's order.
  *
  * Start at gcx_finalize_garbage.  On entry region.c has split the garbage
  * into U (collectable, the current region) and F (unreachable objects with
@@ -11,16 +11,19 @@
  *                        callbacks of cleared weakrefs that are not in U
  *                        run after all clearing.  The room to remember
  *                        those is had first; without it the collection
- *                        gives up (give_up), nothing cleared.
+ *                        gives up (give_up), nothing cleared.  On 3.15
+ *                        (gh-135552) only the weakrefs with callbacks are
+ *                        cleared here; clear_weakrefs does the rest.
  *   finalize             tp_finalize (__del__) once per object, ever: the
  *                        FINALIZED bit is CPython's own, so neither
  *                        collector nor refcount death runs it twice.
  *   find_resurrected     trial deletion again, over U, minus gcx's pins:
  *                        members a finalizer made reachable, and all they
  *                        reach, survive and move to the old generation.
- *   clear_late_weakrefs  where the interpreter does it (GH-91636), weakrefs
+ *   clear_weakrefs       where the interpreter does it (GH-91636), weakrefs
  *                        that finalizers created to what is left are
- *                        cleared without callbacks.
+ *                        cleared without callbacks; on 3.15 every weakref
+ *                        still to or in what is left.
  *   delete_garbage       tp_clear each remaining member (DEBUG_SAVEALL:
  *                        append it to garbage instead), then drop the pin.
  *   handle_legacy        F's tp_del objects (all of F with SAVEALL) go to
@@ -126,12 +129,15 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
     if (due > 0 && (to_call = PyMem_RawMalloc((size_t)due * sizeof(PyObject *))) == NULL) {
         return -1;
     }
+    /* gh-135552 (3.15): only weakrefs with callbacks now; the rest, and
+     * the trash weakrefs, after the resurrection check (clear_weakrefs) */
+    bool with_callbacks_only = gcx_probed.weakrefs_after_finalizers;
     Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         int flags = weakref_flags(&memo, op);
-        if (flags & WR_IS_WEAKREF) {
+        if ((flags & WR_IS_WEAKREF) && !with_callbacks_only) {
             /* a trash weakref's callback must never run (bpo-38006) */
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
@@ -139,7 +145,12 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
             continue;
         }
         PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
-        for (PyWeakReference *wr = *list; wr != NULL; wr = *list) {
+        PyWeakReference *next;
+        for (PyWeakReference *wr = *list; wr != NULL; wr = next) {
+            next = wr->wr_next;
+            if (with_callbacks_only && wr->wr_callback == NULL) {
+                continue;
+            }
             _PyWeakref_ClearRef(wr);   /* unlinks wr, keeps wr_callback */
             /* n < due always (nothing ran since the count); the test
              * keeps a miscount from writing past the array */
@@ -157,7 +168,7 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
         }
         PyObject *r = PyObject_CallOneArg(callback, (PyObject *)wr);
         if (r == NULL) {
-            PyErr_WriteUnraisable(callback);
+            gcx_unraisable_weakref_callback(callback);
         }
         else {
             Py_DECREF(r);
@@ -294,6 +305,19 @@ visit_decref_u(PyObject *op, void *arg)
     return 0;
 }
 
+/* A suspended generator's borrowed slot owns no reference (frames.c):
+ * added before the traversals subtract it, so no count is held at its
+ * floor by a subtraction that is then undone. */
+static void
+give_back_u(PyObject *target, void *arg)
+{
+    gcx_refs_t *refs = arg;
+    Py_ssize_t i = gcx_region_index(target);
+    if (i >= 0 && refs[i] >= 0) {
+        refs[i]++;
+    }
+}
+
 /* Split u into what a finalizer resurrected (moved to old_set, pins
  * dropped) and what is still garbage (kept in u).  On allocation failure
  * everything counts as resurrected: nothing is freed (C3 of region.c). */
@@ -309,6 +333,15 @@ find_resurrected(gcx_workvec_t *u, int old_set)
          * compat.h) survives with all it reaches */
         refs[i] = ok && !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
                   ? gcx_refs_of(Py_REFCNT(op) - 1) : GCX_W_REACHABLE;
+    }
+    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
+        PyObject *op = u->items[i];
+        if (gcx_frames_may_borrow(Py_TYPE(op))) {
+            if (gcx_frames_mode() != GCX_FRAMES_COMPENSATED) {
+                refs[i] = GCX_W_REACHABLE;      /* FR1: it and all it reaches */
+            }
+            gcx_frames_each_borrowed(op, give_back_u, refs);
+        }
     }
     for (Py_ssize_t i = 0; ok && i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -333,8 +366,12 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     u->len = keep;
 }
 
+/* Clear the weakrefs that are garbage and every weakref to what is still
+ * garbage, without callbacks: on 3.15 (gh-135552) the weakrefs that
+ * handle_weakrefs left, where GH-91636 is in the interpreter those that
+ * finalizers made. */
 static void
-clear_late_weakrefs(gcx_workvec_t *u)
+clear_weakrefs(gcx_workvec_t *u)
 {
     wr_memo memo = {{NULL}, {0}};
     for (Py_ssize_t i = 0; i < u->len; i++) {
@@ -493,6 +530,10 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     if (*g->debug & GCX_DEBUG_COLLECTABLE) {
         debug_print("collectable", &g->unreachable);
     }
+    /* Python code that could reach the garbage ran: finalizers, and on
+     * 3.15 weakref callbacks too, since the weakrefs without callbacks to
+     * the garbage are still alive while they run */
+    bool reached = false;
     if (g->weakrefs) {
         Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
                                                : count_due_callbacks(&g->unreachable);
@@ -502,16 +543,20 @@ gcx_finalize_garbage(gcx_garbage_t *g)
             return;
         }
         g->collected += freed;
+        reached = due > 0 && gcx_probed.weakrefs_after_finalizers;
     }
     if (g->finalizers && finalize(&g->unreachable) > 0) {
-        /* Only finalizers can reach the garbage (callbacks cannot: the
-         * weakrefs into it are cleared, and get_objects() hides it), so
-         * only they can free or resurrect any of it. */
+        reached = true;
+    }
+    if (reached) {
+        /* Only that code can reach the garbage (before 3.15 callbacks
+         * cannot: every weakref into it is cleared, and get_objects()
+         * hides it), so only it can free or resurrect any of it. */
         release_unreferenced(&g->unreachable);
         find_resurrected(&g->unreachable, g->old_set);
     }
-    if (gcx_probed.late_weakref_clear) {
-        clear_late_weakrefs(&g->unreachable);
+    if (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers) {
+        clear_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;
     delete_garbage(g);

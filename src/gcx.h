@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "compat.h"
+#include "frames.h"
 
 #ifndef GCX_FLAVOUR
 #  define GCX_FLAVOUR "unknown"   /* setup.py says release, debug or asan */
@@ -311,6 +312,8 @@ typedef struct {
     destructor py_del_slot;             /* tp_finalize of classes defining __del__ */
     PyInterpreterState **interp_head;   /* the runtime's interpreter list, or NULL */
     bool late_weakref_clear;            /* GH-91636 is in this interpreter */
+    bool weakrefs_after_finalizers;     /* gh-135552 (3.15) is in this interpreter */
+    bool dicts_lazy;                    /* dicts are tracked lazily (3.13) */
 } gcx_probes_t;
 
 extern gcx_probes_t gcx_probed;   /* written by probe.c alone */

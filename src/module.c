@@ -103,11 +103,19 @@ m_get_stats(PyObject *mod, PyObject *unused)
     }
     for (int i = 0; i < GCX_NGENS; i++) {
         const gcx_gen_stats_t *s = &gcx_stats.gens[i];
+        /* exactly the running interpreter's keys: 3.15 added the last two;
+         * the figures are in gcx's own functions on every version */
+#if GCX_PY315
         PyObject *d = Py_BuildValue("{snsnsnsnsd}", "collections", s->collections,
                                     "collected", s->collected,
                                     "uncollectable", s->uncollectable,
                                     "candidates", s->candidates,
                                     "duration", s->duration);
+#else
+        PyObject *d = Py_BuildValue("{snsnsn}", "collections", s->collections,
+                                    "collected", s->collected,
+                                    "uncollectable", s->uncollectable);
+#endif
         if (d == NULL) {
             Py_DECREF(result);
             return NULL;
@@ -430,7 +438,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsn}",
+        "{sssOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
@@ -449,7 +457,10 @@ m_info(PyObject *mod, PyObject *unused)
         "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
         "build", GCX_FLAVOUR,
         "unsure", gcx_tr.unsure ? Py_True : Py_False,
-        "suspects", gcx_tr.suspects);
+        "suspects", gcx_tr.suspects,
+        "generator_frames", gcx_frames_mode() == GCX_FRAMES_COMPENSATED ? "compensated"
+                            : gcx_frames_mode() == GCX_FRAMES_CONSERVATIVE ? "conservative"
+                            : "exact");
 }
 
 static PyObject *
@@ -559,6 +570,13 @@ PyInit__gcx(void)
                         "(gcx does not support subinterpreters)");
         return NULL;
     }
+    if (Py_Version >= GCX_REFUSED_FROM && Py_Version < GCX_REFUSED_BELOW) {
+        PyErr_Format(PyExc_ImportError,
+                     "gcx supports CPython 3.14.5 and later, not 3.14.%d: 3.14.0-3.14.4 "
+                     "shipped an incremental collector whose gc interface means "
+                     "other things", (int)((Py_Version >> 8) & 0xff));
+        return NULL;
+    }
     if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
         PyErr_SetString(PyExc_ImportError, "gcx supports the main interpreter only");
         return NULL;
@@ -568,6 +586,7 @@ PyInit__gcx(void)
         return NULL;
     }
     if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_probe_all() < 0
+        || gcx_frames_init() < 0
         || gcx_tracer_init() < 0
         || gcx_schedule_init(gcx_collect, gcx_tr.interp, gcx_tr.mode == GCX_MODE_SAFE) < 0) {
         Py_DECREF(m);

@@ -16,6 +16,15 @@
  *                        as PyObject_GC_IsTracked does (compat.h)
  *   late_weakref_clear   whether the stdlib collector clears weakrefs that
  *                        finalizers made (GH-91636; finalize.c)
+ *   weakrefs_after_finalizers
+ *                        whether it leaves weakrefs without callbacks to
+ *                        garbage alive while finalizers run, clearing them
+ *                        after the resurrection check (gh-135552, 3.15;
+ *                        finalize.c)
+ *   dicts_lazy           whether a new empty dict is untracked: CPython
+ *                        tracks dicts lazily and may untrack them (3.13),
+ *                        or tracks every dict from birth (3.14+; tracer.c,
+ *                        region.c)
  *
  * Invariant:
  *  P1  a probe that cannot tell answers the conservative way: no header
@@ -200,16 +209,64 @@ probe_late_weakref_clear(void)
     return result;
 }
 
+/* Ask the stdlib collector whether a weakref without a callback to a
+ * garbage object is still alive inside that object's __del__: before
+ * gh-135552 every weakref to garbage is cleared before finalizers run;
+ * after it, only those with callbacks are, the rest after the
+ * resurrection check. */
+static int
+probe_weakrefs_after_finalizers(void)
+{
+    static const char src[] =
+        "import gc, weakref\n"
+        "_seen = []\n"
+        "class _Probe:\n"
+        "    def __del__(self):\n"
+        "        _seen.append(_ref() is self)\n"
+        "_a = _Probe(); _a.self = _a\n"
+        "_ref = weakref.ref(_a)\n"
+        "del _a\n"
+        "gc.collect(0)\n"
+        "after = _seen == [True]\n"
+        "del _ref\n";
+    PyObject *ns = gcx_probe_run(src);
+    if (ns == NULL) {
+        return -1;
+    }
+    PyObject *after = PyDict_GetItemString(ns, "after");
+    int result = after != NULL && PyObject_IsTrue(after) == 1;
+    drop_namespace(ns);
+    return result;
+}
+
+/* ---- dicts ------------------------------------------------------------------------------ */
+
+static int
+probe_dicts_lazy(void)
+{
+    PyObject *d = PyDict_New();
+    if (d == NULL) {
+        return -1;
+    }
+    int lazy = !PyObject_GC_IsTracked(d);
+    Py_DECREF(d);
+    return lazy;
+}
+
 /* ---- all of them ------------------------------------------------------------------------- */
 
 int
 gcx_probe_all(void)
 {
     int late = probe_late_weakref_clear();
-    if (late < 0) {
+    int after = late < 0 ? -1 : probe_weakrefs_after_finalizers();
+    int lazy = after < 0 ? -1 : probe_dicts_lazy();
+    if (lazy < 0) {
         return -1;
     }
     gcx_probed.late_weakref_clear = late == 1;
+    gcx_probed.weakrefs_after_finalizers = after == 1;
+    gcx_probed.dicts_lazy = lazy == 1;
     find_interp_head();
     if (gcx_header_check() < 0 || find_py_del_slot() < 0) {
         return -1;

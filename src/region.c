@@ -455,6 +455,19 @@ kind_of(PyTypeObject *tp)
            | (tp->tp_del != NULL ? KIND_LEGACY : 0);
 }
 
+/* A suspended generator's borrowed slot was visited and subtracted, but
+ * owns no reference: give it back (frames.c).  Called after the batch was
+ * flushed, so the subtraction it undoes has been applied. */
+static void
+give_back(PyObject *target, void *unused)
+{
+    (void)unused;
+    Py_ssize_t i = gcx_region_index(target);
+    if (i >= 0 && work.refs[i] > GCX_REFS_MIN) {   /* marks stay marks */
+        work.refs[i]++;
+    }
+}
+
 /* A record whose object CPython does not track, or that is immortal, is no
  * member: its count is set aside (GCX_W_EXCLUDED), and edges to it change
  * nothing.  Its record stays where gcx_region_keep_survivors puts it, except: */
@@ -526,6 +539,12 @@ gcx_region_count(void)
                     *e = GCX_W_REACHABLE;
                     continue;
                 }
+                bool borrows = gcx_frames_may_borrow(tp);
+                if (borrows && gcx_frames_mode() != GCX_FRAMES_COMPENSATED) {
+                    /* its visits may overstate what it owns (FR1) */
+                    *e = GCX_W_REACHABLE;
+                    continue;
+                }
                 Py_ssize_t rc = Py_REFCNT(op);
                 GCX_ASSERT(rc > 0);
                 if (rc > GCX_REFS_MAX || *e == GCX_REFS_MIN
@@ -535,6 +554,10 @@ gcx_region_count(void)
                 }
                 *e += (gcx_refs_t)rc;
                 traverse(op, visit_decref, &b);
+                if (borrows) {
+                    flush_decref(&b);
+                    gcx_frames_each_borrowed(op, give_back, NULL);
+                }
             }
         }
     }
@@ -817,7 +840,9 @@ gcx_region_keep_survivors(int generation, int old_set)
                     && maybe_untrack_tuple(member_object(p, w, bits))) {
                     continue;
                 }
-                if ((kind & KIND_TYPE) == KIND_DICT && full
+                /* as CPython's full collections do; 3.14+ never untracks
+                 * dicts, nor tracks again one that was untracked */
+                if ((kind & KIND_TYPE) == KIND_DICT && full && gcx_probed.dicts_lazy
                     && maybe_untrack_dict(member_object(p, w, bits))) {
                     continue;
                 }

@@ -50,17 +50,27 @@ static PyTime_t debug_start;   /* DEBUG_STATS: when the heading was printed */
 
 /* ---- callbacks ------------------------------------------------------------------- */
 
+/* The info dict has the running interpreter's keys: 3.15 adds the
+ * candidates examined and the duration ("start" says 0 and 0.0). */
 static void
-invoke_callbacks(const char *phase, int generation, Py_ssize_t collected,
-                 Py_ssize_t uncollectable)
+invoke_callbacks(const char *phase, int generation, const gcx_result_t *r,
+                 double duration)
 {
     PyObject *cbs = gcx_stats.callbacks;
     if (cbs == NULL || PyList_GET_SIZE(cbs) == 0) {
         return;
     }
+#if GCX_PY315
+    PyObject *info = Py_BuildValue("{sisnsnsnsd}", "generation", generation,
+                                   "collected", r->collected,
+                                   "uncollectable", r->uncollectable,
+                                   "candidates", r->candidates, "duration", duration);
+#else
+    (void)duration;
     PyObject *info = Py_BuildValue("{sisnsn}", "generation", generation,
-                                   "collected", collected,
-                                   "uncollectable", uncollectable);
+                                   "collected", r->collected,
+                                   "uncollectable", r->uncollectable);
+#endif
     PyObject *phase_obj = info ? PyUnicode_FromString(phase) : NULL;
     if (phase_obj == NULL) {
         Py_XDECREF(info);
@@ -73,7 +83,7 @@ invoke_callbacks(const char *phase, int generation, Py_ssize_t collected,
         PyObject *cb = Py_NewRef(PyList_GET_ITEM(cbs, i));
         PyObject *r = PyObject_Vectorcall(cb, args, 2, NULL);
         if (r == NULL) {
-            PyErr_WriteUnraisable(cb);
+            gcx_unraisable_gc_callback(cb);
         }
         else {
             Py_DECREF(r);
@@ -91,7 +101,8 @@ invoke_callbacks(const char *phase, int generation, Py_ssize_t collected,
 void
 gcx_stats_begin(int generation)
 {
-    invoke_callbacks("start", generation, 0, 0);
+    static const gcx_result_t nothing_yet;
+    invoke_callbacks("start", generation, &nothing_yet, 0.0);
     if (gcx_stats.debug & GCX_DEBUG_STATS) {
         gcx_sync(true);
         PySys_WriteStderr("gc: collecting generation %d...\n", generation);
@@ -135,7 +146,7 @@ gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t en
     if (gcx_stats.slow_fd >= 0 && duration >= gcx_stats.slow_threshold) {
         gcx_stats.slow_due = true;
     }
-    invoke_callbacks("stop", generation, r->collected, r->uncollectable);
+    invoke_callbacks("stop", generation, r, duration);
 }
 
 /* ---- the slow-pause signal (S4) ------------------------------------------------- */

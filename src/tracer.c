@@ -44,7 +44,11 @@
  *      untracked dict whose record it moves out of generation 0; the
  *      watcher moves the record back to generation 0 when a container is
  *      stored, and stops watching.  Untracked tuples are never tracked
- *      again; gcx drops their records.
+ *      again; gcx drops their records.  3.14+ tracks every dict from birth
+ *      and never re-tracks one that C code untracked (gcx_probed.dicts_lazy
+ *      is false): no watcher then, and gcx never untracks dicts there.
+ *  R6  The tracer may be called with no object (3.15's TRACKER_REMOVED,
+ *      when the slot changes hands): it then only marks records stale.
  */
 #include "gcx.h"
 #include <stdlib.h>
@@ -111,6 +115,19 @@ on_container(PyObject *op, PyRefTracerEvent event)
     return 0;
 }
 
+/* 3.15: the tracer is called with no object (PyRefTracer_TRACKER_REMOVED)
+ * when someone else takes or clears the slot.  Events are missed from now
+ * on (R2); gcx_sync takes the slot back before records are next used.  Not
+ * forwarded: the previous owner is told by CPython when its own turn
+ * ends.  No other version calls a tracer with NULL. */
+static int
+slot_removed(void)
+{
+    gcx_tr.stale = true;
+    gcx_tr.unsure = gcx_tr.unsure_sticky = true;
+    return 0;
+}
+
 /* With a previous owner of the slot (tracemalloc): forward, then record. */
 static __attribute__((noinline)) int
 chained(PyObject *op, PyRefTracerEvent event)
@@ -127,6 +144,9 @@ chained(PyObject *op, PyRefTracerEvent event)
 static int
 tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
+    if (op == NULL) {
+        return slot_removed();
+    }
     if (gcx_tr.chain_fn != NULL) {
         return chained(op, event);
     }
@@ -360,6 +380,9 @@ static PyTypeObject *probe_types[3];
 static int
 probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
+    if (op == NULL) {
+        return 0;      /* 3.15: TRACKER_REMOVED, when the test ends */
+    }
     PyTypeObject *tp = Py_TYPE(op);
     if (tp != probe_types[0] && tp != probe_types[1] && tp != probe_types[2]) {
         return 0;
@@ -374,19 +397,44 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 }
 
 /* Lists, dicts and tuples made and freed by the bytecode loop, by a deep
- * nested list (past 3.13's C recursion limit of 10,000 on this platform,
- * so the trashcan defers part of it) and by tuple resizes; all die inside.
- * Kept small: its peak memory stays in the process's RSS. */
+ * nested list that the trashcan must defer, and by tuple resizes; all die
+ * inside.  3.13 defers past its C recursion limit of 10,000 levels, so a
+ * 12,000-deep list freed anywhere reaches the trashcan.  3.14 defers by
+ * the C stack left (about 80 bytes a level): the list is 24,000 deep and
+ * freed in a thread with a 1 MiB stack, which it cannot be freed in
+ * without the trashcan (it would need about 1.9 MB), so a test that ends
+ * has gone through it (3.14.0-3.14.7 and 3.15.0 lose those deaths).  Kept
+ * small: its peak memory stays in the process's RSS. */
 static const char selftest_src[] =
+#if GCX_PY314
+    "import threading\n"
+    "def _gcx_free_deep(holder):\n"
+    "    holder.pop()\n"
+#endif
     "def _gcx_selftest():\n"
     "    for i in range(3000):\n"
     "        x = [i]\n"
     "        y = {'k': x, i: (x, i)}\n"
     "        del x, y\n"
     "    deep = []\n"
+#if GCX_PY314
+    "    for i in range(24000):\n"
+    "        deep = [deep]\n"
+    "    holder = [deep]\n"
+    "    del deep\n"
+    "    size = threading.stack_size(1 << 20)\n"
+    "    try:\n"
+    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n"
+    "        t.start()\n"
+    "        t.join()\n"
+    "    finally:\n"
+    "        threading.stack_size(size)\n"
+    "    del t, holder\n"
+#else
     "    for i in range(12000):\n"
     "        deep = [deep]\n"
     "    del deep\n"
+#endif
     "    for n in range(40):\n"
     "        t = tuple(j for j in range(n) if j % 3)\n"
     "        del t\n";
@@ -463,9 +511,11 @@ gcx_tracer_init(void)
     }
     bool safe = !gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "safe") == 0);
     gcx_tr.mode = safe ? GCX_MODE_SAFE : GCX_MODE_TRACER;
-    dict_watcher = PyDict_AddWatcher(on_dict_event);
-    if (dict_watcher < 0) {
-        return -1;
+    if (gcx_probed.dicts_lazy) {
+        dict_watcher = PyDict_AddWatcher(on_dict_event);
+        if (dict_watcher < 0) {
+            return -1;
+        }
     }
     take_slot();
     /* Adopt everything that already exists into the oldest generation. */

@@ -6,13 +6,21 @@ impl           the collector under test: the stdlib ``gc`` module (id
 quiet          ``quiet_collectors()`` for a test that drives both collectors
                itself (differential tests that call ``gc`` and ``gcx`` side
                by side).
-fresh_python   ``run(code, *args, env=None, timeout=120)``: run ``code``
-               (dedented) with ``sys.executable -X faulthandler *args -c code``
-               in a fresh interpreter that imports the same gcx as this one,
-               from a scratch working directory; ``env`` entries override the
-               inherited environment (a value of None removes the variable).
-               Returns the ``subprocess.CompletedProcess`` (text output
-               captured, never checked: assert on ``returncode`` yourself).
+run_program    ``run(name, *args, python_args=(), env=None, timeout=120)``:
+               run the program file tests/programs/NAME with
+               ``sys.executable -X faulthandler *python_args PATH *args`` in
+               a fresh interpreter that imports the same gcx as this one, from
+               the test's scratch directory (tmp_path); ``env`` entries
+               override the inherited environment (a value of None removes
+               the variable).  Returns the ``subprocess.CompletedProcess``
+               (text output captured, never checked: assert on
+               ``returncode`` yourself).  ``args`` go through str().
+               Programs take their parameters from sys.argv (or the
+               environment), never from code built in the test; see
+               tests/programs/README.md.
+fresh_python   ``run(code, *args, env=None, timeout=120)``: the same for
+               ``-c code`` (dedented).  Only tests/test_report.py still uses
+               it; delete it once its programs are files too.
 
 STDLIB maps each public name of the stdlib ``gc`` module to its original
 object, captured before any test could ``gcx.install()``; use it wherever a
@@ -111,6 +119,14 @@ def quiet():
 
 
 @pytest.fixture
+def run_program(tmp_path):
+    def run(name, *args, python_args=(), env=None, timeout=120):
+        return helpers.run_program(name, *args, python_args=python_args, env=env,
+                                   cwd=tmp_path, timeout=timeout)
+    return run
+
+
+@pytest.fixture
 def fresh_python(tmp_path):
     # Make the child import the gcx this process imported, from a neutral
     # working directory (so no stray source tree shadows it).
@@ -125,7 +141,7 @@ def fresh_python(tmp_path):
 def pytest_collection_modifyitems(config, items):
     # every test that starts a fresh interpreter is a subprocess test
     for item in items:
-        if "fresh_python" in getattr(item, "fixturenames", ()):
+        if {"run_program", "fresh_python"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.subprocess)
 
 

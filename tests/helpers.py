@@ -6,6 +6,12 @@ child_env(env)  os.environ for a child that imports this gcx: GCX_ROOT on
                 PYTHONPATH (after any PYTHONPATH ``env`` gives, before the
                 inherited one); ``env`` entries override the rest, and a
                 value of None removes the variable
+PROGRAMS        tests/programs/, the child programs the tests run
+run_program(name, *args, cwd, python_args=(), env=None, timeout=120)
+                ``python -X faulthandler PYTHON_ARGS tests/programs/NAME ARGS``
+                in such a child (conftest.py's ``run_program`` fixture runs it
+                from the test's tmp_path); the CompletedProcess, text output
+                captured, never checked
 gcx_cli(*args, cwd, env=None, timeout=120)
                 ``python -m gcx ARGS`` in such a child; the CompletedProcess,
                 text output captured, never checked
@@ -21,6 +27,7 @@ import sys
 import gcx
 
 GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
+PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
 
 
 def child_env(env=None):
@@ -48,4 +55,13 @@ def one_line_error(proc, status=2):
 def gcx_cli(*args, cwd, env=None, timeout=120):
     return subprocess.run(
         [sys.executable, "-X", "faulthandler", "-m", "gcx", *args],
+        capture_output=True, text=True, cwd=cwd, env=child_env(env), timeout=timeout)
+
+
+def run_program(name, *args, cwd, python_args=(), env=None, timeout=120):
+    path = os.path.join(PROGRAMS, name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no program {path}")
+    return subprocess.run(
+        [sys.executable, "-X", "faulthandler", *python_args, path, *map(str, args)],
         capture_output=True, text=True, cwd=cwd, env=child_env(env), timeout=timeout)

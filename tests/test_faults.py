@@ -1,23 +1,24 @@
 """Faults inside a collection: out of memory, exceptions, signals, threads.
 
 Out of memory (gcx._gcxfault, a test allocator over the RAW, MEM and OBJ
-domains): tests/programs/oom_sweep.py sweeps the allocation that fails, n,
-through one whole full collection of a heap with finalizers, weakref
-callbacks, resurrection, a legacy tp_del cycle and plain cycles, once with
-only allocation n failing and once with every allocation from n on failing,
-under the stdlib collector and under gcx, each in a fresh interpreter.  Every
-trial must show: collect() returned (never raised); no finalizer or callback
-ran twice; after a second, unarmed collection everything collectable is gone
-(no pin leaked), the resurrected objects are alive, intact and held by
-nothing but the program (their refcount is the baseline's, and they die when
-it lets go), the legacy object is in ``garbage`` exactly once; for gcx the
-table invariants hold after each collection, and a collection that returned 0
-changed nothing (C3: it gave up, nothing ran, nothing was freed).  The
-unarmed baselines of the two collectors agree.
+domains): tests/programs/faults/oom_sweep.py sweeps the allocation that
+fails, n, through one whole full collection of a heap with finalizers,
+weakref callbacks, resurrection, a legacy tp_del cycle and plain cycles, once
+with only allocation n failing and once with every allocation from n on
+failing, under the stdlib collector and under gcx, each in a fresh
+interpreter.  Every trial must show: collect() returned (never raised); no
+finalizer or callback ran twice; after a second, unarmed collection
+everything collectable is gone (no pin leaked), the resurrected objects are
+alive, intact and held by nothing but the program (their refcount is the
+baseline's, and they die when it lets go), the legacy object is in
+``garbage`` exactly once; for gcx the table invariants hold after each
+collection, and a collection that returned 0 changed nothing (C3: it gave
+up, nothing ran, nothing was freed).  The unarmed baselines of the two
+collectors agree.
 
-Exceptions and signals: tests/programs/fault_scenarios.py runs each scenario
-under both collectors in fresh interpreters; the observable outcomes must be
-equal, and gcx's table must check out afterwards.
+Exceptions and signals: tests/programs/faults/fault_scenarios.py runs each
+scenario under both collectors in fresh interpreters; the observable
+outcomes must be equal, and gcx's table must check out afterwards.
 
 Threads: several threads allocating cycles and collecting at once with gcx
 installed; a thread that exits holding the last reference to garbage; daemon
@@ -30,8 +31,6 @@ child interpreter, and its assertions need every site it reaches.
 import gc as stdlib_gc
 import json
 import os
-import subprocess
-import sys
 import threading
 import weakref
 
@@ -39,22 +38,12 @@ import pytest
 
 import gcx
 from gcx import _gcx
-from helpers import child_env
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-PROGRAMS = os.path.join(TESTS_DIR, "programs")
 SCALE = float(os.environ.get("GCX_STRESS_SCALE", "1.0"))
 
 
 def scaled(n):
     return max(1, int(n * SCALE))
-
-
-def run_program(name, *args, timeout=300):
-    """Run tests/programs/NAME in a fresh interpreter importing this gcx."""
-    return subprocess.run(
-        [sys.executable, "-X", "faulthandler", os.path.join(PROGRAMS, name), *args],
-        capture_output=True, text=True, env=child_env(), cwd=TESTS_DIR, timeout=timeout)
 
 
 def assert_clean_exit(proc, status=0):
@@ -70,11 +59,12 @@ def assert_clean_exit(proc, status=0):
 _sweeps = {}
 
 
-def sweep(collector, mode):
-    """The records of one OOM sweep: (baseline, [trial records])."""
+def sweep(run_program, collector, mode):
+    """The records of one OOM sweep: (baseline, [trial records]), run once
+    per session with the run_program fixture of the first test that asks."""
     key = (collector, mode)
     if key not in _sweeps:
-        proc = run_program("oom_sweep.py", collector, mode, "0", "100000", "1")
+        proc = run_program("faults/oom_sweep.py", collector, mode, 0, 100000, 1, timeout=300)
         assert_clean_exit(proc)
         records = [json.loads(line) for line in proc.stdout.splitlines()]
         assert records and records[0].get("baseline"), proc.stdout
@@ -99,8 +89,8 @@ def _lost(base, rec):
 
 
 @pytest.mark.parametrize("collector, mode", SWEEPS)
-def test_oom_sweep_is_sound(collector, mode):
-    base, trials = sweep(collector, mode)
+def test_oom_sweep_is_sound(run_program, collector, mode):
+    base, trials = sweep(run_program, collector, mode)
     assert trials, "no trial ran"
     # the sweep went past the end of the collection's allocations, and did
     # inject faults before that
@@ -190,23 +180,23 @@ def test_oom_sweep_is_sound(collector, mode):
         assert any(t["ret"] == 0 and t["failures"] for t in trials)
 
 
-def test_oom_baselines_agree():
+def test_oom_baselines_agree(run_program):
     """With nothing armed, the two collectors see the same heap the same way."""
     keys = ("ret", "ret2", "stats_armed", "stats_after", "kept_refcnt",
             "legacy_in_garbage", "final_collect", "armed", "after")
-    gc_base, _ = sweep("gc", "once")
-    gcx_base, _ = sweep("gcx", "once")
+    gc_base, _ = sweep(run_program, "gc", "once")
+    gcx_base, _ = sweep(run_program, "gcx", "once")
     assert {k: gcx_base[k] for k in keys} == {k: gc_base[k] for k in keys}
 
 
 @pytest.mark.parametrize("collector, mode", [
     pytest.param(c, m, id=f"{c}-{m}") for c in ("gc", "gcx") for m in ("once", "every")])
-def test_oom_never_loses_a_callback(collector, mode):
+def test_oom_never_loses_a_callback(run_program, collector, mode):
     """A weakref callback or finalizer the baseline runs may be lost only by
     failing itself (reported as unraisable with err_msg None, as
     PyErr_WriteUnraisable(callable) reports it), never by the collector's
     own allocation failing."""
-    base, trials = sweep(collector, mode)
+    base, trials = sweep(run_program, collector, mode)
     bad = []
     for rec in trials:
         lost_fin, lost_cb = _lost(base, rec)
@@ -258,10 +248,10 @@ def _comparable(o):
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_exceptions_and_signals_match_stdlib(scenario):
+def test_exceptions_and_signals_match_stdlib(run_program, scenario):
     out = {}
     for collector in ("gc", "gcx"):
-        proc = run_program("fault_scenarios.py", scenario, collector, timeout=120)
+        proc = run_program("faults/fault_scenarios.py", scenario, collector, timeout=120)
         assert_clean_exit(proc)
         out[collector] = json.loads(proc.stdout.strip().splitlines()[-1])
     got, want = out["gcx"], out["gc"]
@@ -419,8 +409,8 @@ def test_thread_exits_holding_last_reference(quiet):
 
 @pytest.mark.parametrize("how, status", [("return", 0), ("exit", 0), ("raise", 1)])
 @pytest.mark.parametrize("collector", ["gc", "gcx"])
-def test_daemon_thread_allocating_at_shutdown(collector, how, status):
+def test_daemon_thread_allocating_at_shutdown(run_program, collector, how, status):
     for _ in range(scaled(2)):
-        proc = run_program("daemon_shutdown.py", collector, how, timeout=120)
+        proc = run_program("faults/daemon_shutdown.py", collector, how, timeout=120)
         assert_clean_exit(proc, status)
         assert proc.stdout.split() == ["exiting", "True", "True", "True"], proc.stdout

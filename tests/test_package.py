@@ -2,11 +2,17 @@
 (gcx/_stdlib.py), so a gcx submodule imported for the first time while gcx is
 installed still reaches the stdlib collector, and uninstall() restores it."""
 import gc as stdlib_gc
+import json
+import pkgutil
 
 import gcx
 from conftest import STDLIB
 
-SUBMODULES = ["gcx.testing", "gcx.report", "gcx.compare", "gcx.__main__", "gcx_pytest"]
+# Not imported by ``import gcx``: the child imports them first while installed
+# (with every other module of the package pkgutil finds).
+MUST_BE_FIRST_IMPORTED = ["gcx.testing", "gcx.report", "gcx.compare", "gcx.__main__",
+                          "gcx._demo", "gcx._overview", "gcx._runner", "gcx._table",
+                          "gcx_pytest"]
 
 
 def test_stdlib_module_holds_the_originals():
@@ -17,65 +23,23 @@ def test_stdlib_module_holds_the_originals():
     assert set(_stdlib.TAKEN_OVER) <= set(STDLIB)
 
 
-def test_submodules_first_imported_while_installed(fresh_python):
-    proc = fresh_python(f"""
-        import gc, sys, weakref
-        originals = {{name: getattr(gc, name) for name in dir(gc)
-                     if not name.startswith("_")}}
-        import gcx
-        gcx.install()
-        assert not set({SUBMODULES!r}) & set(sys.modules)
-        for name in {SUBMODULES!r}:
-            __import__(name)
-        gcx.uninstall()
-
-        # Every stdlib gc attribute is the original again.
-        changed = [name for name, value in originals.items()
-                   if getattr(gc, name) is not value]
-        print("changed", changed)
-
-        # The stdlib collector is reachable and works.
-        class Node:
-            pass
-        a, b = Node(), Node()
-        a.other, b.other = b, a
-        ref = weakref.ref(a)
-        del a, b
-        gcx.disable()
-        print("stdlib collects", gc.collect() >= 2 and ref() is None, gc.isenabled())
-        gcx.enable()
-
-        # The modules imported while gcx was installed work the stdlib
-        # collector, not gcx's: a CycleWatch turns the stdlib's automatic
-        # collection off for the block (gcx not installed) and back on,
-        # and hears the stdlib's explicit collections through gc.callbacks.
-        from gcx.testing import CycleWatch
-        watch = CycleWatch()
-        watch.start()
-        inside = gc.isenabled()
-        a, b = Node(), Node()
-        a.other, b.other = b, a
-        del a, b
-        originals["collect"]()
-        report = watch.stop()
-        print("watch", inside, gc.isenabled(), report.stdlib_collected >= 2)
-
-        # The garbage hook of gcx.report keeps the stdlib collector as it was.
-        from gcx.report import record_cycles
-        with record_cycles() as report:
-            a, b = Node(), Node()
-            a.other, b.other = b, a
-            del a, b
-            gcx.collect()
-        print("report", report.groups >= 1, gc.isenabled())
-
-        # The CLI's stdlib column is the stdlib's.
-        import gcx.__main__ as cli
-        print("cli", cli.gc.get_threshold is originals["get_threshold"])
-    """)
+def test_submodules_first_imported_while_installed(run_program):
+    """Each module of the package (found by pkgutil: a new one is covered
+    without editing this list) imported first while gcx is installed; then
+    uninstall() gives back every gc attribute and the stdlib's collect()."""
+    proc = run_program("package/submodules_while_installed.py")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == [
+        "listed", "imported", "changed", "collect", "stdlib", "watch", "report", "cli"], proc.stdout
+    listed = json.loads(lines[0].split(" ", 1)[1])
+    imported = json.loads(lines[1].split(" ", 1)[1])
+    # the child's package is this one, all of it enumerated
+    assert set(listed) == {f"gcx.{m.name}" for m in pkgutil.iter_modules(gcx.__path__)} | {"gcx_pytest"}
+    assert set(MUST_BE_FIRST_IMPORTED) <= set(imported) <= set(listed), imported
+    assert lines[2:] == [
         "changed []",
+        "collect True",
         "stdlib collects True True",
         "watch False True True",
         "report True True",
@@ -83,24 +47,10 @@ def test_submodules_first_imported_while_installed(fresh_python):
     ], proc.stdout + proc.stderr
 
 
-def test_stdlib_recaptured_when_taken_over(fresh_python):
+def test_stdlib_recaptured_when_taken_over(run_program):
     """gcx/_stdlib.py imported again while gc points at gcx (a reload): it
     still finds the stdlib's own functions and the interpreter's lists."""
-    proc = fresh_python("""
-        import gc, importlib
-        import gcx
-        from gcx import _stdlib
-        garbage, callbacks, isenabled = gc.garbage, gc.callbacks, gc.isenabled
-        gcx.install()
-        again = importlib.reload(_stdlib)
-        print(again.collect is not gc.collect,
-              type(again.collect).__name__ == "builtin_function_or_method",
-              again.garbage is garbage, again.callbacks is callbacks)
-        again.enable()
-        again.disable()
-        print(isenabled())
-        gcx.uninstall()
-    """)
+    proc = run_program("package/stdlib_recaptured.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True"] * 4 + ["False"], proc.stdout + proc.stderr
 

@@ -18,7 +18,9 @@ containers churned in all) multiplies every loop count; the random choices
 come from ``GCX_STRESS_SEED`` (default 1234).  The same phases also run in a
 fresh interpreter in the other mode (``GCX_MODE=safe`` when this process is
 in tracer mode, tracer mode when this process was forced into safe mode on an
-interpreter that supports it), at a quarter of the scale.
+interpreter that supports it), at a quarter of the scale:
+tests/programs/stress/other_mode.py imports this module and runs
+``run_all()``.
 """
 import collections
 import copy
@@ -45,7 +47,6 @@ except ImportError:                      # imported on its own by a child
     import gc as _gc
     STDLIB = {n: getattr(_gc, n) for n in dir(_gc) if not n.startswith("_")}
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 SCALE = float(os.environ.get("GCX_STRESS_SCALE", "1.0"))
 SEED = int(os.environ.get("GCX_STRESS_SEED", "1234"))
 
@@ -325,17 +326,6 @@ def run_all(report=print):
     return ch
 
 
-def child_main(mode):
-    assert gcx.mode() == mode, (gcx.mode(), mode)
-    STDLIB["collect"]()
-    gcx.collect()
-    STDLIB["disable"]()
-    gcx.disable()
-    ch = run_all(report=lambda line: print(line, flush=True))
-    print(f"done: {ch.made} containers, {ch.collections} random collections, "
-          f"{ch.toggles} tracemalloc toggles", flush=True)
-
-
 # ----------------------------------------------------------------- tests
 
 def test_stress_here(quiet):
@@ -351,18 +341,14 @@ def _other_mode():
     return "tracer" if _gcx.info()["selftest"] else None
 
 
-def test_stress_other_mode(fresh_python):
+def test_stress_other_mode(run_program):
     mode = _other_mode()
     if mode is None:
         pytest.skip("this interpreter supports safe mode only (covered in-process)")
     scale = SCALE / 4
-    proc = fresh_python(f"""
-        import sys
-        sys.path.insert(0, {TESTS_DIR!r})
-        import test_stress
-        test_stress.child_main({mode!r})
-    """, env={"GCX_MODE": mode, "GCX_STRESS_SCALE": str(scale),
-              "GCX_STRESS_SEED": str(SEED)}, timeout=900)
+    proc = run_program("stress/other_mode.py", mode,
+                       env={"GCX_MODE": mode, "GCX_STRESS_SCALE": str(scale),
+                            "GCX_STRESS_SEED": str(SEED)}, timeout=900)
     assert proc.returncode == 0, (
         f"GCX_MODE={mode} GCX_STRESS_SCALE={scale} child failed "
         f"(exit status {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-6000:]}")

@@ -18,10 +18,10 @@ runs twice:
   with ``GCX_MODE=tracer`` too when this process is in safe mode on an
   interpreter whose tracer works, so both modes are always covered.
 
-The fresh interpreter imports this module and calls ``child_main()``.  A
-third kind of child starts with ``-X tracemalloc``, so that gcx is imported
-while tracemalloc holds the reference tracer slot
-(``child_startup_tracing()``).
+The fresh interpreter runs tests/programs/tracking/parity.py, which imports
+this module and runs the scenarios.  A third kind of child,
+tests/programs/tracking/startup_tracing.py, starts with ``-X tracemalloc``,
+so that gcx is imported while tracemalloc holds the reference tracer slot.
 
 When a check fails, the message lists the objects only one side reports,
 grouped by type, with a few examples.
@@ -38,7 +38,6 @@ import re
 import reprlib
 import sys
 import threading
-import traceback
 import tracemalloc
 import weakref
 
@@ -53,7 +52,6 @@ except ImportError:                      # imported on its own by a child
     import gc as _gc
     STDLIB = {n: getattr(_gc, n) for n in dir(_gc) if not n.startswith("_")}
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 TRACER_WORKS = sys.version_info >= (3, 13, 3)
 
 
@@ -881,61 +879,6 @@ def run_scenario(name):
     check("the end")
 
 
-def child_main(mode, names=None):
-    """Run in a fresh interpreter: the named scenarios (default: all), one
-    line per scenario ("OK name", "SKIP name reason" or "FAIL name" + the
-    error)."""
-    assert gcx.mode() == mode, (gcx.mode(), mode)
-    for name in names or SCENARIOS:
-        print("START", name, flush=True)
-        try:
-            _quiesce()                       # as the quiet fixture does
-            run_scenario(name)
-        except pytest.skip.Exception as exc:
-            print("SKIP", name, str(exc).replace("\n", " "), flush=True)
-        except Exception:
-            text = traceback.format_exc(limit=-3)
-            print("FAIL", name, repr(text), flush=True)
-        else:
-            print("OK", name, flush=True)
-
-
-def child_startup_tracing(mode):
-    """Run in a fresh interpreter started with ``-X tracemalloc``: gcx was
-    imported while tracemalloc held the reference tracer slot."""
-    assert tracemalloc.is_tracing()
-    assert gcx.mode() == mode, (gcx.mode(), mode)
-    assert _gcx.info()["owner"]
-    _quiesce()
-    _freelist_traceback_is_current()
-    _tracemalloc_works("traced since start-up")
-    for name in ("resizes", "resurrection"):
-        _quiesce()
-        run_scenario(name)
-    Node = _fresh_classes()[0]
-    keep = []
-    for i in range(20_000):
-        n = Node()
-        n.l = [n, {"i": (i, [i])}]              # garbage cycles
-        if i % 1000 == 0:
-            keep.append(n)
-    assert_parity("churn while traced", keep)
-    gcx.collect(0)
-    assert_parity("gcx.collect(0) while traced", keep)
-    STDLIB["collect"]()
-    assert_parity("gc.collect() while traced", keep)
-    assert tracemalloc.is_tracing()
-    _freelist_traceback_is_current()
-    _tracemalloc_works("still traced")
-    tracemalloc.stop()
-    assert_parity("tracemalloc.stop()")
-    tracemalloc.start()
-    _freelist_traceback_is_current()
-    assert_parity("tracemalloc.start() again")
-    tracemalloc.stop()
-    print("OK", flush=True)
-
-
 def _modes_for_children():
     here = gcx.mode()
     modes = ["safe"]
@@ -947,18 +890,14 @@ def _modes_for_children():
 _child_results = {}
 
 
-def _child_outcome(request, fresh_python, mode, name):
+def _child_outcome(request, run_program, mode, name):
     """One child per mode runs every scenario this session selected."""
     if mode not in _child_results:
         names = [item.callspec.params["name"] for item in request.session.items
                  if getattr(item, "originalname", None) == "test_parity_fresh_interpreter"
                  and item.callspec.params["mode"] == mode]
-        proc = fresh_python(f"""
-            import sys
-            sys.path.insert(0, {TESTS_DIR!r})
-            import test_tracking
-            test_tracking.child_main({mode!r}, {names or [name]!r})
-        """, env={"GCX_MODE": mode}, timeout=600)
+        proc = run_program("tracking/parity.py", mode, *(names or [name]),
+                           env={"GCX_MODE": mode}, timeout=600)
         results = {}
         for line in proc.stdout.splitlines():
             kind, _, rest = line.partition(" ")
@@ -982,10 +921,10 @@ def test_parity_here(quiet, name):
 
 @pytest.mark.parametrize("mode", ["safe", "tracer"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_parity_fresh_interpreter(request, fresh_python, name, mode):
+def test_parity_fresh_interpreter(request, run_program, name, mode):
     if mode not in _modes_for_children():
         pytest.skip(f"{mode} mode is {'covered in this process' if mode == gcx.mode() else 'unavailable here'}")
-    kind, detail = _child_outcome(request, fresh_python, mode, name)
+    kind, detail = _child_outcome(request, run_program, mode, name)
     if kind == "SKIP":
         pytest.skip(detail)
     if kind == "FAIL":
@@ -994,15 +933,11 @@ def test_parity_fresh_interpreter(request, fresh_python, name, mode):
 
 
 @pytest.mark.parametrize("mode", ["tracer", "safe"])
-def test_parity_tracemalloc_from_startup(fresh_python, mode):
+def test_parity_tracemalloc_from_startup(run_program, mode):
     if mode == "tracer" and not TRACER_WORKS:
         pytest.skip("this interpreter's tracer misses deallocations")
-    proc = fresh_python(f"""
-        import sys
-        sys.path.insert(0, {TESTS_DIR!r})
-        import test_tracking
-        test_tracking.child_startup_tracing({mode!r})
-    """, "-X", "tracemalloc=2", env={"GCX_MODE": mode}, timeout=600)
+    proc = run_program("tracking/startup_tracing.py", mode,
+                       python_args=("-X", "tracemalloc=2"), env={"GCX_MODE": mode}, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-6000:]
     assert proc.stdout.splitlines()[-1:] == ["OK"], proc.stdout
 
@@ -1021,13 +956,8 @@ def test_mode_matches_interpreter():
 
 
 @pytest.mark.parametrize("forced", [None, "", "safe", "tracer"])
-def test_mode_in_fresh_interpreter(fresh_python, forced):
-    proc = fresh_python("""
-        from gcx import _gcx
-        info = _gcx.info()
-        print(info["mode"], info["selftest"], info["owner"])
-        _gcx.check()
-    """, env={"GCX_MODE": forced})
+def test_mode_in_fresh_interpreter(run_program, forced):
+    proc = run_program("tracking/mode.py", env={"GCX_MODE": forced})
     if forced == "tracer" and not TRACER_WORKS:
         assert proc.returncode != 0
         assert "ImportError" in proc.stderr and "safe mode" in proc.stderr, proc.stderr
@@ -1037,7 +967,7 @@ def test_mode_in_fresh_interpreter(fresh_python, forced):
     assert proc.stdout.split() == [expected, str(TRACER_WORKS), "True"]
 
 
-def test_bad_mode_rejected(fresh_python):
-    proc = fresh_python("import gcx", env={"GCX_MODE": "fast"})
+def test_bad_mode_rejected(run_program):
+    proc = run_program("tracking/mode.py", env={"GCX_MODE": "fast"})
     assert proc.returncode != 0
     assert "ImportError" in proc.stderr and "GCX_MODE" in proc.stderr, proc.stderr

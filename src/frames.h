@@ -1,0 +1,36 @@
+/* frames.h: frames.c's interface (borrowed references on the value stack
+ * of suspended generators, CPython 3.14+).  Plain C types only: frames.c
+ * is compiled with CPython's internal headers, the rest of gcx without. */
+#ifndef GCX_FRAMES_H
+#define GCX_FRAMES_H
+
+#include <stdbool.h>
+
+enum {
+    GCX_FRAMES_NONE,           /* before 3.14: nothing borrowed (FR3) */
+    GCX_FRAMES_COMPENSATED,    /* borrowed slots are given back (FR1) */
+    GCX_FRAMES_CONSERVATIVE,   /* layout unproven: such members survive (FR1) */
+};
+
+/* Could a member of this type report references it does not own?  Exactly
+ * generators, coroutines and async generators, on 3.14+. */
+static inline bool
+gcx_frames_may_borrow(PyTypeObject *tp)
+{
+#if PY_VERSION_HEX >= 0x030E0000
+    return tp == &PyGen_Type || tp == &PyCoro_Type || tp == &PyAsyncGen_Type;
+#else
+    (void)tp;
+    return false;
+#endif
+}
+
+typedef void (*gcx_borrowed_fn)(PyObject *target, void *arg);
+
+/* fn(target, arg) for each borrowed slot on op's stack, in compensated
+ * mode only; op is of a type gcx_frames_may_borrow accepts. */
+void gcx_frames_each_borrowed(PyObject *op, gcx_borrowed_fn fn, void *arg);
+int gcx_frames_init(void);    /* at import, before the tracer; 0 */
+int gcx_frames_mode(void);    /* GCX_FRAMES_* */
+
+#endif
