@@ -10,9 +10,10 @@ class _GenerationStats(TypedDict):
     collections: int
     collected: int
     uncollectable: int
-    # 3.15's keys, which 3.13's gc.get_stats() does not have
-    candidates: int          # objects examined
-    duration: float          # seconds
+    # 3.15's keys, which 3.13's gc.get_stats() does not have (gcx gives the
+    # running interpreter's keys; metrics() has them on every version)
+    candidates: NotRequired[int]     # objects examined
+    duration: NotRequired[float]     # seconds
 
 class _Info(TypedDict):
     mode: Literal["tracer", "safe"]

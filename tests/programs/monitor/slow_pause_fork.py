@@ -1,7 +1,9 @@
 """A forked child logs its own slow collections, through its own pipe and
-thread, and the parent goes on logging its own.
+thread, and the parent goes on logging its own (run by tests/test_monitor.py).
 
-Prints, one a word: "parent N" after the parent's first collection, "child
+    python slow_pause_fork.py
+
+Prints, one a line: "parent N" after the parent's first collection, "child
 N" in the child after its collection, "parent N" after the parent's second;
 N is the number of records that logger received in that process.
 """
