@@ -14,6 +14,9 @@ show_growth()      objgraph's show_growth: print the types whose count rose
                    above its peak since the last call
 log_slow_pauses()  log each collection slower than a threshold through the
                    stdlib logging module, after the collection
+memory()           the process's memory as the allocators see it, cheaply
+watch()            print, at an interval, generation sizes, memory and the
+                   types that grew most (what ``gcx run --watch`` shows)
 
 The exporters build on metrics(): gcx.prometheus (prometheus_client) and
 gcx.otel (OpenTelemetry).
@@ -83,7 +86,7 @@ if typing.TYPE_CHECKING:
     from ._gcx import _Metrics
 
 __all__ = ["metrics", "census", "growth", "show_growth", "Growth",
-           "log_slow_pauses", "SlowPauseLog", "PAUSE_BUCKETS"]
+           "log_slow_pauses", "SlowPauseLog", "PAUSE_BUCKETS", "memory", "watch", "Watch"]
 
 # The pause histogram's upper bounds, seconds, +inf last.
 PAUSE_BUCKETS: tuple[float, ...] = _gcx.PAUSE_BUCKETS
@@ -360,3 +363,137 @@ def log_slow_pauses(threshold_ms: float | None, logger: logging.Logger | None = 
     _current = log
     log._start()
     return log
+
+
+# ------------------------------------------------------------------------------
+# Memory, and watching it.
+
+class Memory(typing.TypedDict):
+    rss: int | None               # resident set size, bytes (/proc/self/statm)
+    pymalloc_blocks: int          # sys.getallocatedblocks()
+    malloc_in_use: int | None     # bytes malloc handed out and not freed
+
+
+def _malloc_in_use_reader() -> typing.Callable[[], int] | None:
+    """glibc's mallinfo2(), through ctypes: uordblks + hblkhd, the bytes
+    malloc has handed out (from its heap, and mmapped) and not had back.
+    None where there is no mallinfo2 (other C libraries, glibc < 2.33)."""
+    try:
+        import ctypes
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (ImportError, OSError, AttributeError):
+        return None
+
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+    mallinfo2.restype = Mallinfo2
+    mallinfo2.argtypes = []
+
+    def read() -> int:
+        info = mallinfo2()
+        return int(info.uordblks + info.hblkhd)
+    return read
+
+
+_malloc_reader: list[typing.Callable[[], int] | None] = []
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def memory() -> Memory:
+    """The process's memory, from numbers that cost microseconds to read
+    (sys._debugmallocstats() walks every pool and prints; tracemalloc costs
+    every allocation):
+
+    rss              resident set size in bytes (Linux: /proc/self/statm),
+                     or None
+    pymalloc_blocks  blocks Python's small-object allocator (pymalloc, for
+                     requests of up to 512 bytes) has handed out and not had
+                     back: sys.getallocatedblocks().  A count: pymalloc keeps
+                     no total of their bytes
+    malloc_in_use    bytes the C library's malloc has handed out and not had
+                     back (glibc's mallinfo2(): uordblks + hblkhd): objects
+                     over 512 bytes, list and dict storage, buffers, and
+                     extension modules' memory; pymalloc's arenas are mapped
+                     directly and are not in it.  None where the C library
+                     has no mallinfo2
+    """
+    if not _malloc_reader:
+        _malloc_reader.append(_malloc_in_use_reader())
+    reader = _malloc_reader[0]
+    return {"rss": _rss(), "pymalloc_blocks": sys.getallocatedblocks(),
+            "malloc_in_use": reader() if reader is not None else None}
+
+
+def _mb(n: int | None) -> str:
+    return "-" if n is None else f"{n / 1e6:.1f} MB"
+
+
+class Watch:
+    """What watch() started: a daemon thread printing a line every
+    ``interval`` seconds.  stop() ends it."""
+
+    def __init__(self, interval: float, file: IO[str] | None, top: int) -> None:
+        import time
+        self.interval = interval
+        self.top = top
+        self._file = file
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._census = census()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gcx-watch", daemon=True)
+
+    def line(self) -> str:
+        """One report, and the census it grew from becomes this one."""
+        m = metrics()
+        mem = memory()
+        now = census()
+        grew = growth(self._census, now, self.top)
+        self._census = now
+        sizes = "/".join(str(g["objects"]) for g in m["generations"])
+        return (f"gcx watch +{self._clock() - self._start:.1f}s: objects {sizes} "
+                f"(generations 0/1/2), {m['frozen']} frozen; "
+                f"pymalloc {mem['pymalloc_blocks']} blocks; "
+                f"malloc {_mb(mem['malloc_in_use'])}; RSS {_mb(mem['rss'])}; grew: "
+                + (", ".join(f"{g.name} +{g.delta}" for g in grew) or "nothing"))
+
+    def _print(self) -> None:
+        out = sys.stderr if self._file is None else self._file
+        print(self.line(), file=out, flush=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._print()
+
+    def stop(self, final: bool = False) -> None:
+        """Stop the thread; final=True prints one more line first."""
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        if final:
+            self._print()
+
+
+def watch(seconds: float, file: IO[str] | None = None, top: int = 5) -> Watch:
+    """Every ``seconds``, print one line to ``file`` (default: sys.stderr
+    as it is then): the containers in each generation and the frozen set
+    (metrics(), O(1)), memory() (pymalloc blocks, malloc bytes, RSS) and
+    the ``top`` types that grew most since the previous line (two
+    censuses: a few milliseconds per million objects).  Returns the Watch;
+    its stop() ends it."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError("seconds must be a number, not " + type(seconds).__name__)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"seconds must be more than 0, not {seconds!r}")
+    w = Watch(float(seconds), file, top)
+    w._thread.start()
+    return w

@@ -7,6 +7,7 @@ import io
 import logging
 import math
 import os
+import sys
 import threading
 
 import pytest
@@ -430,3 +431,38 @@ def test_forked_child_logs_its_own_pauses(run_program):
     proc = run_program("monitor/slow_pause_fork.py")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["parent", "1", "child", "1", "parent", "2"]
+
+
+# ------------------------------------------------------------------ memory() and watch()
+
+def test_memory():
+    import resource
+    m = monitor.memory()
+    assert set(m) == {"rss", "pymalloc_blocks", "malloc_in_use"}
+    assert m["pymalloc_blocks"] == pytest.approx(sys.getallocatedblocks(), rel=0.1)
+    if sys.platform == "linux":
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        assert 0 < m["rss"] <= peak
+    if m["malloc_in_use"] is not None:
+        big = [bytearray(1 << 20) for _ in range(20)]        # malloc's, not pymalloc's
+        assert monitor.memory()["malloc_in_use"] >= m["malloc_in_use"] + (15 << 20)
+        del big
+
+
+def test_watch_lines(quiet):
+    class Kept:
+        pass
+    out = io.StringIO()
+    w = monitor.watch(0.05, file=out, top=2)
+    kept = [Kept() for _ in range(1_000)]
+    threading.Event().wait(0.3)
+    w.stop(final=True)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("gcx watch +") for line in lines)
+    assert sum(f"{__name__}.{Kept.__qualname__} +1000" in line for line in lines) == 1
+    assert all(line.count(" +") <= 3 for line in lines)      # the elapsed time, 2 types
+    with pytest.raises(ValueError):
+        monitor.watch(0)
+    with pytest.raises(TypeError):
+        monitor.watch("1")
+    del kept
