@@ -158,8 +158,10 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
                          help="also write the table's data as CSV ('-': to standard "
                               "output, instead of the table)")
     compare.add_argument("--plot", metavar="FILE.png",
-                         help="draw a pause timeline and a pause histogram of both "
-                              "collectors (needs matplotlib: pip install '.[plot]' "
+                         help="draw a pause timeline, a pause histogram, and RSS and "
+                              "tracked objects over time, of both collectors (the "
+                              "children then sample their memory, at most about 2%% "
+                              "of each run; needs matplotlib: pip install '.[plot]' "
                               "in gcx's checkout, or pip install matplotlib)")
     compare.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size, relative to its default "

@@ -454,3 +454,24 @@ def test_module_found_from_the_current_directory_only(tmp_path):
         "import os, sys\nassert sys.path[0] == os.getcwd(), sys.path\n")
     proc = gcx_cli("compare", "--quiet", "--repeat", "1", "-m", "where", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+# ------------------------------------------------------------------ memory over time (--plot)
+
+@pytest.mark.parametrize("collector", compare.COLLECTORS)
+def test_memory_samples(collector):
+    program = compare.Program("script", os.path.join(
+        os.path.dirname(__file__), "programs", "compare", "memory_steps.py"))
+    plain = compare.run_once(program, collector)
+    assert "memory" not in plain
+    run = compare.run_once(program, collector, sample=True)
+    memory = run["memory"]
+    t, rss, objects = memory["t"], memory["rss"], memory["objects"]
+    assert len(t) == len(rss) == len(objects) >= 3
+    assert t == sorted(t) and t[0] < 0.5 and t[-1] >= run["wall"]
+    assert all(b - a >= compare.SAMPLE_INTERVAL * 0.9 for a, b in zip(t[1:-2], t[2:-1]))
+    # the lists the program keeps: 100,000 at its end, and the RSS with them
+    before_end = objects[:-1]
+    assert max(before_end) >= 50_000 and min(before_end) < 25_000
+    if sys.platform == "linux":
+        assert max(rss[:-1]) - rss[0] > 60e6
