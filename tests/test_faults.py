@@ -31,6 +31,8 @@ child interpreter, and its assertions need every site it reaches.
 import gc as stdlib_gc
 import json
 import os
+import re
+import sys
 import threading
 import weakref
 
@@ -98,6 +100,10 @@ def test_oom_sweep_is_sound(run_program, collector, mode):
     assert any(t["failures"] for t in trials)
     base_collected, base_uncollectable = base["stats_armed"]
     assert base_uncollectable == LEGACY_CYCLE
+    # what the baseline leaves observable: nothing, or on 3.15 the objects
+    # the finalizers resurrected (kept alive in KEEP), each seen once
+    alive = base["after"]["dead"].count(False)
+    assert alive == (sum(base["after"]["kept"]) if sys.version_info >= (3, 15) else 0), base
     problems = []
 
     def expect(cond, what, rec):
@@ -113,8 +119,11 @@ def test_oom_sweep_is_sound(run_program, collector, mode):
                                            base["after"]["fin"] + base["after"]["cb"])),
                "a finalizer or callback ran that the baseline never runs", rec)
         lost_fin, _ = _lost(base, rec)
-        # no pin leaked, nothing collectable left: every observed object is gone
-        expect(all(rec["after"]["dead"]), "garbage survived the second collection", rec)
+        # no pin leaked, nothing collectable left: every observed object is
+        # gone, but for the resurrected ones, whose weakrefs without
+        # callbacks 3.15 no longer clears (gh-135552): alive as in the baseline
+        expect(all(d for d, b in zip(rec["after"]["dead"], base["after"]["dead"]) if b),
+               "garbage survived the second collection", rec)
         # resurrection: where the finalizer ran, the object is back, intact,
         # with the baseline's refcount (a leaked pin adds one), and is freed
         # when the program lets go of it
@@ -143,14 +152,15 @@ def test_oom_sweep_is_sound(run_program, collector, mode):
                    "collected count differs from the baseline's", rec)
         expect(uncollectable in (LEGACY_CYCLE, 2 * LEGACY_CYCLE),
                "uncollectable count is off", rec)
-        # a MemoryError inside a __del__ is reported as unraisable, against
-        # the __del__ (err_msg None), in the collection it happened in
+        # a MemoryError inside a __del__ is reported as unraisable, in the
+        # collection it happened in: against the __del__ (3.13: err_msg
+        # None, the object the function), or in 3.14's own words
         fin_fail = sum(r and not ok for r, ok in zip(
             rec["armed"]["fin"][-len(rec["armed"]["kept"]) - len(rec["armed"]["alloc_ok"]):],
             rec["armed"]["alloc_ok"]))
         if fin_fail and mode == "once":
-            expect([u for u in rec["armed"]["unraisable"] if u[1] is None]
-                   == [["MemoryError", None, "function"]] * fin_fail,
+            expect([u[0] for u in rec["armed"]["unraisable"] if _finalizer_report(u)]
+                   == ["MemoryError"] * fin_fail,
                    "a MemoryError in __del__ was not reported as unraisable", rec)
         # only MemoryError reported
         for phase in ("armed", "after"):
@@ -223,6 +233,14 @@ SCENARIOS = [
 ]
 
 
+def _finalizer_report(u):
+    """Is this [exception type, err_msg, object type] an unraisable report
+    of a finalizer (__del__) failing, as the running interpreter words it?"""
+    if sys.version_info >= (3, 14):
+        return (u[1] or "").startswith("Exception ignored while calling deallocator ")
+    return u[1] is None and u[2] == "function"
+
+
 def normalize(events):
     """Events grouped by the finalizer or callback they happened in (labels
     sorted: the order in which objects are finalized is not part of the
@@ -239,7 +257,9 @@ def normalize(events):
 
 
 def _comparable(o):
-    o = dict(o)
+    # addresses differ between the two processes (3.14 names the __del__
+    # in its unraisable messages: "<function Fin.__del__ at 0x...>")
+    o = json.loads(re.sub(r" at 0x[0-9a-f]+", " at 0x", json.dumps(o)))
     o["events"] = normalize(o["events"])
     if "child" in o:
         status, child = o["child"]

@@ -36,6 +36,29 @@ def suspend_in_cycles(n, killed):
     return refs
 
 
+def _stdlib_keeps_suspended_greenlets():
+    """Does the stdlib collector leave a suspended greenlet in a cycle
+    alone, as greenlet's tp_is_gc asks?  On CPython 3.13 and 3.14 it does;
+    with greenlet 3.5.6 on 3.15 the stdlib collector frees it (without
+    throwing GreenletExit into it), so there the tests below have no
+    premise: gcx follows the stdlib (test_finished_... and the collect_diff
+    scenarios with gcx._gcxtest.Refuser still test the rule)."""
+    import gc
+    killed = []
+    refs = suspend_in_cycles(1, killed)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        from gcx import _stdlib
+        _stdlib.collect()
+        kept = refs[0]() is not None
+    finally:
+        if was:
+            gc.enable()
+    finish(refs)
+    return kept
+
+
 def finish(refs):
     """Let every greenlet still alive run to its end."""
     for ref in refs:
@@ -45,6 +68,14 @@ def finish(refs):
             g.switch()
 
 
+KEEPS_SUSPENDED = _stdlib_keeps_suspended_greenlets()
+needs_keeping = pytest.mark.skipif(
+    not KEEPS_SUSPENDED,
+    reason=f"greenlet {greenlet.__version__} here: the stdlib collector itself "
+           "collects suspended greenlets")
+
+
+@needs_keeping
 def test_suspended_greenlets_in_cycles_survive(impl):
     killed = []
     refs = suspend_in_cycles(10, killed)
@@ -60,6 +91,7 @@ def test_suspended_greenlets_in_cycles_survive(impl):
     assert all(ref() is None for ref in refs)
 
 
+@needs_keeping
 def test_suspended_greenlet_keeps_what_it_reaches(impl):
     # garbage cycles reachable only from a suspended greenlet are alive:
     # their finalizers must not run
@@ -112,6 +144,7 @@ def test_finished_greenlets_in_cycles_are_collected(impl):
     assert found >= 10
 
 
+@needs_keeping
 def test_finalizer_in_suspended_greenlet(impl):
     # greenlet's own test_finalizer_crash: a suspended greenlet in a cycle
     # with a list, holding an object with a finalizer; collecting it would
