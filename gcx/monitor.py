@@ -374,7 +374,7 @@ class Memory(typing.TypedDict):
     malloc_in_use: int | None     # bytes malloc handed out and not freed
 
 
-def _malloc_in_use_reader() -> typing.Callable[[], int] | None:
+def _malloc_in_use_reader() -> typing.Callable[[], int | None] | None:
     """glibc's mallinfo2(), through ctypes: uordblks + hblkhd, the bytes
     malloc has handed out (from its heap, and mmapped) and not had back.
     None where there is no mallinfo2 (other C libraries, glibc < 2.33)."""
@@ -391,13 +391,15 @@ def _malloc_in_use_reader() -> typing.Callable[[], int] | None:
     mallinfo2.restype = Mallinfo2
     mallinfo2.argtypes = []
 
-    def read() -> int:
+    def read() -> int | None:
         info = mallinfo2()
-        return int(info.uordblks + info.hblkhd)
+        # 0: not glibc's malloc answering (AddressSanitizer's stands in
+        # for it and answers zeros)
+        return int(info.uordblks + info.hblkhd) or None
     return read
 
 
-_malloc_reader: list[typing.Callable[[], int] | None] = []
+_malloc_reader: list[typing.Callable[[], int | None] | None] = []
 
 
 def _rss() -> int | None:
@@ -424,7 +426,7 @@ def memory() -> Memory:
                      over 512 bytes, list and dict storage, buffers, and
                      extension modules' memory; pymalloc's arenas are mapped
                      directly and are not in it.  None where the C library
-                     has no mallinfo2
+                     has no mallinfo2 (or another malloc answers zeros)
     """
     if not _malloc_reader:
         _malloc_reader.append(_malloc_in_use_reader())

@@ -703,9 +703,9 @@ def test_run_watch(tmp_path):
     assert all(re.fullmatch(pattern, line) for line in watch), watch
     grew = [int(m.group(1)) for line in watch
             for m in [re.search(r"__main__\.Leaky \+(\d+)", line)] if m]
-    # the steps the watch saw (the final line comes after the program's
-    # objects are gone)
-    assert grew and all(n % 5_000 == 0 for n in grew) and sum(grew) <= 40_000
+    # what the watch saw of the 40,000 (a census may come in the middle of
+    # a step; the final line comes after the program's objects are gone)
+    assert 5_000 <= sum(grew) <= 40_000
 
 
 def test_run_metrics_port_errors(tmp_path):
