@@ -27,7 +27,7 @@ LAYERS = {
                  "table.c", "probe.c", "check.c", "finalize.c", "frames.c"},
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
-    "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c"},
+    "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c", "probe.c"},
     "stats.c": {"heap.c", "tracer.c"},
     "heap.c": {"region.c", "tracer.c", "table.c"},
     "finalize.c": {"region.c", "table.c", "probe.c", "frames.c"},

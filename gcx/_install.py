@@ -12,6 +12,7 @@ gcx keeps it.
 """
 
 import _thread
+import atexit
 import functools
 import sys
 from collections.abc import Callable
@@ -58,6 +59,27 @@ def install() -> None:
         for name in _stdlib.TAKEN_OVER:
             setattr(gc, name, getattr(mirror, name))
         _saved = saved
+        global _report_at_exit
+        if not _report_at_exit:
+            atexit.register(_hand_over_at_exit)
+            _report_at_exit = True
+
+
+_report_at_exit = False
+
+
+def _hand_over_at_exit() -> None:
+    """At exit, while gcx is installed: give the interpreter what its own
+    shutdown report reads.  CPython prints "gc: N uncollectable objects at
+    shutdown" (a ResourceWarning; with DEBUG_UNCOLLECTABLE, the objects
+    themselves) from its own garbage list and debug flags, after atexit;
+    gcx's uncollectable objects are in gcx's list and the flags the program
+    set through gc are gcx's, so both are handed over here."""
+    if _saved is None:
+        return
+    if _gcx.garbage is not _stdlib.garbage:
+        _stdlib.garbage.extend(_gcx.garbage)
+    _stdlib.set_debug(_gcx.get_debug())
 
 
 def uninstall() -> None:

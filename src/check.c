@@ -7,8 +7,9 @@
  *          (region.c, gcx_region_check);
  *   R1     in tracer mode, while gcx owns the slot and nothing is stale,
  *          every record names a live object of a GC type (its refcount is
- *          positive): a record that outlived its object would fail here, or
- *          under ASan, instead of in a later collection;
+ *          positive), or on 3.14+ one waiting in the trashcan: a record
+ *          that outlived its object would fail here, or under ASan,
+ *          instead of in a later collection;
  *   G1     no collection is marked running;
  *   S1     the pause ring counted every collection the statistics did;
  *   S3     each generation's pause histogram did too.
@@ -33,11 +34,22 @@ fail(const char *what)
     return -1;
 }
 
+/* 3.14+: an object the trashcan deferred has count 0 and keeps the
+ * trashcan's chain in _gc_next until its deallocation runs and DESTROY
+ * drops the record (compat.h); 3.13 defers inside tp_dealloc, after
+ * DESTROY, so no record names such an object there. */
+static bool
+waits_in_trashcan(PyObject *op)
+{
+    return GCX_PY314 && (!gcx_header_readable || ((const uintptr_t *)op)[-2] != 0);
+}
+
 static void
 visit_record(gcx_page_t *p, unsigned slot, int set, void *bad)
 {
     PyObject *op = gcx_slot_object(p, slot);
-    if (Py_REFCNT(op) <= 0 || !PyType_IS_GC(Py_TYPE(op))) {
+    Py_ssize_t rc = Py_REFCNT(op);
+    if (rc < 0 || (rc == 0 && !waits_in_trashcan(op)) || !PyType_IS_GC(Py_TYPE(op))) {
         (*(Py_ssize_t *)bad)++;
     }
 }

@@ -18,7 +18,9 @@
  *
  * Invariants:
  *  R1  In tracer mode, while gcx_tr.stale is false, every record names a
- *      live object (or one inside its tp_dealloc, whose DESTROY is pending).
+ *      live object (or one inside its tp_dealloc, whose DESTROY is pending,
+ *      or on 3.14+ one the trashcan deferred, whose DESTROY comes when the
+ *      chain drains: count 0, never taken for tracked, compat.h).
  *  R2  A record is dereferenced only after gcx_sync(): it clears `stale` by
  *      a dropping resync.  `stale` is set whenever events may have been
  *      missed: safe mode, or the slot found in other hands (tracemalloc

@@ -286,3 +286,25 @@ def test_callback_error_messages_match_the_interpreter(collectors):
         del keep
     assert reports["gcx"] == reports["stdlib"]
     assert [e for _, _, e in reports["gcx"]] == ["ValueError", "KeyError", "ValueError"]
+
+
+# ------------------------------------------------------------------ the shutdown report
+
+@pytest.mark.parametrize("debug", ["plain", "uncollectable"])
+def test_shutdown_report_describes_gcx_garbage(run_program, debug):
+    """CPython prints "gc: N uncollectable objects at shutdown" from its
+    own garbage list and flags; with gcx installed it must describe gcx's
+    garbage and honour the flags set through gc, as it does the stdlib's."""
+    out = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("versions/shutdown_report.py", collector, debug,
+                           python_args=("-W", "default"))
+        assert proc.returncode == 0, proc.stderr
+        report = [line for line in proc.stderr.splitlines()
+                  if "uncollectable objects at shutdown" in line]
+        listed = proc.stderr.count("gcx._gcxtest.LegacyDel object at")
+        out[collector] = (proc.stdout.split(), report, listed)
+    assert out["gcx"][0] == out["gc"][0] == ["garbage", "3"]
+    assert out["gcx"][1] == out["gc"][1] and len(out["gcx"][1]) == 1
+    assert "gc: 3 uncollectable objects at shutdown" in out["gcx"][1][0]
+    assert out["gcx"][2] == out["gc"][2]
