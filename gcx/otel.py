@@ -24,7 +24,9 @@ from the same callbacks (never from inside a collection, which runs no
 Python code for it): each pause recorded in gcx's histogram since the last
 reading is recorded with the mean duration of the pauses that fell in its
 bucket since then.  Bucket counts, count and sum are gcx's exactly; min and
-max are those means, within the right bucket.
+max are those means, within the right bucket.  That is one record() per
+collection, about 9 microseconds each with the SDK, in the reader's thread:
+instrument(duration=False) leaves the histogram out.
 """
 
 from __future__ import annotations
@@ -57,20 +59,22 @@ class Instruments:
     """The instruments instrument() created, and the state of the duration
     histogram's feed."""
 
-    def __init__(self, meter: otel_metrics.Meter) -> None:
+    def __init__(self, meter: otel_metrics.Meter, duration: bool = True) -> None:
         self.meter = meter
         n = len(PAUSE_BUCKETS)
         generations = metrics()["generations"]
         # what was fed already: per generation, cumulative counts and seconds
         self._fed_counts = [[0] * n for _ in generations]
         self._fed_seconds = [[0.0] * n for _ in generations]
-        self.duration = meter.create_histogram(
-            "gcx.gc.duration", unit="s",
-            description="Duration of each gcx collection (its pause).",
-            explicit_bucket_boundaries_advisory=list(PAUSE_BUCKETS[:-1]))
+        self.duration: otel_metrics.Histogram | None = None
+        if duration:
+            self.duration = meter.create_histogram(
+                "gcx.gc.duration", unit="s",
+                description="Duration of each gcx collection (its pause).",
+                explicit_bucket_boundaries_advisory=list(PAUSE_BUCKETS[:-1]))
         self.collections = meter.create_observable_counter(
             "cpython.gc.collections",
-            [self._observe(lambda gen: gen["collections"], feed=True)],
+            [self._observe(lambda gen: gen["collections"], feed=duration)],
             unit="{collection}",
             description="The number of times a generation was collected since "
                         "interpreter start.")
@@ -109,6 +113,7 @@ class Instruments:
             self._feed_generation(g, gen)
 
     def _feed_generation(self, g: int, gen: _GenerationMetrics) -> None:
+        assert self.duration is not None
         counts, seconds = gen["pause_counts"], gen["pause_seconds"]
         fed_counts, fed_seconds = self._fed_counts[g], self._fed_seconds[g]
         attributes = {GENERATION: g}
@@ -130,11 +135,18 @@ class Instruments:
         self._fed_seconds[g] = list(seconds)
 
 
-def instrument(meter_provider: otel_metrics.MeterProvider | None = None) -> Instruments:
+def instrument(meter_provider: otel_metrics.MeterProvider | None = None, *,
+               duration: bool = True) -> Instruments:
     """Create gcx's instruments (module docstring) on a meter named "gcx"
     of ``meter_provider`` (default: the global one,
     opentelemetry.metrics.get_meter_provider()) and return them.  Call it
     once per provider: instruments cannot be removed, and a second set
-    would report the same figures twice."""
+    would report the same figures twice.
+
+    duration=False leaves the duration histogram out: it is the one part
+    that costs in proportion to the collections, one Histogram.record() per
+    collection at each reading (about 9 microseconds each with the SDK,
+    benchmarks/RESULTS.md), where the rest costs a fixed amount per
+    reading."""
     meter = otel_metrics.get_meter("gcx", __version__, meter_provider)
-    return Instruments(meter)
+    return Instruments(meter, duration)

@@ -292,3 +292,24 @@ def test_otel_duration_mean_stays_in_bucket():
     seconds = [0.0] * b + [math.nextafter(3 * bound, math.inf)] * (n - b)
     inst._feed_generation(0, {"pause_counts": counts, "pause_seconds": seconds})
     assert recorded == [bound] * 3
+
+
+def test_otel_without_the_duration_histogram(quiet):
+    pytest.importorskip("opentelemetry.sdk.metrics")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    import gcx.otel
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    try:
+        instruments = gcx.otel.instrument(provider, duration=False)
+        assert instruments.duration is None
+        some_collections()
+        (scope,) = reader.get_metrics_data().resource_metrics[0].scope_metrics
+        names = {m.name for m in scope.metrics}
+        assert "gcx.gc.duration" not in names
+        assert {"cpython.gc.collections", "cpython.gc.collected_objects",
+                "cpython.gc.uncollectable_objects"} <= names
+    finally:
+        provider.shutdown()
