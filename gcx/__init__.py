@@ -149,7 +149,7 @@ from ._gcx import (DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL,  # noqa: E402
 
 # gcx's own flag, a bit the stdlib's flags do not use: print the shapes of
 # each collection's cyclic garbage to stderr and aggregate them into
-# cycle_report() (gcx/report.py).
+# cycle_report() (gcx/report/).
 DEBUG_CYCLES = 1 << 10
 
 # The core's lists themselves, so that identity holds: gcx.garbage is the
@@ -224,7 +224,7 @@ def set_debug(flags: SupportsIndex, /) -> None:
     _gcx.set_debug(value)
     if value & DEBUG_CYCLES or "gcx.report" in _sys.modules:
         from . import report
-        report._set_debug_cycles(bool(value & DEBUG_CYCLES))  # type: ignore[no-untyped-call]
+        report._set_debug_cycles(bool(value & DEBUG_CYCLES))
 
 
 @_args.noargs
@@ -420,9 +420,9 @@ def recent_pauses() -> list[Pause]:
 
 def cycle_report() -> CycleReport:
     """The CycleReport of every gcx collection since gcx.set_debug() was
-    last given DEBUG_CYCLES (gcx/report.py)."""
+    last given DEBUG_CYCLES (gcx/report/)."""
     from . import report
-    result: CycleReport = report.debug_report()  # type: ignore[no-untyped-call]
+    result: CycleReport = report.debug_report()
     return result
 
 

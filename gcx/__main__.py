@@ -20,7 +20,7 @@
   gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default the demo) with gcx installed and print the
       shapes of the reference cycles it made garbage, top cycle makers
-      first (gcx/report.py).
+      first (gcx/report/).
 
 `gcx` is the console script pip installs; `python -m gcx` is the same
 command line.  An error in the command line (a bad option, a program that
@@ -179,11 +179,12 @@ def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.Argument
         usage=f"{PROG} report [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
         description="Run a program with gcx installed from its first line and, "
                     "when it ends, print the shapes of the cyclic garbage every "
-                    "collection found (after a last full collection), the commonest "
-                    "first: each with its members' types, a shortest cycle with the "
-                    "attributes, keys and positions along it, and the attribute a weak "
-                    "reference could replace to break it.  With no program, the "
-                    "bundled demo workload.  The report goes to standard output, and "
+                    "collection found while it ran (and a full collection as its code "
+                    "ends), the commonest first: each with its members' types, a "
+                    "shortest cycle with the attributes, keys and positions along it, "
+                    "and the attribute a weak reference could replace to break it.  "
+                    "With no program, the bundled demo workload.  The report goes to "
+                    "standard output, and "
                     "while it does, the program's own standard output goes to standard "
                     "error, so that `gcx report prog.py | less` and `--json -` show the "
                     "report alone.",
@@ -201,6 +202,11 @@ def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.Argument
                               "show where a member of each shape was allocated; slow")
     report_.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size; only without a program")
+    report_.add_argument("--at-exit", action="store_true",
+                         help="also show, under their own heading, the classes and module "
+                              "globals (with their functions) freed when the program's "
+                              "module was dropped after it ended (python frees them only "
+                              "at exit)")
     _program_arguments(report_, "report on")
 
 
@@ -463,17 +469,17 @@ def cycle_report(args: argparse.Namespace) -> int:
         gcx.install()
 
     status: object = 1
-    recorder = cycles.record_cycles(collect=True)  # type: ignore[no-untyped-call,unused-ignore]
-    result = recorder.__enter__()  # type: ignore[no-untyped-call,unused-ignore]
+    result = cycles.ProgramRecording(show_at_exit=args.at_exit)
+    result.start()
     try:
         with _stdout_to_stderr(_text_destination(args) == "-" or args.json == "-"):
             _set_path0(program)
-            status = _runner.run(program, cannot_run, prepare)
+            status = _runner.run(program, cannot_run, prepare, ended=result.program_ended)
     except SystemExit as exc:
         status = exc.code
         raise
     finally:
-        recorder.__exit__(None, None, None)  # type: ignore[no-untyped-call,unused-ignore]
+        result.stop()
         if not refused:
             _write_cycle_report(result, args)
     assert isinstance(status, int)

@@ -163,14 +163,18 @@ def _nothing() -> None:
 
 
 def run(program: Program, cannot_run: Callable[[Problem], int],
-        prepare: Callable[[], None] = _nothing) -> int:
+        prepare: Callable[[], None] = _nothing,
+        ended: Optional[Callable[[object], None]] = None) -> int:
     """Run ``program`` as ``__main__`` with sys.argv = [target, *args]; the
     caller has put its first sys.path entry in place.  When python would
     not start it, returns ``cannot_run(problem)`` without running anything;
     otherwise calls ``prepare()`` and runs it.  Returns 0, or 1 after
     printing the traceback of an uncaught exception (also one raised by
     the parent packages of a module while it is looked for).  SystemExit
-    and KeyboardInterrupt go up to the caller."""
+    and KeyboardInterrupt go up to the caller.  ``ended``, if given, is
+    called as soon as the program's code has ended, before anything is
+    printed or dropped: with runpy's copy of its globals, or with the
+    exception it raised."""
     sys.argv = [program.target, *program.args]
     try:
         found = problem(program)
@@ -182,15 +186,22 @@ def run(program: Program, cannot_run: Callable[[Problem], int],
     prepare()
     try:
         if program.kind == "module":
-            runpy.run_module(program.target, run_name="__main__", alter_sys=True)
+            namespace = runpy.run_module(program.target, run_name="__main__",
+                                         alter_sys=True)
         else:
             # absolute, as `python SCRIPT` makes __file__ (and sys.argv[0] here)
-            runpy.run_path(os.path.abspath(program.target), run_name="__main__")
-    except (SystemExit, KeyboardInterrupt):
+            namespace = runpy.run_path(os.path.abspath(program.target), run_name="__main__")
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if ended is not None:
+            ended(exc)
         raise
     except BaseException as exc:
+        if ended is not None:
+            ended(exc)
         print_exception(exc)
         return 1
+    if ended is not None:
+        ended(namespace)
     return 0
 
 
