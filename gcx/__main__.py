@@ -394,12 +394,16 @@ def run_program(program: Program, command: str = "run", metrics_port: Optional[i
         if watch is not None:
             from gcx import monitor
             watching.append(monitor.watch(watch))
+    def program_ended(outcome: object) -> None:
+        # the last line while the program's globals are still there
+        while watching:
+            watching.pop().stop(final=True)
     _set_path0(program)
     try:
-        return _runner.run(program, cannot_run, prepare)
+        return _runner.run(program, cannot_run, prepare,
+                           program_ended if watch is not None else None)
     finally:
-        for w in watching:
-            w.stop(final=True)
+        program_ended(None)
 
 
 def _serve_metrics(port: int, addr: str, prog: str) -> Optional[str]:
