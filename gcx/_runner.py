@@ -265,10 +265,15 @@ class MemorySampler:
         self.sample()
         self._thread.start()
 
-    def stop(self) -> dict[str, object]:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
+    def stop(self) -> None:
+        """The last sample, when the program's code has ended (its globals
+        still there)."""
+        if self._thread.ident is not None and not self._stop.is_set():
+            self._stop.set()
+            self._thread.join()
+            self.sample()
+
+    def samples(self) -> dict[str, object]:
         return {"t": self.times, "rss": self.rss, "objects": self.objects}
 
 
@@ -340,7 +345,8 @@ def child(argv: List[str]) -> int:
         sys.path.insert(0, path0)
     program = Program(kind, target, args)
     try:
-        status = run(program, lambda found: cannot_run(found.message), prepare)
+        status = run(program, lambda found: cannot_run(found.message), prepare,
+                     None if sampler is None else lambda outcome: sampler.stop())
     except SystemExit as exc:
         status = exit_status(exc)
     except KeyboardInterrupt as exc:
@@ -355,7 +361,8 @@ def child(argv: List[str]) -> int:
     except ValueError:
         pass
     if sampler is not None:
-        info.update(memory=sampler.stop())
+        sampler.stop()            # when the program's end was not seen
+        info.update(memory=sampler.samples())
     import resource
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     info.update(status=status, wall=wall, cpu=cpu,

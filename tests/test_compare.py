@@ -467,11 +467,12 @@ def test_memory_samples(collector):
     run = compare.run_once(program, collector, sample=True)
     memory = run["memory"]
     t, rss, objects = memory["t"], memory["rss"], memory["objects"]
-    assert len(t) == len(rss) == len(objects) >= 3
-    assert t == sorted(t) and t[0] < 0.5 and t[-1] >= run["wall"]
-    assert all(b - a >= compare.SAMPLE_INTERVAL * 0.9 for a, b in zip(t[1:-2], t[2:-1]))
-    # the lists the program keeps: 100,000 at its end, and the RSS with them
-    before_end = objects[:-1]
-    assert max(before_end) >= 50_000 and min(before_end) < 25_000
+    assert len(t) == len(rss) == len(objects) >= 2
+    assert t == sorted(t) and t[0] < 0.5 and t[-1] <= run["wall"]
+    assert all(b - a >= compare.SAMPLE_INTERVAL * 0.9 for a, b in zip(t[:-2], t[1:-1]))
+    # the first sample comes before the program's first line, the last one
+    # when its code has ended, with the 100,000 lists it keeps (and the
+    # 100 MB they hold)
+    assert objects[0] < 25_000 and objects[-1] >= 100_000
     if sys.platform == "linux":
-        assert max(rss[:-1]) - rss[0] > 60e6
+        assert rss[-1] - rss[0] > 90e6
