@@ -15,7 +15,9 @@
  *   roots                  region.c     full collections: what sys.modules reaches
  *   count                  region.c     references from outside the region
  *   mark                   region.c     what those reach survives
- *   survivors              region.c     promoted; tuples and dicts untracked
+ *   survivors              region.c     promoted (or kept where they are: see
+ *                                       gcx_collect_unpromoted); tuples and
+ *                                       dicts untracked
  *   split                  region.c     the garbage into U and F (C3 up to here)
  *   pin                    finalize.c   a reference to every member (C2)
  *   report                 finalize.c   the garbage hook, when one is set
@@ -40,12 +42,12 @@
  * before the garbage is pinned, the collection gives up (C3 of region.c):
  * the result counts the candidates seen and nothing else. */
 static gcx_result_t
-collect_generation(int generation)
+collect_generation(int generation, bool promote)
 {
     static gcx_garbage_t g;      /* its vectors' memory is reused */
     gcx_result_t result = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
-    int old_set = full ? generation : generation + 1;
+    int old_set = full || !promote ? generation : generation + 1;
 
     gcx_sync(full);
     if (gcx_region_number(generation) < 0
@@ -57,7 +59,9 @@ collect_generation(int generation)
         goto give_up;
     }
     gcx_survey_t survey = gcx_region_keep_survivors(generation, old_set);
-    gcx_schedule_survived(generation, survey.tracked);
+    if (old_set != generation || full) {
+        gcx_schedule_survived(generation, survey.tracked);
+    }
 
     g.unreachable.len = g.legacy.len = 0;
     g.collected = g.uncollectable = 0;
@@ -83,8 +87,8 @@ give_up:
     return result;
 }
 
-Py_ssize_t
-gcx_collect(int generation)
+static Py_ssize_t
+collect(int generation, bool promote)
 {
     if (gcx_tr.shut_down || !gcx_schedule_begin()) {
         return 0;    /* G1: like CPython, a nested request does nothing */
@@ -95,7 +99,7 @@ gcx_collect(int generation)
 
     PyTime_t start = 0, end = 0;
     (void)PyTime_PerfCounterRaw(&start);
-    gcx_result_t r = collect_generation(generation);
+    gcx_result_t r = collect_generation(generation, promote);
     (void)PyTime_PerfCounterRaw(&end);
 
     if (PyErr_Occurred()) {
@@ -108,4 +112,24 @@ gcx_collect(int generation)
     gcx_stats_after();
     gcx_check_after_collection();
     return r.collected + r.uncollectable;
+}
+
+Py_ssize_t
+gcx_collect(int generation)
+{
+    return collect(generation, true);
+}
+
+/* A collection of generations 0..generation whose survivors stay in
+ * `generation` instead of moving on to the next: what it examined alive
+ * will be examined again by the next such collection.  The pytest plugin
+ * (gcx/testing.py SpanWatch) ends each phase of a test with one over
+ * generations 0 and 1, so that every object the test made is examined at
+ * every phase's end (unless a collection of generation 1 or 2 promoted it
+ * meanwhile), and the garbage a phase finds is what died in that phase.  Scheduling, callbacks
+ * and statistics see a collection of `generation`. */
+Py_ssize_t
+gcx_collect_unpromoted(int generation)
+{
+    return collect(generation, false);
 }

@@ -329,6 +329,7 @@ void gcx_check_after_collection(void);   /* level 3: abort if broken */
 /* ---- one collection, top to bottom (collection.c) ------------------------------ */
 
 Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if refused */
+Py_ssize_t gcx_collect_unpromoted(int generation);   /* the same; survivors stay in `generation` */
 
 /* ---- when to collect (schedule.c) --------------------------------------------- */
 

@@ -20,18 +20,33 @@ int_tuple3(const int v[3])
 
 /* ---- collection and automatic collection --------------------------------------- */
 
-static PyObject *
-m_collect(PyObject *mod, PyObject *arg)
+static int
+generation_arg(PyObject *arg)
 {
     int generation = PyLong_AsInt(arg);
     if (generation == -1 && PyErr_Occurred()) {
-        return NULL;
+        return -1;
     }
     if (generation < 0 || generation >= GCX_NGENS) {
         PyErr_SetString(PyExc_ValueError, "invalid generation");
-        return NULL;
+        return -1;
     }
-    return PyLong_FromSsize_t(gcx_collect(generation));
+    return generation;
+}
+
+static PyObject *
+m_collect(PyObject *mod, PyObject *arg)
+{
+    int generation = generation_arg(arg);
+    return generation < 0 ? NULL : PyLong_FromSsize_t(gcx_collect(generation));
+}
+
+/* collect(), survivors staying in their generation (collection.c) */
+static PyObject *
+m_collect_unpromoted(PyObject *mod, PyObject *arg)
+{
+    int generation = generation_arg(arg);
+    return generation < 0 ? NULL : PyLong_FromSsize_t(gcx_collect_unpromoted(generation));
 }
 
 static PyObject *
@@ -498,6 +513,7 @@ m_noop_tracer(PyObject *mod, PyObject *unused)
 
 static PyMethodDef methods[] = {
     {"collect", m_collect, METH_O, NULL},
+    {"collect_unpromoted", m_collect_unpromoted, METH_O, NULL},
     {"enable", m_enable, METH_NOARGS, NULL},
     {"disable", m_disable, METH_NOARGS, NULL},
     {"isenabled", m_isenabled, METH_NOARGS, NULL},

@@ -8,9 +8,11 @@ in a full batch.  These tests build regions past the caches, with garbage
 interleaved with live objects in memory, and compare with the stdlib.
 """
 import gc
+import sys
 import weakref
 
 import gcx
+from conftest import STDLIB
 
 
 class Node:
@@ -76,24 +78,28 @@ def test_large_region_same_as_stdlib(quiet):
 def test_huge_refcount_survives_like_stdlib(quiet):
     # A refcount past 2**30 is not copied into gcx's 32-bit counts: its
     # object is marked reachable outright.  Inflate one member's refcount
-    # by 2**32 (through ctypes, and put it back): cut to 32 bits its count
-    # would read 1, its one reference from b, and gcx would free a cycle
-    # that 2**32 references keep alive.  Both collectors must keep it.
-    # (3.13 keeps immortality in the low 32 bits, which stay small.)
+    # (through ctypes, and put it back): on 3.13 by 2**32, which cut to 32
+    # bits would read 1, its one reference from b, so gcx would free a
+    # cycle that 2**32 references keep alive (3.13 keeps immortality in the
+    # low 32 bits, which stay small); 3.14+ keeps the count itself in 32
+    # bits (the word's high half is other fields, and bit 31 means
+    # immortal), so there by 2**30, just past gcx's limit.  Both collectors
+    # must keep it.
     import ctypes
 
+    bump = 1 << 32 if sys.version_info < (3, 14) else 1 << 30
     for impl in (gc, gcx):
         impl.collect()
         a, b = [], []
         a.append(b)
         b.append(a)
         count = ctypes.c_ssize_t.from_address(id(a))
-        count.value += 1 << 32
+        count.value += bump
         try:
             del a, b
             assert impl.collect() == 0, impl      # looks referenced from outside
         finally:
-            count.value -= 1 << 32                # the cycle is garbage again
+            count.value -= bump                   # the cycle is garbage again
         assert impl.collect() == 2, impl
 
 
@@ -105,13 +111,18 @@ def test_records_cpython_untracked_are_set_aside(quiet):
     import sys
     import types
 
+    # 3.13 tracks a dict lazily and untracks a dict of atoms in a full
+    # collection; 3.14+ tracks every dict from birth and never untracks one
+    dicts_untracked = not STDLIB["is_tracked"]({})
     mod = types.ModuleType("_gcx_probe_untracked")
     sys.modules[mod.__name__] = mod
     try:
-        mod.t = tuple(str(i) for i in range(3))      # made tracked
+        # tuples of atoms made tracked (3.14 makes most such tuples
+        # untracked at birth, not those a concatenation makes)
+        mod.t = (str(0),) + (str(1), str(2))
         mod.d = {"k": []}
         mod.d["k"] = 1                               # tracked, atoms only
-        inner = tuple([1.5, "x"])
+        inner = (float("1.5"),) + (str("x"),)
         mod.holder = [inner]
         a, b = [], []
         a.append(b)
@@ -119,17 +130,19 @@ def test_records_cpython_untracked_are_set_aside(quiet):
         del a, b
         assert gc.is_tracked(mod.t) and gc.is_tracked(inner)
         assert gcx.is_tracked(mod.t) and gcx.is_tracked(inner)
-        gc.collect()          # untracks the tuples and the dict, frees the cycle
+        gc.collect()          # untracks the tuples (and the dict), frees the cycle
         assert not gc.is_tracked(mod.t) and not gc.is_tracked(inner)
-        assert not gc.is_tracked(mod.d)
+        assert gc.is_tracked(mod.d) is not dicts_untracked
+        set_aside = (mod.t, inner) + ((mod.d,) if dicts_untracked else ())
         for gen in (0, 2):
             assert gcx.collect(gen) == 0
             gcx._gcx.check()
             ours = {id(o) for o in gcx.get_objects()}
-            for o in (mod.t, inner, mod.d):
+            for o in set_aside:
                 assert not gcx.is_tracked(o)
                 assert id(o) not in ours
-        del o, ours
+            assert (id(mod.d) in ours) is not dicts_untracked
+        del o, ours, set_aside
         # a cycle through the set-aside dict's new contents is still found
         mod.d["k"] = [mod.d]
         assert gc.is_tracked(mod.d) and gcx.is_tracked(mod.d)
