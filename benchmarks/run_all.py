@@ -23,7 +23,7 @@ else:
     import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHES = ["live_heap", "garbage", "young", "app", "programs", "tracking"]
+BENCHES = ["live_heap", "garbage", "young", "app", "programs", "tracking", "census", "monitor"]
 
 
 def main():

@@ -15,6 +15,9 @@ installed()     context manager: install() for the duration of a with block
 is_installed()  whether install() is in effect
 info()          the core's state: mode, tracer ownership, table sizes, ...
 mode()          "tracer" or "safe" (see info())
+metrics(), census(), growth(), show_growth(), log_slow_pauses()
+                monitoring (gcx/monitor.py); exporters in gcx.prometheus
+                and gcx.otel
 
 Two hooks are set when gcx is imported, because the core has to know about
 them: one in the stdlib's ``gc.callbacks`` tells the core while the stdlib
@@ -41,6 +44,8 @@ if _typing.TYPE_CHECKING:
     from typing import Any, Literal, SupportsIndex
 
     from ._gcx import _GenerationStats, _Info
+    from .monitor import (Growth, SlowPauseLog, census, growth, log_slow_pauses, metrics,
+                          show_growth)
     from .report import CycleReport, record_cycles
     from .testing import CyclesFound, no_cycles
 
@@ -134,6 +139,9 @@ __all__ = [
     "install", "uninstall", "installed", "is_installed", "info", "mode",
     "DEBUG_CYCLES", "recent_pauses", "Pause", "cycle_report", "record_cycles",
     "CycleReport", "no_cycles", "CyclesFound",
+    # monitoring (gcx/monitor.py)
+    "metrics", "census", "growth", "show_growth", "Growth", "log_slow_pauses",
+    "SlowPauseLog",
 ]
 
 from ._gcx import (DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL,  # noqa: E402
@@ -420,7 +428,9 @@ def cycle_report() -> CycleReport:
 
 # Imported when first used: gcx.no_cycles, gcx.record_cycles, ...
 _LAZY = {"no_cycles": "testing", "CyclesFound": "testing",
-         "record_cycles": "report", "CycleReport": "report"}
+         "record_cycles": "report", "CycleReport": "report",
+         **{name: "monitor" for name in ("metrics", "census", "growth", "show_growth",
+                                         "Growth", "log_slow_pauses", "SlowPauseLog")}}
 
 
 def __dir__() -> list[str]:

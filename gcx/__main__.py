@@ -5,10 +5,13 @@
       the interpreter, gcx's mode, what each collector tracks (per
       generation, and the ten commonest types), then one collection of the
       same heap by each.
-  gcx run SCRIPT [ARG ...]
-  gcx run -m MODULE [ARG ...]
+  gcx run [--metrics-port PORT] [--watch SECONDS] SCRIPT [ARG ...]
+  gcx run [--metrics-port PORT] [--watch SECONDS] -m MODULE [ARG ...]
       Run a program as `python SCRIPT` / `python -m MODULE` would, with gcx
-      installed (gcx.install()) before its first line runs.
+      installed (gcx.install()) before its first line runs; optionally serve
+      gcx's metrics for Prometheus while it runs, and print generation
+      sizes, memory and the types that grew most at an interval
+      (gcx/monitor.py, gcx/prometheus.py).
   gcx compare [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default a bundled demo workload) in fresh
       interpreters under the stdlib collector and under gcx, and print one
@@ -77,13 +80,30 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{run,compare,report}")
     run = commands.add_parser(
         "run", help="run a script or module with gcx installed",
-        usage=f"{PROG} run [-h] SCRIPT [ARG ...]\n"
-              f"       {PROG} run [-h] -m MODULE [ARG ...]",
+        usage=f"{PROG} run [-h] [MONITORING] SCRIPT [ARG ...]\n"
+              f"       {PROG} run [-h] [MONITORING] -m MODULE [ARG ...]",
         description="Run a program with gcx installed from its first line, as "
                     "'python SCRIPT ARG...' or 'python -m MODULE ARG...' "
                     "would run it.  Everything after SCRIPT or MODULE is "
                     "passed to the program as sys.argv[1:].  The exit status is "
-                    "the program's, as python's would be.")
+                    "the program's, as python's would be.",
+        epilog="Monitoring runs in threads of its own: serving metrics and "
+               "watching never run code inside a collection.")
+    run.add_argument("--metrics-port", type=_port, default=None, metavar="PORT",
+                     dest="metrics_port",
+                     help="serve gcx's metrics for Prometheus at "
+                          "http://ADDR:PORT/metrics while the program runs (0: a "
+                          "free port; the address goes to standard error); needs "
+                          "prometheus_client: pip install 'gcx[prometheus]'")
+    run.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
+                     dest="metrics_addr",
+                     help="the address to serve metrics on (default 127.0.0.1; "
+                          "0.0.0.0 for every interface)")
+    run.add_argument("--watch", type=_seconds, default=None, metavar="SECONDS",
+                     help="every SECONDS, print to standard error the containers "
+                          "in each generation, pymalloc's blocks, malloc's bytes "
+                          "in use, RSS and the types that grew most, and once "
+                          "more when the program ends")
     run.add_argument("-m", dest="module", action="store_true",
                      help="run the module named MODULE, as python -m does")
     run.add_argument("target", metavar="SCRIPT | MODULE",
@@ -138,8 +158,10 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
                          help="also write the table's data as CSV ('-': to standard "
                               "output, instead of the table)")
     compare.add_argument("--plot", metavar="FILE.png",
-                         help="draw a pause timeline and a pause histogram of both "
-                              "collectors (needs matplotlib: pip install '.[plot]' "
+                         help="draw a pause timeline, a pause histogram, and RSS and "
+                              "tracked objects over time, of both collectors (the "
+                              "children then sample their memory, at most about 2%% "
+                              "of each run; needs matplotlib: pip install '.[plot]' "
                               "in gcx's checkout, or pip install matplotlib)")
     compare.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size, relative to its default "
@@ -229,6 +251,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _number(text, int)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {value}")
+    return value
+
+
 def _positive(text: str) -> int:
     value = _number(text, int)
     if value < 1:
@@ -239,7 +268,7 @@ def _positive(text: str) -> int:
 # The options of each command that takes a program and that take a value
 # (the value is not the program).
 _VALUE_OPTIONS: dict[str, Tuple[str, ...]] = {
-    "run": (),
+    "run": ("--metrics-port", "--metrics-addr", "--watch"),
     "compare": ("--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
     "report": ("--top", "--json", "--output", "-o", "--tracemalloc", "--scale"),
 }
@@ -275,7 +304,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command in ("run", "compare", "report") and program_args is not None:
         args.args = program_args
     if args.command == "run":
-        return run_program(_program(args))
+        return run_program(_program(args), metrics_port=args.metrics_port,
+                           metrics_addr=args.metrics_addr, watch=args.watch)
     if args.command in ("compare", "report"):
         if args.target is None and args.module:
             parser.error(f"{args.command}: -m needs a MODULE")
@@ -340,16 +370,67 @@ def _set_path0(program: Program) -> None:
             sys.path.insert(0, path0)
 
 
-def run_program(program: Program, command: str = "run") -> int:
+def run_program(program: Program, command: str = "run", metrics_port: Optional[int] = None,
+                metrics_addr: str = "127.0.0.1", watch: Optional[float] = None) -> int:
     """Run ``program`` with gcx installed before its first line; returns
     its exit status as python would give it, after saying what python
     would say when it cannot be started.  SystemExit and KeyboardInterrupt
-    pass through."""
+    pass through.  metrics_port: serve gcx's metrics on it meanwhile;
+    watch: print the watch line every so many seconds, and at the end."""
+    prog = f"{PROG} {command}"
+
     def cannot_run(problem: Problem) -> int:
-        print(f"{PROG} {command}: {problem.message}", file=sys.stderr)
+        print(f"{prog}: {problem.message}", file=sys.stderr)
         return problem.status
+    if metrics_port is not None:
+        error = _serve_metrics(metrics_port, metrics_addr, prog)
+        if error is not None:
+            print(f"{prog}: {error}", file=sys.stderr)
+            return 2
+    watching: List[Any] = []
+
+    def prepare() -> None:
+        gcx.install()
+        if watch is not None:
+            from gcx import monitor
+            watching.append(monitor.watch(watch))
+    def program_ended(outcome: object) -> None:
+        # the last line while the program's globals are still there
+        while watching:
+            watching.pop().stop(final=True)
     _set_path0(program)
-    return _runner.run(program, cannot_run, gcx.install)
+    try:
+        return _runner.run(program, cannot_run, prepare,
+                           program_ended if watch is not None else None)
+    finally:
+        program_ended(None)
+
+
+def _serve_metrics(port: int, addr: str, prog: str) -> Optional[str]:
+    """Start prometheus_client's HTTP server (a daemon thread) on addr:port
+    with gcx's collector and prometheus_client's process and platform
+    collectors, in a registry of its own (the program's use of
+    prometheus_client's default registry is its own business); say where
+    on standard error.  Returns what went wrong, or None."""
+    try:
+        import prometheus_client
+
+        from gcx import prometheus
+    except ImportError:
+        return ("--metrics-port needs prometheus_client, which is not installed "
+                "here: pip install 'gcx[prometheus]'")
+    registry = prometheus_client.CollectorRegistry()
+    prometheus.register(registry)
+    prometheus_client.ProcessCollector(registry=registry)
+    prometheus_client.PlatformCollector(registry=registry)
+    try:
+        server, _ = prometheus_client.start_http_server(port, addr=addr, registry=registry)
+    except (OSError, ValueError) as exc:
+        return f"cannot serve metrics on {addr}:{port}: {exc}"
+    host = f"[{addr}]" if ":" in addr else addr
+    print(f"{prog}: gcx metrics at http://{host}:{server.server_port}/metrics",
+          file=sys.stderr, flush=True)
+    return None
 
 
 # ------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ class _GenerationStats(TypedDict):
     collections: int
     collected: int
     uncollectable: int
-    # 3.15's keys, which 3.13's gc.get_stats() does not have
-    candidates: int          # objects examined
-    duration: float          # seconds
+    # 3.15's keys, which 3.13's gc.get_stats() does not have (gcx gives the
+    # running interpreter's keys; metrics() has them on every version)
+    candidates: NotRequired[int]     # objects examined
+    duration: NotRequired[float]     # seconds
 
 class _Info(TypedDict):
     mode: Literal["tracer", "safe"]
@@ -39,6 +40,33 @@ class _Info(TypedDict):
     generator_frames: Literal["exact", "compensated", "conservative"]
     version: NotRequired[str]    # added by gcx.info(), not by the core
 
+class _LastCollection(TypedDict):
+    start: float             # perf-counter seconds
+    duration: float          # seconds
+    collected: int
+    uncollectable: int
+    candidates: int          # objects examined
+
+class _GenerationMetrics(TypedDict):
+    collections: int
+    collected: int
+    uncollectable: int
+    candidates: int
+    duration: float          # seconds in collections of this generation
+    pause_counts: list[int]  # cumulative histogram over _Metrics["pause_buckets"]
+    pause_seconds: list[float]   # their seconds, cumulative the same way
+    objects: int             # records in the generation (O(1))
+    last: _LastCollection | None
+
+class _Metrics(TypedDict):
+    pause_buckets: list[float]   # upper bounds, seconds, +inf last
+    generations: list[_GenerationMetrics]
+    frozen: int
+    garbage: int             # len(garbage)
+    pauses_recorded: int     # collections ever
+    collecting: bool
+    policies: None           # reserved: collection policies' state (none yet)
+
 garbage: Final[list[Any]]
 DEBUG_STATS: Final[int]
 DEBUG_COLLECTABLE: Final[int]
@@ -48,6 +76,7 @@ DEBUG_LEAK: Final[int]
 DEFAULT_THRESHOLDS: Final[tuple[int, int, int]]   # CPython's (2000, 10, 10)
 LONG_LIVED_RATIO: Final[int]   # a full collection waits for pending > total / this
 SAFE_SPACING: Final[int]       # safe mode: young collections >= survivors / this apart
+PAUSE_BUCKETS: Final[tuple[float, ...]]   # the pause histogram's upper bounds, +inf last
 callbacks: Final[list[_Callback]]
 
 def collect(generation: int, /) -> int: ...
@@ -79,6 +108,14 @@ def shutdown() -> None: ...   # registered with atexit: gives the tracer slot ba
 def noop_tracer() -> None: ...
 # (start, duration, generation, collected, uncollectable, candidates), oldest first
 def recent_pauses() -> list[tuple[float, float, int, int, int, int]]: ...
+# (collections ever, the pauses numbered since and later that the ring holds)
+def pauses_since(since: int, /) -> tuple[int, list[tuple[float, float, int, int, int, int]]]: ...
+def metrics() -> _Metrics: ...
+# tracked objects of a generation (-1: all three) by type, in no order
+def census(generation: int, /) -> list[tuple[type, int]]: ...
+# a byte to fd (a non-blocking pipe) after a collection of threshold seconds
+# or more, once it is over; fd -1: off
+def set_slow_pause_fd(fd: int, threshold: float, /) -> None: ...
 # hook(generation, collectable, uncollectable), before the garbage is touched
 def set_garbage_hook(hook: Callable[[int, list[Any], list[Any]], object] | None, /) -> None: ...
 MODE_TRACER: Final[str]       # info()["mode"] in tracer mode: "tracer"

@@ -208,19 +208,79 @@ def run(program: Program, cannot_run: Callable[[Problem], int],
 # ------------------------------------------------------------------------------
 # The child interpreters of ``gcx compare``.
 #
-#   python -P _runner.py child COLLECTOR RESULT KIND TARGET PATH0 [ARG ...]
+#   python -P _runner.py child COLLECTOR RESULT SAMPLE KIND TARGET PATH0 [ARG ...]
 #       run the program under COLLECTOR ("stdlib" or "gcx"); write its
 #       measurements to the JSON file RESULT (or {"error": message} if it
 #       could not be started or gcx could not be imported); exit with the
-#       program's status
+#       program's status.  SAMPLE: every SAMPLE seconds at most (0: never),
+#       a thread samples RSS and the tracked objects (see MemorySampler)
 #   python -P _runner.py find MODULE PATH0
 #       exit 2 after printing what python -m MODULE would say instead of
 #       running it, 0 if it can be started (or fails on its own)
 
+def _rss() -> Optional[int]:
+    """The resident set size in bytes (Linux), or None."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class MemorySampler:
+    """A daemon thread sampling, over a run, the RSS and the objects the
+    collector tracks: len(gc.get_objects()) for the stdlib, the total of
+    gcx.census() for gcx (the same objects, counted in C without a list).
+    Counting is O(heap) either way and holds the GIL, so the thread waits
+    at least BUDGET times as long as its last sample took: sampling takes at
+    most about 1/BUDGET of the run (and never less than ``interval`` apart)."""
+
+    BUDGET = 50
+
+    def __init__(self, interval: float, count: Callable[[], int]) -> None:
+        import threading
+        self.interval = interval
+        self.count = count
+        self.times: List[float] = []
+        self.rss: List[Optional[int]] = []
+        self.objects: List[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gcx-compare-sampler",
+                                        daemon=True)
+
+    def sample(self) -> float:
+        """One sample; returns what it cost (seconds)."""
+        t0 = time.perf_counter()
+        self.times.append(t0 - _T0)
+        self.rss.append(_rss())
+        self.objects.append(self.count())
+        return time.perf_counter() - t0
+
+    def _run(self) -> None:
+        wait = self.interval
+        while not self._stop.wait(wait):
+            wait = max(self.interval, self.BUDGET * self.sample())
+
+    def start(self) -> None:
+        self.sample()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """The last sample, when the program's code has ended (its globals
+        still there)."""
+        if self._thread.ident is not None and not self._stop.is_set():
+            self._stop.set()
+            self._thread.join()
+            self.sample()
+
+    def samples(self) -> dict[str, object]:
+        return {"t": self.times, "rss": self.rss, "objects": self.objects}
+
+
 def child(argv: List[str]) -> int:
     import array
     import json
-    collector, result_path, kind, target, path0, *args = argv
+    collector, result_path, sample_every, kind, target, path0, *args = argv
     info: dict[str, object] = {"collector": collector}
     refused = []
 
@@ -241,6 +301,9 @@ def child(argv: List[str]) -> int:
         info.update(gcx_version=__version__, gcx_mode=gcx.mode(),
                     gcx_file=gcx._gcx.__file__)
         start: Callable[[], object] = gcx.install
+
+        def count() -> int:
+            return sum(gcx.census().values())
     else:
         import gc
         callbacks = gc.callbacks
@@ -249,6 +312,10 @@ def child(argv: List[str]) -> int:
         # the start-up's garbage (the interpreter's, this harness's) is
         # collected here, before anything is measured, not during the program
         start = gc.collect
+
+        def count() -> int:
+            return len(gc.get_objects())
+    sampler = MemorySampler(float(sample_every), count) if float(sample_every) > 0 else None
     starts, durations = array.array("d"), array.array("d")
     generations, collected, uncollectable = (array.array("b"), array.array("q"),
                                              array.array("q"))
@@ -269,6 +336,8 @@ def child(argv: List[str]) -> int:
     def prepare() -> None:
         start()
         callbacks.append(on_collection)
+        if sampler is not None:
+            sampler.start()
 
     # as python SCRIPT / python -m MODULE: the script's directory or the
     # current directory (the parent's choice; none under -P), after gcx
@@ -276,7 +345,8 @@ def child(argv: List[str]) -> int:
         sys.path.insert(0, path0)
     program = Program(kind, target, args)
     try:
-        status = run(program, lambda found: cannot_run(found.message), prepare)
+        status = run(program, lambda found: cannot_run(found.message), prepare,
+                     None if sampler is None else lambda outcome: sampler.stop())
     except SystemExit as exc:
         status = exit_status(exc)
     except KeyboardInterrupt as exc:
@@ -290,6 +360,9 @@ def child(argv: List[str]) -> int:
         callbacks.remove(on_collection)
     except ValueError:
         pass
+    if sampler is not None:
+        sampler.stop()            # when the program's end was not seen
+        info.update(memory=sampler.samples())
     import resource
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     info.update(status=status, wall=wall, cpu=cpu,

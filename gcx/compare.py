@@ -22,6 +22,11 @@ in the child:
                         bound of the peak: garbage in generations that were
                         not collected is not seen)
   peak RSS              the child's ru_maxrss
+  memory over time      with --plot only: RSS and the tracked objects,
+                        sampled by a thread of the child (gcx/_runner.py's
+                        MemorySampler: the stdlib's count is
+                        len(gc.get_objects()), gcx's its census() total, and
+                        sampling takes at most about 2% of the run)
 
 The stdlib run never imports gcx, so it pays nothing for it.  The child is
 ``python -P gcx/_runner.py child ...`` (so the current directory is not on
@@ -168,10 +173,15 @@ def module_error(program: Program) -> Optional[str]:
     return None
 
 
+# With --plot: the memory samples' shortest interval, seconds.
+SAMPLE_INTERVAL = 0.02
+
+
 def run_once(program: Program, collector: str, progress: Optional[_Progress] = None,
-             timeout: Optional[float] = None) -> Run:
+             timeout: Optional[float] = None, sample: bool = False) -> Run:
     """Run the program once in a fresh interpreter under ``collector``
-    ("stdlib" or "gcx"); returns the child's measurements (a dict)."""
+    ("stdlib" or "gcx"); returns the child's measurements (a dict), with
+    memory samples when ``sample``."""
     fd, result_path = tempfile.mkstemp(prefix="gcx-compare-", suffix=".json")
     os.close(fd)
     try:
@@ -179,7 +189,7 @@ def run_once(program: Program, collector: str, progress: Optional[_Progress] = N
         # gcx/ source tree would hide the installed gcx; the program's own
         # first entry (path0) goes in after gcx is imported
         command = [sys.executable, "-P", RUNNER, "child", collector, result_path,
-                   program.kind, program.target, program.path0(), *program.args]
+                   repr(SAMPLE_INTERVAL if sample else 0.0), program.kind, program.target, program.path0(), *program.args]
         started = time.monotonic()
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=_stderr_fd(),
                                 env=_child_env())
@@ -415,13 +425,15 @@ class Comparison:
         return json.dumps(self.as_dict(), indent=2)
 
     def plot(self, path: str) -> None:
-        """A pause timeline and a pause histogram of both collectors (the run
-        with the median wall time of each, which the titles name)."""
+        """A pause timeline, a pause histogram, and RSS and tracked objects
+        over time, of both collectors (the run with the median wall time of
+        each, which the titles name)."""
         import matplotlib  # type: ignore[import-not-found,unused-ignore]
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # type: ignore[import-not-found,unused-ignore]
         from matplotlib.ticker import MaxNLocator  # type: ignore[import-not-found,unused-ignore]
-        fig, (timeline, histogram) = plt.subplots(2, 1, figsize=(11, 8))
+        fig, (timeline, histogram, rss, objects) = plt.subplots(
+            4, 1, figsize=(11, 15), gridspec_kw={"height_ratios": [3, 2, 2, 2]})
         colours = {"stdlib": "tab:blue", "gcx": "tab:orange"}
         markers = {0: "o", 1: "^", 2: "s"}
         everything: List[Tuple[str, List[float]]] = []
@@ -446,6 +458,26 @@ class Comparison:
                                      color=colours[collector], alpha=0.6,
                                      label=f"{COLUMNS[collector]}, generation {generation}")
             everything.append((collector, [d * 1e3 for d in run["durations"] if d > 0]))
+            memory = run.get("memory")
+            if memory:
+                label = f"{COLUMNS[collector]} ({len(memory['t'])} samples)"
+                points = [(t, r / 1e6) for t, r in zip(memory["t"], memory["rss"])
+                          if r is not None]
+                if points:
+                    xs, ys = zip(*points)
+                    rss.plot(xs, ys, color=colours[collector], marker=".", label=label)
+                objects.plot(memory["t"], memory["objects"], color=colours[collector],
+                             marker=".", label=label)
+        for axes, what, unit in ((rss, "resident set size", "RSS (MB)"),
+                                 (objects, "objects the collector tracks",
+                                  "tracked objects")):
+            axes.set_xlim(0, end * 1.01 or 1)
+            axes.set_ylim(bottom=0)
+            axes.set_xlabel("time since the program started (s)")
+            axes.set_ylabel(unit)
+            axes.set_title(f"{what} over time")
+            if axes.get_lines():
+                axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         timeline.set_xlim(0, end * 1.01 or 1)      # the whole run, to its end
         timeline.set_yscale("log")
         timeline.set_xlabel("time since the program started (s)")
@@ -517,9 +549,10 @@ def plot_available() -> bool:
 
 
 def compare(program: Program, repeat: int = DEFAULT_REPEAT, progress: bool = True,
-            timeout: Optional[float] = None) -> Comparison:
+            timeout: Optional[float] = None, memory: bool = False) -> Comparison:
     """Run ``program`` ``repeat`` times under each collector, alternating;
-    returns a Comparison."""
+    returns a Comparison.  memory: sample RSS and tracked objects over each
+    run (for the plot)."""
     runs: Dict[str, List[Run]] = {c: [] for c in COLLECTORS}
     reporter = _Progress(sys.stderr, progress)
     total = 2 * repeat
@@ -529,7 +562,7 @@ def compare(program: Program, repeat: int = DEFAULT_REPEAT, progress: bool = Tru
         for collector in order:
             n += 1
             reporter.start(f"[{n}/{total}] {program.describe()} under {COLUMNS[collector]}")
-            result = run_once(program, collector, reporter, timeout)
+            result = run_once(program, collector, reporter, timeout, memory)
             reporter.done(f"{result['wall']:.2f} s, {len(result['durations'])} collections"
                           + (f", exit status {result['status']}" if result["status"] else ""))
             runs[collector].append(result)
@@ -560,7 +593,7 @@ def main(program: Program, repeat: Optional[int] = None, json_path: Optional[str
             print(f"{prog}: {error}", file=sys.stderr)
             return 2
     try:
-        result = compare(program, repeat, progress, timeout)
+        result = compare(program, repeat, progress, timeout, memory=plot_path is not None)
     except CannotRun as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2

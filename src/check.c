@@ -11,7 +11,8 @@
  *          that outlived its object would fail here, or under ASan,
  *          instead of in a later collection;
  *   G1     no collection is marked running;
- *   S1     the pause ring counted every collection the statistics did.
+ *   S1     the pause ring counted every collection the statistics did;
+ *   S3     each generation's pause histogram did too.
  * The debug build (GCX_DEBUG 3, debug.h) runs it after every collection and
  * aborts on the first broken invariant; gcx._gcx.check() runs it at any
  * level and raises AssertionError.  C1 and C3 are about the middle of a
@@ -72,7 +73,15 @@ check_stats(void)
 {
     uint64_t collections = 0;
     for (int i = 0; i < GCX_NGENS; i++) {
-        collections += (uint64_t)gcx_stats.gens[i].collections;
+        const gcx_gen_stats_t *s = &gcx_stats.gens[i];
+        uint64_t counted = 0;
+        for (int b = 0; b < GCX_PAUSE_BUCKETS; b++) {
+            counted += s->pause_counts[b];
+        }
+        if (counted != (uint64_t)s->collections) {
+            return fail("S3 the pause histogram and the statistics disagree");
+        }
+        collections += (uint64_t)s->collections;
     }
     return collections == gcx_stats.npauses ? 0 : fail("S1 pauses and statistics disagree");
 }

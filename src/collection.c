@@ -26,6 +26,9 @@
  *   settle                 table.c      the page lists after promotion
  *   stats, "stop"          stats.c      statistics, the pause, callbacks
  *   restore                             the caller's exception
+ *   end                    schedule.c   the next collection may start
+ *   after                  stats.c      a slow collection signals the
+ *                                       slow-pause log's thread (S4)
  *   check                  check.c      the debug build: every invariant
  *
  * Invariant:
@@ -106,6 +109,7 @@ collect(int generation, bool promote)
     PyErr_SetRaisedException(exc);
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
+    gcx_stats_after();
     gcx_check_after_collection();
     return r.collected + r.uncollectable;
 }

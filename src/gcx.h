@@ -414,19 +414,30 @@ gcx_schedule_on_free(void)
 
 /* ---- what collections did (stats.c) --------------------------------------------- */
 
-typedef struct {
-    Py_ssize_t collections, collected, uncollectable;
-    Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */
-    double duration;             /* seconds spent collecting */
-} gcx_gen_stats_t;
-
-/* One collection in the pause ring. */
+/* One collection in the pause ring, and the last of each generation. */
 typedef struct {
     double start;                /* perf-counter seconds */
     double duration;             /* seconds */
     int generation;
     Py_ssize_t collected, uncollectable, candidates;
 } gcx_pause_t;
+
+/* The pause histogram's buckets: upper bounds in seconds (a pause of d
+ * seconds counts in the first bucket whose bound is >= d), from 10 us to
+ * 10 s in steps of 1, 2.5, 5; a last bucket, unbounded, catches the rest. */
+#define GCX_PAUSE_BUCKETS 20     /* the 19 bounds of gcx_pause_bounds, then +inf */
+extern const double gcx_pause_bounds[GCX_PAUSE_BUCKETS - 1];
+
+typedef struct {
+    Py_ssize_t collections, collected, uncollectable;
+    Py_ssize_t candidates;       /* objects examined, as CPython 3.15 counts */
+    double duration;             /* seconds spent collecting */
+    /* the pause histogram: per bucket (not cumulative), the pauses that
+     * fell in it and their seconds (S3: the counts add up to collections) */
+    uint64_t pause_counts[GCX_PAUSE_BUCKETS];
+    double pause_seconds[GCX_PAUSE_BUCKETS];
+    gcx_pause_t last;            /* the last collection of this generation */
+} gcx_gen_stats_t;
 
 #define GCX_PAUSE_RING 1024      /* collections remembered by recent_pauses() */
 
@@ -438,6 +449,11 @@ typedef struct {
     PyObject *garbage;           /* list, gc.garbage (S2) */
     PyObject *callbacks;         /* list, gc.callbacks (S2) */
     PyObject *garbage_hook;      /* called with the garbage found, or NULL */
+    /* the slow-pause signal: a byte written to slow_fd (a pipe gcx.monitor's
+     * thread reads) after a collection of slow_threshold seconds or more */
+    int slow_fd;                 /* or -1: off */
+    double slow_threshold;
+    bool slow_due;               /* this collection was slow: signal at its end */
 } gcx_stats_state_t;
 
 extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
@@ -445,8 +461,10 @@ extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
 int gcx_stats_init(void);
 void gcx_stats_begin(int generation);
 void gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end);
+void gcx_stats_after(void);       /* the collection is over: signal a slow one */
 void gcx_stats_set_debug(int flags);
 void gcx_stats_set_garbage_hook(PyObject *hook);   /* a new reference, or NULL */
+void gcx_stats_set_slow_fd(int fd, double threshold);   /* fd -1: off */
 
 /* ---- the garbage (finalize.c) ----------------------------------------------------- */
 
@@ -499,6 +517,7 @@ int gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark);
 
 PyObject *gcx_heap_objects(unsigned set_mask, bool hide_garbage);
 PyObject *gcx_heap_referrers(PyObject *objs, bool hide_garbage);
+PyObject *gcx_heap_census(unsigned set_mask, bool hide_garbage);   /* [(type, n)] */
 Py_ssize_t gcx_heap_count(int set);    /* records of set CPython tracks now */
 bool gcx_heap_is_tracked(PyObject *op);
 void gcx_heap_freeze(void);

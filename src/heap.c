@@ -1,5 +1,6 @@
 /* heap.c: questions and moves over every record: what gc.get_objects,
- * get_referrers, is_tracked, freeze, unfreeze and the freeze count see.
+ * get_referrers, is_tracked, freeze, unfreeze, the freeze count and
+ * gcx.census see.
  *
  * Start at gcx_heap_objects.  Every function here first makes the records
  * trustworthy (gcx_sync, R2 of tracer.c) and then goes by CPython's lists:
@@ -9,7 +10,8 @@
  *
  * Invariant:
  *  H1  no Python code runs between reading the records and taking a
- *      reference to every object found, so every object returned is alive.
+ *      reference to every object found (every type, for a census), so
+ *      every object returned is alive.
  */
 #include "gcx.h"
 
@@ -92,6 +94,138 @@ gcx_heap_is_tracked(PyObject *op)
         return true;
     }
     return PyObject_GC_IsTracked(op);
+}
+
+/* ---- census: tracked objects by type ------------------------------------------ */
+
+/* Counts per type, in an open-addressing table keyed by the type's
+ * address (types are not dereferenced while counting).  Its memory is
+ * kept between censuses. */
+typedef struct {
+    PyTypeObject *type;          /* NULL: empty */
+    Py_ssize_t n;
+} census_slot;
+
+typedef struct {
+    census_slot *slots;
+    size_t mask;                 /* capacity - 1 */
+    size_t used;
+    census_slot *last;           /* the last type's slot: neighbours share types */
+    bool in_collection;
+    bool failed;                 /* out of memory */
+} census_state;
+
+static census_slot *census_slots;
+static size_t census_capacity;
+
+static inline size_t
+census_hash(PyTypeObject *tp, size_t mask)
+{
+    return (size_t)(((uintptr_t)tp >> 4) * (uint64_t)0x9E3779B97F4A7C15ULL >> 32) & mask;
+}
+
+static census_slot *
+census_find(census_state *st, PyTypeObject *tp)
+{
+    size_t i = census_hash(tp, st->mask);
+    while (st->slots[i].type != NULL && st->slots[i].type != tp) {
+        i = (i + 1) & st->mask;
+    }
+    return &st->slots[i];
+}
+
+/* Double the table (load stays at most 1/2); false on allocation failure. */
+static bool
+census_grow(census_state *st)
+{
+    size_t cap = (st->mask + 1) * 2;
+    census_slot *slots = PyMem_RawCalloc(cap, sizeof(census_slot));
+    if (slots == NULL) {
+        return false;
+    }
+    census_state next = {slots, cap - 1, st->used, NULL, st->in_collection, false};
+    for (size_t i = 0; i <= st->mask; i++) {
+        if (st->slots[i].type != NULL) {
+            *census_find(&next, st->slots[i].type) = st->slots[i];
+        }
+    }
+    PyMem_RawFree(st->slots);
+    census_slots = slots;
+    census_capacity = cap;
+    *st = next;
+    return true;
+}
+
+static void
+count_type(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    census_state *st = arg;
+    PyObject *op = gcx_slot_object(p, slot);
+    if (st->failed || !gcx_is_tracked_gc(op)
+        || (st->in_collection && gcx_region_index(op) >= 0)) {
+        return;
+    }
+    PyTypeObject *tp = Py_TYPE(op);
+    if (st->last != NULL && st->last->type == tp) {
+        st->last->n++;
+        return;
+    }
+    census_slot *s = census_find(st, tp);
+    if (s->type == NULL) {
+        if (2 * (st->used + 1) > st->mask + 1) {
+            if (!census_grow(st)) {
+                st->failed = true;
+                return;
+            }
+            s = census_find(st, tp);
+        }
+        s->type = tp;
+        st->used++;
+    }
+    s->n++;
+    st->last = s;
+}
+
+/* The objects of the sets in set_mask that CPython tracks now, counted by
+ * type: a new list of (type, count) pairs, in no order, or NULL with an
+ * exception.  O(records), and no object list is built.  While a
+ * collection runs (hide_garbage), its garbage is in no generation. */
+PyObject *
+gcx_heap_census(unsigned set_mask, bool hide_garbage)
+{
+    gcx_sync(true);
+    if (census_slots == NULL) {
+        census_slots = PyMem_RawCalloc(256, sizeof(census_slot));
+        if (census_slots == NULL) {
+            return PyErr_NoMemory();
+        }
+        census_capacity = 256;
+    }
+    census_state st = {census_slots, census_capacity - 1, 0, NULL, hide_garbage, false};
+    gcx_table_each(set_mask, count_type, &st);
+    /* Every type counted is the type of an object tracked above, so it is
+     * alive; no Python code runs until each has its reference (H1:
+     * allocation runs no collection, which waits for an eval-breaker
+     * check in 3.13). */
+    PyObject *list = st.failed ? NULL : PyList_New((Py_ssize_t)st.used);
+    Py_ssize_t k = 0;
+    for (size_t i = 0; i <= st.mask; i++) {
+        census_slot *s = &st.slots[i];
+        if (s->type != NULL && list != NULL) {
+            PyObject *pair = Py_BuildValue("(On)", (PyObject *)s->type, s->n);
+            if (pair == NULL) {
+                Py_CLEAR(list);
+            }
+            else {
+                PyList_SET_ITEM(list, k++, pair);
+            }
+        }
+        *s = (census_slot){NULL, 0};   /* empty for the next census */
+    }
+    if (list == NULL && !PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    return list;
 }
 
 /* ---- referrers ------------------------------------------------------------------ */

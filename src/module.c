@@ -140,24 +140,195 @@ m_get_stats(PyObject *mod, PyObject *unused)
     return result;
 }
 
-/* The last collections, oldest first: (start, duration, generation,
- * collected, uncollectable, candidates); times in seconds. */
 static PyObject *
-m_recent_pauses(PyObject *mod, PyObject *unused)
+pause_tuple(const gcx_pause_t *p)
 {
-    uint64_t n = gcx_stats.npauses < GCX_PAUSE_RING ? gcx_stats.npauses : GCX_PAUSE_RING;
-    PyObject *list = PyList_New((Py_ssize_t)n);
-    for (uint64_t i = 0; list != NULL && i < n; i++) {
-        const gcx_pause_t *p = &gcx_stats.pauses[(gcx_stats.npauses - n + i) % GCX_PAUSE_RING];
-        PyObject *t = Py_BuildValue("(ddinnn)", p->start, p->duration, p->generation,
-                                    p->collected, p->uncollectable, p->candidates);
+    return Py_BuildValue("(ddinnn)", p->start, p->duration, p->generation,
+                         p->collected, p->uncollectable, p->candidates);
+}
+
+/* The collections numbered since and later (0 is the first ever) that the
+ * ring still holds, oldest first: (start, duration, generation, collected,
+ * uncollectable, candidates), times in seconds. */
+static PyObject *
+pauses_from(uint64_t since)
+{
+    uint64_t total = gcx_stats.npauses;
+    uint64_t first = total > GCX_PAUSE_RING ? total - GCX_PAUSE_RING : 0;
+    if (since > first) {
+        first = since < total ? since : total;
+    }
+    PyObject *list = PyList_New((Py_ssize_t)(total - first));
+    for (uint64_t i = first; list != NULL && i < total; i++) {
+        PyObject *t = pause_tuple(&gcx_stats.pauses[i % GCX_PAUSE_RING]);
         if (t == NULL) {
             Py_CLEAR(list);
             break;
         }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+        PyList_SET_ITEM(list, (Py_ssize_t)(i - first), t);
     }
     return list;
+}
+
+static PyObject *
+m_recent_pauses(PyObject *mod, PyObject *unused)
+{
+    return pauses_from(0);
+}
+
+/* (collections ever, the pauses numbered since and later still held) */
+static PyObject *
+m_pauses_since(PyObject *mod, PyObject *arg)
+{
+    unsigned long long since = PyLong_AsUnsignedLongLong(arg);
+    if (since == (unsigned long long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *list = pauses_from((uint64_t)since);
+    return list == NULL ? NULL : Py_BuildValue("(KN)", (unsigned long long)gcx_stats.npauses, list);
+}
+
+/* The histogram's upper bounds in seconds, +inf last, as a new list. */
+static PyObject *
+pause_bounds(void)
+{
+    PyObject *list = PyList_New(GCX_PAUSE_BUCKETS);
+    for (int b = 0; list != NULL && b < GCX_PAUSE_BUCKETS; b++) {
+        PyObject *v = PyFloat_FromDouble(b < GCX_PAUSE_BUCKETS - 1 ? gcx_pause_bounds[b]
+                                                                   : Py_HUGE_VAL);
+        if (v == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, b, v);
+    }
+    return list;
+}
+
+/* One generation's figures for metrics(): lists of n_buckets, cumulative. */
+static PyObject *
+generation_metrics(int g, Py_ssize_t objects)
+{
+    const gcx_gen_stats_t *s = &gcx_stats.gens[g];
+    PyObject *counts = PyList_New(GCX_PAUSE_BUCKETS);
+    PyObject *seconds = PyList_New(GCX_PAUSE_BUCKETS);
+    uint64_t n = 0;
+    double t = 0.0;
+    for (int b = 0; counts != NULL && seconds != NULL && b < GCX_PAUSE_BUCKETS; b++) {
+        n += s->pause_counts[b];
+        t += s->pause_seconds[b];
+        PyObject *nb = PyLong_FromUnsignedLongLong(n), *tb = PyFloat_FromDouble(t);
+        if (nb == NULL || tb == NULL) {
+            Py_XDECREF(nb);
+            Py_XDECREF(tb);
+            Py_CLEAR(counts);
+            break;
+        }
+        PyList_SET_ITEM(counts, b, nb);
+        PyList_SET_ITEM(seconds, b, tb);
+    }
+    if (counts == NULL || seconds == NULL) {
+        Py_XDECREF(counts);
+        Py_XDECREF(seconds);
+        return NULL;
+    }
+    PyObject *last = Py_None;
+    if (s->collections > 0) {
+        last = Py_BuildValue("{sdsdsnsnsn}", "start", s->last.start,
+                             "duration", s->last.duration,
+                             "collected", s->last.collected,
+                             "uncollectable", s->last.uncollectable,
+                             "candidates", s->last.candidates);
+        if (last == NULL) {
+            Py_DECREF(counts);
+            Py_DECREF(seconds);
+            return NULL;
+        }
+    }
+    else {
+        Py_INCREF(last);
+    }
+    return Py_BuildValue("{snsnsnsnsdsNsNsnsN}",
+                         "collections", s->collections,
+                         "collected", s->collected,
+                         "uncollectable", s->uncollectable,
+                         "candidates", s->candidates,
+                         "duration", s->duration,
+                         "pause_counts", counts,
+                         "pause_seconds", seconds,
+                         "objects", objects,
+                         "last", last);
+}
+
+/* Everything metrics() reports, read in one go: no Python code runs while
+ * it is read, so the figures are those of one moment between collections
+ * (or of the collection running, for a call from inside one). */
+static PyObject *
+m_metrics(PyObject *mod, PyObject *unused)
+{
+    /* the records first: the answer's own containers get records too */
+    Py_ssize_t objects[GCX_NSETS];
+    for (int s = 0; s < GCX_NSETS; s++) {
+        objects[s] = gcx_table.total[s];
+    }
+    Py_ssize_t garbage = PyList_GET_SIZE(gcx_stats.garbage);
+    PyObject *gens = PyList_New(GCX_NGENS);
+    for (int g = 0; gens != NULL && g < GCX_NGENS; g++) {
+        PyObject *d = generation_metrics(g, objects[g]);
+        if (d == NULL) {
+            Py_CLEAR(gens);
+            break;
+        }
+        PyList_SET_ITEM(gens, g, d);
+    }
+    PyObject *bounds = gens == NULL ? NULL : pause_bounds();
+    if (bounds == NULL) {
+        Py_XDECREF(gens);
+        return NULL;
+    }
+    return Py_BuildValue("{sNsNsnsnsKsOsO}",
+                         "pause_buckets", bounds,
+                         "generations", gens,
+                         "frozen", objects[GCX_FROZEN],
+                         "garbage", garbage,
+                         "pauses_recorded", (unsigned long long)gcx_stats.npauses,
+                         "collecting", gcx_sched.collecting ? Py_True : Py_False,
+                         "policies", Py_None);
+}
+
+static PyObject *
+m_census(PyObject *mod, PyObject *arg)
+{
+    int generation = PyLong_AsInt(arg);
+    if (generation == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (generation >= GCX_NGENS || generation < -1) {
+        PyErr_SetString(PyExc_ValueError, "invalid generation");
+        return NULL;
+    }
+    return gcx_heap_census(generation == -1 ? GCX_GENS_MASK : 1u << generation,
+                           gcx_sched.collecting);
+}
+
+static PyObject *
+m_set_slow_pause_fd(PyObject *mod, PyObject *args)
+{
+    int fd;
+    double threshold;
+    if (!PyArg_ParseTuple(args, "id:set_slow_pause_fd", &fd, &threshold)) {
+        return NULL;
+    }
+    if (fd < -1) {
+        PyErr_SetString(PyExc_ValueError, "fd must be a file descriptor or -1");
+        return NULL;
+    }
+    if (!(threshold >= 0.0)) {
+        PyErr_SetString(PyExc_ValueError, "the slow-pause threshold must be >= 0");
+        return NULL;
+    }
+    gcx_stats_set_slow_fd(fd, threshold);
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -362,6 +533,10 @@ static PyMethodDef methods[] = {
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
+    {"pauses_since", m_pauses_since, METH_O, NULL},
+    {"metrics", m_metrics, METH_NOARGS, NULL},
+    {"census", m_census, METH_O, NULL},
+    {"set_slow_pause_fd", m_set_slow_pause_fd, METH_VARARGS, NULL},
     {"set_garbage_hook", m_set_garbage_hook, METH_O, NULL},
     {"info", m_info, METH_NOARGS, NULL},
     {"check", m_check, METH_NOARGS, NULL},
@@ -390,6 +565,16 @@ add_tuple(PyObject *m, const char *name, const long *values, Py_ssize_t n)
         PyTuple_SET_ITEM(t, i, v);
     }
     return t == NULL ? -1 : PyModule_Add(m, name, t);
+}
+
+/* m.PAUSE_BUCKETS: the histogram's upper bounds in seconds, +inf last */
+static int
+add_bounds(PyObject *m)
+{
+    PyObject *list = pause_bounds();
+    PyObject *t = list ? PyList_AsTuple(list) : NULL;
+    Py_XDECREF(list);
+    return t == NULL ? -1 : PyModule_Add(m, "PAUSE_BUCKETS", t);
 }
 
 PyMODINIT_FUNC
@@ -446,7 +631,8 @@ PyInit__gcx(void)
         || add_tuple(m, "DEFAULT_THRESHOLDS",
                      (long[]){GCX_THRESHOLD0, GCX_THRESHOLD1, GCX_THRESHOLD2}, 3) < 0
         || PyModule_AddIntConstant(m, "LONG_LIVED_RATIO", GCX_LONG_LIVED_RATIO) < 0
-        || PyModule_AddIntConstant(m, "SAFE_SPACING", GCX_SAFE_SPACING) < 0) {
+        || PyModule_AddIntConstant(m, "SAFE_SPACING", GCX_SAFE_SPACING) < 0
+        || add_bounds(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -20,7 +20,9 @@ STDLIB_PUBLIC = sorted(STDLIB)
 STDLIB_FUNCTIONS = sorted(n for n, v in STDLIB.items() if callable(v))
 GCX_EXTRAS = {"install", "uninstall", "installed", "is_installed", "info", "mode",
               "DEBUG_CYCLES", "recent_pauses", "Pause", "cycle_report", "record_cycles",
-              "CycleReport", "no_cycles", "CyclesFound"}
+              "CycleReport", "no_cycles", "CyclesFound",
+              "metrics", "census", "growth", "show_growth", "Growth", "log_slow_pauses",
+              "SlowPauseLog"}
 NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
           "get_debug", "get_stats", "freeze", "unfreeze", "get_freeze_count"]
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",

@@ -1,12 +1,18 @@
 """``python -m gcx``: the side-by-side report, and ``run`` (a program with gcx
 installed from its first line).  Every test runs the command line in a fresh
 interpreter."""
+import json
 import math
 import os
 import platform
+import re
 import shutil
+import socket
 import subprocess
 import sys
+import textwrap
+import time
+import urllib.request
 
 import pytest
 
@@ -522,3 +528,92 @@ def test_import_in_a_source_tree_without_install(tmp_path):
     assert proc.returncode == 1
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert "is gcx's source tree, which has no compiled core" in proc.stderr
+
+
+# ------------------------------------------------------------------ run: monitoring
+
+def program(name):
+    return os.path.join(os.path.dirname(__file__), "programs", "cli", name)
+
+
+def test_run_serves_metrics(tmp_path):
+    pytest.importorskip("prometheus_client")
+    from prometheus_client.parser import text_string_to_metric_families
+    snapshot, go = tmp_path / "snapshot.json", tmp_path / "go"
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "faulthandler", "-m", "gcx", "run", "--metrics-port", "0",
+         program("metrics_served.py"), str(snapshot), str(go)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=child_env())
+    try:
+        line = proc.stderr.readline()
+        assert line.startswith("python -m gcx run: gcx metrics at http://127.0.0.1:"), line
+        url = line.split(" at ", 1)[1].strip()
+        deadline = time.monotonic() + 120
+        while not snapshot.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        with urllib.request.urlopen(url, timeout=60) as response:
+            text = response.read().decode()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        m = json.loads(snapshot.read_text())
+        collections = {s.labels["generation"]: s.value
+                       for s in families["gcx_collections"].samples}
+        collected = {s.labels["generation"]: s.value
+                     for s in families["gcx_collected_objects"].samples}
+        for g, gen in enumerate(m["generations"]):
+            # the program is idle; the server's thread may have made a
+            # young collection due since the snapshot
+            assert collections[str(g)] >= gen["collections"]
+            assert collected[str(g)] >= gen["collected"]
+        assert collections["2"] == m["generations"][2]["collections"] >= 1
+        assert sum(collected.values()) >= 2_000         # the program's cycles
+        assert "gcx_collection_duration_seconds" in families
+        assert "process_resident_memory_bytes" in families      # prometheus_client's own
+    finally:
+        go.touch()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out == ""
+
+
+def test_run_watch(tmp_path):
+    proc = gcx_cli("run", "--watch", "0.15", program("watched.py"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    watch = [line for line in lines if line.startswith("gcx watch +")]
+    assert len(watch) >= 3, proc.stderr
+    assert lines.index("done") < lines.index(watch[-1])      # once more at the end
+    pattern = (r"gcx watch \+\d+\.\ds: objects \d+/\d+/\d+ \(generations 0/1/2\), \d+ frozen; "
+               r"pymalloc \d+ blocks; malloc (\d+\.\d MB|-); RSS (\d+\.\d MB|-); grew: .+")
+    assert all(re.fullmatch(pattern, line) for line in watch), watch
+    grew = [int(m.group(1)) for line in watch
+            for m in [re.search(r"__main__\.Leaky \+(\d+)", line)] if m]
+    # what the watch saw of the 40,000 (a census may come in the middle of
+    # a step, and a line names the 5 types that grew most); the last line
+    # is written while the program's globals still hold them
+    assert 5_000 <= sum(grew) <= 40_000
+    assert "__main__.Leaky" in watch[-1] or sum(grew) == 40_000
+
+
+def test_run_metrics_port_errors(tmp_path):
+    script = write(tmp_path / "prog.py", "print('ran')\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = gcx_cli("run", "--metrics-port", str(port), str(script), cwd=tmp_path)
+        line = one_line_error(proc)
+        assert line.startswith(f"python -m gcx run: cannot serve metrics on 127.0.0.1:{port}: ")
+    proc = gcx_cli("run", "--metrics-port", "70000", str(script), cwd=tmp_path)
+    assert proc.returncode == 2 and "must be a port number" in proc.stderr
+    fake = tmp_path / "fake" / "prometheus_client"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no prometheus_client')\n")
+    proc = gcx_cli("run", "--metrics-port", "0", str(script), cwd=tmp_path,
+                   env={"PYTHONPATH": str(tmp_path / "fake")})
+    assert one_line_error(proc) == (
+        "python -m gcx run: --metrics-port needs prometheus_client, which is not "
+        "installed here: pip install 'gcx[prometheus]'")
+    proc = gcx_cli("run", "--watch", "-1", str(script), cwd=tmp_path)
+    assert proc.returncode == 2 and "must be more than 0" in proc.stderr

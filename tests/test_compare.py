@@ -454,3 +454,25 @@ def test_module_found_from_the_current_directory_only(tmp_path):
         "import os, sys\nassert sys.path[0] == os.getcwd(), sys.path\n")
     proc = gcx_cli("compare", "--quiet", "--repeat", "1", "-m", "where", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+# ------------------------------------------------------------------ memory over time (--plot)
+
+@pytest.mark.parametrize("collector", compare.COLLECTORS)
+def test_memory_samples(collector):
+    program = compare.Program("script", os.path.join(
+        os.path.dirname(__file__), "programs", "compare", "memory_steps.py"))
+    plain = compare.run_once(program, collector)
+    assert "memory" not in plain
+    run = compare.run_once(program, collector, sample=True)
+    memory = run["memory"]
+    t, rss, objects = memory["t"], memory["rss"], memory["objects"]
+    assert len(t) == len(rss) == len(objects) >= 2
+    assert t == sorted(t) and t[0] < 0.5 and t[-1] <= run["wall"]
+    assert all(b - a >= compare.SAMPLE_INTERVAL * 0.9 for a, b in zip(t[:-2], t[1:-1]))
+    # the first sample comes before the program's first line, the last one
+    # when its code has ended, with the 100,000 lists it keeps (and the
+    # 100 MB they hold)
+    assert objects[0] < 25_000 and objects[-1] >= 100_000
+    if sys.platform == "linux":
+        assert rss[-1] - rss[0] > 90e6

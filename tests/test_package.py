@@ -4,6 +4,7 @@ installed still reaches the stdlib collector, and uninstall() restores it."""
 import gc as stdlib_gc
 import json
 import pkgutil
+import sys
 
 import gcx
 from conftest import STDLIB
@@ -73,5 +74,44 @@ def test_stub_dicts_match_the_core():
     keys the core's info() and get_stats() give (gcx.info() adds version)."""
     assert _stub_keys("_Info") == set(gcx.info())
     assert set(gcx._gcx.info()) | {"version"} == set(gcx.info())
+    extra = {"candidates", "duration"} if sys.version_info >= (3, 15) else set()
     for stats in gcx._gcx.get_stats():
-        assert _stub_keys("_GenerationStats") == set(stats)
+        assert _stub_keys("_GenerationStats") == {
+            "collections", "collected", "uncollectable", "candidates", "duration"}
+        assert set(stats) == {"collections", "collected", "uncollectable"} | extra
+
+
+def test_stub_metrics_match_the_core():
+    m = gcx._gcx.metrics()
+    assert _stub_keys("_Metrics") == set(m)
+    for gen in m["generations"]:
+        assert _stub_keys("_GenerationMetrics") == set(gen)
+    gcx.collect(0)
+    assert _stub_keys("_LastCollection") == set(gcx._gcx.metrics()["generations"][0]["last"])
+
+
+def test_extras_are_optional():
+    """prometheus_client and the OpenTelemetry API come with the extras
+    (gcx[prometheus], gcx[otel]; the test extra has them too), never with a
+    plain install: every requirement of the installed gcx is an extra's."""
+    import importlib.metadata
+    import re
+    requires = importlib.metadata.requires("gcx") or []
+    extras = {}
+    for req in requires:
+        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower().replace("_", "-")
+        marker = re.search(r'extra\s*==\s*"([^"]+)"', req)
+        assert marker, f"{req!r} is installed with every gcx"
+        extras.setdefault(marker.group(1), set()).add(name)
+    assert "prometheus-client" in extras["prometheus"]
+    assert "opentelemetry-api" in extras["otel"]
+    assert {"prometheus-client", "opentelemetry-api", "opentelemetry-sdk"} <= extras["test"]
+
+
+def test_monitoring_without_the_extras(run_program):
+    proc = run_program("package/monitoring_without_extras.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "gcx.prometheus needs prometheus_client: pip install 'gcx[prometheus]'",
+        "gcx.otel needs the OpenTelemetry API: pip install 'gcx[otel]'",
+    ]
