@@ -296,19 +296,27 @@ m_metrics(PyObject *mod, PyObject *unused)
                          "policies", Py_None);
 }
 
-static PyObject *
-m_census(PyObject *mod, PyObject *arg)
+/* A generation, or -1 for all of them, as a mask of sets; 0 with an
+ * exception set when the argument is no such thing. */
+static unsigned
+generations_mask(PyObject *arg)
 {
     int generation = PyLong_AsInt(arg);
     if (generation == -1 && PyErr_Occurred()) {
-        return NULL;
+        return 0;
     }
     if (generation >= GCX_NGENS || generation < -1) {
         PyErr_SetString(PyExc_ValueError, "invalid generation");
-        return NULL;
+        return 0;
     }
-    return gcx_heap_census(generation == -1 ? GCX_GENS_MASK : 1u << generation,
-                           gcx_sched.collecting);
+    return generation == -1 ? GCX_GENS_MASK : 1u << generation;
+}
+
+static PyObject *
+m_census(PyObject *mod, PyObject *arg)
+{
+    unsigned mask = generations_mask(arg);
+    return mask == 0 ? NULL : gcx_heap_census(mask, gcx_sched.collecting);
 }
 
 static PyObject *
@@ -358,16 +366,8 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
 static PyObject *
 m_get_objects(PyObject *mod, PyObject *arg)
 {
-    int generation = PyLong_AsInt(arg);
-    if (generation == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (generation >= GCX_NGENS || generation < -1) {
-        PyErr_SetString(PyExc_ValueError, "invalid generation");
-        return NULL;
-    }
-    return gcx_heap_objects(generation == -1 ? GCX_GENS_MASK : 1u << generation,
-                            gcx_sched.collecting);
+    unsigned mask = generations_mask(arg);
+    return mask == 0 ? NULL : gcx_heap_objects(mask, gcx_sched.collecting);
 }
 
 static PyObject *
