@@ -596,7 +596,7 @@ def test_run_watch(tmp_path):
 
 
 def test_run_metrics_port_errors(tmp_path):
-    script = write(tmp_path / "prog.py", "print('ran')\n")
+    script = os.path.join(CLI, "ran.py")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
