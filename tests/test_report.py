@@ -4,6 +4,7 @@ collected.  Every test runs its program in a fresh interpreter."""
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -139,7 +140,9 @@ def test_reporting_changes_nothing_collected(env, run_program):
 def test_report_keeps_nothing_alive(run_program):
     proc = run(run_program, "keeps_nothing_alive.py")
     first, again, dead, paths = last_json(proc)
-    assert first >= 2 + 5 and again == 0
+    # the pair, and the class with what it alone holds (its __mro__, its
+    # dict, descriptors: 5 objects on 3.13 and 3.14, 4 on 3.15)
+    assert first >= 2 + (5 if sys.version_info < (3, 15) else 4) and again == 0
     assert dead == [True, True, True]
     assert "Local.peer -> Local.peer -> Local" in paths
 
