@@ -18,9 +18,6 @@ run_program    ``run(name, *args, python_args=(), env=None, timeout=120)``:
                Programs take their parameters from sys.argv (or the
                environment), never from code built in the test; see
                tests/programs/README.md.
-fresh_python   ``run(code, *args, env=None, timeout=120)``: the same for
-               ``-c code`` (dedented).  Only tests/test_compare.py still uses
-               it; delete it once its programs are files too.
 
 STDLIB maps each public name of the stdlib ``gc`` module to its original
 object, captured before any test could ``gcx.install()``; use it wherever a
@@ -29,9 +26,6 @@ test must reach the real stdlib collector whatever state gc is in.
 import contextlib
 import gc as stdlib_gc
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -126,22 +120,10 @@ def run_program(tmp_path):
     return run
 
 
-@pytest.fixture
-def fresh_python(tmp_path):
-    # Make the child import the gcx this process imported, from a neutral
-    # working directory (so no stray source tree shadows it).
-    def run(code, *args, env=None, timeout=120):
-        return subprocess.run(
-            [sys.executable, "-X", "faulthandler", *args, "-c", textwrap.dedent(code)],
-            capture_output=True, text=True, env=helpers.child_env(env), cwd=tmp_path,
-            timeout=timeout)
-    return run
-
-
 def pytest_collection_modifyitems(config, items):
     # every test that starts a fresh interpreter is a subprocess test
     for item in items:
-        if {"run_program", "fresh_python"} & set(getattr(item, "fixturenames", ())):
+        if "run_program" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.subprocess)
 
 

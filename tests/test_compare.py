@@ -281,40 +281,8 @@ def test_percentiles():
 
 # ------------------------------------------------------------------ pause statistics
 
-def test_recent_pauses_and_stats(fresh_python):
-    proc = fresh_python("""
-        import gc, json, time
-        import gcx
-        # before install(): a collection may be due at once (gcx counts the
-        # containers its own import made, and in safe mode their deaths go
-        # unreported), as the stdlib's may be when it is enabled
-        t0 = time.perf_counter()
-        gcx.install()
-
-        class Pair:
-            pass
-
-        for _ in range(200_000):
-            a, b = Pair(), Pair()
-            a.peer, b.peer = b, a
-        gcx.collect(1)
-        pauses = gcx.recent_pauses()
-        stats = gcx.get_stats()
-        print(json.dumps({
-            "fields": list(pauses[0]._fields),
-            "n": len(pauses), "collections": sum(s["collections"] for s in stats),
-            "keys": sorted(stats[0]), "stdlib_keys": sorted(gc.get_stats()[0]),
-            "starts_ok": all(
-                t0 <= p.start <= q.start for p, q in zip(pauses, pauses[1:])),
-            "durations": [sum(p.duration for p in pauses if p.generation == g)
-                          for g in range(3)],
-            "stat_durations": [s.get("duration") for s in stats],
-            "collected": sum(p.collected for p in pauses),
-            "stat_collected": sum(s["collected"] for s in stats),
-            "candidates": min(p.candidates for p in pauses),
-            "last_generation": pauses[-1].generation,
-        }))
-    """)
+def test_recent_pauses_and_stats(run_program):
+    proc = run_program("compare/recent_pauses.py")
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["fields"] == ["start", "duration", "generation", "collected",
