@@ -9,7 +9,9 @@
  *          every record names a live object of a GC type (its refcount is
  *          positive), or on 3.14+ one waiting in the trashcan: a record
  *          that outlived its object would fail here, or under ASan,
- *          instead of in a later collection;
+ *          instead of in a later collection; in alloc mode too, while
+ *          the allocator wrapper is in the chain, where a container parked
+ *          on a free list may also have refcount 0;
  *   G1     no collection is marked running;
  *   S1     the pause ring counted every collection the statistics did;
  *   S3     each generation's pause histogram did too.
@@ -49,7 +51,10 @@ visit_record(gcx_page_t *p, unsigned slot, int set, void *bad)
 {
     PyObject *op = gcx_slot_object(p, slot);
     Py_ssize_t rc = Py_REFCNT(op);
-    if (rc < 0 || (rc == 0 && !waits_in_trashcan(op)) || !PyType_IS_GC(Py_TYPE(op))) {
+    /* alloc mode: a container parked on a free list (its death went
+     * unreported, its memory is still CPython's) has count 0 */
+    bool parked = gcx_tr.mode == GCX_MODE_ALLOC;
+    if (rc < 0 || (rc == 0 && !parked && !waits_in_trashcan(op)) || !PyType_IS_GC(Py_TYPE(op))) {
         (*(Py_ssize_t *)bad)++;
     }
 }
@@ -60,7 +65,8 @@ check_records(void)
 {
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
-    if (gcx_tr.mode != GCX_MODE_TRACER || !owner || gcx_tr.stale) {
+    if (gcx_tr.mode == GCX_MODE_SAFE || !owner || gcx_tr.stale
+        || (gcx_tr.mode == GCX_MODE_ALLOC && !gcx_alloc_hook_in_chain())) {
         return 0;
     }
     Py_ssize_t bad = 0;

@@ -525,11 +525,12 @@ void gcx_heap_unfreeze(void);
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 
-enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1 };
+enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1, GCX_MODE_ALLOC = 2 };
 
 typedef struct {
     int mode;
-    bool selftest_ok;
+    bool selftest_ok;            /* the tracer reported every death */
+    int alloc_selftest;          /* the allocator wrapper saw every free: 1, 0, -1 not run */
     bool installed;              /* our tracer is meant to be in the slot */
     bool shut_down;              /* the slot was given back at exit */
     bool stale;                  /* records may dangle: full resync needed */
@@ -552,6 +553,7 @@ int gcx_tracer_lend_slot(void);   /* a tracer that does nothing, for bench_track
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
+bool gcx_alloc_hook_in_chain(void);   /* alloc mode, and the wrapper sees frees */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

@@ -453,10 +453,13 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
-        "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe" : "tracer",
+        "{sssOsOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
+        "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe"
+                : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
+        "alloc_selftest", gcx_tr.alloc_selftest < 0 ? Py_None
+                          : gcx_tr.alloc_selftest ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,
         "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,

@@ -198,6 +198,137 @@ take_slot(void)
     gcx_tr.installed = true;
 }
 
+/* ---- deaths at the object allocator (alloc mode) --------------------------- */
+
+/* CPython gives a container its memory with PyObject_Malloc(presize +
+ * basicsize) and takes it back with PyObject_Free(op - presize) (gc_alloc
+ * and PyObject_GC_Del, 3.12-3.15), where presize is the 16-byte GC header
+ * plus, for types with Py_TPFLAGS_PREHEADER, 16 bytes of managed dict and
+ * weakref pointers.  So a wrapper around the object-domain allocator sees
+ * the memory of every container released, whatever path its deallocation
+ * took: the block B freed held its container at B+16 or B+32, and any
+ * record at those addresses is dead (both lie inside B: every GC block is
+ * at least 32 bytes, and an object of a block just past B would start at
+ * least 16 bytes into it).  A record at B+32 of a container at B+16 can
+ * only be a stale one, so dropping both is exact.  A realloc that moves the
+ * block moves the records with it (tuple resizes).  Objects parked on a
+ * free list are not freed: their records stay, naming memory that is still
+ * CPython's with count 0, which gcx never takes for tracked (compat.h); the
+ * next CREATE of that address moves the record back to generation 0.
+ *
+ * The wrapper chains to the allocator it found and is only ever added on
+ * top; tracemalloc saves and restores the object allocator at start/stop,
+ * keeping the wrapper in its chain.  Whether it is still in the chain is
+ * asked at every entry point (gcx_sync): by the top allocator, or else by
+ * freeing one block and seeing whether the wrapper saw it.
+ *
+ * Like the tracer, the wrapper runs for every interpreter (with their own
+ * GIL, from other threads): only the main interpreter's frees touch the
+ * table.  It never allocates, never runs Python code, never collects. */
+
+static PyMemAllocatorEx hook_next;     /* the allocator the wrapper wraps */
+static bool hook_on;                   /* alloc mode: frees drop records */
+static size_t hook_frees;              /* frees seen, for hook_in_chain */
+
+/* Drop op's record; true if it had one. */
+static inline bool
+drop_record(uintptr_t a)
+{
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    if (p == NULL) {
+        return false;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    int s = gcx_set_of_slot(p, slot);
+    if (s < 0) {
+        return false;
+    }
+    gcx_rec_clear(p, s, slot);
+    return true;
+}
+
+/* May this thread touch the table?  (R4: only the main interpreter's.) */
+static inline bool
+hook_may_touch(void)
+{
+    if (!hook_on || gcx_tr.shut_down) {
+        return false;
+    }
+    if (main_interp_alone()) {
+        return true;
+    }
+    PyThreadState *ts = PyThreadState_GetUnchecked();
+    return ts != NULL && PyThreadState_GetInterpreter(ts) == gcx_tr.interp;
+}
+
+static void *
+hook_malloc(void *ctx, size_t n)
+{
+    return hook_next.malloc(hook_next.ctx, n);
+}
+
+static void *
+hook_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    return hook_next.calloc(hook_next.ctx, nelem, elsize);
+}
+
+static void
+hook_free(void *ctx, void *block)
+{
+    hook_frees++;
+    if (block != NULL && hook_may_touch()) {
+        uintptr_t b = (uintptr_t)block;
+        if (drop_record(b + 16) | drop_record(b + 32)) {
+            /* a death the tracer did not report (gh-130382) */
+            gcx_schedule_on_free();
+        }
+    }
+    hook_next.free(hook_next.ctx, block);
+}
+
+static void *
+hook_realloc(void *ctx, void *block, size_t n)
+{
+    void *moved = hook_next.realloc(hook_next.ctx, block, n);
+    if (moved != NULL && block != NULL && moved != block && hook_may_touch()) {
+        uintptr_t from = (uintptr_t)block, to = (uintptr_t)moved;
+        int s16 = gcx_table_set_of((PyObject *)(from + 16));
+        int s32 = gcx_table_set_of((PyObject *)(from + 32));
+        (void)drop_record(from + 16);
+        (void)drop_record(from + 32);
+        if (s16 >= 0) {
+            gcx_table_add((PyObject *)(to + 16), s16);
+        }
+        if (s32 >= 0) {
+            gcx_table_add((PyObject *)(to + 32), s32);
+        }
+    }
+    return moved;
+}
+
+static void
+hook_wrap(void)
+{
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &hook_next);
+    PyMemAllocatorEx mine = {NULL, hook_malloc, hook_calloc, hook_realloc, hook_free};
+    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &mine);
+}
+
+/* Is the wrapper still between CPython and the allocator it wrapped? */
+static bool
+hook_in_chain(void)
+{
+    PyMemAllocatorEx top;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
+    if (top.free == hook_free) {
+        return true;
+    }
+    size_t before = hook_frees;
+    PyObject_Free(PyObject_Malloc(1));
+    return hook_frees != before;
+}
+
 /* ---- lazily tracked dicts (R5) ----------------------------------------------- */
 
 static int dict_watcher = -1;
@@ -227,7 +358,8 @@ on_dict_event(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *
 void
 gcx_watch_untracked(PyObject *op)
 {
-    if (dict_watcher >= 0 && PyDict_CheckExact(op) && PyDict_Watch(dict_watcher, op) < 0) {
+    /* count 0: parked on a free list, its death unreported (alloc mode) */
+    if (dict_watcher >= 0 && Py_REFCNT(op) > 0 && PyDict_CheckExact(op) && PyDict_Watch(dict_watcher, op) < 0) {
         PyErr_Clear();
     }
 }
@@ -321,7 +453,7 @@ gcx_resync(bool drop, int adopt_set)
     gcx_table_resync_end(drop);
     if (drop) {
         gcx_tr.stale = false;
-        if (gcx_tr.mode == GCX_MODE_TRACER) {
+        if (gcx_tr.mode != GCX_MODE_SAFE) {
             /* safe mode resyncs before every use and finds them once tracked */
             adopt_untracked_children(adopt_set);
         }
@@ -352,6 +484,11 @@ gcx_sync(bool need_all)
         gcx_tr.unsure = gcx_tr.unsure_sticky = true;
     }
     if (gcx_tr.mode == GCX_MODE_SAFE) {
+        gcx_tr.stale = true;
+    }
+    else if (hook_on && !gcx_tr.shut_down && !hook_in_chain()) {
+        /* Someone replaced the object allocator: frees were missed. */
+        hook_wrap();
         gcx_tr.stale = true;
     }
     if (gcx_table.alloc_failed || gcx_tr.suspects > 0) {
@@ -474,6 +611,162 @@ run_selftest(bool *ok)
     return 0;
 }
 
+/* The allocator wrapper's self-test: instances of two classes, one with
+ * the managed-dict preheader (its block starts 32 bytes below it) and one
+ * with __slots__ (16), freed by the bytecode loop and through the
+ * trashcan; `note` records each one's address, and a probe wrapper around
+ * the object allocator must see every one of those blocks freed (an
+ * address noted twice was reused without its free being seen). */
+static const char alloc_selftest_src[] =
+#if GCX_PY314
+    "import threading\n"
+#endif
+    "class _GcxD:\n"
+    "    pass\n"
+    "class _GcxS:\n"
+    "    __slots__ = ('next',)\n"
+    "def _gcx_free_deep(holder):\n"
+    "    holder.pop()\n"
+    "def _gcx_alloc_selftest(note):\n"
+    "    for i in range(2000):\n"
+    "        d = _GcxD()\n"
+    "        s = _GcxS()\n"
+    "        note(d)\n"
+    "        note(s)\n"
+    "        d.s = s\n"
+    "        del d, s\n"
+    "    deep = None\n"
+#if GCX_PY314
+    "    for i in range(24000):\n"
+#else
+    "    for i in range(12000):\n"
+#endif
+    "        n = _GcxS()\n"
+    "        n.next = deep\n"
+    "        note(n)\n"
+    "        deep = n\n"
+    "    holder = [deep]\n"
+    "    del deep, n\n"
+#if GCX_PY314
+    "    size = threading.stack_size(1 << 20)\n"
+    "    try:\n"
+    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n"
+    "        t.start()\n"
+    "        t.join()\n"
+    "    finally:\n"
+    "        threading.stack_size(size)\n"
+#else
+    "    _gcx_free_deep(holder)\n"
+#endif
+    ;
+
+#define NOTE_CAP 65536          /* a power of two, above twice the notes */
+#define NOTE_GONE ((uintptr_t)1)
+static uintptr_t *notes;
+static Py_ssize_t notes_live, notes_made, notes_reused;
+static PyMemAllocatorEx probe_next;
+
+static uintptr_t *
+note_find(uintptr_t a, bool for_insert)
+{
+    for (size_t i = gcx_hash_key(a >> 4, NOTE_CAP - 1);; i = (i + 1) & (NOTE_CAP - 1)) {
+        if (notes[i] == a || notes[i] == 0 || (for_insert && notes[i] == NOTE_GONE)) {
+            return &notes[i];
+        }
+    }
+}
+
+static PyObject *
+note(PyObject *self, PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    if (*note_find(a, false) == a) {
+        notes_reused++;            /* its free went unseen */
+    }
+    else if (notes_made < NOTE_CAP / 2) {
+        *note_find(a, true) = a;
+        notes_live++;
+        notes_made++;
+    }
+    Py_RETURN_NONE;
+}
+
+static void
+probe_forget(uintptr_t a)
+{
+    uintptr_t *e = note_find(a, false);
+    if (*e == a) {
+        *e = NOTE_GONE;
+        notes_live--;
+    }
+}
+
+static void *
+probe_malloc(void *ctx, size_t n)
+{
+    return probe_next.malloc(probe_next.ctx, n);
+}
+
+static void *
+probe_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    return probe_next.calloc(probe_next.ctx, nelem, elsize);
+}
+
+static void *
+probe_realloc(void *ctx, void *block, size_t n)
+{
+    return probe_next.realloc(probe_next.ctx, block, n);
+}
+
+static void
+probe_free(void *ctx, void *block)
+{
+    if (block != NULL) {
+        probe_forget((uintptr_t)block + 16);
+        probe_forget((uintptr_t)block + 32);
+    }
+    probe_next.free(probe_next.ctx, block);
+}
+
+static int
+run_alloc_selftest(bool *ok)
+{
+    static PyMethodDef note_def = {"note", note, METH_O, NULL};
+    *ok = false;
+    PyObject *globals = gcx_probe_run(alloc_selftest_src);
+    if (globals == NULL) {
+        return -1;
+    }
+    PyObject *fn = PyDict_GetItemString(globals, "_gcx_alloc_selftest");  /* borrowed */
+    PyObject *note_fn = PyCFunction_New(&note_def, NULL);
+    notes = PyMem_RawCalloc(NOTE_CAP, sizeof(uintptr_t));
+    if (note_fn == NULL || notes == NULL) {
+        Py_XDECREF(note_fn);
+        PyDict_Clear(globals);
+        Py_DECREF(globals);
+        PyMem_RawFree(notes);
+        return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
+    }
+    notes_live = notes_made = notes_reused = 0;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
+    PyMemAllocatorEx probe = {NULL, probe_malloc, probe_calloc, probe_realloc, probe_free};
+    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe);
+    PyObject *r = PyObject_CallOneArg(fn, note_fn);
+    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
+    PyMem_RawFree(notes);
+    notes = NULL;
+    Py_DECREF(note_fn);
+    PyDict_Clear(globals);   /* the functions and their globals form cycles */
+    Py_DECREF(globals);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    *ok = notes_made > 0 && notes_live == 0 && notes_reused == 0;
+    return 0;
+}
+
 /* For benchmarks/bench_tracking.py, which measures what CPython's
  * reference-tracer hook costs by itself: put a tracer that does nothing in
  * the slot.  gcx's records go stale; it takes the slot back, forwarding to
@@ -495,24 +788,48 @@ gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
+    const char *forced = getenv("GCX_MODE");
+    if (forced != NULL && forced[0] == '\0') {
+        forced = NULL;
+    }
+    if (forced != NULL && strcmp(forced, "safe") != 0 && strcmp(forced, "tracer") != 0
+        && strcmp(forced, "alloc") != 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "GCX_MODE must be 'tracer', 'alloc' or 'safe', not '%s'", forced);
+        return -1;
+    }
     if (run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
-    const char *forced = getenv("GCX_MODE");
-    if (forced != NULL && forced[0] != '\0' && strcmp(forced, "safe") != 0
-        && strcmp(forced, "tracer") != 0) {
-        PyErr_Format(PyExc_ImportError,
-                     "GCX_MODE must be 'safe' or 'tracer', not '%s'", forced);
-        return -1;
+    /* The allocator wrapper is needed where the tracer misses deaths. */
+    gcx_tr.alloc_selftest = -1;
+    if (!gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "alloc") == 0)) {
+        bool ok;
+        if (run_alloc_selftest(&ok) < 0) {
+            return -1;
+        }
+        gcx_tr.alloc_selftest = ok;
     }
     if (forced != NULL && strcmp(forced, "tracer") == 0 && !gcx_tr.selftest_ok) {
         PyErr_SetString(PyExc_ImportError,
                         "GCX_MODE=tracer, but this interpreter's reference tracer "
-                        "misses deallocations (CPython 3.13.0-3.13.2); use safe mode");
+                        "misses deallocations (CPython 3.13.0-3.13.2); use alloc or safe mode");
         return -1;
     }
-    bool safe = !gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "safe") == 0);
-    gcx_tr.mode = safe ? GCX_MODE_SAFE : GCX_MODE_TRACER;
+    if (forced != NULL && strcmp(forced, "alloc") == 0 && gcx_tr.alloc_selftest != 1) {
+        PyErr_SetString(PyExc_ImportError,
+                        "GCX_MODE=alloc, but a wrapper around the object allocator did "
+                        "not see every container freed here; use safe mode");
+        return -1;
+    }
+    if (forced != NULL) {
+        gcx_tr.mode = strcmp(forced, "safe") == 0 ? GCX_MODE_SAFE
+                      : strcmp(forced, "alloc") == 0 ? GCX_MODE_ALLOC : GCX_MODE_TRACER;
+    }
+    else {
+        gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
+                      : gcx_tr.alloc_selftest == 1 ? GCX_MODE_ALLOC : GCX_MODE_SAFE;
+    }
     if (gcx_probed.dicts_lazy) {
         dict_watcher = PyDict_AddWatcher(on_dict_event);
         if (dict_watcher < 0) {
@@ -520,6 +837,10 @@ gcx_tracer_init(void)
         }
     }
     take_slot();
+    if (gcx_tr.mode == GCX_MODE_ALLOC) {
+        hook_on = true;
+        hook_wrap();
+    }
     /* Adopt everything that already exists into the oldest generation. */
     gcx_resync(true, GCX_GEN2);
     return 0;
@@ -531,6 +852,20 @@ gcx_tracer_fini(void)
     if (own_slot()) {
         (void)PyRefTracer_SetTracer(gcx_tr.chain_fn, gcx_tr.chain_data);
     }
+    if (hook_on) {
+        PyMemAllocatorEx top;
+        PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
+        if (top.free == hook_free) {
+            PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &hook_next);
+        }
+        /* else another wrapper chains to it: it passes every call on */
+    }
     gcx_tr.installed = false;
     gcx_tr.shut_down = true;
+}
+
+bool
+gcx_alloc_hook_in_chain(void)
+{
+    return hook_on && hook_in_chain();
 }

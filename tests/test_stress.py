@@ -336,9 +336,9 @@ def test_stress_here(quiet):
 
 
 def _other_mode():
-    if gcx.mode() == "tracer":
+    if gcx.mode() != "safe":
         return "safe"
-    return "tracer" if _gcx.info()["selftest"] else None
+    return "tracer" if _gcx.info()["selftest"] else "alloc"
 
 
 def test_stress_other_mode(run_program):

@@ -13,10 +13,10 @@ freeze) and checks parity at its checkpoints and at its end.  Every scenario
 runs twice:
 
 - in this process, in whatever mode gcx chose here (``tracer`` on 3.13.3+,
-  ``safe`` on 3.13.0-3.13.2 or under ``GCX_MODE=safe``);
-- in a fresh interpreter (``sys.executable``) with ``GCX_MODE=safe``, and
-  with ``GCX_MODE=tracer`` too when this process is in safe mode on an
-  interpreter whose tracer works, so both modes are always covered.
+  ``alloc`` on 3.13.0-3.13.2, or the one ``GCX_MODE`` forces);
+- in a fresh interpreter (``sys.executable``) in each other mode this
+  interpreter can run (``safe``, ``alloc``, and ``tracer`` where the tracer
+  reports every death), so every mode is always covered.
 
 The fresh interpreter runs tests/programs/tracking/parity.py, which imports
 this module and runs the scenarios.  A third kind of child,
@@ -53,6 +53,8 @@ except ImportError:                      # imported on its own by a child
     STDLIB = {n: getattr(_gc, n) for n in dir(_gc) if not n.startswith("_")}
 
 TRACER_WORKS = sys.version_info >= (3, 13, 3)
+# where the tracer misses deaths, the allocator wrapper sees them (alloc mode)
+DEFAULT_MODE = "tracer" if TRACER_WORKS else "alloc"
 
 
 # --------------------------------------------------------------- the checks
@@ -880,11 +882,9 @@ def run_scenario(name):
 
 
 def _modes_for_children():
-    here = gcx.mode()
-    modes = ["safe"]
-    if here == "safe" and _gcx.info()["selftest"]:
-        modes.append("tracer")
-    return modes
+    """Every mode this interpreter can run but this process does not."""
+    modes = ["safe", "alloc"] + (["tracer"] if TRACER_WORKS else [])
+    return [m for m in modes if m != gcx.mode()]
 
 
 _child_results = {}
@@ -919,7 +919,7 @@ def test_parity_here(quiet, name):
     run_scenario(name)
 
 
-@pytest.mark.parametrize("mode", ["safe", "tracer"])
+@pytest.mark.parametrize("mode", ["safe", "tracer", "alloc"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_parity_fresh_interpreter(request, run_program, name, mode):
     if mode not in _modes_for_children():
@@ -932,7 +932,7 @@ def test_parity_fresh_interpreter(request, run_program, name, mode):
     assert kind == "OK", f"GCX_MODE={mode} child:\n{detail}"
 
 
-@pytest.mark.parametrize("mode", ["tracer", "safe"])
+@pytest.mark.parametrize("mode", ["tracer", "alloc", "safe"])
 def test_parity_tracemalloc_from_startup(run_program, mode):
     if mode == "tracer" and not TRACER_WORKS:
         pytest.skip("this interpreter's tracer misses deallocations")
@@ -948,23 +948,25 @@ def test_mode_matches_interpreter():
     info = _gcx.info()
     assert info["selftest"] is TRACER_WORKS
     forced = os.environ.get("GCX_MODE", "")
-    expected = "safe" if forced == "safe" or not TRACER_WORKS else "tracer"
+    expected = forced or DEFAULT_MODE
     assert info["mode"] == expected
     assert gcx.mode() == expected
     assert info["owner"] is True
     _gcx.check()
 
 
-@pytest.mark.parametrize("forced", [None, "", "safe", "tracer"])
+@pytest.mark.parametrize("forced", [None, "", "safe", "tracer", "alloc"])
 def test_mode_in_fresh_interpreter(run_program, forced):
     proc = run_program("tracking/mode.py", env={"GCX_MODE": forced})
     if forced == "tracer" and not TRACER_WORKS:
         assert proc.returncode != 0
-        assert "ImportError" in proc.stderr and "safe mode" in proc.stderr, proc.stderr
+        assert "ImportError" in proc.stderr and "alloc or safe mode" in proc.stderr, proc.stderr
         return
     assert proc.returncode == 0, proc.stderr
-    expected = "safe" if forced == "safe" or not TRACER_WORKS else "tracer"
-    assert proc.stdout.split() == [expected, str(TRACER_WORKS), "True"]
+    expected = forced or DEFAULT_MODE
+    # the allocator wrapper's self-test runs where alloc mode may be used
+    alloc_tested = "True" if expected == "alloc" or not TRACER_WORKS else "None"
+    assert proc.stdout.split() == [expected, str(TRACER_WORKS), alloc_tested, "True"]
 
 
 def test_bad_mode_rejected(run_program):

@@ -3,7 +3,7 @@ mode the test's own process is not in (run by tests/test_stress.py).
 
     GCX_MODE=MODE python other_mode.py MODE
 
-MODE (``safe`` or ``tracer``) is gcx's mode, set through the environment
+MODE (``tracer``, ``alloc`` or ``safe``) is gcx's mode, set through the environment
 before gcx is imported; the program asserts gcx chose it.  GCX_STRESS_SCALE
 and GCX_STRESS_SEED size and seed the run as they do test_stress's own.
 With both collectors collected and switched off, runs every phase of

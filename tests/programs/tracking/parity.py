@@ -3,7 +3,7 @@
 
     GCX_MODE=MODE python parity.py MODE [NAME ...]
 
-MODE (``safe`` or ``tracer``) is gcx's mode, set through the environment
+MODE (``tracer``, ``alloc`` or ``safe``) is gcx's mode, set through the environment
 before gcx is imported; the program asserts gcx chose it.  Runs the named
 scenarios of test_tracking.SCENARIOS (default: all; test_tracking is
 imported from tests/), each from a quiet heap as the ``quiet`` fixture

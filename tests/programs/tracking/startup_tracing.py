@@ -4,7 +4,7 @@ reference tracer slot (run by tests/test_tracking.py).
     GCX_MODE=MODE python -X tracemalloc=2 startup_tracing.py MODE
 
 Started with ``-X tracemalloc``, so tracemalloc traces from start-up.  MODE
-(``safe`` or ``tracer``) is gcx's mode, set through the environment; the
+(``tracer``, ``alloc`` or ``safe``) is gcx's mode, set through the environment; the
 program asserts gcx chose it and owns the slot anyway.  With the checks of
 test_tracking (imported from tests/): freed lists get fresh tracebacks and
 tracemalloc still works; the resizes and resurrection scenarios keep
