@@ -14,7 +14,7 @@ uninstall()     undo install() exactly
 installed()     context manager: install() for the duration of a with block
 is_installed()  whether install() is in effect
 info()          the core's state: mode, tracer ownership, table sizes, ...
-mode()          "tracer" or "safe" (see info())
+mode()          "tracer", "alloc" or "safe" (see info())
 metrics(), census(), growth(), show_growth(), log_slow_pauses()
                 monitoring (gcx/monitor.py); exporters in gcx.prometheus
                 and gcx.otel
@@ -367,11 +367,18 @@ def get_freeze_count() -> int:
 def info() -> _Info:
     """The core's state, as a dict.
 
-    mode               "tracer" (the reference tracer reports objects) or
-                       "safe" (no trust in the tracer; set by GCX_MODE=safe or
-                       forced on interpreters whose tracer misses deallocations)
+    mode               "tracer" (the reference tracer reports births and
+                       deaths), "alloc" (the tracer reports births and a
+                       wrapper around the object allocator sees deaths: where
+                       the tracer misses deallocations, CPython 3.13.0-3.13.2)
+                       or "safe" (no trust in either; set by GCX_MODE=safe, or
+                       where neither self-test passes)
     owner              gcx holds the reference tracer slot
     selftest           the import-time self-test of the tracer passed
+    alloc_selftest     the allocator wrapper's self-test passed (None: not
+                       run, the tracer's passed and alloc mode was not asked)
+    allocator_wraps    alloc mode: times gcx put its wrapper on top of the
+                       object allocator (again after someone replaced it)
     header_readable    gcx reads CPython's "tracked" bit inline (its layout
                        checked at import) instead of calling the API
     interp_head_readable
@@ -393,8 +400,8 @@ def info() -> _Info:
     return d
 
 
-def mode() -> Literal["tracer", "safe"]:
-    """The core's mode: "tracer" or "safe" (see info())."""
+def mode() -> Literal["tracer", "alloc", "safe"]:
+    """The core's mode: "tracer", "alloc" or "safe" (see info())."""
     return _gcx.info()["mode"]
 
 

@@ -16,9 +16,13 @@ class _GenerationStats(TypedDict):
     duration: NotRequired[float]     # seconds
 
 class _Info(TypedDict):
-    mode: Literal["tracer", "safe"]
+    mode: Literal["tracer", "alloc", "safe"]
     owner: bool              # gcx holds the reference tracer slot
     selftest: bool           # the import-time tracer self-test passed
+    # the allocator wrapper's self-test (run where alloc mode may be used):
+    # passed, failed, or None (not run)
+    alloc_selftest: bool | None
+    allocator_wraps: int     # alloc mode: times the allocator wrapper was put on top
     header_readable: bool    # the "tracked" bit is read inline (layout checked)
     interp_head_readable: bool   # main interpreter found via the debugger offsets
     resyncs: int             # table rebuilds from CPython's own object list

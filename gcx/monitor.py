@@ -63,7 +63,7 @@ O(1) from gcx's table: it counts the containers gcx holds a record of in
 that generation, which is what len(gc.get_objects(g)) counts plus the
 containers CPython does not track at the moment (3.13 creates dicts
 untracked and tracks them once they hold a container; gcx keeps their
-record).  In safe mode (gcx.mode()) gcx's records are exact only just after
+record).  In safe mode (gcx.mode(); GCX_MODE=safe) gcx's records are exact only just after
 a resynchronisation (every collection and census starts with one): between
 them dead containers may stay counted and some new ones may not be.
 census() counts exactly what get_objects() would list.

@@ -540,6 +540,7 @@ typedef struct {
     void *chain_data;
     PyInterpreterState *interp;
     Py_ssize_t resyncs;
+    Py_ssize_t allocator_wraps;  /* alloc mode: times the wrapper was put on top */
     Py_ssize_t adopted;
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;

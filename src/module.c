@@ -453,7 +453,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
+        "{sssOsOsOsOsOsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe"
                 : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc" : "tracer",
         "owner", owner ? Py_True : Py_False,
@@ -463,6 +463,7 @@ m_info(PyObject *mod, PyObject *unused)
         "header_readable", gcx_header_readable ? Py_True : Py_False,
         "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
+        "allocator_wraps", gcx_tr.allocator_wraps,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
         gcx_table.total[GCX_GEN2],

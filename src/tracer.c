@@ -6,26 +6,36 @@
  * installs one that records every container (PyType_IS_GC) at CREATE in
  * generation 0 and drops its record at DESTROY.
  *
- * Two modes, chosen at start-up by a self-test, never by version number:
- *  tracer  the tracer reported every death during the self-test (3.13.3+).
- *          Records are exact while gcx owns the slot, so collections use
- *          them directly.
- *  safe    deaths can go unreported (3.13.0-3.13.2 miss every object the
- *          bytecode loop frees), so a record may name freed memory.  Before
- *          any record is dereferenced the table is rebuilt from CPython's own
- *          list of tracked objects (PyUnstable_GC_VisitObjects): O(live heap)
- *          per collection.  GCX_MODE=safe forces this mode anywhere.
+ * Three modes, chosen at start-up by self-tests, never by version number:
+ *  tracer  the tracer reported every death during its self-test (3.13.3+,
+ *          3.14.8+, 3.15.1+).  Records are exact while gcx owns the slot,
+ *          so collections use them directly.
+ *  alloc   the tracer misses deaths (3.13.0-3.13.2 miss every object the
+ *          bytecode loop frees; 3.14.5-3.14.7 and 3.15.0 those the trashcan
+ *          deferred), but a wrapper around the object allocator saw every
+ *          container freed during its own self-test: births come from the
+ *          tracer, deaths from the wrapper (hook_free), and records are
+ *          exact while both are in place (R1).
+ *  safe    neither self-test passed, or GCX_MODE=safe: a record may name
+ *          freed memory.  Before any record is dereferenced the table is
+ *          rebuilt from CPython's own list of tracked objects
+ *          (PyUnstable_GC_VisitObjects): O(live heap) per collection.
+ * GCX_MODE=tracer|alloc|safe forces one (ImportError if it is unavailable).
  *
  * Invariants:
  *  R1  In tracer mode, while gcx_tr.stale is false, every record names a
  *      live object (or one inside its tp_dealloc, whose DESTROY is pending,
  *      or on 3.14+ one the trashcan deferred, whose DESTROY comes when the
- *      chain drains: count 0, never taken for tracked, compat.h).
+ *      chain drains: count 0, never taken for tracked, compat.h).  In alloc
+ *      mode, while the wrapper is in the allocator chain, the same, or an
+ *      object parked on a free list (count 0) whose memory is CPython's.
  *  R2  A record is dereferenced only after gcx_sync(): it clears `stale` by
  *      a dropping resync.  `stale` is set whenever events may have been
  *      missed: safe mode, or the slot found in other hands (tracemalloc
  *      start/stop), in which case gcx re-installs itself, forwarding every
- *      event to the previous owner so that owner keeps working.
+ *      event to the previous owner so that owner keeps working; in alloc
+ *      mode also the wrapper found out of the allocator chain, when gcx
+ *      wraps the allocator in place again.
  *  R3  Live tracked containers without a record (created while the slot was
  *      lost, resurrected by a finalizer on 3.13.5+, which sends no second
  *      CREATE) are found by an adding resync when `unsure` is set, and
@@ -310,6 +320,7 @@ hook_realloc(void *ctx, void *block, size_t n)
 static void
 hook_wrap(void)
 {
+    gcx_tr.allocator_wraps++;
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &hook_next);
     PyMemAllocatorEx mine = {NULL, hook_malloc, hook_calloc, hook_realloc, hook_free};
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &mine);

@@ -48,8 +48,15 @@ T.assert_parity("gc.collect() while traced", keep)
 assert tracemalloc.is_tracing()
 T._freelist_traceback_is_current()
 T._tracemalloc_works("still traced")
+wraps = _gcx.info()["allocator_wraps"]
+assert wraps == (1 if mode == "alloc" else 0), wraps
 tracemalloc.stop()
 T.assert_parity("tracemalloc.stop()")
+if mode == "alloc":
+    # stop() put back the allocator tracemalloc found at start-up, which
+    # gcx's wrapper was not part of: gcx saw that, wrapped it again, and
+    # dropped the records of what died meanwhile (the parity check)
+    assert _gcx.info()["allocator_wraps"] == 2, _gcx.info()["allocator_wraps"]
 tracemalloc.start()
 T._freelist_traceback_is_current()
 T.assert_parity("tracemalloc.start() again")
