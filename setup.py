@@ -52,10 +52,10 @@ if platform.machine() in ("x86_64", "AMD64") and _cpu_has("popcnt"):
 if os.environ.get("GCX_WERROR") == "1":
     cflags += ["-Werror"]
 
-# gcx runs on GIL builds of CPython 3.13, 3.14 and 3.15 (requires-python
+# gcx runs on GIL builds of CPython 3.12 to 3.15 (requires-python
 # keeps pip away from the rest); elsewhere the package installs without its
 # extension and `import gcx` explains what is supported.
-supported = ((3, 13) <= sys.version_info[:2] <= (3, 15)
+supported = ((3, 12) <= sys.version_info[:2] <= (3, 15)
              and not sysconfig.get_config_var("Py_GIL_DISABLED"))
 core = sorted(glob.glob("src/*.c"))
 setup(

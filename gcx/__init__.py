@@ -51,10 +51,10 @@ if _typing.TYPE_CHECKING:
 
 
 def _supported_interpreter() -> bool:
-    """A GIL build of CPython 3.13, 3.14 or 3.15: where a core can be built
+    """A GIL build of CPython 3.12 to 3.15: where a core can be built
     (the core refuses 3.14.0-3.14.4 itself, saying why)."""
     return (_sys.implementation.name == "cpython"
-            and (3, 13) <= _sys.version_info[:2] <= (3, 15)
+            and (3, 12) <= _sys.version_info[:2] <= (3, 15)
             and "t" not in getattr(_sys, "abiflags", ""))
 
 
@@ -120,7 +120,7 @@ except ImportError as exc:
         raise
     _this = (f"{_sys.implementation.name} {_sys.version.split()[0]}"
              f"{' (free-threaded)' if 't' in getattr(_sys, 'abiflags', '') else ''}")
-    raise ImportError(f"gcx supports CPython 3.13, 3.14.5+ and 3.15 with the GIL only, "
+    raise ImportError(f"gcx supports CPython 3.12, 3.13, 3.14.5+ and 3.15 with the GIL only, "
                       f"not {_this}",
                       name=__name__ + "._gcx") from exc
 

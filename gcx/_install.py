@@ -56,6 +56,7 @@ def install() -> None:
                  {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER})
         _stdlib.disable()
         _gcx.enable()
+        _gcx.set_splicing(True)
         for name in _stdlib.TAKEN_OVER:
             setattr(gc, name, getattr(mirror, name))
         _saved = saved
@@ -77,6 +78,7 @@ def _hand_over_at_exit() -> None:
     set through gc are gcx's, so both are handed over here."""
     if _saved is None:
         return
+    _gcx.set_splicing(False)     # 3.12: the final collection walks CPython's lists
     if _gcx.garbage is not _stdlib.garbage:
         _stdlib.garbage.extend(_gcx.garbage)
     _stdlib.set_debug(_gcx.get_debug())
@@ -93,6 +95,7 @@ def uninstall() -> None:
         stdlib_enabled, gcx_enabled, attributes = _saved
         for name, value in attributes.items():
             setattr(_stdlib.gc_module, name, value)
+        _gcx.set_splicing(False)
         (_gcx.enable if gcx_enabled else _gcx.disable)()
         (_stdlib.enable if stdlib_enabled else _stdlib.disable)()
         _saved = None

@@ -10,8 +10,9 @@
  *          positive), or on 3.14+ one waiting in the trashcan: a record
  *          that outlived its object would fail here, or under ASan,
  *          instead of in a later collection; in alloc mode too, while
- *          the allocator wrapper is in the chain, where a container parked
- *          on a free list may also have refcount 0;
+ *          the allocator wrapper is in the chain (owning the slot or not),
+ *          where a container parked on a free list may also have
+ *          refcount 0;
  *   G1     no collection is marked running;
  *   S1     the pause ring counted every collection the statistics did;
  *   S3     each generation's pause histogram did too.
@@ -65,8 +66,11 @@ check_records(void)
 {
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
-    if (gcx_tr.mode == GCX_MODE_SAFE || !owner || gcx_tr.stale
-        || (gcx_tr.mode == GCX_MODE_ALLOC && !gcx_alloc_hook_in_chain())) {
+    /* deaths are reported by the tracer slot (tracer mode) or by the
+     * allocator wrapper (alloc mode) */
+    bool deaths_seen = gcx_tr.mode == GCX_MODE_TRACER ? owner
+                       : gcx_tr.mode == GCX_MODE_ALLOC && gcx_alloc_hook_in_chain();
+    if (!deaths_seen || gcx_tr.stale) {
         return 0;
     }
     Py_ssize_t bad = 0;

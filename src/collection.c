@@ -103,7 +103,7 @@ collect(int generation, bool promote)
     (void)PyTime_PerfCounterRaw(&end);
 
     if (PyErr_Occurred()) {
-        PyErr_FormatUnraisable("Exception ignored in garbage collection");
+        gcx_unraisable_in_collection();
     }
     gcx_stats_end(generation, &r, start, end);
     PyErr_SetRaisedException(exc);

@@ -1,13 +1,16 @@
 /* compat.h: which CPython gcx is built for, and the named differences
  * between the versions and patch levels it runs on.
  *
- * gcx supports GIL builds of CPython 3.13, 3.14 (3.14.5 and later: 3.14.0-
- * 3.14.4 shipped an incremental collector with other gc semantics, refused
- * at import by module.c) and 3.15.  setup.py does not build the extension
+ * gcx supports GIL builds of CPython 3.12, 3.13, 3.14 (3.14.5 and later:
+ * 3.14.0-3.14.4 shipped an incremental collector with other gc semantics,
+ * refused at import by module.c) and 3.15.  setup.py does not build the extension
  * anywhere else, and gcx/__init__.py raises ImportError there; this header
  * stops a build that slipped past both.  The extension is built per minor
  * version (its headers), so what differs between minor versions is decided
- * here, at compile time, by GCX_PY314/GCX_PY315:
+ * here, at compile time, by GCX_PY312/GCX_PY314/GCX_PY315:
+ *  - 3.12 has no reference tracer (GCX_HAS_REFTRACER): births are read
+ *    from CPython's generation lists, deaths seen by the allocator wrapper
+ *    (tracer.c), and a few functions 3.13 made public have older names;
  *  - the unraisable-error messages of weakref and gc callbacks (3.14+);
  *  - the TRACKER_REMOVED event of the reference tracer (3.15);
  *  - borrowed references on the value stack of suspended generators
@@ -32,9 +35,10 @@
 
 #include <stdbool.h>
 
-#if PY_VERSION_HEX < 0x030D0000 || PY_VERSION_HEX >= 0x03100000
-#  error "gcx supports CPython 3.13, 3.14 and 3.15 only"
+#if PY_VERSION_HEX < 0x030C0000 || PY_VERSION_HEX >= 0x03100000
+#  error "gcx supports CPython 3.12, 3.13, 3.14 and 3.15 only"
 #endif
+#define GCX_PY312 (PY_VERSION_HEX < 0x030D0000)
 #define GCX_PY314 (PY_VERSION_HEX >= 0x030E0000)
 #define GCX_PY315 (PY_VERSION_HEX >= 0x030F0000)
 
@@ -54,6 +58,80 @@
 #else
 #  define gcx_unraisable_weakref_callback(cb) PyErr_WriteUnraisable(cb)
 #  define gcx_unraisable_gc_callback(cb) PyErr_WriteUnraisable(cb)
+#endif
+
+/* The collector's other unraisable errors: 3.13 formats its messages,
+ * 3.12 writes "Exception ignored <msg>: <object>". */
+#if GCX_PY312
+#  define gcx_unraisable_in_collection() \
+        _PyErr_WriteUnraisableMsg("in garbage collection", NULL)
+#  define gcx_unraisable_tp_clear(tp) \
+        _PyErr_WriteUnraisableMsg("in tp_clear of", (PyObject *)(tp))
+#  define gcx_unraisable_callback_info() \
+        _PyErr_WriteUnraisableMsg("on invoking gc callbacks", NULL)
+#else
+#  define gcx_unraisable_in_collection() \
+        PyErr_FormatUnraisable("Exception ignored in garbage collection")
+#  define gcx_unraisable_tp_clear(tp) \
+        PyErr_FormatUnraisable("Exception ignored in tp_clear of %s", (tp)->tp_name)
+#  define gcx_unraisable_callback_info() \
+        PyErr_FormatUnraisable("Exception ignored on invoking gc callbacks")
+#endif
+
+/* 3.12 names for what 3.13 made public. */
+#if GCX_PY312
+typedef _PyTime_t PyTime_t;
+static inline int
+PyTime_PerfCounterRaw(PyTime_t *t)
+{
+    *t = _PyTime_GetPerfCounter();
+    return 0;
+}
+#  define PyTime_AsSecondsDouble _PyTime_AsSecondsDouble
+#  define PyLong_AsInt _PyLong_AsInt
+#  define PyThreadState_GetUnchecked _PyThreadState_UncheckedGet
+/* PyModule_AddObjectRef, stealing value (3.13's PyModule_Add) */
+static inline int
+PyModule_Add(PyObject *m, const char *name, PyObject *value)
+{
+    int r = PyModule_AddObjectRef(m, name, value);
+    Py_XDECREF(value);
+    return r;
+}
+/* Clear op's weak references without calling their callbacks (3.13's
+ * PyUnstable_Object_ClearWeakRefsNoCallbacks): each one unlinks itself. */
+static inline void
+PyUnstable_Object_ClearWeakRefsNoCallbacks(PyObject *op)
+{
+    PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+    while (list != NULL && *list != NULL) {
+        _PyWeakref_ClearRef(*list);
+    }
+}
+#endif
+/* A reference tracer reports every object's creation and death (3.13+).
+ * 3.12 has none: gcx learns of births from CPython's generation lists
+ * (tracer.c, read_births) and of deaths from the allocator wrapper.  So
+ * that the tracer's code compiles unchanged there, its API is declared
+ * with a slot nobody ever holds; every decision that depends on the slot
+ * asks GCX_HAS_REFTRACER. */
+#define GCX_HAS_REFTRACER (!GCX_PY312)
+#if !GCX_HAS_REFTRACER
+typedef enum { PyRefTracer_CREATE = 0, PyRefTracer_DESTROY = 1 } PyRefTracerEvent;
+typedef int (*PyRefTracer)(PyObject *, PyRefTracerEvent event, void *);
+static inline PyRefTracer
+PyRefTracer_GetTracer(void **data)
+{
+    if (data != NULL) {
+        *data = NULL;
+    }
+    return NULL;
+}
+static inline int
+PyRefTracer_SetTracer(PyRefTracer tracer, void *data)
+{
+    return 0;
+}
 #endif
 #ifdef Py_GIL_DISABLED
 #  error "gcx supports GIL builds only, not free-threaded CPython"

@@ -409,8 +409,7 @@ delete_garbage(gcx_garbage_t *g)
             if (clear != NULL) {
                 (void)clear(op);
                 if (PyErr_Occurred()) {
-                    PyErr_FormatUnraisable("Exception ignored in tp_clear of %s",
-                                           Py_TYPE(op)->tp_name);
+                    gcx_unraisable_tp_clear(Py_TYPE(op));
                 }
             }
         }

@@ -542,6 +542,7 @@ typedef struct {
     Py_ssize_t resyncs;
     Py_ssize_t allocator_wraps;  /* alloc mode: times the wrapper was put on top */
     Py_ssize_t adopted;
+    Py_ssize_t births;           /* 3.12: containers found in CPython's lists (read_births) */
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;
 } gcx_tracer_t;
@@ -555,6 +556,7 @@ void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc mode, and the wrapper sees frees */
+void gcx_set_splicing(bool on);   /* 3.12: install() hands gcx CPython's lists */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

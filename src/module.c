@@ -361,6 +361,19 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* install()/uninstall(): on 3.12, gcx reads births from CPython's lists
+ * and, while it is the process's collector, splices them away (tracer.c). */
+static PyObject *
+m_set_splicing(PyObject *mod, PyObject *arg)
+{
+    int flag = PyObject_IsTrue(arg);
+    if (flag < 0) {
+        return NULL;
+    }
+    gcx_set_splicing(flag);
+    Py_RETURN_NONE;
+}
+
 /* ---- introspection ------------------------------------------------------------ */
 
 static PyObject *
@@ -453,7 +466,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
+        "{sssOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe"
                 : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc" : "tracer",
         "owner", owner ? Py_True : Py_False,
@@ -464,6 +477,7 @@ m_info(PyObject *mod, PyObject *unused)
         "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "allocator_wraps", gcx_tr.allocator_wraps,
+        "births", gcx_tr.births,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
         gcx_table.total[GCX_GEN2],
@@ -536,6 +550,7 @@ static PyMethodDef methods[] = {
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
+    {"set_splicing", m_set_splicing, METH_O, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},

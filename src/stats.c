@@ -74,7 +74,7 @@ invoke_callbacks(const char *phase, int generation, const gcx_result_t *r,
     PyObject *phase_obj = info ? PyUnicode_FromString(phase) : NULL;
     if (phase_obj == NULL) {
         Py_XDECREF(info);
-        PyErr_FormatUnraisable("Exception ignored on invoking gc callbacks");
+        gcx_unraisable_callback_info();
         return;
     }
     PyObject *args[] = {phase_obj, info};

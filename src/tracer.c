@@ -271,15 +271,25 @@ hook_may_touch(void)
     return ts != NULL && PyThreadState_GetInterpreter(ts) == gcx_tr.interp;
 }
 
+#if !GCX_HAS_REFTRACER
+static void births_due(void);
+#endif
+
 static void *
 hook_malloc(void *ctx, size_t n)
 {
+#if !GCX_HAS_REFTRACER
+    births_due();
+#endif
     return hook_next.malloc(hook_next.ctx, n);
 }
 
 static void *
 hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
+#if !GCX_HAS_REFTRACER
+    births_due();
+#endif
     return hook_next.calloc(hook_next.ctx, nelem, elsize);
 }
 
@@ -340,6 +350,136 @@ hook_in_chain(void)
     return hook_frees != before;
 }
 
+#if !GCX_HAS_REFTRACER
+/* ---- births from CPython's generation lists (3.12) ------------------------- */
+
+/* 3.12 reports no births.  CPython links every container it tracks into
+ * its youngest generation, and PyUnstable_GC_VisitObjects walks its three
+ * generations but not the permanent one, so gcx reads births by visiting
+ * them and recording every tracked container it has no record of
+ * (read_births, from gcx_sync: before any record is used).  While gcx is
+ * the process's collector (install(); CPython's automatic collection is
+ * off), it then moves everything CPython lists into CPython's permanent
+ * generation with gc.freeze() (O(1): four list splices), so the next visit
+ * walks only what was tracked since: O(new objects) a read.  Otherwise the
+ * visit is O(live heap), and only explicit gcx calls pay it.
+ *
+ * Automatic collections need the count of births: every BIRTHS_EVERY
+ * object allocations the allocator wrapper (births_due) queues a pending
+ * call that reads them and lets schedule.c decide. */
+
+#define BIRTHS_EVERY 1024        /* object allocations between automatic reads */
+
+static PyObject *cpython_freeze; /* the stdlib's gc.freeze and gc.unfreeze, */
+static PyObject *cpython_unfreeze;   /* taken at import */
+static bool splicing;            /* gcx owns CPython's generation lists */
+static unsigned allocs_unread;   /* object allocations since the last read */
+static bool births_queued;
+
+static int
+visit_birth(PyObject *op, void *arg)
+{
+    if (gcx_table_set_of(op) < 0) {
+        gcx_table_add(op, GCX_GEN0);
+        gcx_schedule_count_alloc();
+        (*(Py_ssize_t *)arg)++;
+    }
+    return 1;
+}
+
+/* gc.freeze() or gc.unfreeze() of the stdlib: O(1) list splices that
+ * cannot fail, nor run Python code, nor free anything. */
+static void
+call_quietly(PyObject *fn)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *r = PyObject_CallNoArgs(fn);
+    if (r == NULL) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(r);
+    PyErr_SetRaisedException(exc);
+}
+
+static void
+read_births(void)
+{
+    Py_ssize_t n = 0;
+    allocs_unread = 0;
+    PyUnstable_GC_VisitObjects(visit_birth, &n);
+    gcx_tr.births += n;
+    if (splicing) {
+        call_quietly(cpython_freeze);
+    }
+}
+
+/* A resync must see every tracked container: CPython's lists whole. */
+static void
+unsplice(void)
+{
+    if (splicing) {
+        call_quietly(cpython_unfreeze);
+    }
+}
+
+static void
+resplice(void)
+{
+    if (splicing) {
+        call_quietly(cpython_freeze);
+    }
+}
+
+static int
+births_pending(void *arg)
+{
+    births_queued = false;
+    if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_tr.shut_down) {
+        read_births();
+        gcx_schedule_request();
+    }
+    return 0;
+}
+
+/* From the allocator wrapper: an object allocation.  Never reads births
+ * itself (the allocator may be called anywhere); queues the read. */
+static void
+births_due(void)
+{
+    if (++allocs_unread >= BIRTHS_EVERY && !births_queued && gcx_sched.enabled
+        && hook_may_touch()) {
+        births_queued = true;
+        if (gcx_add_pending_call(gcx_tr.interp, births_pending, NULL, 0) != 0) {
+            births_queued = false;   /* queue full: ask again later */
+        }
+    }
+}
+
+/* install() (on) and uninstall() (off); off gives CPython's collector its
+ * lists back, in its oldest generation. */
+void
+gcx_set_splicing(bool on)
+{
+    if (on && !splicing) {
+        splicing = true;
+        read_births();
+    }
+    else if (!on && splicing) {
+        call_quietly(cpython_unfreeze);
+        splicing = false;
+    }
+}
+#else
+static void unsplice(void) {}
+static void resplice(void) {}
+
+void
+gcx_set_splicing(bool on)
+{
+    /* the tracer reports births: nothing to splice */
+}
+#endif
+
 /* ---- lazily tracked dicts (R5) ----------------------------------------------- */
 
 static int dict_watcher = -1;
@@ -386,8 +526,10 @@ typedef struct {
 static bool
 adoptable(PyObject *op)
 {
-    if (gcx_tr.mode == GCX_MODE_SAFE) {
-        return true;   /* safe mode drops dangling records before any use */
+    if (gcx_tr.mode != GCX_MODE_TRACER) {
+        /* safe mode drops dangling records before any use; in alloc mode
+         * the allocator wrapper drops the record when the memory goes */
+        return true;
     }
     PyTypeObject *tp = Py_TYPE(op);
     if (tp->tp_del != NULL) {
@@ -460,7 +602,9 @@ gcx_resync(bool drop, int adopt_set)
 {
     resync_state st = {adopt_set, 0};
     gcx_table_resync_begin();
+    unsplice();
     PyUnstable_GC_VisitObjects(visit_resync, &st);
+    resplice();
     gcx_table_resync_end(drop);
     if (drop) {
         gcx_tr.stale = false;
@@ -488,7 +632,7 @@ gcx_sync(bool need_all)
         /* the slot was given back at exit: nothing is reported any more */
         gcx_tr.stale = true;
     }
-    else if (!own_slot()) {
+    else if (GCX_HAS_REFTRACER && !own_slot()) {
         /* Someone took or cleared the slot: events were missed. */
         take_slot();
         gcx_tr.stale = true;
@@ -511,6 +655,11 @@ gcx_sync(bool need_all)
     else if (gcx_tr.unsure && need_all) {
         gcx_resync(false, GCX_GEN0);
     }
+#if !GCX_HAS_REFTRACER
+    else {
+        read_births();   /* no tracer: every use reads what was born since */
+    }
+#endif
 }
 
 void
@@ -809,7 +958,7 @@ gcx_tracer_init(void)
                      "GCX_MODE must be 'tracer', 'alloc' or 'safe', not '%s'", forced);
         return -1;
     }
-    if (run_selftest(&gcx_tr.selftest_ok) < 0) {
+    if (GCX_HAS_REFTRACER && run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
     /* The allocator wrapper is needed where the tracer misses deaths. */
@@ -823,8 +972,11 @@ gcx_tracer_init(void)
     }
     if (forced != NULL && strcmp(forced, "tracer") == 0 && !gcx_tr.selftest_ok) {
         PyErr_SetString(PyExc_ImportError,
-                        "GCX_MODE=tracer, but this interpreter's reference tracer "
-                        "misses deallocations (CPython 3.13.0-3.13.2); use alloc or safe mode");
+                        GCX_HAS_REFTRACER
+                        ? "GCX_MODE=tracer, but this interpreter's reference tracer "
+                          "misses deallocations (CPython 3.13.0-3.13.2); use alloc or safe mode"
+                        : "GCX_MODE=tracer, but CPython 3.12 has no reference tracer; "
+                          "use alloc or safe mode");
         return -1;
     }
     if (forced != NULL && strcmp(forced, "alloc") == 0 && gcx_tr.alloc_selftest != 1) {
@@ -847,7 +999,17 @@ gcx_tracer_init(void)
             return -1;
         }
     }
+#if GCX_HAS_REFTRACER
     take_slot();
+#else
+    PyObject *gc = PyImport_ImportModule("gc");
+    cpython_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
+    cpython_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
+    Py_XDECREF(gc);
+    if (cpython_freeze == NULL || cpython_unfreeze == NULL) {
+        return -1;
+    }
+#endif
     if (gcx_tr.mode == GCX_MODE_ALLOC) {
         hook_on = true;
         hook_wrap();
