@@ -50,6 +50,9 @@ collect_generation(int generation, bool promote)
     int old_set = full || !promote ? generation : generation + 1;
 
     gcx_sync(full);
+    /* after the sync: on 3.12 it reads the births that count towards the
+     * collection about to run */
+    gcx_schedule_counts_for(generation);
     if (gcx_region_number(generation) < 0
         || (full && gcx_region_mark_from_roots() < 0)) {
         goto give_up;
@@ -95,7 +98,6 @@ collect(int generation, bool promote)
     }
     PyObject *exc = PyErr_GetRaisedException();   /* G3 */
     gcx_stats_begin(generation);
-    gcx_schedule_counts_for(generation);
 
     PyTime_t start = 0, end = 0;
     (void)PyTime_PerfCounterRaw(&start);

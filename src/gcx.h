@@ -557,6 +557,7 @@ void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc mode, and the wrapper sees frees */
 void gcx_set_splicing(bool on);   /* 3.12: install() hands gcx CPython's lists */
+void gcx_births_read(void);       /* 3.12: learn of what was born since */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

@@ -373,16 +373,32 @@ hook_in_chain(void)
 static PyObject *cpython_freeze; /* the stdlib's gc.freeze and gc.unfreeze, */
 static PyObject *cpython_unfreeze;   /* taken at import */
 static bool splicing;            /* gcx owns CPython's generation lists */
+static bool spliced;             /* ... and they hold only what CPython
+                                    tracked since the last read */
 static unsigned allocs_unread;   /* object allocations since the last read */
 static bool births_queued;
 
+/* A container CPython tracks.  Without a record: born since the last read
+ * (or at the address of one parked on a free list, whose death nothing
+ * reported: its record is then a stale one, below).  With a record, while
+ * the lists hold only what was tracked since the last read: tracked anew,
+ * which CPython does in its youngest generation (a dict lazily tracked, an
+ * object reused from a free list), so its record goes there too.  Not
+ * spliced, gcx cannot tell such an object from an old one, so each read
+ * first drops the records of objects parked on free lists: only a
+ * container parked and reused between two reads keeps the generation of
+ * its previous occupant's record (src/README.md, "3.12"). */
 static int
 visit_birth(PyObject *op, void *arg)
 {
-    if (gcx_table_set_of(op) < 0) {
+    int s = gcx_table_set_of(op);
+    if (s < 0) {
         gcx_table_add(op, GCX_GEN0);
         gcx_schedule_count_alloc();
         (*(Py_ssize_t *)arg)++;
+    }
+    else if (spliced && s != GCX_GEN0) {
+        gcx_table_add(op, GCX_GEN0);     /* moves the record */
     }
     return 1;
 }
@@ -401,15 +417,39 @@ call_quietly(PyObject *fn)
     PyErr_SetRaisedException(exc);
 }
 
+/* A record of an object with count 0: one parked on a free list (alloc
+ * mode: its memory is still CPython's).  Dropped, so that when CPython
+ * reuses it the next read takes it for the birth it is. */
+static void
+drop_parked(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    if (Py_REFCNT(gcx_slot_object(p, slot)) == 0) {
+        gcx_rec_clear(p, set, slot);
+    }
+}
+
 static void
 read_births(void)
 {
     Py_ssize_t n = 0;
     allocs_unread = 0;
+    if (!spliced && gcx_tr.mode == GCX_MODE_ALLOC && !gcx_tr.stale) {
+        /* the visit below is O(live heap) anyway */
+        gcx_table_each((1u << GCX_NSETS) - 1, drop_parked, NULL);
+    }
     PyUnstable_GC_VisitObjects(visit_birth, &n);
     gcx_tr.births += n;
     if (splicing) {
         call_quietly(cpython_freeze);
+        spliced = true;
+    }
+}
+
+void
+gcx_births_read(void)
+{
+    if (!gcx_tr.shut_down) {
+        read_births();
     }
 }
 
@@ -419,6 +459,7 @@ unsplice(void)
 {
     if (splicing) {
         call_quietly(cpython_unfreeze);
+        spliced = false;
     }
 }
 
@@ -427,6 +468,7 @@ resplice(void)
 {
     if (splicing) {
         call_quietly(cpython_freeze);
+        spliced = true;
     }
 }
 
@@ -466,12 +508,18 @@ gcx_set_splicing(bool on)
     }
     else if (!on && splicing) {
         call_quietly(cpython_unfreeze);
-        splicing = false;
+        splicing = spliced = false;
     }
 }
 #else
 static void unsplice(void) {}
 static void resplice(void) {}
+
+void
+gcx_births_read(void)
+{
+    /* the tracer reports births as they happen */
+}
 
 void
 gcx_set_splicing(bool on)
