@@ -378,26 +378,74 @@ static bool spliced;             /* ... and they hold only what CPython
 static unsigned allocs_unread;   /* object allocations since the last read */
 static bool births_queued;
 
-/* A container CPython tracks.  Without a record: born since the last read
- * (or at the address of one parked on a free list, whose death nothing
- * reported: its record is then a stale one, below).  With a record, while
- * the lists hold only what was tracked since the last read: tracked anew,
- * which CPython does in its youngest generation (a dict lazily tracked, an
- * object reused from a free list), so its record goes there too.  Not
- * spliced, gcx cannot tell such an object from an old one, so each read
- * first drops the records of objects parked on free lists: only a
- * container parked and reused between two reads keeps the generation of
- * its previous occupant's record (src/README.md, "3.12"). */
+/* What was tracked since the last read.  CPython appends what it tracks to
+ * its youngest list and, collecting, appends a younger list to the next
+ * older one, so each list stays in tracking order, and VisitObjects walks
+ * them youngest first, each in order.  At the end of every read gcx puts a
+ * marker of its own (an empty list) at the tail of the youngest list by
+ * untracking and tracking it again; at the next read, what CPython tracked
+ * since is what follows the marker in its list, and every list walked
+ * before the marker's.  Consecutive objects of one walk are in one list
+ * when the first one's header links to the second (the header's first
+ * word, read only, its layout checked at import).  Spliced, the lists hold
+ * only what was tracked since the last read, marker and all. */
+typedef struct {
+    Py_ssize_t index;            /* objects walked so far */
+    uintptr_t last_next;         /* the previous object's link */
+    Py_ssize_t list_start;       /* index where the current list began */
+    Py_ssize_t marker;           /* the marker's index, or -1 */
+    Py_ssize_t marker_list_start, marker_list_end;
+    Py_ssize_t births;
+} birth_walk;
+
+static PyObject *birth_marker;   /* gcx's own list, never garbage */
+
+/* Walk one position: a new list begins where the links break. */
+static inline void
+walk_step(birth_walk *w, PyObject *op)
+{
+    if (w->index > 0 && w->last_next != (uintptr_t)op - 2 * sizeof(uintptr_t)) {
+        if (w->marker >= 0 && w->marker_list_end < 0) {
+            w->marker_list_end = w->index;
+        }
+        w->list_start = w->index;
+    }
+    w->last_next = ((const uintptr_t *)op)[-2];
+}
+
+static int
+visit_find_marker(PyObject *op, void *arg)
+{
+    birth_walk *w = arg;
+    walk_step(w, op);
+    if (op == birth_marker) {
+        w->marker = w->index;
+        w->marker_list_start = w->list_start;
+    }
+    w->index++;
+    return 1;
+}
+
+/* A container CPython tracks: recorded in generation 0 if new to gcx, and
+ * moved there if CPython tracked it since the last read (an object reused
+ * from a free list, whose death nothing reported, or one tracked again,
+ * like a lazily tracked dict): CPython links it into its youngest list. */
 static int
 visit_birth(PyObject *op, void *arg)
 {
+    birth_walk *w = arg;
+    Py_ssize_t i = w->index++;
+    bool recent = spliced
+                  || (w->marker >= 0
+                      && (i < w->marker_list_start
+                          || (i > w->marker && i < w->marker_list_end)));
     int s = gcx_table_set_of(op);
     if (s < 0) {
         gcx_table_add(op, GCX_GEN0);
         gcx_schedule_count_alloc();
-        (*(Py_ssize_t *)arg)++;
+        w->births++;
     }
-    else if (spliced && s != GCX_GEN0) {
+    else if (recent && s != GCX_GEN0) {
         gcx_table_add(op, GCX_GEN0);     /* moves the record */
     }
     return 1;
@@ -417,31 +465,45 @@ call_quietly(PyObject *fn)
     PyErr_SetRaisedException(exc);
 }
 
-/* A record of an object with count 0: one parked on a free list (alloc
- * mode: its memory is still CPython's).  Dropped, so that when CPython
- * reuses it the next read takes it for the birth it is. */
+/* The marker to the tail of CPython's youngest list, and its record to
+ * generation 0, as for any container CPython tracks again.  A marker the
+ * stdlib's gc.freeze() put in its permanent generation stays there until
+ * gc.unfreeze() (moving it out would change what the stdlib counts
+ * frozen, and a new marker would be an object the stdlib lists and gcx's
+ * caller did not make): meanwhile reads see no order, and a container
+ * reused from a free list may keep its previous occupant's generation. */
 static void
-drop_parked(gcx_page_t *p, unsigned slot, int set, void *arg)
+place_marker(bool found)
 {
-    if (Py_REFCNT(gcx_slot_object(p, slot)) == 0) {
-        gcx_rec_clear(p, set, slot);
+    if (!found && !splicing) {
+        return;
     }
+    PyObject_GC_UnTrack(birth_marker);
+    PyObject_GC_Track(birth_marker);
+    gcx_table_add(birth_marker, GCX_GEN0);
 }
 
 static void
 read_births(void)
 {
-    Py_ssize_t n = 0;
-    allocs_unread = 0;
-    if (!spliced && gcx_tr.mode == GCX_MODE_ALLOC && !gcx_tr.stale) {
-        /* the visit below is O(live heap) anyway */
-        gcx_table_each((1u << GCX_NSETS) - 1, drop_parked, NULL);
+    birth_walk w = {0, 0, 0, -1, 0, -1, 0};
+    __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
+    if (!spliced && gcx_header_readable) {
+        /* first find the marker's list: the objects before it are new */
+        PyUnstable_GC_VisitObjects(visit_find_marker, &w);
+        if (w.marker >= 0 && w.marker_list_end < 0) {
+            w.marker_list_end = w.index;
+        }
+        w.index = 0;
     }
-    PyUnstable_GC_VisitObjects(visit_birth, &n);
-    gcx_tr.births += n;
+    PyUnstable_GC_VisitObjects(visit_birth, &w);
+    gcx_tr.births += w.births;
     if (splicing) {
         call_quietly(cpython_freeze);
         spliced = true;
+    }
+    if (gcx_header_readable) {
+        place_marker(w.marker >= 0);
     }
 }
 
@@ -488,8 +550,10 @@ births_pending(void *arg)
 static void
 births_due(void)
 {
-    if (++allocs_unread >= BIRTHS_EVERY && !births_queued && gcx_sched.enabled
-        && hook_may_touch()) {
+    /* every interpreter's allocations count (a relaxed atomic: other GILs);
+     * only the main interpreter's thread queues the read */
+    if (__atomic_add_fetch(&allocs_unread, 1, __ATOMIC_RELAXED) >= BIRTHS_EVERY
+        && !births_queued && gcx_sched.enabled && hook_may_touch()) {
         births_queued = true;
         if (gcx_add_pending_call(gcx_tr.interp, births_pending, NULL, 0) != 0) {
             births_queued = false;   /* queue full: ask again later */
@@ -1054,7 +1118,8 @@ gcx_tracer_init(void)
     cpython_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
     cpython_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
     Py_XDECREF(gc);
-    if (cpython_freeze == NULL || cpython_unfreeze == NULL) {
+    birth_marker = PyList_New(0);
+    if (cpython_freeze == NULL || cpython_unfreeze == NULL || birth_marker == NULL) {
         return -1;
     }
 #endif

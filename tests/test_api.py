@@ -627,6 +627,7 @@ def test_generations_partition_get_objects(impl):
 # ------------------------------------------------------------------ freeze
 
 def test_freeze_unfreeze(impl):
+    impl.unfreeze()       # CPython 3.12 starts with 375 static tuples frozen
     assert impl.get_freeze_count() == 0
     obj = []
     wr = make_cycle()

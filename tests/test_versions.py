@@ -1,5 +1,5 @@
-"""What differs between the CPython versions gcx runs on (3.13, 3.14.5+,
-3.15), tested on whichever runs these tests: each test states the stdlib's
+"""What differs between the CPython versions gcx runs on (3.12, 3.13,
+3.14.5+, 3.15), tested on whichever runs these tests: each test states the stdlib's
 behaviour on the running interpreter and checks gcx against it.
 
 Three of them were crashes or wrong collections of gcx's 3.13-only core on
@@ -308,3 +308,15 @@ def test_shutdown_report_describes_gcx_garbage(run_program, debug):
     assert out["gcx"][1] == out["gc"][1] and len(out["gcx"][1]) == 1
     assert "gc: 3 uncollectable objects at shutdown" in out["gcx"][1][0]
     assert out["gcx"][2] == out["gc"][2]
+
+
+# ------------------------------------------------------------------ 3.12: births from CPython's lists
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.12 only: 3.13+ has a reference tracer")
+def test_installed_without_a_tracer(run_program):
+    """On 3.12 gcx reads births from CPython's generation lists and, while
+    installed, splices them into CPython's permanent generation: automatic
+    collection, gc.get_objects/get_referrers and uninstall() still behave."""
+    proc = run_program("versions/splice312.py", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.stdout.split() == ["OK"]
