@@ -237,6 +237,7 @@ take_slot(void)
  * table.  It never allocates, never runs Python code, never collects. */
 
 static PyMemAllocatorEx hook_next;     /* the allocator the wrapper wraps */
+static bool hook_wrapped;              /* the wrapper was put in the chain */
 static bool hook_on;                   /* alloc mode: frees drop records */
 static size_t hook_frees;              /* frees seen, for hook_in_chain */
 
@@ -257,11 +258,12 @@ drop_record(uintptr_t a)
     return true;
 }
 
-/* May this thread touch the table?  (R4: only the main interpreter's.) */
+/* Is this the main interpreter's thread?  (R4: only it touches the table
+ * or the schedule.) */
 static inline bool
-hook_may_touch(void)
+hook_main(void)
 {
-    if (!hook_on || gcx_tr.shut_down) {
+    if (gcx_tr.shut_down) {
         return false;
     }
     if (main_interp_alone()) {
@@ -269,6 +271,13 @@ hook_may_touch(void)
     }
     PyThreadState *ts = PyThreadState_GetUnchecked();
     return ts != NULL && PyThreadState_GetInterpreter(ts) == gcx_tr.interp;
+}
+
+/* May a free drop records here? */
+static inline bool
+hook_may_touch(void)
+{
+    return hook_on && hook_main();
 }
 
 #if !GCX_HAS_REFTRACER
@@ -553,7 +562,7 @@ births_due(void)
     /* every interpreter's allocations count (a relaxed atomic: other GILs);
      * only the main interpreter's thread queues the read */
     if (__atomic_add_fetch(&allocs_unread, 1, __ATOMIC_RELAXED) >= BIRTHS_EVERY
-        && !births_queued && gcx_sched.enabled && hook_may_touch()) {
+        && !births_queued && gcx_sched.enabled && hook_main()) {
         births_queued = true;
         if (gcx_add_pending_call(gcx_tr.interp, births_pending, NULL, 0) != 0) {
             births_queued = false;   /* queue full: ask again later */
@@ -753,10 +762,13 @@ gcx_sync(bool need_all)
     if (gcx_tr.mode == GCX_MODE_SAFE) {
         gcx_tr.stale = true;
     }
-    else if (hook_on && !gcx_tr.shut_down && !hook_in_chain()) {
-        /* Someone replaced the object allocator: frees were missed. */
+    if (hook_wrapped && !gcx_tr.shut_down && !hook_in_chain()) {
+        /* Someone replaced the object allocator: frees were missed (alloc
+         * mode), allocations went uncounted (3.12). */
         hook_wrap();
-        gcx_tr.stale = true;
+        if (hook_on) {
+            gcx_tr.stale = true;
+        }
     }
     if (gcx_table.alloc_failed || gcx_tr.suspects > 0) {
         gcx_tr.unsure = true;
@@ -1123,8 +1135,11 @@ gcx_tracer_init(void)
         return -1;
     }
 #endif
-    if (gcx_tr.mode == GCX_MODE_ALLOC) {
-        hook_on = true;
+    /* deaths from the wrapper in alloc mode; on 3.12 it also counts the
+     * allocations that pace the reading of births, in every mode */
+    hook_on = gcx_tr.mode == GCX_MODE_ALLOC;
+    if (hook_on || !GCX_HAS_REFTRACER) {
+        hook_wrapped = true;
         hook_wrap();
     }
     /* Adopt everything that already exists into the oldest generation. */
@@ -1138,7 +1153,7 @@ gcx_tracer_fini(void)
     if (own_slot()) {
         (void)PyRefTracer_SetTracer(gcx_tr.chain_fn, gcx_tr.chain_data);
     }
-    if (hook_on) {
+    if (hook_wrapped) {
         PyMemAllocatorEx top;
         PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
         if (top.free == hook_free) {
