@@ -345,7 +345,9 @@ enum {
 
 /* Automatic collection's tunables: CPython 3.13's defaults and rules
  * (Python/gc.c), exported to Python as DEFAULT_THRESHOLDS. */
-#define GCX_THRESHOLD0 2000      /* net container allocations before a young collection */
+/* net container allocations before a young collection: the running
+ * interpreter's default (3.13 raised 3.12's 700 to 2000) */
+#define GCX_THRESHOLD0 (GCX_PY312 ? 700 : 2000)
 #define GCX_THRESHOLD1 10        /* young collections before a generation-1 one */
 #define GCX_THRESHOLD2 10        /* generation-1 collections before a full one ... */
 #define GCX_LONG_LIVED_RATIO 4   /* ... and only once the survivors of gen-1 collections

@@ -380,7 +380,8 @@ hook_in_chain(void)
 #define BIRTHS_EVERY 1024        /* object allocations between automatic reads */
 
 static PyObject *cpython_freeze; /* the stdlib's gc.freeze and gc.unfreeze, */
-static PyObject *cpython_unfreeze;   /* taken at import */
+static PyObject *cpython_unfreeze;   /* ... and gc.get_freeze_count, */
+static PyObject *cpython_freeze_count;   /* taken at import */
 static bool splicing;            /* gcx owns CPython's generation lists */
 static bool spliced;             /* ... and they hold only what CPython
                                     tracked since the last read */
@@ -570,17 +571,88 @@ births_due(void)
     }
 }
 
-/* install() (on) and uninstall() (off); off gives CPython's collector its
- * lists back, in its oldest generation. */
+/* Out of CPython's permanent generation, into its youngest list: what
+ * gcx spliced there (everything it has a record of, but what it froze
+ * itself).  What the program froze with the stdlib's gc.freeze() before
+ * install() has no record and stays frozen. */
+static void
+track_again(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    PyObject *op = gcx_slot_object(p, slot);
+    if (gcx_is_tracked_gc(op)) {
+        PyObject_GC_UnTrack(op);
+        PyObject_GC_Track(op);
+    }
+}
+
+static int
+visit_count(PyObject *op, void *arg)
+{
+    (*(Py_ssize_t *)arg)++;
+    return 1;
+}
+
+typedef struct {
+    Py_ssize_t index, from;
+} frozen_walk;
+
+static int
+visit_frozen(PyObject *op, void *arg)
+{
+    frozen_walk *w = arg;
+    if (w->index++ >= w->from) {
+        gcx_table_add(op, GCX_FROZEN);       /* adds or moves the record */
+    }
+    return 1;
+}
+
+/* What the stdlib froze before install() (3.12 itself freezes 375 static
+ * tuples at start-up) goes to gcx's frozen set, where install() keeps the
+ * program's freezing, and uninstall() leaves it in CPython's permanent
+ * generation.  gc.unfreeze() appends the permanent generation to the
+ * oldest list, which VisitObjects walks last: the last n objects walked
+ * are the n the stdlib counted frozen. */
+static void
+adopt_frozen(void)
+{
+    PyObject *r = PyObject_CallNoArgs(cpython_freeze_count);
+    Py_ssize_t n = r != NULL ? PyLong_AsSsize_t(r) : -1;
+    Py_XDECREF(r);
+    if (n <= 0) {
+        PyErr_Clear();
+        return;
+    }
+    call_quietly(cpython_unfreeze);
+    Py_ssize_t total = 0;
+    PyUnstable_GC_VisitObjects(visit_count, &total);
+    frozen_walk w = {0, total - n};
+    PyUnstable_GC_VisitObjects(visit_frozen, &w);
+    /* the marker may have been among them: what follows it is not new */
+    if (gcx_header_readable) {
+        place_marker(true);
+    }
+}
+
+/* install() (on) and uninstall() or the exit (off); off gives CPython's
+ * collector its lists back: O(records), once. */
 void
 gcx_set_splicing(bool on)
 {
     if (on && !splicing) {
+        adopt_frozen();
         splicing = true;
         read_births();
     }
     else if (!on && splicing) {
-        call_quietly(cpython_unfreeze);
+        if (gcx_tr.mode == GCX_MODE_SAFE || gcx_tr.stale) {
+            /* records may dangle: hand everything back, what the program
+             * froze before install() too */
+            call_quietly(cpython_unfreeze);
+        }
+        else {
+            read_births();    /* every container CPython lists has a record */
+            gcx_table_each(GCX_GENS_MASK, track_again, NULL);
+        }
         splicing = spliced = false;
     }
 }
@@ -1129,9 +1201,11 @@ gcx_tracer_init(void)
     PyObject *gc = PyImport_ImportModule("gc");
     cpython_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
     cpython_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
+    cpython_freeze_count = gc ? PyObject_GetAttrString(gc, "get_freeze_count") : NULL;
     Py_XDECREF(gc);
     birth_marker = PyList_New(0);
-    if (cpython_freeze == NULL || cpython_unfreeze == NULL || birth_marker == NULL) {
+    if (cpython_freeze == NULL || cpython_unfreeze == NULL || cpython_freeze_count == NULL
+        || birth_marker == NULL) {
         return -1;
     }
 #endif
