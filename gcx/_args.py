@@ -41,7 +41,7 @@ _HEAPTYPE = 1 << 9                      # Py_TPFLAGS_HEAPTYPE
 _generate_suggestions: Callable[[Iterable[str], str], str | None]
 try:
     from _suggestions import _generate_suggestions  # type: ignore[import-not-found, no-redef]
-except ImportError:                     # not a public module; be safe
+except ImportError:                     # not public; 3.12, which suggests nothing here, lacks it
     def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
         return None
 
