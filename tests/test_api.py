@@ -637,11 +637,11 @@ def test_generations_partition_get_objects(impl):
 # ------------------------------------------------------------------ freeze
 
 def test_freeze_unfreeze(impl):
-    if impl is stdlib_gc and sys.version_info < (3, 13):
+    if sys.version_info < (3, 13):
         # 3.12's collections move every immortal container they meet into
-        # the permanent generation (update_refs, Modules/gcmodule.c): the
-        # fixture's collection left some there; unfreeze() moves them out
-        assert impl.get_freeze_count() > 0
+        # the permanent generation (update_refs, Modules/gcmodule.c), and
+        # gcx's into its frozen set (region.c): the fixture's collection may
+        # have left some there; unfreeze() moves them out
         impl.unfreeze()
     assert impl.get_freeze_count() == 0
     obj = []
