@@ -4,11 +4,16 @@ gcx's gc functions (gcx/__init__.py) are written with their real Python
 signatures.  Python's own argument binding would reject bad calls with
 Python's messages ("collect() takes from 0 to 1 positional arguments but 2
 were given"); the stdlib's functions are C functions whose argument parsing
-(Modules/gcmodule.c and its clinic file in 3.13) says something else.  So
-each gcx function is wrapped by one of the decorators below, which checks the
-*shape* of the call (how many arguments, which keywords) with the stdlib's
-messages and then calls the function; the converters below do what the C
-converters do with the values, with the same messages.
+(Modules/gcmodule.c and its clinic file) says something else, and says it
+differently from one CPython version to the next (3.12: "'gen' is an invalid
+keyword argument for collect()"; 3.13: "collect() got an unexpected keyword
+argument 'gen'").  So each gcx function is wrapped by one of the decorators
+below, which checks the *shape* of the call (how many arguments, which
+keywords) and, for a bad one, raises the message the running interpreter's
+own gc function gives: each decorator asks the stdlib function of the same
+name once, when gcx is imported, with bad calls of each shape (see
+_refusal).  The converters below do what the C converters do with the
+values, with the same messages.
 
 Each helper names the C routine whose errors it reproduces.
 """
@@ -19,6 +24,8 @@ import struct
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex, TypeVar, cast
+
+from . import _stdlib
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +41,7 @@ _HEAPTYPE = 1 << 9                      # Py_TPFLAGS_HEAPTYPE
 _generate_suggestions: Callable[[Iterable[str], str], str | None]
 try:
     from _suggestions import _generate_suggestions  # type: ignore[import-not-found, no-redef]
-except ImportError:                     # not a public module; be safe
+except ImportError:                     # not public; 3.12, which suggests nothing here, lacks it
     def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
         return None
 
@@ -117,10 +124,66 @@ def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
 
 
 # ------------------------------------------------------------------------------
+# What the stdlib says.  A decorator asks the stdlib's function of the same
+# name, at import, what it says for each shape of bad call; the probes pass
+# only values that the C converters refuse as well, so that no probe could
+# run the function even if its argument parsing accepted the shape.
+
+_REFUSED = object()                      # no C converter takes it
+_UNKNOWN = "gcx_probe_keyword"           # no gc function's keyword, nor near one
+
+
+def _refusal(name: str, *args: object, **kwargs: object) -> str:
+    """The message of the TypeError the stdlib's ``gc.<name>`` raises for
+    this call, which its argument parsing must refuse."""
+    try:
+        getattr(_stdlib, name)(*args, **kwargs)
+    except TypeError as exc:
+        return str(exc)
+    raise AssertionError(f"gc.{name} accepted a call gcx takes for a bad one")
+
+
+def _counting(name: str, *args: object, **kwargs: object) -> Callable[[int], str]:
+    """The stdlib's message for calls of this shape, as a function of how
+    many arguments a call gives: the probe's own count ("(2 given)") is
+    replaced by the call's."""
+    text = _refusal(name, *args, **kwargs)
+    probe = f"({len(args) + len(kwargs)} given)"
+    return lambda given: text.replace(probe, f"({given} given)")
+
+
+def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
+    """The stdlib's message for a call of ``<name>(keyword=default)`` that
+    names an unknown keyword, as a function of that keyword: the probe's
+    unknown name is replaced by the call's.  Where the stdlib suggests the
+    right keyword for a near miss (3.13+: "... Did you mean 'generation'?"),
+    the suggestion is added when CPython's own suggestion routine would
+    make it; the probe with a near miss (the keyword less its last letter)
+    says whether, and with what words, the stdlib suggests."""
+    text = _refusal(name, **{_UNKNOWN: _REFUSED})
+    near = keyword[:-1]
+    plain, said_near = text.replace(_UNKNOWN, near), _refusal(name, **{near: _REFUSED})
+    suggestion = said_near[len(plain):] if said_near.startswith(plain) else ""
+
+    def message(unknown: str) -> str:
+        said = text.replace(_UNKNOWN, unknown)
+        if suggestion and _generate_suggestions([keyword], unknown):
+            said += suggestion
+        return said
+    return message
+
+
+# ------------------------------------------------------------------------------
 # Shapes of calls.  Each decorator returns a wrapper with the function's
 # name, module and docstring, and the function's signature as text, without
 # annotations (the stdlib's functions have none), for inspect.signature().
-# (inspect itself is not imported: it costs two dozen modules.)
+# (inspect itself is not imported: it costs two dozen modules.)  On 3.12 the
+# stdlib's get_referrers and get_referents, not yet converted to Argument
+# Clinic, have no signature (inspect.signature() raises ValueError) and state
+# it in their docstring instead, "get_referents(*objs) -> list"; gcx's keep
+# theirs, that same (*objs), everywhere: it is how they bind, no program
+# relies on the ValueError, and without it inspect would show the wrapper's
+# own (*args, **kwargs).
 
 _CO_VARARGS = 0x04
 
@@ -167,12 +230,14 @@ def _wrapper(func: F, wrapper: Callable[..., Any]) -> F:
 def noargs(func: F) -> F:
     """``METH_NOARGS``: ``gc.<name>()`` takes no arguments."""
     name = func.__name__
+    no_keywords = _refusal(name, x=_REFUSED)
+    too_many = _counting(name, _REFUSED)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(f"gc.{name}() takes no keyword arguments")
+            raise TypeError(no_keywords)
         if args:
-            raise TypeError(f"gc.{name}() takes no arguments ({len(args)} given)")
+            raise TypeError(too_many(len(args)))
         del kwargs          # see _wrapper
         return func()
     return _wrapper(func, call)
@@ -181,14 +246,16 @@ def noargs(func: F) -> F:
 def one_arg(func: F) -> F:
     """``METH_O``: ``gc.<name>(obj, /)``, exactly one positional argument."""
     name = func.__name__
+    no_keywords = _refusal(name, x=_REFUSED)
+    not_one = _counting(name)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and not kwargs:
             del kwargs      # see _wrapper
             return func(args[0])
         if kwargs:
-            raise TypeError(f"gc.{name}() takes no keyword arguments")
-        raise TypeError(f"gc.{name}() takes exactly one argument ({len(args)} given)")
+            raise TypeError(no_keywords)
+        raise TypeError(not_one(len(args)))
     return _wrapper(func, call)
 
 
@@ -197,22 +264,19 @@ def one_optional_arg(func: F) -> F:
     by position or by name, or none (the function's default then)."""
     name = func.__name__
     (keyword,) = _params(func)
+    too_many = _counting(name, _REFUSED, _REFUSED)
+    too_many_keywords = _counting(name, **{keyword: _REFUSED, _UNKNOWN: _REFUSED})
+    unexpected = _unexpected_keyword(name, keyword)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         given = len(args) + len(kwargs)
         if given > 1:
-            kind = "" if args else "keyword "
-            raise TypeError(f"{name}() takes at most 1 {kind}argument ({given} given)")
+            raise TypeError((too_many if args else too_many_keywords)(given))
         if given == 0 or args or keyword in kwargs:
             value = args[0] if args else kwargs.pop(keyword, _NOTHING)
             del kwargs      # see _wrapper
             return func() if value is _NOTHING else func(value)
-        unknown = next(iter(kwargs))
-        message = f"{name}() got an unexpected keyword argument '{unknown}'"
-        suggestion = _generate_suggestions([keyword], unknown)
-        if suggestion:
-            message += f". Did you mean '{suggestion}'?"
-        raise TypeError(message)
+        raise TypeError(unexpected(next(iter(kwargs))))
     return _wrapper(func, call)
 
 
@@ -221,11 +285,11 @@ def no_keywords(on_tuple: Callable[[tuple[Any, ...]], Any]) -> Callable[[F], F]:
     goes to ``on_tuple(args)``, the function's body taking the tuple of
     arguments itself (so that no second tuple refers to the objects)."""
     def decorate(func: F) -> F:
-        name = func.__name__
+        refused = _refusal(func.__name__, x=_REFUSED)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs:
-                raise TypeError(f"gc.{name}() takes no keyword arguments")
+                raise TypeError(refused)
             del kwargs      # see _wrapper
             return on_tuple(args)
         return _wrapper(func, call)
@@ -239,12 +303,15 @@ def c_int_groups(func: F) -> F:
     receives ints (and None for the ones not given)."""
     name = func.__name__
     most = len(_params(func))
+    no_keywords = _refusal(name, x=_REFUSED)
+    too_few = _counting(name)
+    too_many = _counting(name, *[_REFUSED] * (most + 1))
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(f"{name}() takes no keyword arguments")
+            raise TypeError(no_keywords)
         if not 1 <= len(args) <= most:
-            raise TypeError(f"gc.{name} requires 1 to {most} arguments")
+            raise TypeError((too_few if not args else too_many)(len(args)))
         del kwargs          # see _wrapper
         return func(*[as_int_i_format(arg) for arg in args])
     return _wrapper(func, call)

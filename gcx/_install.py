@@ -43,9 +43,10 @@ def install() -> None:
     Switches the stdlib collector off and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
-    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code that uses
-    ``gc`` uses gcx.  Enables gcx's automatic collection.  Does nothing if
-    already installed.  uninstall() undoes all of it.
+    get_freeze_count, is_finalized, garbage and callbacks at gcx's (on
+    CPython 3.12 get_objects and get_referrers too: see gcx/_stdlib.py), so
+    code that uses ``gc`` uses gcx.  Enables gcx's automatic collection.
+    Does nothing if already installed.  uninstall() undoes all of it.
     """
     global _saved
     with _install_lock:

@@ -26,6 +26,7 @@ test must reach the real stdlib collector whatever state gc is in.
 import contextlib
 import gc as stdlib_gc
 import os
+import sys
 
 import pytest
 
@@ -63,12 +64,23 @@ class _Stdlib:
         return STDLIB[name]
 
 
+def _drop_last_failure():
+    """Let go of the last failed test's exception now.  pytest keeps it in
+    sys.last_exc (and last_type, last_value, last_traceback) for post-mortem
+    debugging and deletes it when the next test's body starts, after that
+    test's fixtures ran: the cycles of its frames would become garbage inside
+    the body, and a test counting what a collection frees would count them."""
+    for name in ("last_exc", "last_type", "last_value", "last_traceback"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+
+
 @contextlib.contextmanager
 def quiet_collectors():
     """Run the body with both collectors quiet, then put everything back.
 
-    On entry: a full collection with each collector, then both automatic
-    collectors disabled.  On exit: each collector's enabled state,
+    On entry: the last failed test's exception dropped, a full collection
+    with each collector, then both automatic collectors disabled.  On exit: each collector's enabled state,
     thresholds, debug flags, garbage and callbacks contents as they were
     (and an unfreeze if the body froze anything); the stdlib gc module's
     attributes as they were.  A body that leaves gcx installed is an error:
@@ -77,6 +89,7 @@ def quiet_collectors():
     stdlib = _Stdlib()
     saved = {"stdlib": _collector_state(stdlib), "gcx": _collector_state(gcx)}
     module_attrs = dict(vars(stdlib_gc))
+    _drop_last_failure()
     stdlib.collect()
     gcx.collect()
     stdlib.disable()

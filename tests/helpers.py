@@ -19,6 +19,9 @@ one_line_error(proc, status=2)
                 assert the rule for a command-line error (one line on
                 stderr, the exit status, no traceback, nothing on stdout);
                 returns the line
+REF_TRACER      whether this CPython has the reference tracer slot
+                (PyRefTracer_SetTracer, 3.13+); on 3.12 gcx reads births
+                from CPython's generation lists and never owns a slot
 """
 import os
 import subprocess
@@ -28,6 +31,7 @@ import gcx
 
 GCX_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(gcx.__file__)))
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+REF_TRACER = sys.version_info >= (3, 13)
 
 
 def child_env(env=None):

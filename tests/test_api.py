@@ -15,6 +15,7 @@ import pytest
 
 import gcx
 from conftest import STDLIB
+from helpers import REF_TRACER
 
 STDLIB_PUBLIC = sorted(STDLIB)
 STDLIB_FUNCTIONS = sorted(n for n, v in STDLIB.items() if callable(v))
@@ -29,6 +30,11 @@ TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
               "is_finalized", "garbage", "callbacks"]
+if not REF_TRACER:
+    # 3.12: while installed, gcx moves what CPython's generation lists hold
+    # into CPython's permanent generation, which the stdlib's get_objects and
+    # get_referrers do not walk; install() points these at gcx's as well
+    TAKEN_OVER += ["get_objects", "get_referrers"]
 
 
 def outcome(func, *args, **kwargs):
@@ -108,10 +114,17 @@ def test_signature_matches_stdlib(name):
     try:
         theirs = inspect.signature(STDLIB[name])
     except ValueError:
-        # only set_threshold has no signature (clinic optional groups); gcx's
-        # has the three positional-only thresholds
-        assert name == "set_threshold"
-        assert str(ours) == "(threshold0, threshold1=None, threshold2=None, /)"
+        if name == "set_threshold":
+            # no signature can say clinic's optional groups; gcx's has the
+            # three positional-only thresholds
+            assert str(ours) == "(threshold0, threshold1=None, threshold2=None, /)"
+            return
+        # 3.12's get_referrers and get_referents predate Argument Clinic:
+        # no signature, but their docstring states it ("name(*objs) -> list");
+        # gcx's functions have that one (gcx/_args.py, "Shapes of calls")
+        stated = STDLIB[name].__doc__.splitlines()[0]
+        assert stated.startswith(f"{name}(") and " -> " in stated, stated
+        assert str(ours) == stated[len(name):stated.index(" -> ")]
         return
     assert ours == theirs
     assert str(ours) == str(theirs)
@@ -627,7 +640,12 @@ def test_generations_partition_get_objects(impl):
 # ------------------------------------------------------------------ freeze
 
 def test_freeze_unfreeze(impl):
-    impl.unfreeze()       # CPython 3.12 starts with 375 static tuples frozen
+    if sys.version_info < (3, 13):
+        # 3.12's collections move every immortal container they meet into
+        # the permanent generation (update_refs, Modules/gcmodule.c), and
+        # gcx's into its frozen set (region.c): the fixture's collection may
+        # have left some there; unfreeze() moves them out
+        impl.unfreeze()
     assert impl.get_freeze_count() == 0
     obj = []
     wr = make_cycle()
@@ -975,7 +993,14 @@ def test_import_leaves_tracemalloc_unimported(run_program):
     # copies the wrappers, and starting it resynchronises the core.
     proc = run_program("api/tracemalloc_unimported.py")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["False", "True", "True", "True"]
+    lines = proc.stdout.split()
+    assert lines[:2] == ["False", "True"]
+    if REF_TRACER:
+        # start() takes the tracer slot and stop() empties it: gcx takes it
+        # back (forwarding to tracemalloc's tracer meanwhile) and resyncs.
+        # 3.12 has no slot: tracemalloc's allocator hooks go on top of gcx's
+        # allocator wrapper, which still sees every free, and nothing is missed.
+        assert lines[2:] == ["True", "True", "True"]
 
 
 def test_tracemalloc_round_trip_keeps_core_working(quiet):
@@ -1003,13 +1028,18 @@ def test_info_and_mode():
     assert {"mode", "owner", "selftest", "resyncs", "tracked", "frozen",
             "bookkeeping_bytes", "collecting", "version"} <= set(info)
     assert type(info["owner"]) is bool and type(info["selftest"]) is bool
+    if not REF_TRACER:
+        # 3.12: no tracer slot to own or test; the allocator wrapper sees deaths
+        assert info["owner"] is False and info["selftest"] is False
+        assert info["mode"] in ("alloc", "safe")
     # the allocator wrapper's self-test runs where the tracer's failed
     assert info["alloc_selftest"] in ((None,) if info["selftest"] and info["mode"] != "alloc"
                                       else (True, False))
-    # every 3.13 GIL build has the header layout gcx checks for
+    # every 3.12-3.15 GIL build has the header layout gcx checks for
     assert info["header_readable"] is True
-    # ... and publishes the debugger offsets gcx reads the interpreter list by
-    assert info["interp_head_readable"] is True
+    # ... and 3.13+ publish the debugger offsets (_Py_DebugOffsets) gcx reads
+    # the interpreter list by, which only the tracer needs
+    assert info["interp_head_readable"] is REF_TRACER
     assert type(info["collecting"]) is bool and info["collecting"] is False
     assert type(info["tracked"]) is list and len(info["tracked"]) == 3
     assert all(type(n) is int and n >= 0 for n in info["tracked"])
@@ -1019,6 +1049,8 @@ def test_info_and_mode():
     assert gcx.info() is not gcx.info()
 
 
+@pytest.mark.skipif(not REF_TRACER, reason="CPython 3.12 has no reference tracer "
+                    "slot to lend to a tracer that does nothing (the slot is 3.13's)")
 def test_noop_tracer_then_recovery(run_program):
     # bench_tracking measures CPython's tracer hook alone by putting a
     # tracer that does nothing in the slot: gcx misses every event then, and

@@ -420,9 +420,9 @@ def test_metadata():
     # refused at install time wherever the import would refuse
     from packaging.specifiers import SpecifierSet
     allowed = SpecifierSet(meta["Requires-Python"])
-    assert [v for v in ("3.12.9", "3.13.0", "3.13.5", "3.14.0", "3.14.4", "3.14.5",
-                        "3.14.10", "3.15.2", "3.16.0") if v in allowed] == [
-        "3.13.0", "3.13.5", "3.14.5", "3.14.10", "3.15.2"]
+    assert [v for v in ("3.11.9", "3.12.0", "3.12.9", "3.13.0", "3.13.5", "3.14.0",
+                        "3.14.4", "3.14.5", "3.14.10", "3.15.2", "3.16.0") if v in allowed] == [
+        "3.12.0", "3.12.9", "3.13.0", "3.13.5", "3.14.5", "3.14.10", "3.15.2"]
     scripts = [ep for ep in metadata.entry_points(group="console_scripts")
                if ep.name == "gcx"]
     assert [ep.value for ep in scripts] == ["gcx.__main__:console"]

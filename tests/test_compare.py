@@ -129,8 +129,10 @@ def test_json_and_csv_hold_the_table(demo):
     assert data["environment"]["gcx_mode"] == gcx.mode()
     assert len(data["runs"]["stdlib"]) == len(data["runs"]["gcx"]) == 2
     by_metric = {row["metric"]: row for row in data["rows"]}
-    assert by_metric["collections"]["stdlib"] == number(rows["collections"][0])
-    assert by_metric["objects collected"]["gcx"] == number(rows["objects collected"][1])
+    # medians, printed as whole numbers (two runs that differ have a median
+    # ending in .5: on 3.12, gcx's two runs of the demo need not collect alike)
+    assert f"{by_metric['collections']['stdlib']:.0f}" == rows["collections"][0]
+    assert f"{by_metric['objects collected']['gcx']:.0f}" == rows["objects collected"][1]
     assert f"{by_metric['wall time']['stdlib']:.3f}" == rows["wall time (s)"][0]
     assert by_metric["wall time"]["ratio"] == pytest.approx(
         by_metric["wall time"]["gcx"] / by_metric["wall time"]["stdlib"])

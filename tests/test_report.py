@@ -137,6 +137,15 @@ def test_reporting_changes_nothing_collected(env, run_program):
     assert plain["survivors"] > 0 and "LegacyDel" in plain["saved"]
 
 
+def test_naming_frame_locals_creates_nothing(run_program):
+    # 3.12's frame.f_locals would give each function frame a dict of its
+    # locals: one more object in the garbage than without a report
+    found, dicts, frames_with_dict, paths = last_json(run(run_program, "frame_locals.py"))
+    assert found >= 15 and dicts == 0 and frames_with_dict == 0
+    assert paths == ["KeyError.__traceback__ -> traceback.tb_frame -> "
+                     "frame error.f_locals['kept'] -> KeyError"]
+
+
 def test_report_keeps_nothing_alive(run_program):
     proc = run(run_program, "keeps_nothing_alive.py")
     first, again, dead, paths = last_json(proc)

@@ -13,6 +13,7 @@ that name is the very object the reference reaches.
 
 import collections
 import keyword
+import sys
 import types
 from collections.abc import Sequence
 from typing import Any, cast
@@ -400,12 +401,41 @@ def _lru_cache_labels(wrapper: object, info: TypeInfo, labeller: _Labeller) -> N
             labeller.add(r, CACHE_ENTRY)
 
 
+_CO_OPTIMIZED = 0x0001       # a function's code: its locals live in the frame, not a dict
+_frame_get_var: Any = None   # 3.12: the C API's PyFrame_GetVar, through ctypes
+
+
+def _frame_locals(frame: Any) -> list[tuple[str, Any]]:
+    """A frame's local variables, as (name, value), read without creating
+    anything the frame keeps.  3.13+'s f_locals is a view (PEP 667).
+    3.12's, for a function's frame, copies the locals into a dict the frame
+    then holds: one more object in the garbage being reported, collected
+    with it.  There each variable is read with PyFrame_GetVar (C API, 3.12),
+    which copies nothing; unbound ones raise NameError and are left out."""
+    if sys.version_info >= (3, 13) or not frame.f_code.co_flags & _CO_OPTIMIZED:
+        return list(frame.f_locals.items())
+    global _frame_get_var
+    if _frame_get_var is None:
+        import ctypes
+        get_var = ctypes.pythonapi["PyFrame_GetVar"]   # a function object of our own
+        get_var.argtypes = (ctypes.py_object, ctypes.py_object)
+        get_var.restype = ctypes.py_object
+        _frame_get_var = get_var
+    code = frame.f_code
+    items = []
+    for name in dict.fromkeys(code.co_varnames + code.co_cellvars + code.co_freevars):
+        try:
+            items.append((name, _frame_get_var(frame, name)))
+        except NameError:
+            pass
+    return items
+
+
 def _frame_labels(frame: Any, labeller: _Labeller) -> None:
-    """Name a frame's edges to its locals, through the 3.13 f_locals proxy
-    (a view: reading it creates no dict for a function's frame), and to the
+    """Name a frame's edges to its locals (_frame_locals), and to the
     function it runs (3.13 frames hold it; no attribute shows it)."""
     try:
-        items = list(frame.f_locals.items())
+        items = _frame_locals(frame)
     except Exception:
         items = []
     for name, value in items:

@@ -69,12 +69,22 @@ gcx.set_debug(gcx.DEBUG_SAVEALL)
 make_everything()
 results.append(gcx.collect())
 saved = sorted(type(o).__name__ for o in gcx.garbage)
-# nothing in gcx.garbage got a __dict__ it did not have (3.13: the
-# managed dict pointer sits 3 words before the object)
-materialized = sum(
-    1 for o in gcx.garbage
-    if type(o).__flags__ & (1 << 2)
-    and ctypes.c_void_p.from_address(id(o) - 3 * ctypes.sizeof(ctypes.c_void_p)).value)
+
+
+def has_dict(o):
+    """Whether o, an instance whose attributes CPython keeps without a dict
+    until asked for one, has a __dict__ now.  The word 3 words before the
+    object says: 3.13+ (Py_TPFLAGS_INLINE_VALUES) keep the managed dict
+    pointer there, NULL until a dict exists; 3.12 (Py_TPFLAGS_MANAGED_DICT)
+    keeps the dict or, tagged with its low bit, the inline values."""
+    word = ctypes.c_void_p.from_address(id(o) - 3 * ctypes.sizeof(ctypes.c_void_p)).value
+    if sys.version_info >= (3, 13):
+        return bool(type(o).__flags__ & (1 << 2) and word)
+    return bool(type(o).__flags__ & (1 << 4) and word and not word & 1)
+
+
+# nothing in gcx.garbage got a __dict__ it did not have
+materialized = sum(1 for o in gcx.garbage if has_dict(o))
 gcx.set_debug(0)
 if recorder is not None:
     recorder.__exit__(None, None, None)
