@@ -268,6 +268,7 @@ static PyObject *
 m_metrics(PyObject *mod, PyObject *unused)
 {
     /* the records first: the answer's own containers get records too */
+    gcx_births_read();   /* 3.12: what was born since the last read */
     Py_ssize_t objects[GCX_NSETS];
     for (int s = 0; s < GCX_NSETS; s++) {
         objects[s] = gcx_table.total[s];
