@@ -852,9 +852,9 @@ gcx_sync(bool need_all)
         gcx_resync(false, GCX_GEN0);
     }
 #if !GCX_HAS_REFTRACER
-    else {
-        read_births();   /* no tracer: every use reads what was born since */
-    }
+    /* no tracer: every use reads what was born since (after a resync too,
+     * which records the new but cannot tell the reused from the old) */
+    read_births();
 #endif
 }
 
