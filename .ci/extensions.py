@@ -6,13 +6,13 @@ with gcx installed as the process's collector, compared test by test.
 By hand, from the repository root (any python3 runs the script; PYTHON is the
 CPython 3.13 to test on, by default the one .ci/python313.sh finds):
 
-    python3 .ci/extensions.py [PYTHON] [--src DIR] [--only NAME,...] [--keep]
+    python3 .ci/extensions.py [PYTHON] [--src DIR|WHEEL] [--only NAME,...] [--keep]
 
 What it does:
 
 1. makes a virtual environment in a temporary directory with PYTHON, and
-   installs into it gcx from the checkout (--src, default: this script's
-   repository), pytest and the pinned packages below; pip's cache lives in
+   installs into it gcx from the checkout or a wheel (--src, default: this
+   script's repository), pytest and the pinned packages below; pip's cache lives in
    $GCX_CACHE/pip (~/.cache/gcx/pip), and the sdists whose tests are used
    are kept in $GCX_CACHE/extensions, so a second run downloads nothing;
 2. runs each package's tests (one pytest process per group; gevent's files
@@ -459,7 +459,7 @@ def main():
                     help="the CPython 3.13 to test on (default: "
                          ".ci/python313.sh's)")
     ap.add_argument("--src", default=os.environ.get("GCX_SRC", REPO),
-                    help="the gcx source to install (default: this checkout)")
+                    help="the gcx source or wheel to install (default: this checkout)")
     ap.add_argument("--only", help="comma-separated package names")
     ap.add_argument("--jobs", type=int, default=2,
                     help="pytest processes at once (default 2)")

@@ -1,15 +1,21 @@
 """gcx's exporters with the real libraries: gcx.prometheus served by
 prometheus_client's own HTTP server, scraped over HTTP and parsed by its own
 parser; gcx.otel read by the OpenTelemetry SDK's in-memory reader.  Each
-value is checked against gcx.metrics()."""
+value is checked against gcx.metrics().
+
+Size: ``GCX_STRESS_SCALE`` (default 1.0) scales the number of scrapes taken
+while threads collect (40 at 1.0, never fewer than 10)."""
 import gc as stdlib_gc
 import math
+import os
 import threading
 import urllib.request
 
 import pytest
 
 import gcx
+
+SCRAPES = max(10, round(40 * float(os.environ.get("GCX_STRESS_SCALE", "1.0"))))
 
 
 class Node:
@@ -156,7 +162,7 @@ def test_scrapes_while_threads_collect(quiet, served):
 
     def scraper():
         try:
-            for _ in range(40):
+            for _ in range(SCRAPES):
                 scrapes.append(served())
         except BaseException as exc:      # reported below, in the test's thread
             errors.append(exc)
@@ -168,7 +174,7 @@ def test_scrapes_while_threads_collect(quiet, served):
         t.join(timeout=60)
     assert not s.is_alive(), "the scrapes did not finish: deadlock?"
     assert not errors, errors
-    assert len(scrapes) == 40
+    assert len(scrapes) == SCRAPES
     last = {}
     for families in scrapes:
         for name, family in [("gcx_collections_total", "gcx_collections"),
