@@ -352,15 +352,22 @@ m_set_garbage_hook(PyObject *mod, PyObject *hook)
     Py_RETURN_NONE;
 }
 
+/* set(arg's truth) */
 static PyObject *
-m_stdlib_collecting(PyObject *mod, PyObject *arg)
+set_flag(PyObject *arg, void (*set)(bool))
 {
     int flag = PyObject_IsTrue(arg);
     if (flag < 0) {
         return NULL;
     }
-    gcx_schedule_set_stdlib_collecting(flag);
+    set(flag);
     Py_RETURN_NONE;
+}
+
+static PyObject *
+m_stdlib_collecting(PyObject *mod, PyObject *arg)
+{
+    return set_flag(arg, gcx_schedule_set_stdlib_collecting);
 }
 
 /* install()/uninstall(): on 3.12, gcx reads births from CPython's lists
@@ -368,12 +375,7 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
 static PyObject *
 m_set_splicing(PyObject *mod, PyObject *arg)
 {
-    int flag = PyObject_IsTrue(arg);
-    if (flag < 0) {
-        return NULL;
-    }
-    gcx_set_splicing(flag);
-    Py_RETURN_NONE;
+    return set_flag(arg, gcx_set_splicing);
 }
 
 /* ---- introspection ------------------------------------------------------------ */

@@ -900,36 +900,44 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
  * without the trashcan (it would need about 1.9 MB), so a test that ends
  * has gone through it (3.14.0-3.14.7 and 3.15.0 lose those deaths).  Kept
  * small: its peak memory stays in the process's RSS. */
-static const char selftest_src[] =
+/* Both self-tests free a deep chain through the trashcan: `holder`'s one
+ * item, popped where the trashcan must defer (3.14+: in a thread with a
+ * 1 MiB stack; before: anywhere, past 10,000 levels). */
 #if GCX_PY314
-    "import threading\n"
-    "def _gcx_free_deep(holder):\n"
+#  define SELFTEST_DEPTH "24000"
+#  define SELFTEST_FREE_DEEP_DEF \
+    "import threading\n" \
+    "def _gcx_free_deep(holder):\n" \
     "    holder.pop()\n"
+#  define SELFTEST_FREE_DEEP \
+    "    size = threading.stack_size(1 << 20)\n" \
+    "    try:\n" \
+    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n" \
+    "        t.start()\n" \
+    "        t.join()\n" \
+    "    finally:\n" \
+    "        threading.stack_size(size)\n"
+#else
+#  define SELFTEST_DEPTH "12000"
+#  define SELFTEST_FREE_DEEP_DEF \
+    "def _gcx_free_deep(holder):\n" \
+    "    holder.pop()\n"
+#  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"
 #endif
+
+static const char selftest_src[] =
+    SELFTEST_FREE_DEEP_DEF
     "def _gcx_selftest():\n"
     "    for i in range(3000):\n"
     "        x = [i]\n"
     "        y = {'k': x, i: (x, i)}\n"
     "        del x, y\n"
     "    deep = []\n"
-#if GCX_PY314
-    "    for i in range(24000):\n"
+    "    for i in range(" SELFTEST_DEPTH "):\n"
     "        deep = [deep]\n"
     "    holder = [deep]\n"
     "    del deep\n"
-    "    size = threading.stack_size(1 << 20)\n"
-    "    try:\n"
-    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n"
-    "        t.start()\n"
-    "        t.join()\n"
-    "    finally:\n"
-    "        threading.stack_size(size)\n"
-    "    del t, holder\n"
-#else
-    "    for i in range(12000):\n"
-    "        deep = [deep]\n"
-    "    del deep\n"
-#endif
+    SELFTEST_FREE_DEEP
     "    for n in range(40):\n"
     "        t = tuple(j for j in range(n) if j % 3)\n"
     "        del t\n";
@@ -974,15 +982,11 @@ run_selftest(bool *ok)
  * the object allocator must see every one of those blocks freed (an
  * address noted twice was reused without its free being seen). */
 static const char alloc_selftest_src[] =
-#if GCX_PY314
-    "import threading\n"
-#endif
+    SELFTEST_FREE_DEEP_DEF
     "class _GcxD:\n"
     "    pass\n"
     "class _GcxS:\n"
     "    __slots__ = ('next',)\n"
-    "def _gcx_free_deep(holder):\n"
-    "    holder.pop()\n"
     "def _gcx_alloc_selftest(note):\n"
     "    for i in range(2000):\n"
     "        d = _GcxD()\n"
@@ -992,29 +996,14 @@ static const char alloc_selftest_src[] =
     "        d.s = s\n"
     "        del d, s\n"
     "    deep = None\n"
-#if GCX_PY314
-    "    for i in range(24000):\n"
-#else
-    "    for i in range(12000):\n"
-#endif
+    "    for i in range(" SELFTEST_DEPTH "):\n"
     "        n = _GcxS()\n"
     "        n.next = deep\n"
     "        note(n)\n"
     "        deep = n\n"
     "    holder = [deep]\n"
     "    del deep, n\n"
-#if GCX_PY314
-    "    size = threading.stack_size(1 << 20)\n"
-    "    try:\n"
-    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n"
-    "        t.start()\n"
-    "        t.join()\n"
-    "    finally:\n"
-    "        threading.stack_size(size)\n"
-#else
-    "    _gcx_free_deep(holder)\n"
-#endif
-    ;
+    SELFTEST_FREE_DEEP;
 
 #define NOTE_CAP 65536          /* a power of two, above twice the notes */
 #define NOTE_GONE ((uintptr_t)1)
