@@ -153,22 +153,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/parts" "$work/debs"
-cat > "$work/sid.sources" <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Architectures: amd64
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sid.sources" -o "Dir::Etc::SourceParts=$work/parts"
-  -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
-  -o Dir::State::Status=/dev/null -o "Dir::Etc::Preferences=$work/none"
-  -o "Dir::Etc::PreferencesParts=$work/parts" -o Acquire::Languages=none
-  -o APT::Sandbox::User=root
-)
+. "$(dirname "$0")/sid-apt.sh"
+sid_apt "$work"
 say "fetching sid's package index into a private apt state in $work"
 say "(apt-get -o Dir::Etc::SourceList=... update: the system's sources and lists are not touched)"
 apt-get "${apt_opts[@]}" update -qq >&2

@@ -37,6 +37,7 @@
 # that what they hid can be checked.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. .ci/sid-apt.sh
 venv=${1:?usage: bash .ci/valgrind.sh VENV [TEST_FILE...]}
 shift
 files=("$@")
@@ -72,17 +73,7 @@ if ! readelf -S -W "$loader" | grep -q ' \.symtab '; then
     if [ ! -e "$dbg/.complete" ]; then
       echo "valgrind.sh: $loader is stripped; fetching Debian sid's libc6-dbg $version into $dbg" >&2
       work=$(mktemp -d)
-      mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/parts" "$work/debs"
-      printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: sid' \
-        'Components: main' 'Architectures: amd64' \
-        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' > "$work/sid.sources"
-      apt_opts=(
-        -o "Dir::Etc::SourceList=$work/sid.sources" -o "Dir::Etc::SourceParts=$work/parts"
-        -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
-        -o Dir::State::Status=/dev/null -o "Dir::Etc::Preferences=$work/none"
-        -o "Dir::Etc::PreferencesParts=$work/parts" -o Acquire::Languages=none
-        -o APT::Sandbox::User=root
-      )
+      sid_apt "$work"
       apt-get "${apt_opts[@]}" update -qq >&2 \
         && ( cd "$work/debs" && apt-get "${apt_opts[@]}" download -qq "libc6-dbg=$version" >&2 ) \
         || { rm -rf "$work"; fail "could not download libc6-dbg $version from sid (gone from sid? re-make the interpreter with .ci/python.sh, or set GCX_VALGRIND_DEBUGINFO)"; }
