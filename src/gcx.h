@@ -163,14 +163,15 @@ gcx_rec_clear(gcx_page_t *p, int s, unsigned slot)
     gcx_table.total[s]--;
 }
 
-/* Drop slot's record, if it has one. */
-static inline void
+/* Drop slot's record, if it has one: the set it was in, or -1. */
+static inline int
 gcx_rec_discard(gcx_page_t *p, unsigned slot)
 {
     int s = gcx_set_of_slot(p, slot);
     if (s >= 0) {
         gcx_rec_clear(p, s, slot);
     }
+    return s;
 }
 
 /* The page list (T4) that pages holding records of set s belong on, or -1. */

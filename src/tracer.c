@@ -241,21 +241,12 @@ static bool hook_wrapped;              /* the wrapper was put in the chain */
 static bool hook_on;                   /* alloc mode: frees drop records */
 static size_t hook_frees;              /* frees seen, for hook_in_chain */
 
-/* Drop op's record; true if it had one. */
-static inline bool
+/* Drop the record at address a: the set it was in, or -1. */
+static inline int
 drop_record(uintptr_t a)
 {
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    if (p == NULL) {
-        return false;
-    }
-    unsigned slot = gcx_addr_slot(a);
-    int s = gcx_set_of_slot(p, slot);
-    if (s < 0) {
-        return false;
-    }
-    gcx_rec_clear(p, s, slot);
-    return true;
+    return p == NULL ? -1 : gcx_rec_discard(p, gcx_addr_slot(a));
 }
 
 /* Is this the main interpreter's thread?  (R4: only it touches the table
@@ -308,7 +299,9 @@ hook_free(void *ctx, void *block)
     hook_frees++;
     if (block != NULL && hook_may_touch()) {
         uintptr_t b = (uintptr_t)block;
-        if (drop_record(b + 16) | drop_record(b + 32)) {
+        int s16 = drop_record(b + 16);
+        int s32 = drop_record(b + 32);
+        if (s16 >= 0 || s32 >= 0) {
             /* a death the tracer did not report (gh-130382) */
             gcx_schedule_on_free();
         }
@@ -322,10 +315,8 @@ hook_realloc(void *ctx, void *block, size_t n)
     void *moved = hook_next.realloc(hook_next.ctx, block, n);
     if (moved != NULL && block != NULL && moved != block && hook_may_touch()) {
         uintptr_t from = (uintptr_t)block, to = (uintptr_t)moved;
-        int s16 = gcx_table_set_of((PyObject *)(from + 16));
-        int s32 = gcx_table_set_of((PyObject *)(from + 32));
-        (void)drop_record(from + 16);
-        (void)drop_record(from + 32);
+        int s16 = drop_record(from + 16);
+        int s32 = drop_record(from + 32);
         if (s16 >= 0) {
             gcx_table_add((PyObject *)(to + 16), s16);
         }
