@@ -1111,6 +1111,18 @@ def run(args, report):
         "%.1f/%.1f ms, cpu time %.1f/%.1f ms, peak RSS %.1f/%.1f MB" % tuple(
             median(r[key] for r in startup[mode]) * scale
             for _, key, _, scale in METRICS for mode in ("stock", "gcx")))
+    report.notes.append(
+        "what the programs cost beyond startup: geometric mean gcx/stock of the medians "
+        "less each mode's startup median: " + ", ".join(
+            "%s %.2f" % (metric, beyond_startup(report, startup, metric, key))
+            for metric, key, _, _ in METRICS[:2]))
+
+
+def beyond_startup(report, startup, metric, key):
+    base = {mode: median(r[key] for r in startup[mode]) for mode in ("stock", "gcx")}
+    return harness.geometric_mean([
+        harness.ratio(c.gcx.median - base["gcx"], c.base.median - base["stock"])
+        for c in report.rows if c.metric == metric])
 
 
 def summarise(report):
