@@ -370,15 +370,21 @@ def info() -> _Info:
     mode               "tracer" (the reference tracer reports births and
                        deaths), "alloc" (the tracer reports births and a
                        wrapper around the object allocator sees deaths: where
-                       the tracer misses deallocations, CPython 3.13.0-3.13.2)
-                       or "safe" (no trust in either; set by GCX_MODE=safe, or
-                       where neither self-test passes)
+                       the tracer misses deallocations, CPython 3.13.0-3.13.2),
+                       "lists" (no tracer: births are read from CPython's own
+                       generation lists, deaths seen by the allocator wrapper:
+                       CPython 3.12, or GCX_MODE=lists) or "safe" (no trust in
+                       either; set by GCX_MODE=safe, or where no self-test
+                       passes)
     owner              gcx holds the reference tracer slot
     selftest           the import-time self-test of the tracer passed
     alloc_selftest     the allocator wrapper's self-test passed (None: not
                        run, the tracer's passed and alloc mode was not asked)
-    allocator_wraps    alloc mode: times gcx put its wrapper on top of the
-                       object allocator (again after someone replaced it)
+    allocator_wraps    alloc/lists mode: times gcx put its wrapper on top of
+                       the object allocator (again after someone replaced it)
+    births             lists mode: containers found new in CPython's lists
+    lists_readable     gcx reads CPython's generation lists directly (their
+                       layout checked at import), in O(new containers)
     header_readable    gcx reads CPython's "tracked" bit inline (its layout
                        checked at import) instead of calling the API
     interp_head_readable
@@ -400,8 +406,8 @@ def info() -> _Info:
     return d
 
 
-def mode() -> Literal["tracer", "alloc", "safe"]:
-    """The core's mode: "tracer", "alloc" or "safe" (see info())."""
+def mode() -> Literal["tracer", "alloc", "lists", "safe"]:
+    """The core's mode: "tracer", "alloc", "lists" or "safe" (see info())."""
     return _gcx.info()["mode"]
 
 

@@ -16,15 +16,16 @@ class _GenerationStats(TypedDict):
     duration: NotRequired[float]     # seconds
 
 class _Info(TypedDict):
-    mode: Literal["tracer", "alloc", "safe"]
+    mode: Literal["tracer", "alloc", "lists", "safe"]
     owner: bool              # gcx holds the reference tracer slot
     selftest: bool           # the import-time tracer self-test passed
     # the allocator wrapper's self-test (run where alloc mode may be used):
     # passed, failed, or None (not run)
     alloc_selftest: bool | None
-    allocator_wraps: int     # alloc mode: times the allocator wrapper was put on top
-    births: int              # 3.12: containers found new in CPython's lists
+    allocator_wraps: int     # alloc/lists mode: times the allocator wrapper was put on top
+    births: int              # lists mode: containers found new in CPython's lists
     header_readable: bool    # the "tracked" bit is read inline (layout checked)
+    lists_readable: bool     # CPython's generation lists are read directly (layout checked)
     interp_head_readable: bool   # main interpreter found via the debugger offsets
     resyncs: int             # table rebuilds from CPython's own object list
     adopted: int             # objects the table learnt of at a resync
@@ -107,7 +108,6 @@ def get_stats() -> list[_GenerationStats]: ...
 def info() -> _Info: ...
 # install()/uninstall() on 3.12: gcx moves what CPython lists into its
 # permanent generation after reading it (no-op where a tracer reports births)
-def set_splicing(flag: bool, /) -> None: ...
 def check() -> None: ...                              # AssertionError if broken
 def stdlib_collecting(flag: bool, /) -> None: ...
 def resync() -> None: ...

@@ -43,9 +43,8 @@ def install() -> None:
     Switches the stdlib collector off and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
-    get_freeze_count, is_finalized, garbage and callbacks at gcx's (on
-    CPython 3.12 get_objects and get_referrers too: see gcx/_stdlib.py), so
-    code that uses ``gc`` uses gcx.  Enables gcx's automatic collection.
+    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code
+    that uses ``gc`` uses gcx.  Enables gcx's automatic collection.
     Does nothing if already installed.  uninstall() undoes all of it.
     """
     global _saved
@@ -57,7 +56,6 @@ def install() -> None:
                  {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER})
         _stdlib.disable()
         _gcx.enable()
-        _gcx.set_splicing(True)
         for name in _stdlib.TAKEN_OVER:
             setattr(gc, name, getattr(mirror, name))
         _saved = saved
@@ -79,7 +77,6 @@ def _hand_over_at_exit() -> None:
     set through gc are gcx's, so both are handed over here."""
     if _saved is None:
         return
-    _gcx.set_splicing(False)     # 3.12: the final collection walks CPython's lists
     if _gcx.garbage is not _stdlib.garbage:
         _stdlib.garbage.extend(_gcx.garbage)
     _stdlib.set_debug(_gcx.get_debug())
@@ -96,7 +93,6 @@ def uninstall() -> None:
         stdlib_enabled, gcx_enabled, attributes = _saved
         for name, value in attributes.items():
             setattr(_stdlib.gc_module, name, value)
-        _gcx.set_splicing(False)
         (_gcx.enable if gcx_enabled else _gcx.disable)()
         (_stdlib.enable if stdlib_enabled else _stdlib.disable)()
         _saved = None

@@ -18,7 +18,6 @@ interpreter's own lists.
 """
 
 import gc as _gc
-import sys as _sys
 import types as _types
 
 # The stdlib gc module's attributes that gcx.install() points at gcx's.
@@ -27,12 +26,6 @@ TAKEN_OVER: tuple[str, ...] = (
     "set_threshold", "get_stats", "get_debug", "set_debug", "freeze",
     "unfreeze", "get_freeze_count", "is_finalized", "garbage", "callbacks",
 )
-if _sys.version_info < (3, 13):
-    # While installed on 3.12, gcx moves what CPython's generation lists hold
-    # into CPython's permanent generation once it has read it (tracer.c,
-    # read_births), where the stdlib's get_objects and get_referrers, which
-    # walk those lists, no longer see it; gcx's answer as they would.
-    TAKEN_OVER += ("get_objects", "get_referrers")
 
 
 def _stdlib_module() -> _types.ModuleType:

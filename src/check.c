@@ -54,7 +54,7 @@ visit_record(gcx_page_t *p, unsigned slot, int set, void *bad)
     Py_ssize_t rc = Py_REFCNT(op);
     /* alloc mode: a container parked on a free list (its death went
      * unreported, its memory is still CPython's) has count 0 */
-    bool parked = gcx_tr.mode == GCX_MODE_ALLOC;
+    bool parked = gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS;
     if (rc < 0 || (rc == 0 && !parked && !waits_in_trashcan(op)) || !PyType_IS_GC(Py_TYPE(op))) {
         (*(Py_ssize_t *)bad)++;
     }
@@ -69,7 +69,8 @@ check_records(void)
     /* deaths are reported by the tracer slot (tracer mode) or by the
      * allocator wrapper (alloc mode) */
     bool deaths_seen = gcx_tr.mode == GCX_MODE_TRACER ? owner
-                       : gcx_tr.mode == GCX_MODE_ALLOC && gcx_alloc_hook_in_chain();
+                       : (gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS)
+                         && gcx_alloc_hook_in_chain();
     if (!deaths_seen || gcx_tr.stale) {
         return 0;
     }

@@ -528,12 +528,13 @@ void gcx_heap_unfreeze(void);
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 
-enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1, GCX_MODE_ALLOC = 2 };
+enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1, GCX_MODE_ALLOC = 2, GCX_MODE_LISTS = 3 };
 
 typedef struct {
     int mode;
     bool selftest_ok;            /* the tracer reported every death */
     int alloc_selftest;          /* the allocator wrapper saw every free: 1, 0, -1 not run */
+    bool lists_readable;         /* lists.c reads CPython's lists (L1) */
     bool installed;              /* our tracer is meant to be in the slot */
     bool shut_down;              /* the slot was given back at exit */
     bool stale;                  /* records may dangle: full resync needed */
@@ -545,7 +546,7 @@ typedef struct {
     Py_ssize_t resyncs;
     Py_ssize_t allocator_wraps;  /* alloc mode: times the wrapper was put on top */
     Py_ssize_t adopted;
-    Py_ssize_t births;           /* 3.12: containers found in CPython's lists (read_births) */
+    Py_ssize_t births;           /* lists mode, 3.12: containers found in CPython's lists */
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;
 } gcx_tracer_t;
@@ -558,9 +559,8 @@ int gcx_tracer_lend_slot(void);   /* a tracer that does nothing, for bench_track
 void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
-bool gcx_alloc_hook_in_chain(void);   /* alloc mode, and the wrapper sees frees */
-void gcx_set_splicing(bool on);   /* 3.12: install() hands gcx CPython's lists */
-void gcx_births_read(void);       /* 3.12: learn of what was born since */
+bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
+void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

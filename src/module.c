@@ -370,14 +370,6 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
     return set_flag(arg, gcx_schedule_set_stdlib_collecting);
 }
 
-/* install()/uninstall(): on 3.12, gcx reads births from CPython's lists
- * and, while it is the process's collector, splices them away (tracer.c). */
-static PyObject *
-m_set_splicing(PyObject *mod, PyObject *arg)
-{
-    return set_flag(arg, gcx_set_splicing);
-}
-
 /* ---- introspection ------------------------------------------------------------ */
 
 static PyObject *
@@ -470,14 +462,16 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
+        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
         "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe"
-                : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc" : "tracer",
+                : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc"
+                : gcx_tr.mode == GCX_MODE_LISTS ? "lists" : "tracer",
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "alloc_selftest", gcx_tr.alloc_selftest < 0 ? Py_None
                           : gcx_tr.alloc_selftest ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,
+        "lists_readable", gcx_tr.lists_readable ? Py_True : Py_False,
         "interp_head_readable", gcx_probed.interp_head != NULL ? Py_True : Py_False,
         "resyncs", gcx_tr.resyncs,
         "allocator_wraps", gcx_tr.allocator_wraps,
@@ -554,7 +548,6 @@ static PyMethodDef methods[] = {
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
-    {"set_splicing", m_set_splicing, METH_O, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},

@@ -6,7 +6,7 @@
  * installs one that records every container (PyType_IS_GC) at CREATE in
  * generation 0 and drops its record at DESTROY.
  *
- * Three modes, chosen at start-up by self-tests, never by version number:
+ * Four modes, chosen at start-up by self-tests, never by version number:
  *  tracer  the tracer reported every death during its self-test (3.13.3+,
  *          3.14.8+, 3.15.1+).  Records are exact while gcx owns the slot,
  *          so collections use them directly.
@@ -16,19 +16,25 @@
  *          container freed during its own self-test: births come from the
  *          tracer, deaths from the wrapper (hook_free), and records are
  *          exact while both are in place (R1).
- *  safe    neither self-test passed, or GCX_MODE=safe: a record may name
+ *  lists   no tracer (3.12 has none; on 3.13+ only with GCX_MODE=lists):
+ *          births are read from CPython's own generation lists (lists.c)
+ *          before any record is used, deaths come from the wrapper; exact
+ *          like alloc mode.  Measured slower than tracer mode on whole
+ *          programs where both are exact, so never chosen over it.
+ *  safe    no self-test passed, or GCX_MODE=safe: a record may name
  *          freed memory.  Before any record is dereferenced the table is
  *          rebuilt from CPython's own list of tracked objects
  *          (PyUnstable_GC_VisitObjects): O(live heap) per collection.
- * GCX_MODE=tracer|alloc|safe forces one (ImportError if it is unavailable).
+ * GCX_MODE=tracer|alloc|lists|safe forces one (ImportError if it is
+ * unavailable).
  *
  * Invariants:
  *  R1  In tracer mode, while gcx_tr.stale is false, every record names a
  *      live object (or one inside its tp_dealloc, whose DESTROY is pending,
  *      or on 3.14+ one the trashcan deferred, whose DESTROY comes when the
  *      chain drains: count 0, never taken for tracked, compat.h).  In alloc
- *      mode, while the wrapper is in the allocator chain, the same, or an
- *      object parked on a free list (count 0) whose memory is CPython's.
+ *      and lists modes, while the wrapper is in the allocator chain, the
+ *      same, or an object parked on a free list (count 0) whose memory is CPython's.
  *  R2  A record is dereferenced only after gcx_sync(): it clears `stale` by
  *      a dropping resync.  `stale` is set whenever events may have been
  *      missed: safe mode, or the slot found in other hands (tracemalloc
@@ -63,6 +69,7 @@
  *      when the slot changes hands): it then only marks records stale.
  */
 #include "gcx.h"
+#include "lists.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,26 +278,57 @@ hook_may_touch(void)
     return hook_on && hook_main();
 }
 
-#if !GCX_HAS_REFTRACER
-static void births_due(void);
-#endif
+static bool births_from_lists;   /* no tracer reports births: read them */
+static bool tracer_used;         /* gcx's tracer is meant to be in the slot */
+static inline void births_due(void);
 
 static void *
 hook_malloc(void *ctx, size_t n)
 {
-#if !GCX_HAS_REFTRACER
-    births_due();
-#endif
+    if (births_from_lists) {
+        births_due();
+    }
     return hook_next.malloc(hook_next.ctx, n);
 }
 
 static void *
 hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
-#if !GCX_HAS_REFTRACER
-    births_due();
-#endif
+    if (births_from_lists) {
+        births_due();
+    }
     return hook_next.calloc(hook_next.ctx, nelem, elsize);
+}
+
+/* Drop the records at a and a + 16 (the two places a container of the
+ * block at a - 16 can start); the set each was in, or -1.  One page lookup
+ * when both lie in one page, as they nearly always do, and a page without
+ * records (or none of the two bits set) ends it. */
+static inline void
+drop_both(uintptr_t a, int *s16, int *s32)
+{
+    uintptr_t key = gcx_addr_key(a);
+    gcx_page_t *p = gcx_page_find(key);
+    *s16 = *s32 = -1;
+    if (gcx_addr_key(a + 16) != key) {
+        *s16 = p == NULL ? -1 : gcx_rec_discard(p, gcx_addr_slot(a));
+        *s32 = drop_record(a + 16);
+        return;
+    }
+    if (p == NULL) {
+        return;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    const uint64_t *w = p->sets[slot >> 6];
+    const uint64_t *w2 = p->sets[(slot + 2) >> 6];
+    uint64_t any = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 1;
+    uint64_t any2 = ((w2[0] | w2[1] | w2[2] | w2[3]) >> ((slot + 2) & 63)) & 1;
+    if (any) {
+        *s16 = gcx_rec_discard(p, slot);
+    }
+    if (any2) {
+        *s32 = gcx_rec_discard(p, slot + 2);
+    }
 }
 
 static void
@@ -298,11 +336,10 @@ hook_free(void *ctx, void *block)
 {
     hook_frees++;
     if (block != NULL && hook_may_touch()) {
-        uintptr_t b = (uintptr_t)block;
-        int s16 = drop_record(b + 16);
-        int s32 = drop_record(b + 32);
+        int s16, s32;
+        drop_both((uintptr_t)block + 16, &s16, &s32);
         if (s16 >= 0 || s32 >= 0) {
-            /* a death the tracer did not report (gh-130382) */
+            /* a container's memory: its death, whatever the tracer saw */
             gcx_schedule_on_free();
         }
     }
@@ -350,19 +387,30 @@ hook_in_chain(void)
     return hook_frees != before;
 }
 
-#if !GCX_HAS_REFTRACER
-/* ---- births from CPython's generation lists (3.12) ------------------------- */
+/* ---- births from CPython's generation lists (lists mode, 3.12) ------------- */
 
-/* 3.12 reports no births.  CPython links every container it tracks into
- * its youngest generation, and PyUnstable_GC_VisitObjects walks its three
- * generations but not the permanent one, so gcx reads births by visiting
- * them and recording every tracked container it has no record of
- * (read_births, from gcx_sync: before any record is used).  While gcx is
- * the process's collector (install(); CPython's automatic collection is
- * off), it then moves everything CPython lists into CPython's permanent
- * generation with gc.freeze() (O(1): four list splices), so the next visit
- * walks only what was tracked since: O(new objects) a read.  Otherwise the
- * visit is O(live heap), and only explicit gcx calls pay it.
+/* Where no tracer reports births (3.12 has none; lists mode on 3.13+ does
+ * without it, so that creating and freeing an object costs nothing at its
+ * creation), gcx reads them from CPython's own lists: CPython links every
+ * container it tracks at the tail of its youngest list.  A marker of gcx's
+ * own (an empty list) is kept at that tail: after each read gcx untracks
+ * and tracks it again.  What CPython tracked since the last read is then
+ * what lists.c finds after the marker: O(new containers), before any
+ * record is used (gcx_sync).  Where lists.c could not prove the lists'
+ * layout (L1), the same set is found by walking every tracked container
+ * twice with PyUnstable_GC_VisitObjects (O(live heap)): see birth_walk.
+ *
+ * Every container read is in generation 0, where CPython has just linked
+ * it: new ones, one reused from a free list (whose death nothing reported:
+ * its record stayed, with count 0), one tracked again (a lazily tracked
+ * dict, an object resurrected by its finalizer).  Except after the
+ * stdlib's gc.freeze(), which appends generation 0 to the permanent one
+ * before the older generations: what follows the marker there is then in
+ * no order, so only containers without a record are taken as new; and the
+ * marker stays frozen until the stdlib's gc.unfreeze() (moving it out would
+ * change the stdlib's frozen count; a new one would be an object neither
+ * collector listed a moment ago), so meanwhile each read also walks all
+ * that CPython tracked since the freeze.
  *
  * Automatic collections need the count of births: every BIRTHS_EVERY
  * object allocations the allocator wrapper (births_due) queues a pending
@@ -370,26 +418,51 @@ hook_in_chain(void)
 
 #define BIRTHS_EVERY 1024        /* object allocations between automatic reads */
 
-static PyObject *cpython_freeze; /* the stdlib's gc.freeze and gc.unfreeze, */
-static PyObject *cpython_unfreeze;   /* ... and gc.get_freeze_count, */
-static PyObject *cpython_freeze_count;   /* taken at import */
-static bool splicing;            /* gcx owns CPython's generation lists */
-static bool spliced;             /* ... and they hold only what CPython
-                                    tracked since the last read */
 static unsigned allocs_unread;   /* object allocations since the last read */
 static bool births_queued;
+static PyObject *birth_marker;   /* gcx's own list, never garbage */
 
-/* What was tracked since the last read.  CPython appends what it tracks to
- * its youngest list and, collecting, appends a younger list to the next
- * older one, so each list stays in tracking order, and VisitObjects walks
- * them youngest first, each in order.  At the end of every read gcx puts a
- * marker of its own (an empty list) at the tail of the youngest list by
- * untracking and tracking it again; at the next read, what CPython tracked
- * since is what follows the marker in its list, and every list walked
- * before the marker's.  Consecutive objects of one walk are in one list
- * when the first one's header links to the second (the header's first
- * word, read only, its layout checked at import).  Spliced, the lists hold
- * only what was tracked since the last read, marker and all. */
+/* A container CPython tracked since the last read (recent), or one that
+ * may be (not recent: only a missing record is news). */
+static void
+read_one(PyObject *op, bool recent, Py_ssize_t *births)
+{
+    if (gcx_table_try_add(op, GCX_GEN0)) {
+        /* the usual case, inline: a new container in a cached page */
+        gcx_schedule_count_alloc();
+        (*births)++;
+        return;
+    }
+    int s = gcx_table_set_of(op);
+    if (s < 0) {
+        gcx_table_add(op, GCX_GEN0);
+        gcx_schedule_count_alloc();
+        (*births)++;
+    }
+    else if (recent && s != GCX_GEN0) {
+        gcx_table_add(op, GCX_GEN0);     /* moves the record */
+    }
+}
+
+/* From lists.c: tracked since the last read, or frozen by the stdlib with
+ * gcx's marker (then gcx's record, if it has none, goes to its frozen set,
+ * as at import: no birth). */
+static void
+read_listed(PyObject *op, int how, void *births)
+{
+    if (how != GCX_LISTED_FROZEN) {
+        read_one(op, how == GCX_LISTED_NEW, births);
+    }
+    else if (gcx_table_set_of(op) < 0) {
+        gcx_table_add(op, GCX_FROZEN);
+    }
+}
+
+/* Without lists.c: consecutive objects of one VisitObjects walk (youngest
+ * list first, each in order) are in one list when the first one's header
+ * links to the second (the header's first word, read only, its layout
+ * checked at import); what was tracked since the last read is every list
+ * walked before the marker's, and what follows the marker in its own. */
 typedef struct {
     Py_ssize_t index;            /* objects walked so far */
     uintptr_t last_next;         /* the previous object's link */
@@ -398,8 +471,6 @@ typedef struct {
     Py_ssize_t marker_list_start, marker_list_end;
     Py_ssize_t births;
 } birth_walk;
-
-static PyObject *birth_marker;   /* gcx's own list, never garbage */
 
 /* Walk one position: a new list begins where the links break. */
 static inline void
@@ -427,56 +498,42 @@ visit_find_marker(PyObject *op, void *arg)
     return 1;
 }
 
-/* A container CPython tracks: recorded in generation 0 if new to gcx, and
- * moved there if CPython tracked it since the last read (an object reused
- * from a free list, whose death nothing reported, or one tracked again,
- * like a lazily tracked dict): CPython links it into its youngest list. */
 static int
 visit_birth(PyObject *op, void *arg)
 {
     birth_walk *w = arg;
     Py_ssize_t i = w->index++;
-    bool recent = spliced
-                  || (w->marker >= 0
-                      && (i < w->marker_list_start
-                          || (i > w->marker && i < w->marker_list_end)));
-    int s = gcx_table_set_of(op);
-    if (s < 0) {
-        gcx_table_add(op, GCX_GEN0);
-        gcx_schedule_count_alloc();
-        w->births++;
-    }
-    else if (recent && s != GCX_GEN0) {
-        gcx_table_add(op, GCX_GEN0);     /* moves the record */
-    }
+    bool recent = w->marker >= 0
+                  && (i < w->marker_list_start || (i > w->marker && i < w->marker_list_end));
+    read_one(op, recent, &w->births);
     return 1;
 }
 
-/* gc.freeze() or gc.unfreeze() of the stdlib: O(1) list splices that
- * cannot fail, nor run Python code, nor free anything. */
-static void
-call_quietly(PyObject *fn)
+/* O(live heap); whether the marker was found (else the stdlib froze it:
+ * VisitObjects skips the permanent generation before 3.13.3). */
+static bool
+read_by_visiting(Py_ssize_t *births)
 {
-    PyObject *exc = PyErr_GetRaisedException();
-    PyObject *r = PyObject_CallNoArgs(fn);
-    if (r == NULL) {
-        PyErr_Clear();
+    birth_walk w = {0, 0, 0, -1, 0, -1, 0};
+    if (gcx_header_readable) {
+        PyUnstable_GC_VisitObjects(visit_find_marker, &w);
+        if (w.marker >= 0 && w.marker_list_end < 0) {
+            w.marker_list_end = w.index;
+        }
+        w.index = 0;
     }
-    Py_XDECREF(r);
-    PyErr_SetRaisedException(exc);
+    PyUnstable_GC_VisitObjects(visit_birth, &w);
+    *births += w.births;
+    return w.marker >= 0 || !gcx_header_readable;
 }
 
 /* The marker to the tail of CPython's youngest list, and its record to
- * generation 0, as for any container CPython tracks again.  A marker the
- * stdlib's gc.freeze() put in its permanent generation stays there until
- * gc.unfreeze() (moving it out would change what the stdlib counts
- * frozen, and a new marker would be an object the stdlib lists and gcx's
- * caller did not make): meanwhile reads see no order, and a container
- * reused from a free list may keep its previous occupant's generation. */
+ * generation 0, as for any container CPython tracks again; but a marker the
+ * stdlib froze stays frozen. */
 static void
-place_marker(bool found)
+place_marker(bool frozen)
 {
-    if (!found && !splicing) {
+    if (frozen) {
         return;
     }
     PyObject_GC_UnTrack(birth_marker);
@@ -487,51 +544,26 @@ place_marker(bool found)
 static void
 read_births(void)
 {
-    birth_walk w = {0, 0, 0, -1, 0, -1, 0};
     __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
-    if (!spliced && gcx_header_readable) {
-        /* first find the marker's list: the objects before it are new */
-        PyUnstable_GC_VisitObjects(visit_find_marker, &w);
-        if (w.marker >= 0 && w.marker_list_end < 0) {
-            w.marker_list_end = w.index;
-        }
-        w.index = 0;
+    Py_ssize_t births = 0;
+    bool frozen;
+    if (gcx_lists_ok()) {
+        frozen = gcx_lists_each_new(birth_marker, read_listed, &births);
     }
-    PyUnstable_GC_VisitObjects(visit_birth, &w);
-    gcx_tr.births += w.births;
-    if (splicing) {
-        call_quietly(cpython_freeze);
-        spliced = true;
+    else {
+        frozen = !read_by_visiting(&births);
     }
+    gcx_tr.births += births;
     if (gcx_header_readable) {
-        place_marker(w.marker >= 0);
+        place_marker(frozen);
     }
 }
 
 void
 gcx_births_read(void)
 {
-    if (!gcx_tr.shut_down) {
+    if (births_from_lists && !gcx_tr.shut_down) {
         read_births();
-    }
-}
-
-/* A resync must see every tracked container: CPython's lists whole. */
-static void
-unsplice(void)
-{
-    if (splicing) {
-        call_quietly(cpython_unfreeze);
-        spliced = false;
-    }
-}
-
-static void
-resplice(void)
-{
-    if (splicing) {
-        call_quietly(cpython_freeze);
-        spliced = true;
     }
 }
 
@@ -546,15 +578,10 @@ births_pending(void *arg)
     return 0;
 }
 
-/* From the allocator wrapper: an object allocation.  Never reads births
- * itself (the allocator may be called anywhere); queues the read. */
-static void
-births_due(void)
+static __attribute__((noinline)) void
+queue_births_read(void)
 {
-    /* every interpreter's allocations count (a relaxed atomic: other GILs);
-     * only the main interpreter's thread queues the read */
-    if (__atomic_add_fetch(&allocs_unread, 1, __ATOMIC_RELAXED) >= BIRTHS_EVERY
-        && !births_queued && gcx_sched.enabled && hook_main()) {
+    if (!births_queued && gcx_sched.enabled && hook_main()) {
         births_queued = true;
         if (gcx_add_pending_call(gcx_tr.interp, births_pending, NULL, 0) != 0) {
             births_queued = false;   /* queue full: ask again later */
@@ -562,107 +589,20 @@ births_due(void)
     }
 }
 
-/* Out of CPython's permanent generation, into its youngest list: what
- * gcx spliced there (everything it has a record of, but what it froze
- * itself).  What the program froze with the stdlib's gc.freeze() before
- * install() has no record and stays frozen. */
-static void
-track_again(gcx_page_t *p, unsigned slot, int set, void *arg)
+/* From the allocator wrapper: an object allocation.  Never reads births
+ * itself (the allocator may be called anywhere); queues the read.  Every
+ * interpreter's allocations count, with no atomic read-modify-write on this
+ * path (other GILs may lose an increment: harmless); only the main
+ * interpreter's thread queues the read. */
+static inline void
+births_due(void)
 {
-    PyObject *op = gcx_slot_object(p, slot);
-    if (gcx_is_tracked_gc(op)) {
-        PyObject_GC_UnTrack(op);
-        PyObject_GC_Track(op);
+    unsigned n = __atomic_load_n(&allocs_unread, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(&allocs_unread, n, __ATOMIC_RELAXED);
+    if (__builtin_expect(n >= BIRTHS_EVERY, 0)) {
+        queue_births_read();
     }
 }
-
-static int
-visit_count(PyObject *op, void *arg)
-{
-    (*(Py_ssize_t *)arg)++;
-    return 1;
-}
-
-typedef struct {
-    Py_ssize_t index, from;
-} frozen_walk;
-
-static int
-visit_frozen(PyObject *op, void *arg)
-{
-    frozen_walk *w = arg;
-    if (w->index++ >= w->from) {
-        gcx_table_add(op, GCX_FROZEN);       /* adds or moves the record */
-    }
-    return 1;
-}
-
-/* What the stdlib froze before install() (3.12 itself freezes 375 static
- * tuples at start-up) goes to gcx's frozen set, where install() keeps the
- * program's freezing, and uninstall() leaves it in CPython's permanent
- * generation.  gc.unfreeze() appends the permanent generation to the
- * oldest list, which VisitObjects walks last: the last n objects walked
- * are the n the stdlib counted frozen. */
-static void
-adopt_frozen(void)
-{
-    PyObject *r = PyObject_CallNoArgs(cpython_freeze_count);
-    Py_ssize_t n = r != NULL ? PyLong_AsSsize_t(r) : -1;
-    Py_XDECREF(r);
-    if (n <= 0) {
-        PyErr_Clear();
-        return;
-    }
-    call_quietly(cpython_unfreeze);
-    Py_ssize_t total = 0;
-    PyUnstable_GC_VisitObjects(visit_count, &total);
-    frozen_walk w = {0, total - n};
-    PyUnstable_GC_VisitObjects(visit_frozen, &w);
-    /* the marker may have been among them: what follows it is not new */
-    if (gcx_header_readable) {
-        place_marker(true);
-    }
-}
-
-/* install() (on) and uninstall() or the exit (off); off gives CPython's
- * collector its lists back: O(records), once. */
-void
-gcx_set_splicing(bool on)
-{
-    if (on && !splicing) {
-        adopt_frozen();
-        splicing = true;
-        read_births();
-    }
-    else if (!on && splicing) {
-        if (gcx_tr.mode == GCX_MODE_SAFE || gcx_tr.stale) {
-            /* records may dangle: hand everything back, what the program
-             * froze before install() too */
-            call_quietly(cpython_unfreeze);
-        }
-        else {
-            read_births();    /* every container CPython lists has a record */
-            gcx_table_each(GCX_GENS_MASK, track_again, NULL);
-        }
-        splicing = spliced = false;
-    }
-}
-#else
-static void unsplice(void) {}
-static void resplice(void) {}
-
-void
-gcx_births_read(void)
-{
-    /* the tracer reports births as they happen */
-}
-
-void
-gcx_set_splicing(bool on)
-{
-    /* the tracer reports births: nothing to splice */
-}
-#endif
 
 /* ---- lazily tracked dicts (R5) ----------------------------------------------- */
 
@@ -786,9 +726,7 @@ gcx_resync(bool drop, int adopt_set)
 {
     resync_state st = {adopt_set, 0};
     gcx_table_resync_begin();
-    unsplice();
     PyUnstable_GC_VisitObjects(visit_resync, &st);
-    resplice();
     gcx_table_resync_end(drop);
     if (drop) {
         gcx_tr.stale = false;
@@ -816,7 +754,7 @@ gcx_sync(bool need_all)
         /* the slot was given back at exit: nothing is reported any more */
         gcx_tr.stale = true;
     }
-    else if (GCX_HAS_REFTRACER && !own_slot()) {
+    else if (tracer_used && !own_slot()) {
         /* Someone took or cleared the slot: events were missed. */
         take_slot();
         gcx_tr.stale = true;
@@ -842,11 +780,11 @@ gcx_sync(bool need_all)
     else if (gcx_tr.unsure && need_all) {
         gcx_resync(false, GCX_GEN0);
     }
-#if !GCX_HAS_REFTRACER
-    /* no tracer: every use reads what was born since (after a resync too,
-     * which records the new but cannot tell the reused from the old) */
-    read_births();
-#endif
+    if (births_from_lists && !gcx_tr.shut_down) {
+        /* every use reads what was born since (after a resync too, which
+         * records the new but cannot tell the reused from the old) */
+        read_births();
+    }
 }
 
 void
@@ -1119,85 +1057,138 @@ gcx_tracer_lend_slot(void)
     return PyRefTracer_SetTracer(noop_tracer, NULL);
 }
 
+static void
+adopt_frozen(PyObject *op, int how, void *arg)
+{
+    gcx_table_add(op, GCX_FROZEN);     /* adds or moves the record */
+}
+
+/* The mode GCX_MODE names: a GCX_MODE_*, -1 if unset, -2 if unknown. */
+static int
+forced_mode(void)
+{
+    static const char *const names[] = {"tracer", "safe", "alloc", "lists"};
+    const char *forced = getenv("GCX_MODE");
+    if (forced == NULL || forced[0] == '\0') {
+        return -1;
+    }
+    for (int m = 0; m < (int)(sizeof(names) / sizeof(names[0])); m++) {
+        if (strcmp(forced, names[m]) == 0) {
+            return m;
+        }
+    }
+    PyErr_Format(PyExc_ImportError,
+                 "GCX_MODE must be 'tracer', 'alloc', 'lists' or 'safe', not '%s'", forced);
+    return -2;
+}
+
+/* The marker of lists mode, and whether lists.c can read CPython's lists. */
+static int
+lists_init(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    birth_marker = PyList_New(0);     /* the last container tracked (L1) */
+    int r = gc == NULL || birth_marker == NULL ? -1 : gcx_lists_init(birth_marker, gc);
+    Py_XDECREF(gc);
+    return r;
+}
+
 int
 gcx_tracer_init(void)
 {
     memset(&gcx_tr, 0, sizeof(gcx_tr));
     gcx_tr.interp = PyInterpreterState_Get();
-    const char *forced = getenv("GCX_MODE");
-    if (forced != NULL && forced[0] == '\0') {
-        forced = NULL;
-    }
-    if (forced != NULL && strcmp(forced, "safe") != 0 && strcmp(forced, "tracer") != 0
-        && strcmp(forced, "alloc") != 0) {
-        PyErr_Format(PyExc_ImportError,
-                     "GCX_MODE must be 'tracer', 'alloc' or 'safe', not '%s'", forced);
+    int forced = forced_mode();
+    if (forced == -2) {
         return -1;
     }
     if (GCX_HAS_REFTRACER && run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
-    /* The allocator wrapper is needed where the tracer misses deaths. */
+    if (lists_init() < 0) {
+        return -1;
+    }
+    /* Lists mode: births read from CPython's lists, deaths from the
+     * allocator wrapper.  3.12 has it or safe mode; on 3.13+ it is offered
+     * only where lists.c reads the lists in O(new containers). */
+    gcx_tr.lists_readable = gcx_lists_ok();
+    bool lists_readable = gcx_lists_ok() || !GCX_HAS_REFTRACER;
+    /* The allocator wrapper's self-test, where its deaths may be used. */
     gcx_tr.alloc_selftest = -1;
-    if (!gcx_tr.selftest_ok || (forced != NULL && strcmp(forced, "alloc") == 0)) {
+    if (!gcx_tr.selftest_ok || forced == GCX_MODE_ALLOC || forced == GCX_MODE_LISTS) {
         bool ok;
         if (run_alloc_selftest(&ok) < 0) {
             return -1;
         }
         gcx_tr.alloc_selftest = ok;
     }
-    if (forced != NULL && strcmp(forced, "tracer") == 0 && !gcx_tr.selftest_ok) {
-        PyErr_SetString(PyExc_ImportError,
-                        GCX_HAS_REFTRACER
-                        ? "GCX_MODE=tracer, but this interpreter's reference tracer "
-                          "misses deallocations (CPython 3.13.0-3.13.2); use alloc or safe mode"
-                        : "GCX_MODE=tracer, but CPython 3.12 has no reference tracer; "
-                          "use alloc or safe mode");
+    bool can_alloc = GCX_HAS_REFTRACER && gcx_tr.alloc_selftest == 1;
+    bool can_lists = lists_readable && gcx_tr.alloc_selftest == 1;
+    const char *refused = NULL;
+    if (forced == GCX_MODE_TRACER && !gcx_tr.selftest_ok) {
+        refused = GCX_HAS_REFTRACER
+                  ? "GCX_MODE=tracer, but this interpreter's reference tracer misses "
+                    "deallocations (CPython 3.13.0-3.13.2); use lists, alloc or safe mode"
+                  : "GCX_MODE=tracer, but CPython 3.12 has no reference tracer; "
+                    "use lists or safe mode";
+    }
+    else if (forced == GCX_MODE_ALLOC && !can_alloc) {
+        refused = GCX_HAS_REFTRACER
+                  ? "GCX_MODE=alloc, but a wrapper around the object allocator did "
+                    "not see every container freed here; use safe mode"
+                  : "GCX_MODE=alloc takes births from the reference tracer, which "
+                    "CPython 3.12 does not have; use lists or safe mode";
+    }
+    else if (forced == GCX_MODE_LISTS && !can_lists) {
+        refused = gcx_tr.alloc_selftest != 1
+                  ? "GCX_MODE=lists, but a wrapper around the object allocator did "
+                    "not see every container freed here; use safe mode"
+                  : "GCX_MODE=lists, but the layout of this interpreter's generation "
+                    "lists could not be verified; use tracer, alloc or safe mode";
+    }
+    if (refused != NULL) {
+        PyErr_SetString(PyExc_ImportError, refused);
         return -1;
     }
-    if (forced != NULL && strcmp(forced, "alloc") == 0 && gcx_tr.alloc_selftest != 1) {
-        PyErr_SetString(PyExc_ImportError,
-                        "GCX_MODE=alloc, but a wrapper around the object allocator did "
-                        "not see every container freed here; use safe mode");
-        return -1;
-    }
-    if (forced != NULL) {
-        gcx_tr.mode = strcmp(forced, "safe") == 0 ? GCX_MODE_SAFE
-                      : strcmp(forced, "alloc") == 0 ? GCX_MODE_ALLOC : GCX_MODE_TRACER;
+    if (forced >= 0) {
+        gcx_tr.mode = forced;
     }
     else {
+        /* tracer mode where it is exact: faster than lists mode on whole
+         * programs on 3.13-3.15 (benchmarks/RESULTS.md, "Lists mode") */
         gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
-                      : gcx_tr.alloc_selftest == 1 ? GCX_MODE_ALLOC : GCX_MODE_SAFE;
+                      : can_alloc ? GCX_MODE_ALLOC
+                      : can_lists ? GCX_MODE_LISTS : GCX_MODE_SAFE;
     }
-    if (gcx_probed.dicts_lazy) {
+    births_from_lists = gcx_tr.mode == GCX_MODE_LISTS || !GCX_HAS_REFTRACER;
+    tracer_used = GCX_HAS_REFTRACER && gcx_tr.mode != GCX_MODE_LISTS;
+    /* R5: reads find a dict tracked again, without a watcher */
+    if (gcx_probed.dicts_lazy && !births_from_lists) {
         dict_watcher = PyDict_AddWatcher(on_dict_event);
         if (dict_watcher < 0) {
             return -1;
         }
     }
-#if GCX_HAS_REFTRACER
-    take_slot();
-#else
-    PyObject *gc = PyImport_ImportModule("gc");
-    cpython_freeze = gc ? PyObject_GetAttrString(gc, "freeze") : NULL;
-    cpython_unfreeze = gc ? PyObject_GetAttrString(gc, "unfreeze") : NULL;
-    cpython_freeze_count = gc ? PyObject_GetAttrString(gc, "get_freeze_count") : NULL;
-    Py_XDECREF(gc);
-    birth_marker = PyList_New(0);
-    if (cpython_freeze == NULL || cpython_unfreeze == NULL || cpython_freeze_count == NULL
-        || birth_marker == NULL) {
-        return -1;
+    if (tracer_used) {
+        take_slot();
     }
-#endif
-    /* deaths from the wrapper in alloc mode; on 3.12 it also counts the
-     * allocations that pace the reading of births, in every mode */
-    hook_on = gcx_tr.mode == GCX_MODE_ALLOC;
-    if (hook_on || !GCX_HAS_REFTRACER) {
+    /* deaths from the wrapper in alloc and lists modes; where births are
+     * read, it also counts the allocations that pace the reads */
+    hook_on = gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS;
+    if (hook_on || births_from_lists) {
         hook_wrapped = true;
         hook_wrap();
     }
-    /* Adopt everything that already exists into the oldest generation. */
+    /* Adopt everything that already exists into the oldest generation,
+     * but what the stdlib froze (3.12 freezes 375 static tuples at start-up)
+     * into the frozen set, as gc.get_freeze_count() counts it. */
     gcx_resync(true, GCX_GEN2);
+    if (gcx_lists_ok()) {
+        gcx_lists_each_frozen(adopt_frozen, NULL);
+    }
+    if (births_from_lists && gcx_header_readable) {
+        place_marker(false);    /* what follows is new */
+    }
     return 0;
 }
 

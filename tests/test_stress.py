@@ -338,7 +338,8 @@ def test_stress_here(quiet):
 def _other_mode():
     if gcx.mode() != "safe":
         return "safe"
-    return "tracer" if _gcx.info()["selftest"] else "alloc"
+    return ("tracer" if _gcx.info()["selftest"]
+            else "alloc" if sys.version_info >= (3, 13) else "lists")
 
 
 def test_stress_other_mode(run_program):

@@ -55,8 +55,15 @@ except ImportError:                      # imported on its own by a child
 # 3.12 has no reference tracer: gcx never holds a slot there
 HAS_TRACER = sys.version_info >= (3, 13)
 TRACER_WORKS = sys.version_info >= (3, 13, 3)
-# where the tracer misses deaths, the allocator wrapper sees them (alloc mode)
-DEFAULT_MODE = "tracer" if TRACER_WORKS else "alloc"
+# where the tracer misses deaths, the allocator wrapper sees them (alloc
+# mode); without a tracer, births are read from CPython's lists (lists mode)
+DEFAULT_MODE = "tracer" if TRACER_WORKS else "alloc" if HAS_TRACER else "lists"
+
+
+def holds_slot(mode):
+    """Does gcx hold the reference tracer slot in this mode?  Every mode but
+    lists mode uses the tracer, where there is one."""
+    return HAS_TRACER and mode != "lists"
 
 
 # --------------------------------------------------------------- the checks
@@ -663,7 +670,7 @@ def tracemalloc_midway(keep, check):
         for i in range(20_000):
             keep.append([i]) if i % 1000 == 0 else [i, {"i": (i,)}]
         tracemalloc.start(3)
-        assert gcx.info()["owner"] is HAS_TRACER
+        assert gcx.info()["owner"] is holds_slot(gcx.mode())
         check("tracemalloc.start()")
         _tracemalloc_works("after start")
         _freelist_traceback_is_current()
@@ -673,7 +680,7 @@ def tracemalloc_midway(keep, check):
             keep.append(n) if i % 500 == 0 else None
         check("allocating while tracing")
         tracemalloc.stop()
-        assert gcx.info()["owner"] is HAS_TRACER
+        assert gcx.info()["owner"] is holds_slot(gcx.mode())
         check("tracemalloc.stop()")
 
         rng = random.Random(2024)
@@ -885,7 +892,8 @@ def run_scenario(name):
 
 def _modes_for_children():
     """Every mode this interpreter can run but this process does not."""
-    modes = ["safe", "alloc"] + (["tracer"] if TRACER_WORKS else [])
+    modes = (["safe", "lists"] + (["alloc"] if HAS_TRACER else [])
+             + (["tracer"] if TRACER_WORKS else []))
     return [m for m in modes if m != gcx.mode()]
 
 
@@ -921,7 +929,7 @@ def test_parity_here(quiet, name):
     run_scenario(name)
 
 
-@pytest.mark.parametrize("mode", ["safe", "tracer", "alloc"])
+@pytest.mark.parametrize("mode", ["safe", "tracer", "alloc", "lists"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_parity_fresh_interpreter(request, run_program, name, mode):
     if mode not in _modes_for_children():
@@ -934,10 +942,12 @@ def test_parity_fresh_interpreter(request, run_program, name, mode):
     assert kind == "OK", f"GCX_MODE={mode} child:\n{detail}"
 
 
-@pytest.mark.parametrize("mode", ["tracer", "alloc", "safe"])
+@pytest.mark.parametrize("mode", ["tracer", "alloc", "lists", "safe"])
 def test_parity_tracemalloc_from_startup(run_program, mode):
     if mode == "tracer" and not TRACER_WORKS:
         pytest.skip("this interpreter's tracer misses deallocations")
+    if mode == "alloc" and not HAS_TRACER:
+        pytest.skip("alloc mode takes births from a reference tracer (3.13+)")
     proc = run_program("tracking/startup_tracing.py", mode,
                        python_args=("-X", "tracemalloc=2"), env={"GCX_MODE": mode}, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-6000:]
@@ -953,22 +963,23 @@ def test_mode_matches_interpreter():
     expected = forced or DEFAULT_MODE
     assert info["mode"] == expected
     assert gcx.mode() == expected
-    assert info["owner"] is HAS_TRACER
+    assert info["owner"] is holds_slot(expected)
     _gcx.check()
 
 
-@pytest.mark.parametrize("forced", [None, "", "safe", "tracer", "alloc"])
+@pytest.mark.parametrize("forced", [None, "", "safe", "tracer", "alloc", "lists"])
 def test_mode_in_fresh_interpreter(run_program, forced):
     proc = run_program("tracking/mode.py", env={"GCX_MODE": forced})
-    if forced == "tracer" and not TRACER_WORKS:
+    if (forced == "tracer" and not TRACER_WORKS) or (forced == "alloc" and not HAS_TRACER):
         assert proc.returncode != 0
-        assert "ImportError" in proc.stderr and "alloc or safe mode" in proc.stderr, proc.stderr
+        assert "ImportError" in proc.stderr and "lists or safe mode" in proc.stderr, proc.stderr
         return
     assert proc.returncode == 0, proc.stderr
     expected = forced or DEFAULT_MODE
-    # the allocator wrapper's self-test runs where alloc mode may be used
-    alloc_tested = "True" if expected == "alloc" or not TRACER_WORKS else "None"
-    assert proc.stdout.split() == [expected, str(TRACER_WORKS), alloc_tested, str(HAS_TRACER)]
+    # the allocator wrapper's self-test runs where its deaths may be used
+    alloc_tested = "True" if expected in ("alloc", "lists") or not TRACER_WORKS else "None"
+    assert proc.stdout.split() == [expected, str(TRACER_WORKS), alloc_tested,
+                                   str(holds_slot(expected))]
 
 
 def test_bad_mode_rejected(run_program):

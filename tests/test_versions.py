@@ -310,13 +310,13 @@ def test_shutdown_report_describes_gcx_garbage(run_program, debug):
     assert out["gcx"][2] == out["gc"][2]
 
 
-# ------------------------------------------------------------------ 3.12: births from CPython's lists
+# ------------------------------------------------------------------ lists mode: births from CPython's lists
 
-@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.12 only: 3.13+ has a reference tracer")
-def test_installed_without_a_tracer(run_program):
-    """On 3.12 gcx reads births from CPython's generation lists and, while
-    installed, splices them into CPython's permanent generation: automatic
-    collection, gc.get_objects/get_referrers and uninstall() still behave."""
-    proc = run_program("versions/splice312.py", timeout=300)
+def test_lists_mode(run_program):
+    """Births read from CPython's generation lists (3.12's mode; forced with
+    GCX_MODE=lists on 3.13+): reads in O(new containers), collections before
+    and after a stdlib freeze(), installed and not, and uninstall()."""
+    env = {} if sys.version_info < (3, 13) else {"GCX_MODE": "lists"}
+    proc = run_program("versions/lists_mode.py", env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert proc.stdout.split() == ["OK"]

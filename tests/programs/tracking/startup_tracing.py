@@ -26,7 +26,7 @@ from gcx import _gcx  # noqa: E402
 mode = sys.argv[1]
 assert tracemalloc.is_tracing()
 assert gcx.mode() == mode, (gcx.mode(), mode)
-assert _gcx.info()["owner"] is T.HAS_TRACER
+assert _gcx.info()["owner"] is T.holds_slot(mode)
 T._quiesce()
 T._freelist_traceback_is_current()
 T._tracemalloc_works("traced since start-up")
@@ -48,9 +48,9 @@ T.assert_parity("gc.collect() while traced", keep)
 assert tracemalloc.is_tracing()
 T._freelist_traceback_is_current()
 T._tracemalloc_works("still traced")
-# the allocator wrapper: in alloc mode, and on 3.12 in every mode (there it
-# also counts allocations)
-wrapped = mode == "alloc" or not T.HAS_TRACER
+# the allocator wrapper: in alloc and lists modes, and on 3.12 in every mode
+# (there it also counts allocations)
+wrapped = mode in ("alloc", "lists") or not T.HAS_TRACER
 wraps = _gcx.info()["allocator_wraps"]
 assert wraps == (1 if wrapped else 0), wraps
 tracemalloc.stop()

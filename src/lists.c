@@ -1,0 +1,239 @@
+/* lists.c: what CPython tracked since a marker, read from its own
+ * generation lists (births without a reference tracer).
+ *
+ * CPython links every container it tracks at the tail of its youngest
+ * list (generation 0), and its collector only ever appends whole lists to
+ * the tail of older ones (a collection of generation k appends 0..k-1 to
+ * k, then k's survivors to k+1; gc.freeze() appends them all to the
+ * permanent generation).  So with a marker of gcx's own tracked at the
+ * tail of generation 0, the containers tracked since are: those after the
+ * marker in whatever list it is now in, and every container of the lists
+ * younger than that one.  That is O(new containers), where
+ * PyUnstable_GC_VisitObjects walks the whole tracked heap.
+ *
+ * The lists' heads live in the interpreter's collector state, whose layout
+ * is CPython's internal struct _gc_runtime_state: this file is compiled
+ * with CPython's internal headers (Py_BUILD_CORE), includes no other gcx
+ * header and calls no other gcx file.  The state is found from the marker
+ * (just tracked, its next link is generation 0's head).
+ *
+ * Invariants:
+ *  L1  The walk runs only when gcx_lists_init proved the layout on the
+ *      running interpreter: the four heads are consistent circular lists,
+ *      the marker is generation 0's tail, the thresholds read through the
+ *      state are the ones the stdlib's gc.set_threshold() just set (then
+ *      restored), the enabled flag is gc.isenabled(), and the permanent
+ *      list is as long as gc.get_freeze_count() says.  Otherwise
+ *      gcx_lists_ok() is false and callers do without.
+ *  L2  Links are only read, never written (gcx tracks and untracks its
+ *      marker through the public API).  A walk starts at a tracked marker
+ *      and stops at a head, so it only ever reads headers of containers
+ *      CPython lists.  It must not run while the stdlib collector moves
+ *      objects between lists; Python code runs during a stdlib collection
+ *      only once the collected lists are merged back (finalizers and
+ *      callbacks), and gcx's marker, never garbage, is then in a list.
+ */
+#define Py_BUILD_CORE_MODULE 1
+#include "Python.h"
+#include "lists.h"
+
+#include <stddef.h>
+#if PY_VERSION_HEX >= 0x030E0000
+#include "internal/pycore_interp_structs.h"
+#else
+#include "internal/pycore_gc.h"
+#endif
+
+#define NHEADS 4                        /* generations 0, 1, 2, permanent */
+
+static PyGC_Head *heads[NHEADS];        /* youngest first */
+static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
+static bool ok;
+
+static inline PyGC_Head *
+as_gc(PyObject *op)
+{
+    return (PyGC_Head *)op - 1;
+}
+
+static inline PyGC_Head *
+next_of(PyGC_Head *g)
+{
+    /* bit 0 marks unreachable objects during a collection */
+    return (PyGC_Head *)(g->_gc_next & ~(uintptr_t)3);
+}
+
+static inline PyGC_Head *
+prev_of(PyGC_Head *g)
+{
+    /* the two lowest bits are flags (3.12-3.15: _PyGC_PREV_SHIFT 2) */
+    return (PyGC_Head *)(g->_gc_prev & ~(uintptr_t)3);
+}
+
+static inline int
+head_index(PyGC_Head *g)
+{
+    if ((uintptr_t)g - heads_low > heads_span) {
+        return -1;     /* the usual answer, in one comparison */
+    }
+    for (int i = 0; i < NHEADS; i++) {
+        if (g == heads[i]) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* A circular list around head, as far as its ends can tell. */
+static bool
+consistent(PyGC_Head *head)
+{
+    PyGC_Head *first = next_of(head), *last = prev_of(head);
+    return first != NULL && last != NULL && prev_of(first) == head && next_of(last) == head;
+}
+
+/* Call gc.NAME(*args) and return the result as a C long (-1 on failure,
+ * with the error cleared: a failed check is a "no", not an error). */
+static long
+ask_long(PyObject *gc, const char *name, PyObject *args, Py_ssize_t i)
+{
+    PyObject *fn = PyObject_GetAttrString(gc, name);
+    PyObject *r = fn == NULL ? NULL : args == NULL ? PyObject_CallNoArgs(fn)
+                                                     : PyObject_CallObject(fn, args);
+    Py_XDECREF(fn);
+    long v = -1;
+    if (r != NULL && i >= 0 && PyTuple_Check(r) && i < PyTuple_GET_SIZE(r)) {
+        v = PyLong_AsLong(PyTuple_GET_ITEM(r, i));
+    }
+    else if (r != NULL && i < 0 && r != Py_None) {
+        v = PyLong_AsLong(r);
+    }
+    else if (r == Py_None) {
+        v = 0;
+    }
+    Py_XDECREF(r);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        v = -1;
+    }
+    return v;
+}
+
+/* Do the thresholds read through the state follow gc.set_threshold()? */
+static bool
+thresholds_follow(struct _gc_runtime_state *st, PyObject *gc)
+{
+    long was[3];
+    for (int i = 0; i < 3; i++) {
+        was[i] = ask_long(gc, "get_threshold", NULL, i);
+        if (was[i] < 0) {
+            return false;
+        }
+    }
+    PyObject *probe = Py_BuildValue("(iii)", 12347, 53, 31);
+    PyObject *back = Py_BuildValue("(lll)", was[0], was[1], was[2]);
+    bool follow = probe != NULL && back != NULL
+                  && ask_long(gc, "set_threshold", probe, -1) == 0
+                  && st->generations[0].threshold == 12347
+                  && st->generations[1].threshold == 53
+                  && st->generations[2].threshold == 31;
+    /* restore whatever was there, whether or not the probe worked */
+    if (back != NULL) {
+        (void)ask_long(gc, "set_threshold", back, -1);
+    }
+    Py_XDECREF(probe);
+    Py_XDECREF(back);
+    return follow && st->generations[0].threshold == was[0];
+}
+
+int
+gcx_lists_init(PyObject *marker, PyObject *gc)
+{
+    ok = false;
+    PyGC_Head *m = as_gc(marker);
+    PyGC_Head *h0 = next_of(m);
+    if (!PyObject_GC_IsTracked(marker) || h0 == NULL || prev_of(h0) != m) {
+        return 0;
+    }
+    struct _gc_runtime_state *st = (struct _gc_runtime_state *)
+        ((char *)h0 - offsetof(struct _gc_runtime_state, generations[0].head));
+    /* first what lies in the state itself, next to h0 (if h0 were not
+     * generation 0's head, its links could lead anywhere) ... */
+#if PY_VERSION_HEX < 0x030E0000
+    if (st->generation0 != h0) {
+        return 0;
+    }
+#endif
+    if (!thresholds_follow(st, gc) || st->enabled != ask_long(gc, "isenabled", NULL, -1)) {
+        return 0;
+    }
+    /* ... then the lists */
+    for (int i = 0; i < 3; i++) {
+        heads[i] = &st->generations[i].head;
+    }
+    heads[3] = &st->permanent_generation.head;
+    heads_low = (uintptr_t)heads[0];
+    heads_span = (uintptr_t)heads[3] - heads_low;
+    for (int i = 0; i < NHEADS; i++) {
+        if (!consistent(heads[i])) {
+            return 0;
+        }
+    }
+    long frozen = ask_long(gc, "get_freeze_count", NULL, -1);
+    long n = 0;
+    for (PyGC_Head *g = next_of(heads[3]); g != heads[3] && n <= frozen; g = next_of(g)) {
+        n++;
+    }
+    ok = n == frozen;
+    return 0;
+}
+
+bool
+gcx_lists_ok(void)
+{
+    return ok;
+}
+
+bool
+gcx_lists_each_new(PyObject *marker, gcx_lists_fn fn, void *arg)
+{
+    PyGC_Head *m = as_gc(marker);
+    PyGC_Head *g = next_of(m);
+    int k;
+    /* the marker's list: the head its successors lead to */
+    while ((k = head_index(g)) < 0) {
+        g = next_of(g);
+    }
+    bool frozen = k == NHEADS - 1;
+    /* After the marker in its own list: tracked since, in order, unless
+     * gc.freeze() appended the generations to the permanent list (0 first,
+     * then 1 and 2: no order).  A collection of generation j appends the
+     * younger lists to j's youngest first too (0, then 1, ...), so once the
+     * marker is in an older list, containers tracked since may also lie
+     * before it there: that part is walked as well, as MAYBE (O(that list),
+     * once per stdlib collection, as long as the collection itself). */
+    for (g = next_of(m); g != heads[k]; g = next_of(g)) {
+        fn((PyObject *)(g + 1), frozen ? GCX_LISTED_FROZEN : GCX_LISTED_NEW, arg);
+    }
+    if (k > 0 && !frozen) {
+        for (g = next_of(heads[k]); g != m; g = next_of(g)) {
+            fn((PyObject *)(g + 1), GCX_LISTED_MAYBE, arg);
+        }
+    }
+    /* ... and every younger list whole */
+    for (int j = 0; j < k; j++) {
+        for (g = next_of(heads[j]); g != heads[j]; g = next_of(g)) {
+            fn((PyObject *)(g + 1), GCX_LISTED_NEW, arg);
+        }
+    }
+    return frozen;
+}
+
+void
+gcx_lists_each_frozen(gcx_lists_fn fn, void *arg)
+{
+    PyGC_Head *h = heads[NHEADS - 1];
+    for (PyGC_Head *g = next_of(h); g != h; g = next_of(g)) {
+        fn((PyObject *)(g + 1), GCX_LISTED_FROZEN, arg);
+    }
+}
