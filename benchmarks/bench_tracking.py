@@ -8,7 +8,10 @@ is the cost of keeping gcx's table up to date.  A third variant ("hook")
 imports gcx and then puts a reference tracer that does nothing in the slot
 (gcx._gcx.noop_tracer()): what CPython's tracer hook costs by itself, a
 call for every object created and freed, which any tracer-based tracking
-pays.  Two loops:
+pays.  A fourth ("lists") imports gcx in lists mode (GCX_MODE=lists: no
+tracer; births read from CPython's generation lists, deaths seen by a
+wrapper around the object allocator), where the interpreter offers it.
+Two loops:
 
   containers   each iteration makes (and frees the previous) tuple, list,
                dict and class instance
@@ -67,14 +70,18 @@ LOOP_FUNCS = {"containers": containers, "atoms": atoms}
 def child_loop(loop, variant, size):
     gc.disable()
     gcx_file = None
-    if variant in ("gcx", "hook"):
+    if variant in ("gcx", "hook", "lists"):
+        import os
+        if variant == "lists":
+            os.environ["GCX_MODE"] = "lists"
         import gcx
         gcx.disable()
         if variant == "hook":
             gcx._gcx.noop_tracer()
-        if gcx._gcx.info()["owner"] != (variant == "gcx"):
+        expect_owner = variant == "gcx" and gcx.mode() != "lists"
+        if gcx._gcx.info()["owner"] != expect_owner:
             raise SystemExit("gcx %s the reference tracer slot"
-                             % ("does not hold" if variant == "gcx" else "still holds"))
+                             % ("does not hold" if expect_owner else "still holds"))
         gcx_file = gcx._gcx.__file__
     elif "gcx" in sys.modules:
         raise SystemExit("gcx imported in a bare run")
@@ -115,9 +122,9 @@ def run(args, report):
     key = harness.CLOCK if harness.CLOCK == "wall" else "cpu"
     for loop in LOOP_FUNCS:
         harness.progress("%s loop: %d fresh interpreters per variant" % (loop, reps))
-        runs = {"bare": [], "gcx": [], "hook": []}
+        runs = {"bare": [], "gcx": [], "hook": [], "lists": []}
         for rep in range(reps):
-            order = ("bare", "gcx", "hook")
+            order = ("bare", "gcx", "hook", "lists")
             for variant in (order if rep % 2 == 0 else order[::-1]):
                 r = harness.run_child(__file__, "--child", loop, "--variant", variant,
                                       "--size", args.size)
@@ -134,6 +141,10 @@ def run(args, report):
             "%s loop, the tracer hook alone" % loop,
             "loop time (%s)" % key, "ms", 1e3,
             [r[key] for r in runs["bare"]], [r[key] for r in runs["hook"]]))
+        report.add(harness.Comparison(
+            "%s loop, gcx in lists mode" % loop,
+            "loop time (%s)" % key, "ms", 1e3,
+            [r[key] for r in runs["bare"]], [r[key] for r in runs["lists"]]))
     harness.progress("bookkeeping memory on a %d-container heap" % HEAP[args.size])
     m = harness.run_child(__file__, "--child", "memory", "--size", args.size)
     harness.check_same_gcx(m)
@@ -144,7 +155,8 @@ def run(args, report):
         "bookkeeping, %s containers" % format(m["heap"], ","), "bytes/added container",
         "B", 1, None, [m["marginal"]], {k: m[k] for k in ("added",)}))
     report.notes.append("bare: gcx not imported; 'the tracer hook alone' rows show, in "
-                        "the gcx column, a reference tracer that does nothing; the "
+                        "the gcx column, a reference tracer that does nothing; 'lists "
+                        "mode' rows, gcx with GCX_MODE=lists (no tracer); the "
                         "bookkeeping rows are gcx's alone (the stdlib's PyGC_Head, "
                         "16 bytes per container, stays)")
 
@@ -152,7 +164,7 @@ def run(args, report):
 def configure(p):
     """The hidden options a child run is started with."""
     p.add_argument("--child", choices=[*LOOP_FUNCS, "memory"], help=argparse.SUPPRESS)
-    p.add_argument("--variant", choices=("bare", "gcx", "hook"), help=argparse.SUPPRESS)
+    p.add_argument("--variant", choices=("bare", "gcx", "hook", "lists"), help=argparse.SUPPRESS)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ PyUnstable_Object_ClearWeakRefsNoCallbacks(PyObject *op)
 #endif
 /* A reference tracer reports every object's creation and death (3.13+).
  * 3.12 has none: gcx learns of births from CPython's generation lists
- * (tracer.c, read_births) and of deaths from the allocator wrapper.  So
+ * (lists mode: tracer.c, lists.c) and of deaths from the allocator wrapper.  So
  * that the tracer's code compiles unchanged there, its API is declared
  * with a slot nobody ever holds; every decision that depends on the slot
  * asks GCX_HAS_REFTRACER. */
