@@ -18,32 +18,46 @@ values, with the same messages.
 Each helper names the C routine whose errors it reproduces.
 """
 
-import functools
-import operator
-import struct
+from __future__ import annotations
+
+import _operator as operator     # operator.index itself, without loading operator.py
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any, SupportsIndex, TypeVar, cast
 
 from . import _stdlib
 
-F = TypeVar("F", bound=Callable[..., Any])
+# Nothing here imports typing, functools, struct or collections at run time:
+# gcx's import is paid by every fresh process that installs it (see the
+# notes in gcx/__init__.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, SupportsIndex, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 INT_MAX = 2**31 - 1                     # C int; 32 bits on every CPython platform
 INT_MIN = -2**31
-LONG_BITS = 8 * struct.calcsize("l")    # C long: 64 bits on Linux, 32 on Windows
-LONG_MAX = 2**(LONG_BITS - 1) - 1
-LONG_MIN = -2**(LONG_BITS - 1)
 SSIZE_MAX = sys.maxsize
 SSIZE_MIN = -sys.maxsize - 1
 _HEAPTYPE = 1 << 9                      # Py_TPFLAGS_HEAPTYPE
 
-_generate_suggestions: Callable[[Iterable[str], str], str | None]
-try:
-    from _suggestions import _generate_suggestions  # type: ignore[import-not-found, no-redef]
-except ImportError:                     # not public; 3.12, which suggests nothing here, lacks it
-    def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
+
+def _long_max() -> int:
+    """LONG_MAX, the largest C long: 64 bits on Linux, 32 on Windows.  Asked
+    of struct only for a value outside the C int range, which needs it."""
+    import struct
+    return (1 << (8 * struct.calcsize("l") - 1)) - 1
+
+
+def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
+    """CPython's own "Did you mean" routine (not public; 3.12, which suggests
+    nothing for an unknown keyword, lacks it: then None)."""
+    try:
+        from _suggestions import _generate_suggestions as generate  # type: ignore[import-not-found]
+    except ImportError:
         return None
+    result: str | None = generate(candidates, item)
+    return result
 
 
 # ------------------------------------------------------------------------------
@@ -102,13 +116,14 @@ def as_int(obj: SupportsIndex) -> int:
 def as_int_i_format(obj: SupportsIndex) -> int:
     """Convert like ``PyArg_ParseTuple``'s ``"i"`` format (via PyLong_AsLong)."""
     value = obj if type(obj) is int else operator.index(obj)
-    if not LONG_MIN <= value <= LONG_MAX:
+    if INT_MIN <= value <= INT_MAX:
+        return value
+    long_max = _long_max()
+    if not -long_max - 1 <= value <= long_max:
         raise OverflowError("Python int too large to convert to C long")
     if value > INT_MAX:
         raise OverflowError("signed integer is greater than maximum")
-    if value < INT_MIN:
-        raise OverflowError("signed integer is less than minimum")
-    return value
+    raise OverflowError("signed integer is less than minimum")
 
 
 def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
@@ -215,16 +230,39 @@ def _text_signature(func: Callable[..., Any]) -> str:
 _NOTHING = object()
 
 
+# functools.WRAPPER_ASSIGNMENTS of the running CPython (3.14 made it copy
+# __annotate__ instead of __annotations__); tests/test_api.py compares.
+WRAPPER_ASSIGNMENTS = ("__module__", "__name__", "__qualname__", "__doc__",
+                       "__annotate__" if sys.version_info >= (3, 14) else "__annotations__",
+                       "__type_params__")
+
+
+def update_wrapper(wrapper: Callable[..., Any], wrapped: Callable[..., Any]) -> None:
+    """What ``functools.update_wrapper(wrapper, wrapped)`` does, step for step,
+    without importing functools (which imports collections, and the two
+    cost a fresh process more than the rest of gcx's Python code)."""
+    for attr in WRAPPER_ASSIGNMENTS:
+        try:
+            value = getattr(wrapped, attr)
+        except AttributeError:
+            pass
+        else:
+            setattr(wrapper, attr, value)
+    wrapper.__dict__.update(getattr(wrapped, "__dict__", {}))
+    wrapper.__wrapped__ = wrapped  # type: ignore[attr-defined]
+
+
 def _wrapper(func: F, wrapper: Callable[..., Any]) -> F:
     """``wrapper``, dressed as ``func``.  Each wrapper deletes its ``**kwargs``
     dict before it calls ``func``: from 3.14 on CPython tracks every dict
     from birth, empty ones too, so while ``func`` ran (get_objects() above
     all) the call's own dict would be one more tracked object that the
     stdlib's C function, called without a wrapper, never makes."""
-    functools.update_wrapper(wrapper, func)
+    update_wrapper(wrapper, func)
     del wrapper.__wrapped__  # type: ignore[attr-defined]
     wrapper.__text_signature__ = _text_signature(func)  # type: ignore[attr-defined]
-    return cast(F, wrapper)
+    dressed: F = wrapper  # type: ignore[assignment]
+    return dressed
 
 
 def noargs(func: F) -> F:
