@@ -10,10 +10,12 @@ keyword argument for collect()"; 3.13: "collect() got an unexpected keyword
 argument 'gen'").  So each gcx function is wrapped by one of the decorators
 below, which checks the *shape* of the call (how many arguments, which
 keywords) and, for a bad one, raises the message the running interpreter's
-own gc function gives: each decorator asks the stdlib function of the same
-name once, when gcx is imported, with bad calls of each shape (see
-_refusal).  The converters below do what the C converters do with the
-values, with the same messages.
+own gc function gives: the first time a call of some shape is refused, the
+stdlib function of the same name is asked, with a bad call of that shape,
+what it says (see _refusal), and the answer is kept.  (Asking when gcx is
+imported would charge every process for errors few ever make.)  The
+converters below do what the C converters do with the values, with the
+same messages.
 
 Each helper names the C routine whose errors it reproduces.
 """
@@ -140,9 +142,10 @@ def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
 
 # ------------------------------------------------------------------------------
 # What the stdlib says.  A decorator asks the stdlib's function of the same
-# name, at import, what it says for each shape of bad call; the probes pass
-# only values that the C converters refuse as well, so that no probe could
-# run the function even if its argument parsing accepted the shape.
+# name what it says for each shape of bad call, the first time a call of
+# that shape comes; the probes pass only values that the C converters refuse
+# as well, so that no probe could run the function even if its argument
+# parsing accepted the shape.
 
 _REFUSED = object()                      # no C converter takes it
 _UNKNOWN = "gcx_probe_keyword"           # no gc function's keyword, nor near one
@@ -158,13 +161,25 @@ def _refusal(name: str, *args: object, **kwargs: object) -> str:
     raise AssertionError(f"gc.{name} accepted a call gcx takes for a bad one")
 
 
+def _said(name: str, *args: object, **kwargs: object) -> Callable[[], str]:
+    """``_refusal(name, *args, **kwargs)``, asked on the first call of the
+    function returned, which keeps the answer."""
+    kept: list[str] = []
+
+    def text() -> str:
+        if not kept:
+            kept.append(_refusal(name, *args, **kwargs))
+        return kept[0]
+    return text
+
+
 def _counting(name: str, *args: object, **kwargs: object) -> Callable[[int], str]:
     """The stdlib's message for calls of this shape, as a function of how
     many arguments a call gives: the probe's own count ("(2 given)") is
     replaced by the call's."""
-    text = _refusal(name, *args, **kwargs)
+    text = _said(name, *args, **kwargs)
     probe = f"({len(args) + len(kwargs)} given)"
-    return lambda given: text.replace(probe, f"({given} given)")
+    return lambda given: text().replace(probe, f"({given} given)")
 
 
 def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
@@ -175,12 +190,13 @@ def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
     the suggestion is added when CPython's own suggestion routine would
     make it; the probe with a near miss (the keyword less its last letter)
     says whether, and with what words, the stdlib suggests."""
-    text = _refusal(name, **{_UNKNOWN: _REFUSED})
     near = keyword[:-1]
-    plain, said_near = text.replace(_UNKNOWN, near), _refusal(name, **{near: _REFUSED})
-    suggestion = said_near[len(plain):] if said_near.startswith(plain) else ""
+    said_unknown, said_near = _said(name, **{_UNKNOWN: _REFUSED}), _said(name, **{near: _REFUSED})
 
     def message(unknown: str) -> str:
+        text, near_text = said_unknown(), said_near()
+        plain = text.replace(_UNKNOWN, near)
+        suggestion = near_text[len(plain):] if near_text.startswith(plain) else ""
         said = text.replace(_UNKNOWN, unknown)
         if suggestion and _generate_suggestions([keyword], unknown):
             said += suggestion
@@ -268,12 +284,12 @@ def _wrapper(func: F, wrapper: Callable[..., Any]) -> F:
 def noargs(func: F) -> F:
     """``METH_NOARGS``: ``gc.<name>()`` takes no arguments."""
     name = func.__name__
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     too_many = _counting(name, _REFUSED)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         if args:
             raise TypeError(too_many(len(args)))
         del kwargs          # see _wrapper
@@ -284,7 +300,7 @@ def noargs(func: F) -> F:
 def one_arg(func: F) -> F:
     """``METH_O``: ``gc.<name>(obj, /)``, exactly one positional argument."""
     name = func.__name__
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     not_one = _counting(name)
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -292,7 +308,7 @@ def one_arg(func: F) -> F:
             del kwargs      # see _wrapper
             return func(args[0])
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         raise TypeError(not_one(len(args)))
     return _wrapper(func, call)
 
@@ -323,11 +339,11 @@ def no_keywords(on_tuple: Callable[[tuple[Any, ...]], Any]) -> Callable[[F], F]:
     goes to ``on_tuple(args)``, the function's body taking the tuple of
     arguments itself (so that no second tuple refers to the objects)."""
     def decorate(func: F) -> F:
-        refused = _refusal(func.__name__, x=_REFUSED)
+        refused = _said(func.__name__, x=_REFUSED)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs:
-                raise TypeError(refused)
+                raise TypeError(refused())
             del kwargs      # see _wrapper
             return on_tuple(args)
         return _wrapper(func, call)
@@ -341,13 +357,13 @@ def c_int_groups(func: F) -> F:
     receives ints (and None for the ones not given)."""
     name = func.__name__
     most = len(_params(func))
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     too_few = _counting(name)
     too_many = _counting(name, *[_REFUSED] * (most + 1))
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         if not 1 <= len(args) <= most:
             raise TypeError((too_few if not args else too_many)(len(args)))
         del kwargs          # see _wrapper
