@@ -23,7 +23,8 @@ else:
     import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHES = ["live_heap", "garbage", "young", "app", "programs", "tracking", "census", "monitor"]
+BENCHES = ["live_heap", "garbage", "young", "app", "programs", "tracking", "census", "monitor",
+           "import"]
 
 
 def main():
