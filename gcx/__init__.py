@@ -34,14 +34,19 @@ sets the hooks; gcx/_gcx is the C core.
 from __future__ import annotations
 
 import sys as _sys
-import typing as _typing
 
 from ._version import __version__
 
 del annotations     # the __future__ import's name, not one of gcx's
 
-if _typing.TYPE_CHECKING:
-    from typing import Any, Literal, SupportsIndex
+# Every fresh process that installs gcx pays for its import, so nothing
+# gcx imports at run time imports typing (nor functools, collections or
+# struct): annotations are strings (the __future__ import), the names they
+# use are imported for type checkers only, and what needs more is imported
+# when first used (gcx.Pause, the monitoring and report modules, ...).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal, NamedTuple, SupportsIndex, overload
 
     from ._gcx import _GenerationStats, _Info
     from .monitor import (Growth, SlowPauseLog, census, growth, log_slow_pauses, metrics,
@@ -71,14 +76,17 @@ def _redirect_from_source_tree() -> None:
     behaves as the installed gcx does.  If the files differ (the tree was
     edited since), or no installed gcx is found, ImportError says what
     happened in one line.  Does nothing when this directory has a core."""
-    import importlib.machinery as machinery
+    import _imp
     import os
     here = os.path.dirname(os.path.abspath(__file__))
     def core_in(directory: str) -> bool:
+        # _imp's list is importlib.machinery.EXTENSION_SUFFIXES (importlib
+        # copies it), without importing importlib.machinery
         return any(os.path.isfile(os.path.join(directory, "_gcx" + suffix))
-                   for suffix in machinery.EXTENSION_SUFFIXES)
+                   for suffix in _imp.extension_suffixes())
     if core_in(here) or not _supported_interpreter():
         return
+    import importlib.machinery as machinery
     root = os.path.dirname(here)
     elsewhere = [p for p in _sys.path if os.path.abspath(p or os.curdir) != root]
     spec = machinery.PathFinder.find_spec(__name__, elsewhere)
@@ -243,13 +251,16 @@ def get_count() -> tuple[int, int, int]:
 # can express (inspect.signature() of the stdlib one raises ValueError): here
 # a threshold not given is None, and its value stays as it is.  The decorator
 # has converted the ones given to C ints (so an explicit None is refused as
-# the stdlib refuses it).
-@_typing.overload
-def set_threshold(threshold0: int, /) -> None: ...
-@_typing.overload
-def set_threshold(threshold0: int, threshold1: int, /) -> None: ...
-@_typing.overload
-def set_threshold(threshold0: int, threshold1: int, threshold2: int, /) -> None: ...
+# the stdlib refuses it).  The overloads are for type checkers: at run time
+# they are not defined (typing.get_overloads() finds none, as for the
+# stdlib's set_threshold).
+if TYPE_CHECKING:
+    @overload
+    def set_threshold(threshold0: int, /) -> None: ...
+    @overload
+    def set_threshold(threshold0: int, threshold1: int, /) -> None: ...
+    @overload
+    def set_threshold(threshold0: int, threshold1: int, threshold2: int, /) -> None: ...
 @_args.c_int_groups
 def set_threshold(threshold0: int, threshold1: int | None = None,
                   threshold2: int | None = None, /) -> None:
@@ -414,21 +425,51 @@ def mode() -> Literal["tracer", "alloc", "lists", "safe"]:
 # ------------------------------------------------------------------------------
 # Pauses and cycle reports.
 
-class Pause(_typing.NamedTuple):
-    """One gcx collection: start (a time.perf_counter() value) and
-    duration in seconds, the generation collected, objects collected and
-    uncollectable, and candidates (objects examined)."""
-    start: float
-    duration: float
-    generation: int
-    collected: int
-    uncollectable: int
-    candidates: int
+# gcx.Pause is made the first time it is used (gcx.Pause, recent_pauses(),
+# gcx.monitor), by the class statement in _pause_type(): a NamedTuple needs
+# typing, and so would every import of gcx if it were made here.  Type
+# checkers see this copy of it.
+if TYPE_CHECKING:
+    class Pause(NamedTuple):
+        start: float
+        duration: float
+        generation: int
+        collected: int
+        uncollectable: int
+        candidates: int
+
+# A reload of gcx makes a new Pause, as a class statement here would.
+globals().pop("Pause", None)
+
+
+def _pause_type() -> type[Pause]:
+    """gcx.Pause, made on the first call."""
+    made: type[Pause] | None = globals().get("Pause")
+    if made is None:
+        from typing import NamedTuple
+
+        class Pause(NamedTuple):
+            """One gcx collection: start (a time.perf_counter() value) and
+            duration in seconds, the generation collected, objects collected and
+            uncollectable, and candidates (objects examined)."""
+            start: float
+            duration: float
+            generation: int
+            collected: int
+            uncollectable: int
+            candidates: int
+        Pause.__qualname__ = "Pause"        # gcx.Pause, where pickle finds it
+        made = globals().setdefault("Pause", Pause)    # one class, whichever thread won
+    return made
 
 
 def recent_pauses() -> list[Pause]:
     """The last gcx collections (at most 1024), oldest first, as Pause tuples."""
-    return [Pause(*pause) for pause in _gcx.recent_pauses()]
+    # read before the first call makes Pause: that imports typing, whose
+    # allocations may set off collections
+    pauses = _gcx.recent_pauses()
+    pause = _pause_type()
+    return [pause(*raw) for raw in pauses]
 
 
 def cycle_report() -> CycleReport:
@@ -447,10 +488,12 @@ _LAZY = {"no_cycles": "testing", "CyclesFound": "testing",
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"Pause"})
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Pause":
+        return _pause_type()
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -461,3 +504,5 @@ def __getattr__(name: str) -> Any:
 
 
 _install.hook_core(_gcx)
+
+del TYPE_CHECKING   # not one of gcx's names either

@@ -10,40 +10,56 @@ keyword argument for collect()"; 3.13: "collect() got an unexpected keyword
 argument 'gen'").  So each gcx function is wrapped by one of the decorators
 below, which checks the *shape* of the call (how many arguments, which
 keywords) and, for a bad one, raises the message the running interpreter's
-own gc function gives: each decorator asks the stdlib function of the same
-name once, when gcx is imported, with bad calls of each shape (see
-_refusal).  The converters below do what the C converters do with the
-values, with the same messages.
+own gc function gives: the first time a call of some shape is refused, the
+stdlib function of the same name is asked, with a bad call of that shape,
+what it says (see _refusal), and the answer is kept.  (Asking when gcx is
+imported would charge every process for errors few ever make.)  The
+converters below do what the C converters do with the values, with the
+same messages.
 
 Each helper names the C routine whose errors it reproduces.
 """
 
-import functools
-import operator
-import struct
+from __future__ import annotations
+
+import _operator as operator     # operator.index itself, without loading operator.py
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any, SupportsIndex, TypeVar, cast
 
 from . import _stdlib
 
-F = TypeVar("F", bound=Callable[..., Any])
+# Nothing here imports typing, functools, struct or collections at run time:
+# gcx's import is paid by every fresh process that installs it (see the
+# notes in gcx/__init__.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, SupportsIndex, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 INT_MAX = 2**31 - 1                     # C int; 32 bits on every CPython platform
 INT_MIN = -2**31
-LONG_BITS = 8 * struct.calcsize("l")    # C long: 64 bits on Linux, 32 on Windows
-LONG_MAX = 2**(LONG_BITS - 1) - 1
-LONG_MIN = -2**(LONG_BITS - 1)
 SSIZE_MAX = sys.maxsize
 SSIZE_MIN = -sys.maxsize - 1
 _HEAPTYPE = 1 << 9                      # Py_TPFLAGS_HEAPTYPE
 
-_generate_suggestions: Callable[[Iterable[str], str], str | None]
-try:
-    from _suggestions import _generate_suggestions  # type: ignore[import-not-found, no-redef]
-except ImportError:                     # not public; 3.12, which suggests nothing here, lacks it
-    def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
+
+def _long_max() -> int:
+    """LONG_MAX, the largest C long: 64 bits on Linux, 32 on Windows.  Asked
+    of struct only for a value outside the C int range, which needs it."""
+    import struct
+    return (1 << (8 * struct.calcsize("l") - 1)) - 1
+
+
+def _generate_suggestions(candidates: Iterable[str], item: str) -> str | None:
+    """CPython's own "Did you mean" routine (not public; 3.12, which suggests
+    nothing for an unknown keyword, lacks it: then None)."""
+    try:
+        from _suggestions import _generate_suggestions as generate  # type: ignore[import-not-found]
+    except ImportError:
         return None
+    result: str | None = generate(candidates, item)
+    return result
 
 
 # ------------------------------------------------------------------------------
@@ -102,13 +118,14 @@ def as_int(obj: SupportsIndex) -> int:
 def as_int_i_format(obj: SupportsIndex) -> int:
     """Convert like ``PyArg_ParseTuple``'s ``"i"`` format (via PyLong_AsLong)."""
     value = obj if type(obj) is int else operator.index(obj)
-    if not LONG_MIN <= value <= LONG_MAX:
+    if INT_MIN <= value <= INT_MAX:
+        return value
+    long_max = _long_max()
+    if not -long_max - 1 <= value <= long_max:
         raise OverflowError("Python int too large to convert to C long")
     if value > INT_MAX:
         raise OverflowError("signed integer is greater than maximum")
-    if value < INT_MIN:
-        raise OverflowError("signed integer is less than minimum")
-    return value
+    raise OverflowError("signed integer is less than minimum")
 
 
 def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
@@ -125,9 +142,10 @@ def as_optional_ssize_t(obj: SupportsIndex | None, default: int) -> int:
 
 # ------------------------------------------------------------------------------
 # What the stdlib says.  A decorator asks the stdlib's function of the same
-# name, at import, what it says for each shape of bad call; the probes pass
-# only values that the C converters refuse as well, so that no probe could
-# run the function even if its argument parsing accepted the shape.
+# name what it says for each shape of bad call, the first time a call of
+# that shape comes; the probes pass only values that the C converters refuse
+# as well, so that no probe could run the function even if its argument
+# parsing accepted the shape.
 
 _REFUSED = object()                      # no C converter takes it
 _UNKNOWN = "gcx_probe_keyword"           # no gc function's keyword, nor near one
@@ -143,13 +161,25 @@ def _refusal(name: str, *args: object, **kwargs: object) -> str:
     raise AssertionError(f"gc.{name} accepted a call gcx takes for a bad one")
 
 
+def _said(name: str, *args: object, **kwargs: object) -> Callable[[], str]:
+    """``_refusal(name, *args, **kwargs)``, asked on the first call of the
+    function returned, which keeps the answer."""
+    kept: list[str] = []
+
+    def text() -> str:
+        if not kept:
+            kept.append(_refusal(name, *args, **kwargs))
+        return kept[0]
+    return text
+
+
 def _counting(name: str, *args: object, **kwargs: object) -> Callable[[int], str]:
     """The stdlib's message for calls of this shape, as a function of how
     many arguments a call gives: the probe's own count ("(2 given)") is
     replaced by the call's."""
-    text = _refusal(name, *args, **kwargs)
+    text = _said(name, *args, **kwargs)
     probe = f"({len(args) + len(kwargs)} given)"
-    return lambda given: text.replace(probe, f"({given} given)")
+    return lambda given: text().replace(probe, f"({given} given)")
 
 
 def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
@@ -160,12 +190,13 @@ def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
     the suggestion is added when CPython's own suggestion routine would
     make it; the probe with a near miss (the keyword less its last letter)
     says whether, and with what words, the stdlib suggests."""
-    text = _refusal(name, **{_UNKNOWN: _REFUSED})
     near = keyword[:-1]
-    plain, said_near = text.replace(_UNKNOWN, near), _refusal(name, **{near: _REFUSED})
-    suggestion = said_near[len(plain):] if said_near.startswith(plain) else ""
+    said_unknown, said_near = _said(name, **{_UNKNOWN: _REFUSED}), _said(name, **{near: _REFUSED})
 
     def message(unknown: str) -> str:
+        text, near_text = said_unknown(), said_near()
+        plain = text.replace(_UNKNOWN, near)
+        suggestion = near_text[len(plain):] if near_text.startswith(plain) else ""
         said = text.replace(_UNKNOWN, unknown)
         if suggestion and _generate_suggestions([keyword], unknown):
             said += suggestion
@@ -215,27 +246,50 @@ def _text_signature(func: Callable[..., Any]) -> str:
 _NOTHING = object()
 
 
+# functools.WRAPPER_ASSIGNMENTS of the running CPython (3.14 made it copy
+# __annotate__ instead of __annotations__); tests/test_api.py compares.
+WRAPPER_ASSIGNMENTS = ("__module__", "__name__", "__qualname__", "__doc__",
+                       "__annotate__" if sys.version_info >= (3, 14) else "__annotations__",
+                       "__type_params__")
+
+
+def update_wrapper(wrapper: Callable[..., Any], wrapped: Callable[..., Any]) -> None:
+    """What ``functools.update_wrapper(wrapper, wrapped)`` does, step for step,
+    without importing functools (which imports collections, and the two
+    cost a fresh process more than the rest of gcx's Python code)."""
+    for attr in WRAPPER_ASSIGNMENTS:
+        try:
+            value = getattr(wrapped, attr)
+        except AttributeError:
+            pass
+        else:
+            setattr(wrapper, attr, value)
+    wrapper.__dict__.update(getattr(wrapped, "__dict__", {}))
+    wrapper.__wrapped__ = wrapped  # type: ignore[attr-defined]
+
+
 def _wrapper(func: F, wrapper: Callable[..., Any]) -> F:
     """``wrapper``, dressed as ``func``.  Each wrapper deletes its ``**kwargs``
     dict before it calls ``func``: from 3.14 on CPython tracks every dict
     from birth, empty ones too, so while ``func`` ran (get_objects() above
     all) the call's own dict would be one more tracked object that the
     stdlib's C function, called without a wrapper, never makes."""
-    functools.update_wrapper(wrapper, func)
+    update_wrapper(wrapper, func)
     del wrapper.__wrapped__  # type: ignore[attr-defined]
     wrapper.__text_signature__ = _text_signature(func)  # type: ignore[attr-defined]
-    return cast(F, wrapper)
+    dressed: F = wrapper  # type: ignore[assignment]
+    return dressed
 
 
 def noargs(func: F) -> F:
     """``METH_NOARGS``: ``gc.<name>()`` takes no arguments."""
     name = func.__name__
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     too_many = _counting(name, _REFUSED)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         if args:
             raise TypeError(too_many(len(args)))
         del kwargs          # see _wrapper
@@ -246,7 +300,7 @@ def noargs(func: F) -> F:
 def one_arg(func: F) -> F:
     """``METH_O``: ``gc.<name>(obj, /)``, exactly one positional argument."""
     name = func.__name__
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     not_one = _counting(name)
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -254,7 +308,7 @@ def one_arg(func: F) -> F:
             del kwargs      # see _wrapper
             return func(args[0])
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         raise TypeError(not_one(len(args)))
     return _wrapper(func, call)
 
@@ -285,11 +339,11 @@ def no_keywords(on_tuple: Callable[[tuple[Any, ...]], Any]) -> Callable[[F], F]:
     goes to ``on_tuple(args)``, the function's body taking the tuple of
     arguments itself (so that no second tuple refers to the objects)."""
     def decorate(func: F) -> F:
-        refused = _refusal(func.__name__, x=_REFUSED)
+        refused = _said(func.__name__, x=_REFUSED)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs:
-                raise TypeError(refused)
+                raise TypeError(refused())
             del kwargs      # see _wrapper
             return on_tuple(args)
         return _wrapper(func, call)
@@ -303,13 +357,13 @@ def c_int_groups(func: F) -> F:
     receives ints (and None for the ones not given)."""
     name = func.__name__
     most = len(_params(func))
-    no_keywords = _refusal(name, x=_REFUSED)
+    no_keywords = _said(name, x=_REFUSED)
     too_few = _counting(name)
     too_many = _counting(name, *[_REFUSED] * (most + 1))
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs:
-            raise TypeError(no_keywords)
+            raise TypeError(no_keywords())
         if not 1 <= len(args) <= most:
             raise TypeError((too_few if not args else too_many)(len(args)))
         del kwargs          # see _wrapper

@@ -13,18 +13,23 @@ gcx keeps it.
 
 import _thread
 import atexit
-import functools
 import sys
-from collections.abc import Callable
 from types import ModuleType, TracebackType
-from typing import Any, Literal, Protocol
 
 from . import _gcx, _stdlib
+from ._args import update_wrapper
 
+# typing is not imported at run time (see gcx/__init__.py): the annotations
+# that need it are strings, their names imported for type checkers only.
+# The others stay evaluated, as the public functions' signatures show them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Literal, Protocol
 
-class _Core(Protocol):
-    def stdlib_collecting(self, flag: bool, /) -> None: ...
-    def resync(self) -> None: ...
+    class _Core(Protocol):
+        def stdlib_collecting(self, flag: bool, /) -> None: ...
+        def resync(self) -> None: ...
 
 
 # While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes).
@@ -119,7 +124,7 @@ class installed:
 
     def __exit__(self, exc_type: type[BaseException] | None,
                  exc_value: BaseException | None,
-                 traceback: TracebackType | None) -> Literal[False]:
+                 traceback: TracebackType | None) -> "Literal[False]":
         if self._installed_here:
             self._installed_here = False
             uninstall()
@@ -130,13 +135,13 @@ class installed:
 # ------------------------------------------------------------------------------
 # Hooks the core needs.
 
-def hook_core(core: _Core) -> None:
+def hook_core(core: "_Core") -> None:
     """Set (or, on a reload of gcx, replace) both hooks for ``core``."""
     _watch_stdlib_collections(core)
     _wrap_tracemalloc(core)
 
 
-def _watch_stdlib_collections(core: _Core) -> None:
+def _watch_stdlib_collections(core: "_Core") -> None:
     """Put a hook in the stdlib collector's own callbacks list (the stdlib
     runs it around each of its collections) that tells the core while the
     stdlib collector runs; gcx never collects during one."""
@@ -152,7 +157,7 @@ def _watch_stdlib_collections(core: _Core) -> None:
     hooks.append(_gcx_stdlib_hook)
 
 
-def _wrap_tracemalloc(core: _Core) -> None:
+def _wrap_tracemalloc(core: "_Core") -> None:
     """Replace tracemalloc's start() and stop() with functions that call
     them and then have the core resynchronise: tracemalloc takes the
     reference tracer slot on start() and empties it on stop().
@@ -166,13 +171,13 @@ def _wrap_tracemalloc(core: _Core) -> None:
     if "tracemalloc" in sys.modules:
         modules.append(sys.modules["tracemalloc"])
 
-    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrap(original: "Callable[..., Any]") -> "Callable[..., Any]":
+        def wrapper(*args: "Any", **kwargs: "Any") -> "Any":
             try:
                 return original(*args, **kwargs)
             finally:
                 core.resync()
+        update_wrapper(wrapper, original)       # functools.wraps(original)
         wrapper._gcx_original = original  # type: ignore[attr-defined]
         return wrapper
 

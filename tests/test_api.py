@@ -5,8 +5,10 @@ the same result, or raise the same exception type with the same message.
 """
 import array
 import collections
+import functools
 import gc as stdlib_gc
 import inspect
+import pickle
 import sys
 import tracemalloc
 import weakref
@@ -131,6 +133,67 @@ def test_function_metadata(name):
     assert func.__name__ == name
     assert func.__module__ == "gcx"
     assert func.__doc__ and func.__doc__.strip()
+
+
+def _generic[T](value: T, /, other: "Node | None" = None) -> list[T]:
+    """A generic function with annotations, a docstring and an attribute."""
+    return [value]
+
+
+_generic.extra = "kept"
+
+
+@pytest.mark.parametrize("original", [_generic, len, tracemalloc.start._gcx_original])
+def test_update_wrapper_is_functools(original):
+    # gcx/_args.py dresses its wrappers (and the tracemalloc ones) as
+    # functools.update_wrapper does, without importing functools
+    from gcx import _args
+    assert _args.WRAPPER_ASSIGNMENTS == functools.WRAPPER_ASSIGNMENTS
+
+    def fresh():
+        def wrapper(*args: int, **kwargs: str) -> object:
+            return None
+        return wrapper
+    ours, theirs = fresh(), fresh()
+    _args.update_wrapper(ours, original)
+    functools.update_wrapper(theirs, original)
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__", "__type_params__",
+                 "__annotations__", "__dict__"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert ours.__wrapped__ is original
+
+
+# What gcx's import must not load: typing, and the modules it would bring
+# (functools, collections, ...), cost a fresh process more than gcx's own
+# Python code, and every process that installs gcx pays for its import.
+HEAVY_MODULES = {"typing", "functools", "collections", "collections.abc", "struct",
+                 "operator", "importlib.machinery", "inspect", "re", "enum",
+                 "contextlib", "warnings", "tracemalloc"}
+
+
+def test_import_and_install_load_no_heavy_modules(run_program):
+    proc = run_program("api/import_cost.py")
+    assert proc.returncode == 0, proc.stderr
+    loaded, typing_after_pause = proc.stdout.splitlines()
+    added = set(loaded.split())
+    assert {"gcx", "gcx._gcx", "gcx._args", "gcx._install", "gcx._stdlib"} <= added
+    assert added & HEAVY_MODULES == set()
+    assert typing_after_pause == "True"        # gcx.Pause is made when first used
+
+
+def test_pause_type():
+    pause = gcx.Pause(1.5, 0.25, 2, 3, 0, 10)
+    assert gcx.Pause is gcx.Pause and "Pause" in dir(gcx)
+    assert (gcx.Pause.__module__, gcx.Pause.__qualname__) == ("gcx", "Pause")
+    assert gcx.Pause._fields == ("start", "duration", "generation", "collected",
+                                 "uncollectable", "candidates")
+    assert repr(pause) == ("Pause(start=1.5, duration=0.25, generation=2, collected=3, "
+                           "uncollectable=0, candidates=10)")
+    again = pickle.loads(pickle.dumps(pause))
+    assert again == pause and type(again) is gcx.Pause
+    gcx.collect()
+    pauses = gcx.recent_pauses()
+    assert pauses and all(type(p) is gcx.Pause for p in pauses)
 
 
 # ------------------------------------------------------------------ argument errors

@@ -12,6 +12,10 @@ fewest candidates of a pause, and the last pause's generation.
 """
 import gc, json, time
 import gcx
+# gcx.Pause is made on first use and imports typing, whose allocations can
+# set off collections: made here, before gcx collects, not in the middle of
+# the reads below (between recent_pauses() and get_stats())
+gcx.Pause
 # before install(): a collection may be due at once (gcx counts the
 # containers its own import made, and in safe mode their deaths go
 # unreported), as the stdlib's may be when it is enabled
