@@ -617,10 +617,19 @@ PyInit__gcx(void)
     if (m == NULL) {
         return NULL;
     }
-    if (gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_probe_all() < 0
-        || gcx_frames_init() < 0
-        || gcx_tracer_init() < 0
-        || gcx_schedule_init(gcx_collect, gcx_tr.interp, gcx_tr.mode == GCX_MODE_SAFE) < 0) {
+    /* The probes and self-tests allocate enough to set off stdlib
+     * collections, which would only cost the import time (about half of
+     * it): the stdlib's automatic collection is off meanwhile. */
+    int stdlib_was_enabled = PyGC_Disable();
+    bool failed = gcx_table_init() < 0 || gcx_stats_init() < 0 || gcx_probe_all() < 0
+                  || gcx_frames_init() < 0
+                  || gcx_tracer_init() < 0
+                  || gcx_schedule_init(gcx_collect, gcx_tr.interp,
+                                       gcx_tr.mode == GCX_MODE_SAFE) < 0;
+    if (stdlib_was_enabled) {
+        PyGC_Enable();
+    }
+    if (failed) {
         Py_DECREF(m);
         return NULL;
     }
