@@ -135,6 +135,16 @@ except ImportError as exc:
 from . import _args, _install, _stdlib  # noqa: E402
 from ._install import install, installed, is_installed, uninstall  # noqa: E402
 
+# In a child of fork(), a collection the parent had queued may never run
+# (only the forking thread survives): the core re-arms its pending calls.
+def _register_at_fork() -> None:
+    import os      # loaded at start-up already (site)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_gcx.after_fork_child)
+
+
+_register_at_fork()
+
 __all__ = [
     # the stdlib gc interface, in the order of its module docstring
     "enable", "disable", "isenabled", "collect", "get_count", "get_stats",

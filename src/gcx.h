@@ -381,6 +381,7 @@ void gcx_schedule_enable(bool on);
 void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);
 void gcx_schedule_set_stdlib_collecting(bool on);
 void gcx_schedule_reset_counts(void);
+void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collection */
 
 /* The tracer's counting, as CPython 3.13 counts GC allocations: a container
  * was created / died.  An allocation is due to ask for a collection when
@@ -561,6 +562,7 @@ void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
+void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

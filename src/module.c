@@ -364,6 +364,15 @@ set_flag(PyObject *arg, void (*set)(bool))
     Py_RETURN_NONE;
 }
 
+/* os.register_at_fork(after_in_child=...), from gcx/__init__.py. */
+static PyObject *
+m_after_fork_child(PyObject *mod, PyObject *unused)
+{
+    gcx_tracer_after_fork();
+    gcx_schedule_after_fork();
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 m_stdlib_collecting(PyObject *mod, PyObject *arg)
 {
@@ -548,6 +557,7 @@ static PyMethodDef methods[] = {
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
+    {"after_fork_child", m_after_fork_child, METH_NOARGS, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},

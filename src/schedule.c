@@ -181,6 +181,19 @@ gcx_schedule_reset_counts(void)
     }
 }
 
+/* In the child of a fork(): a collection the parent had queued may never
+ * run there (CPython signals a pending call through the eval-breaker bits
+ * of the parent's threads, and only the forking thread survives), and
+ * while it counts as queued no other is asked for.  Forget it and ask
+ * again if one is due; should the old call run after all, it finds nothing
+ * scheduled and does nothing. */
+void
+gcx_schedule_after_fork(void)
+{
+    gcx_sched.scheduled = 0;
+    gcx_schedule_request();
+}
+
 /* ---- set-up ------------------------------------------------------------------ */
 
 int

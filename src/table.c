@@ -332,7 +332,6 @@ void
 gcx_table_free_empty_pages(void)
 {
     gcx_pagevec_t *pages = &gcx_table.pages;
-    bool freed = false;
     forget_lists();   /* they may name pages freed below */
     for (Py_ssize_t i = 0; i < pages->len;) {
         gcx_page_t *p = pages->items[i];
@@ -345,14 +344,15 @@ gcx_table_free_empty_pages(void)
             continue;
         }
         index_remove(p->key);
+        gcx_slot_t *c = &gcx_table.cache[p->key & (GCX_CACHE_SIZE - 1)];
+        if (c->key == p->key) {
+            c->key = 0;       /* T6: the cache names no freed page */
+            c->page = NULL;
+        }
         gcx_page_t *moved = pages->items[--pages->len];
         pages->items[i] = moved;
         moved->index = (uint32_t)i;
         PyMem_RawFree(p);
-        freed = true;
-    }
-    if (freed) {
-        memset(gcx_table.cache, 0, sizeof(gcx_table.cache));
     }
     gcx_table_rebuild_lists();
 }

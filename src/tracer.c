@@ -567,6 +567,13 @@ gcx_births_read(void)
     }
 }
 
+/* In the child of a fork(): as gcx_schedule_after_fork, for the read. */
+void
+gcx_tracer_after_fork(void)
+{
+    births_queued = false;
+}
+
 static int
 births_pending(void *arg)
 {

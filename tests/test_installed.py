@@ -145,6 +145,16 @@ def test_fork_child_keeps_collecting(run_program):
     assert out["parent_collections"] > 0 and out["parent_peak"] <= 0.25 * 2 * cycles, out
 
 
+def test_fork_at_random_moments_of_churn(run_program):
+    """fork() while a worker thread makes cycles and the main thread
+    allocates, at random moments (often with a collection queued and not
+    run): every child still collects automatically, its table passes the
+    checker and its records name exactly what CPython tracks."""
+    proc = run_program("installed/fork_churn.py", 12, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["OK", "12"]
+
+
 # ------------------------------------------------------------------ both modes
 
 def test_safe_mode_installed_churn(run_program):
