@@ -60,6 +60,7 @@ def install() -> None:
         saved = (_stdlib.isenabled(), _gcx.isenabled(),
                  {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER})
         _stdlib.disable()
+        _gcx.count_as_cpython(True)   # collect when the stdlib would have
         _gcx.enable()
         for name in _stdlib.TAKEN_OVER:
             setattr(gc, name, getattr(mirror, name))
@@ -98,6 +99,7 @@ def uninstall() -> None:
         stdlib_enabled, gcx_enabled, attributes = _saved
         for name, value in attributes.items():
             setattr(_stdlib.gc_module, name, value)
+        _gcx.count_as_cpython(False)
         (_gcx.enable if gcx_enabled else _gcx.disable)()
         (_stdlib.enable if stdlib_enabled else _stdlib.disable)()
         _saved = None

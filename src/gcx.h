@@ -366,6 +366,7 @@ typedef struct {
     bool stdlib_collecting;
     int scheduled;               /* a pending call is queued (G2) */
     Py_ssize_t survivors;        /* records after the last collection */
+    int *young;                  /* G3: the count of generation 0 in use */
 } gcx_schedule_t;
 
 extern gcx_schedule_t gcx_sched;   /* written by schedule.c and the inline functions below */
@@ -382,6 +383,8 @@ void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);
 void gcx_schedule_set_stdlib_collecting(bool on);
 void gcx_schedule_reset_counts(void);
 void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collection */
+void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
+void gcx_schedule_counts(int out[GCX_NGENS]);        /* what get_count() says */
 
 /* The tracer's counting, as CPython 3.13 counts GC allocations: a container
  * was created / died.  An allocation is due to ask for a collection when
@@ -389,7 +392,7 @@ void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collec
 static inline bool
 gcx_schedule_alloc_due(void)
 {
-    return gcx_sched.count[0] >= gcx_sched.threshold[0] && gcx_sched.enabled;
+    return *gcx_sched.young >= gcx_sched.threshold[0] && gcx_sched.enabled;
 }
 
 static inline void
@@ -563,6 +566,7 @@ void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
+int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
 void gcx_watch_untracked(PyObject *op);
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's

@@ -47,6 +47,7 @@
 #define NHEADS 4                        /* generations 0, 1, 2, permanent */
 
 static PyGC_Head *heads[NHEADS];        /* youngest first */
+static int *young_count;                /* generations[0].count */
 static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
 static bool ok;
 
@@ -172,6 +173,7 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
         heads[i] = &st->generations[i].head;
     }
     heads[3] = &st->permanent_generation.head;
+    young_count = &st->generations[0].count;
     heads_low = (uintptr_t)heads[0];
     heads_span = (uintptr_t)heads[3] - heads_low;
     for (int i = 0; i < NHEADS; i++) {
@@ -192,6 +194,12 @@ bool
 gcx_lists_ok(void)
 {
     return ok;
+}
+
+int *
+gcx_lists_young_count(void)
+{
+    return ok ? young_count : NULL;
 }
 
 bool

@@ -13,6 +13,10 @@
 int gcx_lists_init(PyObject *marker, PyObject *gc);
 bool gcx_lists_ok(void);
 
+/* CPython's count of generation 0 (up at every container allocated, down
+ * at every one freed), or NULL if !gcx_lists_ok(). */
+int *gcx_lists_young_count(void);
+
 /* How a container met in a walk came to be where it is. */
 enum {
     GCX_LISTED_NEW,      /* tracked since the marker */

@@ -72,8 +72,23 @@ m_isenabled(PyObject *mod, PyObject *unused)
 static PyObject *
 m_get_count(PyObject *mod, PyObject *unused)
 {
-    gcx_births_read();   /* 3.12: the count goes by births gcx has read */
-    return int_tuple3(gcx_sched.count);
+    gcx_births_read();   /* lists mode: the count goes by births gcx has read */
+    int counts[GCX_NGENS];
+    gcx_schedule_counts(counts);
+    return int_tuple3(counts);
+}
+
+/* install() (on) and uninstall() (off): while gcx is the process's
+ * collector, generation 0 is counted as CPython counts it (G3). */
+static PyObject *
+m_count_as_cpython(PyObject *mod, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) {
+        return NULL;
+    }
+    gcx_schedule_count_young(on ? gcx_tracer_cpython_young_count() : NULL);
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -558,6 +573,7 @@ static PyMethodDef methods[] = {
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
     {"after_fork_child", m_after_fork_child, METH_NOARGS, NULL},
+    {"count_as_cpython", m_count_as_cpython, METH_O, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},

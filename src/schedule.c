@@ -30,6 +30,15 @@
  *      stdlib collector runs (stdlib_collecting, set from gc.callbacks).
  *  G2  scheduled is set from the moment a collection is requested until the
  *      pending call takes the request.
+ *  G3  The count of generation 0 that decides is *young: gcx's own
+ *      count[0], or, while gcx is the process's collector and the stdlib's
+ *      automatic collection is off, CPython's own (its generation 0
+ *      count, which CPython keeps whether or not its collector runs: up at
+ *      every container allocated, down at every container whose memory is
+ *      freed, and neither for those reused from or parked on its free
+ *      lists).  Then gcx collects when the stdlib would have, at the same
+ *      thresholds, and get_count() says what the stdlib's would; gcx's
+ *      collections zero it, as the stdlib's do.
  */
 #include "gcx.h"
 
@@ -65,7 +74,8 @@ select_generation(void)
 {
     for (int i = GCX_NGENS - 1; i >= 0; i--) {
         Py_ssize_t threshold = i == 0 ? effective_threshold0() : gcx_sched.threshold[i];
-        if (gcx_sched.count[i] > threshold) {
+        int count = i == 0 ? *gcx_sched.young : gcx_sched.count[i];
+        if (count > threshold) {
             if (i == GCX_NGENS - 1
                 && gcx_sched.long_lived_pending
                    < gcx_sched.long_lived_total / GCX_LONG_LIVED_RATIO) {
@@ -100,7 +110,7 @@ gcx_schedule_request(void)
 {
     if (gcx_sched.enabled && gcx_sched.threshold[0] && !gcx_sched.scheduled
         && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
-        && gcx_sched.count[0] > effective_threshold0()) {
+        && *gcx_sched.young > effective_threshold0()) {
         gcx_sched.scheduled = 1;
         if (gcx_add_pending_call(env.interp, run_pending, NULL, 0) != 0) {
             gcx_sched.scheduled = 0;   /* queue full: ask again next time */
@@ -129,6 +139,22 @@ gcx_schedule_counts_for(int generation)
     for (int i = 0; i <= generation; i++) {
         gcx_sched.count[i] = 0;
     }
+    *gcx_sched.young = 0;
+}
+
+void
+gcx_schedule_count_young(int *cpython_count)
+{
+    gcx_sched.young = cpython_count != NULL ? cpython_count : &gcx_sched.count[0];
+}
+
+void
+gcx_schedule_counts(int out[GCX_NGENS])
+{
+    for (int i = 0; i < GCX_NGENS; i++) {
+        out[i] = gcx_sched.count[i];
+    }
+    out[0] = *gcx_sched.young;
 }
 
 void
@@ -179,6 +205,7 @@ gcx_schedule_reset_counts(void)
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.count[i] = 0;
     }
+    *gcx_sched.young = 0;
 }
 
 /* In the child of a fork(): a collection the parent had queued may never
@@ -206,5 +233,6 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
     gcx_sched.threshold[1] = GCX_THRESHOLD1;
     gcx_sched.threshold[2] = GCX_THRESHOLD2;
     gcx_sched.enabled = false;
+    gcx_sched.young = &gcx_sched.count[0];
     return 0;
 }

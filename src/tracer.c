@@ -567,6 +567,13 @@ gcx_births_read(void)
     }
 }
 
+/* CPython's own count of generation 0, where lists.c found it (L1). */
+int *
+gcx_tracer_cpython_young_count(void)
+{
+    return gcx_lists_young_count();
+}
+
 /* In the child of a fork(): as gcx_schedule_after_fork, for the read. */
 void
 gcx_tracer_after_fork(void)

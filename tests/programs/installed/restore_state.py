@@ -28,8 +28,6 @@ TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
               "is_finalized", "garbage", "callbacks"]
-if sys.version_info < (3, 13):
-    TAKEN_OVER += ["get_objects", "get_referrers"]      # see gcx/_stdlib.py
 
 STDLIB_ON, GCX_ON = ({"on": True, "off": False}[arg] for arg in sys.argv[1:3])
 real = stdlib_gc()
