@@ -15,7 +15,28 @@ containers are made (untimed), in one of two shapes:
                    objects in a program usually look like (new records
                    pointing at long-lived ones)
 
-Each call must report exactly the 1,000 garbage containers collected.  A
+and, at about the same size, the young objects programs make (each shape
+half alive until the next round, half cyclic garbage):
+
+  instances        pairs of instances of an ordinary class (managed dicts)
+                   that refer to each other, one pair in two also to an
+                   old object
+  slots            the same with a __slots__ class
+  dicts            dicts holding a list and an old object, and dict cycles
+  tuples           tuples of a list and an old object (the list refers back
+                   to the tuple in the garbage half)
+  closures         nested functions with their cells, the garbage ones
+                   referring to themselves through a cell
+  bound methods    bound methods of new instances stored on the instance
+                   (the garbage half: the method kept on its own instance)
+  exceptions       caught exceptions with their tracebacks and frames (the
+                   garbage half: each exception stored in a local of its own
+                   frame)
+  generators       suspended generators and coroutines holding new objects
+                   (the garbage half: holding themselves)
+  a mix            every shape above, in equal parts
+
+Each call must report exactly the garbage containers made collected.  A
 young collection should cost what the young objects cost, whatever the size
 of the old heap.
 """
@@ -79,6 +100,209 @@ class YoungIntoHeap(YoungBatch):
         return 2 * YOUNG_CYCLES
 
 
+class Plain:
+    pass
+
+
+class Slotted:
+    __slots__ = ("peer", "old", "__weakref__")
+
+
+# Each shape: a live half that is acyclic (freed by reference counting
+# when the next round drops it) and a garbage half of cycles.
+
+def shape_instances(n, old):
+    live = []
+    for i in range(n // 4):
+        a, b = Plain(), Plain()
+        a.peer = b
+        if i % 2:
+            a.old = old[i % len(old)]
+        live.append(a)
+    for _ in range(n // 4):
+        a, b = Plain(), Plain()
+        a.peer, b.peer = b, a
+    return live
+
+
+def shape_slots(n, old):
+    live = []
+    for i in range(n // 4):
+        a, b = Slotted(), Slotted()
+        a.peer = b
+        a.old = old[i % len(old)]
+        live.append(a)
+    for _ in range(n // 4):
+        a, b = Slotted(), Slotted()
+        a.peer, b.peer = b, a
+    return live
+
+
+def shape_dicts(n, old):
+    live = []
+    for i in range(n // 4):
+        live.append({"items": [i], "old": old[i % len(old)]})
+    for _ in range(n // 4):
+        a, b = {}, {}
+        a["b"], b["a"] = b, a
+    return live
+
+
+def shape_tuples(n, old):
+    live = []
+    for i in range(n // 4):
+        live.append(([i], old[i % len(old)]))
+    for i in range(n // 4):
+        items = [i]
+        t = (items, old[i % len(old)])
+        items.append(t)
+    return live
+
+
+def _closure_live(x):
+    def f():
+        return x
+    return f
+
+
+def _closure_cycle(x):
+    def f():
+        return x, f          # f's cell holds f
+    return f
+
+
+def shape_closures(n, old):
+    live = [_closure_live(old[i % len(old)]) for i in range(n // 4)]
+    for i in range(n // 4):
+        _closure_cycle(i)
+    return live
+
+
+class Owner:
+    def method(self):
+        return self
+
+
+def shape_bound_methods(n, old):
+    live = []
+    for i in range(n // 4):
+        o = Owner()
+        o.old = old[i % len(old)]
+        live.append(o.method)    # bound method -> instance
+    for _ in range(n // 4):
+        o = Owner()
+        o.m = o.method           # instance -> bound method -> instance
+    return live
+
+
+def _raise(i):
+    raise ValueError(i)
+
+
+def _caught(i):
+    try:
+        _raise(i)
+    except ValueError as e:
+        return e                 # with its traceback and both frames
+
+
+def _exceptions_in(n, out):
+    # In a thread of its own: each traceback's first frame links back,
+    # through f_back, to the frames that called it, and in the caller's
+    # thread those hold the list the live half goes to (a cycle).  Here
+    # they hold nothing of it once this returns.
+    for i in range(n):
+        out.append(_caught(i))
+    for i in range(n):
+        e = _caught(i)
+        e.self = e               # the exception holds itself
+    del out, e
+
+
+def shape_exceptions(n, old):
+    import threading
+    live = []
+    t = threading.Thread(target=_exceptions_in, args=(n // 10, live))
+    t.start()
+    t.join()
+    return live
+
+
+def release_exceptions(live):
+    for e in live:
+        e.__traceback__ = None
+
+
+def _gen(x):
+    while True:
+        x = yield x
+
+
+async def _coro(x):
+    return x
+
+
+def shape_generators(n, old):
+    live = []
+    for i in range(n // 8):
+        g = _gen([old[i % len(old)]])
+        next(g)
+        live.append((g, _coro([i])))
+    for i in range(n // 8):
+        g = _gen(None)
+        next(g)
+        g.send(g)                # the suspended generator holds itself
+    return live
+
+
+YOUNG_SHAPES = {"instances": shape_instances, "slots": shape_slots, "dicts": shape_dicts,
+                "tuples": shape_tuples, "closures": shape_closures,
+                "bound methods": shape_bound_methods, "exceptions": shape_exceptions,
+                "generators": shape_generators}
+
+
+def shape_mix(n, old):
+    live = []
+    for fn in YOUNG_SHAPES.values():
+        live.append(fn(n // len(YOUNG_SHAPES), old))
+    return live
+
+
+RELEASE = {"exceptions": release_exceptions}
+
+
+def release_mix(live):
+    for name, part in zip(YOUNG_SHAPES, live):
+        RELEASE.get(name, lambda _: None)(part)
+
+
+class YoungShape:
+    """One shape's young objects, remade before every timed collection (the
+    previous round's live half released first: freed by reference
+    counting); the garbage expected is what the stdlib's own first
+    collection found."""
+
+    def __init__(self, fn, heap, release=None, n=2_000):
+        self.fn, self.heap, self.n = fn, heap, n
+        self.release = release or (lambda live: None)
+        self.live = None
+        self.garbage = None
+
+    def __call__(self, who):
+        if self.live is not None:
+            self.release(self.live)
+        self.live = None
+        import gc as stdlib
+        if self.garbage is None:
+            # how much garbage the shape makes: the stdlib's word, once
+            self.live = self.fn(self.n, self.heap)
+            self.garbage = stdlib.collect(0)
+            self.release(self.live)
+            self.live = None
+        self.live = self.fn(self.n, self.heap)
+        return self.garbage
+
+
 def make_cycles(n):
     for _ in range(n):
         a = []
@@ -101,6 +325,15 @@ def run(args, report):
                 "2,000 young (%s) on %s old" % (shape, format(n, ",")), prepare=prepare,
                 reps=reps, generation=0, unit="us", warmup=3,
                 detail={"old_heap": n, "tracked_stdlib": std, "tracked_gcx": gcx}))
+            ratios.append(c.ratio)
+        shapes = dict(YOUNG_SHAPES, **{"a mix": shape_mix})
+        release = dict(RELEASE, **{"a mix": release_mix})
+        for name, fn in shapes.items():
+            c = report.add(harness.compare_collections(
+                "young %s on %s old" % (name, format(n, ",")),
+                prepare=YoungShape(fn, heap, release.get(name)),
+                reps=reps, generation=0, unit="us", warmup=3,
+                detail={"old_heap": n}))
             ratios.append(c.ratio)
         report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(ratios)
         del heap
