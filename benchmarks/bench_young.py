@@ -238,8 +238,20 @@ def _gen(x):
         x = yield x
 
 
-async def _coro(x):
-    return x
+class _Suspend:
+    def __await__(self):
+        yield
+
+
+async def _coro(box):
+    await _Suspend()
+    return box
+
+
+def _started(box):
+    c = _coro(box)
+    c.send(None)                 # suspended at its await
+    return c
 
 
 def shape_generators(n, old):
@@ -247,12 +259,19 @@ def shape_generators(n, old):
     for i in range(n // 8):
         g = _gen([old[i % len(old)]])
         next(g)
-        live.append((g, _coro([i])))
-    for i in range(n // 8):
+        live.append((g, _started([i])))
+    for i in range(n // 16):
         g = _gen(None)
         next(g)
         g.send(g)                # the suspended generator holds itself
+        box = []
+        box.append(_started(box))   # the suspended coroutine holds itself
     return live
+
+
+def release_generators(live):
+    for g, c in live:
+        c.close()
 
 
 YOUNG_SHAPES = {"instances": shape_instances, "slots": shape_slots, "dicts": shape_dicts,
@@ -268,7 +287,7 @@ def shape_mix(n, old):
     return live
 
 
-RELEASE = {"exceptions": release_exceptions}
+RELEASE = {"exceptions": release_exceptions, "generators": release_generators}
 
 
 def release_mix(live):
