@@ -146,18 +146,10 @@ def child(program, mode, size):
     wall = perf_counter() - t0
     cpu = process_time() - c0
     callbacks.remove(on_collection)
-    # Untimed: whatever garbage automatic collection left for later.
-    left_over = gc.collect()
-    if mode == "stock" and "gcx" in sys.modules:
-        raise SystemExit("gcx was imported in a stock run")
-    if gc.garbage:
-        raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
-    print(json.dumps({
-        "checksum": checksum, "garbage_made": garbage_made, "wall": wall, "cpu": cpu,
-        "rss": harness.peak_rss_bytes(), "pauses": len(pauses),
-        "total_pause": sum(pauses), "max_pause": max(pauses, default=0.0),
-        "collected": collected[0], "left_over": left_over, "gcx_file": gcx_file,
-    }))
+    harness.finish_program_child(
+        mode, checksum=checksum, garbage_made=garbage_made, wall=wall, cpu=cpu,
+        pauses=len(pauses), total_pause=sum(pauses), max_pause=max(pauses, default=0.0),
+        collected=collected[0], gcx_file=gcx_file)
 
 
 def run(args, report):

@@ -1047,17 +1047,9 @@ def child(program, mode, size):
     wall = perf_counter() - _WALL0
     cpu = harness.time.process_time() - _CPU0
     callbacks.remove(on_collection)
-    # Untimed: whatever garbage automatic collection left for later.
-    left_over = gc.collect()
-    if mode == "stock" and "gcx" in sys.modules:
-        raise SystemExit("gcx was imported in a stock run")
-    if gc.garbage:
-        raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
-    print(json.dumps({
-        "checksum": checksum, "garbage_made": garbage_made, "wall": wall, "cpu": cpu,
-        "rss": harness.peak_rss_bytes(), "collections": collections[0],
-        "collected": collected[0], "left_over": left_over, "gcx_file": gcx_file,
-    }))
+    harness.finish_program_child(
+        mode, checksum=checksum, garbage_made=garbage_made, wall=wall, cpu=cpu,
+        collections=collections[0], collected=collected[0], gcx_file=gcx_file)
 
 
 METRICS = (("wall", "wall", "ms", 1e3), ("cpu time", "cpu", "ms", 1e3),

@@ -111,31 +111,28 @@ class Slotted:
 # Each shape: a live half that is acyclic (freed by reference counting
 # when the next round drops it) and a garbage half of cycles.
 
-def shape_instances(n, old):
+def _pairs(cls, n, old):
+    """Pairs of cls instances: live ones point one way (one in two also at
+    an old object), garbage ones at each other."""
     live = []
     for i in range(n // 4):
-        a, b = Plain(), Plain()
+        a, b = cls(), cls()
         a.peer = b
         if i % 2:
             a.old = old[i % len(old)]
         live.append(a)
     for _ in range(n // 4):
-        a, b = Plain(), Plain()
+        a, b = cls(), cls()
         a.peer, b.peer = b, a
     return live
+
+
+def shape_instances(n, old):
+    return _pairs(Plain, n, old)
 
 
 def shape_slots(n, old):
-    live = []
-    for i in range(n // 4):
-        a, b = Slotted(), Slotted()
-        a.peer = b
-        a.old = old[i % len(old)]
-        live.append(a)
-    for _ in range(n // 4):
-        a, b = Slotted(), Slotted()
-        a.peer, b.peer = b, a
-    return live
+    return _pairs(Slotted, n, old)
 
 
 def shape_dicts(n, old):

@@ -331,6 +331,20 @@ def tracked_counts():
 # ------------------------------------------------------------------------------
 # Fresh interpreters.
 
+def finish_program_child(mode, **fields):
+    """The end of a whole-program child (bench_programs, bench_suite), after
+    its timed part: collect, untimed, whatever garbage automatic collection
+    left (left_over), check that a stock run never imported gcx and that
+    nothing is uncollectable, and print the fields, its peak RSS and
+    left_over as the JSON line the parent reads."""
+    left_over = gc.collect()
+    if mode == "stock" and "gcx" in sys.modules:
+        raise SystemExit("gcx was imported in a stock run")
+    if gc.garbage:
+        raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
+    print(json.dumps(dict(fields, rss=peak_rss_bytes(), left_over=left_over)))
+
+
 def run_child(script, *args, timeout=900):
     """Run ``python script args...`` in a fresh interpreter and return the
     JSON object its stdout ends with.  The script's directory (benchmarks/)
