@@ -3,15 +3,19 @@ tests/test_report_program.py).
 
     gcx report --json - report_labels.py
 
-Each shape is made GROUPS times, few enough that no automatic collection
-runs: they are found by the collections as the program ends, when runpy
-has put gcx's own ``__main__`` back in sys.modules.  Every attribute is set
+Each shape is made GROUPS times with automatic collection off (how many
+allocations the interpreter made before the program started decides
+whether one would run, the stdlib's count and gcx's installed alike): they
+are found by the collections as the program ends, when runpy has put gcx's
+own ``__main__`` back in sys.modules.  Every attribute is set
 from outside its class (no ``__static_attributes__`` names it), so the
 report can only name the edges from the code of this program.
 """
+import gc
 import sys
 
 GROUPS = 5
+gc.disable()
 
 
 class Qa:
