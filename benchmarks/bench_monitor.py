@@ -156,7 +156,8 @@ def monitoring_on(parts):
 
 def scrape_forever(url):
     """The scraper process: GET url every INTERVAL seconds until killed;
-    prints how many scrapes it made when terminated."""
+    says "scraping" after the first scrape, and prints how many scrapes it
+    made when terminated."""
     import signal
     n = [0]
 
@@ -164,11 +165,14 @@ def scrape_forever(url):
         print(n[0], flush=True)
         os._exit(0)
     signal.signal(signal.SIGTERM, done)
-    print("scraping", flush=True)
     while True:
         with urllib.request.urlopen(url, timeout=60) as r:
             r.read()
         n[0] += 1
+        if n[0] == 1:
+            # only once the endpoint answered: every run is scraped at least
+            # once, however short it is (--size small)
+            print("scraping", flush=True)
         time.sleep(INTERVAL)
 
 
