@@ -52,9 +52,9 @@ visit_record(gcx_page_t *p, unsigned slot, int set, void *bad)
 {
     PyObject *op = gcx_slot_object(p, slot);
     Py_ssize_t rc = Py_REFCNT(op);
-    /* alloc mode: a container parked on a free list (its death went
-     * unreported, its memory is still CPython's) has count 0 */
-    bool parked = gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS;
+    /* alloc and lists modes: a container parked on a free list (its death
+     * went unreported, its memory is still CPython's) has count 0 */
+    bool parked = gcx_deaths_at_allocator();
     if (rc < 0 || (rc == 0 && !parked && !waits_in_trashcan(op)) || !PyType_IS_GC(Py_TYPE(op))) {
         (*(Py_ssize_t *)bad)++;
     }
@@ -67,10 +67,9 @@ check_records(void)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     /* deaths are reported by the tracer slot (tracer mode) or by the
-     * allocator wrapper (alloc mode) */
+     * allocator wrapper (alloc and lists modes) */
     bool deaths_seen = gcx_tr.mode == GCX_MODE_TRACER ? owner
-                       : (gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS)
-                         && gcx_alloc_hook_in_chain();
+                       : gcx_deaths_at_allocator() && gcx_alloc_hook_in_chain();
     if (!deaths_seen || gcx_tr.stale) {
         return 0;
     }

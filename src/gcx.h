@@ -532,7 +532,9 @@ void gcx_heap_unfreeze(void);
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 
-enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1, GCX_MODE_ALLOC = 2, GCX_MODE_LISTS = 3 };
+enum { GCX_MODE_TRACER = 0, GCX_MODE_SAFE = 1, GCX_MODE_ALLOC = 2, GCX_MODE_LISTS = 3,
+       GCX_NMODES = 4 };
+extern const char *const gcx_mode_names[GCX_NMODES];   /* as GCX_MODE and info() say them */
 
 typedef struct {
     int mode;
@@ -568,6 +570,14 @@ void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born si
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
 int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
 void gcx_watch_untracked(PyObject *op);
+
+/* Are deaths seen by the allocator wrapper (alloc and lists modes)?  Then a
+ * container parked on a free list keeps its record, with count 0 (R1). */
+static inline bool
+gcx_deaths_at_allocator(void)
+{
+    return gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS;
+}
 
 /* Could op be in a cycle, now or once CPython tracks it?  (3.13's
  * _PyObject_GC_MAY_BE_TRACKED: an untracked tuple stays untracked.)

@@ -78,18 +78,6 @@ m_get_count(PyObject *mod, PyObject *unused)
     return int_tuple3(counts);
 }
 
-/* install() (on) and uninstall() (off): while gcx is the process's
- * collector, generation 0 is counted as CPython counts it (G3). */
-static PyObject *
-m_count_as_cpython(PyObject *mod, PyObject *arg)
-{
-    int on = PyObject_IsTrue(arg);
-    if (on < 0) {
-        return NULL;
-    }
-    gcx_schedule_count_young(on ? gcx_tracer_cpython_young_count() : NULL);
-    Py_RETURN_NONE;
-}
 
 static PyObject *
 m_get_threshold(PyObject *mod, PyObject *unused)
@@ -394,6 +382,20 @@ m_stdlib_collecting(PyObject *mod, PyObject *arg)
     return set_flag(arg, gcx_schedule_set_stdlib_collecting);
 }
 
+/* install() (on) and uninstall() (off): while gcx is the process's
+ * collector, generation 0 is counted as CPython counts it (G3). */
+static void
+count_as_cpython(bool on)
+{
+    gcx_schedule_count_young(on ? gcx_tracer_cpython_young_count() : NULL);
+}
+
+static PyObject *
+m_count_as_cpython(PyObject *mod, PyObject *arg)
+{
+    return set_flag(arg, count_as_cpython);
+}
+
 /* ---- introspection ------------------------------------------------------------ */
 
 static PyObject *
@@ -487,9 +489,7 @@ m_info(PyObject *mod, PyObject *unused)
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
         "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
-        "mode", gcx_tr.mode == GCX_MODE_SAFE ? "safe"
-                : gcx_tr.mode == GCX_MODE_ALLOC ? "alloc"
-                : gcx_tr.mode == GCX_MODE_LISTS ? "lists" : "tracer",
+        "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
         "alloc_selftest", gcx_tr.alloc_selftest < 0 ? Py_None
@@ -673,7 +673,7 @@ PyInit__gcx(void)
     }
     if (PyModule_AddObjectRef(m, "garbage", gcx_stats.garbage) < 0
         || PyModule_AddObjectRef(m, "callbacks", gcx_stats.callbacks) < 0
-        || PyModule_AddStringConstant(m, "MODE_TRACER", "tracer") < 0
+        || PyModule_AddStringConstant(m, "MODE_TRACER", gcx_mode_names[GCX_MODE_TRACER]) < 0
         || PyModule_AddIntConstant(m, "DEBUG_STATS", GCX_DEBUG_STATS) < 0
         || PyModule_AddIntConstant(m, "DEBUG_COLLECTABLE", GCX_DEBUG_COLLECTABLE) < 0
         || PyModule_AddIntConstant(m, "DEBUG_UNCOLLECTABLE", GCX_DEBUG_UNCOLLECTABLE) < 0

@@ -1077,17 +1077,21 @@ adopt_frozen(PyObject *op, int how, void *arg)
     gcx_table_add(op, GCX_FROZEN);     /* adds or moves the record */
 }
 
+const char *const gcx_mode_names[GCX_NMODES] = {
+    [GCX_MODE_TRACER] = "tracer", [GCX_MODE_SAFE] = "safe",
+    [GCX_MODE_ALLOC] = "alloc", [GCX_MODE_LISTS] = "lists",
+};
+
 /* The mode GCX_MODE names: a GCX_MODE_*, -1 if unset, -2 if unknown. */
 static int
 forced_mode(void)
 {
-    static const char *const names[] = {"tracer", "safe", "alloc", "lists"};
     const char *forced = getenv("GCX_MODE");
     if (forced == NULL || forced[0] == '\0') {
         return -1;
     }
-    for (int m = 0; m < (int)(sizeof(names) / sizeof(names[0])); m++) {
-        if (strcmp(forced, names[m]) == 0) {
+    for (int m = 0; m < GCX_NMODES; m++) {
+        if (strcmp(forced, gcx_mode_names[m]) == 0) {
             return m;
         }
     }
@@ -1188,7 +1192,7 @@ gcx_tracer_init(void)
     }
     /* deaths from the wrapper in alloc and lists modes; where births are
      * read, it also counts the allocations that pace the reads */
-    hook_on = gcx_tr.mode == GCX_MODE_ALLOC || gcx_tr.mode == GCX_MODE_LISTS;
+    hook_on = gcx_deaths_at_allocator();
     if (hook_on || births_from_lists) {
         hook_wrapped = true;
         hook_wrap();
