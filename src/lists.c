@@ -93,29 +93,28 @@ consistent(PyGC_Head *head)
     return first != NULL && last != NULL && prev_of(first) == head && next_of(last) == head;
 }
 
-/* Call gc.NAME(*args) and return the result as a C long (-1 on failure,
- * with the error cleared: a failed check is a "no", not an error). */
-static long
-ask_long(PyObject *gc, const char *name, PyObject *args, Py_ssize_t i)
+/* gc.NAME(*args) (args NULL: none), or NULL with the error cleared: a
+ * failed check is a "no", not an error. */
+static PyObject *
+call_gc(PyObject *gc, const char *name, PyObject *args)
 {
     PyObject *fn = PyObject_GetAttrString(gc, name);
-    PyObject *r = fn == NULL ? NULL : args == NULL ? PyObject_CallNoArgs(fn)
-                                                     : PyObject_CallObject(fn, args);
+    PyObject *r = fn == NULL ? NULL : PyObject_CallObject(fn, args);
     Py_XDECREF(fn);
-    long v = -1;
-    if (r != NULL && i >= 0 && PyTuple_Check(r) && i < PyTuple_GET_SIZE(r)) {
-        v = PyLong_AsLong(PyTuple_GET_ITEM(r, i));
-    }
-    else if (r != NULL && i < 0 && r != Py_None) {
-        v = PyLong_AsLong(r);
-    }
-    else if (r == Py_None) {
-        v = 0;
-    }
-    Py_XDECREF(r);
-    if (PyErr_Occurred()) {
+    if (r == NULL) {
         PyErr_Clear();
-        v = -1;
+    }
+    return r;
+}
+
+/* An integer result (taken) as a C long; -1 if there is none. */
+static long
+long_of(PyObject *r)
+{
+    long v = r == NULL ? -1 : PyLong_AsLong(r);
+    Py_XDECREF(r);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
     }
     return v;
 }
@@ -124,27 +123,26 @@ ask_long(PyObject *gc, const char *name, PyObject *args, Py_ssize_t i)
 static bool
 thresholds_follow(struct _gc_runtime_state *st, PyObject *gc)
 {
-    long was[3];
-    for (int i = 0; i < 3; i++) {
-        was[i] = ask_long(gc, "get_threshold", NULL, i);
-        if (was[i] < 0) {
-            return false;
-        }
+    PyObject *was = call_gc(gc, "get_threshold", NULL);
+    if (was == NULL || !PyTuple_Check(was) || PyTuple_GET_SIZE(was) != 3) {
+        Py_XDECREF(was);
+        return false;
     }
     PyObject *probe = Py_BuildValue("(iii)", 12347, 53, 31);
-    PyObject *back = Py_BuildValue("(lll)", was[0], was[1], was[2]);
-    bool follow = probe != NULL && back != NULL
-                  && ask_long(gc, "set_threshold", probe, -1) == 0
+    PyObject *set = probe == NULL ? NULL : call_gc(gc, "set_threshold", probe);
+    bool follow = set != NULL
                   && st->generations[0].threshold == 12347
                   && st->generations[1].threshold == 53
                   && st->generations[2].threshold == 31;
-    /* restore whatever was there, whether or not the probe worked */
-    if (back != NULL) {
-        (void)ask_long(gc, "set_threshold", back, -1);
-    }
+    Py_XDECREF(set);
     Py_XDECREF(probe);
+    /* restore whatever was there, whether or not the probe worked */
+    PyObject *back = call_gc(gc, "set_threshold", was);
+    follow = follow && back != NULL
+             && st->generations[0].threshold == long_of(Py_NewRef(PyTuple_GET_ITEM(was, 0)));
     Py_XDECREF(back);
-    return follow && st->generations[0].threshold == was[0];
+    Py_DECREF(was);
+    return follow;
 }
 
 int
@@ -165,7 +163,7 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
         return 0;
     }
 #endif
-    if (!thresholds_follow(st, gc) || st->enabled != ask_long(gc, "isenabled", NULL, -1)) {
+    if (!thresholds_follow(st, gc) || st->enabled != long_of(call_gc(gc, "isenabled", NULL))) {
         return 0;
     }
     /* ... then the lists */
@@ -181,7 +179,7 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
             return 0;
         }
     }
-    long frozen = ask_long(gc, "get_freeze_count", NULL, -1);
+    long frozen = long_of(call_gc(gc, "get_freeze_count", NULL));
     long n = 0;
     for (PyGC_Head *g = next_of(heads[3]); g != heads[3] && n <= frozen; g = next_of(g)) {
         n++;
