@@ -24,7 +24,7 @@ import sys
 # file -> the files it may use (src/README.md, "Layers").
 LAYERS = {
     "module.c": {"collection.c", "heap.c", "schedule.c", "stats.c", "tracer.c",
-                 "table.c", "probe.c", "check.c", "finalize.c", "frames.c"},
+                 "table.c", "probe.c", "check.c", "finalize.c", "frames.c", "memory.c"},
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c", "probe.c"},
@@ -38,6 +38,7 @@ LAYERS = {
     "table.c": set(),
     "frames.c": set(),
     "lists.c": set(),
+    "memory.c": set(),
 }
 
 # The globals, and the one file that writes each.

@@ -18,6 +18,10 @@ mode()          "tracer", "alloc" or "safe" (see info())
 metrics(), census(), growth(), show_growth(), log_slow_pauses()
                 monitoring (gcx/monitor.py); exporters in gcx.prometheus
                 and gcx.otel
+Policy, set_policy(), get_policy(), using_policy(), safe_point(),
+full_collection_due(), warmup(), no_gc(), add_memory_pressure(), memory_held()
+                when automatic collection collects and how much
+                (gcx/policy.py)
 
 Two hooks are set when gcx is imported, because the core has to know about
 them: one in the stdlib's ``gc.callbacks`` tells the core while the stdlib
@@ -160,6 +164,10 @@ __all__ = [
     # monitoring (gcx/monitor.py)
     "metrics", "census", "growth", "show_growth", "Growth", "log_slow_pauses",
     "SlowPauseLog",
+    # when to collect (gcx/policy.py)
+    "Policy", "set_policy", "get_policy", "using_policy", "safe_point",
+    "full_collection_due", "warmup", "no_gc", "NoGCRegion", "add_memory_pressure",
+    "memory_held",
 ]
 
 from ._gcx import (DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL,  # noqa: E402
@@ -220,6 +228,10 @@ def collect(generation: SupportsIndex = 2) -> int:
     number = _args.as_int(generation)
     if not 0 <= number < _NUM_GENERATIONS:
         raise ValueError("invalid generation")
+    if _gcx.hold(0):     # inside gcx.no_gc(): run at the region's end
+        from .policy import collect_held
+        if collect_held(number):
+            return 0
     return _gcx.collect(number)
 
 
@@ -494,7 +506,12 @@ def cycle_report() -> CycleReport:
 _LAZY = {"no_cycles": "testing", "CyclesFound": "testing",
          "record_cycles": "report", "CycleReport": "report",
          **{name: "monitor" for name in ("metrics", "census", "growth", "show_growth",
-                                         "Growth", "log_slow_pauses", "SlowPauseLog")}}
+                                         "Growth", "log_slow_pauses", "SlowPauseLog")},
+         **{name: "policy" for name in ("Policy", "set_policy", "get_policy",
+                                        "using_policy", "safe_point",
+                                        "full_collection_due", "warmup", "no_gc",
+                                        "NoGCRegion", "add_memory_pressure",
+                                        "memory_held")}}
 
 
 def __dir__() -> list[str]:

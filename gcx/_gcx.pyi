@@ -15,6 +15,29 @@ class _GenerationStats(TypedDict):
     candidates: NotRequired[int]     # objects examined
     duration: NotRequired[float]     # seconds
 
+class _ScheduleState(TypedDict):
+    last_start: tuple[float | None, float | None, float | None]   # perf_counter
+    seconds: float           # spent in collections, all generations
+    count: tuple[int, int, int]
+    threshold: tuple[int, int, int]
+    trigger: int             # the young count that asks for a collection
+    long_lived_pending: int
+    long_lived_total: int
+    due: int                 # what the stdlib's rule collects now, -1 nothing
+    due_young: int           # ... without generation 2
+    held: int                # open no-GC regions
+    held_requests: int
+    collecting: bool
+
+class _Memory(TypedDict):
+    held: int                # arenas + blocks + pressure
+    arenas: int
+    blocks: int
+    pressure: int
+    counting: bool           # the block counts have started
+    raw_counted: bool
+    objects_counted: bool
+
 class _Info(TypedDict):
     mode: Literal["tracer", "alloc", "lists", "safe"]
     owner: bool              # gcx holds the reference tracer slot
@@ -71,7 +94,7 @@ class _Metrics(TypedDict):
     garbage: int             # len(garbage)
     pauses_recorded: int     # collections ever
     collecting: bool
-    policies: None           # reserved: collection policies' state (none yet)
+    policies: dict[str, Any] | None   # the policy in force (gcx/policy.py), or None
 
 garbage: Final[list[Any]]
 DEBUG_STATS: Final[int]
@@ -131,3 +154,9 @@ def set_slow_pause_fd(fd: int, threshold: float, /) -> None: ...
 # hook(generation, collectable, uncollectable), before the garbage is touched
 def set_garbage_hook(hook: Callable[[int, list[Any], list[Any]], object] | None, /) -> None: ...
 MODE_TRACER: Final[str]       # info()["mode"] in tracer mode: "tracer"
+def set_policy_hook(hook: Callable[[int, int], object] | None, /) -> None: ...
+def set_trigger(n: int, /) -> None: ...
+def hold(delta: int, /) -> int: ...
+def schedule_state() -> _ScheduleState: ...
+def memory(start: bool, /) -> _Memory: ...
+def add_pressure(nbytes: int, /) -> None: ...

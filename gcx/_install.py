@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Literal, Protocol
 
+    from .policy import Policy
+
     class _Core(Protocol):
         def stdlib_collecting(self, flag: bool, /) -> None: ...
         def resync(self) -> None: ...
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 
 # While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes).
 _saved: tuple[bool, bool, dict[str, object]] | None = None
+# "no policy given": install() leaves the policy alone; _policy_before is
+# the policy install(policy=...) replaced, for uninstall() to put back.
+_KEEP: object = object()
+_policy_before: object = _KEEP
 _install_lock = _thread.allocate_lock()
 
 
@@ -42,7 +48,7 @@ def _mirror() -> ModuleType:
     return sys.modules[__name__.rpartition(".")[0]]
 
 
-def install() -> None:
+def install(policy: "Policy | None | object" = _KEEP) -> None:
     """Make gcx the automatic collector of this process.
 
     Switches the stdlib collector off and points the stdlib gc module's
@@ -50,10 +56,22 @@ def install() -> None:
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
     get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code
     that uses ``gc`` uses gcx.  Enables gcx's automatic collection.
-    Does nothing if already installed.  uninstall() undoes all of it.
+    With ``policy`` (a gcx.Policy, or None for the stdlib's rule), sets it
+    as gcx.set_policy() does; uninstall() puts back the one it replaced.
+    Installing again changes only the policy, if one is given.
+    uninstall() undoes all of it.
     """
-    global _saved
+    global _saved, _policy_before
+    if policy is not _KEEP:
+        from .policy import Policy, set_policy
+        if policy is not None and not isinstance(policy, Policy):
+            raise TypeError(f"install() takes a gcx.Policy or None as policy, "
+                            f"not {type(policy).__name__}")
     with _install_lock:
+        if policy is not _KEEP:
+            replaced = set_policy(policy)       # type: ignore[arg-type]
+            if _policy_before is _KEEP:
+                _policy_before = replaced
         if _saved is not None:
             return
         gc, mirror = _stdlib.gc_module, _mirror()
@@ -92,10 +110,14 @@ def uninstall() -> None:
     """Undo install(): put back the stdlib gc module's attributes as they were,
     and both collectors' automatic collection as it was.  Does nothing if
     not installed."""
-    global _saved
+    global _saved, _policy_before
     with _install_lock:
         if _saved is None:
             return
+        if _policy_before is not _KEEP:
+            from .policy import set_policy
+            set_policy(_policy_before)      # type: ignore[arg-type]
+            _policy_before = _KEEP
         stdlib_enabled, gcx_enabled, attributes = _saved
         for name, value in attributes.items():
             setattr(_stdlib.gc_module, name, value)

@@ -51,11 +51,18 @@ The shape of metrics() (stable; new keys may be added, none removed)::
       "garbage": int,             # len(gcx.garbage)
       "pauses_recorded": int,     # collections of any generation, ever
       "collecting": bool,         # read from inside a collection
-      "policies": None,           # reserved for the state of collection
-                                  # policies (deferred full collection due,
-                                  # budget slices, fallbacks, memory limit
-                                  # and pressure); gcx has no policies yet,
-                                  # so this is None, never a made-up value
+      "policies": None or {       # the policy in force (gcx/policy.py),
+                                  # None while the stdlib's rule decides:
+          "policy": str,          # its class's name
+          "parameters": {...},    # Policy.parameters()
+          "collections": {cause: int},   # what it ran, by cause
+          "full_due": str | None, # why a full collection is due, if one is
+          "deferred_full": int, "cpu_cap_waits": int,
+          "cpu_cap_binding": bool, "young_trigger": int,
+          "freezes": int, "unfreezes": int,
+          "memory_held": int | None,     # memory_held(), if the policy
+                                         # reads it
+      },
     }
 
 Times are seconds from time.perf_counter()'s clock.  "objects" is read in
@@ -98,7 +105,16 @@ def metrics() -> _Metrics:
     """Every figure gcx keeps, as plain data (the module docstring has the
     shape).  Read in one call into the core, so the figures are those of
     one moment."""
-    return _gcx.metrics()
+    figures = _gcx.metrics()
+    if f"{__package__}.policy" in sys.modules:      # a policy may be set
+        from . import policy as policies
+        policy = policies.get_policy()
+        if policy is not None:
+            state = policy.state()
+            state["parameters"] = policy.parameters()
+            state["memory_held"] = policies.memory_held() if policy.needs_memory() else None
+            figures["policies"] = state
+    return figures
 
 
 # ------------------------------------------------------------------------------

@@ -367,6 +367,10 @@ typedef struct {
     int scheduled;               /* a pending call is queued (G2) */
     Py_ssize_t survivors;        /* records after the last collection */
     int *young;                  /* G3: the count of generation 0 in use */
+    int trigger;                 /* G4: the young count that asks for a collection */
+    bool trigger_set;            /* a policy set it; else it follows threshold[0] */
+    int held;                    /* G5: depth of no-GC regions */
+    Py_ssize_t held_requests;    /* G5: requests that found collection held */
 } gcx_schedule_t;
 
 extern gcx_schedule_t gcx_sched;   /* written by schedule.c and the inline functions below */
@@ -384,6 +388,13 @@ void gcx_schedule_set_stdlib_collecting(bool on);
 void gcx_schedule_reset_counts(void);
 void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collection */
 void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
+/* G4: a policy is handed the generation the stdlib's rule takes (-1 none)
+ * and the one it takes without the oldest. */
+typedef void (*gcx_policy_fn)(int due, int due_young);
+void gcx_schedule_set_policy(gcx_policy_fn policy);   /* NULL: the stdlib's rule */
+void gcx_schedule_set_trigger(int n);                 /* 0: threshold[0] */
+int gcx_schedule_due(int oldest);
+int gcx_schedule_hold(int delta);                     /* G5: no-GC regions */
 void gcx_schedule_counts(int out[GCX_NGENS]);        /* what get_count() says */
 
 /* The tracer's counting, as CPython 3.13 counts GC allocations: a container
@@ -392,7 +403,7 @@ void gcx_schedule_counts(int out[GCX_NGENS]);        /* what get_count() says */
 static inline bool
 gcx_schedule_alloc_due(void)
 {
-    return *gcx_sched.young >= gcx_sched.threshold[0] && gcx_sched.enabled;
+    return *gcx_sched.young >= gcx_sched.trigger && gcx_sched.enabled;
 }
 
 static inline void
@@ -418,6 +429,23 @@ gcx_schedule_on_free(void)
         gcx_sched.count[0]--;
     }
 }
+
+/* ---- the bytes the Python allocators hold (memory.c) ---------------------------- */
+
+typedef struct {
+    bool started;                /* counting has begun (it never stops: M1) */
+    bool raw_counted;            /* the raw domain's blocks are counted (M2) */
+    bool objects_counted;        /* so are the object domain's (PYTHONMALLOC=malloc) */
+    int64_t arenas;              /* pymalloc's arenas */
+    int64_t blocks;              /* blocks of the C library's malloc */
+    int64_t pressure;            /* declared native memory */
+    int64_t held;                /* the sum */
+} gcx_memory_t;
+
+void gcx_memory_init(void);     /* at import: the arena count */
+void gcx_memory_start(void);    /* the first reader: the block counts */
+void gcx_memory_pressure(int64_t delta);
+gcx_memory_t gcx_memory_read(void);
 
 /* ---- what collections did (stats.c) --------------------------------------------- */
 

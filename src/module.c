@@ -301,6 +301,136 @@ m_metrics(PyObject *mod, PyObject *unused)
                          "policies", Py_None);
 }
 
+/* ---- policies (gcx/policy.py; schedule.c G4, G5; memory.c) ------------------- */
+
+static PyObject *policy_hook;    /* called as hook(due, due_young), or NULL */
+
+/* G4: what a pending call does while a Python policy is set.  Runs with
+ * the GIL at an eval-breaker check; an error is reported, never raised. */
+static void
+call_policy(int due, int due_young)
+{
+    PyObject *hook = Py_XNewRef(policy_hook);
+    if (hook == NULL) {
+        return;
+    }
+    PyObject *r = PyObject_CallFunction(hook, "ii", due, due_young);
+    if (r == NULL) {
+        PyErr_WriteUnraisable(hook);
+    }
+    Py_XDECREF(r);
+    Py_DECREF(hook);
+}
+
+static PyObject *
+m_set_policy_hook(PyObject *mod, PyObject *hook)
+{
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_SetString(PyExc_TypeError, "the policy hook must be callable or None");
+        return NULL;
+    }
+    PyObject *old = policy_hook;
+    policy_hook = hook == Py_None ? NULL : Py_NewRef(hook);
+    gcx_schedule_set_policy(policy_hook != NULL ? call_policy : NULL);
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_set_trigger(PyObject *mod, PyObject *arg)
+{
+    int n = PyLong_AsInt(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "the young trigger must be >= 0");
+        return NULL;
+    }
+    gcx_schedule_set_trigger(n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_hold(PyObject *mod, PyObject *arg)
+{
+    int delta = PyLong_AsInt(arg);
+    if (delta == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (delta < -1 || delta > 1) {
+        PyErr_SetString(PyExc_ValueError, "hold() takes -1, 0 or 1");
+        return NULL;
+    }
+    return PyLong_FromLong(gcx_schedule_hold(delta));
+}
+
+/* What a policy decides from: the counts and thresholds as the stdlib's
+ * rule sees them, and what that rule would take now. */
+static PyObject *
+m_schedule_state(PyObject *mod, PyObject *unused)
+{
+    int counts[GCX_NGENS];
+    gcx_schedule_counts(counts);
+    PyObject *last[GCX_NGENS];
+    double seconds = 0.0;
+    for (int g = 0; g < GCX_NGENS; g++) {
+        const gcx_gen_stats_t *gs = &gcx_stats.gens[g];
+        seconds += gs->duration;
+        last[g] = gs->collections > 0 ? PyFloat_FromDouble(gs->last.start) : Py_NewRef(Py_None);
+    }
+    if (last[0] == NULL || last[1] == NULL || last[2] == NULL) {
+        for (int g = 0; g < GCX_NGENS; g++) {
+            Py_XDECREF(last[g]);
+        }
+        return NULL;
+    }
+    return Py_BuildValue("{s(NNN)sds(iii)s(iii)sisnsnsisisisnsO}",
+                         "last_start", last[0], last[1], last[2],
+                         "seconds", seconds,
+                         "count", counts[0], counts[1], counts[2],
+                         "threshold", gcx_sched.threshold[0], gcx_sched.threshold[1],
+                         gcx_sched.threshold[2],
+                         "trigger", gcx_sched.trigger,
+                         "long_lived_pending", gcx_sched.long_lived_pending,
+                         "long_lived_total", gcx_sched.long_lived_total,
+                         "due", gcx_schedule_due(GCX_NGENS - 1),
+                         "due_young", gcx_schedule_due(GCX_NGENS - 2),
+                         "held", gcx_sched.held,
+                         "held_requests", gcx_sched.held_requests,
+                         "collecting", gcx_sched.collecting ? Py_True : Py_False);
+}
+
+static PyObject *
+m_memory(PyObject *mod, PyObject *start)
+{
+    int yes = PyObject_IsTrue(start);
+    if (yes < 0) {
+        return NULL;
+    }
+    if (yes) {
+        gcx_memory_start();
+    }
+    gcx_memory_t m = gcx_memory_read();
+    return Py_BuildValue("{sLsLsLsLsOsOsO}",
+                         "held", (long long)m.held, "arenas", (long long)m.arenas,
+                         "blocks", (long long)m.blocks, "pressure", (long long)m.pressure,
+                         "counting", m.started ? Py_True : Py_False,
+                         "raw_counted", m.raw_counted ? Py_True : Py_False,
+                         "objects_counted", m.objects_counted ? Py_True : Py_False);
+}
+
+static PyObject *
+m_add_pressure(PyObject *mod, PyObject *arg)
+{
+    long long n = PyLong_AsLongLong(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    gcx_memory_pressure((int64_t)n);
+    Py_RETURN_NONE;
+}
+
 /* A generation, or -1 for all of them, as a mask of sets; 0 with an
  * exception set when the argument is no such thing. */
 static unsigned
@@ -585,6 +715,12 @@ static PyMethodDef methods[] = {
     {"resync", m_resync, METH_NOARGS, NULL},
     {"shutdown", m_shutdown, METH_NOARGS, NULL},
     {"noop_tracer", m_noop_tracer, METH_NOARGS, NULL},
+    {"set_policy_hook", m_set_policy_hook, METH_O, NULL},
+    {"set_trigger", m_set_trigger, METH_O, NULL},
+    {"hold", m_hold, METH_O, NULL},
+    {"schedule_state", m_schedule_state, METH_NOARGS, NULL},
+    {"memory", m_memory, METH_O, NULL},
+    {"add_pressure", m_add_pressure, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -654,6 +790,9 @@ PyInit__gcx(void)
                                        gcx_tr.mode == GCX_MODE_SAFE) < 0;
     if (stdlib_was_enabled) {
         PyGC_Enable();
+    }
+    if (!failed) {
+        gcx_memory_init();
     }
     if (failed) {
         Py_DECREF(m);

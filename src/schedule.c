@@ -39,6 +39,18 @@
  *      lists).  Then gcx collects when the stdlib would have, at the same
  *      thresholds, and get_count() says what the stdlib's would; gcx's
  *      collections zero it, as the stdlib's do.
+ *  G4  A policy (gcx/policy.py) replaces the decision, not the bracket:
+ *      while one is set, the pending call hands it the generations the
+ *      stdlib's rule would take (with and without the oldest) and the
+ *      policy collects through gcx.collect, the one entry point.  It may
+ *      move the young trigger (the count at which an allocation asks for
+ *      the pending call) away from threshold[0]; threshold[0] == 0 still
+ *      turns automatic collection off, as in the stdlib.
+ *  G5  While a no-GC region holds automatic collection (held > 0) the
+ *      pending call collects nothing itself; it counts the request
+ *      (held_requests) and hands it to the policy if one is set, which
+ *      collects nothing while held either (gcx/policy.py: it checks the
+ *      region's byte budget).  The outermost region's end asks again.
  */
 #include "gcx.h"
 
@@ -48,6 +60,7 @@ static struct {
     gcx_collector_fn collect;    /* the collector (collection.c) */
     PyInterpreterState *interp;  /* where pending calls are queued */
     bool safe_mode;              /* collections pay an O(heap) resync */
+    gcx_policy_fn policy;        /* G4: NULL for the stdlib's rule */
 } env;
 
 /* ---- the policy ------------------------------------------------------------ */
@@ -55,7 +68,7 @@ static struct {
 static Py_ssize_t
 effective_threshold0(void)
 {
-    Py_ssize_t t = gcx_sched.threshold[0];
+    Py_ssize_t t = gcx_sched.trigger;
     if (env.safe_mode) {
         /* Every safe-mode collection starts with an O(live heap) resync;
          * spacing them by a fraction of the heap that survived the last one
@@ -68,11 +81,12 @@ effective_threshold0(void)
     return t;
 }
 
-/* The generation an automatic collection takes now, or -1. */
+/* The generation the stdlib's rule takes now, none older than `oldest`,
+ * or -1. */
 static int
-select_generation(void)
+select_generation(int oldest)
 {
-    for (int i = GCX_NGENS - 1; i >= 0; i--) {
+    for (int i = oldest; i >= 0; i--) {
         Py_ssize_t threshold = i == 0 ? effective_threshold0() : gcx_sched.threshold[i];
         int count = i == 0 ? *gcx_sched.young : gcx_sched.count[i];
         if (count > threshold) {
@@ -95,8 +109,14 @@ run_pending(void *arg)
     if (gcx_sched.scheduled) {
         gcx_sched.scheduled = 0;
         if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
-            int generation = select_generation();
-            if (generation >= 0) {
+            int generation = select_generation(GCX_NGENS - 1);
+            if (gcx_sched.held > 0) {
+                gcx_sched.held_requests++;                        /* G5 */
+            }
+            if (env.policy != NULL) {
+                env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
+            }
+            else if (generation >= 0 && gcx_sched.held == 0) {
                 (void)env.collect(generation);
             }
         }
@@ -108,7 +128,7 @@ run_pending(void *arg)
 void
 gcx_schedule_request(void)
 {
-    if (gcx_sched.enabled && gcx_sched.threshold[0] && !gcx_sched.scheduled
+    if (gcx_sched.enabled && gcx_sched.threshold[0] && gcx_sched.trigger && !gcx_sched.scheduled
         && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
         && *gcx_sched.young > effective_threshold0()) {
         gcx_sched.scheduled = 1;
@@ -190,6 +210,50 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.threshold[i] = t[i];
     }
+    if (!gcx_sched.trigger_set) {
+        gcx_sched.trigger = t[0];
+    }
+}
+
+/* ---- policies (G4, G5) ----------------------------------------------------------- */
+
+void
+gcx_schedule_set_policy(gcx_policy_fn policy)
+{
+    env.policy = policy;
+}
+
+/* The young trigger: n > 0 replaces threshold[0] as the count at which a
+ * collection is asked for; 0 gives it back to threshold[0]. */
+void
+gcx_schedule_set_trigger(int n)
+{
+    gcx_sched.trigger_set = n > 0;
+    gcx_sched.trigger = n > 0 ? n : gcx_sched.threshold[0];
+    gcx_schedule_request();
+}
+
+/* The generation the stdlib's rule takes now (-1 none), none older than
+ * `oldest`. */
+int
+gcx_schedule_due(int oldest)
+{
+    return select_generation(oldest);
+}
+
+/* Enter (+1) or leave (-1) a no-GC region; at the end of the outermost
+ * one, a request that came meanwhile is asked again.  Returns the depth. */
+int
+gcx_schedule_hold(int delta)
+{
+    gcx_sched.held += delta;
+    if (gcx_sched.held < 0) {
+        gcx_sched.held = 0;
+    }
+    if (gcx_sched.held == 0) {
+        gcx_schedule_request();
+    }
+    return gcx_sched.held;
 }
 
 void
@@ -232,6 +296,7 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
     gcx_sched.threshold[0] = GCX_THRESHOLD0;
     gcx_sched.threshold[1] = GCX_THRESHOLD1;
     gcx_sched.threshold[2] = GCX_THRESHOLD2;
+    gcx_sched.trigger = GCX_THRESHOLD0;
     gcx_sched.enabled = false;
     gcx_sched.young = &gcx_sched.count[0];
     return 0;

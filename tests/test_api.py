@@ -25,7 +25,10 @@ GCX_EXTRAS = {"install", "uninstall", "installed", "is_installed", "info", "mode
               "DEBUG_CYCLES", "recent_pauses", "Pause", "cycle_report", "record_cycles",
               "CycleReport", "no_cycles", "CyclesFound",
               "metrics", "census", "growth", "show_growth", "Growth", "log_slow_pauses",
-              "SlowPauseLog"}
+              "SlowPauseLog",
+              "Policy", "set_policy", "get_policy", "using_policy", "safe_point",
+              "full_collection_due", "warmup", "no_gc", "NoGCRegion",
+              "add_memory_pressure", "memory_held"}
 NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
           "get_debug", "get_stats", "freeze", "unfreeze", "get_freeze_count"]
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
