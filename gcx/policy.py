@@ -205,7 +205,9 @@ class Policy:
     def state(self) -> dict[str, object]:
         """What the policy has done since it was set: collections by cause
         ("auto0".."auto2", a guard's reason, "safe_point", "periodic0"..,
-        "no_gc_exit"), full collections deferred, CPU-cap waits and
+        "no_gc_exit"; empty for a Policy() with nothing changed, which
+        the core decides for without calling it: get_stats() counts those),
+        full collections deferred, CPU-cap waits and
         whether the cap binds now, the young trigger, freezes; and whether
         a full collection is due now, and why."""
         return {"policy": type(self).__name__, "collections": dict(self._causes),
@@ -380,7 +382,6 @@ _policy: Policy | None = None          # None: the core's own rule, no hook
 _regions: list[NoGCRegion] = []        # open no-GC regions
 _deferred_collect = -1                 # the oldest gc.collect() asked in a region
 _backstop: _Backstop | None = None
-_fork_hook = False
 
 
 def _on_due(due: int, due_young: int) -> None:
@@ -420,9 +421,18 @@ def _run(generation: int, cause: str, policy: Policy | None) -> int:
     return found
 
 
+def _is_stdlib_rule(policy: Policy) -> bool:
+    """A Policy() with nothing changed decides as the core's own rule does:
+    the core decides for it, without a call into Python."""
+    return (type(policy).decide is Policy.decide
+            and type(policy).collected is Policy.collected
+            and policy.parameters() == _DEFAULT.parameters())
+
+
 def _update_hook() -> None:
     """The core calls _on_due only while something here needs it."""
-    needed = _policy is not None or any(r.max_bytes is not None for r in _regions)
+    needed = (_policy is not None and not _is_stdlib_rule(_policy)) \
+        or any(r.max_bytes is not None for r in _regions)
     _gcx.set_policy_hook(_on_due if needed else None)
 
 
@@ -430,7 +440,7 @@ def set_policy(policy: Policy | None) -> Policy | None:
     """Make ``policy`` decide gcx's automatic collections (None: the
     stdlib's rule).  Returns the policy it replaces, which set_policy takes
     back: a token that restores."""
-    global _policy, _backstop, _fork_hook
+    global _policy, _backstop
     if policy is not None and not isinstance(policy, Policy):
         raise TypeError(f"set_policy() takes a gcx.Policy or None, not "
                         f"{type(policy).__name__}")
@@ -450,10 +460,6 @@ def set_policy(policy: Policy | None) -> Policy | None:
         _update_hook()
         if policy is not None and any(t is not None for t in policy.max_interval):
             _backstop = _Backstop(policy)
-            if not _fork_hook:
-                import os
-                os.register_at_fork(after_in_child=_after_fork_child)
-                _fork_hook = True
         return old
 
 
@@ -500,8 +506,11 @@ def full_collection_due() -> str | None:
     reason = policy.full_due(state)
     interval = policy.max_interval[_FULL]
     if reason is None and interval is not None:
-        last = state["last_start"][_FULL]
-        if last is None or time.perf_counter() - last >= interval:
+        last = _newest(state["last_start"], _FULL)
+        backstop = _backstop
+        if last is None and backstop is not None:
+            last = backstop.since
+        if last is not None and time.perf_counter() - last >= interval:
             reason = "time"
     return reason
 
@@ -593,6 +602,7 @@ class NoGCRegion:
         self.exceeded = False
         self._start_held = 0
         self._open = False
+        self._thread = 0
 
     def __enter__(self) -> NoGCRegion:
         with _lock:
@@ -602,6 +612,7 @@ class NoGCRegion:
                 self._start_held = memory_held()
             self.exceeded = False
             self._open = True
+            self._thread = threading.get_ident()
             _regions.append(self)
             _gcx.hold(1)
             _update_hook()
@@ -667,6 +678,7 @@ class _Backstop:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.since = time.perf_counter()     # "never collected" counts from here
         self._stop = threading.Event()
         threading.Thread(target=self._loop, name="gcx-backstop", daemon=True).start()
 
@@ -684,7 +696,7 @@ class _Backstop:
             if interval is None:
                 continue
             newest = _newest(last, g)
-            left = interval if newest is None else newest + interval - now
+            left = (self.since if newest is None else newest) + interval - now
             if left <= 0:
                 return g, 0.0
             wait = min(wait, left)
@@ -705,10 +717,27 @@ class _Backstop:
 
 
 def _after_fork_child() -> None:
-    """The backstop's thread does not survive fork(): start another."""
+    """In the child of fork(), only the forking thread lives on: the
+    backstop's thread is started again, and the regions other threads had
+    open are closed (they would hold collection for good)."""
     global _backstop
     if _backstop is not None and _policy is not None:
         _backstop = _Backstop(_policy)
+    me = threading.get_ident()
+    for region in [r for r in _regions if r._thread != me]:
+        region._open = False
+        _regions.remove(region)
+        _gcx.hold(-1)
+    _update_hook()
 
 
 _DEFAULT = Policy()
+
+
+def _register_at_fork() -> None:
+    import os      # loaded at start-up already (site)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_child)
+
+
+_register_at_fork()

@@ -369,6 +369,7 @@ typedef struct {
     int *young;                  /* G3: the count of generation 0 in use */
     int trigger;                 /* G4: the young count that asks for a collection */
     bool trigger_set;            /* a policy set it; else it follows threshold[0] */
+    int ask_at;                  /* G4: the count at which an allocation asks next */
     int held;                    /* G5: depth of no-GC regions */
     Py_ssize_t held_requests;    /* G5: requests that found collection held */
 } gcx_schedule_t;
@@ -403,7 +404,7 @@ void gcx_schedule_counts(int out[GCX_NGENS]);        /* what get_count() says */
 static inline bool
 gcx_schedule_alloc_due(void)
 {
-    return *gcx_sched.young >= gcx_sched.trigger && gcx_sched.enabled;
+    return *gcx_sched.young >= gcx_sched.ask_at && gcx_sched.enabled;
 }
 
 static inline void

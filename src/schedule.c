@@ -29,7 +29,8 @@
  *  G1  at most one gcx collection at a time (collecting), and none while the
  *      stdlib collector runs (stdlib_collecting, set from gc.callbacks).
  *  G2  scheduled is set from the moment a collection is requested until the
- *      pending call takes the request.
+ *      pending call has served the request (so that what a policy allocates
+ *      while it decides does not queue a second call).
  *  G3  The count of generation 0 that decides is *young: gcx's own
  *      count[0], or, while gcx is the process's collector and the stdlib's
  *      automatic collection is off, CPython's own (its generation 0
@@ -45,7 +46,10 @@
  *      policy collects through gcx.collect, the one entry point.  It may
  *      move the young trigger (the count at which an allocation asks for
  *      the pending call) away from threshold[0]; threshold[0] == 0 still
- *      turns automatic collection off, as in the stdlib.
+ *      turns automatic collection off, as in the stdlib.  A request that
+ *      ends without a collection (the policy declined, a region held it, a
+ *      collection was running) backs off: the next is asked one trigger's
+ *      worth of allocations later (ask_at), not at the next allocation.
  *  G5  While a no-GC region holds automatic collection (held > 0) the
  *      pending call collects nothing itself; it counts the request
  *      (held_requests) and hands it to the policy if one is set, which
@@ -103,11 +107,17 @@ select_generation(int oldest)
 
 /* ---- automatic collection ------------------------------------------------------ */
 
+/* The count at which an allocation asks for a collection again. */
+static void
+rearm(void)
+{
+    gcx_sched.ask_at = gcx_sched.trigger;
+}
+
 static int
 run_pending(void *arg)
 {
     if (gcx_sched.scheduled) {
-        gcx_sched.scheduled = 0;
         if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
             int generation = select_generation(GCX_NGENS - 1);
             if (gcx_sched.held > 0) {
@@ -120,6 +130,10 @@ run_pending(void *arg)
                 (void)env.collect(generation);
             }
         }
+        if (*gcx_sched.young >= gcx_sched.ask_at) {      /* G4: back off */
+            gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger : 1);
+        }
+        gcx_sched.scheduled = 0;      /* G2: served */
     }
     return 0;
 }
@@ -129,6 +143,7 @@ void
 gcx_schedule_request(void)
 {
     if (gcx_sched.enabled && gcx_sched.threshold[0] && gcx_sched.trigger && !gcx_sched.scheduled
+        && *gcx_sched.young >= gcx_sched.ask_at
         && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
         && *gcx_sched.young > effective_threshold0()) {
         gcx_sched.scheduled = 1;
@@ -160,12 +175,14 @@ gcx_schedule_counts_for(int generation)
         gcx_sched.count[i] = 0;
     }
     *gcx_sched.young = 0;
+    rearm();
 }
 
 void
 gcx_schedule_count_young(int *cpython_count)
 {
     gcx_sched.young = cpython_count != NULL ? cpython_count : &gcx_sched.count[0];
+    rearm();
 }
 
 void
@@ -213,6 +230,7 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
     if (!gcx_sched.trigger_set) {
         gcx_sched.trigger = t[0];
     }
+    rearm();
 }
 
 /* ---- policies (G4, G5) ----------------------------------------------------------- */
@@ -230,6 +248,7 @@ gcx_schedule_set_trigger(int n)
 {
     gcx_sched.trigger_set = n > 0;
     gcx_sched.trigger = n > 0 ? n : gcx_sched.threshold[0];
+    rearm();
     gcx_schedule_request();
 }
 
@@ -250,7 +269,8 @@ gcx_schedule_hold(int delta)
     if (gcx_sched.held < 0) {
         gcx_sched.held = 0;
     }
-    if (gcx_sched.held == 0) {
+    if (gcx_sched.held == 0 && delta < 0) {
+        rearm();
         gcx_schedule_request();
     }
     return gcx_sched.held;
@@ -270,6 +290,7 @@ gcx_schedule_reset_counts(void)
         gcx_sched.count[i] = 0;
     }
     *gcx_sched.young = 0;
+    rearm();
 }
 
 /* In the child of a fork(): a collection the parent had queued may never
@@ -282,6 +303,7 @@ void
 gcx_schedule_after_fork(void)
 {
     gcx_sched.scheduled = 0;
+    rearm();
     gcx_schedule_request();
 }
 
@@ -297,6 +319,7 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
     gcx_sched.threshold[1] = GCX_THRESHOLD1;
     gcx_sched.threshold[2] = GCX_THRESHOLD2;
     gcx_sched.trigger = GCX_THRESHOLD0;
+    gcx_sched.ask_at = GCX_THRESHOLD0;
     gcx_sched.enabled = false;
     gcx_sched.young = &gcx_sched.count[0];
     return 0;

@@ -1,0 +1,343 @@
+"""Collection policies at work in a process of their own (run by
+tests/test_policy.py).
+
+    python scenarios.py SCENARIO [ARGS...]
+
+Each scenario installs gcx, sets a policy, runs a small workload with
+automatic collection and prints one JSON object of what it observed: the
+collections per generation (from get_stats()), the policy's state(), and
+what the scenario checks (weak references, counts).  The test asserts on
+it.  Scenarios:
+
+  counts POLICY          POLICY "none" (the stdlib's rule), "default"
+                         (Policy()) or "python" (a subclass deciding in
+                         Python): a fixed churn; the collections per
+                         generation (they must agree)
+  deferred               full="deferred": churn with a growing old heap,
+                         then full_collection_due() and safe_point()
+  growth                 full="deferred", max_growth=0.05: the guard runs
+                         full collections anyway
+  adaptive               adaptive=True: a phase without cyclic garbage, then
+                         one full of it; the young trigger after each
+  limit                  memory_limit with add_memory_pressure: objects in
+                         cycles owning declared native memory
+  cap                    cpu_cap tiny: the cap binds
+  freeze                 auto_freeze with frequent full collections of a
+                         stable heap, then the heap dropped
+  backstop               max_interval on generation 0: cyclic garbage made,
+                         then no allocation while the process sleeps
+  min_interval           min_interval on generation 2 with thresholds that
+                         make full collections due all the time
+  nogc                   a no-GC region: automatic collection, finalizers and
+                         weakref callbacks held; gc.collect() inside runs at
+                         the end
+  nogc_threads           regions in two threads, overlapping
+  nogc_budget            a region whose byte budget is exceeded: the callback
+                         once; on_exceed="collect" collects at the end
+  nogc_fork              fork() while another thread has a region open: the
+                         child's collection is not held, its backstop runs
+  bad_decide             a policy whose decide() returns a bad value: reported
+                         as unraisable, the process goes on
+"""
+import json
+import sys
+import threading
+import time
+import weakref
+
+import gcx
+
+
+class Node:
+    pass
+
+
+def cycles(n, keep=None, every=0):
+    """n two-node cycles; every `every`-th one kept alive in `keep`."""
+    for i in range(n):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        if keep is not None and every and i % every == 0:
+            keep.append(a)
+
+
+def stats():
+    return [g["collections"] for g in gcx.get_stats()]
+
+
+def since(before):
+    return [n - b for n, b in zip(stats(), before)]
+
+
+def jsonable(state):
+    return {k: v for k, v in state.items() if k != "parameters"}
+
+
+class Same(gcx.Policy):
+    """The stdlib's rule, decided in Python at every pending call."""
+    def decide(self, due, due_young):
+        return super().decide(due, due_young)
+
+
+def counts(which):
+    gcx.install(policy={"none": None, "default": gcx.Policy(), "python": Same()}[which])
+    keep = []
+    before = stats()
+    cycles(200_000, keep, every=50)
+    return {"collections": since(before)}
+
+
+def deferred():
+    p = gcx.Policy(full="deferred", max_growth=None)
+    gcx.install(policy=p)
+    keep = []
+    before = stats()
+    cycles(400_000, keep, every=5)
+    auto = since(before)
+    due = gcx.full_collection_due()
+    found = gcx.safe_point()
+    after_safe = since(before)
+    return {"auto": auto, "due": due, "found": found, "after_safe": after_safe,
+            "due_after": gcx.full_collection_due(), "idle_safe_point": gcx.safe_point(),
+            "state": jsonable(p.state())}
+
+
+def growth():
+    p = gcx.Policy(full="deferred", max_growth=0.05)
+    gcx.install(policy=p)
+    keep = []
+    before = stats()
+    cycles(400_000, keep, every=5)
+    return {"auto": since(before), "state": jsonable(p.state())}
+
+
+def adaptive():
+    p = gcx.Policy(adaptive=True)
+    gcx.install(policy=p)
+    base = gcx.get_threshold()[0]
+    batch = []
+    for i in range(400_000):          # containers that die young, no cycles
+        batch.append([i])
+        if len(batch) == 5000:
+            batch = []
+    raised = gcx.metrics()["policies"]["young_trigger"]
+    refs = []
+    for _ in range(100):                  # now mostly cyclic garbage
+        cycles(2000)
+        a = Node()
+        a.self = a
+        refs.append(weakref.ref(a))
+        del a
+    lowered = gcx.metrics()["policies"]["young_trigger"]
+    return {"base": base, "raised": raised, "lowered": lowered,
+            "alive": sum(r() is not None for r in refs), "state": jsonable(p.state())}
+
+
+class Owner:
+    """A Python object owning native memory it declares."""
+    SIZE = 10_000_000
+
+    def __init__(self):
+        gcx.add_memory_pressure(self.SIZE)
+        self.self = self
+
+    def __del__(self):
+        gcx.add_memory_pressure(-self.SIZE)
+
+
+def limit():
+    start = gcx.memory_held()
+    limit = 200_000_000
+    p = gcx.Policy(memory_limit=start + limit)
+    gcx.install(policy=p)
+    gcx.set_threshold(2000, 10, 100_000)    # count-based full collections: never
+    before = stats()
+    peak = 0
+    for _ in range(100):
+        batch = [Owner() for _ in range(3)]
+        batch.append(batch)                 # a cycle, and the owners with it
+        for i in range(30_000):             # churn: batch is promoted while alive
+            x = [i]
+            x.append(x)
+        del batch                           # now old cyclic garbage
+        peak = max(peak, gcx.memory_held() - start)
+    return {"auto": since(before), "peak": peak, "limit": limit,
+            "state": jsonable(p.state())}
+
+
+def cap():
+    p = gcx.Policy(cpu_cap=0.0001, cpu_window=10.0)
+    gcx.install(policy=p)
+    keep = []
+    cycles(300_000, keep, every=3)
+    return {"state": jsonable(p.state())}
+
+
+def freeze():
+    at_start = gcx.get_freeze_count()     # 3.12: the static objects it froze itself
+    p = gcx.Policy(auto_freeze=True)
+    gcx.install(policy=p)
+    gcx.set_threshold(500, 1, 1)
+    heap = [[i] for i in range(50_000)]     # the live heap of a warmed-up server
+    for _ in range(1000):                   # requests: no cyclic garbage
+        batch = [[i] for i in range(1000)]
+        del batch
+    frozen = gcx.get_freeze_count()
+    state_frozen = jsonable(p.state())
+    del heap                                # the frozen objects die
+    for _ in range(20):
+        batch = [[i] for i in range(1000)]
+        del batch
+    return {"frozen": frozen - at_start, "frozen_after": gcx.get_freeze_count() - at_start,
+            "state_frozen": state_frozen, "state": jsonable(p.state())}
+
+
+def backstop(with_policy):
+    if with_policy == "yes":
+        gcx.install(policy=gcx.Policy(max_interval=(0.05, None, None)))
+    else:
+        gcx.install()
+    a = Node()
+    a.self = a
+    ref = weakref.ref(a)
+    del a
+    time.sleep(0.5)                       # idle: no allocation at all
+    policy = gcx.get_policy()
+    return {"alive": ref() is not None,
+            "state": jsonable(policy.state()) if policy is not None else None}
+
+
+def min_interval():
+    p = gcx.Policy(min_interval=(None, None, 30.0))
+    gcx.install(policy=p)
+    gcx.set_threshold(500, 1, 1)
+    before = stats()
+    cycles(100_000)
+    return {"auto": since(before), "state": jsonable(p.state())}
+
+
+def nogc():
+    gcx.install()
+    seen = []
+    before = stats()
+    a = Node()
+    a.self = a
+    a.__del__ = None
+    ref = weakref.ref(a, lambda r: seen.append("callback"))
+    del a
+    with gcx.no_gc():
+        cycles(50_000)
+        inside = since(before)
+        explicit = gcx.collect()
+        callback_inside = list(seen)
+    after = since(before)
+    return {"inside": inside, "explicit": explicit, "callback_inside": callback_inside,
+            "after": after, "callback_after": list(seen), "alive": ref() is not None}
+
+
+def nogc_threads():
+    gcx.install()
+    before = stats()
+    entered, release_first = threading.Event(), threading.Event()
+    out = {}
+
+    def first():
+        with gcx.no_gc():
+            entered.set()
+            release_first.wait()
+        out["first_done"] = since(before)
+
+    t = threading.Thread(target=first)
+    t.start()
+    entered.wait()
+    with gcx.no_gc():
+        cycles(20_000)
+        release_first.set()
+        t.join()
+        cycles(20_000)
+        out["while_second_open"] = since(before)
+    cycles(20_000)
+    out["after_both"] = since(before)
+    return out
+
+
+def nogc_budget():
+    gcx.install()
+    calls = []
+    with gcx.no_gc(max_bytes=1_000_000, on_exceed=calls.append) as r1:
+        keep = [bytearray(100_000) for _ in range(50)]
+        cycles(20_000)
+        n_inside = len(calls)
+    before = stats()
+    with gcx.no_gc(max_bytes=1_000_000) as r2:
+        keep += [bytearray(100_000) for _ in range(50)]
+        cycles(20_000)
+        inside = since(before)
+    return {"callback_calls_inside": n_inside, "callback_calls": len(calls),
+            "called_with_region": bool(calls) and calls[0] is r1,
+            "exceeded": [r1.exceeded, r2.exceeded], "inside": inside,
+            "after": since(before)}
+
+
+def nogc_fork():
+    import os
+    gcx.install(policy=gcx.Policy(max_interval=(0.05, None, None)))
+    entered, release = threading.Event(), threading.Event()
+
+    def holder():
+        with gcx.no_gc():
+            entered.set()
+            release.wait()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    entered.wait()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                          # the child: the holder thread is gone
+        before = stats()
+        cycles(20_000)
+        a = Node()
+        a.self = a
+        ref = weakref.ref(a)
+        del a
+        time.sleep(0.3)                   # the backstop, started again, collects
+        out = {"held": gcx._gcx.schedule_state()["held"], "auto": since(before),
+               "alive": ref() is not None}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    child = json.loads(os.read(r, 10000).decode())
+    os.waitpid(pid, 0)
+    release.set()
+    t.join()
+    return {"child": child, "parent_held_after": gcx._gcx.schedule_state()["held"]}
+
+
+class BadPolicy(gcx.Policy):
+    def decide(self, due, due_young):
+        return "two"
+
+
+def bad_decide():
+    reports = []
+    sys.unraisablehook = lambda args: reports.append(str(args.exc_value))
+    gcx.install(policy=BadPolicy())
+    cycles(20_000)
+    gcx.set_policy(None)
+    before = stats()
+    cycles(20_000)
+    return {"reports": len(reports), "first": reports[0] if reports else None,
+            "auto_after": since(before)}
+
+
+SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
+             "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
+             "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
+             "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
+             "nogc_fork": nogc_fork,
+             "bad_decide": bad_decide}
+
+if __name__ == "__main__":
+    result = SCENARIOS[sys.argv[1]](*sys.argv[2:])
+    print(json.dumps(result))
