@@ -236,18 +236,22 @@ class Policy:
         ``due_young`` what it would collect without generation 2.  Called
         with the GIL, from a pending call, each time the young count passes
         the trigger.  An error is reported as unraisable."""
-        state = _gcx.schedule_state()
-        self._unfreeze_if_unstable()
-        reason = self.full_due(state)
+        if self._frozen_at is not None:
+            self._unfreeze_if_unstable()
+        reason = self._guard_reason()
         g = due
-        if self.full == "deferred" and g == _FULL and reason not in _GUARDS:
+        if reason is not None:
+            g = _FULL
+        elif self.full == "deferred" and g == _FULL:
             self._deferred += 1
             g = due_young
-        elif reason in _GUARDS:
-            g = _FULL
+        if g < 0:
+            return None
+        if not self._timed:
+            return g
+        state = _gcx.schedule_state()
         now = time.perf_counter()
-        if g >= 0:
-            g = self._respect_min_interval(g, state, now)
+        g = self._respect_min_interval(g, state, now)
         if g >= 0 and self.cpu_cap is not None and self._over_cap(state, now):
             self._cap_waits += 1
             return None
@@ -257,25 +261,21 @@ class Policy:
         """Why a full collection is due now, or None: "limit" (past the
         memory limit), "memory" or "growth" (the deferral's guard), "count"
         (the stdlib's rule)."""
-        if self.needs_memory():
-            held = memory_held()
-            limit = self.memory_limit
-            if limit is not None and held > limit and (
-                    self._limit_full_at is None or held > self._limit_full_at + limit // 16):
-                return "limit"
-            if self.full == "deferred" and self.max_bytes is not None \
-                    and held > self.max_bytes:
-                return "memory"
-        if self.full == "deferred" and self.max_growth is not None:
-            base = max(state["long_lived_total"], 100 * state["threshold"][0])
-            if state["long_lived_pending"] > self.max_growth * base:
-                return "growth"
-        return "count" if state["due"] == _FULL else None
+        reason = self._guard_reason()
+        if reason is None and self.full == "deferred" and self.max_growth is not None:
+            reason = self._growth_reason(state)
+        if reason is None and state["due"] == _FULL:
+            reason = "count"
+        return reason
 
     def collected(self, generation: int, found: int, seconds: float) -> None:
         """Told after each collection the scheduler ran, with what it found
         and how long it took."""
+        if generation == 0 and not self.adaptive and self.memory_limit is None:
+            return                       # the common case: nothing to update
         state = _gcx.schedule_state()
+        if generation >= 1 and self.full == "deferred" and self.max_growth is not None:
+            self._growth = self._growth_reason(state)
         if generation == _FULL:
             self._after_full(state, found)
         if self.adaptive and generation == 0:
@@ -297,6 +297,32 @@ class Policy:
         self._frozen_at: int | None = None
         self._freezes = self._unfreezes = 0
         self._limit_full_at: int | None = None
+        self._growth: str | None = None      # "growth" once the guard is past
+        self._timed = self.cpu_cap is not None or self.min_interval != (None, None, None)
+
+    def _guard_reason(self) -> str | None:
+        """A reason that runs a full collection whatever the deferral:
+        past the memory limit, past max_bytes, or the old generation grown
+        past max_growth (decided after the last collection that changed
+        it, so no state is read here)."""
+        if self.memory_limit is not None or self.max_bytes is not None:
+            held = memory_held()
+            limit = self.memory_limit
+            if limit is not None and held > limit and (
+                    self._limit_full_at is None or held > self._limit_full_at + limit // 16):
+                return "limit"
+            if self.full == "deferred" and self.max_bytes is not None \
+                    and held > self.max_bytes:
+                return "memory"
+        if self._growth is not None:
+            # rare; and an explicit collect() may have reset the counts since
+            self._growth = self._growth_reason(_gcx.schedule_state())
+        return self._growth
+
+    def _growth_reason(self, state: _ScheduleState) -> str | None:
+        assert self.max_growth is not None
+        base = max(state["long_lived_total"], 100 * state["threshold"][0])
+        return "growth" if state["long_lived_pending"] > self.max_growth * base else None
 
     def _note(self, cause: str) -> None:
         self._causes[cause] = self._causes.get(cause, 0) + 1
@@ -322,6 +348,7 @@ class Policy:
         return self._cap_binding
 
     def _after_full(self, state: _ScheduleState, found: int) -> None:
+        self._growth = None
         if self.memory_limit is not None:
             held = memory_held()
             self._limit_full_at = held if held > self.memory_limit else None
