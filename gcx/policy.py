@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
@@ -159,6 +160,8 @@ class Policy:
                     processes (a daemon thread that waits without the GIL and
                     collects with it)
     """
+
+    _growth: str | None
 
     def __init__(self, *, full: Literal["auto", "deferred"] = "auto",
                  max_growth: float | None = 1.0, max_bytes: int | None = None,
@@ -291,13 +294,13 @@ class Policy:
         self._deferred = 0
         self._cap_waits = 0
         self._cap_binding = False
-        self._window: list[tuple[float, float]] = []   # (when, seconds collecting)
+        self._window: deque[tuple[float, float]] = deque()   # (when, seconds collecting)
         self._stable = 0
         self._last_survivors: int | None = None
         self._frozen_at: int | None = None
         self._freezes = self._unfreezes = 0
         self._limit_full_at: int | None = None
-        self._growth: str | None = None      # "growth" once the guard is past
+        self._growth = None                  # "growth" once the guard is past
         self._timed = self.cpu_cap is not None or self.min_interval != (None, None, None)
 
     def _guard_reason(self) -> str | None:
@@ -341,7 +344,7 @@ class Policy:
         window = self._window
         window.append((now, state["seconds"]))
         while len(window) > 1 and window[1][0] <= now - self.cpu_window:
-            del window[0]
+            window.popleft()
         since, spent = window[0]
         share = (state["seconds"] - spent) / max(now - since, self.cpu_window)
         self._cap_binding = share >= self.cpu_cap
