@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Literal, Protocol
 
-    from .policy import Policy
+    from .policy import Policy, using_policy
 
     class _Core(Protocol):
         def stdlib_collecting(self, flag: bool, /) -> None: ...
@@ -136,19 +136,30 @@ class installed:
     """Context manager: gcx installed for the duration of a with block.
 
     If gcx was already installed on entry, it stays installed on exit.
+    With ``policy``, that policy is in force for the block (as
+    gcx.using_policy), and the one before it after.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, policy: "Policy | None | object" = _KEEP) -> None:
+        if policy is not _KEEP:
+            from .policy import using_policy
+            self._policy: "using_policy | None" = using_policy(policy)  # type: ignore[arg-type]
+        else:
+            self._policy = None
         self._installed_here = False
 
     def __enter__(self) -> None:
         self._installed_here = not is_installed()
         install()
+        if self._policy is not None:
+            self._policy.__enter__()
         return None
 
     def __exit__(self, exc_type: type[BaseException] | None,
                  exc_value: BaseException | None,
                  traceback: TracebackType | None) -> "Literal[False]":
+        if self._policy is not None:
+            self._policy.__exit__(exc_type, exc_value, traceback)
         if self._installed_here:
             self._installed_here = False
             uninstall()

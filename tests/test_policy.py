@@ -198,6 +198,17 @@ def test_install_with_a_policy_and_uninstall_puts_back_the_one_before(no_policy)
         assert gcx.get_policy() is None
 
 
+def test_installed_with_a_policy_for_a_block(no_policy):
+    p = gcx.Policy(adaptive=True)
+    was_installed = gcx.is_installed()
+    with gcx.installed(policy=p):
+        assert gcx.is_installed() and gcx.get_policy() is p
+    assert gcx.get_policy() is None
+    assert gcx.is_installed() == was_installed
+    with pytest.raises(TypeError):
+        gcx.installed(policy="adaptive")
+
+
 def test_parameters_and_repr():
     p = gcx.Policy(full="deferred", max_interval=(None, 10, 60), memory_limit=1 << 30)
     params = p.parameters()
