@@ -12,11 +12,12 @@
       gcx's metrics for Prometheus while it runs, and print generation
       sizes, memory and the types that grew most at an interval
       (gcx/monitor.py, gcx/prometheus.py).
-  gcx compare [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
+  gcx compare [OPTIONS] [--policy SPEC ...] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default a bundled demo workload) in fresh
-      interpreters under the stdlib collector and under gcx, and print one
-      table: wall time, time in collections, pauses per generation, objects
-      collected, peak RSS (gcx/compare.py).
+      interpreters under the stdlib collector and under gcx (or gcx with
+      each policy given), and print one table: wall time, time in
+      collections, pauses per generation, objects collected, garbage held,
+      peak RSS, and the cadence of each generation (gcx/compare.py).
   gcx report [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]
       Run a program (by default the demo) with gcx installed and print the
       shapes of the reference cycles it made garbage, top cycle makers
@@ -130,23 +131,38 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     from gcx import compare as compare_module
     compare = commands.add_parser(
         "compare", help="a program under the stdlib collector and under gcx, side by side",
-        usage=f"{PROG} compare [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
+        usage=f"{PROG} compare [-h] [OPTIONS] [--policy SPEC ...] "
+              "[SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
         description="Run a program in fresh interpreters, under the stdlib "
-                    "collector and with gcx installed from its first line, "
+                    "collector and with gcx installed from its first line (with "
+                    "--policy: gcx with each policy given), "
                     f"{compare_module.DEFAULT_REPEAT} times each by default "
                     "(alternating which goes first), and print one table of "
-                    "medians, with the range of each gcx/stdlib ratio over the "
-                    "pairs of runs: wall and CPU time, time in collections and its "
+                    "medians, with the range of each ratio to the stdlib's over the "
+                    "rounds of runs: wall and CPU time, time in collections and its "
                     "share of the run, pauses per generation (count, p50, p95, p99, "
                     "max), objects collected and uncollectable, the most garbage one "
-                    "collection found, peak RSS.  With no program, a bundled demo "
-                    "workload (a long-lived heap and requests that make and drop "
-                    "reference cycles).  The program's output goes to standard error.",
+                    "collection found, the garbage left at the end, peak RSS, what "
+                    "each policy did; then how often each generation was collected, "
+                    "against the ranges gcx's founding document gives (generation 0 "
+                    "every 10-100 ms, 1 every 1-10 s, 2 every 10-60 s).  With no "
+                    "program, a bundled demo workload (a long-lived heap and requests "
+                    "that make and drop reference cycles).  The program's output goes "
+                    "to standard error.",
         epilog="Exit status: 0 when every run of the program exited with status 0; "
                "1 when the comparison was made but a run exited otherwise (the "
                "table says so), or a run crashed or timed out; 2 when the program "
-               "could not be run at all (no such script or module, a bad option, "
-               "an output file that cannot be written); 130 when interrupted.")
+               "could not be run at all (no such script or module, a bad option or "
+               "--policy, an output file that cannot be written); 130 when "
+               "interrupted.")
+    compare.add_argument("--policy", action="append", default=[], metavar="SPEC",
+                         help="a column to compare with the stdlib collector (repeat "
+                              "for more; default: gcx): 'gcx' (gcx.install(), the "
+                              "stdlib's rule), 'stdlib', or gcx.Policy's keyword "
+                              "arguments as key=value,key=value (e.g. full=deferred,"
+                              "max_growth=0.5; adaptive=true; memory_limit=512M; "
+                              "max_interval=1:10:60, one value per generation; none "
+                              "for None)")
     compare.add_argument("--repeat", type=_positive, default=None, metavar="N",
                          help="run N pairs, alternating which collector goes first, "
                               "and report medians (default "
@@ -269,7 +285,7 @@ def _positive(text: str) -> int:
 # (the value is not the program).
 _VALUE_OPTIONS: dict[str, Tuple[str, ...]] = {
     "run": ("--metrics-port", "--metrics-addr", "--watch"),
-    "compare": ("--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
+    "compare": ("--policy", "--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
     "report": ("--top", "--json", "--output", "-o", "--tracemalloc", "--scale"),
 }
 
@@ -440,7 +456,8 @@ def compare_programs(args: argparse.Namespace) -> int:
     from gcx import compare
     return compare.main(_program(args), repeat=args.repeat, json_path=args.json,
                         csv_path=args.csv, plot_path=args.plot, progress=not args.quiet,
-                        timeout=args.timeout, prog=f"{PROG} compare")
+                        timeout=args.timeout, prog=f"{PROG} compare",
+                        policies=args.policy)
 
 
 # ------------------------------------------------------------------------------

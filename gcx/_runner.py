@@ -208,12 +208,19 @@ def run(program: Program, cannot_run: Callable[[Problem], int],
 # ------------------------------------------------------------------------------
 # The child interpreters of ``gcx compare``.
 #
-#   python -P _runner.py child COLLECTOR RESULT SAMPLE KIND TARGET PATH0 [ARG ...]
-#       run the program under COLLECTOR ("stdlib" or "gcx"); write its
-#       measurements to the JSON file RESULT (or {"error": message} if it
-#       could not be started or gcx could not be imported); exit with the
-#       program's status.  SAMPLE: every SAMPLE seconds at most (0: never),
-#       a thread samples RSS and the tracked objects (see MemorySampler)
+#   python -P _runner.py child COLLECTOR POLICY RESULT SAMPLE KIND TARGET PATH0 [ARG ...]
+#       run the program under COLLECTOR ("stdlib" or "gcx"), gcx installed
+#       with the policy POLICY (JSON: gcx.Policy's keyword arguments, or
+#       null for none, gcx's own rule); write its measurements to the JSON
+#       file RESULT (or {"error": message} if it could not be started or gcx
+#       could not be imported); exit with the program's status.  SAMPLE:
+#       every SAMPLE seconds at most (0: never), a thread samples RSS and
+#       the tracked objects (see MemorySampler).  The result has when the
+#       program's first line ran ("program_start", after gcx's install);
+#       when the program's code has ended (its globals still there), the
+#       clocks stop, the collections are no longer recorded, the policy's
+#       record is read ("policy_state"), and one full collection finds the
+#       garbage the program left uncollected ("garbage_at_end")
 #   python -P _runner.py find MODULE PATH0
 #       exit 2 after printing what python -m MODULE would say instead of
 #       running it, 0 if it can be started (or fails on its own)
@@ -280,8 +287,9 @@ class MemorySampler:
 def child(argv: List[str]) -> int:
     import array
     import json
-    collector, result_path, sample_every, kind, target, path0, *args = argv
-    info: dict[str, object] = {"collector": collector}
+    collector, policy_json, result_path, sample_every, kind, target, path0, *args = argv
+    policy_kwargs = json.loads(policy_json)
+    info: dict[str, object] = {"collector": collector, "policy": policy_kwargs}
     refused = []
 
     def cannot_run(message: str) -> int:
@@ -290,6 +298,9 @@ def child(argv: List[str]) -> int:
             json.dump({"collector": collector, "error": message}, f)
         return 2
 
+    def no_policy() -> object:
+        return None
+    policy_state: Callable[[], object] = no_policy
     if collector == "gcx":
         try:
             import gcx
@@ -300,7 +311,24 @@ def child(argv: List[str]) -> int:
         from gcx._version import __version__
         info.update(gcx_version=__version__, gcx_mode=gcx.mode(),
                     gcx_file=gcx._gcx.__file__)
-        start: Callable[[], object] = gcx.install
+        full_collection: Callable[[], int] = gcx.collect
+        policy = None
+        if policy_kwargs is not None:
+            try:
+                policy = gcx.Policy(**policy_kwargs)
+            except (TypeError, ValueError) as exc:
+                return cannot_run(f"gcx.Policy(**{policy_kwargs!r}): {exc}")
+
+            def state_of_policy() -> object:
+                return gcx.metrics()["policies"]
+            policy_state = state_of_policy
+
+        def start() -> None:
+            gcx.collect()        # as the stdlib side does (below)
+            if policy is None:
+                gcx.install()
+            else:
+                gcx.install(policy=policy)
 
         def count() -> int:
             return sum(gcx.census().values())
@@ -309,9 +337,14 @@ def child(argv: List[str]) -> int:
         callbacks = gc.callbacks
         # start where gcx starts: its import adopts everything alive into
         # its oldest generation, with nothing young and nothing counted, so
-        # the start-up's garbage (the interpreter's, this harness's) is
-        # collected here, before anything is measured, not during the program
-        start = gc.collect
+        # the start-up's garbage (the interpreter's, this harness's; on
+        # gcx's side some from gcx's import self-tests too) is collected
+        # on both sides before anything is measured, not during the program,
+        # and what is left at the end is the program's
+        full_collection = gc.collect
+
+        def start() -> None:
+            gc.collect()
 
         def count() -> int:
             return len(gc.get_objects())
@@ -335,9 +368,25 @@ def child(argv: List[str]) -> int:
 
     def prepare() -> None:
         start()
+        info.update(program_start=time.perf_counter() - _T0)
         callbacks.append(on_collection)
         if sampler is not None:
             sampler.start()
+
+    def ended(outcome: object) -> None:
+        """The program's code has ended: stop the clocks and the records,
+        then find the garbage it left (once, the first time it is called)."""
+        if "wall" in info:
+            return
+        if sampler is not None:
+            sampler.stop()
+            info.update(memory=sampler.samples())
+        info.update(wall=time.perf_counter() - _T0, cpu=time.process_time() - _C0)
+        try:
+            callbacks.remove(on_collection)
+        except ValueError:
+            pass
+        info.update(policy_state=policy_state(), garbage_at_end=full_collection())
 
     # as python SCRIPT / python -m MODULE: the script's directory or the
     # current directory (the parent's choice; none under -P), after gcx
@@ -345,8 +394,7 @@ def child(argv: List[str]) -> int:
         sys.path.insert(0, path0)
     program = Program(kind, target, args)
     try:
-        status = run(program, lambda found: cannot_run(found.message), prepare,
-                     None if sampler is None else lambda outcome: sampler.stop())
+        status = run(program, lambda found: cannot_run(found.message), prepare, ended)
     except SystemExit as exc:
         status = exit_status(exc)
     except KeyboardInterrupt as exc:
@@ -354,19 +402,10 @@ def child(argv: List[str]) -> int:
         status = 1
     if refused:
         return status            # cannot_run() wrote the result
-    wall = time.perf_counter() - _T0
-    cpu = time.process_time() - _C0
-    try:
-        callbacks.remove(on_collection)
-    except ValueError:
-        pass
-    if sampler is not None:
-        sampler.stop()            # when the program's end was not seen
-        info.update(memory=sampler.samples())
+    ended(None)                  # when the program's end was not seen
     import resource
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    info.update(status=status, wall=wall, cpu=cpu,
-                rss=rss * (1 if sys.platform == "darwin" else 1024),
+    info.update(status=status, rss=rss * (1 if sys.platform == "darwin" else 1024),
                 starts=starts.tolist(), durations=durations.tolist(),
                 generations=generations.tolist(), collected=collected.tolist(),
                 uncollectable=uncollectable.tolist())

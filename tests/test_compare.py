@@ -79,8 +79,8 @@ def test_demo_table(demo):
     assert header[1].endswith(f"gcx in {gcx.mode()} mode")
     for label in ("wall time (s)", "CPU time (s)", "time in collections (ms)",
                   "share of the run in collections", "collections", "objects collected",
-                  "uncollectable", "peak garbage found by one collection", "peak RSS (MB)",
-                  "exit status"):
+                  "uncollectable", "peak garbage found by one collection",
+                  "garbage left at the end", "peak RSS (MB)", "exit status"):
         assert label in rows, label
     for column in (0, 1):
         assert number(rows["wall time (s)"][column]) > 0
@@ -128,30 +128,38 @@ def test_json_and_csv_hold_the_table(demo):
     assert data["repeat"] == 2 and data["program"]["kind"] == "demo"
     assert data["environment"]["gcx_mode"] == gcx.mode()
     assert len(data["runs"]["stdlib"]) == len(data["runs"]["gcx"]) == 2
+    assert [c["name"] for c in data["columns"]] == ["stdlib", "gcx"]
+    assert [c["policy"] for c in data["columns"]] == [None, None]
     by_metric = {row["metric"]: row for row in data["rows"]}
     # medians, printed as whole numbers (two runs that differ have a median
     # ending in .5: on 3.12, gcx's two runs of the demo need not collect alike)
-    assert f"{by_metric['collections']['stdlib']:.0f}" == rows["collections"][0]
-    assert f"{by_metric['objects collected']['gcx']:.0f}" == rows["objects collected"][1]
-    assert f"{by_metric['wall time']['stdlib']:.3f}" == rows["wall time (s)"][0]
-    assert by_metric["wall time"]["ratio"] == pytest.approx(
-        by_metric["wall time"]["gcx"] / by_metric["wall time"]["stdlib"])
+    values = {metric: row["values"] for metric, row in by_metric.items()}
+    assert f"{values['collections']['stdlib']:.0f}" == rows["collections"][0]
+    assert f"{values['objects collected']['gcx']:.0f}" == rows["objects collected"][1]
+    assert f"{values['wall time']['stdlib']:.3f}" == rows["wall time (s)"][0]
+    assert (f"{values['garbage left at the end']['gcx']:.0f}"
+            == rows["garbage left at the end"][1])
+    wall = by_metric["wall time"]["ratios"]["gcx"]
+    assert wall["ratio"] == pytest.approx(values["wall time"]["gcx"]
+                                          / values["wall time"]["stdlib"])
     assert by_metric["generation 0 pause p99"]["unit"] == "ms"
-    wall = by_metric["wall time"]
     pairs = [g["wall"] / s["wall"] for s, g in zip(data["runs"]["stdlib"],
                                                    data["runs"]["gcx"])]
-    assert (wall["ratio_min"], wall["ratio_max"]) == (min(pairs), max(pairs))
-    assert by_metric["collections"]["ratio_min"] is None
+    assert (wall["min"], wall["max"]) == (min(pairs), max(pairs))
+    assert by_metric["collections"]["ratios"]["gcx"] == {"ratio": None, "min": None,
+                                                         "max": None}
     assert isinstance(data["warnings"], list)
     table = list(csv.reader(io.StringIO((cwd / "out.csv").read_text())))
     assert table[0] == ["metric", "unit", "stdlib", "gcx", "gcx/stdlib"]
     assert [r[0] for r in table[1:]] == [row["metric"] for row in data["rows"]]
     for line, row in zip(table[1:], data["rows"]):
-        for cell, key in zip(line[2:], ("stdlib", "gcx", "ratio")):
-            if row[key] is None:
+        expected = [row["values"]["stdlib"], row["values"]["gcx"],
+                    row["ratios"]["gcx"]["ratio"]]
+        for cell, value in zip(line[2:], expected):
+            if value is None:
                 assert cell == ""
             else:
-                assert float(cell) == pytest.approx(row[key], rel=1e-5, abs=1e-6)
+                assert float(cell) == pytest.approx(value, rel=1e-5, abs=1e-6)
 
 
 PROGRAM = """
@@ -364,6 +372,7 @@ def test_startup_garbage_is_not_the_programs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     _, rows = parse_table(proc.stdout)
     assert rows["objects collected"][:2] == ("0", "0")
+    assert rows["garbage left at the end"][:2] == ("0", "0")
 
 
 def test_default_repeat_is_three(tmp_path):
@@ -428,13 +437,13 @@ def test_module_found_from_the_current_directory_only(tmp_path):
 
 # ------------------------------------------------------------------ memory over time (--plot)
 
-@pytest.mark.parametrize("collector", compare.COLLECTORS)
-def test_memory_samples(collector):
+@pytest.mark.parametrize("column", compare.DEFAULT_COLUMNS, ids=lambda c: c.name)
+def test_memory_samples(column):
     program = compare.Program("script", os.path.join(
         os.path.dirname(__file__), "programs", "compare", "memory_steps.py"))
-    plain = compare.run_once(program, collector)
+    plain = compare.run_once(program, column)
     assert "memory" not in plain
-    run = compare.run_once(program, collector, sample=True)
+    run = compare.run_once(program, column, sample=True)
     memory = run["memory"]
     t, rss, objects = memory["t"], memory["rss"], memory["objects"]
     assert len(t) == len(rss) == len(objects) >= 2
@@ -446,3 +455,258 @@ def test_memory_samples(collector):
     assert objects[0] < 25_000 and objects[-1] >= 100_000
     if sys.platform == "linux":
         assert rss[-1] - rss[0] > 90e6
+
+
+# ------------------------------------------------------------------ policies side by side
+
+COMPARE = os.path.join(os.path.dirname(__file__), "programs", "compare")
+
+
+def parse_columns(text):
+    """A table of any number of columns, read by its fixed widths:
+    (header lines, headings, {row label: [cells]}, {generation: {"median",
+    "longest", "against": [cells]}}).  Percentile rows are keyed as in
+    parse_table."""
+    lines = text.splitlines()
+    blank = lines.index("")
+    header, body = lines[:blank], lines[blank + 1:]
+
+    def cells(line):
+        rest = line[compare.LABEL_WIDTH:]
+        return [rest[i:i + compare.COLUMN_WIDTH].strip()
+                for i in range(0, len(rest), compare.COLUMN_WIDTH)]
+
+    headings = cells(body[0])
+    rows, block, i = {}, None, 1
+    while body[i].strip():
+        label = body[i][:compare.LABEL_WIDTH].rstrip()
+        if label.endswith(" pauses"):
+            block = label[:-len(" pauses")]
+        if label.startswith("  "):
+            label = f"{block} {label.strip()}"
+        assert label not in rows, body[i]
+        found = cells(body[i])
+        rows[label] = found + [""] * (len(headings) - len(found))     # blanks at the end
+        i += 1
+    i += 1
+    assert body[i].startswith("cadence "), body[i]
+    assert cells(body[i]) == headings[:len(cells(body[i]))]
+    cadence = {}
+    for g in range(3):
+        assert body[i + 1].startswith(f"generation {g} (every ")
+        median, longest, against = body[i + 2:i + 5]
+        assert median.startswith("  median interval (") and longest.startswith("  longest")
+        assert against.startswith("  against the range")
+        cadence[g] = {"median": cells(median), "longest": cells(longest),
+                      "against": cells(against)}
+        i += 4
+    return header, headings, rows, cadence
+
+
+def test_deferred_policy_runs_no_full_collection(tmp_path):
+    # the stdlib's rule (gcx, no policy) runs full collections on this
+    # program; full=deferred runs none (it calls no safe point), and its
+    # record says it deferred them
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "--policy", "gcx",
+                   "--policy", "full=deferred", "--json", "out.json",
+                   os.path.join(COMPARE, "full_collections.py"), "400000", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    header, headings, rows, cadence = parse_columns(proc.stdout)
+    assert headings == ["stdlib gc", "gcx", "A", "gcx/stdlib", "A/stdlib"]
+    assert header[2] == ("A: gcx with gcx.Policy(full='deferred')  "
+                         "(--policy full=deferred)")
+    stdlib, plain, deferred = (int(n) for n in rows["generation 2 pauses"][:3])
+    assert plain >= 1 and deferred == 0
+    assert rows["times a full collection was deferred"][:2] == ["-", "-"]
+    assert int(rows["times a full collection was deferred"][2]) > 0
+    assert "collections at safe points" not in rows        # no column had one
+    # each column collected the same garbage (the pairs die young)
+    collected = [int(n) for n in rows["objects collected"][:3]]
+    assert max(collected) <= 1.05 * min(collected) and min(collected) >= 790_000
+    assert rows["exit status"][:3] == ["0", "0", "0"]
+    assert rows["wall time (s)"][3].endswith("x") and rows["wall time (s)"][4].endswith("x")
+    assert rows["generation 2 p50 (ms)"][2] == "-" and rows["generation 2 p50 (ms)"][4] == ""
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert [(c["name"], c["heading"], c["policy"]) for c in data["columns"]] == [
+        ("stdlib", "stdlib gc", None), ("gcx", "gcx", None),
+        ("full=deferred", "A", {"full": "deferred"})]
+    assert data["columns"][2]["parameters"] == gcx.Policy(full="deferred").parameters() | {
+        "min_interval": [None] * 3, "max_interval": [None] * 3}
+    assert len(data["runs"]["full=deferred"]) == 1
+    by_metric = {row["metric"]: row for row in data["rows"]}
+    assert by_metric["generation 2 pauses"]["values"] == {
+        "stdlib": stdlib, "gcx": plain, "full=deferred": 0}
+    assert set(by_metric["wall time"]["ratios"]) == {"gcx", "full=deferred"}
+
+
+def test_safe_points_run_the_deferred_full_collections(tmp_path):
+    # the program calls gcx.safe_point() every 20,000 steps: under
+    # full=deferred every full collection is one of those
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "--policy", "full=deferred",
+                   os.path.join(COMPARE, "full_collections.py"), "400000", "20000",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    _, headings, rows, _ = parse_columns(proc.stdout)
+    assert headings == ["stdlib gc", "A", "A/stdlib"]
+    full = int(rows["generation 2 pauses"][1])
+    assert full >= 1
+    assert rows["collections at safe points"][:2] == ["-", str(full)]
+    assert rows["times a full collection was deferred"][0] == "-"
+    assert int(rows["times a full collection was deferred"][1]) > 0
+
+
+def test_cadence_of_a_time_backstop(tmp_path):
+    # an idle program: nothing collects it but the policy's backstop, which
+    # collects generation 0 every 30 ms (10-100 ms: within the range); the
+    # stdlib collector leaves it uncollected for the whole run (above)
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "--json", "out.json",
+                   "--policy", "max_interval=0.03:none:none",
+                   os.path.join(COMPARE, "idle.py"), "0.6", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    _, headings, rows, cadence = parse_columns(proc.stdout)
+    assert headings[:2] == ["stdlib gc", "A"]
+    backstop = int(rows["collections by the time backstop"][1])
+    assert rows["collections by the time backstop"][0] == "-"
+    assert backstop >= 5 and int(rows["generation 0 pauses"][1]) == backstop
+    assert rows["generation 0 pauses"][0] == "0"
+    gen0, gen1 = cadence[0], cadence[1]
+    assert gen0["median"][0] == "-" and 10 <= float(gen0["median"][1]) <= 100
+    assert float(gen0["longest"][0]) >= 500 > float(gen0["longest"][1])
+    assert gen0["against"] == ["above", "within"]
+    # generation 1: never collected, in a run shorter than its range's top
+    assert gen1["median"] == ["-", "-"] and gen1["against"] == ["too few", "too few"]
+    data = json.loads((tmp_path / "out.json").read_text())
+    assert data["cadence"]["ranges"] == [[0.01, 0.1], [1.0, 10.0], [10.0, 60.0]]
+    ours = data["cadence"]["columns"]["max_interval=0.03:none:none"]
+    assert [c["verdict"] for c in ours] == ["within", "too few", "too few"]
+    assert ours[0]["median"] * 1e3 == pytest.approx(float(gen0["median"][1]), abs=0.01)
+    assert data["cadence"]["columns"]["stdlib"][0]["verdict"] == "above"
+    by_metric = {row["metric"]: row for row in data["rows"]}
+    assert by_metric["generation 0 median interval"]["unit"] == "ms"
+    assert by_metric["generation 0 median interval"]["values"]["stdlib"] is None
+
+
+def test_cadence_and_verdict():
+    starts, generations = [0.10, 0.20, 0.35, 0.40], [0, 2, 0, 1]
+    # generation 0: every collection counts (0.1, 0.15, 0.05 apart); the
+    # longest stretch is 0.15 (from 0.2 to 0.35), the start and end ones
+    # 0.1 - 0.05 and 0.5 - 0.4 are shorter
+    median, longest = compare.cadence(starts, generations, 0, 0.05, 0.5)
+    assert median == pytest.approx(0.1) and longest == pytest.approx(0.15)
+    # generation 1: the collections of 1 and 2, at 0.2 and 0.4
+    assert compare.cadence(starts, generations, 1, 0.05, 0.5) == pytest.approx((0.2, 0.2))
+    # generation 2: one collection; the longest stretch is after it
+    assert compare.cadence(starts, generations, 2, 0.05, 0.5) == (None, pytest.approx(0.3))
+    assert compare.cadence([], [], 0, 0.05, 0.5) == (None, pytest.approx(0.45))
+    assert compare.verdict(0.005, 0.01, 0.010, 0.100) == "below"
+    assert compare.verdict(0.010, 0.5, 0.010, 0.100) == "within"
+    assert compare.verdict(0.100, 0.1, 0.010, 0.100) == "within"
+    assert compare.verdict(0.2, 0.2, 0.010, 0.100) == "above"
+    assert compare.verdict(None, 0.5, 0.010, 0.100) == "above"
+    assert compare.verdict(None, 0.05, 0.010, 0.100) == "too few"
+
+
+# ------------------------------------------------------------------ --policy specs
+
+@pytest.mark.parametrize("spec, kwargs", [
+    ("full=deferred", {"full": "deferred"}),
+    ("full=deferred,max_growth=0.5", {"full": "deferred", "max_growth": 0.5}),
+    ("full=deferred, max_growth=none, max_bytes=2G",
+     {"full": "deferred", "max_growth": None, "max_bytes": 2 * 2**30}),
+    ("adaptive=true,young_max=50_000", {"adaptive": True, "young_max": 50_000}),
+    ("adaptive=False", {"adaptive": False}),
+    ("memory_limit=512M", {"memory_limit": 512 * 2**20}),
+    ("memory_limit=1.5GiB", {"memory_limit": 3 * 2**29}),
+    ("memory_limit=64kb", {"memory_limit": 64 * 2**10}),
+    ("memory_limit=1000000", {"memory_limit": 1_000_000}),
+    ("cpu_cap=0.1,cpu_window=2", {"cpu_cap": 0.1, "cpu_window": 2}),
+    ("auto_freeze=true,freeze_after=5", {"auto_freeze": True, "freeze_after": 5}),
+    ("min_interval=0.01", {"min_interval": 0.01}),
+    ("max_interval=1:10:60", {"max_interval": (1, 10, 60)}),
+    ("min_interval=none:none:5,max_interval=0.1:none:60",
+     {"min_interval": (None, None, 5), "max_interval": (0.1, None, 60)}),
+])
+def test_good_specs(spec, kwargs):
+    from gcx import _policy_spec
+    assert _policy_spec.parse(spec) == kwargs
+    assert all(type(v) is type(kwargs[k]) for k, v in _policy_spec.parse(spec).items())
+    # the column runs that policy, headed by a letter
+    stdlib, column = compare.columns([spec])
+    assert stdlib.name == "stdlib" and column.heading == "A" and column.policy == kwargs
+    assert column.parameters() == gcx.Policy(**kwargs).parameters()
+    assert column.policy_repr() == repr(gcx.Policy(**kwargs))
+
+
+def test_columns_of_specs():
+    assert compare.columns(["gcx"]) == list(compare.DEFAULT_COLUMNS)
+    assert compare.columns(["stdlib", "gcx"]) == list(compare.DEFAULT_COLUMNS)
+    cols = compare.columns(["full=deferred", "gcx", "adaptive=true", "full=auto"])
+    assert [c.name for c in cols] == ["stdlib", "full=deferred", "gcx", "adaptive=true",
+                                      "full=auto"]
+    assert [c.heading for c in cols] == ["stdlib gc", "A", "gcx", "B", "C"]
+    assert [c.collector for c in cols] == ["stdlib", "gcx", "gcx", "gcx", "gcx"]
+    # full=auto is Policy(), set: the stdlib's rule decided in Python, beside
+    # gcx's own (no policy)
+    assert cols[4].policy == {"full": "auto"} and cols[2].policy is None
+    assert cols[4].describe() == "gcx with policy full=auto"
+    assert [c.describe() for c in cols[:3]] == ["stdlib gc", "gcx with policy full=deferred",
+                                                "gcx"]
+
+
+def policy_refusal(**kwargs):
+    """What gcx.Policy itself says about these arguments."""
+    with pytest.raises((TypeError, ValueError)) as info:
+        gcx.Policy(**kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("specs, why", [
+    # gcx.Policy's own TypeError and ValueError, word for word
+    (["full=later"], policy_refusal(full="later")),
+    (["max_bytes=abc"], policy_refusal(max_bytes="abc")),
+    (["max_bytes=-1"], policy_refusal(max_bytes=-1)),
+    (["adaptive=1"], policy_refusal(adaptive=1)),
+    (["cpu_cap=2"], policy_refusal(cpu_cap=2)),
+    (["cpu_cap=0.5:0.5:0.5"], policy_refusal(cpu_cap=(0.5, 0.5, 0.5))),
+    (["freeze_after=none"], policy_refusal(freeze_after=None)),
+    (["max_interval=1:2"], policy_refusal(max_interval=(1, 2))),
+    (["max_interval=inf"], policy_refusal(max_interval=float("inf"))),
+    (["min_interval=5,max_interval=1"], policy_refusal(min_interval=5, max_interval=1)),
+    # the spec's own form
+    (["full"], "'full' is not key=value"),
+    (["=deferred"], "'=deferred' is not key=value"),
+    (["full=deferred,"], "'' is not key=value"),
+    (["max_bytes="], "max_bytes has no value"),
+    (["full=deferred,full=auto"], "full is given twice"),
+    (["memory_limit=1.1K"], "'1.1K' is not a whole number of bytes"),
+    (["fulll=deferred"], "gcx.Policy has no parameter 'fulll' (it takes full, "
+                         "max_growth, max_bytes, adaptive, young_max, memory_limit, "
+                         "cpu_cap, cpu_window, auto_freeze, freeze_after, min_interval, "
+                         "max_interval)"),
+])
+def test_bad_specs(tmp_path, specs, why):
+    marker = tmp_path / "ran"
+    (tmp_path / "prog.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    options = [word for spec in specs for word in ("--policy", spec)]
+    message = one_line_error(gcx_cli("compare", *options, "prog.py", cwd=tmp_path))
+    assert message == f"python -m gcx compare: --policy {specs[-1]!r}: {why}"
+    assert not marker.exists()                # refused before any run
+
+
+@pytest.mark.parametrize("specs, message", [
+    (["stdlib"], "--policy: nothing to compare with the stdlib collector; add gcx or a "
+                 "policy (key=value,...)"),
+    (["gcx", "gcx"], "--policy 'gcx' runs what --policy 'gcx' runs already"),
+    (["stdlib", "gcx", "stdlib"], "--policy 'stdlib' runs what --policy 'stdlib' runs "
+                                  "already"),
+    (["full=deferred", "max_growth=1.0,full=deferred"],
+     "--policy 'max_growth=1.0,full=deferred' runs what --policy 'full=deferred' runs "
+     "already"),
+])
+def test_columns_refused(tmp_path, specs, message):
+    with pytest.raises(compare.SpecError) as info:
+        compare.columns(specs)
+    assert str(info.value) == message
+    options = [word for spec in specs for word in ("--policy", spec)]
+    proc = gcx_cli("compare", *options, "prog.py", cwd=tmp_path)
+    assert one_line_error(proc) == f"python -m gcx compare: {message}"
