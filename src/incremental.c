@@ -286,7 +286,8 @@ gcx_incr_start(PyObject *roots)
     return 0;
 }
 
-/* Mark for up to `seconds` (at least one object).  Returns the gray
+/* Mark for up to `seconds` (at least one object; exactly one for 0, which
+ * the tests use to interleave the program with marking).  Returns the gray
  * objects left: 0 when marking is done (or no cycle runs). */
 Py_ssize_t
 gcx_incr_slice(double seconds)
@@ -308,7 +309,7 @@ gcx_incr_slice(double seconds)
         }
         edges += traverse(g.op, g.next);
         cyc.traversed++;
-        if (edges >= 1024) {   /* a clock read per ~1024 edges */
+        if (edges >= 1024 || budget <= 0) {   /* a clock read per ~1024 edges */
             edges = 0;
             (void)PyTime_PerfCounterRaw(&now);
             if (now - start >= budget) {
