@@ -24,7 +24,9 @@ import sys
 # file -> the files it may use (src/README.md, "Layers").
 LAYERS = {
     "module.c": {"collection.c", "heap.c", "schedule.c", "stats.c", "tracer.c",
-                 "table.c", "probe.c", "check.c", "finalize.c", "frames.c", "memory.c"},
+                 "table.c", "probe.c", "check.c", "finalize.c", "frames.c", "memory.c",
+                 "incremental.c"},
+    "incremental.c": {"collection.c", "schedule.c", "stats.c", "tracer.c", "table.c"},
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c", "probe.c"},

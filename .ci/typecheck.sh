@@ -19,7 +19,8 @@ cd "$root"
 "$python" -m mypy --strict --follow-imports=silent --cache-dir=/dev/null \
     gcx/__init__.py gcx/_args.py gcx/_stdlib.py gcx/_install.py \
     gcx/_runner.py gcx/_table.py gcx/_overview.py gcx/compare.py gcx/__main__.py gcx/_demo.py \
-    gcx/report/*.py gcx/testing.py gcx_pytest.py gcx/monitor.py gcx/prometheus.py gcx/otel.py gcx/policy.py gcx/_policy_spec.py
+    gcx/report/*.py gcx/testing.py gcx_pytest.py gcx/monitor.py gcx/prometheus.py gcx/otel.py gcx/policy.py gcx/_policy_spec.py \
+    gcx/_budget.py
 
 # The stub against the compiled module as installed in VENV: from a scratch
 # directory, so that this checkout's gcx/ does not stand in for it.

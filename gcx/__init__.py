@@ -22,6 +22,7 @@ Policy, set_policy(), get_policy(), using_policy(), safe_point(),
 full_collection_due(), warmup(), no_gc(), add_memory_pressure(), memory_held()
                 when automatic collection collects and how much
                 (gcx/policy.py)
+PauseBudget     full collections in slices of a time budget (gcx/_budget.py)
 
 Two hooks are set when gcx is imported, because the core has to know about
 them: one in the stdlib's ``gc.callbacks`` tells the core while the stdlib
@@ -167,7 +168,7 @@ __all__ = [
     # when to collect (gcx/policy.py)
     "Policy", "set_policy", "get_policy", "using_policy", "safe_point",
     "full_collection_due", "warmup", "no_gc", "NoGCRegion", "add_memory_pressure",
-    "memory_held",
+    "memory_held", "PauseBudget",
 ]
 
 from ._gcx import (DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL,  # noqa: E402
@@ -511,7 +512,8 @@ _LAZY = {"no_cycles": "testing", "CyclesFound": "testing",
                                         "using_policy", "safe_point",
                                         "full_collection_due", "warmup", "no_gc",
                                         "NoGCRegion", "add_memory_pressure",
-                                        "memory_held")}}
+                                        "memory_held")},
+         "PauseBudget": "_budget"}
 
 
 def __dir__() -> list[str]:

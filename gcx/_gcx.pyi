@@ -29,6 +29,19 @@ class _ScheduleState(TypedDict):
     held_requests: int
     collecting: bool
 
+class _IncrState(TypedDict):
+    active: bool             # an incremental cycle is marking
+    failed: bool             # an allocation failed in it (marks lost: safe)
+    gray: int                # objects waiting to be traversed
+    marked: int              # marks set this cycle
+    traversed: int
+    skipped: int             # gray objects found dead or moved
+    old_at_start: int        # records of generations 1 and 2 at its start
+    kept: int                # marked records the last end left out
+    abandoned: int           # cycles a full collection overtook, ever
+    bytes: int               # the gray stack's and the marks' memory
+    old: int                 # records of generations 1 and 2 now
+
 class _Memory(TypedDict):
     held: int                # arenas + blocks + pressure
     arenas: int
@@ -158,5 +171,11 @@ def set_policy_hook(hook: Callable[[int, int], object] | None, /) -> None: ...
 def set_trigger(n: int, /) -> None: ...
 def hold(delta: int, /) -> int: ...
 def schedule_state() -> _ScheduleState: ...
+# the incremental cycle (src/incremental.c; gcx/_budget.py drives it)
+def incr_start(roots: list[object], /) -> None: ...
+def incr_slice(seconds: float, /) -> int: ...   # gray objects left
+def incr_finish() -> int: ...                   # what the end found; -1 no cycle
+def incr_abandon() -> None: ...
+def incr_state() -> _IncrState: ...
 def memory(start: bool, /) -> _Memory: ...
 def add_pressure(nbytes: int, /) -> None: ...

@@ -11,7 +11,10 @@
  *   "start" callbacks      stats.c      and the DEBUG_STATS heading
  *   counts                 schedule.c   count[g+1]++, count[0..g] = 0
  *   sync                   tracer.c     records trustworthy (R2)
- *   region                 region.c     generations 0..g, numbered
+ *   region                 region.c     generations 0..g, numbered (for
+ *                                       gcx_collect_except, without the
+ *                                       old records an incremental cycle
+ *                                       marked)
  *   roots                  region.c     full collections: what sys.modules reaches
  *   count                  region.c     references from outside the region
  *   mark                   region.c     what those reach survives
@@ -38,6 +41,8 @@
  */
 #include "gcx.h"
 
+static gcx_exclude_fn excluding;   /* gcx_collect_except's, while it runs */
+
 /* The phases over the records: sync to settle.  On allocation failure
  * before the garbage is pinned, the collection gives up (C3 of region.c):
  * the result counts the candidates seen and nothing else. */
@@ -53,7 +58,9 @@ collect_generation(int generation, bool promote)
     /* after the sync: on 3.12 it reads the births that count towards the
      * collection about to run */
     gcx_schedule_counts_for(generation);
-    if (gcx_region_number(generation) < 0
+    int numbered = excluding != NULL ? gcx_region_number_except(excluding)
+                                     : gcx_region_number(generation);
+    if (numbered < 0
         || (full && gcx_region_mark_from_roots() < 0)) {
         goto give_up;
     }
@@ -134,4 +141,20 @@ Py_ssize_t
 gcx_collect_unpromoted(int generation)
 {
     return collect(generation, false);
+}
+
+/* A full collection whose region leaves out the generation-2 records that
+ * out(page) names: the end of an incremental cycle (incremental.c), whose
+ * marking found them alive.  They count as references from outside, as old
+ * objects do for a young collection, so the result is exact for the
+ * region whatever out() says; survivors are promoted as in any full
+ * collection.  Scheduling, callbacks and statistics see a collection of
+ * generation 2. */
+Py_ssize_t
+gcx_collect_except(gcx_exclude_fn out)
+{
+    excluding = out;
+    Py_ssize_t n = collect(GCX_NGENS - 1, true);
+    excluding = NULL;
+    return n;
 }

@@ -279,6 +279,10 @@ typedef struct {
     Py_ssize_t len, cap;
 } gcx_workvec_t;
 
+/* The generation-2 records of a page to leave out of a full collection's
+ * region (a bit per slot), or NULL: none. */
+typedef const uint64_t *(*gcx_exclude_fn)(const gcx_page_t *p);
+
 /* What a collection found and did. */
 typedef struct {
     Py_ssize_t collected, uncollectable;
@@ -331,6 +335,25 @@ void gcx_check_after_collection(void);   /* level 3: abort if broken */
 
 Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if refused */
 Py_ssize_t gcx_collect_unpromoted(int generation);   /* the same; survivors stay in `generation` */
+Py_ssize_t gcx_collect_except(gcx_exclude_fn out);   /* full, without what out() names */
+
+/* ---- a full collection in slices (incremental.c) ------------------------------- */
+
+typedef struct {
+    bool active;                 /* a cycle is marking */
+    bool failed;                 /* an allocation failed this cycle (I2) */
+    Py_ssize_t gray, marked, traversed, skipped;
+    Py_ssize_t old_at_start;     /* records of generations 1 and 2 at the start */
+    Py_ssize_t kept;             /* the last end left out this many (marked) */
+    Py_ssize_t abandoned;        /* cycles a full collection overtook (I3) */
+    size_t bytes;                /* the gray stack's and the marks' memory */
+} gcx_incr_state_t;
+
+int gcx_incr_start(PyObject *roots);   /* roots: a list */
+Py_ssize_t gcx_incr_slice(double seconds);   /* gray objects left */
+Py_ssize_t gcx_incr_finish(void);      /* what the end found; -1 no cycle */
+void gcx_incr_abandon(void);
+gcx_incr_state_t gcx_incr_state(void);
 
 /* ---- when to collect (schedule.c) --------------------------------------------- */
 
@@ -536,6 +559,7 @@ gcx_refs_of(Py_ssize_t rc)
 }
 
 int gcx_region_number(int generation);            /* the phases, in order */
+int gcx_region_number_except(gcx_exclude_fn out);  /* instead of gcx_region_number(2) */
 int gcx_region_mark_from_roots(void);
 Py_ssize_t gcx_region_count(void);                 /* members, for stats */
 int gcx_region_mark(void);

@@ -681,6 +681,63 @@ m_noop_tracer(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* ---- the incremental cycle (incremental.c; gcx/_budget.py drives it) ---- */
+
+static PyObject *
+m_incr_start(PyObject *mod, PyObject *roots)
+{
+    if (!PyList_Check(roots)) {
+        PyErr_Format(PyExc_TypeError, "incr_start() takes a list, not %.100s",
+                     Py_TYPE(roots)->tp_name);
+        return NULL;
+    }
+    if (gcx_incr_start(roots) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_incr_slice(PyObject *mod, PyObject *arg)
+{
+    double seconds = PyFloat_AsDouble(arg);
+    if (seconds == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!(seconds >= 0.0 && seconds < 1e6)) {
+        PyErr_SetString(PyExc_ValueError, "incr_slice() takes seconds >= 0");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(gcx_incr_slice(seconds));
+}
+
+static PyObject *
+m_incr_finish(PyObject *mod, PyObject *unused)
+{
+    return PyLong_FromSsize_t(gcx_incr_finish());
+}
+
+static PyObject *
+m_incr_abandon(PyObject *mod, PyObject *unused)
+{
+    gcx_incr_abandon();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+m_incr_state(PyObject *mod, PyObject *unused)
+{
+    gcx_incr_state_t s = gcx_incr_state();
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsn}",
+                         "active", s.active ? Py_True : Py_False,
+                         "failed", s.failed ? Py_True : Py_False,
+                         "gray", s.gray, "marked", s.marked,
+                         "traversed", s.traversed, "skipped", s.skipped,
+                         "old_at_start", s.old_at_start, "kept", s.kept,
+                         "abandoned", s.abandoned, "bytes", (Py_ssize_t)s.bytes,
+                         "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2]);
+}
+
 static PyMethodDef methods[] = {
     {"collect", m_collect, METH_O, NULL},
     {"collect_unpromoted", m_collect_unpromoted, METH_O, NULL},
@@ -719,6 +776,11 @@ static PyMethodDef methods[] = {
     {"set_trigger", m_set_trigger, METH_O, NULL},
     {"hold", m_hold, METH_O, NULL},
     {"schedule_state", m_schedule_state, METH_NOARGS, NULL},
+    {"incr_start", m_incr_start, METH_O, NULL},
+    {"incr_slice", m_incr_slice, METH_O, NULL},
+    {"incr_finish", m_incr_finish, METH_NOARGS, NULL},
+    {"incr_abandon", m_incr_abandon, METH_NOARGS, NULL},
+    {"incr_state", m_incr_state, METH_NOARGS, NULL},
     {"memory", m_memory, METH_O, NULL},
     {"add_pressure", m_add_pressure, METH_O, NULL},
     {NULL, NULL, 0, NULL},

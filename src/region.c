@@ -204,15 +204,21 @@ gcx_region_from_vec(gcx_workvec_t *w)
 /* Number the records of generations 0..g on page p, without touching their
  * objects: gcx_region_count visits each object once, to read it and traverse it
  * (and sets aside the records CPython no longer tracks). */
+static gcx_exclude_fn number_excluding;   /* gcx_region_number_except */
+
 static int
 number_page(gcx_page_t *p, int generation)
 {
     uint64_t cand[GCX_WORDS];
+    const uint64_t *out = number_excluding != NULL ? number_excluding(p) : NULL;
     bool any = false;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         cand[w] = 0;
         for (int s = 0; s <= generation; s++) {
             cand[w] |= GCX_SET(p, s, w);
+        }
+        if (out != NULL) {
+            cand[w] &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
         }
         any |= cand[w] != 0;
     }
@@ -312,6 +318,18 @@ gcx_region_number(int generation)
         }
     }
     memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
+    return r;
+}
+
+/* A full collection's region without the generation-2 records `out(page)`
+ * names (incremental.c: what its marking found alive); the same result as
+ * gcx_region_number otherwise. */
+int
+gcx_region_number_except(gcx_exclude_fn out)
+{
+    number_excluding = out;
+    int r = gcx_region_number(GCX_NGENS - 1);
+    number_excluding = NULL;
     return r;
 }
 

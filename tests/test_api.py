@@ -28,7 +28,7 @@ GCX_EXTRAS = {"install", "uninstall", "installed", "is_installed", "info", "mode
               "SlowPauseLog",
               "Policy", "set_policy", "get_policy", "using_policy", "safe_point",
               "full_collection_due", "warmup", "no_gc", "NoGCRegion",
-              "add_memory_pressure", "memory_held"}
+              "add_memory_pressure", "memory_held", "PauseBudget"}
 NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
           "get_debug", "get_stats", "freeze", "unfreeze", "get_freeze_count"]
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
