@@ -24,7 +24,10 @@ leaves some old garbage there (1% of the heap made garbage after it got
 old), puts a middle generation on top (2% alive and 1% garbage, after a
 young collection moved them to generation 1) and a young one (1,000 live
 containers and 500 garbage), with automatic collection off.  It then forks
-one child per kind of collection: collect(0), collect(1) and collect().
+one child per kind of collection: collect(0), collect(1) and collect();
+then it collects its garbage itself and forks a last child, whose
+collect() finds everything alive (what a collector writes when it has
+nothing to free).
 Each child reads Private_Dirty from /proc/self/smaps_rollup, runs that one
 collection, reads Private_Dirty again (the two reads into buffers made
 beforehand, nothing else between them), and reports the difference: the
@@ -50,7 +53,8 @@ else:
 
 SIZES = {"small": 50_000, "default": 1_000_000}   # containers in the live heap
 COLLECTORS = ("stdlib", "gcx", "freeze")
-KINDS = (("young", 0, "collect(0)"), ("gen1", 1, "collect(1)"), ("full", 2, "collect()"))
+KINDS = (("young", 0, "collect(0)"), ("gen1", 1, "collect(1)"), ("full", 2, "collect()"),
+         ("full, all alive", 2, "collect()"))
 SMAPS = "/proc/self/smaps_rollup"
 GROUP = 10           # containers per group (with the tuple of atoms; the atoms' dict is untracked)
 YOUNG_LIVE, YOUNG_GARBAGE = 100, 50        # groups in generation 0 at the fork
@@ -187,7 +191,11 @@ def parent(collector, n):
     young_garbage = None
     if collector == "freeze":
         gc.freeze()
-    results = {name: fork_child(generation, collect) for name, generation, _ in KINDS}
+    results = {}
+    for name, generation, _ in KINDS:
+        if name == "full, all alive":
+            collect()                    # the garbage goes, in the parent
+        results[name] = fork_child(generation, collect)
     extra = {}
     if collector == "gcx":
         import gcx
