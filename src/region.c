@@ -75,7 +75,8 @@
  * parent shared; given back, its pages return as fresh zero pages, the
  * child's own, and leave with the collection.  The cost: a large
  * collection faults its memory in every time (a full collection of 1M
- * containers, 11 MB; benchmarks/RESULTS.md has what that costs). */
+ * containers, several MB: 3-8% of its time on most heaps measured,
+ * benchmarks/RESULTS.md "Memory shared after fork"). */
 #define RETURN_BYTES ((size_t)64 * 1024)
 
 static void
