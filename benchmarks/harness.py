@@ -189,13 +189,16 @@ class Comparison:
 
     base may be None for a gcx-only figure (then there is no ratio).
     unit/scale: how to print the samples (e.g. "ms", 1e3 for seconds).
+    extra: {label: samples} of further variants measured beside them (shown
+    in a column each, with no ratio).
     """
 
-    def __init__(self, case, metric, unit, scale, base, gcx, detail=None):
+    def __init__(self, case, metric, unit, scale, base, gcx, detail=None, extra=None):
         self.case, self.metric, self.unit, self.scale = case, metric, unit, scale
         self.base = Stats(base) if base is not None else None
         self.gcx = Stats(gcx)
         self.detail = detail or {}
+        self.extra = {label: Stats(s) for label, s in (extra or {}).items()}
         if self.base is not None:
             self.ratio = ratio(self.gcx.median, self.base.median)
             paired = [ratio(g, b) for g, b in zip(self.gcx.samples, self.base.samples)]
@@ -210,6 +213,7 @@ class Comparison:
             "gcx": self.gcx.as_dict(self.scale),
             "ratio": self.ratio, "ratio_min": self.ratio_min, "ratio_max": self.ratio_max,
             "detail": self.detail,
+            "extra": {label: st.as_dict(self.scale) for label, st in self.extra.items()},
         }
 
 
@@ -462,12 +466,17 @@ def _rows(report):
     other = [c["detail"].get("other_clock") for c in report["results"]]
     if any(other):
         head.append("ratio by %s clock" % next(o for o in other if o)["clock"])
+    extra = []
+    for c in report["results"]:
+        extra += [label for label in c.get("extra", {}) if label not in extra]
+    head += ["%s median [min..max]" % label for label in extra]
     rows = []
     for c, o in zip(report["results"], other):
         row = [c["case"], c["metric"], fmt_cell(c["stdlib"], c["unit"]),
                fmt_cell(c["gcx"], c["unit"]), fmt_ratio(c)]
         if any(other):
             row.append("%.2f" % o["ratio"] if o else "-")
+        row += [fmt_cell(c.get("extra", {}).get(label), c["unit"]) for label in extra]
         rows.append(row)
     return head, rows
 

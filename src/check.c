@@ -3,8 +3,8 @@
  * gcx_check_all verifies every invariant that can be read off gcx's state
  * between collections:
  *   T1-T6  the table's (table.c, gcx_table_check);
- *   T5/C2  no region bits and no region pages outside a collection
- *          (region.c, gcx_region_check);
+ *   C2     no region outside a collection, and no large block of a
+ *          collection's memory kept (region.c, gcx_region_check);
  *   R1     in tracer mode, while gcx owns the slot and nothing is stale,
  *          every record names a live object of a GC type (its refcount is
  *          positive), or on 3.14+ one waiting in the trashcan: a record
@@ -108,7 +108,7 @@ gcx_check_all(void)
         return 0;
     }
     if (gcx_region_check() < 0) {
-        return fail("T5 region bits outside a collection");
+        return fail("C2 a region, or a collection's large memory, outside a collection");
     }
     return check_records() < 0 || check_stats() < 0 ? -1 : 0;
 }

@@ -26,6 +26,8 @@
  *   report                 finalize.c   the garbage hook, when one is set
  *   finalize               finalize.c   weakrefs, finalizers, resurrection,
  *                                       tp_clear, gc.garbage
+ *   done                   region.c     the collection's large blocks of
+ *                                       memory go back
  *   settle                 table.c      the page lists after promotion
  *   stats, "stop"          stats.c      statistics, the pause, callbacks
  *   restore                             the caller's exception
@@ -88,12 +90,12 @@ collect_generation(int generation, bool promote)
     gcx_finalize_garbage(&g);
     result.collected = g.collected;
     result.uncollectable = g.uncollectable;
-    gcx_region_clear();
+    gcx_region_done(&g);
     gcx_table_settle(generation);
     return result;
 
 give_up:
-    gcx_region_abandon();
+    gcx_region_done(&g);
     return result;
 }
 

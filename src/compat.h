@@ -149,6 +149,26 @@ PyAPI_FUNC(int) _PyEval_AddPendingCall(PyInterpreterState *interp,
 /* Immortal objects (PEP 683): 3.13's headers keep _Py_IsImmortal inline. */
 #define gcx_is_immortal(op) _Py_IsImmortal(op)
 
+/* Is watcher (an id from PyDict_AddWatcher) watching the dict op?  Bits 0-7
+ * of the tag every dict carries (Include/cpython/dictobject.h: the
+ * deprecated ma_version_tag on 3.12-3.13, _ma_watcher_tag on 3.14+) are its
+ * watchers.  Read, never written: PyDict_Watch stores the word even when
+ * the bit is set already, and in a child of fork() that store copies a
+ * page the parent shared (benchmarks/bench_fork.py). */
+static inline bool
+gcx_dict_watched(PyObject *op, int watcher)
+{
+#if GCX_PY314
+    uint64_t tag = ((PyDictObject *)op)->_ma_watcher_tag;
+#else
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    uint64_t tag = ((PyDictObject *)op)->ma_version_tag;
+#  pragma GCC diagnostic pop
+#endif
+    return (tag >> watcher) & 1;
+}
+
 /* Does op's type, through tp_is_gc, say that op is not collectable now?
  * Only types that define the slot are asked: a suspended greenlet answers
  * no (its C stack holds references nobody can traverse), as does a static

@@ -40,19 +40,16 @@ enum { GCX_GEN0 = 0, GCX_GEN1 = 1, GCX_GEN2 = 2, GCX_FROZEN = 3, GCX_NSETS = 4 }
 /* Lists of pages kept so that young collections never walk the whole table. */
 enum { GCX_LIST_YOUNG = 0, GCX_LIST_MIDDLE = 1, GCX_NLISTS = 2 };
 
+/* A page's records.  A collection's region is kept apart (region.c), so a
+ * collection writes a page record only to change its records. */
 typedef struct gcx_page {
-    /* First two cache lines: all an edge lookup during a collection reads. */
     uintptr_t key;                           /* address >> GCX_PAGE_SHIFT */
-    uint32_t base;                           /* work index of first member */
-    uint16_t prefix[GCX_WORDS];              /* members in earlier words */
-    uint64_t region[GCX_WORDS];              /* members of the working set */
-    /* The records. */
-    uint64_t sets[GCX_WORDS][GCX_NSETS];     /* membership, one bit per record;
-                                                a word of every set shares a line */
     uint32_t count[GCX_NSETS];               /* popcount of each set */
     uint32_t index;                          /* position in gcx_table.pages */
     uint8_t on_list[GCX_NLISTS];             /* on the young / middle list */
-    uint8_t in_region;                       /* on region.c's list of region pages */
+    /* The records (at offset 32). */
+    uint64_t sets[GCX_WORDS][GCX_NSETS];     /* membership, one bit per record;
+                                                a word of every set shares a line */
     /* Resync scratch: visited by CPython; zero outside a resync. */
     uint64_t seen[GCX_WORDS];
 } gcx_page_t;
@@ -565,8 +562,8 @@ Py_ssize_t gcx_region_count(void);                 /* members, for stats */
 int gcx_region_mark(void);
 gcx_survey_t gcx_region_keep_survivors(int generation, int old_set);
 int gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv);
-void gcx_region_abandon(void);                     /* C3: give up */
-int gcx_region_check(void);                        /* T5/C2 outside a collection */
+void gcx_region_done(gcx_garbage_t *g);            /* the end, or C3: give up */
+int gcx_region_check(void);                        /* C2 outside a collection */
 Py_ssize_t gcx_region_index(PyObject *op);        /* work index, or -1 */
 int gcx_region_from_vec(gcx_workvec_t *w);         /* make w the region */
 gcx_refs_t *gcx_region_refs(void);                /* room for the region's counts */

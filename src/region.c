@@ -27,27 +27,112 @@
  *                       cycles, promote the survivors, label the garbage.
  *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
  *                       F; the rest is U.  The region shrinks, in place, to
- *                       U for finalize.c, which also reuses the membership
- *                       test (gcx_region_index) and the closure.
+ *                       U for finalize.c (its pages stay, some empty), which
+ *                       also reuses the membership test (gcx_region_index)
+ *                       and the closure.
+ *   gcx_region_done     the collection is over: no region, and the large
+ *                       blocks of its memory go back.
  *
- * Region membership is a bit per record in page->region; a member's index
- * is page->base + the members before it in its page (a popcount), so
- * looking up an edge never touches the referenced object, only the small
- * page record, and the work array needs no addresses: 5 bytes a member.
- * The region fields of the page records (region, base, prefix, in_region)
- * are written here alone.
+ * Region membership is a bit per record in the region's own page entries
+ * (rpage_t), one per page holding members, found by page number through
+ * an index of the collection's own; a member's index is the entry's base +
+ * the members before it in its page (a popcount), so looking up an edge
+ * never touches the referenced object, only the small entry, and the work
+ * array needs no addresses: 5 bytes a member.
+ *
+ * The entries and their index, the work array, the marking stack, U and
+ * F are the collection's own memory; what is large goes back when it ends
+ * (gcx_region_done, block_free).  A collection writes a page record only
+ * to change what it records (a record promoted, dropped or frozen): in a
+ * child of fork(), a collection that changes nothing writes nothing the
+ * parent shared but a few pages of its own statics and small blocks
+ * (benchmarks/bench_fork.py).
  *
  * Invariants:
  *  C1  between numbering and split no Python code runs: the region's members
  *      are alive and unchanged throughout.
  *  C2  after the split every member of U and F is pinned (collection.c,
- *      finalize.c); region bits are cleared by gcx_region_clear before the
- *      collection returns.
+ *      finalize.c); outside a collection there is no region (no page in
+ *      it, the filter zero) and no block of RETURN_BYTES or more is kept.
  *  C3  on allocation failure the collection gives up before anything is
  *      pinned: every record stays where it was and nothing is freed.
  */
 #include "gcx.h"
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* ---- memory of collections ----------------------------------------------------- */
+
+/* A collection's working memory (the work array, the region's pages and
+ * their index, the marking stack, U and F) is allocated as it needs it.
+ * At its end (gcx_region_done) a block smaller than RETURN_BYTES is kept
+ * for the next collection, so young collections allocate nothing; a
+ * larger one is freed, and its whole pages given back to the kernel first
+ * (MADV_DONTNEED).  A large block freed may stay in the allocator's heap
+ * (glibc's mmap threshold grows with the blocks freed), and a collection
+ * in a forked child that reused it, or kept it, would copy pages the
+ * parent shared; given back, its pages return as fresh zero pages, the
+ * child's own, and leave with the collection.  The cost: a large
+ * collection faults its memory in every time (a full collection of 1M
+ * containers, several MB: 3-8% of its time on most heaps measured,
+ * benchmarks/RESULTS.md "Memory shared after fork"). */
+#define RETURN_BYTES ((size_t)64 * 1024)
+
+static void
+block_free(void *p, size_t bytes)
+{
+    if (p == NULL) {
+        return;
+    }
+#ifdef MADV_DONTNEED
+    if (bytes >= RETURN_BYTES) {
+        static uintptr_t page_size;
+        if (page_size == 0) {
+            long s = sysconf(_SC_PAGESIZE);
+            page_size = s > 0 ? (uintptr_t)s : 4096;
+        }
+        /* the whole pages inside the block: the allocator's own words
+         * around it are left alone */
+        uintptr_t lo = ((uintptr_t)p + page_size - 1) & ~(page_size - 1);
+        uintptr_t hi = ((uintptr_t)p + bytes) & ~(page_size - 1);
+        if (hi > lo) {
+            (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        }
+    }
+#endif
+    PyMem_RawFree(p);
+}
+
+/* A block whose contents need not survive a resize. */
+typedef struct {
+    void *p;
+    size_t bytes;
+} block_t;
+
+/* Room for n bytes in b (what it held is lost), or -1. */
+static int
+block_reserve(block_t *b, size_t n)
+{
+    if (n <= b->bytes) {
+        return 0;
+    }
+    block_free(b->p, b->bytes);
+    b->p = PyMem_RawMalloc(n);
+    b->bytes = b->p != NULL ? n : 0;
+    return b->p != NULL ? 0 : -1;
+}
+
+/* The collection is over: a large block goes back. */
+static void
+block_end(block_t *b)
+{
+    if (b->bytes >= RETURN_BYTES) {
+        block_free(b->p, b->bytes);
+        b->p = NULL;
+        b->bytes = 0;
+    }
+}
 
 /* The work array: 5 bytes per member of the region, numbered in region
  * order (page by page, address order inside a page).  A member's address
@@ -57,10 +142,10 @@ static struct {
     gcx_refs_t *refs;             /* trial-deletion count, then a mark */
     uint8_t *kinds;               /* KIND_*, read by gcx_region_count */
     Py_ssize_t len, cap;
+    block_t refs_block, kinds_block;
 } work;
 /* the type's kind, and whether it has a legacy finalizer */
 enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4 };
-static gcx_pagevec_t region_pages;   /* pages with region bits */
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -80,30 +165,78 @@ stack_push(PyObject *op)
     return 0;
 }
 
-/* Each member of the region in region order: the loop body sees its word
- * w, the bits of that word from the member's on (member_object(p, w, bits)
- * is the member; bits & -bits its own bit) and its index idx. */
-#define FOR_EACH_MEMBER(p, w, bits, idx)                                         \
-    for (unsigned w = 0; w < GCX_WORDS; w++)                                     \
-        for (uint64_t bits = (p)->region[w]; bits; bits &= bits - 1, (idx)++)
-
-static inline PyObject *
-member_object(const gcx_page_t *p, unsigned w, uint64_t bits)
+static int
+work_reserve(Py_ssize_t n)
 {
-    return gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
+    work.len = 0;
+    if (block_reserve(&work.refs_block, (size_t)n * sizeof(gcx_refs_t)) < 0
+        || block_reserve(&work.kinds_block, (size_t)n) < 0) {
+        return -1;
+    }
+    work.refs = work.refs_block.p;
+    work.kinds = work.kinds_block.p;
+    work.cap = n;
+    return 0;
 }
 
 /* ---- region membership --------------------------------------------------- */
 
+/* A page holding members of the region: which, and their numbering.  The
+ * first 96 bytes are what an edge lookup reads. */
+typedef struct {
+    uintptr_t key;                /* the page's number (address >> GCX_PAGE_SHIFT) */
+    uint32_t base;                /* work index of its first member */
+    uint16_t prefix[GCX_WORDS];   /* members in earlier words */
+    uint64_t bits[GCX_WORDS];     /* members, one bit per slot */
+    gcx_page_t *page;             /* its records; NULL in gcx_region_from_vec's */
+} rpage_t;
+
+typedef struct {
+    uintptr_t key;                /* 0: empty */
+    rpage_t *rp;                  /* in the cache, NULL: no page of the region */
+} rslot_t;
+
+/* The region's pages in region order, and an index of them by page
+ * number (open addressing, load <= 1/2, key 0 empty). */
+static struct {
+    rpage_t *pages;
+    Py_ssize_t len, cap;
+    rslot_t *slots;
+    size_t mask;                  /* slots - 1 */
+    block_t pages_block, slots_block;
+} region;
+
+/* The last lookup of each of 256 page numbers (by the number modulo 256),
+ * found or not, filled as pages join the region: consecutive edges mostly
+ * land on few pages, and edges to the atoms beside containers on pages of
+ * no record, again and again.  Emptied with the index. */
+#define CACHE_SIZE 256
+static rslot_t region_cache[CACHE_SIZE];
+
 /* A filter of the pages that may hold region members: a bit per page
  * number modulo its size, set when a page joins the region, cleared with
  * the region.  A clear bit proves an edge leaves the region without the
- * page index or the page record being read: in a young collection most
- * edges that leave the young objects point into the old heap, at pages
- * nowhere near the caches.  A set bit proves nothing (pages share bits, and
- * pages that leave the region in gcx_region_split keep theirs). */
+ * region's index or its pages being read: in a young collection most
+ * edges that leave the young objects point into the old heap.  A set bit
+ * proves nothing (pages share bits, and pages gcx_region_split leaves
+ * empty keep theirs).  Zero outside a collection (C2), so no
+ * lookup then reaches the index. */
 #define FILTER_BITS 32768
 static uint64_t region_filter[FILTER_BITS / 64];
+
+/* Each member of the region in region order: the loop body sees its word
+ * w, the bits of that word from the member's on (member_object(rp, w, bits)
+ * is the member; bits & -bits its own bit) and its index idx. */
+#define FOR_EACH_MEMBER(rp, w, bits, idx)                                        \
+    for (unsigned w = 0; w < GCX_WORDS; w++)                                     \
+        for (uint64_t bits = (rp)->bits[w]; bits; bits &= bits - 1, (idx)++)
+
+static inline PyObject *
+member_object(const rpage_t *rp, unsigned w, uint64_t bits)
+{
+    unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
+    return (PyObject *)((rp->key << GCX_PAGE_SHIFT) | ((uintptr_t)slot << GCX_GRAIN_SHIFT));
+}
 
 static inline bool
 filter_may_hold(uintptr_t key)
@@ -112,16 +245,44 @@ filter_may_hold(uintptr_t key)
     return (region_filter[b >> 6] >> (b & 63)) & 1;
 }
 
+/* The region's page of key, from the index alone, or NULL. */
+static inline rpage_t *
+region_probe(uintptr_t key)
+{
+    size_t mask = region.mask;
+    for (size_t i = gcx_hash_key(key, mask);; i = (i + 1) & mask) {
+        const rslot_t *s = &region.slots[i];
+        if (s->key == key) {
+            return s->rp;
+        }
+        if (s->key == 0) {
+            return NULL;
+        }
+    }
+}
+
+/* ... through the cache, or NULL.  Only where the filter holds key. */
+static inline rpage_t *
+region_lookup(uintptr_t key)
+{
+    rslot_t *c = &region_cache[key & (CACHE_SIZE - 1)];
+    if (c->key != key) {
+        c->key = key;
+        c->rp = region_probe(key);
+    }
+    return c->rp;
+}
+
 static inline Py_ssize_t
-region_index_in(gcx_page_t *p, uintptr_t a)
+member_index(const rpage_t *rp, uintptr_t a)
 {
     unsigned slot = gcx_addr_slot(a);
     unsigned w = slot >> 6, b = slot & 63;
-    uint64_t word = p->region[w];
+    uint64_t word = rp->bits[w];
     if (!((word >> b) & 1)) {
         return -1;
     }
-    return (Py_ssize_t)p->base + p->prefix[w]
+    return (Py_ssize_t)rp->base + rp->prefix[w]
            + __builtin_popcountll(word & (((uint64_t)1 << b) - 1));
 }
 
@@ -129,72 +290,115 @@ Py_ssize_t
 gcx_region_index(PyObject *op)
 {
     uintptr_t a = (uintptr_t)op;
-    if (!filter_may_hold(gcx_addr_key(a))) {
+    uintptr_t key = gcx_addr_key(a);
+    if (!filter_may_hold(key)) {
         return -1;
     }
-    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
-    return p == NULL ? -1 : region_index_in(p, a);
+    rpage_t *rp = region_lookup(key);
+    return rp == NULL ? -1 : member_index(rp, a);
 }
 
 static void
-region_page_done(gcx_page_t *p)
+rpage_done(rpage_t *rp)
 {
     uint32_t n = 0;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        p->prefix[w] = (uint16_t)n;
-        n += (uint32_t)__builtin_popcountll(p->region[w]);
+        rp->prefix[w] = (uint16_t)n;
+        n += (uint32_t)__builtin_popcountll(rp->bits[w]);
     }
 }
 
-void
-gcx_region_clear(void)
-{
-    gcx_pagevec_t *rp = &region_pages;
-    for (Py_ssize_t i = 0; i < rp->len; i++) {
-        gcx_page_t *p = rp->items[i];
-        memset(p->region, 0, sizeof(p->region));
-        p->in_region = 0;
-    }
-    rp->len = 0;
-    memset(region_filter, 0, sizeof(region_filter));
-}
-
+/* Room for a region of up to npages pages, empty. */
 static int
-region_add_page(gcx_page_t *p)
+region_reserve(Py_ssize_t npages)
 {
-    if (gcx_pagevec_push(&region_pages, p) < 0) {
+    size_t nslots = 16;
+    while (nslots < (size_t)npages * 2) {
+        nslots *= 2;
+    }
+    if (block_reserve(&region.pages_block, (size_t)npages * sizeof(rpage_t)) < 0
+        || block_reserve(&region.slots_block, nslots * sizeof(rslot_t)) < 0) {
         return -1;
     }
-    p->in_region = 1;
-    unsigned b = (unsigned)(p->key & (FILTER_BITS - 1));
-    region_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+    region.pages = region.pages_block.p;
+    region.slots = region.slots_block.p;
+    memset(region.slots, 0, nslots * sizeof(rslot_t));
+    region.len = 0;
+    region.cap = npages;
+    region.mask = nslots - 1;
+    memset(region_cache, 0, sizeof(region_cache));
     return 0;
 }
 
+/* The slot of key in the index: its page's, or the empty one it goes in. */
+static rslot_t *
+region_slot(uintptr_t key)
+{
+    size_t mask = region.mask;
+    size_t i = gcx_hash_key(key, mask);
+    while (region.slots[i].key != 0 && region.slots[i].key != key) {
+        i = (i + 1) & mask;
+    }
+    return &region.slots[i];
+}
+
+/* A new page of the region, after the others, empty (room was made). */
+static rpage_t *
+region_add(rslot_t *s, uintptr_t key, gcx_page_t *page)
+{
+    GCX_ASSERT(region.len < region.cap && s->key == 0);
+    rpage_t *rp = &region.pages[region.len++];
+    rp->key = key;
+    rp->page = page;
+    memset(rp->bits, 0, sizeof(rp->bits));
+    s->key = key;
+    s->rp = rp;
+    region_cache[key & (CACHE_SIZE - 1)] = *s;
+    unsigned b = (unsigned)(key & (FILTER_BITS - 1));
+    region_filter[b >> 6] |= (uint64_t)1 << (b & 63);
+    return rp;
+}
+
+/* The region is gone: no member, no page, the filter zero (C2).  Its
+ * memory stays until gcx_region_done. */
+void
+gcx_region_clear(void)
+{
+    region.len = 0;
+    region.mask = 0;
+    memset(region_filter, 0, sizeof(region_filter));
+}
+
 /* Make the objects of w (grouped by page, address order inside a page, as
- * every vector cut from the work array is) the region. */
+ * every vector cut from the work array is) the region.  Its pages name no
+ * records: only membership and the closure use such a region. */
 int
 gcx_region_from_vec(gcx_workvec_t *w)
 {
     gcx_region_clear();
-    gcx_page_t *p = NULL;
+    Py_ssize_t npages = 0;
+    for (Py_ssize_t i = 0; i < w->len; i++) {
+        uintptr_t key = gcx_addr_key((uintptr_t)w->items[i]);
+        npages += i == 0 || key != gcx_addr_key((uintptr_t)w->items[i - 1]);
+    }
+    if (region_reserve(npages) < 0) {
+        return -1;
+    }
+    rpage_t *rp = NULL;
     for (Py_ssize_t i = 0; i < w->len; i++) {
         uintptr_t a = (uintptr_t)w->items[i];
-        if (p == NULL || p->key != gcx_addr_key(a)) {
-            if (p != NULL) {
-                region_page_done(p);
+        uintptr_t key = gcx_addr_key(a);
+        if (rp == NULL || rp->key != key) {
+            if (rp != NULL) {
+                rpage_done(rp);
             }
-            p = gcx_page_get(gcx_addr_key(a));
-            if (p == NULL || region_add_page(p) < 0) {
-                return -1;
-            }
-            GCX_ASSERT(p->in_region);
-            p->base = (uint32_t)i;
+            rp = region_add(region_slot(key), key, NULL);
+            rp->base = (uint32_t)i;
         }
-        gcx_bit_set(p->region, gcx_addr_slot(a));
+        gcx_bit_set(rp->bits, gcx_addr_slot(a));
     }
-    if (p != NULL) {
-        region_page_done(p);
+    if (rp != NULL) {
+        rpage_done(rp);
     }
     return 0;
 }
@@ -203,10 +407,11 @@ gcx_region_from_vec(gcx_workvec_t *w)
 
 /* Number the records of generations 0..g on page p, without touching their
  * objects: gcx_region_count visits each object once, to read it and traverse it
- * (and sets aside the records CPython no longer tracks). */
+ * (and sets aside the records CPython no longer tracks).  A page on both
+ * lists is numbered once. */
 static gcx_exclude_fn number_excluding;   /* gcx_region_number_except */
 
-static int
+static void
 number_page(gcx_page_t *p, int generation)
 {
     uint64_t cand[GCX_WORDS];
@@ -222,31 +427,29 @@ number_page(gcx_page_t *p, int generation)
         }
         any |= cand[w] != 0;
     }
-    if (!any || p->in_region) {
-        return 0;
+    if (!any) {
+        return;
     }
-    if (region_add_page(p) < 0) {
-        return -1;
+    rslot_t *s = region_slot(p->key);
+    if (s->key != 0) {
+        return;
     }
-    p->base = (uint32_t)work.len;
-    memcpy(p->region, cand, sizeof(cand));
-    region_page_done(p);
+    rpage_t *rp = region_add(s, p->key, p);
+    rp->base = (uint32_t)work.len;
+    memcpy(rp->bits, cand, sizeof(cand));
+    rpage_done(rp);
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         work.len += __builtin_popcountll(cand[w]);
     }
     GCX_ASSERT(work.len <= work.cap);
-    return 0;
 }
 
-static int
+static void
 number_list(gcx_pagevec_t *v, int generation)
 {
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        if (number_page(v->items[i], generation) < 0) {
-            return -1;
-        }
+        number_page(v->items[i], generation);
     }
-    return 0;
 }
 
 /* Room for every record of generations 0..g on the pages of v. */
@@ -262,25 +465,6 @@ records_on(gcx_pagevec_t *v, int generation)
     return n;
 }
 
-static int
-reserve(Py_ssize_t n)
-{
-    if (n > work.cap) {
-        gcx_refs_t *refs = PyMem_RawRealloc(work.refs, (size_t)n * sizeof(gcx_refs_t));
-        if (refs == NULL) {
-            return -1;
-        }
-        work.refs = refs;
-        uint8_t *k = PyMem_RawRealloc(work.kinds, (size_t)n);
-        if (k == NULL) {
-            return -1;
-        }
-        work.kinds = k;
-        work.cap = n;
-    }
-    return 0;
-}
-
 /* After the split the work array is free: finalize.c counts U's references
  * in it (U is part of this collection's region, so it has room). */
 gcx_refs_t *
@@ -294,31 +478,32 @@ gcx_region_refs(void)
 int
 gcx_region_number(int generation)
 {
-    work.len = 0;
     gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
     gcx_pagevec_t *middle = &gcx_table.lists[GCX_LIST_MIDDLE];
-    Py_ssize_t need;
-    if (generation == GCX_NGENS - 1) {
+    bool full = generation == GCX_NGENS - 1;
+    Py_ssize_t need, npages;
+    if (full) {
         need = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
+        npages = gcx_table.pages.len;
     }
     else {
         need = records_on(young, generation) + (generation ? records_on(middle, generation) : 0);
+        npages = young->len + (generation ? middle->len : 0);
     }
-    if (reserve(need + 1) < 0) {
+    if (work_reserve(need + 1) < 0 || region_reserve(npages) < 0) {
         return -1;
     }
-    int r;
-    if (generation == GCX_NGENS - 1) {
-        r = number_list(&gcx_table.pages, generation);
+    if (full) {
+        number_list(&gcx_table.pages, generation);
     }
     else {
-        r = number_list(young, generation);
-        if (r == 0 && generation >= 1) {
-            r = number_list(middle, generation);
+        number_list(young, generation);
+        if (generation >= 1) {
+            number_list(middle, generation);
         }
     }
     memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
-    return r;
+    return 0;
 }
 
 /* A full collection's region without the generation-2 records `out(page)`
@@ -335,29 +520,29 @@ gcx_region_number_except(gcx_exclude_fn out)
 
 /* ---- edges, resolved in batches ----------------------------------------------- */
 
-/* An edge's lookup is a chain of dependent loads: the page cache, the page
- * index, the page record (region bits, base, prefix), the work entry.  On a
- * heap larger than the caches the last two miss, and one edge at a time the
+/* An edge's lookup is a chain of dependent loads: the cache, the region's
+ * index, the region's page (bits, base, prefix), the work entry.  In a
+ * large region the last two miss, and one edge at a time the
  * misses add up instead of overlapping.  So an edge whose page is not in
- * the lookup cache is looked up in the index at once (a small table, and
- * most edges to atoms beside containers end there, on no page), its page
- * record is prefetched, and it waits in a batch; a full batch computes its
- * work indices, prefetching the entries, and then applies them.  Edges
- * whose page is cached are applied at once: their page record was read a
- * moment ago.  Decrements commute, and marking only needs every edge
- * applied before the pass ends (see closure), so batching changes no
- * result (random graph of 1M objects: 600 -> 190 ms). */
+ * the cache is looked up in the index at once (most edges to atoms beside
+ * containers end there, on no page of the region), its region page is
+ * prefetched, and it waits in a batch; a full batch computes its work
+ * indices, prefetching the entries, and then applies them.  Edges whose
+ * page is cached are applied at once: their region page was read a moment
+ * ago.  Decrements commute, and marking only needs every edge applied
+ * before the pass ends (see closure), so batching changes no result
+ * (random graph of 1M objects: 600 -> 190 ms). */
 #define BATCH 64
 
 typedef struct {
     PyObject *ops[BATCH];
-    gcx_page_t *pages[BATCH];
+    rpage_t *pages[BATCH];
     Py_ssize_t idx[BATCH];      /* region index, or -1: not in the region */
     int n;
 } batch_t;
 
 /* The edge's work index now (true), or false: it joined the batch. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 index_or_wait(batch_t *b, PyObject *op, Py_ssize_t *i)
 {
     uintptr_t a = (uintptr_t)op;
@@ -366,24 +551,24 @@ index_or_wait(batch_t *b, PyObject *op, Py_ssize_t *i)
         *i = -1;
         return true;
     }
-    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    gcx_page_t *p;
+    rslot_t *c = &region_cache[key & (CACHE_SIZE - 1)];
     if (c->key == key) {
-        p = c->page;
+        *i = c->rp == NULL ? -1 : member_index(c->rp, a);
+        return true;
     }
-    else {
-        p = gcx_page_find(key);
-        if (p != NULL) {
-            __builtin_prefetch(&p->base);
-            __builtin_prefetch(&p->region[gcx_addr_slot(a) >> 6]);
-            b->ops[b->n] = op;
-            b->pages[b->n] = p;
-            b->n++;
-            return false;
-        }
+    rpage_t *rp = region_probe(key);
+    c->key = key;
+    c->rp = rp;
+    if (rp == NULL) {
+        *i = -1;
+        return true;
     }
-    *i = p == NULL ? -1 : region_index_in(p, a);
-    return true;
+    __builtin_prefetch(&rp->base);
+    __builtin_prefetch(&rp->bits[gcx_addr_slot(a) >> 6]);
+    b->ops[b->n] = op;
+    b->pages[b->n] = rp;
+    b->n++;
+    return false;
 }
 
 /* The work indices of a batch, their entries prefetched. */
@@ -391,7 +576,7 @@ static void
 resolve(batch_t *b, gcx_refs_t *refs)
 {
     for (int k = 0; k < b->n; k++) {
-        Py_ssize_t i = region_index_in(b->pages[k], (uintptr_t)b->ops[k]);
+        Py_ssize_t i = member_index(b->pages[k], (uintptr_t)b->ops[k]);
         b->idx[k] = i;
         if (i >= 0) {
             __builtin_prefetch(&refs[i], 1);
@@ -527,21 +712,20 @@ gcx_region_count(void)
     batch_t b;
     b.n = 0;
     Py_ssize_t members = 0;
-    gcx_pagevec_t *rp = &region_pages;
-    for (Py_ssize_t k = 0; k < rp->len; k++) {
-        gcx_page_t *p = rp->items[k];
-        Py_ssize_t idx = p->base;
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        rpage_t *rp = &region.pages[k];
+        Py_ssize_t idx = rp->base;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             /* ask for a word's objects together, so their misses overlap */
-            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1) {
-                __builtin_prefetch(member_object(p, w, bits));
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1) {
+                __builtin_prefetch(member_object(rp, w, bits));
             }
-            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
-                PyObject *op = member_object(p, w, bits);
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
+                PyObject *op = member_object(rp, w, bits);
                 gcx_refs_t *e = &work.refs[idx];
                 /* marking from the roots never marks what is excluded */
                 if (*e != GCX_W_ROOTED
-                    && excluded(p, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
+                    && excluded(rp->page, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
                     *e = GCX_W_EXCLUDED;
                     continue;
                 }
@@ -695,15 +879,14 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
 {
     mark_state st;
     mark_init(&st, refs, from, mark, -1);
-    gcx_pagevec_t *rp = &region_pages;
-    for (Py_ssize_t k = 0; k < rp->len; k++) {
-        gcx_page_t *p = rp->items[k];
-        Py_ssize_t i = p->base;
-        FOR_EACH_MEMBER(p, w, bits, i) {
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        const rpage_t *rp = &region.pages[k];
+        Py_ssize_t i = rp->base;
+        FOR_EACH_MEMBER(rp, w, bits, i) {
             st.scan = i;
             if (refs[i] == mark || (from < 0 && refs[i] > 0)) {
                 refs[i] = mark;
-                PyObject *op = member_object(p, w, bits);
+                PyObject *op = member_object(rp, w, bits);
                 traverse(op, visit_mark, &st);
             }
             else if (st.b.n > 0) {
@@ -828,13 +1011,13 @@ gcx_region_keep_survivors(int generation, int old_set)
 {
     gcx_survey_t sv = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
-    gcx_pagevec_t *rp = &region_pages;
-    for (Py_ssize_t k = 0; k < rp->len; k++) {
-        gcx_page_t *p = rp->items[k];
-        Py_ssize_t idx = p->base;
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        const rpage_t *rp = &region.pages[k];
+        gcx_page_t *p = rp->page;
+        Py_ssize_t idx = rp->base;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t garbage = 0;
-            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
                 gcx_refs_t *e = &work.refs[idx];
                 uint8_t kind = work.kinds[idx];
                 if (!survives(*e)) {
@@ -855,13 +1038,13 @@ gcx_region_keep_survivors(int generation, int old_set)
                 /* untracking a tuple drops its record from word w now,
                  * before the word's records move below */
                 if ((kind & KIND_TYPE) == KIND_TUPLE
-                    && maybe_untrack_tuple(member_object(p, w, bits))) {
+                    && maybe_untrack_tuple(member_object(rp, w, bits))) {
                     continue;
                 }
                 /* as CPython's full collections do; 3.14+ never untracks
                  * dicts, nor tracks again one that was untracked */
                 if ((kind & KIND_TYPE) == KIND_DICT && full && gcx_probed.dicts_lazy
-                    && maybe_untrack_dict(member_object(p, w, bits))) {
+                    && maybe_untrack_dict(member_object(rp, w, bits))) {
                     continue;
                 }
                 sv.tracked++;
@@ -918,17 +1101,15 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
         || (sv.legacy > 0 && workvec_reserve(&g->legacy, sv.garbage) < 0)) {
         return -1;
     }
-    /* from here nothing can fail */
-    gcx_pagevec_t *rp = &region_pages;
-    Py_ssize_t keep = 0;
-    for (Py_ssize_t k = 0; k < rp->len; k++) {
-        gcx_page_t *p = rp->items[k];
-        Py_ssize_t idx = p->base;
-        uint32_t base = (uint32_t)g->unreachable.len;
-        uint64_t any = 0;
+    /* from here nothing can fail; a page left with no member of U stays
+     * in the region, empty, so that no page moves */
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        rpage_t *rp = &region.pages[k];
+        Py_ssize_t idx = rp->base;
+        rp->base = (uint32_t)g->unreachable.len;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             uint64_t u = 0;
-            for (uint64_t bits = p->region[w]; bits; bits &= bits - 1, idx++) {
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
                 gcx_refs_t r = work.refs[idx];
                 gcx_workvec_t *to = r == 0 ? &g->unreachable
                                     : r == GCX_W_LEGACY ? &g->legacy : NULL;
@@ -936,22 +1117,13 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
                     u |= bits & (~bits + 1);
                 }
                 if (to != NULL) {
-                    to->items[to->len++] = member_object(p, w, bits);
+                    to->items[to->len++] = member_object(rp, w, bits);
                 }
             }
-            p->region[w] = u;
-            any |= u;
+            rp->bits[w] = u;
         }
-        if (any) {
-            p->base = base;
-            region_page_done(p);
-            rp->items[keep++] = p;
-        }
-        else {
-            p->in_region = 0;
-        }
+        rpage_done(rp);
     }
-    rp->len = keep;
     if (GCX_DEBUG >= 2) {
         validate_split(g);
     }
@@ -959,51 +1131,78 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
 }
 
 /* Validator (level 2): after the split, the region is U: each page's
- * members are numbered from its base, the pages in U's order. */
+ * members are numbered from its base, the pages in U's order, each found
+ * by its number (pages left empty among them). */
 static void
 validate_split(const gcx_garbage_t *g)
 {
     Py_ssize_t n = 0;
-    for (Py_ssize_t k = 0; k < region_pages.len; k++) {
-        gcx_page_t *p = region_pages.items[k];
-        GCX_ASSERT_INTERNAL(p->in_region && p->base == (uint32_t)n);
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        const rpage_t *rp = &region.pages[k];
+        GCX_ASSERT_INTERNAL(rp->base == (uint32_t)n && region_probe(rp->key) == rp);
         Py_ssize_t i = n;
-        FOR_EACH_MEMBER(p, w, bits, i) {
-            GCX_ASSERT_INTERNAL(g->unreachable.items[i] == member_object(p, w, bits));
+        FOR_EACH_MEMBER(rp, w, bits, i) {
+            GCX_ASSERT_INTERNAL(g->unreachable.items[i] == member_object(rp, w, bits));
         }
         n = i;
     }
     GCX_ASSERT_INTERNAL(n == g->unreachable.len);
 }
 
-/* T5 and C2 outside a collection: no page has region bits or is on the
- * region's list.  0, or -1. */
+/* C2 outside a collection: no region, and no large block of memory kept.
+ * 0, or -1. */
 int
 gcx_region_check(void)
 {
-    if (region_pages.len != 0) {
+    if (region.len != 0 || work.len != 0 || stack_len != 0
+        || region.pages_block.bytes >= RETURN_BYTES || region.slots_block.bytes >= RETURN_BYTES
+        || work.refs_block.bytes >= RETURN_BYTES || work.kinds_block.bytes >= RETURN_BYTES
+        || (size_t)stack_cap * sizeof(PyObject *) >= RETURN_BYTES) {
         return -1;
     }
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-        gcx_page_t *p = gcx_table.pages.items[i];
-        if (p->in_region) {
+    for (size_t i = 0; i < FILTER_BITS / 64; i++) {
+        if (region_filter[i]) {
             return -1;
-        }
-        for (unsigned w = 0; w < GCX_WORDS; w++) {
-            if (p->region[w]) {
-                return -1;
-            }
         }
     }
     return 0;
 }
 
-/* ---- giving up ------------------------------------------------------------------ */
+/* ---- the end -------------------------------------------------------------------- */
 
-/* C3: a collection that could not finish forgets its region. */
+static void
+workvec_end(gcx_workvec_t *v)
+{
+    v->len = 0;
+    if ((size_t)v->cap * sizeof(PyObject *) >= RETURN_BYTES) {
+        block_free(v->items, (size_t)v->cap * sizeof(PyObject *));
+        v->items = NULL;
+        v->cap = 0;
+    }
+}
+
+/* The collection is over, or gives up (C3): no region, and of its memory
+ * (the work array, the region's pages and index, the marking stack, and
+ * the vectors of g) what is large goes back (block_free). */
 void
-gcx_region_abandon(void)
+gcx_region_done(gcx_garbage_t *g)
 {
     gcx_region_clear();
     work.len = 0;
+    block_end(&work.refs_block);
+    block_end(&work.kinds_block);
+    work.refs = work.refs_block.p;
+    work.kinds = work.kinds_block.p;
+    block_end(&region.pages_block);
+    block_end(&region.slots_block);
+    region.pages = region.pages_block.p;
+    region.slots = region.slots_block.p;
+    stack_len = 0;
+    if ((size_t)stack_cap * sizeof(PyObject *) >= RETURN_BYTES) {
+        block_free(stack, (size_t)stack_cap * sizeof(PyObject *));
+        stack = NULL;
+        stack_cap = 0;
+    }
+    workvec_end(&g->unreachable);
+    workvec_end(&g->legacy);
 }

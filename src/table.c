@@ -18,8 +18,7 @@
  *  T4  a page with count[GEN0] > 0 is on the young list, one with
  *      count[GEN1] > 0 on the middle list (lists may also hold pages whose
  *      count dropped since; collections rebuild them).
- *  T5  outside a collection every region bit is zero; outside a resync
- *      every seen bit is zero.
+ *  T5  outside a resync every seen bit is zero.
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
  *
@@ -339,7 +338,7 @@ gcx_table_free_empty_pages(void)
         for (int s = 0; s < GCX_NSETS; s++) {
             n += p->count[s];
         }
-        if (n != 0 || p->in_region) {
+        if (n != 0) {
             i++;
             continue;
         }

@@ -647,8 +647,11 @@ on_dict_event(PyDict_WatchEvent event, PyObject *dict, PyObject *key, PyObject *
 void
 gcx_watch_untracked(PyObject *op)
 {
-    /* count 0: parked on a free list, its death unreported (alloc mode) */
-    if (dict_watcher >= 0 && Py_REFCNT(op) > 0 && PyDict_CheckExact(op) && PyDict_Watch(dict_watcher, op) < 0) {
+    /* count 0: parked on a free list, its death unreported (alloc mode).
+     * A dict watched already is left alone: every full collection meets
+     * the untracked dicts again, and watching one writes to it. */
+    if (dict_watcher >= 0 && Py_REFCNT(op) > 0 && PyDict_CheckExact(op)
+        && !gcx_dict_watched(op, dict_watcher) && PyDict_Watch(dict_watcher, op) < 0) {
         PyErr_Clear();
     }
 }
