@@ -381,16 +381,29 @@ _regions: list[NoGCRegion] = []        # open no-GC regions
 _deferred_collect = -1                 # the oldest gc.collect() asked in a region
 _backstop: _Backstop | None = None
 _fork_hook = False
+_OUT_OF_REACH = 1 << 30                # a young trigger no count reaches
+_held_trigger = 0                      # set_trigger's value as the outermost region began
+_trigger_moved = False                 # _on_due moved the trigger in this region
 
 
 def _on_due(due: int, due_young: int) -> None:
     """The core's pending call while a policy or a region with a budget is
     set (src/schedule.c G4, G5)."""
-    if _regions:
+    global _trigger_moved
+    if _gcx.hold(0) > 0:
+        # G5: nothing collects in a region.  Ask again only after another
+        # threshold 0 of allocations, and put the trigger back as the last
+        # region ends (NoGCRegion.__exit__): left past it, every allocation
+        # below would queue this call again from inside CPython's pending-call
+        # loop, which drops the last one it queued, and automatic collection
+        # stopped for good.  Moved first, before anything here allocates.
+        _gcx.set_trigger(_OUT_OF_REACH)
+        _trigger_moved = True
+        state = _gcx.schedule_state()
+        _gcx.set_trigger(state["count"][0] + state["threshold"][0])
         for region in list(_regions):
             region._check()
-    if _gcx.hold(0) > 0:
-        return                         # G5: nothing collects in a region
+        return
     policy = _policy
     if policy is None:
         if due >= 0:
@@ -595,6 +608,7 @@ class NoGCRegion:
         self._open = False
 
     def __enter__(self) -> NoGCRegion:
+        global _held_trigger
         with _lock:
             if self._open:
                 raise RuntimeError("this no-GC region is open already")
@@ -603,14 +617,17 @@ class NoGCRegion:
             self.exceeded = False
             self._open = True
             _regions.append(self)
-            _gcx.hold(1)
+            if _gcx.hold(1) == 1:
+                state = _gcx.schedule_state()
+                _held_trigger = 0 if state["trigger"] == state["threshold"][0] \
+                    else state["trigger"]
             _update_hook()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None,
                  exc_value: BaseException | None,
                  traceback: TracebackType | None) -> Literal[False]:
-        global _deferred_collect
+        global _deferred_collect, _trigger_moved
         try:
             self._check()
         finally:
@@ -624,6 +641,9 @@ class NoGCRegion:
                 run = -1
                 if _gcx.hold(-1) == 0:
                     run, _deferred_collect = _deferred_collect, -1
+                    if _trigger_moved:         # asks for the collection held
+                        _trigger_moved = False
+                        _gcx.set_trigger(_held_trigger)
             if run >= 0:
                 _run(run, "no_gc_exit", _policy)
         return False
