@@ -389,11 +389,13 @@ class CollectionLog:
     its callbacks (``gc.callbacks``, gcx's once installed), and whether it
     began inside a span the program marks by setting ``inside`` (a request,
     an idle wait).  ``records``: (generation, seconds, collected, inside,
-    started at) per collection."""
+    started at) per collection, timed by ``clock`` (perf_counter unless
+    given: thread_time for CPU time)."""
 
-    def __init__(self, callbacks):
+    def __init__(self, callbacks, clock=None):
         self.inside = False
         self.records = []
+        self._clock = clock or perf_counter
         self._callbacks = callbacks
         self._start = 0.0
         self._start_inside = False
@@ -402,9 +404,9 @@ class CollectionLog:
     def _on(self, phase, info):
         if phase == "start":
             self._start_inside = self.inside
-            self._start = perf_counter()
+            self._start = self._clock()
         else:
-            self.records.append((info["generation"], perf_counter() - self._start,
+            self.records.append((info["generation"], self._clock() - self._start,
                                  info["collected"], self._start_inside, self._start))
 
     def stop(self):
