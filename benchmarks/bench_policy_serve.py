@@ -10,8 +10,9 @@ as it can.  A request parses a JSON body (a dict with a list of ten line
 items, each a dict with an attribute dict and a list), makes a Request
 whose Context points back at it and an Item per line that points back at
 the request (cycles), computes a result dict, renders it through a tree of
-about 40 nodes with parent pointers (80 containers in cycles), raises and keeps an exception
-(its traceback's frame holds the request: a cycle) every 50th request,
+33 nodes with parent pointers (about 100 containers in cycles), validates
+every 50th request (one in eight of those raises, and the request keeps
+the exception: its traceback's frame holds the request, a cycle),
 serialises the result to JSON, and puts the parsed body and result in a
 cache of the last 2,000 requests; every 20th cached entry keeps its request
 (a cycle, so it is cyclic garbage once evicted).  The cache is what makes
@@ -152,8 +153,8 @@ class Node:
 
 
 def render(result):
-    """The result as a tree of nodes (about 80 containers, all in cycles),
-    then as text."""
+    """The result as a tree of 33 nodes (about 100 containers, all in
+    cycles), then as text."""
     page = Node("page", None, user=result["user"])
     table = Node("table", page)
     for line in result["lines"]:
