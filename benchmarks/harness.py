@@ -372,6 +372,67 @@ def check_same_gcx(child_result):
                              % (theirs, ours))
 
 
+def run_variants(script, variants, reps, *args):
+    """Run ``script --child VARIANT args...`` in fresh interpreters, ``reps``
+    times per variant: the variants in the given order on even repetitions,
+    in reverse order on odd ones, so that none always runs first or always
+    after the same one.  Returns {variant: [its children's results]}; each
+    child that imported gcx must have imported the one measured here."""
+    runs = {v: [] for v in variants}
+    for rep in range(reps):
+        for variant in (variants if rep % 2 == 0 else variants[::-1]):
+            progress("run %d of %d: %s" % (rep + 1, reps, variant))
+            r = run_child(script, "--child", variant, *args)
+            check_same_gcx(r)
+            runs[variant].append(r)
+    return runs
+
+
+class CollectionLog:
+    """In a child: each collection the process's collector runs, timed from
+    its callbacks (``gc.callbacks``, gcx's once installed), and whether it
+    began inside a span the program marks by setting ``inside`` (a request,
+    an idle wait).  ``records``: (generation, seconds, collected, inside,
+    started at) per collection, timed by ``clock`` (perf_counter unless
+    given: thread_time for CPU time)."""
+
+    def __init__(self, callbacks, clock=None):
+        self.inside = False
+        self.records = []
+        self._clock = clock or perf_counter
+        self._callbacks = callbacks
+        self._start = 0.0
+        self._start_inside = False
+        callbacks.append(self._on)
+
+    def _on(self, phase, info):
+        if phase == "start":
+            self._start_inside = self.inside
+            self._start = self._clock()
+        else:
+            self.records.append((info["generation"], self._clock() - self._start,
+                                 info["collected"], self._start_inside, self._start))
+
+    def stop(self):
+        self._callbacks.remove(self._on)
+
+    def pauses(self, inside=None, generation=None):
+        """The durations of the collections (inside a span or not, of one
+        generation), in seconds."""
+        return [r[1] for r in self.records
+                if (inside is None or r[3] == inside)
+                and (generation is None or r[0] == generation)]
+
+    def collected(self):
+        return sum(r[2] for r in self.records)
+
+
+def percentile(samples, q):
+    """The q-th percentile (0..100) of samples, nearest rank."""
+    s = sorted(samples)
+    return s[min(len(s) - 1, max(0, math.ceil(q / 100 * len(s)) - 1))] if s else 0.0
+
+
 def peak_rss_bytes():
     import resource
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
