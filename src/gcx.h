@@ -555,6 +555,8 @@ gcx_refs_of(Py_ssize_t rc)
     return rc <= GCX_REFS_MAX ? (gcx_refs_t)rc : GCX_W_REACHABLE;
 }
 
+typedef void (*gcx_promote_fn)(const gcx_page_t *p, unsigned word, uint64_t bits);
+void gcx_region_on_promote(gcx_promote_fn hook);   /* records moved into gen 2 */
 int gcx_region_number(int generation);            /* the phases, in order */
 int gcx_region_number_except(gcx_exclude_fn out);  /* instead of gcx_region_number(2) */
 int gcx_region_mark_from_roots(void);

@@ -8,6 +8,9 @@
  * push that, until the slice's time is used.  Then the end: one ordinary
  * atomic collection (collection.c, gcx_collect_except) whose region is
  * generations 0 and 1 and the records of generation 2 left unmarked.
+ * What collections promote into generation 2 during the cycle is marked as
+ * it arrives (on_promote): it was alive then, as the objects 3.14 and Go
+ * allocate black are.
  *
  * Why the result is exact whatever the program did meanwhile: the end is a
  * trial deletion over its region with everything outside counted as
@@ -125,6 +128,23 @@ marked_on(const gcx_page_t *p)
         cyc.kept += __builtin_popcountll(GCX_SET(p, GCX_GEN2, w) & b->bits[w]);
     }
     return b->bits;
+}
+
+/* Records a collection moved into generation 2 during the cycle: alive
+ * when it ran (survivors), so the end leaves them out, as it leaves out what
+ * marking reached ("allocated black"); what died since waits for the next
+ * cycle.  Without this, the program's steady flow of promoted objects would
+ * all land in the end's region, and the end would be the pause it avoids. */
+static void
+on_promote(const gcx_page_t *p, unsigned word, uint64_t bits)
+{
+    if (!cyc.active) {
+        return;
+    }
+    mark_block_t *b = block_of(p, true);
+    if (b != NULL) {
+        b->bits[word] |= bits;
+    }
 }
 
 /* ---- marking ----------------------------------------------------------------------- */
@@ -269,6 +289,7 @@ gcx_incr_start(PyObject *roots)
         return -1;
     }
     gcx_sync(false);
+    gcx_region_on_promote(on_promote);
     cyc.active = true;
     cyc.epoch++;
     if (cyc.epoch == 0) {   /* wrapped: stamps of 0 may be old */

@@ -410,6 +410,7 @@ gcx_region_from_vec(gcx_workvec_t *w)
  * (and sets aside the records CPython no longer tracks).  A page on both
  * lists is numbered once. */
 static gcx_exclude_fn number_excluding;   /* gcx_region_number_except */
+static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
 
 static void
 number_page(gcx_page_t *p, int generation)
@@ -509,6 +510,15 @@ gcx_region_number(int generation)
 /* A full collection's region without the generation-2 records `out(page)`
  * names (incremental.c: what its marking found alive); the same result as
  * gcx_region_number otherwise. */
+/* Tell `hook` of the records each collection moves into generation 2
+ * (incremental.c: a record that entered the old generation during its
+ * cycle was alive then, and is left out of the cycle's end). */
+void
+gcx_region_on_promote(gcx_promote_fn hook)
+{
+    promote_hook = hook;
+}
+
 int
 gcx_region_number_except(gcx_exclude_fn out)
 {
@@ -1055,6 +1065,9 @@ gcx_region_keep_survivors(int generation, int old_set)
                     continue;
                 }
                 gcx_table_move_word(p, w, move, s, old_set);
+                if (old_set == GCX_GEN2 && promote_hook != NULL) {
+                    promote_hook(p, w, move);
+                }
             }
         }
     }
