@@ -137,13 +137,17 @@ class Policy:
     young_max       the adaptive trigger's ceiling (default 32 x threshold 0)
     memory_limit    a soft limit in bytes on memory_held(): young
                     collections come up to 8 times sooner in the last
-                    quarter before it, and past it the next automatic
-                    collection is a full one (and again only once the holding
-                    grew by 1/16 of the limit, so that a live heap over the
-                    limit is not collected without end)
+                    quarter before it; past it the next automatic collection
+                    is the one due (at least a young one), and if the
+                    memory is still held at the one after, a full one (and
+                    again only once the holding grew by 1/16 of the limit,
+                    so that a live heap over the limit is not collected
+                    without end)
     cpu_cap         the largest share of wall time (0 < cap <= 1) collections
                     may take over the last cpu_window seconds; past it,
-                    automatic collections wait, and state() says so
+                    automatic collections of generations 1 and 2 wait (young
+                    ones, cheap and what keeps young garbage bounded, still
+                    run), and state() says so
     cpu_window      the cap's window in seconds (default 1.0)
     auto_freeze     freeze after freeze_after full collections in a row
                     found generation 2 stable (its size within 5%) and
@@ -243,7 +247,13 @@ class Policy:
             self._unfreeze_if_unstable()
         reason = self._guard_reason()
         g = due
-        if reason is not None:
+        if reason == "limit" and not self._limit_young_tried:
+            # past the limit: first what is due (at least a young
+            # collection), which is cheap; the full one only if the memory
+            # is still held at the next decision
+            self._limit_young_tried = True
+            g = max(due_young, 0)
+        elif reason is not None:
             g = _FULL
         elif self.full == "deferred" and g == _FULL:
             self._deferred += 1
@@ -255,9 +265,9 @@ class Policy:
         state = _gcx.schedule_state()
         now = time.perf_counter()
         g = self._respect_min_interval(g, state, now)
-        if g >= 0 and self.cpu_cap is not None and self._over_cap(state, now):
+        if g >= 1 and self.cpu_cap is not None and self._over_cap(state, now):
             self._cap_waits += 1
-            return None
+            g = 0                            # the older generations wait
         return g if g >= 0 else None
 
     def full_due(self, state: _ScheduleState) -> str | None:
@@ -300,6 +310,7 @@ class Policy:
         self._frozen_at: int | None = None
         self._freezes = self._unfreezes = 0
         self._limit_full_at: int | None = None
+        self._limit_young_tried = False
         self._growth = None                  # "growth" once the guard is past
         self._timed = self.cpu_cap is not None or self.min_interval != (None, None, None)
 
@@ -314,6 +325,7 @@ class Policy:
             if limit is not None and held > limit and (
                     self._limit_full_at is None or held > self._limit_full_at + limit // 16):
                 return "limit"
+            self._limit_young_tried = False
             if self.full == "deferred" and self.max_bytes is not None \
                     and held > self.max_bytes:
                 return "memory"

@@ -32,6 +32,8 @@ it.  Scenarios:
                          weakref callbacks held; gc.collect() inside runs at
                          the end
   nogc_threads           regions in two threads, overlapping
+  nogc_many              forty regions in a row with a policy set: the
+                         collections held in them still run
   nogc_budget            a region whose byte budget is exceeded: the callback
                          once; on_exceed="collect" collects at the end
   nogc_fork              fork() while another thread has a region open: the
@@ -169,8 +171,9 @@ def cap():
     p = gcx.Policy(cpu_cap=0.0001, cpu_window=10.0)
     gcx.install(policy=p)
     keep = []
+    before = stats()
     cycles(300_000, keep, every=3)
-    return {"state": jsonable(p.state())}
+    return {"auto": since(before), "state": jsonable(p.state())}
 
 
 def freeze():
@@ -261,6 +264,18 @@ def nogc_threads():
     return out
 
 
+def nogc_many():
+    # regions one after another, with a policy set: what was held in each
+    # runs after it, and automatic collection goes on between them
+    gcx.install(policy=gcx.Policy(adaptive=False, cpu_cap=1.0))
+    before = stats()
+    for _ in range(40):
+        with gcx.no_gc():
+            cycles(300)
+    return {"auto": since(before), "count": gcx.get_count()[0],
+            "threshold": gcx.get_threshold()[0]}
+
+
 def nogc_budget():
     gcx.install()
     calls = []
@@ -335,7 +350,7 @@ SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
              "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
-             "nogc_fork": nogc_fork,
+             "nogc_fork": nogc_fork, "nogc_many": nogc_many,
              "bad_decide": bad_decide}
 
 if __name__ == "__main__":
