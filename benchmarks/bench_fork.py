@@ -18,6 +18,9 @@ groups chained and each holding a cycle), with one of three collectors:
   gc.freeze()   the stdlib collector, and gc.freeze() just before forking
                 (the usual pre-fork advice: the child's collections never
                 look at what the parent made)
+  gcx.warmup()  gcx installed, and gcx.warmup() just before forking (a full
+                collection, then freeze: gcx's policy control for the same
+                advice; issue 13)
 
 The parent collects until its heap sits in the oldest generation, then
 leaves some old garbage there (1% of the heap made garbage after it got
@@ -52,7 +55,7 @@ else:
     import harness
 
 SIZES = {"small": 50_000, "default": 1_000_000}   # containers in the live heap
-COLLECTORS = ("stdlib", "gcx", "freeze")
+COLLECTORS = ("stdlib", "gcx", "freeze", "warmup")
 KINDS = (("young", 0, "collect(0)"), ("gen1", 1, "collect(1)"), ("full", 2, "collect()"),
          ("full, all alive", 2, "collect()"))
 SMAPS = "/proc/self/smaps_rollup"
@@ -166,7 +169,7 @@ def fork_child(generation, collect):
 # A parent: the heap, then one child per kind of collection.
 
 def parent(collector, n):
-    if collector == "gcx":
+    if collector in ("gcx", "warmup"):
         import gcx
         gcx.install()
         refuse = harness.build_problems(gcx)
@@ -191,13 +194,16 @@ def parent(collector, n):
     young_garbage = None
     if collector == "freeze":
         gc.freeze()
+    elif collector == "warmup":
+        import gcx
+        gcx.warmup()
     results = {}
     for name, generation, _ in KINDS:
         if name == "full, all alive":
             collect()                    # the garbage goes, in the parent
         results[name] = fork_child(generation, collect)
     extra = {}
-    if collector == "gcx":
+    if collector in ("gcx", "warmup"):
         import gcx
         extra = {"gcx_file": gcx._gcx.__file__, "gcx_mode": gcx.info()["mode"]}
     del live, middle, young
@@ -226,15 +232,17 @@ def run(args, report):
         std = [r["collected"] for r in samples["stdlib"][kind]]
         mine = [r["collected"] for r in samples["gcx"][kind]]
         frozen = [r["collected"] for r in samples["freeze"][kind]]
-        if std != mine or len(set(std)) != 1 or any(frozen):
+        warm = [r["collected"] for r in samples["warmup"][kind]]
+        if std != mine or len(set(std)) != 1 or any(frozen) or any(warm):
             raise harness.BenchmarkError(
-                "%s: collected stdlib %s, gcx %s, after gc.freeze() %s"
-                % (metric, std, mine, frozen))
+                "%s: collected stdlib %s, gcx %s, after gc.freeze() %s, after gcx.warmup() %s"
+                % (metric, std, mine, frozen, warm))
         dirty = {c: [r["dirty"] for r in samples[c][kind]] for c in COLLECTORS}
         report.add(harness.Comparison(
             kind, metric + " private dirty", "MB", 2**-20, dirty["stdlib"], dirty["gcx"],
             {"collected": std[0]},
-            extra={"stdlib after gc.freeze()": dirty["freeze"]}))
+            extra={"stdlib after gc.freeze()": dirty["freeze"],
+                   "gcx after gcx.warmup()": dirty["warmup"]}))
     report.notes.append("live heap %d containers (%d groups of %d), old garbage %d groups, "
                         "middle %d live + %d garbage groups, young %d live + %d garbage groups"
                         % (n, n // GROUP, GROUP, n // GROUP // 100, n // GROUP // 50,
