@@ -166,6 +166,8 @@ class Policy:
     """
 
     _growth: str | None
+    _limit_young_tried: bool
+    _timed: bool
 
     def __init__(self, *, full: Literal["auto", "deferred"] = "auto",
                  max_growth: float | None = 1.0, max_bytes: int | None = None,
