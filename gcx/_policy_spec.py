@@ -4,7 +4,9 @@
 one into the keyword arguments of gcx.Policy and has Policy check them, so
 a spec is refused for exactly what Policy refuses, with Policy's message.
 
-    key     a keyword parameter of gcx.Policy (full, max_growth, ...)
+    key     a keyword parameter of gcx.Policy (full, max_growth, ...), or
+            policy=NAME for another policy class of gcx's
+            (policy=PauseBudget,ms=1.0: gcx.PauseBudget's parameters)
     value   none                    None
             true, false             a bool (any case)
             123, 50_000             an int
@@ -27,7 +29,25 @@ from typing import Dict, Tuple
 
 from .policy import Policy
 
-__all__ = ["SpecError", "parse", "value", "keywords"]
+__all__ = ["SpecError", "parse", "value", "keywords", "make"]
+
+# The policy classes a spec may name with policy=NAME; Policy is the default.
+CLASSES = ("Policy", "PauseBudget")
+
+
+def _class(name: object) -> type[Policy]:
+    if name not in CLASSES:
+        raise SpecError(f"policy={name} is not one of gcx's policies ({', '.join(CLASSES)})")
+    import gcx
+    cls: type[Policy] = getattr(gcx, str(name))
+    return cls
+
+
+def make(kwargs: Dict[str, object]) -> Policy:
+    """The policy a parsed spec describes (its "policy" key names the class)."""
+    rest = dict(kwargs)
+    cls = _class(rest.pop("policy", "Policy"))
+    return cls(**rest)  # type: ignore[arg-type]
 
 _SIZE = re.compile(r"(?i)^([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kmgt])(?:i?b)?$")
 _SCALES = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -37,9 +57,9 @@ class SpecError(ValueError):
     """A spec Policy does not take; its message is one line."""
 
 
-def keywords() -> Tuple[str, ...]:
-    """gcx.Policy's keyword parameters, in its order."""
-    return tuple(Policy().parameters())
+def keywords(cls: type[Policy] = Policy) -> Tuple[str, ...]:
+    """A policy class's keyword parameters, in its order."""
+    return tuple(cls().parameters())
 
 
 def value(text: str) -> object:
@@ -70,17 +90,23 @@ def parse(spec: str) -> Dict[str, object]:
     constructing a Policy with them.  Raises SpecError (a ValueError) with
     a one-line message for a malformed spec, an unknown or repeated key,
     and whatever TypeError or ValueError Policy raises."""
-    known = keywords()
     kwargs: Dict[str, object] = {}
     if not spec.strip():
         raise SpecError("empty policy: write key=value[,key=value...]")
-    for item in spec.split(","):
+    items = spec.split(",")
+    named = [i.partition("=")[2].strip() for i in items if i.partition("=")[0].strip() == "policy"]
+    cls = _class(named[0]) if named else Policy
+    known = keywords(cls)
+    for item in items:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise SpecError(f"{item.strip()!r} is not key=value")
+        if key == "policy" and key not in kwargs:
+            kwargs[key] = text.strip()
+            continue
         if key not in known:
-            raise SpecError(f"gcx.Policy has no parameter {key!r} (it takes "
+            raise SpecError(f"gcx.{cls.__name__} has no parameter {key!r} (it takes "
                             f"{', '.join(known)})")
         if key in kwargs:
             raise SpecError(f"{key} is given twice")
@@ -88,7 +114,7 @@ def parse(spec: str) -> Dict[str, object]:
             raise SpecError(f"{key} has no value")
         kwargs[key] = value(text.strip())
     try:
-        Policy(**kwargs)  # type: ignore[arg-type]
+        make(kwargs)
     except (TypeError, ValueError) as exc:
         raise SpecError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     return kwargs

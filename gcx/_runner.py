@@ -315,9 +315,10 @@ def child(argv: List[str]) -> int:
         policy = None
         if policy_kwargs is not None:
             try:
-                policy = gcx.Policy(**policy_kwargs)
+                from gcx._policy_spec import make
+                policy = make(policy_kwargs)
             except (TypeError, ValueError) as exc:
-                return cannot_run(f"gcx.Policy(**{policy_kwargs!r}): {exc}")
+                return cannot_run(f"gcx policy {policy_kwargs!r}: {exc}")
 
             def state_of_policy() -> object:
                 return gcx.metrics()["policies"]

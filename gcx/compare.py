@@ -128,15 +128,13 @@ class Column:
         """The policy as Python writes it: Policy(full='deferred')."""
         if self.policy is None:
             return None
-        from gcx.policy import Policy
-        return repr(Policy(**self.policy))
+        return repr(_policy_spec.make(self.policy))
 
     def parameters(self) -> Optional[Dict[str, Any]]:
         """The policy's settings, every one (Policy.parameters())."""
         if self.policy is None:
             return None
-        from gcx.policy import Policy
-        return Policy(**self.policy).parameters()
+        return _policy_spec.make(self.policy).parameters()
 
 
 STDLIB = Column("stdlib", "stdlib gc")

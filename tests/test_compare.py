@@ -639,6 +639,17 @@ def test_good_specs(spec, kwargs):
     assert column.policy_repr() == repr(gcx.Policy(**kwargs))
 
 
+def test_a_spec_names_another_policy_class():
+    from gcx import _policy_spec
+    kwargs = _policy_spec.parse("policy=PauseBudget,ms=2")
+    assert kwargs == {"policy": "PauseBudget", "ms": 2}
+    policy = _policy_spec.make(kwargs)
+    assert type(policy) is gcx.PauseBudget
+    assert policy.parameters() == {"ms": 2.0, "guard": 0.25}
+    stdlib, column = compare.columns(["policy=PauseBudget,ms=2"])
+    assert column.policy_repr() == repr(gcx.PauseBudget(ms=2))
+
+
 def test_columns_of_specs():
     assert compare.columns(["gcx"]) == list(compare.DEFAULT_COLUMNS)
     assert compare.columns(["stdlib", "gcx"]) == list(compare.DEFAULT_COLUMNS)
@@ -685,6 +696,11 @@ def policy_refusal(**kwargs):
                          "max_growth, max_bytes, adaptive, young_max, memory_limit, "
                          "cpu_cap, cpu_window, auto_freeze, freeze_after, min_interval, "
                          "max_interval)"),
+    # another policy class, by name
+    (["policy=Nope"], "policy=Nope is not one of gcx's policies (Policy, PauseBudget)"),
+    (["policy=PauseBudget,full=deferred"],
+     "gcx.PauseBudget has no parameter 'full' (it takes ms, guard)"),
+    (["policy=PauseBudget,ms=0"], "ms must be > 0 and <= 1000.0, not 0"),
 ])
 def test_bad_specs(tmp_path, specs, why):
     marker = tmp_path / "ran"
