@@ -160,13 +160,7 @@ def run(args, report):
         harness.progress(program)
         runs = harness.run_variants(__file__, VARIANTS, reps, "--program", program,
                                     "--size", args.size)
-        if len({r["checksum"] for rs in runs.values() for r in rs}) != 1:
-            raise harness.BenchmarkError("%s: checksums differ between runs" % program)
-        for name, key, unit, scale in METRICS:
-            for variant in VARIANTS[1:]:
-                report.add(harness.Comparison(
-                    "%s: %s" % (program, variant), name, unit, scale,
-                    [r[key] for r in runs["stdlib"]], [r[key] for r in runs[variant]]))
+        harness.variant_rows(report, program, runs, METRICS)
         report.notes.append(
             "%s: %d records, cycle objects dropped %d; gcx adaptive's young trigger at "
             "the end (median) %d" % (program, RECORDS[args.size], runs["stdlib"][0]["dropped"],

@@ -192,13 +192,7 @@ def run(args, report):
         variants = VARIANTS[case]
         runs = harness.run_variants(__file__, variants, reps, "--case", case,
                                     "--size", args.size)
-        if len({r["checksum"] for rs in runs.values() for r in rs}) != 1:
-            raise harness.BenchmarkError("%s: checksums differ between runs" % case)
-        for name, key, unit, scale in METRICS:
-            for variant in variants[1:]:
-                report.add(harness.Comparison(
-                    "%s: %s" % (case, variant), name, unit, scale,
-                    [r[key] for r in runs["stdlib"]], [r[key] for r in runs[variant]]))
+        harness.variant_rows(report, case, runs, METRICS)
         for variant in variants:
             if variant.startswith("gcx"):
                 report.add(harness.Comparison(

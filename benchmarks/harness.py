@@ -372,6 +372,21 @@ def check_same_gcx(child_result):
                              % (theirs, ours))
 
 
+def variant_rows(report, label, runs, metrics):
+    """The rows of a run_variants benchmark: every metric (name, key, unit,
+    scale) of every variant against the first one (the base), under
+    "LABEL: VARIANT".  The runs must agree on their "checksum" (the same
+    work done under every variant)."""
+    if len({r["checksum"] for rs in runs.values() for r in rs}) != 1:
+        raise BenchmarkError("%s: checksums differ between runs" % label)
+    variants = list(runs)
+    base = runs[variants[0]]
+    for name, key, unit, scale in metrics:
+        for variant in variants[1:]:
+            report.add(Comparison("%s: %s" % (label, variant), name, unit, scale,
+                                  [r[key] for r in base], [r[key] for r in runs[variant]]))
+
+
 def run_variants(script, variants, reps, *args):
     """Run ``script --child VARIANT args...`` in fresh interpreters, ``reps``
     times per variant: the variants in the given order on even repetitions,
