@@ -42,9 +42,7 @@ made garbage has been freed (automatic collections and a final collect()).
 """
 import argparse
 import gc
-import json
 import mmap
-import sys
 import time
 
 if __package__:
@@ -172,9 +170,7 @@ def child(case, variant, size):
     if Counts.freed != made or gc.garbage:
         raise SystemExit("%d tensors made, %d freed; %d objects in gc.garbage"
                          % (made, Counts.freed, len(gc.garbage)))
-    if gcx is None and "gcx" in sys.modules:
-        raise SystemExit("gcx was imported in a stdlib run")
-    print(json.dumps(result))
+    harness.emit_child(result, without_gcx=gcx is None)
 
 
 METRICS = (("peak native", "peak_native", "MB", 1 / 2**20),
@@ -223,10 +219,5 @@ def configure(p):
 
 
 if __name__ == "__main__":
-    if "--child" in sys.argv:
-        p = harness.parser(__doc__)
-        configure(p)
-        a = p.parse_args()
-        child(a.case, a.child, a.size)
-    else:
-        harness.main("policy_memory", __doc__, run, configure, base_label="stdlib")
+    harness.main_variants("policy_memory", __doc__, run, configure,
+                          lambda a: child(a.case, a.child, a.size))

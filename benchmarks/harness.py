@@ -342,11 +342,18 @@ def finish_program_child(mode, **fields):
     nothing is uncollectable, and print the fields, its peak RSS and
     left_over as the JSON line the parent reads."""
     left_over = gc.collect()
-    if mode == "stock" and "gcx" in sys.modules:
-        raise SystemExit("gcx was imported in a stock run")
     if gc.garbage:
         raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
-    print(json.dumps(dict(fields, rss=peak_rss_bytes(), left_over=left_over)))
+    emit_child(dict(fields, rss=peak_rss_bytes(), left_over=left_over),
+               without_gcx=mode == "stock")
+
+
+def emit_child(result, without_gcx):
+    """Print a child's result as the JSON line its parent reads (run_child),
+    after checking that a run meant to be without gcx never imported it."""
+    if without_gcx and "gcx" in sys.modules:
+        raise SystemExit("gcx was imported in a run without gcx")
+    print(json.dumps(result))
 
 
 def run_child(script, *args, timeout=900):
@@ -628,6 +635,18 @@ def main(bench, description, run, configure_parser=None, base_label="stdlib"):
         print("%s: FAILED: %s" % (bench, e), file=sys.stderr)
         sys.exit(EXIT_FAILED)
     report.emit()
+
+
+def main_variants(bench, description, run, configure_parser, child, base_label="stdlib"):
+    """Entry point of a run_variants benchmark: as a child (``--child
+    VARIANT``, which configure_parser must define), ``child(args)`` with
+    the parsed arguments; otherwise main()."""
+    if "--child" in sys.argv:
+        p = parser(description)
+        configure_parser(p)
+        child(p.parse_args())
+    else:
+        main(bench, description, run, configure_parser, base_label)
 
 
 def reps_for(args, small, default):
