@@ -20,18 +20,29 @@ int_tuple3(const int v[3])
 
 /* ---- collection and automatic collection --------------------------------------- */
 
+/* arg as an int from lo to hi into *out: 0, or -1 with the conversion's
+ * error or ValueError(message). */
+static int
+int_in_range(PyObject *arg, int lo, int hi, const char *message, int *out)
+{
+    int n = PyLong_AsInt(arg);
+    if (n == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (n < lo || n > hi) {
+        PyErr_SetString(PyExc_ValueError, message);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 static int
 generation_arg(PyObject *arg)
 {
-    int generation = PyLong_AsInt(arg);
-    if (generation == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (generation < 0 || generation >= GCX_NGENS) {
-        PyErr_SetString(PyExc_ValueError, "invalid generation");
-        return -1;
-    }
-    return generation;
+    int generation;
+    return int_in_range(arg, 0, GCX_NGENS - 1, "invalid generation", &generation) < 0
+           ? -1 : generation;
 }
 
 static PyObject *
@@ -339,12 +350,8 @@ m_set_policy_hook(PyObject *mod, PyObject *hook)
 static PyObject *
 m_set_trigger(PyObject *mod, PyObject *arg)
 {
-    int n = PyLong_AsInt(arg);
-    if (n == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (n < 0) {
-        PyErr_SetString(PyExc_ValueError, "the young trigger must be >= 0");
+    int n;
+    if (int_in_range(arg, 0, INT_MAX, "the young trigger must be >= 0", &n) < 0) {
         return NULL;
     }
     gcx_schedule_set_trigger(n);
@@ -354,12 +361,8 @@ m_set_trigger(PyObject *mod, PyObject *arg)
 static PyObject *
 m_hold(PyObject *mod, PyObject *arg)
 {
-    int delta = PyLong_AsInt(arg);
-    if (delta == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (delta < -1 || delta > 1) {
-        PyErr_SetString(PyExc_ValueError, "hold() takes -1, 0 or 1");
+    int delta;
+    if (int_in_range(arg, -1, 1, "hold() takes -1, 0 or 1", &delta) < 0) {
         return NULL;
     }
     return PyLong_FromLong(gcx_schedule_hold(delta));
@@ -436,12 +439,8 @@ m_add_pressure(PyObject *mod, PyObject *arg)
 static unsigned
 generations_mask(PyObject *arg)
 {
-    int generation = PyLong_AsInt(arg);
-    if (generation == -1 && PyErr_Occurred()) {
-        return 0;
-    }
-    if (generation >= GCX_NGENS || generation < -1) {
-        PyErr_SetString(PyExc_ValueError, "invalid generation");
+    int generation;
+    if (int_in_range(arg, -1, GCX_NGENS - 1, "invalid generation", &generation) < 0) {
         return 0;
     }
     return generation == -1 ? GCX_GENS_MASK : 1u << generation;

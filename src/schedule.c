@@ -142,7 +142,7 @@ run_pending(void *arg)
 void
 gcx_schedule_request(void)
 {
-    if (gcx_sched.enabled && gcx_sched.threshold[0] && gcx_sched.trigger && !gcx_sched.scheduled
+    if (gcx_sched.enabled && gcx_sched.threshold[0] && !gcx_sched.scheduled
         && *gcx_sched.young >= gcx_sched.ask_at
         && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
         && *gcx_sched.young > effective_threshold0()) {
