@@ -423,6 +423,7 @@ class Policy:
 
 _lock = threading.RLock()
 _policy: Policy | None = None          # None: the core's own rule, no hook
+_policy_decides = False                # _policy is not the core's own rule
 _regions: list[NoGCRegion] = []        # open no-GC regions
 _deferred_collect = -1                 # the oldest gc.collect() asked in a region
 _backstop: _Backstop | None = None
@@ -475,8 +476,7 @@ def _is_stdlib_rule(policy: Policy) -> bool:
 
 def _update_hook() -> None:
     """The core calls _on_due only while something here needs it."""
-    needed = (_policy is not None and not _is_stdlib_rule(_policy)) \
-        or any(r.max_bytes is not None for r in _regions)
+    needed = _policy_decides or any(r.max_bytes is not None for r in _regions)
     _gcx.set_policy_hook(_on_due if needed else None)
 
 
@@ -484,7 +484,7 @@ def set_policy(policy: Policy | None) -> Policy | None:
     """Make ``policy`` decide gcx's automatic collections (None: the
     stdlib's rule).  Returns the policy it replaces, which set_policy takes
     back: a token that restores."""
-    global _policy, _backstop
+    global _policy, _policy_decides, _backstop
     if policy is not None and not isinstance(policy, Policy):
         raise TypeError(f"set_policy() takes a gcx.Policy or None, not "
                         f"{type(policy).__name__}")
@@ -501,6 +501,7 @@ def set_policy(policy: Policy | None) -> Policy | None:
             if policy.needs_memory():
                 _gcx.memory(True)
         _policy = policy
+        _policy_decides = policy is not None and not _is_stdlib_rule(policy)
         _update_hook()
         if policy is not None and any(t is not None for t in policy.max_interval):
             _backstop = _Backstop(policy)
