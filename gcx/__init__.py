@@ -14,7 +14,7 @@ uninstall()     undo install() exactly
 installed()     context manager: install() for the duration of a with block
 is_installed()  whether install() is in effect
 info()          the core's state: mode, tracer ownership, table sizes, ...
-mode()          "tracer", "alloc" or "safe" (see info())
+mode()          "tracer", "alloc", "lists" or "safe" (see info())
 metrics(), census(), growth(), show_growth(), log_slow_pauses()
                 monitoring (gcx/monitor.py); exporters in gcx.prometheus
                 and gcx.otel

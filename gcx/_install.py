@@ -63,10 +63,8 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
     """
     global _saved, _policy_before
     if policy is not _KEEP:
-        from .policy import Policy, set_policy
-        if policy is not None and not isinstance(policy, Policy):
-            raise TypeError(f"install() takes a gcx.Policy or None as policy, "
-                            f"not {type(policy).__name__}")
+        from .policy import _check_policy, set_policy
+        _check_policy("install(policy=...)", policy)
     with _install_lock:
         if policy is not _KEEP:
             replaced = set_policy(policy)       # type: ignore[arg-type]

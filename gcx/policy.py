@@ -480,14 +480,19 @@ def _update_hook() -> None:
     _gcx.set_policy_hook(_on_due if needed else None)
 
 
+def _check_policy(caller: str, policy: object) -> None:
+    """TypeError unless ``policy`` is a gcx.Policy or None (the argument
+    check of every function that takes one)."""
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(f"{caller} takes a gcx.Policy or None, not {type(policy).__name__}")
+
+
 def set_policy(policy: Policy | None) -> Policy | None:
     """Make ``policy`` decide gcx's automatic collections (None: the
     stdlib's rule).  Returns the policy it replaces, which set_policy takes
     back: a token that restores."""
     global _policy, _policy_decides, _backstop
-    if policy is not None and not isinstance(policy, Policy):
-        raise TypeError(f"set_policy() takes a gcx.Policy or None, not "
-                        f"{type(policy).__name__}")
+    _check_policy("set_policy()", policy)
     with _lock:
         old = _policy
         if policy is old:
@@ -520,9 +525,7 @@ class using_policy:
     good)."""
 
     def __init__(self, policy: Policy | None) -> None:
-        if policy is not None and not isinstance(policy, Policy):
-            raise TypeError(f"using_policy() takes a gcx.Policy or None, not "
-                            f"{type(policy).__name__}")
+        _check_policy("using_policy()", policy)
         self._policy = policy
         self._previous: list[Policy | None] = []
 
