@@ -39,20 +39,12 @@ import time
 import types
 
 from . import _gcx
-from .policy import Policy, _run
+from .policy import Policy, _number, _run
 
 __all__ = ["PauseBudget"]
 
 _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
-
-
-def _positive(name: str, value: object, top: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not 0 < value <= top:
-        raise ValueError(f"{name} must be > 0 and <= {top}, not {value!r}")
-    return float(value)
 
 
 def _roots() -> list[object]:
@@ -88,8 +80,8 @@ class PauseBudget(Policy):
     """
 
     def __init__(self, ms: float = 1.0, *, guard: float = 0.25) -> None:
-        self.ms = _positive("ms", ms, 1000.0)
-        self.guard = _positive("guard", guard, 10.0)
+        self.ms = _number("ms", ms, 1000.0)
+        self.guard = _number("guard", guard, 10.0)
         self._ready = False
         super().__init__()
         self._ready = True

@@ -89,16 +89,20 @@ def _count(name: str, value: object) -> int | None:
     return value
 
 
-def _fraction(name: str, value: object, top: float | None = None) -> float | None:
-    """None or a number > 0 (and <= top)."""
-    if value is None:
-        return None
+def _number(name: str, value: object, top: float | None = None,
+            kind: str = "a number") -> float:
+    """A finite number > 0 (and <= top)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number or None, not {type(value).__name__}")
+        raise TypeError(f"{name} must be {kind}, not {type(value).__name__}")
     if not 0 < value < float("inf") or (top is not None and value > top):
         bound = f" and <= {top}" if top is not None else ""
         raise ValueError(f"{name} must be > 0{bound}, not {value!r}")
     return float(value)
+
+
+def _fraction(name: str, value: object, top: float | None = None) -> float | None:
+    """None or a number > 0 (and <= top)."""
+    return None if value is None else _number(name, value, top, "a number or None")
 
 
 def _flag(name: str, value: object) -> bool:
