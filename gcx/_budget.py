@@ -186,7 +186,7 @@ class PauseBudget(Policy):
             trigger = max(trigger // 2, max(base // 16, 1))
         elif used < done * 0.4:
             trigger = min(trigger * 2, base)
-        _gcx.set_trigger(0 if trigger == base else trigger)
+        self._set_trigger(trigger)
 
     def _end(self) -> None:
         t0 = time.perf_counter()
