@@ -2,29 +2,39 @@
 
 ``gcx.install(policy=gcx.PauseBudget(ms=1.0))`` or ``gcx.set_policy(...)``.
 
-When the stdlib's rule would run a full collection, PauseBudget starts an
-incremental cycle instead (src/incremental.c): from roots (``sys.modules``
-and the locals of every thread's frames) it marks what is alive, a slice of
-at most ``ms`` milliseconds at each of the scheduler's calls (young and
-generation-1 collections run as usual; a slice gets what is left of the
-budget after them).  When marking is done, one atomic collection, at the
-next call, decides generations 0 and 1 and whatever of generation 2
-marking did not reach: mostly garbage, plus what only C code or objects
-made during the cycle hold.  That end is an ordinary gcx collection over
-its region, with the marked objects counting as references from outside,
-so it frees exactly what a stop-the-world collection of that region would
-(finalizers, weakref callbacks, resurrection and gc.garbage included)
-whatever the program did between slices.
+Where the stdlib's rule runs a full collection, PauseBudget runs an
+incremental cycle (src/incremental.c), a slice of at most ``ms``
+milliseconds at each of the scheduler's calls (young and generation-1
+collections run as usual; a slice gets what is left of the budget after
+them):
 
+* marking: from roots (``sys.modules`` and the locals of every thread's
+  frames) it marks what is alive;
+* the sweep: what marking did not reach in the old generation (mostly
+  garbage, plus what only C code or objects made during the cycle hold) is
+  decided a step at a time; a step is an ordinary gcx collection of a set of
+  old objects closed under references (finalizers, weakref callbacks,
+  resurrection and gc.garbage as the stdlib's full collection handles the
+  same garbage), with everything outside it counting as references from
+  outside, so it is exact whatever the program did between slices;
+* the end: a collection of generations 0 and 1, counted as the full
+  collection (its statistics include what the sweep found and its time).
+
+When a cycle starts: as much earlier than the stdlib's rule as the last
+cycle let into the old generation, so that it ends about when the stdlib's
+full collection would run and the garbage held is about the stdlib's.
 Pacing: slices are asked for by allocation.  While the cycle's progress
-(marked / the old generations at its start) lags the old generations'
-growth (as a share of what the guard allows), the young trigger halves
-(down to 1/16 of threshold 0), so slices come more often; it doubles back
-when marking is ahead.  The memory guard: once generations 1 and 2 have
-grown by ``guard`` (a fraction of their size at the start) the cycle ends
-at once, whatever marking still had to do, and state() counts it as a
-fallback.  Garbage held is thereby bounded by what was garbage at the
-start plus ``guard`` times the old generations then.
+(objects traversed and swept / the old generations at its start) lags what
+entered the old generations meanwhile (as a share of 5% of them), the young
+trigger halves (down to 1/16 of threshold 0), so slices come more often; it
+doubles back when the cycle is ahead.  The memory guard: once generations 1
+and 2 have grown by ``guard`` (a fraction of their size at the start) the
+cycle ends at once, whatever marking or the sweep still had to do, and
+state() counts it as a fallback.
+
+What a slice cannot bound: a structure that only the interpreter's value
+stacks or C code hold, which marking cannot reach (a list being built by a
+comprehension), is decided by one step whatever its size.
 
 In safe mode (records may dangle, so nothing may be read between
 slices) PauseBudget runs stop-the-world full collections, and state() says
@@ -45,6 +55,8 @@ __all__ = ["PauseBudget"]
 
 _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
+_GOAL = 0.05              # a cycle should end before this share of the old
+                          # generations at its start has entered them
 
 
 def _roots() -> list[object]:
@@ -69,8 +81,8 @@ def _percentile(values: collections.deque[float], q: float) -> float:
 
 
 class PauseBudget(Policy):
-    """Full collections as incremental cycles: marking in slices of at most
-    ``ms`` milliseconds, then one collection of what marking did not reach.
+    """Full collections as incremental cycles: marking and then the sweep
+    of what marking did not reach, in slices of at most ``ms`` milliseconds.
 
     ms      the budget of one scheduler call (a young collection, if one is
             due, and a slice), in milliseconds (0 < ms <= 1000)
@@ -102,6 +114,7 @@ class PauseBudget(Policy):
         self._slice_max = 0.0
         self._recent: collections.deque[float] = collections.deque(maxlen=_RECENT)
         self._cycles = 0
+        self._lead = 0                         # the last cycle's promotions
         self._fallbacks = 0
         self._stop_the_world = 0
         self._ends: collections.deque[float] = collections.deque(maxlen=_RECENT)
@@ -116,8 +129,10 @@ class PauseBudget(Policy):
         cycles completed, fallbacks (the memory guard ended a cycle early),
         stop-the-world full collections (safe mode), cycles abandoned for a
         full collection that overtook them (gc.collect(2)), what the cycles'
-        ends found (garbage, in all and the last) and examined (unmarked:
-        their region; marked: what they left out), and the cycle running."""
+        ends found with their sweeps (garbage, in all and the last) and
+        examined (unmarked: their regions; marked: what the end left out),
+        and the cycle running: marked, sweeping, its sweep's steps, what
+        they decided and found, the largest step (records)."""
         core = _gcx.incr_state()
         out = super().state()
         out.update({
@@ -133,6 +148,9 @@ class PauseBudget(Policy):
             "garbage_found": self._garbage, "last_garbage": self._last_garbage,
             "last_unmarked": self._last_unmarked, "last_marked": self._last_marked,
             "active": core["active"], "gray": core["gray"], "marked": core["marked"],
+            "sweeping": core["sweeping"], "sweep_steps": core["steps"],
+            "swept": core["swept"], "swept_found": core["swept_found"],
+            "sweep_step_max": core["step_max"],
             "bytes": core["bytes"],
         })
         return out
@@ -143,27 +161,30 @@ class PauseBudget(Policy):
         start = time.perf_counter()
         core = _gcx.incr_state()
         if not core["active"]:
-            if due != _FULL:
+            if due != _FULL and not self._early():
                 return due if due >= 0 else None
             if _gcx.info()["mode"] == "safe":
                 self._stop_the_world += 1
                 return _FULL
             _gcx.incr_start(_roots())
             core = _gcx.incr_state()
-        elif core["gray"] == 0:
-            self._end()                       # its own pause
-            return None
         else:
             allowed = self.guard * max(core["old_at_start"], 1)
             if core["old"] - core["old_at_start"] > allowed:
                 self._fallbacks += 1
                 self._end()
                 return None
+            if core["gray"] == 0 and not core["sweeping"]:
+                self._end()                   # swept: what is left is small
+                return None
         if due_young >= 0:
             _run(due_young, "auto", self)
-        left = self.ms / 1000 - (time.perf_counter() - start)
+        left = max(self.ms / 1000 - (time.perf_counter() - start), self.ms / 4000)
         t0 = time.perf_counter()
-        _gcx.incr_slice(max(left, self.ms / 4000))
+        if core["gray"] > 0:
+            _gcx.incr_slice(left)
+        else:
+            _gcx.incr_sweep(left)
         took = time.perf_counter() - t0
         self._slices += 1
         self._slice_max = max(self._slice_max, took)
@@ -171,16 +192,28 @@ class PauseBudget(Policy):
         self._pace(_gcx.incr_state())
         return None
 
+    def _early(self) -> bool:
+        """Start a cycle before the stdlib's rule asks for a full collection,
+        by as much as the last cycle let into the old generation, so that it
+        ends about when the stdlib's full collection would run: what it frees
+        is then what the stdlib's would, and the garbage held no more."""
+        sched = _gcx.schedule_state()
+        pending, total = sched["long_lived_pending"], sched["long_lived_total"]
+        return pending > 0 and pending + self._lead > total // 4
+
     def _pace(self, core: _gcx._IncrState) -> None:
-        """Slices more often while marking lags the old generations' growth."""
+        """Slices more often while the cycle lags what enters the old generations."""
         if not core["active"]:
             return
         base = _gcx.get_threshold()[0]
         if base <= 0:
             return
+        # every record of generation 2 at the start is either traversed by
+        # marking or decided by the sweep: that is the cycle's work; what
+        # entered the old generation meanwhile is what it has used
         at_start = max(core["old_at_start"], 1)
-        done = min(core["marked"] / at_start, 1.0)
-        used = max(core["old"] - core["old_at_start"], 0) / (self.guard * at_start)
+        done = min((core["traversed"] + core["swept"]) / at_start, 1.0)
+        used = core["promoted"] / (_GOAL * at_start)
         trigger = _gcx.schedule_state()["trigger"]
         if used > done * 0.8:
             trigger = max(trigger // 2, max(base // 16, 1))
@@ -189,6 +222,7 @@ class PauseBudget(Policy):
         self._set_trigger(trigger)
 
     def _end(self) -> None:
+        self._lead = _gcx.incr_state()["promoted"]
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
         took = time.perf_counter() - t0

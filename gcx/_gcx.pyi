@@ -41,6 +41,12 @@ class _IncrState(TypedDict):
     abandoned: int           # cycles a full collection overtook, ever
     bytes: int               # the gray stack's and the marks' memory
     old: int                 # records of generations 1 and 2 now
+    sweeping: bool           # marking done, pages left to sweep
+    steps: int               # sweep steps this cycle
+    swept: int               # records they decided
+    swept_found: int         # garbage they found
+    step_max: int            # records of the largest step
+    promoted: int            # records that entered generation 2 during the cycle
 
 class _Memory(TypedDict):
     held: int                # arenas + blocks + pressure
@@ -174,6 +180,7 @@ def schedule_state() -> _ScheduleState: ...
 # the incremental cycle (src/incremental.c; gcx/_budget.py drives it)
 def incr_start(roots: list[object], /) -> None: ...
 def incr_slice(seconds: float, /) -> int: ...   # gray objects left
+def incr_sweep(seconds: float, /) -> int: ...   # 1 while pages are left to sweep
 def incr_finish() -> int: ...                   # what the end found; -1 no cycle
 def incr_abandon() -> None: ...
 def incr_state() -> _IncrState: ...

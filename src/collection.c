@@ -2,7 +2,9 @@
  *
  * gcx_collect is the one way into a collection: gc.collect() (module.c)
  * and automatic collection (schedule.c, through the pointer registered at
- * init) both come here.  It reads as the algorithm, one call per phase, in
+ * init) both come here; an incremental cycle's steps and end
+ * (incremental.c) come through gcx_collect_within and gcx_collect_except,
+ * which run the same phases over another region.  It reads as the algorithm, one call per phase, in
  * CPython 3.13's order; each phase is a function of the file named beside
  * it, whose opening comment says what it keeps true.
  *
@@ -14,7 +16,9 @@
  *   region                 region.c     generations 0..g, numbered (for
  *                                       gcx_collect_except, without the
  *                                       old records an incremental cycle
- *                                       marked)
+ *                                       marked or swept; for
+ *                                       gcx_collect_within, a sweep step's
+ *                                       set of old records)
  *   roots                  region.c     full collections: what sys.modules reaches
  *   count                  region.c     references from outside the region
  *   mark                   region.c     what those reach survives
@@ -44,34 +48,29 @@
 #include "gcx.h"
 
 static gcx_exclude_fn excluding;   /* gcx_collect_except's, while it runs */
+static bool young_region;          /* ... and its region is generations 0 and 1 */
+static gcx_garbage_t g;            /* its vectors' memory is reused */
 
-/* The phases over the records: sync to settle.  On allocation failure
- * before the garbage is pinned, the collection gives up (C3 of region.c):
- * the result counts the candidates seen and nothing else. */
+/* What sweeps (gcx_collect_within) found since the last full collection,
+ * and their time: the next full collection's statistics include them. */
+static gcx_result_t swept;
+static PyTime_t swept_time;
+
+/* From the count to the end of the region's garbage (C3 of region.c:
+ * on allocation failure before the garbage is pinned, give up; the result
+ * counts the candidates seen and nothing else). */
 static gcx_result_t
-collect_generation(int generation, bool promote)
+decide_region(int generation, int old_set, bool sweep, bool *decided)
 {
-    static gcx_garbage_t g;      /* its vectors' memory is reused */
     gcx_result_t result = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
-    int old_set = full || !promote ? generation : generation + 1;
-
-    gcx_sync(full);
-    /* after the sync: on 3.12 it reads the births that count towards the
-     * collection about to run */
-    gcx_schedule_counts_for(generation);
-    int numbered = excluding != NULL ? gcx_region_number_except(excluding)
-                                     : gcx_region_number(generation);
-    if (numbered < 0
-        || (full && gcx_region_mark_from_roots() < 0)) {
-        goto give_up;
-    }
+    *decided = false;
     result.candidates = gcx_region_count();
     if (gcx_region_mark() < 0) {
         goto give_up;
     }
     gcx_survey_t survey = gcx_region_keep_survivors(generation, old_set);
-    if (old_set != generation || full) {
+    if (!sweep && (old_set != generation || full)) {
         gcx_schedule_survived(generation, survey.tracked);
     }
 
@@ -90,12 +89,44 @@ collect_generation(int generation, bool promote)
     gcx_finalize_garbage(&g);
     result.collected = g.collected;
     result.uncollectable = g.uncollectable;
-    gcx_region_done(&g);
-    gcx_table_settle(generation);
-    return result;
-
+    *decided = true;
 give_up:
     gcx_region_done(&g);
+    return result;
+}
+
+/* The phases over the records: sync to settle. */
+static gcx_result_t
+collect_generation(int generation, bool promote)
+{
+    gcx_result_t result = {0, 0, 0};
+    bool full = generation == GCX_NGENS - 1;
+    int old_set = full || !promote ? generation : generation + 1;
+
+    gcx_sync(full);
+    /* after the sync: on 3.12 it reads the births that count towards the
+     * collection about to run */
+    gcx_schedule_counts_for(generation);
+    int numbered = young_region ? gcx_region_number(1)
+                   : excluding != NULL ? gcx_region_number_except(excluding)
+                   : gcx_region_number(generation);
+    if (numbered < 0
+        || (full && !young_region && gcx_region_mark_from_roots() < 0)) {
+        gcx_region_done(&g);
+        return result;
+    }
+    bool decided;
+    result = decide_region(generation, old_set, false, &decided);
+    if (decided) {
+        /* a young region left every page of generation 2 as it was */
+        gcx_table_settle(young_region ? 1 : generation);
+    }
+    if (full) {
+        result.collected += swept.collected;
+        result.uncollectable += swept.uncollectable;
+        result.candidates += swept.candidates;
+        swept = (gcx_result_t){0, 0, 0};
+    }
     return result;
 }
 
@@ -112,11 +143,16 @@ collect(int generation, bool promote)
     (void)PyTime_PerfCounterRaw(&start);
     gcx_result_t r = collect_generation(generation, promote);
     (void)PyTime_PerfCounterRaw(&end);
+    PyTime_t earlier = 0;
+    if (generation == GCX_NGENS - 1) {
+        earlier = swept_time;   /* the sweep's time is this collection's */
+        swept_time = 0;
+    }
 
     if (PyErr_Occurred()) {
         gcx_unraisable_in_collection();
     }
-    gcx_stats_end(generation, &r, start, end);
+    gcx_stats_end(generation, &r, start, end, earlier);
     PyErr_SetRaisedException(exc);
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
@@ -147,16 +183,63 @@ gcx_collect_unpromoted(int generation)
 
 /* A full collection whose region leaves out the generation-2 records that
  * out(page) names: the end of an incremental cycle (incremental.c), whose
- * marking found them alive.  They count as references from outside, as old
- * objects do for a young collection, so the result is exact for the
- * region whatever out() says; survivors are promoted as in any full
- * collection.  Scheduling, callbacks and statistics see a collection of
- * generation 2. */
+ * marking found them alive, or, `swept`, every generation-2 record (the
+ * cycle's sweep decided those marking did not reach).  They count as
+ * references from outside, as old objects do for a young collection, so
+ * the result is exact for the region whatever out() says; survivors are
+ * promoted as in any full collection.  Scheduling, callbacks and
+ * statistics see a collection of generation 2, which includes what the
+ * sweep found (gcx_collect_within). */
 Py_ssize_t
-gcx_collect_except(gcx_exclude_fn out)
+gcx_collect_except(gcx_exclude_fn out, bool swept)
 {
     excluding = out;
+    young_region = swept;
     Py_ssize_t n = collect(GCX_NGENS - 1, true);
     excluding = NULL;
+    young_region = false;
     return n;
+}
+
+/* A sweep step of an incremental cycle (incremental.c): a collection whose
+ * region is the generation-2 records in(page) names on pages[0..n), a set
+ * closed under the references between the old records the cycle's marking
+ * did not reach.  Everything outside counts as references from outside, so
+ * the result is exact for the region, as a young collection's is for its
+ * own; survivors stay in generation 2.  It is part of the next full
+ * collection (the cycle's end): no callbacks, no counts, and that
+ * collection's statistics include what it found and its time.  What it
+ * found (collected + uncollectable), or -1: refused (a collection is
+ * running). */
+Py_ssize_t
+gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
+{
+    if (gcx_tr.shut_down || !gcx_schedule_begin()) {
+        return -1;   /* G1 */
+    }
+    PyObject *exc = PyErr_GetRaisedException();   /* G3 */
+    PyTime_t start = 0, end = 0;
+    (void)PyTime_PerfCounterRaw(&start);
+    gcx_result_t r = {0, 0, 0};
+    gcx_sync(false);
+    if (gcx_region_number_within(pages, n, in) < 0) {
+        gcx_region_done(&g);
+    }
+    else {
+        bool decided;
+        r = decide_region(GCX_NGENS - 1, GCX_GEN2, true, &decided);
+    }
+    (void)PyTime_PerfCounterRaw(&end);
+    swept.collected += r.collected;
+    swept.uncollectable += r.uncollectable;
+    swept.candidates += r.candidates;
+    swept_time += end - start;
+    if (PyErr_Occurred()) {
+        gcx_unraisable_in_collection();
+    }
+    PyErr_SetRaisedException(exc);
+    gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
+                     + gcx_table.total[GCX_GEN2]);
+    gcx_check_after_collection();
+    return r.collected + r.uncollectable;
 }

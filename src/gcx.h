@@ -96,6 +96,7 @@ typedef void (*gcx_record_fn)(gcx_page_t *p, unsigned slot, int set, void *arg);
 void gcx_table_each(unsigned set_mask, gcx_record_fn fn, void *arg);
 #define GCX_GENS_MASK ((1u << GCX_GEN0) | (1u << GCX_GEN1) | (1u << GCX_GEN2))
 void gcx_table_free_empty_pages(void);
+bool gcx_table_free_if_empty(Py_ssize_t i);   /* the sweep: page i, if unused */
 void gcx_table_rebuild_lists(void);
 size_t gcx_table_bytes(void);
 void gcx_table_settle(int generation);            /* page lists after a collection */
@@ -332,7 +333,9 @@ void gcx_check_after_collection(void);   /* level 3: abort if broken */
 
 Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if refused */
 Py_ssize_t gcx_collect_unpromoted(int generation);   /* the same; survivors stay in `generation` */
-Py_ssize_t gcx_collect_except(gcx_exclude_fn out);   /* full, without what out() names */
+Py_ssize_t gcx_collect_except(gcx_exclude_fn out, bool swept);   /* an incremental end */
+Py_ssize_t gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n,
+                              gcx_exclude_fn in);   /* a sweep step; -1 refused */
 
 /* ---- a full collection in slices (incremental.c) ------------------------------- */
 
@@ -344,10 +347,15 @@ typedef struct {
     Py_ssize_t kept;             /* the last end left out this many (marked) */
     Py_ssize_t abandoned;        /* cycles a full collection overtook (I3) */
     size_t bytes;                /* the gray stack's and the marks' memory */
+    bool sweeping;               /* marking done, pages left to sweep */
+    Py_ssize_t steps, swept, swept_found;   /* the sweep's, this cycle */
+    Py_ssize_t step_max;         /* members of its largest step */
+    Py_ssize_t promoted;         /* records that entered generation 2 during it */
 } gcx_incr_state_t;
 
 int gcx_incr_start(PyObject *roots);   /* roots: a list */
 Py_ssize_t gcx_incr_slice(double seconds);   /* gray objects left */
+Py_ssize_t gcx_incr_sweep(double seconds);   /* 1 while pages are left */
 Py_ssize_t gcx_incr_finish(void);      /* what the end found; -1 no cycle */
 void gcx_incr_abandon(void);
 gcx_incr_state_t gcx_incr_state(void);
@@ -402,6 +410,7 @@ void gcx_schedule_request(void);   /* the slow path of gcx_schedule_on_alloc */
 bool gcx_schedule_begin(void);     /* may a collection start now?  G1 */
 void gcx_schedule_counts_for(int generation);
 void gcx_schedule_survived(int generation, Py_ssize_t tracked);
+void gcx_schedule_long_lived(Py_ssize_t total, Py_ssize_t pending);   /* a cycle's end */
 void gcx_schedule_end(Py_ssize_t survivors);
 void gcx_schedule_enable(bool on);
 void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);
@@ -516,7 +525,8 @@ extern gcx_stats_state_t gcx_stats;   /* written by stats.c alone */
 
 int gcx_stats_init(void);
 void gcx_stats_begin(int generation);
-void gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end);
+void gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end,
+                   PyTime_t earlier);   /* earlier: its time in other pauses */
 void gcx_stats_after(void);       /* the collection is over: signal a slow one */
 void gcx_stats_set_debug(int flags);
 void gcx_stats_set_garbage_hook(PyObject *hook);   /* a new reference, or NULL */
@@ -559,6 +569,7 @@ typedef void (*gcx_promote_fn)(const gcx_page_t *p, unsigned word, uint64_t bits
 void gcx_region_on_promote(gcx_promote_fn hook);   /* records moved into gen 2 */
 int gcx_region_number(int generation);            /* the phases, in order */
 int gcx_region_number_except(gcx_exclude_fn out);  /* instead of gcx_region_number(2) */
+int gcx_region_number_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in);
 int gcx_region_mark_from_roots(void);
 Py_ssize_t gcx_region_count(void);                 /* members, for stats */
 int gcx_region_mark(void);

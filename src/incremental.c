@@ -1,50 +1,84 @@
 /* incremental.c: a full collection spread over slices (the pause budget,
  * gcx/_budget.py).
  *
- * A cycle has two parts.  Marking, in slices between which the program
- * runs: from roots the policy hands over (sys.modules, the locals of every
- * thread's frames), pop an object from the gray stack, mark in this file's
- * own bitmaps what it refers to that has a record in generation 0, 1 or 2,
- * push that, until the slice's time is used.  Then the end: one ordinary
- * atomic collection (collection.c, gcx_collect_except) whose region is
- * generations 0 and 1 and the records of generation 2 left unmarked.
- * What collections promote into generation 2 during the cycle is marked as
- * it arrives (on_promote): it was alive then, as the objects 3.14 and Go
- * allocate black are.
+ * A cycle has three parts, each in slices between which the program runs.
  *
- * Why the result is exact whatever the program did meanwhile: the end is a
- * trial deletion over its region with everything outside counted as
- * references from outside, exactly as old objects are for a young
- * collection.  A marked object that died since is merely not collected
- * before the next cycle; a reference the program moved from an unmarked
- * object to a marked one keeps its target, which sits in the region, alive
- * through the external count.  Marking only chooses what the end need not
- * examine: any set of marks, even a wrong one, gives a safe end.  So the
- * marks are kept apart from the generations (every reader of the
- * generations, get_objects to freeze to the checker, sees the table as it
- * is), and a mark left on an address whose object died and whose memory a
- * new object took is harmless: that object is young (in the region
- * anyway), or was promoted meanwhile and is kept one more cycle.
+ * Marking: from roots the policy hands over (sys.modules, the locals of
+ * every thread's frames), pop an object from the gray stack, mark in this
+ * file's own bitmaps what it refers to that has a record in generation 0,
+ * 1 or 2, push that, until the slice's time is used.  What collections
+ * promote into generation 2 during the cycle is marked as it arrives
+ * (on_promote): it was alive then, as the objects 3.14 and Go allocate
+ * black are.
  *
- * The marks: per page of the table, 512 bits, in an array indexed by the
- * page's index in gcx_table.pages and stamped with its key and the cycle's
- * epoch.  A page that moved in the array (only full collections and
- * resyncs free pages) loses its marks: its objects go to the end's region.
- * A new cycle is a new epoch: nothing to clear.
+ * The sweep: the generation-2 records marking did not reach (mostly
+ * garbage, plus what only C code, the interpreter's value stacks or new
+ * objects hold) are decided a step at a time.  A step takes unmarked
+ * records from the next pages of the table, each with everything it
+ * reaches of the same kind, until it has about as many as the slice
+ * allows, and collects that set (collection.c, gcx_collect_within):
+ * trial deletion, finalizers, weakrefs, tp_clear, gc.garbage, as in any
+ * collection.  Its members are then "done".
+ *
+ * The end: one ordinary atomic collection (gcx_collect_except).  After a
+ * whole sweep its region is generations 0 and 1, nothing of generation 2;
+ * when the policy ends the cycle early (its memory guard), the region is
+ * generations 0 and 1 and every record of 2 neither marked nor done.
+ *
+ * Why the result is exact whatever the program did meanwhile: a step and
+ * the end are trial deletions over their region with everything outside
+ * counted as references from outside, exactly as old objects are for a
+ * young collection.  A marked object that died since is merely not
+ * collected before the next cycle; a reference the program moved from an
+ * unmarked object to a marked one keeps its target alive through the
+ * external count.  Marks choose only what the sweep and the end need not
+ * examine: any set of marks, even a wrong one, gives safe steps and a safe
+ * end.  So the marks are kept apart from the generations (every reader of
+ * the generations, get_objects to freeze to the checker, sees the table as
+ * it is), and a mark or done bit left on an address whose object died and
+ * whose memory a new object took is harmless: that object is young (in
+ * the end's region anyway), or was promoted meanwhile and is kept one more
+ * cycle.
+ *
+ * Why a step decides what the stdlib's full collection would: its set is
+ * closed under references to unmarked old records, so a cycle of garbage
+ * is never split between steps; and a record an earlier step found alive
+ * (only because garbage not yet decided referred to it) may join a later
+ * step again (S1), so garbage shared by two structures, and a weakref that
+ * is garbage with its referent, are decided with what refers to them.
+ * tests/test_budget.py compares the result with the stdlib's.
+ *
+ * The marks: per page of the table, a block of 512 marked and 512 done
+ * bits, in an array indexed by the page's index in gcx_table.pages and
+ * stamped with its key and the cycle's epoch.  A page that moved in the
+ * array (full collections and resyncs free pages, and the sweep frees the
+ * empty pages it passes, S2) loses its marks, unless the sweep moved them
+ * with it: its objects go to a step or the end.  A new cycle is a new
+ * epoch: nothing to clear.
  *
  * Invariants:
  *  I1  no object is dereferenced unless, at that moment, it has a record in
  *      generation 0, 1 or 2 (tracer, alloc or lists mode: exact records,
  *      R1 of tracer.c) and CPython tracks it with a positive refcount:
- *      what is on the gray stack may have died between slices.  A cycle
- *      never starts in safe mode, whose records may dangle.
- *  I2  marking runs no Python code and allocates only raw memory; an
- *      allocation failure leaves objects unmarked or untraversed, which
- *      only makes the end's region larger.
+ *      what is on the gray stack may have died between slices.  A step
+ *      gathers and collects its set within one slice, from records of
+ *      generation 2 and what they refer to.  A cycle never starts in safe
+ *      mode, whose records may dangle.
+ *  I2  marking and gathering run no Python code and allocate only raw
+ *      memory; an allocation failure leaves objects unmarked or
+ *      untraversed, or ends the sweep, which only leaves more to the end.
  *  I3  a full collection that is not this cycle's end (gc.collect(2), a
  *      fork's child resync) abandons the cycle at the next slice: the
  *      collection was stop-the-world and exact, and the cycle's marks are
  *      of a heap it has since changed.
+ *  S1  a step's set is closed under references to generation-2 records
+ *      neither marked nor done, and takes in done ones it reaches while its
+ *      allowance lasts (at least REJOIN_MIN): past it, a done record counts
+ *      as a reference from outside (safe; its garbage waits for the next
+ *      cycle).
+ *  S2  the sweep passes the pages there were when it began (what enters
+ *      generation 2 later does so marked); an empty page on no list that it
+ *      passes is freed, and the page that takes its index brings its marks.
  */
 #include "gcx.h"
 #include <string.h>
@@ -61,8 +95,22 @@ typedef struct {
 typedef struct {
     uintptr_t key;               /* the page these marks are of */
     uint32_t epoch;              /* the cycle that made them */
-    uint64_t bits[GCX_WORDS];
+    uint32_t step;               /* the sweep step whose set has records here */
+    uint32_t step_at;            /* ... and where its bits are in cyc.step */
+    uint64_t bits[GCX_WORDS];    /* marked: alive, the sweep leaves them out */
+    uint64_t done[GCX_WORDS];    /* decided by a sweep step this cycle (S1) */
 } mark_block_t;
+
+/* A sweep step's set (S1): its pages, and its members on each. */
+typedef struct {
+    gcx_page_t *page;
+    uint64_t bits[GCX_WORDS];
+} step_page_t;
+
+typedef struct {
+    step_page_t *items;
+    Py_ssize_t len, cap;
+} pages_t;
 
 static struct {
     bool active;
@@ -79,7 +127,20 @@ static struct {
     Py_ssize_t kept;             /* at the end: marked records left out */
     Py_ssize_t abandoned;        /* cycles abandoned (I3), ever */
     bool failed;                 /* an allocation failed this cycle (I2) */
+    /* the sweep */
+    Py_ssize_t cursor;           /* the next page (index in gcx_table.pages) */
+    Py_ssize_t sweep_end;        /* the pages there were when it began; -1: not yet */
+    pages_t step_pages;
+    double per_object;           /* seconds a step takes per member, lately */
+    Py_ssize_t steps, swept, swept_found;   /* this cycle's */
+    Py_ssize_t step_max;         /* its largest step's members */
+    Py_ssize_t step_members;     /* the step being gathered */
+    uint32_t step_id;            /* its number (mark_block_t.step), never 0 */
+    Py_ssize_t promoted;         /* records marked as they entered generation 2 */
+    Py_ssize_t rejoin_left;      /* done records the step may still take in */
 } cyc;
+
+static void release_work(void);
 
 /* ---- the marks -------------------------------------------------------------------- */
 
@@ -91,10 +152,9 @@ block_of(const gcx_page_t *p, bool make)
         if (!make) {
             return NULL;
         }
-        Py_ssize_t cap = cyc.marks_cap ? cyc.marks_cap : 1024;
-        while (cap <= i) {
-            cap *= 2;
-        }
+        /* a quarter more than needed, in steps of 1024 blocks: the blocks
+         * are large and a power of two could nearly double them */
+        Py_ssize_t cap = ((i + 1 + i / 4) | 1023) + 1;
         mark_block_t *m = PyMem_RawRealloc(cyc.marks, (size_t)cap * sizeof(*m));
         if (m == NULL) {
             cyc.failed = true;
@@ -112,22 +172,26 @@ block_of(const gcx_page_t *p, bool make)
         b->key = p->key;
         b->epoch = cyc.epoch;
         memset(b->bits, 0, sizeof(b->bits));
+        memset(b->done, 0, sizeof(b->done));
+        b->step = 0;
     }
     return b;
 }
 
-/* For the end's numbering (region.c): the marked records of page p. */
+/* For the end's numbering (region.c): the records of page p the end
+ * leaves out, marked or decided by the sweep. */
 static const uint64_t *
 marked_on(const gcx_page_t *p)
 {
+    static uint64_t out[GCX_WORDS];   /* read before the next call */
     mark_block_t *b = block_of(p, false);
     if (b == NULL) {
         return NULL;
     }
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        cyc.kept += __builtin_popcountll(GCX_SET(p, GCX_GEN2, w) & b->bits[w]);
+        out[w] = b->bits[w] | b->done[w];
     }
-    return b->bits;
+    return out;
 }
 
 /* Records a collection moved into generation 2 during the cycle: alive
@@ -143,6 +207,7 @@ on_promote(const gcx_page_t *p, unsigned word, uint64_t bits)
     }
     mark_block_t *b = block_of(p, true);
     if (b != NULL) {
+        cyc.promoted += __builtin_popcountll(bits & ~b->bits[word]);
         b->bits[word] |= bits;
     }
 }
@@ -268,10 +333,275 @@ abandon_if_stale(void)
         cyc.active = false;
         cyc.gray_len = 0;
         cyc.abandoned++;
+        release_work();
     }
 }
 
+/* ---- the sweep ----------------------------------------------------------------------- */
+
+/* For gcx_collect_within: the step's members on page p. */
+static const uint64_t *
+step_on(const gcx_page_t *p)
+{
+    mark_block_t *b = block_of(p, false);
+    return b != NULL && b->step == cyc.step_id ? cyc.step_pages.items[b->step_at].bits
+                                               : NULL;
+}
+
+/* op, a generation-2 record on page p at slot, not marked and not in the
+ * step: it joins the step (S1) and waits on the gray stack to be
+ * traversed. */
+static void
+join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
+{
+    pages_t *v = &cyc.step_pages;
+    if (b->step != cyc.step_id) {
+        if (v->len == v->cap) {
+            Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
+            step_page_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(*items));
+            if (items == NULL) {
+                cyc.failed = true;
+                return;
+            }
+            v->items = items;
+            v->cap = cap;
+        }
+        b->step = cyc.step_id;
+        b->step_at = (uint32_t)v->len;
+        v->items[v->len].page = p;
+        memset(v->items[v->len].bits, 0, sizeof(v->items[v->len].bits));
+        v->len++;
+    }
+    gcx_bit_set(v->items[b->step_at].bits, slot);
+    cyc.step_members++;
+    gray_push(op, 0);
+}
+
+/* Is the record at slot of page p (block b) in the step being gathered? */
+static inline bool
+in_step(const mark_block_t *b, unsigned slot)
+{
+    return b->step == cyc.step_id && gcx_bit(cyc.step_pages.items[b->step_at].bits, slot);
+}
+
+/* An edge of a member: its target joins if it is an unmarked record of
+ * generation 2, one an earlier step found alive included while the step's
+ * allowance of them lasts (S1).  Young targets stay out (they count as
+ * references from outside; a cycle through one is decided in a later
+ * cycle, once promoted).  Never reads the target. */
+static int
+visit_sweep(PyObject *op, void *unused)
+{
+    (void)unused;
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    if (p == NULL) {
+        return 0;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    if (!gcx_rec_has(p, GCX_GEN2, slot)) {
+        return 0;
+    }
+    mark_block_t *b = block_of(p, true);
+    if (b == NULL || gcx_bit(b->bits, slot) || in_step(b, slot)) {
+        return 0;   /* I2: a failed block leaves it to the end */
+    }
+    if (gcx_bit(b->done, slot)) {
+        if (cyc.rejoin_left <= 0) {
+            return 0;
+        }
+        cyc.rejoin_left--;
+    }
+    join(p, b, slot, op);
+    return 0;
+}
+
+/* Traverse what waits on the gray stack, each object once (S1). */
+static void
+close_step(void)
+{
+    while (cyc.gray_len > 0) {
+        PyObject *op = cyc.gray[--cyc.gray_len].op;
+        if (gcx_is_tracked_gc(op) && !gcx_is_immortal(op)) {
+            traverseproc trav = Py_TYPE(op)->tp_traverse;
+            if (trav != NULL) {
+                (void)trav(op, visit_sweep, NULL);
+            }
+        }
+    }
+}
+
+/* Collect the step's set: its pages as an array for collection.c. */
+static Py_ssize_t
+collect_step(Py_ssize_t n)
+{
+    gcx_page_t **pages = PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(*pages));
+    if (pages == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        pages[i] = cyc.step_pages.items[i].page;
+    }
+    Py_ssize_t found = gcx_collect_within(pages, n, step_on);
+    PyMem_RawFree(pages);
+    return found;
+}
+
+/* The fewest members a timed step gathers: a step has a fixed cost (the
+ * region's memory, the phases' set-up) that smaller steps would pay per
+ * member, and the rate learnt from them would shrink the next. */
+#define STEP_MIN 512
+
+/* How many records that earlier steps found alive a step may take in again
+ * at least (S1): a step gathers as many as its size allows, or this many. */
+#define REJOIN_MIN 4096
+
+/* One sweep step, once marking is done: gather, from the next pages of the
+ * table, unmarked generation-2 records with everything they reach of the
+ * same kind, until there are about as many as `seconds` allows (at the
+ * rate of the last steps; one seed and its closure for 0), and collect
+ * that set (collection.c, gcx_collect_within).  Its survivors stay marked:
+ * the end leaves them out.  Returns 1 while pages are left to sweep, 0 when
+ * the sweep is done (or no cycle runs, or marking is not done). */
+Py_ssize_t
+gcx_incr_sweep(double seconds)
+{
+    abandon_if_stale();
+    if (!cyc.active || cyc.gray_len > 0) {
+        return 0;
+    }
+    if (cyc.sweep_end < 0) {
+        /* what enters generation 2 from now on does so marked (on_promote),
+         * so the pages added later hold nothing to sweep */
+        cyc.sweep_end = gcx_table.pages.len;
+    }
+    if (cyc.sweep_end > gcx_table.pages.len) {
+        cyc.sweep_end = gcx_table.pages.len;   /* a resync freed pages (S2) */
+    }
+    if (cyc.cursor >= cyc.sweep_end) {
+        return 0;
+    }
+    PyTime_t start, end;
+    (void)PyTime_PerfCounterRaw(&start);
+    gcx_sync(false);
+    if (cyc.sweep_end > gcx_table.pages.len) {
+        cyc.sweep_end = gcx_table.pages.len;
+    }
+    double want = seconds / cyc.per_object;
+    Py_ssize_t target = seconds <= 0 ? 1
+                        : want < STEP_MIN ? STEP_MIN : want > 1e6 ? 1000000 : (Py_ssize_t)want;
+    cyc.step_pages.len = 0;
+    cyc.step_members = 0;
+    cyc.rejoin_left = target > REJOIN_MIN ? target : REJOIN_MIN;
+    if (++cyc.step_id == 0) {   /* wrapped: numbers of old steps may be left */
+        for (Py_ssize_t i = 0; i < cyc.marks_cap; i++) {
+            cyc.marks[i].step = 0;
+        }
+        cyc.step_id = 1;
+    }
+    while (cyc.step_members < target && cyc.cursor < cyc.sweep_end) {
+        gcx_page_t *last = gcx_table.pages.items[gcx_table.pages.len - 1];
+        Py_ssize_t from = (Py_ssize_t)last->index;
+        if (gcx_table_free_if_empty(cyc.cursor)) {
+            /* S2: the last page took the freed one's index; its marks
+             * (and its part of the step) move with it */
+            if (from != cyc.cursor && from < cyc.marks_cap && cyc.cursor < cyc.marks_cap) {
+                cyc.marks[cyc.cursor] = cyc.marks[from];
+                cyc.marks[from].key = 0;
+            }
+            else if (cyc.cursor < cyc.marks_cap) {
+                cyc.marks[cyc.cursor].key = 0;
+            }
+            if (cyc.sweep_end > gcx_table.pages.len) {
+                cyc.sweep_end = gcx_table.pages.len;   /* an unswept page moved in */
+            }
+            continue;
+        }
+        gcx_page_t *p = gcx_table.pages.items[cyc.cursor];
+        bool page_done = true;
+        for (unsigned w = 0; w < GCX_WORDS && page_done; w++) {
+            for (;;) {
+                mark_block_t *b = block_of(p, true);
+                if (b == NULL) {
+                    break;   /* I2: left to the end */
+                }
+                uint64_t seeds = GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w];
+                if (b->step == cyc.step_id) {
+                    seeds &= ~cyc.step_pages.items[b->step_at].bits[w];
+                }
+                if (seeds == 0) {
+                    break;
+                }
+                if (cyc.step_members >= target) {
+                    page_done = false;
+                    break;
+                }
+                unsigned slot = w * 64 + (unsigned)__builtin_ctzll(seeds);
+                join(p, b, slot, gcx_slot_object(p, slot));
+                close_step();
+                if (cyc.failed) {
+                    break;
+                }
+            }
+        }
+        if (page_done) {
+            cyc.cursor++;
+        }
+        if (cyc.failed) {
+            cyc.cursor = cyc.sweep_end;   /* I2: the rest to the end */
+        }
+    }
+    Py_ssize_t members = cyc.step_members;
+    Py_ssize_t found = 0;
+    if (members > 0) {
+        found = collect_step(cyc.step_pages.len);
+    }
+    /* decided (unless refused: then they wait for a later step or the
+     * end): the step's members are done; the addresses of the garbage
+     * among them are harmless there (a new object at one is young, or
+     * entered generation 2 marked) */
+    for (Py_ssize_t i = 0; found >= 0 && i < cyc.step_pages.len; i++) {
+        mark_block_t *b = block_of(cyc.step_pages.items[i].page, false);
+        for (unsigned w = 0; b != NULL && w < GCX_WORDS; w++) {
+            b->done[w] |= cyc.step_pages.items[i].bits[w];
+        }
+    }
+    cyc.step_pages.len = 0;
+    if (found < 0) {
+        return 1;
+    }
+    (void)PyTime_PerfCounterRaw(&end);
+    if (members >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
+        double rate = PyTime_AsSecondsDouble(end - start) / (double)members;
+        cyc.per_object = (cyc.per_object + rate) / 2;
+    }
+    cyc.steps++;
+    cyc.swept += members;
+    cyc.swept_found += found;
+    if (members > cyc.step_max) {
+        cyc.step_max = members;
+    }
+    return cyc.cursor < cyc.sweep_end;
+}
+
 /* ---- the cycle ----------------------------------------------------------------------- */
+
+/* Between cycles, a large gray stack or step set (a long list traversed
+ * whole by a sweep) is given back: what a cycle needs is not kept. */
+static void
+release_work(void)
+{
+    if (cyc.gray_cap > 65536) {
+        PyMem_RawFree(cyc.gray);
+        cyc.gray = NULL;
+        cyc.gray_cap = 0;
+    }
+    if (cyc.step_pages.cap > 4096) {
+        PyMem_RawFree(cyc.step_pages.items);
+        cyc.step_pages.items = NULL;
+        cyc.step_pages.cap = 0;
+    }
+}
 
 /* Start a cycle from the objects of `roots` (a list).  -1 with an error:
  * safe mode (records may dangle), or a cycle is running. */
@@ -299,6 +629,13 @@ gcx_incr_start(PyObject *roots)
     cyc.gray_len = 0;
     cyc.marked = cyc.traversed = cyc.skipped = 0;
     cyc.failed = false;
+    cyc.cursor = 0;
+    cyc.sweep_end = -1;
+    cyc.promoted = 0;
+    cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = 0;
+    if (cyc.per_object <= 0) {
+        cyc.per_object = 1e-6;   /* a guess, until the first step measures */
+    }
     cyc.full_at_start = gcx_stats.gens[GCX_NGENS - 1].collections;
     cyc.old_at_start = gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++) {
@@ -351,16 +688,37 @@ gcx_incr_finish(void)
     if (!cyc.active) {
         return -1;
     }
+    /* swept: every record of generation 2 was marked or decided by a
+     * step (what entered it unmarked behind the cursor, from gc.unfreeze()
+     * or a resync, waits for the next cycle), and the end is a collection
+     * of generations 0 and 1: no pass over the table */
+    bool swept = cyc.gray_len == 0 && cyc.sweep_end >= 0 && cyc.cursor >= cyc.sweep_end
+                 && !cyc.failed;
     cyc.kept = 0;
-    Py_ssize_t found = gcx_collect_except(marked_on);
+    if (swept) {
+        cyc.kept = gcx_table.total[GCX_GEN2];
+    }
+    for (Py_ssize_t i = 0; !swept && i < gcx_table.pages.len; i++) {
+        const gcx_page_t *p = gcx_table.pages.items[i];
+        const uint64_t *bits = marked_on(p);
+        for (unsigned w = 0; bits != NULL && w < GCX_WORDS; w++) {
+            cyc.kept += __builtin_popcountll(GCX_SET(p, GCX_GEN2, w) & bits[w]);
+        }
+    }
+    Py_ssize_t promoted = cyc.promoted;
+    Py_ssize_t found = gcx_collect_except(marked_on, swept);
     if (gcx_stats.gens[GCX_NGENS - 1].collections == cyc.full_at_start) {
         /* refused (a collection was running): the cycle goes on */
         return 0;
     }
-    /* the stdlib's long-lived rule counts what the end left out too */
-    gcx_schedule_survived(GCX_NGENS - 1, gcx_sched.long_lived_total + cyc.kept);
+    /* The stdlib's long-lived rule: what the cycle found alive is the end's
+     * survivors and what the end left out, except what entered generation
+     * 2 during the cycle (left out unexamined): that is pending, as it would
+     * be had a stop-the-world collection run at the cycle's start. */
+    gcx_schedule_long_lived(gcx_sched.long_lived_total + cyc.kept - promoted, promoted);
     cyc.active = false;
     cyc.gray_len = 0;
+    release_work();
     return found;
 }
 
@@ -371,6 +729,7 @@ gcx_incr_abandon(void)
         cyc.active = false;
         cyc.gray_len = 0;
         cyc.abandoned++;
+        release_work();
     }
 }
 
@@ -383,8 +742,13 @@ gcx_incr_state(void)
         .traversed = cyc.traversed, .skipped = cyc.skipped,
         .old_at_start = cyc.old_at_start, .kept = cyc.kept,
         .abandoned = cyc.abandoned, .failed = cyc.failed,
+        .sweeping = cyc.active && cyc.gray_len == 0
+                    && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end),
+        .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
+        .step_max = cyc.step_max, .promoted = cyc.promoted,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
-                 + (size_t)cyc.marks_cap * sizeof(mark_block_t),
+                 + (size_t)cyc.marks_cap * sizeof(mark_block_t)
+                 + (size_t)cyc.step_pages.cap * sizeof(step_page_t),
     };
     return s;
 }

@@ -711,6 +711,20 @@ m_incr_slice(PyObject *mod, PyObject *arg)
 }
 
 static PyObject *
+m_incr_sweep(PyObject *mod, PyObject *arg)
+{
+    double seconds = PyFloat_AsDouble(arg);
+    if (seconds == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!(seconds >= 0.0 && seconds < 1e6)) {
+        PyErr_SetString(PyExc_ValueError, "incr_sweep() takes seconds >= 0");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(gcx_incr_sweep(seconds));
+}
+
+static PyObject *
 m_incr_finish(PyObject *mod, PyObject *unused)
 {
     return PyLong_FromSsize_t(gcx_incr_finish());
@@ -727,14 +741,18 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsn}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsOsnsnsnsnsn}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
                          "traversed", s.traversed, "skipped", s.skipped,
                          "old_at_start", s.old_at_start, "kept", s.kept,
                          "abandoned", s.abandoned, "bytes", (Py_ssize_t)s.bytes,
-                         "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2]);
+                         "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2],
+                         "sweeping", s.sweeping ? Py_True : Py_False,
+                         "steps", s.steps, "swept", s.swept,
+                         "swept_found", s.swept_found, "step_max", s.step_max,
+                         "promoted", s.promoted);
 }
 
 static PyMethodDef methods[] = {
@@ -777,6 +795,7 @@ static PyMethodDef methods[] = {
     {"schedule_state", m_schedule_state, METH_NOARGS, NULL},
     {"incr_start", m_incr_start, METH_O, NULL},
     {"incr_slice", m_incr_slice, METH_O, NULL},
+    {"incr_sweep", m_incr_sweep, METH_O, NULL},
     {"incr_finish", m_incr_finish, METH_NOARGS, NULL},
     {"incr_abandon", m_incr_abandon, METH_NOARGS, NULL},
     {"incr_state", m_incr_state, METH_NOARGS, NULL},

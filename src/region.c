@@ -410,6 +410,7 @@ gcx_region_from_vec(gcx_workvec_t *w)
  * (and sets aside the records CPython no longer tracks).  A page on both
  * lists is numbered once. */
 static gcx_exclude_fn number_excluding;   /* gcx_region_number_except */
+static gcx_exclude_fn number_within;      /* gcx_region_number_within */
 static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
 
 static void
@@ -417,9 +418,15 @@ number_page(gcx_page_t *p, int generation)
 {
     uint64_t cand[GCX_WORDS];
     const uint64_t *out = number_excluding != NULL ? number_excluding(p) : NULL;
+    const uint64_t *in = number_within != NULL ? number_within(p) : NULL;
     bool any = false;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         cand[w] = 0;
+        if (number_within != NULL) {
+            cand[w] = in != NULL ? GCX_SET(p, GCX_GEN2, w) & in[w] : 0;
+            any |= cand[w] != 0;
+            continue;
+        }
         for (int s = 0; s <= generation; s++) {
             cand[w] |= GCX_SET(p, s, w);
         }
@@ -483,7 +490,26 @@ gcx_region_number(int generation)
     gcx_pagevec_t *middle = &gcx_table.lists[GCX_LIST_MIDDLE];
     bool full = generation == GCX_NGENS - 1;
     Py_ssize_t need, npages;
-    if (full) {
+    if (full && number_excluding != NULL) {
+        /* an incremental cycle's end: room for its region only */
+        need = npages = 0;
+        for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+            const gcx_page_t *p = gcx_table.pages.items[i];
+            const uint64_t *out = number_excluding(p);
+            Py_ssize_t n = 0;
+            for (unsigned w = 0; w < GCX_WORDS; w++) {
+                uint64_t cand = GCX_SET(p, GCX_GEN0, w) | GCX_SET(p, GCX_GEN1, w)
+                                | GCX_SET(p, GCX_GEN2, w);
+                if (out != NULL) {
+                    cand &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
+                }
+                n += __builtin_popcountll(cand);
+            }
+            need += n;
+            npages += n > 0;
+        }
+    }
+    else if (full) {
         need = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
         npages = gcx_table.pages.len;
     }
@@ -526,6 +552,31 @@ gcx_region_number_except(gcx_exclude_fn out)
     int r = gcx_region_number(GCX_NGENS - 1);
     number_excluding = NULL;
     return r;
+}
+
+/* A region of generation-2 records only: on each of the n pages, those
+ * in(page) names (incremental.c's sweep: a set closed under references
+ * between unmarked old records).  Numbered as gcx_region_number numbers. */
+int
+gcx_region_number_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
+{
+    Py_ssize_t need = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint64_t *bits = in(pages[i]);
+        for (unsigned w = 0; bits != NULL && w < GCX_WORDS; w++) {
+            need += __builtin_popcountll(GCX_SET(pages[i], GCX_GEN2, w) & bits[w]);
+        }
+    }
+    if (work_reserve(need + 1) < 0 || region_reserve(n) < 0) {
+        return -1;
+    }
+    number_within = in;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        number_page(pages[i], GCX_NGENS - 1);
+    }
+    number_within = NULL;
+    memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
+    return 0;
 }
 
 /* ---- edges, resolved in batches ----------------------------------------------- */
@@ -1060,7 +1111,9 @@ gcx_region_keep_survivors(int generation, int old_set)
                 sv.tracked++;
             }
             for (int s = 0; s <= generation; s++) {
-                uint64_t move = GCX_SET(p, s, w) & ~garbage;
+                /* members only: a sweep's region (gcx_region_number_within)
+                 * leaves out records of every set on its pages */
+                uint64_t move = GCX_SET(p, s, w) & rp->bits[w] & ~garbage;
                 if (move == 0 || s == old_set) {
                     continue;
                 }

@@ -194,6 +194,15 @@ gcx_schedule_counts(int out[GCX_NGENS])
     out[0] = *gcx_sched.young;
 }
 
+/* The long-lived rule's figures after an incremental cycle (incremental.c):
+ * what it found alive, and what entered generation 2 unexamined meanwhile. */
+void
+gcx_schedule_long_lived(Py_ssize_t total, Py_ssize_t pending)
+{
+    gcx_sched.long_lived_total = total;
+    gcx_sched.long_lived_pending = pending;
+}
+
 void
 gcx_schedule_survived(int generation, Py_ssize_t tracked)
 {

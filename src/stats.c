@@ -117,7 +117,8 @@ gcx_stats_begin(int generation)
 /* The DEBUG_STATS summary, the statistics and the pause, then the "stop"
  * callbacks.  start and end bracket the collection's work. */
 void
-gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end)
+gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t end,
+              PyTime_t earlier)
 {
     if (gcx_stats.debug & GCX_DEBUG_STATS) {
         PyTime_t now;
@@ -130,7 +131,7 @@ gcx_stats_end(int generation, const gcx_result_t *r, PyTime_t start, PyTime_t en
     gcx_gen_stats_t *stats = &gcx_stats.gens[generation];
     stats->collections++;
     stats->candidates += r->candidates;
-    stats->duration += duration;
+    stats->duration += duration + PyTime_AsSecondsDouble(earlier);
     stats->collected += r->collected;
     stats->uncollectable += r->uncollectable;
     int b = 0;

@@ -17,10 +17,15 @@
  *      is the page.
  *  T4  a page with count[GEN0] > 0 is on the young list, one with
  *      count[GEN1] > 0 on the middle list (lists may also hold pages whose
- *      count dropped since; collections rebuild them).
+ *      count dropped since; collections drop them, and full ones, or any
+ *      after a failed list insertion, rebuild the lists).
  *  T5  outside a resync every seen bit is zero.
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
+ *
+ * Empty pages are freed by full collections, resyncs, and an incremental
+ * cycle's sweep as it passes them (gcx_table_free_if_empty), never during
+ * a collection; a freed page's index goes to the last page.
  *
  * This file never dereferences a recorded address: it only does arithmetic on
  * addresses.  Whether a record may be dereferenced is tracer.c's business.
@@ -327,33 +332,62 @@ gcx_table_rebuild_lists(void)
     }
 }
 
+static bool
+page_empty(const gcx_page_t *p)
+{
+    uint32_t n = 0;
+    for (int s = 0; s < GCX_NSETS; s++) {
+        n += p->count[s];
+    }
+    return n == 0;
+}
+
+/* Free page i, on no list: the last page takes its index. */
+static void
+free_at(Py_ssize_t i)
+{
+    gcx_pagevec_t *pages = &gcx_table.pages;
+    gcx_page_t *p = pages->items[i];
+    index_remove(p->key);
+    gcx_slot_t *c = &gcx_table.cache[p->key & (GCX_CACHE_SIZE - 1)];
+    if (c->key == p->key) {
+        c->key = 0;       /* T6: the cache names no freed page */
+        c->page = NULL;
+    }
+    gcx_page_t *moved = pages->items[--pages->len];
+    pages->items[i] = moved;
+    moved->index = (uint32_t)i;
+    PyMem_RawFree(p);
+}
+
 void
 gcx_table_free_empty_pages(void)
 {
     gcx_pagevec_t *pages = &gcx_table.pages;
     forget_lists();   /* they may name pages freed below */
     for (Py_ssize_t i = 0; i < pages->len;) {
-        gcx_page_t *p = pages->items[i];
-        uint32_t n = 0;
-        for (int s = 0; s < GCX_NSETS; s++) {
-            n += p->count[s];
+        if (page_empty(pages->items[i])) {
+            free_at(i);
         }
-        if (n != 0) {
+        else {
             i++;
-            continue;
         }
-        index_remove(p->key);
-        gcx_slot_t *c = &gcx_table.cache[p->key & (GCX_CACHE_SIZE - 1)];
-        if (c->key == p->key) {
-            c->key = 0;       /* T6: the cache names no freed page */
-            c->page = NULL;
-        }
-        gcx_page_t *moved = pages->items[--pages->len];
-        pages->items[i] = moved;
-        moved->index = (uint32_t)i;
-        PyMem_RawFree(p);
     }
     gcx_table_rebuild_lists();
+}
+
+/* Free page i if it holds no record and is on no list (an incremental
+ * cycle's sweep, which passes every page: incremental.c); the last page
+ * then takes index i.  Never during a collection. */
+bool
+gcx_table_free_if_empty(Py_ssize_t i)
+{
+    gcx_page_t *p = gcx_table.pages.items[i];
+    if (!page_empty(p) || p->on_list[GCX_LIST_YOUNG] || p->on_list[GCX_LIST_MIDDLE]) {
+        return false;
+    }
+    free_at(i);
+    return true;
 }
 
 size_t
@@ -430,23 +464,27 @@ gcx_table_settle(int generation)
     if (generation == GCX_NGENS - 1) {
         gcx_table_free_empty_pages();   /* rebuilds the lists too */
     }
-    else if (generation == 1) {
-        gcx_table_rebuild_lists();
+    else if (gcx_table.alloc_failed) {
+        gcx_table_rebuild_lists();   /* a page may be missing from a list (T4) */
     }
     else {
-        /* every young record was promoted or freed */
-        gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
-        Py_ssize_t keep = 0;
-        for (Py_ssize_t i = 0; i < young->len; i++) {
-            gcx_page_t *p = young->items[i];
-            if (p->count[GCX_GEN0]) {
-                young->items[keep++] = p;
+        /* every record of generations 0..g was promoted or freed; what
+         * finalizers made since is on the lists already (note_list) */
+        for (int l = 0; l <= generation; l++) {
+            gcx_pagevec_t *v = &gcx_table.lists[l];
+            int set = l == GCX_LIST_YOUNG ? GCX_GEN0 : GCX_GEN1;
+            Py_ssize_t keep = 0;
+            for (Py_ssize_t i = 0; i < v->len; i++) {
+                gcx_page_t *p = v->items[i];
+                if (p->count[set]) {
+                    v->items[keep++] = p;
+                }
+                else {
+                    p->on_list[l] = 0;
+                }
             }
-            else {
-                p->on_list[GCX_LIST_YOUNG] = 0;
-            }
+            v->len = keep;
         }
-        young->len = keep;
     }
 }
 

@@ -19,8 +19,9 @@ SEEDS = range(int(os.environ.get("GCX_RANDOM_SEEDS", "200")) // 20 or 1)
 def test_mutating_between_slices(run_program, seed):
     proc = run_program("budget/mutate.py", seed, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    ok, cycles, slices, freed = proc.stdout.split()
+    ok, cycles, slices, freed, steps = proc.stdout.split()
     assert ok == "ok" and int(cycles) == 5 and int(slices) > 5 and int(freed) > 0
+    assert int(steps) > 0
 
 
 def test_policy_under_churn(run_program):
@@ -61,3 +62,23 @@ def test_core_functions_reject_bad_input():
     with pytest.raises(TypeError):
         gcx._gcx.incr_slice("x")
     assert gcx._gcx.incr_finish() == -1 or not gcx._gcx.incr_state()["active"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sweep_against_stdlib(run_program, seed):
+    """Old garbage decided by the sweep's steps, one seed and what it reaches
+    at a time: the same count, the same objects die, the same finalizers run
+    once, the same resurrection, the same weakref callbacks (those of
+    weakrefs that are garbage too never run) and the same gc.garbage as the
+    stdlib's full collection of the same heap."""
+    import json
+    runs = {}
+    for mode in ("stdlib", "gcx", "sweep"):
+        proc = run_program("budget/sweep_diff.py", mode, seed)
+        assert proc.returncode == 0, proc.stderr
+        runs[mode] = json.loads(proc.stdout)
+    assert runs["sweep"].pop("steps") > 100
+    assert runs["stdlib"]["plain"]["found"] > 1000
+    assert "callback p-cb-target" in runs["stdlib"]["plain"]["events"]
+    assert runs["gcx"] == runs["stdlib"]
+    assert runs["sweep"] == runs["stdlib"]

@@ -8,12 +8,13 @@ then runs incremental cycles (gcx._gcx.incr_*) one object at a time,
 mutating between slices: references moved from one node to another and the
 originals dropped (the move a marker misses), new nodes pointing at old
 ones, roots dropped, young and generation-1 collections, a thread doing the
-same.  After each cycle's end the graph's reachability is computed in
+same; then the sweep, one step at a time, mutating between steps (some
+cycles end before it is done).  After each cycle's end the graph's reachability is computed in
 Python from the roots: every reachable node must be alive with its payload
 intact and never finalized; after a quiet second cycle every unreachable
 node must be dead and finalized exactly once (if it has __del__).
 
-Prints "ok CYCLES SLICES FREED" or raises.
+Prints "ok CYCLES SLICES FREED SWEEP_STEPS" or raises.
 """
 import random
 import sys
@@ -137,6 +138,9 @@ def check_live():
     return live
 
 
+SWEEP_STEPS = [0]
+
+
 def cycle(mutating):
     _gcx.incr_start([ROOTS])
     slices = 0
@@ -151,6 +155,18 @@ def cycle(mutating):
             break
         if mutating:
             mutate()
+    # the sweep: one unmarked object and what it reaches of its kind per
+    # step, collected; a mutating cycle may end before the sweep is done
+    # (the memory guard's way out), leaving the rest to the end
+    stop_after = rng.randrange(1, 8) if mutating and rng.random() < 0.3 else -1
+    steps = 0
+    while steps != stop_after and _gcx.incr_sweep(0.0):
+        steps += 1
+        SWEEP_STEPS[0] += 1
+        if mutating:
+            mutate()
+            if steps % 4 == 0:
+                check_live()      # nothing reachable freed mid-sweep
     found = _gcx.incr_finish()
     assert found >= 0
     return slices
@@ -174,4 +190,4 @@ assert set(FINALIZED) == has_del & set(dead), "a dead node with __del__ was not 
 _gcx.check()
 state = _gcx.incr_state()
 assert not state["active"], state
-print("ok", cycles, slices, len(dead))
+print("ok", cycles, slices, len(dead), SWEEP_STEPS[0])
