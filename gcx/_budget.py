@@ -27,7 +27,8 @@ Pacing: slices are asked for by allocation.  While the cycle's progress
 (objects traversed and swept / the old generations at its start) lags what
 entered the old generations meanwhile (as a share of 5% of them), the young
 trigger halves (down to 1/16 of threshold 0), so slices come more often; it
-doubles back when the cycle is ahead.  The memory guard: once generations 1
+doubles back when the cycle is ahead.  Young collections still come at
+threshold 0.  The memory guard: once generations 1
 and 2 have grown by ``guard`` (a fraction of their size at the start) the
 cycle ends at once, whatever marking or the sweep still had to do, and
 state() counts it as a fallback.
@@ -177,7 +178,10 @@ class PauseBudget(Policy):
             if core["gray"] == 0 and not core["sweeping"]:
                 self._end()                   # swept: what is left is small
                 return None
-        if due_young >= 0:
+        # a trigger lowered for pacing asks for slices, not for young
+        # collections: those still come at threshold 0
+        if due_young > 0 or (due_young == 0
+                             and _gcx.get_count()[0] > _gcx.get_threshold()[0]):
             _run(due_young, "auto", self)
         left = max(self.ms / 1000 - (time.perf_counter() - start), self.ms / 4000)
         t0 = time.perf_counter()

@@ -75,14 +75,19 @@ def main():
     churn(20, buf)
     assert fref() is not None, "a frozen object was collected"
     gcx.unfreeze()
-    while not gcx._gcx.incr_state()["active"]:
-        churn(1, buf)
-    dropped = N()
-    dropped.me = dropped
-    dref = weakref.ref(dropped)
-    gcx.collect(0)
-    gcx.collect(1)
-    del dropped
+    while True:
+        # old garbage made mid-cycle (a short cycle may have ended meanwhile:
+        # then again)
+        while not gcx._gcx.incr_state()["active"]:
+            churn(1, buf)
+        dropped = N()
+        dropped.me = dropped
+        dref = weakref.ref(dropped)
+        gcx.collect(0)
+        gcx.collect(1)
+        del dropped
+        if gcx._gcx.incr_state()["active"]:
+            break
     before = policy.state()["abandoned"]
     gcx.collect()
     assert dref() is None, "gc.collect() mid-cycle did not collect everything"
