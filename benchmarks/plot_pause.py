@@ -47,7 +47,7 @@ def plot_pauses(plt, program, runs, path, saved):
     ax.text(2.0, 1.0, " 2 ms target", fontsize=7, va="bottom")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("pause (ms)")
+    ax.set_xlabel("pause (ms, by the %s clock)" % saved.get("clock", "wall"))
     ax.set_ylabel("pauses longer than x, per run")
     ax.set_title(title("Pauses", program, saved), fontsize=8)
     ax.legend(fontsize=7, frameon=False)
