@@ -24,8 +24,9 @@ TITLES = {"heap": "a live heap with cycle churn", "demo": "the bundled demo (gcx
 
 
 def title(what, program, saved):
-    return "%s: %s (%s), size %s" % (what, TITLES.get(program, program),
-                                      saved.get("args", {}).get(program, ""), saved["size"])
+    return "%s: %s\n(%s; size %s, %d runs each)" % (
+        what, TITLES.get(program, program), saved.get("args", {}).get(program, ""),
+        saved["size"], len(next(iter(saved["runs"][program].values()))))
 
 
 def median_run(runs):
@@ -33,7 +34,7 @@ def median_run(runs):
 
 
 def plot_pauses(plt, program, runs, path, saved):
-    fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=80)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=80)
     for config, rs in runs.items():
         durations = sorted(p[1] * 1e3 for r in rs for p in r["pauses"])
         if not durations:
@@ -58,7 +59,7 @@ def plot_pauses(plt, program, runs, path, saved):
 
 
 def plot_memory(plt, program, runs, path, saved):
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.6), dpi=80, sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.8), dpi=80, sharex=True)
     for config, rs in runs.items():
         r = median_run(rs)
         t = [s[0] for s in r["samples"]]
