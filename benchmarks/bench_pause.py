@@ -260,8 +260,9 @@ def run(args, report):
         saved["runs"][program] = runs
         b = [r["budget"] for r in runs["budget"]]
         report.notes.append(
-            "%s %s: PauseBudget per run (its own figures, by the wall clock): slices %s (longest %.2f ms), cycles %s, fallbacks %s, "
-            "cycles' ends up to %.1f ms; pauses per run (medians): %s" % (
+            "%s %s: PauseBudget per run (its own figures, by the wall clock): slices %s "
+            "(longest %.2f ms), cycles %s, fallbacks %s, cycles' ends up to %.1f ms; "
+            "pauses per run (medians): %s" % (
                 program, describe(program, args.size),
                 "-".join(str(x) for x in sorted({s["slices"] for s in b})),
                 1e3 * max(s["slice_max"] for s in b),

@@ -13,9 +13,14 @@ DIR/memory_PROGRAM.png   RSS over time, and under gcx the records it tracks
                          configuration's median run by whole-program time
 Needs matplotlib.
 """
+from __future__ import annotations
+
 import json
 import os
 import sys
+from typing import Any
+
+Runs = dict[str, list[dict[str, Any]]]        # configuration: its runs
 
 COLORS = {"stdlib": "#555555", "gcx": "#1f77b4", "budget": "#e6550d"}
 LABELS = {"stdlib": "stdlib gc", "gcx": "gcx default", "budget": "gcx PauseBudget(ms=1.0)"}
@@ -23,17 +28,17 @@ TITLES = {"heap": "a live heap with cycle churn", "demo": "the bundled demo (gcx
           "http": "an HTTP client loop (http.client, http.server)"}
 
 
-def title(what, program, saved):
+def title(what: str, program: str, saved: dict[str, Any]) -> str:
     return "%s: %s\n(%s; size %s, %d runs each)" % (
         what, TITLES.get(program, program), saved.get("args", {}).get(program, ""),
         saved["size"], len(next(iter(saved["runs"][program].values()))))
 
 
-def median_run(runs):
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(runs, key=lambda r: r["total"])[len(runs) // 2]
 
 
-def plot_pauses(plt, program, runs, path, saved):
+def plot_pauses(plt: Any, program: str, runs: Runs, path: str, saved: dict[str, Any]) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=80)
     for config, rs in runs.items():
         durations = sorted(p[1] * 1e3 for r in rs for p in r["pauses"])
@@ -58,7 +63,7 @@ def plot_pauses(plt, program, runs, path, saved):
     plt.close(fig)
 
 
-def plot_memory(plt, program, runs, path, saved):
+def plot_memory(plt: Any, program: str, runs: Runs, path: str, saved: dict[str, Any]) -> None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.8), dpi=80, sharex=True)
     for config, rs in runs.items():
         r = median_run(rs)
@@ -82,7 +87,7 @@ def plot_memory(plt, program, runs, path, saved):
     plt.close(fig)
 
 
-def plot(saved, directory):
+def plot(saved: dict[str, Any], directory: str) -> list[str]:
     """Draw every program's two plots into directory; their paths."""
     import matplotlib
     matplotlib.use("Agg")
@@ -97,7 +102,7 @@ def plot(saved, directory):
     return out
 
 
-def main():
+def main() -> None:
     if len(sys.argv) != 3:
         print("usage: plot_pause.py FILE.json DIR", file=sys.stderr)
         sys.exit(2)
