@@ -40,9 +40,11 @@ configuration: max pause, p99 pause, pauses over 2 ms, time in collections
 collector is set up), peak RSS (ru_maxrss); the heap program also reports
 the longest gap between two of its churn steps (what its loop saw,
 whatever stopped it).  Memory over time: a thread samples every 25 ms the
-RSS (/proc/self/statm) and, under gcx, the records gcx tracks (live and
+RSS (/proc/self/statm), under gcx the records gcx tracks (live and
 garbage not yet collected: the garbage held is the sawtooth above the live
-floor); every collection's garbage found is kept too.  --save writes every
+floor), and in the HTTP loop, under every collector, the responses that are
+garbage and not yet freed (its garbage_held()); every collection's garbage
+found is kept too.  --save writes every
 run's pauses and samples as JSON; --plot DIR (or plot_pause.py) draws them.
 
 Checked: each program's own exit status (the demo's, the http loop's check
@@ -128,7 +130,9 @@ def demo_path():
 
 class Sampler:
     """A thread that samples, every SAMPLE_EVERY seconds, the time since
-    ``t0``, the RSS and (with gcx) the records gcx tracks."""
+    ``t0``, the RSS, (with gcx) the records gcx tracks, and what the
+    program running as __main__ says its garbage is, if it defines
+    ``garbage_held()`` (http_client_loop.py does)."""
 
     def __init__(self, t0, gcx):
         self.t0, self.gcx = t0, gcx
@@ -142,7 +146,9 @@ class Sampler:
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * self.page
         tracked = sum(self.gcx.info()["tracked"]) if self.gcx else None
-        self.samples.append((time.perf_counter() - self.t0, rss, tracked))
+        held = getattr(sys.modules.get("__main__"), "garbage_held", None)
+        self.samples.append((time.perf_counter() - self.t0, rss, tracked,
+                             held() if held is not None else None))
 
     def run(self):
         while not self.stop.wait(SAMPLE_EVERY):
@@ -210,6 +216,9 @@ def child(config, program, size, clock_name):
     pauses += [(s - c0, d, g, 0) for s, d, g in hook_pauses]
     pauses.sort()
     durations = [p[1] for p in pauses]
+    held = [s[3] for s in samples if s[3] is not None]
+    if held:
+        extra["held_peak"] = max(held)
     result = dict(
         extra, config=config, program=program, checksum=checksum, total=total,
         rss=harness.peak_rss_bytes(), max_pause=max(durations, default=0.0),
@@ -254,8 +263,9 @@ def run(args, report):
     for program in args.programs:
         runs = harness.run_variants(__file__, CONFIGS, reps, "--program", program,
                                     "--size", args.size, "--clock", args.clock)
-        metrics = METRICS + ((("max gap between steps", "max_gap", "ms", 1e3),)
-                             if program == "heap" else ())
+        metrics = METRICS + {
+            "heap": (("max gap between steps", "max_gap", "ms", 1e3),),
+            "http": (("garbage responses held, peak", "held_peak", "", 1),)}.get(program, ())
         harness.variant_rows(report, program, runs, metrics)
         saved["runs"][program] = runs
         b = [r["budget"] for r in runs["budget"]]

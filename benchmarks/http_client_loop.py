@@ -25,7 +25,10 @@ clients do:
   generations before it dies.
 
 Every body is checked (its length and id); the exit status is 0 when all
-were as the server sent them.  Prints nothing.  It never imports gcx: it
+were as the server sent them.  Prints nothing.  ``garbage_held()`` says at
+any moment how many responses are garbage and not yet freed (made, minus
+freed as weakref callbacks report, minus those the program holds): what
+a benchmark running this file samples.  It never imports gcx: it
 runs as it is under whatever collector the interpreter has.
 """
 
@@ -37,6 +40,7 @@ import http.client
 import http.server
 import json
 import threading
+import weakref
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
 
 PAGES = 64          # distinct bodies the server has
@@ -176,6 +180,33 @@ class Session:
         return response
 
 
+class Held:
+    """Responses made, freed (weakref callbacks count them) and held by the
+    program (the cache and the one in hand)."""
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.freed = 0
+        self.holding = 0
+        self.refs: set[weakref.ref[Response]] = set()
+
+    def track(self, response: Response) -> None:
+        self.made += 1
+        self.refs.add(weakref.ref(response, self.free))
+
+    def free(self, ref: weakref.ref[Response]) -> None:
+        self.freed += 1
+        self.refs.discard(ref)
+
+
+HELD = Held()
+
+
+def garbage_held() -> int:
+    """Responses that are garbage and not yet freed."""
+    return max(HELD.made - HELD.freed - HELD.holding, 0)
+
+
 class Product:
     def __init__(self, n: int) -> None:
         self.attrs = {"sku": "sku-%d" % n, "price": n % 997}
@@ -197,6 +228,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bad = 0
     for n in range(args.requests):
         response = session.get("/items?page=%d" % n)
+        HELD.track(response)
         try:
             response.raise_for_status()
             doc = response.json()
@@ -211,6 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 bad += 1
         if n % CACHE_EVERY == 0:
             cache.append(response)
+        HELD.holding = len(cache) + 1
     session.connection.conn.close()     # first: the server's handler waits on it
     server.shutdown()
     server.server_close()

@@ -64,7 +64,11 @@ def plot_pauses(plt: Any, program: str, runs: Runs, path: str, saved: dict[str, 
 
 
 def plot_memory(plt: Any, program: str, runs: Runs, path: str, saved: dict[str, Any]) -> None:
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.8), dpi=80, sharex=True)
+    held = any(len(s) > 3 and s[3] is not None for rs in runs.values() for r in rs
+               for s in r["samples"])
+    fig, axes = plt.subplots(3 if held else 2, 1, figsize=(6.4, 6.4 if held else 4.8), dpi=80,
+                             sharex=True)
+    top, bottom = axes[0], axes[1]
     for config, rs in runs.items():
         r = median_run(rs)
         t = [s[0] for s in r["samples"]]
@@ -73,14 +77,21 @@ def plot_memory(plt: Any, program: str, runs: Runs, path: str, saved: dict[str, 
         if r["samples"] and r["samples"][0][2] is not None:
             bottom.plot(t, [s[2] / 1e6 for s in r["samples"]], color=COLORS[config],
                         label=LABELS[config], lw=1)
+        if held:
+            axes[2].plot(t, [s[3] for s in r["samples"]], color=COLORS[config],
+                         label=LABELS[config], lw=1)
     top.set_ylabel("RSS (MB)")
     top.set_title(title("Memory", program, saved), fontsize=8)
     top.legend(fontsize=7, frameon=False, loc="lower right")
     bottom.set_ylabel("gcx records (M)")
-    bottom.set_xlabel("time since the program started (s); the median run of each")
     bottom.text(0.01, 0.04, "records gcx tracks: live + garbage not yet collected "
                 "(the stdlib offers no cheap count)", transform=bottom.transAxes, fontsize=7)
-    for ax in (top, bottom):
+    if held:
+        axes[2].set_ylabel("garbage responses")
+        axes[2].text(0.01, 0.85, "responses dead and not yet freed (the program's count, "
+                     "by weakref callbacks)", transform=axes[2].transAxes, fontsize=7)
+    axes[-1].set_xlabel("time since the program started (s); the median run of each")
+    for ax in axes:
         ax.grid(True, lw=0.3)
     fig.tight_layout()
     fig.savefig(path)
