@@ -254,6 +254,9 @@ def describe(program, size):
 
 
 def run(args, report):
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        print("bench_pause.py: --plot needs matplotlib (pip install matplotlib)", file=sys.stderr)
+        sys.exit(2)
     reps = harness.reps_for(args, small=5, default=5)
     saved = {"env": report.env, "size": args.size, "clock": args.clock, "runs": {},
              "args": {p: describe(p, args.size) for p in args.programs}}

@@ -120,8 +120,13 @@ def main() -> None:
     try:
         with open(sys.argv[1]) as f:
             saved = json.load(f)
-    except (OSError, ValueError) as e:
+        import matplotlib  # noqa: F401
+    except (OSError, ValueError, ImportError) as e:
         print("plot_pause.py: %s" % e, file=sys.stderr)
+        sys.exit(2)
+    if not isinstance(saved, dict) or not isinstance(saved.get("runs"), dict):
+        print("plot_pause.py: %s is not what bench_pause.py --save writes" % sys.argv[1],
+              file=sys.stderr)
         sys.exit(2)
     for path in plot(saved, sys.argv[2]):
         print(path)
