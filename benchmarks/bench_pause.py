@@ -34,18 +34,19 @@ wall clock (--clock cpu: by the CPU time of the thread collecting, which
 other processes on a busy machine disturb less), and under PauseBudget one
 call of the scheduler's hook (the young collection it runs, the slice of
 marking, or a cycle's end: the callbacks of the collections inside it are
-not counted again).  Per program and
-configuration: max pause, p99 pause, pauses over 2 ms, time in collections
-(the sum of the pauses), whole-program time (the program's run, after the
-collector is set up), peak RSS (ru_maxrss); the heap program also reports
-the longest gap between two of its churn steps (what its loop saw,
-whatever stopped it).  Memory over time: a thread samples every 25 ms the
-RSS (/proc/self/statm), under gcx the records gcx tracks (live and
-garbage not yet collected: the garbage held is the sawtooth above the live
-floor), and in the HTTP loop, under every collector, the responses that are
+not counted again).  Per program and configuration: max pause, p99
+pause, pauses over 2 ms, time in collections (the sum of the pauses),
+whole-program time (the program's run, after the collector is set up, by
+the wall clock), peak RSS (ru_maxrss); the heap program also reports the
+longest gap between two of its churn steps (what its loop saw, whatever
+stopped it), the HTTP loop the most garbage responses it held at once.
+Memory over time: a thread samples every 25 ms the RSS
+(/proc/self/statm), under gcx the records gcx tracks (live and garbage
+not yet collected: the garbage held is the sawtooth above the live floor),
+and in the HTTP loop, under every collector, the responses that are
 garbage and not yet freed (its garbage_held()); every collection's garbage
-found is kept too.  --save writes every
-run's pauses and samples as JSON; --plot DIR (or plot_pause.py) draws them.
+found is kept too.  --save writes every run's pauses and samples as JSON;
+--plot DIR (or plot_pause.py) draws them.
 
 Checked: each program's own exit status (the demo's, the http loop's check
 of every body); nothing left in gc.garbage after a final collect().
@@ -277,10 +278,10 @@ def run(args, report):
             "(longest %.2f ms), cycles %s, fallbacks %s, cycles' ends up to %.1f ms; "
             "pauses per run (medians): %s" % (
                 program, describe(program, args.size),
-                "-".join(str(x) for x in sorted({s["slices"] for s in b})),
-                1e3 * max(s["slice_max"] for s in b),
-                "-".join(str(x) for x in sorted({s["cycles"] for s in b})),
-                sum(s["fallbacks"] for s in b), 1e3 * max(s["end_max"] or 0 for s in b),
+                "-".join(str(x) for x in sorted({s["slices"] or 0 for s in b})),
+                1e3 * max(s["slice_max"] or 0 for s in b),
+                "-".join(str(x) for x in sorted({s["cycles"] or 0 for s in b})),
+                sum(s["fallbacks"] or 0 for s in b), 1e3 * max(s["end_max"] or 0 for s in b),
                 ", ".join("%s %d" % (c, med([len(r["pauses"]) for r in runs[c]]))
                           for c in CONFIGS)))
     if args.save:
