@@ -1,6 +1,7 @@
 #!/bin/sh
-# Type checks: mypy --strict on the typed modules of the gcx package, and
-# stubtest of the C core's stub (gcx/_gcx.pyi) against the installed module.
+# Type checks: mypy --strict on the typed modules of the gcx package (and of
+# two benchmark programs), and stubtest of the C core's stub (gcx/_gcx.pyi)
+# against the installed module.
 #
 #   .ci/typecheck.sh VENV     VENV: a virtual environment with gcx installed
 #
@@ -20,7 +21,7 @@ cd "$root"
     gcx/__init__.py gcx/_args.py gcx/_stdlib.py gcx/_install.py \
     gcx/_runner.py gcx/_table.py gcx/_overview.py gcx/compare.py gcx/__main__.py gcx/_demo.py \
     gcx/report/*.py gcx/testing.py gcx_pytest.py gcx/monitor.py gcx/prometheus.py gcx/otel.py gcx/policy.py gcx/_policy_spec.py \
-    gcx/_budget.py
+    gcx/_budget.py benchmarks/http_client_loop.py benchmarks/plot_pause.py
 
 # The stub against the compiled module as installed in VENV: from a scratch
 # directory, so that this checkout's gcx/ does not stand in for it.

@@ -1,27 +1,64 @@
-"""Pauses of a large live heap with steady cycle churn: the stdlib collector,
-gcx's default policy and gcx.PauseBudget(ms=1.0), each in fresh
-interpreters, alternating, --reps runs each.
+"""Pauses and memory of three programs under the stdlib collector, gcx's
+default policy and gcx.PauseBudget(ms=1.0) (issue 14): each run a fresh
+interpreter, the configurations alternating, --reps runs each.
 
-    python benchmarks/bench_pause.py [--size small|default] [--reps N] [--live N]
+    python benchmarks/bench_pause.py [--size small|default] [--reps N]
+        [--programs heap demo http] [--save FILE.json] [--plot DIR]
+    python benchmarks/plot_pause.py FILE.json DIR     (the plots again)
 
-The program: a live heap of LIVE containers (linked instances, half held by a
-module global, half by a local of main()) and churn: pairs of instances in a
-cycle with a list each, 2,000 per round, kept in a rolling buffer of 60,000
-(so they reach generation 2 before dying: full collections are due).  The
-pause the program sees is the longest gap between two consecutive churn
-steps (each step allocates one pair: about 1-2 us without a collection), so
-young collections, slices and cycles' ends all count.  Prints per
-configuration the median and the min-max over runs of: max pause, p99 pause
-(of the steps that took over 50 us), peak RSS, whole-program time, and time
-in collections (gc.callbacks for the stdlib; gcx's stats plus the slices).
-Not wired into run_all.py yet (it prints its own table).
+Configurations:
+
+  stdlib   the stdlib collector at its defaults (gcx never imported)
+  gcx      gcx.install(): gcx's collector, the stdlib's rule
+  budget   gcx.install(policy=gcx.PauseBudget(ms=1.0))
+
+Programs:
+
+  heap  a live heap of LIVE containers (linked instances, half held by a
+        module global, half by a local) and churn: pairs of instances in a
+        cycle with a list each, 2,000 per round, kept in a rolling buffer
+        of 60,000, so that they die in generation 2 (3M containers, 600
+        rounds; small: 100,000 and 80)
+  demo  the bundled demo, run as a file: ``gcx/_demo.py --scale F`` (1.0;
+        small 0.1)
+  http  benchmarks/http_client_loop.py: a real http.server on localhost in
+        a thread and an http.client session over keep-alive fetching JSON,
+        with requests-like cyclic Request/Response objects, response hooks
+        (bound methods), HTTPErrors kept with their tracebacks, and a
+        rolling cache of responses, over a live catalogue (8,000 requests
+        and 300,000 products, about 0.9M containers; small: 500 and 10,000)
+
+A pause is one stop of the program by its collector: a collection, timed
+from the collector's callbacks (gc.callbacks; gcx's once installed) by the
+wall clock (--clock cpu: by the CPU time of the thread collecting, which
+other processes on a busy machine disturb less), and under PauseBudget one
+call of the scheduler's hook (the young collection it runs, the slice of
+marking, or a cycle's end: the callbacks of the collections inside it are
+not counted again).  Per program and configuration: max pause, p99
+pause, pauses over 2 ms, time in collections (the sum of the pauses),
+whole-program time (the program's run, after the collector is set up, by
+the wall clock), peak RSS (ru_maxrss); the heap program also reports the
+longest gap between two of its churn steps (what its loop saw, whatever
+stopped it), the HTTP loop the most garbage responses it held at once.
+Memory over time: a thread samples every 25 ms the RSS
+(/proc/self/statm), under gcx the records gcx tracks (live and garbage
+not yet collected: the garbage held is the sawtooth above the live floor),
+and in the HTTP loop, under every collector, the responses that are
+garbage and not yet freed (its garbage_held()); every collection's garbage
+found is kept too.  --save writes every run's pauses and samples as JSON;
+--plot DIR (or plot_pause.py) draws them.
+
+Checked: each program's own exit status (the demo's, the http loop's check
+of every body); nothing left in gc.garbage after a final collect().
 """
 import argparse
+import gc
+import importlib.util
 import json
 import os
-import statistics
-import subprocess
+import runpy
 import sys
+import threading
 import time
 
 if __package__:
@@ -29,39 +66,32 @@ if __package__:
 else:
     import harness
 
-SIZES = {"small": 200_000, "default": 3_000_000}
-ROUNDS = {"small": 150, "default": 600}
+HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = ("stdlib", "gcx", "budget")
+PROGRAMS = ("heap", "demo", "http")
+ARGS = {  # per program and size: the program's own parameters
+    "heap": {"small": (100_000, 80), "default": (3_000_000, 600)},
+    "demo": {"small": ("--scale", "0.1"), "default": ("--scale", "1.0")},
+    "http": {"small": ("--requests", "500", "--live", "10000"),
+             "default": ("--requests", "8000", "--live", "300000")},
+}
+SAMPLE_EVERY = 0.025
+LONG = 2e-3            # pauses over this are counted
 
 
 class N:
     pass
 
 
-def child(config, live, rounds):
-    import gc
-    import resource
-    seconds_in = [0.0]
-    if config == "stdlib":
-        starts = []
-
-        def cb(phase, info):
-            if phase == "start":
-                starts.append(time.perf_counter())
-            else:
-                seconds_in[0] += time.perf_counter() - starts.pop()
-        gc.callbacks.append(cb)
-    else:
-        import gcx
-        gcx.install(policy=gcx.PauseBudget(ms=1.0) if config == "budget" else None)
+def heap_program(live, rounds):
+    """The 3M-container heap with cycle churn; returns (a checksum, the
+    longest gap between two churn steps)."""
     global HEAP
     HEAP = [N() for _ in range(live // 2)]
     local = [N() for _ in range(live // 2)]
     for a, b in zip(HEAP, local):
         a.peer = b
     buf = []
-    gaps = []
-    t_start = time.perf_counter()
     last = time.perf_counter()
     worst = 0.0
     for r in range(rounds):
@@ -71,65 +101,211 @@ def child(config, live, rounds):
             a.p = [i]
             buf.append(a)
             now = time.perf_counter()
-            gap = now - last
+            if now - last > worst:
+                worst = now - last
             last = now
-            if gap > 50e-6:
-                gaps.append(gap)
-            if gap > worst:
-                worst = gap
         if len(buf) > 60_000:
             del buf[:30_000]
-    total = time.perf_counter() - t_start
-    out = {"config": config, "max_pause": worst, "total": total,
-           "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
-    gaps.sort()
-    out["p99_pause"] = gaps[int(0.99 * len(gaps))] if gaps else 0.0
+    HEAP = None
+    return len(local) + len(buf), worst
+
+
+def run_file(path, args):
+    """Run a program file as python runs it (as __main__); its exit status."""
+    saved = sys.argv
+    sys.argv = [path, *args]
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def demo_path():
+    """gcx/_demo.py of the installed gcx, found without importing gcx."""
+    spec = importlib.util.find_spec("gcx")
+    return os.path.join(os.path.dirname(spec.origin), "_demo.py")
+
+
+class Sampler:
+    """A thread that samples, every SAMPLE_EVERY seconds, the time since
+    ``t0``, the RSS, (with gcx) the records gcx tracks, and what the
+    program running as __main__ says its garbage is, if it defines
+    ``garbage_held()`` (http_client_loop.py does)."""
+
+    def __init__(self, t0, gcx):
+        self.t0, self.gcx = t0, gcx
+        self.samples = []
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * self.page
+        tracked = sum(self.gcx.info()["tracked"]) if self.gcx else None
+        held = getattr(sys.modules.get("__main__"), "garbage_held", None)
+        self.samples.append((time.perf_counter() - self.t0, rss, tracked,
+                             held() if held is not None else None))
+
+    def run(self):
+        while not self.stop.wait(SAMPLE_EVERY):
+            self.sample()
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.samples
+
+
+def time_hook(gcx, log, pauses, clock):
+    """Under a policy, time each call of the scheduler's hook as one pause;
+    the collections inside it (log.inside) are part of it."""
+    from gcx import policy
+    inner = policy._on_due
+
+    def timed(due, due_young):
+        n = len(log.records)
+        log.inside = True
+        t0 = clock()
+        try:
+            inner(due, due_young)
+        finally:
+            took = clock() - t0
+            log.inside = False
+            gen = max((r[0] for r in log.records[n:]), default=-1)
+            pauses.append((t0, took, gen))
+    gcx._gcx.set_policy_hook(timed)
+
+
+def child(config, program, size, clock_name):
+    gcx = None
     if config != "stdlib":
         import gcx
-        seconds_in[0] = gcx._gcx.schedule_state()["seconds"]   # collections (not slices)
-        if config == "budget":
-            st = gcx.get_policy().state()
-            out["budget"] = {k: st[k] for k in ("slices", "slice_max", "slice_p99", "cycles",
-                                                 "fallbacks", "end_max", "last_unmarked",
-                                                 "last_marked", "garbage_found")}
-    out["in_collections"] = seconds_in[0]
-    print(json.dumps(out))
+        gcx.install(policy=gcx.PauseBudget(ms=1.0) if config == "budget" else None)
+    # pauses by the wall clock, or by the CPU time of the thread that
+    # collects (--clock cpu: what other processes on a busy machine take
+    # from it is left out)
+    clock = harness.thread_time if clock_name == "cpu" else time.perf_counter
+    log = harness.CollectionLog(gc.callbacks, clock)
+    hook_pauses = []
+    if config == "budget":
+        time_hook(gcx, log, hook_pauses, clock)
+    t0 = time.perf_counter()
+    c0 = clock()
+    sampler = Sampler(t0, gcx)
+    extra = {}
+    if program == "heap":
+        checksum, extra["max_gap"] = heap_program(*ARGS["heap"][size])
+    else:
+        path = demo_path() if program == "demo" else os.path.join(HERE, "http_client_loop.py")
+        status = run_file(path, ARGS[program][size])
+        if status != 0:
+            raise SystemExit("%s exited %s" % (program, status))
+        checksum = program
+    total = time.perf_counter() - t0
+    samples = sampler.finish()
+    log.stop()
+    if gcx is not None:
+        gcx._gcx.set_policy_hook(None)
+    # (start since c0 by the clock, seconds, generation (-1: a slice only),
+    # collected)
+    pauses = [(r[4] - c0, r[1], r[0], r[2]) for r in log.records if not r[3]]
+    pauses += [(s - c0, d, g, 0) for s, d, g in hook_pauses]
+    pauses.sort()
+    durations = [p[1] for p in pauses]
+    held = [s[3] for s in samples if s[3] is not None]
+    if held:
+        extra["held_peak"] = max(held)
+    result = dict(
+        extra, config=config, program=program, checksum=checksum, total=total,
+        rss=harness.peak_rss_bytes(), max_pause=max(durations, default=0.0),
+        p99_pause=harness.percentile(durations, 99), long_pauses=sum(d > LONG for d in durations),
+        in_collections=sum(durations), pauses=pauses, samples=samples,
+        garbage_found=[(r[4] - c0, r[2]) for r in log.records if r[2]],
+        gcx_file=gcx._gcx.__file__ if gcx else None)
+    if config == "budget":
+        st = gcx.get_policy().state()
+        result["budget"] = {k: st.get(k) for k in (
+            "slices", "slice_max", "slice_p99", "cycles", "fallbacks", "end_max",
+            "last_unmarked", "last_marked", "garbage_found")}
+    gc.collect()
+    if gc.garbage:
+        raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
+    harness.emit_child(result, without_gcx=gcx is None)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--size", choices=tuple(SIZES), default="default")
-    p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--live", type=int, default=None)
-    p.add_argument("--child", nargs=3)
-    args = p.parse_args()
-    if args.child:
-        child(args.child[0], int(args.child[1]), int(args.child[2]))
-        return
-    harness.refuse_unless_release()
-    live = args.live or SIZES[args.size]
-    rounds = ROUNDS[args.size]
-    results = {c: [] for c in CONFIGS}
-    for rep in range(args.reps):
-        order = CONFIGS if rep % 2 == 0 else CONFIGS[::-1]
-        for c in order:
-            proc = subprocess.run([sys.executable, __file__, "--child", c, str(live), str(rounds)],
-                                  capture_output=True, text=True, timeout=1800)
-            if proc.returncode != 0:
-                sys.exit(proc.stderr[-3000:])
-            results[c].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    print("live=%d rounds=%d reps=%d (median [min-max])" % (live, rounds, args.reps))
-    for key, unit, scale in (("max_pause", "ms", 1e3), ("p99_pause", "ms", 1e3),
-                             ("rss", "MB", 1 / 2**20), ("total", "s", 1),
-                             ("in_collections", "s", 1)):
-        row = [key + " (" + unit + ")"]
-        for c in CONFIGS:
-            v = [r[key] * scale for r in results[c]]
-            row.append("%s %.2f [%.2f-%.2f]" % (c, statistics.median(v), min(v), max(v)))
-        print("  ".join(row))
-    for r in results["budget"]:
-        print("budget state:", r.get("budget"))
+# ---- the parent ----------------------------------------------------------------------
+
+METRICS = (("max pause", "max_pause", "ms", 1e3),
+           ("p99 pause", "p99_pause", "ms", 1e3),
+           ("pauses > 2 ms", "long_pauses", "", 1),
+           ("time in collections", "in_collections", "s", 1),
+           ("whole program", "total", "s", 1),
+           ("peak RSS", "rss", "MB", 1 / 2**20))
+
+
+def describe(program, size):
+    if program == "heap":
+        return "live=%d rounds=%d" % ARGS["heap"][size]
+    return " ".join(ARGS[program][size])
+
+
+def run(args, report):
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        print("bench_pause.py: --plot needs matplotlib (pip install matplotlib)", file=sys.stderr)
+        sys.exit(2)
+    reps = harness.reps_for(args, small=5, default=5)
+    saved = {"env": report.env, "size": args.size, "clock": args.clock, "runs": {},
+             "args": {p: describe(p, args.size) for p in args.programs}}
+    med = harness.statistics.median
+    report.notes.append("pauses and time in collections by the %s clock; whole program "
+                        "by the wall clock" % args.clock)
+    for program in args.programs:
+        runs = harness.run_variants(__file__, CONFIGS, reps, "--program", program,
+                                    "--size", args.size, "--clock", args.clock)
+        metrics = METRICS + {
+            "heap": (("max gap between steps", "max_gap", "ms", 1e3),),
+            "http": (("garbage responses held, peak", "held_peak", "", 1),)}.get(program, ())
+        harness.variant_rows(report, program, runs, metrics)
+        saved["runs"][program] = runs
+        b = [r["budget"] for r in runs["budget"]]
+        report.notes.append(
+            "%s %s: PauseBudget per run (its own figures, by the wall clock): slices %s "
+            "(longest %.2f ms), cycles %s, fallbacks %s, cycles' ends up to %.1f ms; "
+            "pauses per run (medians): %s" % (
+                program, describe(program, args.size),
+                "-".join(str(x) for x in sorted({s["slices"] or 0 for s in b})),
+                1e3 * max(s["slice_max"] or 0 for s in b),
+                "-".join(str(x) for x in sorted({s["cycles"] or 0 for s in b})),
+                sum(s["fallbacks"] or 0 for s in b), 1e3 * max(s["end_max"] or 0 for s in b),
+                ", ".join("%s %d" % (c, med([len(r["pauses"]) for r in runs[c]]))
+                          for c in CONFIGS)))
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump(saved, f)
+        harness.progress("runs saved to %s" % args.save)
+    if args.plot:
+        if __package__:
+            from . import plot_pause
+        else:
+            import plot_pause
+        for path in plot_pause.plot(saved, args.plot):
+            harness.progress("wrote %s" % path)
+
+
+def configure(p):
+    p.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
+    p.add_argument("--program", choices=PROGRAMS, help=argparse.SUPPRESS)
+    p.add_argument("--programs", nargs="+", choices=PROGRAMS, default=list(PROGRAMS))
+    p.add_argument("--save", metavar="FILE.json", help="write every run's pauses and samples")
+    p.add_argument("--plot", metavar="DIR", help="draw the pause and memory plots into DIR "
+                   "(needs matplotlib)")
 
 
 if __name__ == "__main__":
-    main()
+    harness.main_variants("pause", __doc__, run, configure,
+                          lambda a: child(a.child, a.program, a.size, a.clock))
