@@ -56,6 +56,7 @@ __all__ = ["PauseBudget"]
 
 _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
+_MARGIN = 0.8             # of the budget, a slice may plan to use
 _GOAL = 0.05              # a cycle should end before this share of the old
                           # generations at its start has entered them
 
@@ -180,10 +181,21 @@ class PauseBudget(Policy):
                 return None
         # a trigger lowered for pacing asks for slices, not for young
         # collections: those still come at threshold 0
-        if due_young > 0 or (due_young == 0
-                             and _gcx.get_count()[0] > _gcx.get_threshold()[0]):
+        young = due_young > 0 or (due_young == 0
+                                  and _gcx.get_count()[0] > _gcx.get_threshold()[0])
+        if young:
             _run(due_young, "auto", self)
-        left = max(self.ms / 1000 - (time.perf_counter() - start), self.ms / 4000)
+        # what the young collection left of the budget, less a margin for
+        # the overrun (marking reads the clock every ~1,000 edges, a sweep
+        # step is sized by the rate of the last ones) and this call's own
+        # cost; nothing when a young collection took it all (the pacing
+        # asks again sooner), an eighth of it at least otherwise
+        left = self.ms / 1000 * _MARGIN - (time.perf_counter() - start)
+        if left < self.ms / 1000 / 8:
+            if young:
+                self._pace(_gcx.incr_state())
+                return None
+            left = self.ms / 1000 / 8
         t0 = time.perf_counter()
         if core["gray"] > 0:
             _gcx.incr_slice(left)
