@@ -28,8 +28,10 @@
  *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
  *                       F; the rest is U.  The region shrinks, in place, to
  *                       U for finalize.c (its pages stay, some empty), which
- *                       also reuses the membership test (gcx_region_index)
- *                       and the closure.
+ *                       also reuses the membership test (gcx_region_index),
+ *                       the counts (gcx_region_refs), the subtraction of
+ *                       edges (gcx_region_subtract) and the closure for its
+ *                       recount after finalizers.
  *   gcx_region_done     the collection is over: no region, and the large
  *                       blocks of its memory go back.
  *
@@ -188,7 +190,7 @@ typedef struct {
     uint32_t base;                /* work index of its first member */
     uint16_t prefix[GCX_WORDS];   /* members in earlier words */
     uint64_t bits[GCX_WORDS];     /* members, one bit per slot */
-    gcx_page_t *page;             /* its records; NULL in gcx_region_from_vec's */
+    gcx_page_t *page;             /* its records */
 } rpage_t;
 
 typedef struct {
@@ -367,40 +369,6 @@ gcx_region_clear(void)
     region.len = 0;
     region.mask = 0;
     memset(region_filter, 0, sizeof(region_filter));
-}
-
-/* Make the objects of w (grouped by page, address order inside a page, as
- * every vector cut from the work array is) the region.  Its pages name no
- * records: only membership and the closure use such a region. */
-int
-gcx_region_from_vec(gcx_workvec_t *w)
-{
-    gcx_region_clear();
-    Py_ssize_t npages = 0;
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        uintptr_t key = gcx_addr_key((uintptr_t)w->items[i]);
-        npages += i == 0 || key != gcx_addr_key((uintptr_t)w->items[i - 1]);
-    }
-    if (region_reserve(npages) < 0) {
-        return -1;
-    }
-    rpage_t *rp = NULL;
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        uintptr_t a = (uintptr_t)w->items[i];
-        uintptr_t key = gcx_addr_key(a);
-        if (rp == NULL || rp->key != key) {
-            if (rp != NULL) {
-                rpage_done(rp);
-            }
-            rp = region_add(region_slot(key), key, NULL);
-            rp->base = (uint32_t)i;
-        }
-        gcx_bit_set(rp->bits, gcx_addr_slot(a));
-    }
-    if (rp != NULL) {
-        rpage_done(rp);
-    }
-    return 0;
 }
 
 /* ---- phase 1: the region ------------------------------------------------------ */
@@ -775,6 +743,28 @@ gcx_region_count(void)
     }
     flush_decref(&b);
     return members;
+}
+
+/* The recount after finalizers (finalize.c), over the region the split
+ * left (U): every member whose count is not GCX_W_EXCLUDED (finalize.c's
+ * mark for a member that is gone) is traversed, each edge to a member
+ * taking one from its count, as gcx_region_count does.  Counts are set
+ * by the caller first; marks stay marks. */
+void
+gcx_region_subtract(void)
+{
+    batch_t b;
+    b.n = 0;
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        const rpage_t *rp = &region.pages[k];
+        Py_ssize_t i = rp->base;
+        FOR_EACH_MEMBER(rp, w, bits, i) {
+            if (work.refs[i] != GCX_W_EXCLUDED) {
+                traverse(member_object(rp, w, bits), visit_decref, &b);
+            }
+        }
+    }
+    flush_decref(&b);
 }
 
 /* ---- phase 3: mark what is reachable ------------------------------------------- */
