@@ -151,17 +151,24 @@ enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
-static int
+static __attribute__((noinline)) int
+stack_grow(void)
+{
+    Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
+    PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
+    if (s == NULL) {
+        return -1;
+    }
+    stack = s;
+    stack_cap = cap;
+    return 0;
+}
+
+static inline int
 stack_push(PyObject *op)
 {
-    if (stack_len == stack_cap) {
-        Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
-        PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
-        if (s == NULL) {
-            return -1;
-        }
-        stack = s;
-        stack_cap = cap;
+    if (stack_len == stack_cap && stack_grow() < 0) {
+        return -1;
     }
     stack[stack_len++] = op;
     return 0;
@@ -238,6 +245,20 @@ member_object(const rpage_t *rp, unsigned w, uint64_t bits)
 {
     unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
     return (PyObject *)((rp->key << GCX_PAGE_SHIFT) | ((uintptr_t)slot << GCX_GRAIN_SHIFT));
+}
+
+/* The same, a word at a time: the address of word w's first slot, then
+ * the member whose bit is the lowest of bits. */
+static inline uintptr_t
+word_base(const rpage_t *rp, unsigned w)
+{
+    return (rp->key << GCX_PAGE_SHIFT) | ((uintptr_t)w << (6 + GCX_GRAIN_SHIFT));
+}
+
+static inline PyObject *
+word_member(uintptr_t wbase, uint64_t bits)
+{
+    return (PyObject *)(wbase | ((uintptr_t)__builtin_ctzll(bits) << GCX_GRAIN_SHIFT));
 }
 
 static inline bool
@@ -566,11 +587,12 @@ resolve(batch_t *b, gcx_refs_t *refs)
 
 /* tp_traverse, with exact lists and tuples (the most common containers)
  * walked here: their items are all their traverse visits, and walking them
- * here spares an indirect call per edge (visit is a constant where this is
- * inlined).  The order of the visits does not matter to counting or
- * marking. */
+ * here spares an indirect call per edge (item_visit is a constant where
+ * this is inlined; visit is what tp_traverse calls, which may be a smaller
+ * function that hands on only what it cannot answer at once).  The order
+ * of the visits does not matter to counting or marking. */
 static inline __attribute__((always_inline)) void
-traverse(PyObject *op, visitproc visit, void *arg)
+traverse_with(PyObject *op, visitproc item_visit, visitproc visit, void *arg)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject **items;
@@ -589,9 +611,15 @@ traverse(PyObject *op, visitproc visit, void *arg)
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (items[i] != NULL) {
-            (void)visit(items[i], arg);
+            (void)item_visit(items[i], arg);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void
+traverse(PyObject *op, visitproc visit, void *arg)
+{
+    traverse_with(op, visit, visit, arg);
 }
 
 /* ---- phase 2: count references from outside the region ------------------------ */
@@ -690,27 +718,35 @@ gcx_region_count(void)
     batch_t b;
     b.n = 0;
     Py_ssize_t members = 0;
+    /* in locals: a store to kinds (bytes, which may alias anything) would
+     * otherwise have every global and page field read again after it */
+    gcx_refs_t *const refs = work.refs;
+    uint8_t *const kinds = work.kinds;
     for (Py_ssize_t k = 0; k < region.len; k++) {
-        rpage_t *rp = &region.pages[k];
+        const rpage_t *rp = &region.pages[k];
+        gcx_page_t *const page = rp->page;
         Py_ssize_t idx = rp->base;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uint64_t word = rp->bits[w];
+            const uintptr_t wbase = word_base(rp, w);
             /* ask for a word's objects together, so their misses overlap */
-            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1) {
-                __builtin_prefetch(member_object(rp, w, bits));
+            for (uint64_t bits = word; bits; bits &= bits - 1) {
+                __builtin_prefetch(word_member(wbase, bits));
             }
-            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
-                PyObject *op = member_object(rp, w, bits);
-                gcx_refs_t *e = &work.refs[idx];
+            for (uint64_t bits = word; bits; bits &= bits - 1, idx++) {
+                unsigned bit = (unsigned)__builtin_ctzll(bits);
+                PyObject *op = word_member(wbase, bits);
+                gcx_refs_t *e = &refs[idx];
+                const gcx_refs_t r = *e;
                 /* marking from the roots never marks what is excluded */
-                if (*e != GCX_W_ROOTED
-                    && excluded(rp->page, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
+                if (r != GCX_W_ROOTED && excluded(page, w * 64 + bit, op)) {
                     *e = GCX_W_EXCLUDED;
                     continue;
                 }
                 members++;
                 PyTypeObject *tp = Py_TYPE(op);
-                work.kinds[idx] = kind_of(tp);
-                if (*e == GCX_W_ROOTED) {
+                kinds[idx] = kind_of(tp);
+                if (r == GCX_W_ROOTED) {
                     continue;
                 }
                 if (gcx_type_refuses(tp, op)) {
@@ -727,12 +763,14 @@ gcx_region_count(void)
                 }
                 Py_ssize_t rc = Py_REFCNT(op);
                 GCX_ASSERT(rc > 0);
-                if (rc > GCX_REFS_MAX || *e == GCX_REFS_MIN
-                    || *e + (int64_t)rc > GCX_REFS_MAX) {
+                /* r is a count, at most 0: only edges have changed it so
+                 * far, so r + rc is at most rc */
+                GCX_ASSERT(r <= 0 && r >= GCX_REFS_MIN);
+                if (rc > GCX_REFS_MAX || r == GCX_REFS_MIN) {
                     *e = GCX_W_REACHABLE;
                     continue;
                 }
-                *e += (gcx_refs_t)rc;
+                *e = r + (gcx_refs_t)rc;
                 traverse(op, visit_decref, &b);
                 if (borrows) {
                     flush_decref(&b);
@@ -758,9 +796,12 @@ gcx_region_subtract(void)
     for (Py_ssize_t k = 0; k < region.len; k++) {
         const rpage_t *rp = &region.pages[k];
         Py_ssize_t i = rp->base;
-        FOR_EACH_MEMBER(rp, w, bits, i) {
-            if (work.refs[i] != GCX_W_EXCLUDED) {
-                traverse(member_object(rp, w, bits), visit_decref, &b);
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uintptr_t wbase = word_base(rp, w);
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, i++) {
+                if (work.refs[i] != GCX_W_EXCLUDED) {
+                    traverse(word_member(wbase, bits), visit_decref, &b);
+                }
             }
         }
     }
@@ -787,12 +828,21 @@ typedef struct {
     batch_t b;
 } mark_state;
 
+/* An edge out of the region while live containers may lack records. */
+static __attribute__((noinline)) void
+adopt_unknown(PyObject *op)
+{
+    if (gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
+        gcx_adopt(op);   /* R3 of tracer.c */
+    }
+}
+
 static inline __attribute__((always_inline)) void
 mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
     if (i < 0) {
-        if (gcx_tr.unsure && gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
-            gcx_adopt(op);   /* R3 of tracer.c */
+        if (__builtin_expect(gcx_tr.unsure, 0)) {
+            adopt_unknown(op);
         }
         return;
     }
@@ -821,7 +871,7 @@ flush_mark(mark_state *st)
 }
 
 static inline __attribute__((always_inline)) int
-visit_mark(PyObject *op, void *arg)
+visit_mark_inline(PyObject *op, void *arg)
 {
     mark_state *st = arg;
     Py_ssize_t i;
@@ -833,6 +883,32 @@ visit_mark(PyObject *op, void *arg)
         flush_mark(st);
     }
     return 0;
+}
+
+static __attribute__((noinline)) int
+visit_mark_filtered(PyObject *op, void *arg)
+{
+    return visit_mark_inline(op, arg);
+}
+
+/* Most edges leave the region (to old objects, types, code): the filter
+ * answers those here, without the frame the rest of the visit needs. */
+static inline __attribute__((always_inline)) int
+visit_mark(PyObject *op, void *arg)
+{
+    if (!filter_may_hold(gcx_addr_key((uintptr_t)op))) {
+        if (__builtin_expect(gcx_tr.unsure, 0)) {
+            adopt_unknown(op);
+        }
+        return 0;
+    }
+    return visit_mark_filtered(op, arg);
+}
+
+static void
+traverse_mark(PyObject *op, mark_state *st)
+{
+    traverse_with(op, visit_mark_inline, visit_mark, st);
 }
 
 static void
@@ -855,7 +931,7 @@ traverse_stack(mark_state *st)
 {
     while (stack_len > 0) {
         PyObject *op = stack[--stack_len];
-        traverse(op, visit_mark, st);
+        traverse_mark(op, st);
     }
 }
 
@@ -887,7 +963,7 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
             if (refs[i] == mark || (from < 0 && refs[i] > 0)) {
                 refs[i] = mark;
                 PyObject *op = member_object(rp, w, bits);
-                traverse(op, visit_mark, &st);
+                traverse_mark(op, &st);
             }
             else if (st.b.n > 0) {
                 /* a waiting edge may mark this member (the next object is
