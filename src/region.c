@@ -1182,27 +1182,33 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
     }
     /* from here nothing can fail; a page left with no member of U stays
      * in the region, empty, so that no page moves */
+    const gcx_refs_t *const refs = work.refs;
+    PyObject **const u_items = g->unreachable.items;
+    PyObject **const f_items = g->legacy.items;
+    Py_ssize_t nu = g->unreachable.len, nf = g->legacy.len;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         rpage_t *rp = &region.pages[k];
         Py_ssize_t idx = rp->base;
-        rp->base = (uint32_t)g->unreachable.len;
+        rp->base = (uint32_t)nu;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uintptr_t wbase = word_base(rp, w);
             uint64_t u = 0;
             for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
-                gcx_refs_t r = work.refs[idx];
-                gcx_workvec_t *to = r == 0 ? &g->unreachable
-                                    : r == GCX_W_LEGACY ? &g->legacy : NULL;
-                if (to == &g->unreachable) {
+                gcx_refs_t r = refs[idx];
+                if (r == 0) {
                     u |= bits & (~bits + 1);
+                    u_items[nu++] = word_member(wbase, bits);
                 }
-                if (to != NULL) {
-                    to->items[to->len++] = member_object(rp, w, bits);
+                else if (r == GCX_W_LEGACY) {
+                    f_items[nf++] = word_member(wbase, bits);
                 }
             }
             rp->bits[w] = u;
         }
         rpage_done(rp);
     }
+    g->unreachable.len = nu;
+    g->legacy.len = nf;
     if (GCX_DEBUG >= 2) {
         validate_split(g);
     }
