@@ -365,7 +365,8 @@ region_slot(uintptr_t key)
     return &region.slots[i];
 }
 
-/* A new page of the region, after the others, empty (room was made). */
+/* A new page of the region, after the others (room was made); the caller
+ * fills in its members and their numbering. */
 static rpage_t *
 region_add(rslot_t *s, uintptr_t key, gcx_page_t *page)
 {
@@ -373,7 +374,6 @@ region_add(rslot_t *s, uintptr_t key, gcx_page_t *page)
     rpage_t *rp = &region.pages[region.len++];
     rp->key = key;
     rp->page = page;
-    memset(rp->bits, 0, sizeof(rp->bits));
     s->key = key;
     s->rp = rp;
     region_cache[key & (CACHE_SIZE - 1)] = *s;
@@ -406,18 +406,19 @@ number_page(gcx_page_t *p, int generation)
 {
     uint64_t cand[GCX_WORDS];
     const uint64_t *out = number_excluding != NULL ? number_excluding(p) : NULL;
-    bool any = false;
+    uint64_t any = 0;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        cand[w] = 0;
-        for (int s = 0; s <= generation; s++) {
-            cand[w] |= GCX_SET(p, s, w);
+        uint64_t c = GCX_SET(p, GCX_GEN0, w);
+        for (int s = 1; s <= generation; s++) {
+            c |= GCX_SET(p, s, w);
         }
         if (out != NULL) {
-            cand[w] &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
+            c &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
         }
-        any |= cand[w] != 0;
+        cand[w] = c;
+        any |= c;
     }
-    if (!any) {
+    if (any == 0) {
         return;
     }
     rslot_t *s = region_slot(p->key);
@@ -425,12 +426,14 @@ number_page(gcx_page_t *p, int generation)
         return;
     }
     rpage_t *rp = region_add(s, p->key, p);
+    uint32_t n = 0;
     rp->base = (uint32_t)work.len;
-    memcpy(rp->bits, cand, sizeof(cand));
-    rpage_done(rp);
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        work.len += __builtin_popcountll(cand[w]);
+        rp->bits[w] = cand[w];
+        rp->prefix[w] = (uint16_t)n;
+        n += (uint32_t)__builtin_popcountll(cand[w]);
     }
+    work.len += n;
     GCX_ASSERT(work.len <= work.cap);
 }
 
