@@ -269,10 +269,13 @@ finalize(gcx_workvec_t *u)
  * reference goes away while Python code runs (a finalizer breaking its own
  * cycle) is freed on the spot and drops out of the collection, uncounted.
  * gcx's pin keeps it alive; dropping the pins of members nobody else
- * refers to, until none is left, frees the same objects. */
-static void
+ * refers to, until none is left, frees the same objects.  Their entries
+ * become NULL, in place: v keeps its numbering (for U, the region's),
+ * until compact() closes the gaps. */
+static Py_ssize_t
 release_unreferenced(gcx_workvec_t *v)
 {
+    Py_ssize_t released = 0;
     bool again = true;
     while (again) {
         again = false;
@@ -281,10 +284,17 @@ release_unreferenced(gcx_workvec_t *v)
             if (op != NULL && Py_REFCNT(op) == 1) {
                 v->items[i] = NULL;
                 Py_DECREF(op);   /* may bring others of v down to their pin */
+                released++;
                 again = true;
             }
         }
     }
+    return v->len - released;   /* what is left */
+}
+
+static void
+compact(gcx_workvec_t *v)
+{
     Py_ssize_t keep = 0;
     for (Py_ssize_t i = 0; i < v->len; i++) {
         if (v->items[i] != NULL) {
@@ -292,17 +302,6 @@ release_unreferenced(gcx_workvec_t *v)
         }
     }
     v->len = keep;
-}
-
-static int
-visit_decref_u(PyObject *op, void *arg)
-{
-    gcx_refs_t *refs = arg;
-    Py_ssize_t i = gcx_region_index(op);
-    if (i >= 0 && refs[i] >= 0) {
-        refs[i]--;
-    }
-    return 0;
 }
 
 /* A suspended generator's borrowed slot owns no reference (frames.c):
@@ -319,35 +318,37 @@ give_back_u(PyObject *target, void *arg)
 }
 
 /* Split u into what a finalizer resurrected (moved to old_set, pins
- * dropped) and what is still garbage (kept in u).  On allocation failure
- * everything counts as resurrected: nothing is freed (C3 of region.c). */
+ * dropped) and what is still garbage (kept in u); NULL entries (released)
+ * go.  u is still the region, numbered as the split left it: the recount
+ * uses the region's counts and membership test, a released member counts
+ * as no member (GCX_W_EXCLUDED: edges to its address, which a new object
+ * may have taken, change nothing, and it is never traversed).  On
+ * allocation failure everything counts as resurrected: nothing is freed
+ * (C3 of region.c). */
 static void
 find_resurrected(gcx_workvec_t *u, int old_set)
 {
-    gcx_refs_t *refs = gcx_region_refs();   /* room for all of u */
-    bool ok = gcx_region_from_vec(u) == 0;
+    gcx_refs_t *refs = gcx_region_refs();   /* u's counts, in its order */
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         /* our pin is not a reference from outside; a member out of
          * CPython's recount (untracked, or refused by its tp_is_gc: see
          * compat.h) survives with all it reaches */
-        refs[i] = ok && !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
+        refs[i] = op == NULL ? GCX_W_EXCLUDED
+                  : !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
                   ? gcx_refs_of(Py_REFCNT(op) - 1) : GCX_W_REACHABLE;
     }
-    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
+    for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
-        if (gcx_frames_may_borrow(Py_TYPE(op))) {
+        if (op != NULL && gcx_frames_may_borrow(Py_TYPE(op))) {
             if (gcx_frames_mode() != GCX_FRAMES_COMPENSATED) {
                 refs[i] = GCX_W_REACHABLE;      /* FR1: it and all it reaches */
             }
             gcx_frames_each_borrowed(op, give_back_u, refs);
         }
     }
-    for (Py_ssize_t i = 0; ok && i < u->len; i++) {
-        PyObject *op = u->items[i];
-        (void)Py_TYPE(op)->tp_traverse(op, visit_decref_u, refs);
-    }
-    if (ok && gcx_traverse_closure(refs, GCX_W_REACHABLE) < 0) {
+    gcx_region_subtract();
+    if (gcx_traverse_closure(refs, GCX_W_REACHABLE) < 0) {
         for (Py_ssize_t i = 0; i < u->len; i++) {
             refs[i] = GCX_W_REACHABLE;
         }
@@ -355,6 +356,9 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     Py_ssize_t keep = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
+        if (op == NULL) {
+            continue;
+        }
         if (refs[i] == GCX_W_REACHABLE) {
             gcx_table_promote(op, old_set);
             Py_DECREF(op);
@@ -551,15 +555,20 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         /* Only that code can reach the garbage (before 3.15 callbacks
          * cannot: every weakref into it is cleared, and get_objects()
          * hides it), so only it can free or resurrect any of it. */
-        release_unreferenced(&g->unreachable);
-        find_resurrected(&g->unreachable, g->old_set);
+        if (release_unreferenced(&g->unreachable) > 0) {
+            find_resurrected(&g->unreachable, g->old_set);
+        }
+        else {
+            g->unreachable.len = 0;   /* all of it was released */
+        }
     }
     if (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers) {
         clear_weakrefs(&g->unreachable);
     }
     g->collected += g->unreachable.len;
     delete_garbage(g);
-    release_unreferenced(&g->legacy);
+    (void)release_unreferenced(&g->legacy);
+    compact(&g->legacy);
     g->uncollectable = g->legacy.len;
     if (*g->debug & GCX_DEBUG_UNCOLLECTABLE) {
         debug_print("uncollectable", &g->legacy);

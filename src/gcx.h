@@ -578,7 +578,7 @@ int gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv);
 void gcx_region_done(gcx_garbage_t *g);            /* the end, or C3: give up */
 int gcx_region_check(void);                        /* C2 outside a collection */
 Py_ssize_t gcx_region_index(PyObject *op);        /* work index, or -1 */
-int gcx_region_from_vec(gcx_workvec_t *w);         /* make w the region */
+void gcx_region_subtract(void);                    /* finalize.c's recount of U */
 gcx_refs_t *gcx_region_refs(void);                /* room for the region's counts */
 void gcx_region_clear(void);
 int gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark);

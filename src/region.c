@@ -28,8 +28,10 @@
  *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
  *                       F; the rest is U.  The region shrinks, in place, to
  *                       U for finalize.c (its pages stay, some empty), which
- *                       also reuses the membership test (gcx_region_index)
- *                       and the closure.
+ *                       also reuses the membership test (gcx_region_index),
+ *                       the counts (gcx_region_refs), the subtraction of
+ *                       edges (gcx_region_subtract) and the closure for its
+ *                       recount after finalizers.
  *   gcx_region_done     the collection is over: no region, and the large
  *                       blocks of its memory go back.
  *
@@ -149,17 +151,24 @@ enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
-static int
+static __attribute__((noinline)) int
+stack_grow(void)
+{
+    Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
+    PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
+    if (s == NULL) {
+        return -1;
+    }
+    stack = s;
+    stack_cap = cap;
+    return 0;
+}
+
+static inline int
 stack_push(PyObject *op)
 {
-    if (stack_len == stack_cap) {
-        Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
-        PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
-        if (s == NULL) {
-            return -1;
-        }
-        stack = s;
-        stack_cap = cap;
+    if (stack_len == stack_cap && stack_grow() < 0) {
+        return -1;
     }
     stack[stack_len++] = op;
     return 0;
@@ -188,7 +197,7 @@ typedef struct {
     uint32_t base;                /* work index of its first member */
     uint16_t prefix[GCX_WORDS];   /* members in earlier words */
     uint64_t bits[GCX_WORDS];     /* members, one bit per slot */
-    gcx_page_t *page;             /* its records; NULL in gcx_region_from_vec's */
+    gcx_page_t *page;             /* its records */
 } rpage_t;
 
 typedef struct {
@@ -236,6 +245,20 @@ member_object(const rpage_t *rp, unsigned w, uint64_t bits)
 {
     unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
     return (PyObject *)((rp->key << GCX_PAGE_SHIFT) | ((uintptr_t)slot << GCX_GRAIN_SHIFT));
+}
+
+/* The same, a word at a time: the address of word w's first slot, then
+ * the member whose bit is the lowest of bits. */
+static inline uintptr_t
+word_base(const rpage_t *rp, unsigned w)
+{
+    return (rp->key << GCX_PAGE_SHIFT) | ((uintptr_t)w << (6 + GCX_GRAIN_SHIFT));
+}
+
+static inline PyObject *
+word_member(uintptr_t wbase, uint64_t bits)
+{
+    return (PyObject *)(wbase | ((uintptr_t)__builtin_ctzll(bits) << GCX_GRAIN_SHIFT));
 }
 
 static inline bool
@@ -342,7 +365,8 @@ region_slot(uintptr_t key)
     return &region.slots[i];
 }
 
-/* A new page of the region, after the others, empty (room was made). */
+/* A new page of the region, after the others (room was made); the caller
+ * fills in its members and their numbering. */
 static rpage_t *
 region_add(rslot_t *s, uintptr_t key, gcx_page_t *page)
 {
@@ -350,7 +374,6 @@ region_add(rslot_t *s, uintptr_t key, gcx_page_t *page)
     rpage_t *rp = &region.pages[region.len++];
     rp->key = key;
     rp->page = page;
-    memset(rp->bits, 0, sizeof(rp->bits));
     s->key = key;
     s->rp = rp;
     region_cache[key & (CACHE_SIZE - 1)] = *s;
@@ -369,40 +392,6 @@ gcx_region_clear(void)
     memset(region_filter, 0, sizeof(region_filter));
 }
 
-/* Make the objects of w (grouped by page, address order inside a page, as
- * every vector cut from the work array is) the region.  Its pages name no
- * records: only membership and the closure use such a region. */
-int
-gcx_region_from_vec(gcx_workvec_t *w)
-{
-    gcx_region_clear();
-    Py_ssize_t npages = 0;
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        uintptr_t key = gcx_addr_key((uintptr_t)w->items[i]);
-        npages += i == 0 || key != gcx_addr_key((uintptr_t)w->items[i - 1]);
-    }
-    if (region_reserve(npages) < 0) {
-        return -1;
-    }
-    rpage_t *rp = NULL;
-    for (Py_ssize_t i = 0; i < w->len; i++) {
-        uintptr_t a = (uintptr_t)w->items[i];
-        uintptr_t key = gcx_addr_key(a);
-        if (rp == NULL || rp->key != key) {
-            if (rp != NULL) {
-                rpage_done(rp);
-            }
-            rp = region_add(region_slot(key), key, NULL);
-            rp->base = (uint32_t)i;
-        }
-        gcx_bit_set(rp->bits, gcx_addr_slot(a));
-    }
-    if (rp != NULL) {
-        rpage_done(rp);
-    }
-    return 0;
-}
-
 /* ---- phase 1: the region ------------------------------------------------------ */
 
 /* Number the records of generations 0..g on page p, without touching their
@@ -419,23 +408,26 @@ number_page(gcx_page_t *p, int generation)
     uint64_t cand[GCX_WORDS];
     const uint64_t *out = number_excluding != NULL ? number_excluding(p) : NULL;
     const uint64_t *in = number_within != NULL ? number_within(p) : NULL;
-    bool any = false;
+    uint64_t any = 0;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        cand[w] = 0;
+        uint64_t c;
         if (number_within != NULL) {
-            cand[w] = in != NULL ? GCX_SET(p, GCX_GEN2, w) & in[w] : 0;
-            any |= cand[w] != 0;
+            c = in != NULL ? GCX_SET(p, GCX_GEN2, w) & in[w] : 0;
+            cand[w] = c;
+            any |= c;
             continue;
         }
-        for (int s = 0; s <= generation; s++) {
-            cand[w] |= GCX_SET(p, s, w);
+        c = GCX_SET(p, GCX_GEN0, w);
+        for (int s = 1; s <= generation; s++) {
+            c |= GCX_SET(p, s, w);
         }
         if (out != NULL) {
-            cand[w] &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
+            c &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
         }
-        any |= cand[w] != 0;
+        cand[w] = c;
+        any |= c;
     }
-    if (!any) {
+    if (any == 0) {
         return;
     }
     rslot_t *s = region_slot(p->key);
@@ -443,12 +435,14 @@ number_page(gcx_page_t *p, int generation)
         return;
     }
     rpage_t *rp = region_add(s, p->key, p);
+    uint32_t n = 0;
     rp->base = (uint32_t)work.len;
-    memcpy(rp->bits, cand, sizeof(cand));
-    rpage_done(rp);
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        work.len += __builtin_popcountll(cand[w]);
+        rp->bits[w] = cand[w];
+        rp->prefix[w] = (uint16_t)n;
+        n += (uint32_t)__builtin_popcountll(cand[w]);
     }
+    work.len += n;
     GCX_ASSERT(work.len <= work.cap);
 }
 
@@ -649,11 +643,12 @@ resolve(batch_t *b, gcx_refs_t *refs)
 
 /* tp_traverse, with exact lists and tuples (the most common containers)
  * walked here: their items are all their traverse visits, and walking them
- * here spares an indirect call per edge (visit is a constant where this is
- * inlined).  The order of the visits does not matter to counting or
- * marking. */
+ * here spares an indirect call per edge (item_visit is a constant where
+ * this is inlined; visit is what tp_traverse calls, which may be a smaller
+ * function that hands on only what it cannot answer at once).  The order
+ * of the visits does not matter to counting or marking. */
 static inline __attribute__((always_inline)) void
-traverse(PyObject *op, visitproc visit, void *arg)
+traverse_with(PyObject *op, visitproc item_visit, visitproc visit, void *arg)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject **items;
@@ -672,9 +667,15 @@ traverse(PyObject *op, visitproc visit, void *arg)
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (items[i] != NULL) {
-            (void)visit(items[i], arg);
+            (void)item_visit(items[i], arg);
         }
     }
+}
+
+static inline __attribute__((always_inline)) void
+traverse(PyObject *op, visitproc visit, void *arg)
+{
+    traverse_with(op, visit, visit, arg);
 }
 
 /* ---- phase 2: count references from outside the region ------------------------ */
@@ -773,27 +774,35 @@ gcx_region_count(void)
     batch_t b;
     b.n = 0;
     Py_ssize_t members = 0;
+    /* in locals: a store to kinds (bytes, which may alias anything) would
+     * otherwise have every global and page field read again after it */
+    gcx_refs_t *const refs = work.refs;
+    uint8_t *const kinds = work.kinds;
     for (Py_ssize_t k = 0; k < region.len; k++) {
-        rpage_t *rp = &region.pages[k];
+        const rpage_t *rp = &region.pages[k];
+        gcx_page_t *const page = rp->page;
         Py_ssize_t idx = rp->base;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uint64_t word = rp->bits[w];
+            const uintptr_t wbase = word_base(rp, w);
             /* ask for a word's objects together, so their misses overlap */
-            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1) {
-                __builtin_prefetch(member_object(rp, w, bits));
+            for (uint64_t bits = word; bits; bits &= bits - 1) {
+                __builtin_prefetch(word_member(wbase, bits));
             }
-            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
-                PyObject *op = member_object(rp, w, bits);
-                gcx_refs_t *e = &work.refs[idx];
+            for (uint64_t bits = word; bits; bits &= bits - 1, idx++) {
+                unsigned bit = (unsigned)__builtin_ctzll(bits);
+                PyObject *op = word_member(wbase, bits);
+                gcx_refs_t *e = &refs[idx];
+                const gcx_refs_t r = *e;
                 /* marking from the roots never marks what is excluded */
-                if (*e != GCX_W_ROOTED
-                    && excluded(rp->page, w * 64 + (unsigned)__builtin_ctzll(bits), op)) {
+                if (r != GCX_W_ROOTED && excluded(page, w * 64 + bit, op)) {
                     *e = GCX_W_EXCLUDED;
                     continue;
                 }
                 members++;
                 PyTypeObject *tp = Py_TYPE(op);
-                work.kinds[idx] = kind_of(tp);
-                if (*e == GCX_W_ROOTED) {
+                kinds[idx] = kind_of(tp);
+                if (r == GCX_W_ROOTED) {
                     continue;
                 }
                 if (gcx_type_refuses(tp, op)) {
@@ -810,12 +819,14 @@ gcx_region_count(void)
                 }
                 Py_ssize_t rc = Py_REFCNT(op);
                 GCX_ASSERT(rc > 0);
-                if (rc > GCX_REFS_MAX || *e == GCX_REFS_MIN
-                    || *e + (int64_t)rc > GCX_REFS_MAX) {
+                /* r is a count, at most 0: only edges have changed it so
+                 * far, so r + rc is at most rc */
+                GCX_ASSERT(r <= 0 && r >= GCX_REFS_MIN);
+                if (rc > GCX_REFS_MAX || r == GCX_REFS_MIN) {
                     *e = GCX_W_REACHABLE;
                     continue;
                 }
-                *e += (gcx_refs_t)rc;
+                *e = r + (gcx_refs_t)rc;
                 traverse(op, visit_decref, &b);
                 if (borrows) {
                     flush_decref(&b);
@@ -826,6 +837,31 @@ gcx_region_count(void)
     }
     flush_decref(&b);
     return members;
+}
+
+/* The recount after finalizers (finalize.c), over the region the split
+ * left (U): every member whose count is not GCX_W_EXCLUDED (finalize.c's
+ * mark for a member that is gone) is traversed, each edge to a member
+ * taking one from its count, as gcx_region_count does.  Counts are set
+ * by the caller first; marks stay marks. */
+void
+gcx_region_subtract(void)
+{
+    batch_t b;
+    b.n = 0;
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        const rpage_t *rp = &region.pages[k];
+        Py_ssize_t i = rp->base;
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uintptr_t wbase = word_base(rp, w);
+            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, i++) {
+                if (work.refs[i] != GCX_W_EXCLUDED) {
+                    traverse(word_member(wbase, bits), visit_decref, &b);
+                }
+            }
+        }
+    }
+    flush_decref(&b);
 }
 
 /* ---- phase 3: mark what is reachable ------------------------------------------- */
@@ -848,12 +884,21 @@ typedef struct {
     batch_t b;
 } mark_state;
 
+/* An edge out of the region while live containers may lack records. */
+static __attribute__((noinline)) void
+adopt_unknown(PyObject *op)
+{
+    if (gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
+        gcx_adopt(op);   /* R3 of tracer.c */
+    }
+}
+
 static inline __attribute__((always_inline)) void
 mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
     if (i < 0) {
-        if (gcx_tr.unsure && gcx_is_tracked(op) && gcx_table_set_of(op) < 0) {
-            gcx_adopt(op);   /* R3 of tracer.c */
+        if (__builtin_expect(gcx_tr.unsure, 0)) {
+            adopt_unknown(op);
         }
         return;
     }
@@ -882,7 +927,7 @@ flush_mark(mark_state *st)
 }
 
 static inline __attribute__((always_inline)) int
-visit_mark(PyObject *op, void *arg)
+visit_mark_inline(PyObject *op, void *arg)
 {
     mark_state *st = arg;
     Py_ssize_t i;
@@ -894,6 +939,32 @@ visit_mark(PyObject *op, void *arg)
         flush_mark(st);
     }
     return 0;
+}
+
+static __attribute__((noinline)) int
+visit_mark_filtered(PyObject *op, void *arg)
+{
+    return visit_mark_inline(op, arg);
+}
+
+/* Most edges leave the region (to old objects, types, code): the filter
+ * answers those here, without the frame the rest of the visit needs. */
+static inline __attribute__((always_inline)) int
+visit_mark(PyObject *op, void *arg)
+{
+    if (!filter_may_hold(gcx_addr_key((uintptr_t)op))) {
+        if (__builtin_expect(gcx_tr.unsure, 0)) {
+            adopt_unknown(op);
+        }
+        return 0;
+    }
+    return visit_mark_filtered(op, arg);
+}
+
+static void
+traverse_mark(PyObject *op, mark_state *st)
+{
+    traverse_with(op, visit_mark_inline, visit_mark, st);
 }
 
 static void
@@ -916,7 +987,7 @@ traverse_stack(mark_state *st)
 {
     while (stack_len > 0) {
         PyObject *op = stack[--stack_len];
-        traverse(op, visit_mark, st);
+        traverse_mark(op, st);
     }
 }
 
@@ -948,7 +1019,7 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
             if (refs[i] == mark || (from < 0 && refs[i] > 0)) {
                 refs[i] = mark;
                 PyObject *op = member_object(rp, w, bits);
-                traverse(op, visit_mark, &st);
+                traverse_mark(op, &st);
             }
             else if (st.b.n > 0) {
                 /* a waiting edge may mark this member (the next object is
@@ -1169,27 +1240,33 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
     }
     /* from here nothing can fail; a page left with no member of U stays
      * in the region, empty, so that no page moves */
+    const gcx_refs_t *const refs = work.refs;
+    PyObject **const u_items = g->unreachable.items;
+    PyObject **const f_items = g->legacy.items;
+    Py_ssize_t nu = g->unreachable.len, nf = g->legacy.len;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         rpage_t *rp = &region.pages[k];
         Py_ssize_t idx = rp->base;
-        rp->base = (uint32_t)g->unreachable.len;
+        rp->base = (uint32_t)nu;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uintptr_t wbase = word_base(rp, w);
             uint64_t u = 0;
             for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
-                gcx_refs_t r = work.refs[idx];
-                gcx_workvec_t *to = r == 0 ? &g->unreachable
-                                    : r == GCX_W_LEGACY ? &g->legacy : NULL;
-                if (to == &g->unreachable) {
+                gcx_refs_t r = refs[idx];
+                if (r == 0) {
                     u |= bits & (~bits + 1);
+                    u_items[nu++] = word_member(wbase, bits);
                 }
-                if (to != NULL) {
-                    to->items[to->len++] = member_object(rp, w, bits);
+                else if (r == GCX_W_LEGACY) {
+                    f_items[nf++] = word_member(wbase, bits);
                 }
             }
             rp->bits[w] = u;
         }
         rpage_done(rp);
     }
+    g->unreachable.len = nu;
+    g->legacy.len = nf;
     if (GCX_DEBUG >= 2) {
         validate_split(g);
     }
