@@ -21,6 +21,9 @@
  *  T5  outside a resync every seen bit is zero.
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
+ *  T7  every page in the index has its bit set in the page filter (the
+ *      filter may have more bits set: aliases, and pages freed since the
+ *      last full collection's rebuild of it).
  *
  * This file never dereferences a recorded address: it only does arithmetic on
  * addresses.  Whether a record may be dereferenced is tracer.c's business.
@@ -30,10 +33,12 @@
  */
 #include "gcx.h"
 #include <string.h>
+#include <sys/mman.h>
 
 gcx_table_t gcx_table;
 
 #define INITIAL_INDEX_CAPACITY 1024
+#define FILTER_BYTES (((size_t)1 << GCX_FILTER_BITS) / 8)
 
 int
 gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
@@ -61,7 +66,33 @@ gcx_table_init(void)
         return -1;
     }
     gcx_table.mask = INITIAL_INDEX_CAPACITY - 1;
+    /* mapped, not calloc'ed: a large calloc may come from the heap, zeroed
+     * and resident, when glibc's mmap threshold has grown */
+    void *f = mmap(NULL, FILTER_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) {
+        PyMem_RawFree(gcx_table.slots);
+        gcx_table.slots = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    gcx_table.filter = f;
     return 0;
+}
+
+/* ---- the page filter (T7) -------------------------------------------------- */
+
+static inline void
+filter_set(uintptr_t key)
+{
+    uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
+    gcx_table.filter[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static inline void
+filter_clear(uintptr_t key)
+{
+    uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
+    gcx_table.filter[i >> 6] &= ~((uint64_t)1 << (i & 63));
 }
 
 /* ---- the page index ------------------------------------------------------ */
@@ -157,6 +188,7 @@ gcx_page_get(uintptr_t key)
     p->index = (uint32_t)(gcx_table.pages.len - 1);
     index_place(gcx_table.slots, gcx_table.mask, key, p);
     gcx_table.used++;
+    filter_set(key);
     gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
     c->key = key;   /* it may remember the miss */
     c->page = p;
@@ -332,6 +364,7 @@ gcx_table_free_empty_pages(void)
 {
     gcx_pagevec_t *pages = &gcx_table.pages;
     forget_lists();   /* they may name pages freed below */
+    bool freed = false;
     for (Py_ssize_t i = 0; i < pages->len;) {
         gcx_page_t *p = pages->items[i];
         uint32_t n = 0;
@@ -343,6 +376,8 @@ gcx_table_free_empty_pages(void)
             continue;
         }
         index_remove(p->key);
+        filter_clear(p->key);
+        freed = true;
         gcx_slot_t *c = &gcx_table.cache[p->key & (GCX_CACHE_SIZE - 1)];
         if (c->key == p->key) {
             c->key = 0;       /* T6: the cache names no freed page */
@@ -352,6 +387,12 @@ gcx_table_free_empty_pages(void)
         pages->items[i] = moved;
         moved->index = (uint32_t)i;
         PyMem_RawFree(p);
+    }
+    if (freed) {
+        /* T7: a cleared bit may be the alias of a page that stays */
+        for (Py_ssize_t i = 0; i < pages->len; i++) {
+            filter_set(pages->items[i]->key);
+        }
     }
     gcx_table_rebuild_lists();
 }
@@ -461,6 +502,9 @@ gcx_table_check(void)
         }
         if (gcx_page_find(p->key) != p) {
             return check_fail("T3 page missing from index", p);
+        }
+        if (!gcx_page_maybe(p->key)) {
+            return check_fail("T7 page missing from the page filter", p);
         }
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             for (int a = 0; a < GCX_NSETS; a++) {

@@ -331,17 +331,36 @@ drop_both(uintptr_t a, int *s16, int *s32)
     }
 }
 
-static void
-hook_free(void *ctx, void *block)
+/* The memory of block B (a = B + 16) is going back to the allocator:
+ * drop the records it held. */
+static __attribute__((noinline)) void
+free_on_recorded_page(uintptr_t a)
 {
-    hook_frees++;
-    if (block != NULL && hook_may_touch()) {
+    if (hook_may_touch()) {
         int s16, s32;
-        drop_both((uintptr_t)block + 16, &s16, &s32);
+        drop_both(a, &s16, &s32);
         if (s16 >= 0 || s32 >= 0) {
             /* a container's memory: its death, whatever the tracer saw */
             gcx_schedule_on_free();
         }
+    }
+}
+
+/* Most blocks freed are not containers (strings, bytes, ints, floats, the
+ * memory of lists and dicts), and many lie on pages that hold no record:
+ * the page filter (T7) says so in a few instructions, before anything
+ * else is read.  Reading it from another interpreter's thread is harmless:
+ * only the main interpreter's thread writes it, and hook_may_touch still
+ * decides. */
+static void
+hook_free(void *ctx, void *block)
+{
+    hook_frees++;
+    uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
+    if (block != NULL
+        && (gcx_page_maybe(key)
+            || (gcx_addr_key(a + 16) != key && gcx_page_maybe(key + 1)))) {
+        free_on_recorded_page(a);
     }
     hook_next.free(hook_next.ctx, block);
 }
