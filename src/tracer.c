@@ -620,6 +620,11 @@ queue_births_read(void)
             births_queued = false;   /* queue full: ask again later */
         }
     }
+    /* Whatever happened, the next BIRTHS_EVERY allocations do not ask
+     * again: a read is queued, or none is wanted now (automatic collection
+     * off, another interpreter's thread, a full queue); every use of the
+     * records reads births anyway (gcx_sync). */
+    __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
 }
 
 /* From the allocator wrapper: an object allocation.  Never reads births
