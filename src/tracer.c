@@ -111,7 +111,7 @@ foreign_interp(void)
 }
 
 /* A container was created or is about to be freed: the whole job, for
- * every case tracer()'s fast paths leave (and for chained()). */
+ * every case tracer()'s fast paths leave (and for tracer_chained()). */
 static __attribute__((noinline)) int
 on_container(PyObject *op, PyRefTracerEvent event)
 {
@@ -147,10 +147,15 @@ slot_removed(void)
     return 0;
 }
 
-/* With a previous owner of the slot (tracemalloc): forward, then record. */
-static __attribute__((noinline)) int
-chained(PyObject *op, PyRefTracerEvent event)
+/* gcx's tracer when the slot had a previous owner (tracemalloc): forward,
+ * then record.  A tracer of its own, put in the slot instead of tracer(),
+ * so that tracer() never asks whether to forward. */
+static int
+tracer_chained(PyObject *op, PyRefTracerEvent event, void *data)
 {
+    if (op == NULL) {
+        return slot_removed();
+    }
     (void)gcx_tr.chain_fn(op, event, gcx_tr.chain_data);
     return PyType_IS_GC(Py_TYPE(op)) ? on_container(op, event) : 0;
 }
@@ -165,9 +170,6 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
     if (op == NULL) {
         return slot_removed();
-    }
-    if (gcx_tr.chain_fn != NULL) {
-        return chained(op, event);
     }
     PyTypeObject *tp = Py_TYPE(op);
     if (!PyType_IS_GC(tp)) {
@@ -197,7 +199,7 @@ own_slot(void)
 {
     void *data = NULL;
     PyRefTracer fn = PyRefTracer_GetTracer(&data);
-    return fn == tracer && data == (void *)&gcx_tr;
+    return (fn == tracer || fn == tracer_chained) && data == (void *)&gcx_tr;
 }
 
 /* Put gcx's tracer in the slot, forwarding to whoever held it. */
@@ -206,12 +208,12 @@ take_slot(void)
 {
     void *data = NULL;
     PyRefTracer fn = PyRefTracer_GetTracer(&data);
-    if (fn == tracer) {
+    if (fn == tracer || fn == tracer_chained) {
         return;
     }
     gcx_tr.chain_fn = fn;
     gcx_tr.chain_data = data;
-    (void)PyRefTracer_SetTracer(tracer, (void *)&gcx_tr);
+    (void)PyRefTracer_SetTracer(fn != NULL ? tracer_chained : tracer, (void *)&gcx_tr);
     gcx_tr.installed = true;
 }
 
