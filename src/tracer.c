@@ -303,34 +303,31 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
 }
 
 /* Drop the records at a and a + 16 (the two places a container of the
- * block at a - 16 can start); the set each was in, or -1.  One page lookup
- * when both lie in one page, as they nearly always do, and a page without
- * records (or none of the two bits set) ends it. */
-static inline void
-drop_both(uintptr_t a, int *s16, int *s32)
+ * block at a - 16 can start); whether there was one.  Usually both slots
+ * lie in one word of the page's sets: one page lookup and one line of the
+ * page say whether either holds a record. */
+static inline bool
+drop_both(uintptr_t a)
 {
-    uintptr_t key = gcx_addr_key(a);
-    gcx_page_t *p = gcx_page_find(key);
-    *s16 = *s32 = -1;
-    if (gcx_addr_key(a + 16) != key) {
-        *s16 = p == NULL ? -1 : gcx_rec_discard(p, gcx_addr_slot(a));
-        *s32 = drop_record(a + 16);
-        return;
-    }
-    if (p == NULL) {
-        return;
-    }
     unsigned slot = gcx_addr_slot(a);
-    const uint64_t *w = p->sets[slot >> 6];
-    const uint64_t *w2 = p->sets[(slot + 2) >> 6];
-    uint64_t any = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 1;
-    uint64_t any2 = ((w2[0] | w2[1] | w2[2] | w2[3]) >> ((slot + 2) & 63)) & 1;
-    if (any) {
-        *s16 = gcx_rec_discard(p, slot);
+    if ((slot & 63) < 62) {
+        /* slot + 2 is in the same word, so on the same page */
+        gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+        if (p == NULL) {
+            return false;
+        }
+        const uint64_t *w = p->sets[slot >> 6];
+        uint64_t found = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 5;
+        if (found & 1) {
+            (void)gcx_rec_discard(p, slot);
+        }
+        if (found & 4) {
+            (void)gcx_rec_discard(p, slot + 2);
+        }
+        return found != 0;
     }
-    if (any2) {
-        *s32 = gcx_rec_discard(p, slot + 2);
-    }
+    int s16 = drop_record(a), s32 = drop_record(a + 16);
+    return s16 >= 0 || s32 >= 0;
 }
 
 /* The memory of block B (a = B + 16) is going back to the allocator:
@@ -338,13 +335,9 @@ drop_both(uintptr_t a, int *s16, int *s32)
 static __attribute__((noinline)) void
 free_on_recorded_page(uintptr_t a)
 {
-    if (hook_may_touch()) {
-        int s16, s32;
-        drop_both(a, &s16, &s32);
-        if (s16 >= 0 || s32 >= 0) {
-            /* a container's memory: its death, whatever the tracer saw */
-            gcx_schedule_on_free();
-        }
+    if (hook_may_touch() && drop_both(a)) {
+        /* a container's memory: its death, whatever the tracer saw */
+        gcx_schedule_on_free();
     }
 }
 
