@@ -19,8 +19,10 @@
  *  lists   no tracer (3.12 has none; on 3.13+ only with GCX_MODE=lists):
  *          births are read from CPython's own generation lists (lists.c)
  *          before any record is used, deaths come from the wrapper; exact
- *          like alloc mode.  Measured slower than tracer mode on whole
- *          programs where both are exact, so never chosen over it.
+ *          like alloc mode.  Never chosen over tracer mode where both
+ *          are exact: on whole programs they tie on 3.13, and lists mode
+ *          was faster on 3.14 in one run (benchmarks/RESULTS.md, "The
+ *          suite again after the page filter"); the default is open.
  *  safe    no self-test passed, or GCX_MODE=safe: a record may name
  *          freed memory.  Before any record is dereferenced the table is
  *          rebuilt from CPython's own list of tracked objects
@@ -1194,8 +1196,9 @@ gcx_tracer_init(void)
         gcx_tr.mode = forced;
     }
     else {
-        /* tracer mode where it is exact: faster than lists mode on whole
-         * programs on 3.13-3.15 (benchmarks/RESULTS.md, "Lists mode") */
+        /* tracer mode where it is exact (lists mode against it on whole
+         * programs: benchmarks/RESULTS.md, "Lists mode", "The suite again
+         * after the page filter") */
         gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
                       : can_alloc ? GCX_MODE_ALLOC
                       : can_lists ? GCX_MODE_LISTS : GCX_MODE_SAFE;
