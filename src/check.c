@@ -2,7 +2,7 @@
  *
  * gcx_check_all verifies every invariant that can be read off gcx's state
  * between collections:
- *   T1-T6  the table's (table.c, gcx_table_check);
+ *   T1-T7  the table's (table.c, gcx_table_check);
  *   C2     no region outside a collection, and no large block of a
  *          collection's memory kept (region.c, gcx_region_check);
  *   R1     in tracer mode, while gcx owns the slot and nothing is stale,

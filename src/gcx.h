@@ -65,6 +65,12 @@ typedef struct {
 } gcx_pagevec_t;
 
 #define GCX_CACHE_SIZE 256   /* pages remembered by gcx_page_find; 4 KiB */
+/* The page filter: one bit per page number modulo 2^GCX_FILTER_BITS (4 GiB
+ * of address space), set for every page in the index (T7).  A clear bit
+ * says "no record on this page" in a few instructions; a set one may be an
+ * alias.  128 KiB of address space, mapped lazily: only the parts covering
+ * addresses that hold records are ever written. */
+#define GCX_FILTER_BITS 20
 
 typedef struct {
     /* page index: open addressing, linear probing, key 0 = empty */
@@ -72,6 +78,7 @@ typedef struct {
     size_t mask;                 /* capacity - 1 */
     size_t used;
     gcx_slot_t cache[GCX_CACHE_SIZE];   /* direct-mapped lookup cache */
+    uint64_t *filter;            /* the page filter (T7) */
     gcx_pagevec_t pages;         /* every page, for full walks */
     gcx_pagevec_t lists[GCX_NLISTS];
     Py_ssize_t total[GCX_NSETS]; /* records per set */
@@ -206,6 +213,14 @@ gcx_page_find(uintptr_t key)
             return c->page;
         }
     }
+}
+
+/* May page `key` hold records?  False only if it holds none (T7). */
+static inline bool
+gcx_page_maybe(uintptr_t key)
+{
+    uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
+    return (gcx_table.filter[i >> 6] >> (i & 63)) & 1;
 }
 
 /* The tracer's two operations, inline for the usual case: the page is in

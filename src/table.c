@@ -22,6 +22,9 @@
  *  T5  outside a resync every seen bit is zero.
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
+ *  T7  every page in the index has its bit set in the page filter (the
+ *      filter may have more bits set: aliases, and pages freed since the
+ *      last full collection's rebuild of it).
  *
  * Empty pages are freed by full collections, resyncs, and an incremental
  * cycle's sweep as it passes them (gcx_table_free_if_empty), never during
@@ -35,10 +38,12 @@
  */
 #include "gcx.h"
 #include <string.h>
+#include <sys/mman.h>
 
 gcx_table_t gcx_table;
 
 #define INITIAL_INDEX_CAPACITY 1024
+#define FILTER_BYTES (((size_t)1 << GCX_FILTER_BITS) / 8)
 
 int
 gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
@@ -66,7 +71,33 @@ gcx_table_init(void)
         return -1;
     }
     gcx_table.mask = INITIAL_INDEX_CAPACITY - 1;
+    /* mapped, not calloc'ed: a large calloc may come from the heap, zeroed
+     * and resident, when glibc's mmap threshold has grown */
+    void *f = mmap(NULL, FILTER_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) {
+        PyMem_RawFree(gcx_table.slots);
+        gcx_table.slots = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    gcx_table.filter = f;
     return 0;
+}
+
+/* ---- the page filter (T7) -------------------------------------------------- */
+
+static inline void
+filter_set(uintptr_t key)
+{
+    uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
+    gcx_table.filter[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static inline void
+filter_clear(uintptr_t key)
+{
+    uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
+    gcx_table.filter[i >> 6] &= ~((uint64_t)1 << (i & 63));
 }
 
 /* ---- the page index ------------------------------------------------------ */
@@ -162,6 +193,7 @@ gcx_page_get(uintptr_t key)
     p->index = (uint32_t)(gcx_table.pages.len - 1);
     index_place(gcx_table.slots, gcx_table.mask, key, p);
     gcx_table.used++;
+    filter_set(key);
     gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
     c->key = key;   /* it may remember the miss */
     c->page = p;
@@ -365,12 +397,21 @@ gcx_table_free_empty_pages(void)
 {
     gcx_pagevec_t *pages = &gcx_table.pages;
     forget_lists();   /* they may name pages freed below */
+    bool freed = false;
     for (Py_ssize_t i = 0; i < pages->len;) {
         if (page_empty(pages->items[i])) {
+            filter_clear(pages->items[i]->key);
             free_at(i);
+            freed = true;
         }
         else {
             i++;
+        }
+    }
+    if (freed) {
+        /* T7: a cleared bit may be the alias of a page that stays */
+        for (Py_ssize_t i = 0; i < pages->len; i++) {
+            filter_set(pages->items[i]->key);
         }
     }
     gcx_table_rebuild_lists();
@@ -378,7 +419,10 @@ gcx_table_free_empty_pages(void)
 
 /* Free page i if it holds no record and is on no list (an incremental
  * cycle's sweep, which passes every page: incremental.c); the last page
- * then takes index i.  Never during a collection. */
+ * then takes index i.  Never during a collection.  Its bit stays set in
+ * the page filter (T7 asks no more than the pages there are; a stale bit
+ * only sends a free down the slower path until the next full collection
+ * rebuilds the filter). */
 bool
 gcx_table_free_if_empty(Py_ssize_t i)
 {
@@ -499,6 +543,9 @@ gcx_table_check(void)
         }
         if (gcx_page_find(p->key) != p) {
             return check_fail("T3 page missing from index", p);
+        }
+        if (!gcx_page_maybe(p->key)) {
+            return check_fail("T7 page missing from the page filter", p);
         }
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             for (int a = 0; a < GCX_NSETS; a++) {

@@ -19,8 +19,10 @@
  *  lists   no tracer (3.12 has none; on 3.13+ only with GCX_MODE=lists):
  *          births are read from CPython's own generation lists (lists.c)
  *          before any record is used, deaths come from the wrapper; exact
- *          like alloc mode.  Measured slower than tracer mode on whole
- *          programs where both are exact, so never chosen over it.
+ *          like alloc mode.  Never chosen over tracer mode where both
+ *          are exact: on whole programs they tie on 3.13, and lists mode
+ *          was faster on 3.14 in one run (benchmarks/RESULTS.md, "The
+ *          suite again after the page filter"); the default is open.
  *  safe    no self-test passed, or GCX_MODE=safe: a record may name
  *          freed memory.  Before any record is dereferenced the table is
  *          rebuilt from CPython's own list of tracked objects
@@ -111,7 +113,7 @@ foreign_interp(void)
 }
 
 /* A container was created or is about to be freed: the whole job, for
- * every case tracer()'s fast paths leave (and for chained()). */
+ * every case tracer()'s fast paths leave (and for tracer_chained()). */
 static __attribute__((noinline)) int
 on_container(PyObject *op, PyRefTracerEvent event)
 {
@@ -147,10 +149,15 @@ slot_removed(void)
     return 0;
 }
 
-/* With a previous owner of the slot (tracemalloc): forward, then record. */
-static __attribute__((noinline)) int
-chained(PyObject *op, PyRefTracerEvent event)
+/* gcx's tracer when the slot had a previous owner (tracemalloc): forward,
+ * then record.  A tracer of its own, put in the slot instead of tracer(),
+ * so that tracer() never asks whether to forward. */
+static int
+tracer_chained(PyObject *op, PyRefTracerEvent event, void *data)
 {
+    if (op == NULL) {
+        return slot_removed();
+    }
     (void)gcx_tr.chain_fn(op, event, gcx_tr.chain_data);
     return PyType_IS_GC(Py_TYPE(op)) ? on_container(op, event) : 0;
 }
@@ -165,9 +172,6 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
 {
     if (op == NULL) {
         return slot_removed();
-    }
-    if (gcx_tr.chain_fn != NULL) {
-        return chained(op, event);
     }
     PyTypeObject *tp = Py_TYPE(op);
     if (!PyType_IS_GC(tp)) {
@@ -197,7 +201,7 @@ own_slot(void)
 {
     void *data = NULL;
     PyRefTracer fn = PyRefTracer_GetTracer(&data);
-    return fn == tracer && data == (void *)&gcx_tr;
+    return (fn == tracer || fn == tracer_chained) && data == (void *)&gcx_tr;
 }
 
 /* Put gcx's tracer in the slot, forwarding to whoever held it. */
@@ -206,12 +210,12 @@ take_slot(void)
 {
     void *data = NULL;
     PyRefTracer fn = PyRefTracer_GetTracer(&data);
-    if (fn == tracer) {
+    if (fn == tracer || fn == tracer_chained) {
         return;
     }
     gcx_tr.chain_fn = fn;
     gcx_tr.chain_data = data;
-    (void)PyRefTracer_SetTracer(tracer, (void *)&gcx_tr);
+    (void)PyRefTracer_SetTracer(fn != NULL ? tracer_chained : tracer, (void *)&gcx_tr);
     gcx_tr.installed = true;
 }
 
@@ -301,47 +305,59 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
 }
 
 /* Drop the records at a and a + 16 (the two places a container of the
- * block at a - 16 can start); the set each was in, or -1.  One page lookup
- * when both lie in one page, as they nearly always do, and a page without
- * records (or none of the two bits set) ends it. */
-static inline void
-drop_both(uintptr_t a, int *s16, int *s32)
+ * block at a - 16 can start); whether there was one.  Usually both slots
+ * lie in one word of the page's sets: one page lookup and one line of the
+ * page say whether either holds a record. */
+static inline bool
+drop_both(uintptr_t a)
 {
-    uintptr_t key = gcx_addr_key(a);
-    gcx_page_t *p = gcx_page_find(key);
-    *s16 = *s32 = -1;
-    if (gcx_addr_key(a + 16) != key) {
-        *s16 = p == NULL ? -1 : gcx_rec_discard(p, gcx_addr_slot(a));
-        *s32 = drop_record(a + 16);
-        return;
-    }
-    if (p == NULL) {
-        return;
-    }
     unsigned slot = gcx_addr_slot(a);
-    const uint64_t *w = p->sets[slot >> 6];
-    const uint64_t *w2 = p->sets[(slot + 2) >> 6];
-    uint64_t any = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 1;
-    uint64_t any2 = ((w2[0] | w2[1] | w2[2] | w2[3]) >> ((slot + 2) & 63)) & 1;
-    if (any) {
-        *s16 = gcx_rec_discard(p, slot);
+    if ((slot & 63) < 62) {
+        /* slot + 2 is in the same word, so on the same page */
+        gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+        if (p == NULL) {
+            return false;
+        }
+        const uint64_t *w = p->sets[slot >> 6];
+        uint64_t found = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 5;
+        if (found & 1) {
+            (void)gcx_rec_discard(p, slot);
+        }
+        if (found & 4) {
+            (void)gcx_rec_discard(p, slot + 2);
+        }
+        return found != 0;
     }
-    if (any2) {
-        *s32 = gcx_rec_discard(p, slot + 2);
+    int s16 = drop_record(a), s32 = drop_record(a + 16);
+    return s16 >= 0 || s32 >= 0;
+}
+
+/* The memory of block B (a = B + 16) is going back to the allocator:
+ * drop the records it held. */
+static __attribute__((noinline)) void
+free_on_recorded_page(uintptr_t a)
+{
+    if (hook_may_touch() && drop_both(a)) {
+        /* a container's memory: its death, whatever the tracer saw */
+        gcx_schedule_on_free();
     }
 }
 
+/* Most blocks freed are not containers (strings, bytes, ints, floats, the
+ * memory of lists and dicts), and many lie on pages that hold no record:
+ * the page filter (T7) says so in a few instructions, before anything
+ * else is read.  Reading it from another interpreter's thread is harmless:
+ * only the main interpreter's thread writes it, and hook_may_touch still
+ * decides. */
 static void
 hook_free(void *ctx, void *block)
 {
     hook_frees++;
-    if (block != NULL && hook_may_touch()) {
-        int s16, s32;
-        drop_both((uintptr_t)block + 16, &s16, &s32);
-        if (s16 >= 0 || s32 >= 0) {
-            /* a container's memory: its death, whatever the tracer saw */
-            gcx_schedule_on_free();
-        }
+    uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
+    if (block != NULL
+        && (gcx_page_maybe(key)
+            || (gcx_addr_key(a + 16) != key && gcx_page_maybe(key + 1)))) {
+        free_on_recorded_page(a);
     }
     hook_next.free(hook_next.ctx, block);
 }
@@ -601,6 +617,11 @@ queue_births_read(void)
             births_queued = false;   /* queue full: ask again later */
         }
     }
+    /* Whatever happened, the next BIRTHS_EVERY allocations do not ask
+     * again: a read is queued, or none is wanted now (automatic collection
+     * off, another interpreter's thread, a full queue); every use of the
+     * records reads births anyway (gcx_sync). */
+    __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
 }
 
 /* From the allocator wrapper: an object allocation.  Never reads births
@@ -1175,8 +1196,9 @@ gcx_tracer_init(void)
         gcx_tr.mode = forced;
     }
     else {
-        /* tracer mode where it is exact: faster than lists mode on whole
-         * programs on 3.13-3.15 (benchmarks/RESULTS.md, "Lists mode") */
+        /* tracer mode where it is exact (lists mode against it on whole
+         * programs: benchmarks/RESULTS.md, "Lists mode", "The suite again
+         * after the page filter") */
         gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
                       : can_alloc ? GCX_MODE_ALLOC
                       : can_lists ? GCX_MODE_LISTS : GCX_MODE_SAFE;
