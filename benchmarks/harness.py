@@ -341,11 +341,18 @@ def finish_program_child(mode, **fields):
     left (left_over), check that a stock run never imported gcx and that
     nothing is uncollectable, and print the fields, its peak RSS and
     left_over as the JSON line the parent reads."""
+    left_over = collect_leftovers()
+    emit_child(dict(fields, rss=peak_rss_bytes(), left_over=left_over),
+               without_gcx=mode == "stock")
+
+
+def collect_leftovers():
+    """Collect, untimed, what automatic collection left (how many), and
+    refuse a run that left anything uncollectable in gc.garbage."""
     left_over = gc.collect()
     if gc.garbage:
         raise SystemExit("%d objects in gc.garbage" % len(gc.garbage))
-    emit_child(dict(fields, rss=peak_rss_bytes(), left_over=left_over),
-               without_gcx=mode == "stock")
+    return left_over
 
 
 def emit_child(result, without_gcx):

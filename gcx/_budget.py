@@ -17,8 +17,9 @@ them):
   resurrection and gc.garbage as the stdlib's full collection handles the
   same garbage), with everything outside it counting as references from
   outside, so it is exact whatever the program did between slices;
-* the end: a collection of generations 0 and 1, counted as the full
-  collection (its statistics include what the sweep found and its time).
+* the end: counted as the full collection (its statistics include what
+  the sweep found and its time); it examines nothing more, the young
+  generations waiting for their own collections.
 
 When a cycle starts: as much earlier than the stdlib's rule as the last
 cycle let into the old generation, so that it ends about when the stdlib's

@@ -47,6 +47,7 @@ class _IncrState(TypedDict):
     swept_found: int         # garbage they found
     step_max: int            # records of the largest step
     promoted: int            # records that entered generation 2 during the cycle
+    rejoined: int            # records a sweep step decided again (an earlier one found them alive)
 
 class _Memory(TypedDict):
     held: int                # arenas + blocks + pressure

@@ -48,7 +48,7 @@
 #include "gcx.h"
 
 static gcx_exclude_fn excluding;   /* gcx_collect_except's, while it runs */
-static bool young_region;          /* ... and its region is generations 0 and 1 */
+static bool swept_end;             /* ... and its region is empty (a whole sweep) */
 static gcx_garbage_t g;            /* its vectors' memory is reused */
 
 /* What sweeps (gcx_collect_within) found since the last full collection,
@@ -106,20 +106,24 @@ collect_generation(int generation, bool promote)
     gcx_sync(full);
     /* after the sync: on 3.12 it reads the births that count towards the
      * collection about to run */
-    gcx_schedule_counts_for(generation);
-    int numbered = young_region ? gcx_region_number(1)
+    if (swept_end) {
+        gcx_schedule_counts_for_cycle();
+    }
+    else {
+        gcx_schedule_counts_for(generation);
+    }
+    int numbered = swept_end ? gcx_region_number_within(NULL, 0, NULL)
                    : excluding != NULL ? gcx_region_number_except(excluding)
                    : gcx_region_number(generation);
     if (numbered < 0
-        || (full && !young_region && gcx_region_mark_from_roots() < 0)) {
+        || (full && !swept_end && gcx_region_mark_from_roots() < 0)) {
         gcx_region_done(&g);
         return result;
     }
     bool decided;
     result = decide_region(generation, old_set, false, &decided);
-    if (decided) {
-        /* a young region left every page of generation 2 as it was */
-        gcx_table_settle(young_region ? 1 : generation);
+    if (decided && !swept_end) {
+        gcx_table_settle(generation);
     }
     if (full) {
         result.collected += swept.collected;
@@ -181,23 +185,25 @@ gcx_collect_unpromoted(int generation)
     return collect(generation, false);
 }
 
-/* A full collection whose region leaves out the generation-2 records that
- * out(page) names: the end of an incremental cycle (incremental.c), whose
- * marking found them alive, or, `swept`, every generation-2 record (the
- * cycle's sweep decided those marking did not reach).  They count as
- * references from outside, as old objects do for a young collection, so
- * the result is exact for the region whatever out() says; survivors are
- * promoted as in any full collection.  Scheduling, callbacks and
- * statistics see a collection of generation 2, which includes what the
- * sweep found (gcx_collect_within). */
+/* The end of an incremental cycle (incremental.c).  Cut short: a full
+ * collection whose region leaves out the generation-2 records that
+ * out(page) names (marking found them alive, or the sweep decided them).
+ * They count as references from outside, as old objects do for a young
+ * collection, so the result is exact for the region whatever out() says;
+ * survivors are promoted as in any full collection.  After a whole sweep
+ * (`swept`), which decided every record of generation 2: nothing more to
+ * examine; the young generations wait for their own collections and keep
+ * their counts.  Either way scheduling, callbacks and statistics see a
+ * collection of generation 2, which includes what the sweep found
+ * (gcx_collect_within) and its time. */
 Py_ssize_t
 gcx_collect_except(gcx_exclude_fn out, bool swept)
 {
     excluding = out;
-    young_region = swept;
+    swept_end = swept;
     Py_ssize_t n = collect(GCX_NGENS - 1, true);
     excluding = NULL;
-    young_region = false;
+    swept_end = false;
     return n;
 }
 

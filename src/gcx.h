@@ -366,6 +366,7 @@ typedef struct {
     Py_ssize_t steps, swept, swept_found;   /* the sweep's, this cycle */
     Py_ssize_t step_max;         /* members of its largest step */
     Py_ssize_t promoted;         /* records that entered generation 2 during it */
+    Py_ssize_t rejoined;         /* records its steps decided again (S1) */
 } gcx_incr_state_t;
 
 int gcx_incr_start(PyObject *roots);   /* roots: a list */
@@ -426,6 +427,7 @@ bool gcx_schedule_begin(void);     /* may a collection start now?  G1 */
 void gcx_schedule_counts_for(int generation);
 void gcx_schedule_survived(int generation, Py_ssize_t tracked);
 void gcx_schedule_long_lived(Py_ssize_t total, Py_ssize_t pending);   /* a cycle's end */
+void gcx_schedule_counts_for_cycle(void);   /* ... after a whole sweep */
 void gcx_schedule_end(Py_ssize_t survivors);
 void gcx_schedule_enable(bool on);
 void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);

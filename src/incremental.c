@@ -20,9 +20,11 @@
  * trial deletion, finalizers, weakrefs, tp_clear, gc.garbage, as in any
  * collection.  Its members are then "done".
  *
- * The end: one ordinary atomic collection (gcx_collect_except).  After a
- * whole sweep its region is generations 0 and 1, nothing of generation 2;
- * when the policy ends the cycle early (its memory guard), the region is
+ * The end (gcx_collect_except): after a whole sweep, which decided every
+ * record of generation 2, nothing is left to examine: the end counts as the
+ * full collection (statistics, callbacks, the long-lived rule) and the
+ * young generations wait for their own collections.  When the policy ends
+ * the cycle early (its memory guard), the end is one atomic collection of
  * generations 0 and 1 and every record of 2 neither marked nor done.
  *
  * Why the result is exact whatever the program did meanwhile: a step and
@@ -131,13 +133,16 @@ static struct {
     Py_ssize_t cursor;           /* the next page (index in gcx_table.pages) */
     Py_ssize_t sweep_end;        /* the pages there were when it began; -1: not yet */
     pages_t step_pages;
-    double per_object;           /* seconds a step takes per member, lately */
+    double per_unit;             /* seconds a step takes per unit of its work
+                                    (a member, or an edge of one), lately */
     Py_ssize_t steps, swept, swept_found;   /* this cycle's */
     Py_ssize_t step_max;         /* its largest step's members */
     Py_ssize_t step_members;     /* the step being gathered */
+    Py_ssize_t step_work;        /* ... its members and their edges */
     uint32_t step_id;            /* its number (mark_block_t.step), never 0 */
     Py_ssize_t promoted;         /* records marked as they entered generation 2 */
     Py_ssize_t rejoin_left;      /* done records the step may still take in */
+    Py_ssize_t rejoined;         /* ... that steps took in, this cycle */
 } cyc;
 
 static void release_work(void);
@@ -374,6 +379,7 @@ join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
     }
     gcx_bit_set(v->items[b->step_at].bits, slot);
     cyc.step_members++;
+    cyc.step_work++;
     gray_push(op, 0);
 }
 
@@ -393,6 +399,7 @@ static int
 visit_sweep(PyObject *op, void *unused)
 {
     (void)unused;
+    cyc.step_work++;
     uintptr_t a = (uintptr_t)op;
     gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
     if (p == NULL) {
@@ -411,6 +418,7 @@ visit_sweep(PyObject *op, void *unused)
             return 0;
         }
         cyc.rejoin_left--;
+        cyc.rejoined++;
     }
     join(p, b, slot, op);
     return 0;
@@ -447,19 +455,41 @@ collect_step(Py_ssize_t n)
     return found;
 }
 
-/* The fewest members a timed step gathers: a step has a fixed cost (the
- * region's memory, the phases' set-up) that smaller steps would pay per
- * member, and the rate learnt from them would shrink the next. */
-#define STEP_MIN 512
+/* The least work (members and their edges) a timed step gathers: a step
+ * has a fixed cost (the region's memory, the phases' set-up) that smaller
+ * steps would pay per unit, and the rate learnt from them would shrink the
+ * next.  Work counts edges because a step's time is mostly traversals: a
+ * member with 60,000 items costs what 60,000 small ones do. */
+#define STEP_MIN 2048
 
 /* How many records that earlier steps found alive a step may take in again
- * at least (S1): a step gathers as many as its size allows, or this many. */
+ * at least (S1): a quarter of the step's work, or this many. */
 #define REJOIN_MIN 4096
+
+/* Has page p a record of generation 2 neither marked, nor done, nor in
+ * the step?  (Most pages, once marking is done, have none.) */
+static bool
+has_seeds(const gcx_page_t *p)
+{
+    if (p->count[GCX_GEN2] == 0) {
+        return false;
+    }
+    mark_block_t *b = block_of(p, false);
+    if (b == NULL) {
+        return true;
+    }
+    const uint64_t *step = b->step == cyc.step_id ? cyc.step_pages.items[b->step_at].bits : NULL;
+    uint64_t any = 0;
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        any |= GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w] & ~(step ? step[w] : 0);
+    }
+    return any != 0;
+}
 
 /* One sweep step, once marking is done: gather, from the next pages of the
  * table, unmarked generation-2 records with everything they reach of the
- * same kind, until there are about as many as `seconds` allows (at the
- * rate of the last steps; one seed and its closure for 0), and collect
+ * same kind, until their work (members and edges) is about what `seconds`
+ * allows at the rate of the last steps (one seed and its closure for 0), and collect
  * that set (collection.c, gcx_collect_within).  Its survivors stay marked:
  * the end leaves them out.  Returns 1 while pages are left to sweep, 0 when
  * the sweep is done (or no cycle runs, or marking is not done). */
@@ -487,19 +517,19 @@ gcx_incr_sweep(double seconds)
     if (cyc.sweep_end > gcx_table.pages.len) {
         cyc.sweep_end = gcx_table.pages.len;
     }
-    double want = seconds / cyc.per_object;
+    double want = seconds / cyc.per_unit;
     Py_ssize_t target = seconds <= 0 ? 1
-                        : want < STEP_MIN ? STEP_MIN : want > 1e6 ? 1000000 : (Py_ssize_t)want;
+                        : want < STEP_MIN ? STEP_MIN : want > 1e7 ? 10000000 : (Py_ssize_t)want;
     cyc.step_pages.len = 0;
-    cyc.step_members = 0;
-    cyc.rejoin_left = target > REJOIN_MIN ? target : REJOIN_MIN;
+    cyc.step_members = cyc.step_work = 0;
+    cyc.rejoin_left = target / 4 > REJOIN_MIN ? target / 4 : REJOIN_MIN;
     if (++cyc.step_id == 0) {   /* wrapped: numbers of old steps may be left */
         for (Py_ssize_t i = 0; i < cyc.marks_cap; i++) {
             cyc.marks[i].step = 0;
         }
         cyc.step_id = 1;
     }
-    while (cyc.step_members < target && cyc.cursor < cyc.sweep_end) {
+    while (cyc.step_work < target && cyc.cursor < cyc.sweep_end) {
         gcx_page_t *last = gcx_table.pages.items[gcx_table.pages.len - 1];
         Py_ssize_t from = (Py_ssize_t)last->index;
         if (gcx_table_free_if_empty(cyc.cursor)) {
@@ -518,6 +548,11 @@ gcx_incr_sweep(double seconds)
             continue;
         }
         gcx_page_t *p = gcx_table.pages.items[cyc.cursor];
+        if (!has_seeds(p)) {
+            cyc.step_work++;   /* a page passed is work too: most hold no seed */
+            cyc.cursor++;
+            continue;
+        }
         bool page_done = true;
         for (unsigned w = 0; w < GCX_WORDS && page_done; w++) {
             for (;;) {
@@ -532,7 +567,7 @@ gcx_incr_sweep(double seconds)
                 if (seeds == 0) {
                     break;
                 }
-                if (cyc.step_members >= target) {
+                if (cyc.step_work >= target) {
                     page_done = false;
                     break;
                 }
@@ -551,7 +586,7 @@ gcx_incr_sweep(double seconds)
             cyc.cursor = cyc.sweep_end;   /* I2: the rest to the end */
         }
     }
-    Py_ssize_t members = cyc.step_members;
+    Py_ssize_t members = cyc.step_members, work = cyc.step_work;
     Py_ssize_t found = 0;
     if (members > 0) {
         found = collect_step(cyc.step_pages.len);
@@ -571,9 +606,9 @@ gcx_incr_sweep(double seconds)
         return 1;
     }
     (void)PyTime_PerfCounterRaw(&end);
-    if (members >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
-        double rate = PyTime_AsSecondsDouble(end - start) / (double)members;
-        cyc.per_object = (cyc.per_object + rate) / 2;
+    if (work >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
+        double rate = PyTime_AsSecondsDouble(end - start) / (double)work;
+        cyc.per_unit = (cyc.per_unit + rate) / 2;
     }
     cyc.steps++;
     cyc.swept += members;
@@ -632,9 +667,9 @@ gcx_incr_start(PyObject *roots)
     cyc.cursor = 0;
     cyc.sweep_end = -1;
     cyc.promoted = 0;
-    cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = 0;
-    if (cyc.per_object <= 0) {
-        cyc.per_object = 1e-6;   /* a guess, until the first step measures */
+    cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = cyc.rejoined = 0;
+    if (cyc.per_unit <= 0) {
+        cyc.per_unit = 2e-7;   /* a guess, until the first step measures */
     }
     cyc.full_at_start = gcx_stats.gens[GCX_NGENS - 1].collections;
     cyc.old_at_start = gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
@@ -690,8 +725,8 @@ gcx_incr_finish(void)
     }
     /* swept: every record of generation 2 was marked or decided by a
      * step (what entered it unmarked behind the cursor, from gc.unfreeze()
-     * or a resync, waits for the next cycle), and the end is a collection
-     * of generations 0 and 1: no pass over the table */
+     * or a resync, waits for the next cycle), and the end examines
+     * nothing: no pass over the table */
     bool swept = cyc.gray_len == 0 && cyc.sweep_end >= 0 && cyc.cursor >= cyc.sweep_end
                  && !cyc.failed;
     cyc.kept = 0;
@@ -745,7 +780,7 @@ gcx_incr_state(void)
         .sweeping = cyc.active && cyc.gray_len == 0
                     && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end),
         .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
-        .step_max = cyc.step_max, .promoted = cyc.promoted,
+        .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
                  + (size_t)cyc.marks_cap * sizeof(mark_block_t)
                  + (size_t)cyc.step_pages.cap * sizeof(step_page_t),

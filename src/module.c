@@ -696,32 +696,34 @@ m_incr_start(PyObject *mod, PyObject *roots)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-m_incr_slice(PyObject *mod, PyObject *arg)
+/* A slice's or a step's seconds: a number, 0 <= seconds < 1e6; -1 with
+ * the error otherwise. */
+static double
+slice_seconds(PyObject *arg, const char *fn)
 {
     double seconds = PyFloat_AsDouble(arg);
     if (seconds == -1.0 && PyErr_Occurred()) {
-        return NULL;
+        return -1.0;
     }
     if (!(seconds >= 0.0 && seconds < 1e6)) {
-        PyErr_SetString(PyExc_ValueError, "incr_slice() takes seconds >= 0");
-        return NULL;
+        PyErr_Format(PyExc_ValueError, "%s() takes seconds >= 0", fn);
+        return -1.0;
     }
-    return PyLong_FromSsize_t(gcx_incr_slice(seconds));
+    return seconds;
+}
+
+static PyObject *
+m_incr_slice(PyObject *mod, PyObject *arg)
+{
+    double seconds = slice_seconds(arg, "incr_slice");
+    return seconds < 0 ? NULL : PyLong_FromSsize_t(gcx_incr_slice(seconds));
 }
 
 static PyObject *
 m_incr_sweep(PyObject *mod, PyObject *arg)
 {
-    double seconds = PyFloat_AsDouble(arg);
-    if (seconds == -1.0 && PyErr_Occurred()) {
-        return NULL;
-    }
-    if (!(seconds >= 0.0 && seconds < 1e6)) {
-        PyErr_SetString(PyExc_ValueError, "incr_sweep() takes seconds >= 0");
-        return NULL;
-    }
-    return PyLong_FromSsize_t(gcx_incr_sweep(seconds));
+    double seconds = slice_seconds(arg, "incr_sweep");
+    return seconds < 0 ? NULL : PyLong_FromSsize_t(gcx_incr_sweep(seconds));
 }
 
 static PyObject *
@@ -741,7 +743,7 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsOsnsnsnsnsn}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsn}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
@@ -752,7 +754,7 @@ m_incr_state(PyObject *mod, PyObject *unused)
                          "sweeping", s.sweeping ? Py_True : Py_False,
                          "steps", s.steps, "swept", s.swept,
                          "swept_found", s.swept_found, "step_max", s.step_max,
-                         "promoted", s.promoted);
+                         "promoted", s.promoted, "rejoined", s.rejoined);
 }
 
 static PyMethodDef methods[] = {

@@ -194,6 +194,14 @@ gcx_schedule_counts(int out[GCX_NGENS])
     out[0] = *gcx_sched.young;
 }
 
+/* An incremental cycle's end, after a whole sweep: generation 2 was
+ * collected (in slices), the young generations were not. */
+void
+gcx_schedule_counts_for_cycle(void)
+{
+    gcx_sched.count[GCX_NGENS - 1] = 0;
+}
+
 /* The long-lived rule's figures after an incremental cycle (incremental.c):
  * what it found alive, and what entered generation 2 unexamined meanwhile. */
 void

@@ -65,6 +65,14 @@ def watch(name, obj):
     WATCH[name] = weakref.ref(obj)
 
 
+def pair(a, b):
+    """a and b in a cycle; a watched."""
+    a.edges.append(b)
+    b.edges.append(a)
+    watch(a.name, a)
+    return a, b
+
+
 def build(tag):
     """The garbage shapes, in a shuffled order, held by one list."""
     holder = []
@@ -72,32 +80,21 @@ def build(tag):
 
     def pairs():
         for i in range(rng.randint(20, 60)):
-            a, b = Node(f"{tag}pair{i}a"), Node(f"{tag}pair{i}b")
-            a.edges.append(b)
-            b.edges.append(a)
-            watch(a.name, a)
+            a, b = pair(Node(f"{tag}pair{i}a"), Node(f"{tag}pair{i}b"))
             holder.append(a)
 
     def finalizers():
         for i in range(rng.randint(3, 10)):
-            a, b = Fin(f"{tag}fin{i}a"), Node(f"{tag}fin{i}b")
-            a.edges.append(b)
-            b.edges.append(a)
-            watch(a.name, a)
+            a, b = pair(Fin(f"{tag}fin{i}a"), Node(f"{tag}fin{i}b"))
             holder.append(b)
 
     def phoenix():
-        a, b = Phoenix(f"{tag}phoenix"), Node(f"{tag}phoenix-partner")
-        a.edges.append(b)
-        b.edges.append(a)
-        watch(a.name, a)
+        a, b = pair(Phoenix(f"{tag}phoenix"), Node(f"{tag}phoenix-partner"))
         watch(b.name, b)
         holder.append(a)
 
     def callbacks():
-        a, b = Node(f"{tag}cb-target"), Node(f"{tag}cb-partner")
-        a.edges.append(b)
-        b.edges.append(a)
+        a, b = pair(Node(f"{tag}cb-target"), Node(f"{tag}cb-partner"))
         KEEP.append(weakref.ref(a, lambda r, n=a.name: EVENTS.append("callback " + n)))
         # a weakref that is garbage with its referent: its callback never runs
         b.edges.append(weakref.ref(a, lambda r, n=a.name: EVENTS.append("dead callback " + n)))
@@ -144,11 +141,8 @@ def build(tag):
         holder.append(n)
 
     def holds_live():
-        a, b = Node(f"{tag}holds-live-a"), Node(f"{tag}holds-live-b")
-        a.edges.append(b)
-        b.edges.append(a)
+        a, b = pair(Node(f"{tag}holds-live-a"), Node(f"{tag}holds-live-b"))
         a.edges.append(LIVE["anchor"])
-        watch(a.name, a)
         holder.append(a)
 
     shapes = [pairs, finalizers, phoenix, callbacks, containers, closures,
