@@ -5,13 +5,14 @@
 #
 #   .ci/typecheck.sh VENV     VENV: a virtual environment with gcx installed
 #
-# Installs mypy into VENV (pip), then runs both; exits non-zero on any error.
+# Installs mypy and matplotlib (typed; benchmarks/plot_pause.py draws with
+# it) into VENV (pip), then runs both; exits non-zero on any error.
 set -eu
 venv=${1:?usage: .ci/typecheck.sh VENV}
 root=$(cd "$(dirname "$0")/.." && pwd)
 python="$venv/bin/python"
 
-"$python" -m pip install -q mypy
+"$python" -m pip install -q mypy matplotlib
 
 # The modules written with inline annotations (the rest of the package is not
 # annotated yet).  Imports of other gcx modules are followed, their errors not
