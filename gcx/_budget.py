@@ -178,7 +178,7 @@ class PauseBudget(Policy):
                 self._end()
                 return None
             if core["gray"] == 0 and not core["sweeping"]:
-                self._end()                   # swept: what is left is small
+                self._end()                   # swept: the end examines nothing more
                 return None
         # a trigger lowered for pacing asks for slices, not for young
         # collections: those still come at threshold 0

@@ -56,6 +56,14 @@ static gcx_garbage_t g;            /* its vectors' memory is reused */
 static gcx_result_t swept;
 static PyTime_t swept_time;
 
+static void
+add_result(gcx_result_t *to, gcx_result_t r)
+{
+    to->collected += r.collected;
+    to->uncollectable += r.uncollectable;
+    to->candidates += r.candidates;
+}
+
 /* From the count to the end of the region's garbage (C3 of region.c:
  * on allocation failure before the garbage is pinned, give up; the result
  * counts the candidates seen and nothing else). */
@@ -126,9 +134,7 @@ collect_generation(int generation, bool promote)
         gcx_table_settle(generation);
     }
     if (full) {
-        result.collected += swept.collected;
-        result.uncollectable += swept.uncollectable;
-        result.candidates += swept.candidates;
+        add_result(&result, swept);
         swept = (gcx_result_t){0, 0, 0};
     }
     return result;
@@ -236,9 +242,7 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
         r = decide_region(GCX_NGENS - 1, GCX_GEN2, true, &decided);
     }
     (void)PyTime_PerfCounterRaw(&end);
-    swept.collected += r.collected;
-    swept.uncollectable += r.uncollectable;
-    swept.candidates += r.candidates;
+    add_result(&swept, r);
     swept_time += end - start;
     if (PyErr_Occurred()) {
         gcx_unraisable_in_collection();

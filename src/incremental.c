@@ -103,16 +103,13 @@ typedef struct {
     uint64_t done[GCX_WORDS];    /* decided by a sweep step this cycle (S1) */
 } mark_block_t;
 
-/* A sweep step's set (S1): its pages, and its members on each. */
+/* A sweep step's set (S1): its pages, and its members on each (the pages
+ * apart, as gcx_collect_within takes them). */
 typedef struct {
-    gcx_page_t *page;
-    uint64_t bits[GCX_WORDS];
-} step_page_t;
-
-typedef struct {
-    step_page_t *items;
+    gcx_page_t **pages;
+    uint64_t (*bits)[GCX_WORDS];
     Py_ssize_t len, cap;
-} pages_t;
+} step_set_t;
 
 static struct {
     bool active;
@@ -132,7 +129,7 @@ static struct {
     /* the sweep */
     Py_ssize_t cursor;           /* the next page (index in gcx_table.pages) */
     Py_ssize_t sweep_end;        /* the pages there were when it began; -1: not yet */
-    pages_t step_pages;
+    step_set_t step;
     double per_unit;             /* seconds a step takes per unit of its work
                                     (a member, or an edge of one), lately */
     Py_ssize_t steps, swept, swept_found;   /* this cycle's */
@@ -344,13 +341,28 @@ abandon_if_stale(void)
 
 /* ---- the sweep ----------------------------------------------------------------------- */
 
+/* The step's members on the page of block b, or NULL: none. */
+static inline uint64_t *
+step_bits(const mark_block_t *b)
+{
+    return b->step == cyc.step_id ? cyc.step.bits[b->step_at] : NULL;
+}
+
 /* For gcx_collect_within: the step's members on page p. */
 static const uint64_t *
 step_on(const gcx_page_t *p)
 {
     mark_block_t *b = block_of(p, false);
-    return b != NULL && b->step == cyc.step_id ? cyc.step_pages.items[b->step_at].bits
-                                               : NULL;
+    return b != NULL ? step_bits(b) : NULL;
+}
+
+/* The records of word w of page p (block b) a step may start from: of
+ * generation 2, neither marked, nor done, nor in the step. */
+static inline uint64_t
+seeds_of(const gcx_page_t *p, const mark_block_t *b, unsigned w)
+{
+    const uint64_t *step = step_bits(b);
+    return GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w] & ~(step ? step[w] : 0);
 }
 
 /* op, a generation-2 record on page p at slot, not marked and not in the
@@ -359,25 +371,31 @@ step_on(const gcx_page_t *p)
 static void
 join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
 {
-    pages_t *v = &cyc.step_pages;
+    step_set_t *v = &cyc.step;
     if (b->step != cyc.step_id) {
         if (v->len == v->cap) {
             Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
-            step_page_t *items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(*items));
-            if (items == NULL) {
+            gcx_page_t **pages = PyMem_RawRealloc(v->pages, (size_t)cap * sizeof(*pages));
+            if (pages == NULL) {
                 cyc.failed = true;
                 return;
             }
-            v->items = items;
+            v->pages = pages;
+            uint64_t (*bits)[GCX_WORDS] = PyMem_RawRealloc(v->bits, (size_t)cap * sizeof(*bits));
+            if (bits == NULL) {
+                cyc.failed = true;
+                return;
+            }
+            v->bits = bits;
             v->cap = cap;
         }
         b->step = cyc.step_id;
         b->step_at = (uint32_t)v->len;
-        v->items[v->len].page = p;
-        memset(v->items[v->len].bits, 0, sizeof(v->items[v->len].bits));
+        v->pages[v->len] = p;
+        memset(v->bits[v->len], 0, sizeof(v->bits[v->len]));
         v->len++;
     }
-    gcx_bit_set(v->items[b->step_at].bits, slot);
+    gcx_bit_set(v->bits[b->step_at], slot);
     cyc.step_members++;
     cyc.step_work++;
     gray_push(op, 0);
@@ -387,7 +405,8 @@ join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
 static inline bool
 in_step(const mark_block_t *b, unsigned slot)
 {
-    return b->step == cyc.step_id && gcx_bit(cyc.step_pages.items[b->step_at].bits, slot);
+    const uint64_t *step = step_bits(b);
+    return step != NULL && gcx_bit(step, slot);
 }
 
 /* An edge of a member: its target joins if it is an unmarked record of
@@ -439,22 +458,6 @@ close_step(void)
     }
 }
 
-/* Collect the step's set: its pages as an array for collection.c. */
-static Py_ssize_t
-collect_step(Py_ssize_t n)
-{
-    gcx_page_t **pages = PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(*pages));
-    if (pages == NULL) {
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        pages[i] = cyc.step_pages.items[i].page;
-    }
-    Py_ssize_t found = gcx_collect_within(pages, n, step_on);
-    PyMem_RawFree(pages);
-    return found;
-}
-
 /* The least work (members and their edges) a timed step gathers: a step
  * has a fixed cost (the region's memory, the phases' set-up) that smaller
  * steps would pay per unit, and the rate learnt from them would shrink the
@@ -478,10 +481,9 @@ has_seeds(const gcx_page_t *p)
     if (b == NULL) {
         return true;
     }
-    const uint64_t *step = b->step == cyc.step_id ? cyc.step_pages.items[b->step_at].bits : NULL;
     uint64_t any = 0;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
-        any |= GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w] & ~(step ? step[w] : 0);
+        any |= seeds_of(p, b, w);
     }
     return any != 0;
 }
@@ -489,10 +491,11 @@ has_seeds(const gcx_page_t *p)
 /* One sweep step, once marking is done: gather, from the next pages of the
  * table, unmarked generation-2 records with everything they reach of the
  * same kind, until their work (members and edges) is about what `seconds`
- * allows at the rate of the last steps (one seed and its closure for 0), and collect
- * that set (collection.c, gcx_collect_within).  Its survivors stay marked:
- * the end leaves them out.  Returns 1 while pages are left to sweep, 0 when
- * the sweep is done (or no cycle runs, or marking is not done). */
+ * allows at the rate of the last steps (one seed and its closure for 0),
+ * and collect that set (collection.c, gcx_collect_within).  Its members
+ * are then done: no later seed, and the end leaves them out.  Returns 1
+ * while pages are left to sweep, 0 when the sweep is done (or no cycle
+ * runs, or marking is not done). */
 Py_ssize_t
 gcx_incr_sweep(double seconds)
 {
@@ -500,6 +503,9 @@ gcx_incr_sweep(double seconds)
     if (!cyc.active || cyc.gray_len > 0) {
         return 0;
     }
+    PyTime_t start, end;
+    (void)PyTime_PerfCounterRaw(&start);
+    gcx_sync(false);
     if (cyc.sweep_end < 0) {
         /* what enters generation 2 from now on does so marked (on_promote),
          * so the pages added later hold nothing to sweep */
@@ -511,16 +517,10 @@ gcx_incr_sweep(double seconds)
     if (cyc.cursor >= cyc.sweep_end) {
         return 0;
     }
-    PyTime_t start, end;
-    (void)PyTime_PerfCounterRaw(&start);
-    gcx_sync(false);
-    if (cyc.sweep_end > gcx_table.pages.len) {
-        cyc.sweep_end = gcx_table.pages.len;
-    }
     double want = seconds / cyc.per_unit;
     Py_ssize_t target = seconds <= 0 ? 1
                         : want < STEP_MIN ? STEP_MIN : want > 1e7 ? 10000000 : (Py_ssize_t)want;
-    cyc.step_pages.len = 0;
+    cyc.step.len = 0;
     cyc.step_members = cyc.step_work = 0;
     cyc.rejoin_left = target / 4 > REJOIN_MIN ? target / 4 : REJOIN_MIN;
     if (++cyc.step_id == 0) {   /* wrapped: numbers of old steps may be left */
@@ -560,10 +560,7 @@ gcx_incr_sweep(double seconds)
                 if (b == NULL) {
                     break;   /* I2: left to the end */
                 }
-                uint64_t seeds = GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w];
-                if (b->step == cyc.step_id) {
-                    seeds &= ~cyc.step_pages.items[b->step_at].bits[w];
-                }
+                uint64_t seeds = seeds_of(p, b, w);
                 if (seeds == 0) {
                     break;
                 }
@@ -589,19 +586,19 @@ gcx_incr_sweep(double seconds)
     Py_ssize_t members = cyc.step_members, work = cyc.step_work;
     Py_ssize_t found = 0;
     if (members > 0) {
-        found = collect_step(cyc.step_pages.len);
+        found = gcx_collect_within(cyc.step.pages, cyc.step.len, step_on);
     }
     /* decided (unless refused: then they wait for a later step or the
      * end): the step's members are done; the addresses of the garbage
      * among them are harmless there (a new object at one is young, or
      * entered generation 2 marked) */
-    for (Py_ssize_t i = 0; found >= 0 && i < cyc.step_pages.len; i++) {
-        mark_block_t *b = block_of(cyc.step_pages.items[i].page, false);
+    for (Py_ssize_t i = 0; found >= 0 && i < cyc.step.len; i++) {
+        mark_block_t *b = block_of(cyc.step.pages[i], false);
         for (unsigned w = 0; b != NULL && w < GCX_WORDS; w++) {
-            b->done[w] |= cyc.step_pages.items[i].bits[w];
+            b->done[w] |= cyc.step.bits[i][w];
         }
     }
-    cyc.step_pages.len = 0;
+    cyc.step.len = 0;
     if (found < 0) {
         return 1;
     }
@@ -631,10 +628,12 @@ release_work(void)
         cyc.gray = NULL;
         cyc.gray_cap = 0;
     }
-    if (cyc.step_pages.cap > 4096) {
-        PyMem_RawFree(cyc.step_pages.items);
-        cyc.step_pages.items = NULL;
-        cyc.step_pages.cap = 0;
+    if (cyc.step.cap > 4096) {
+        PyMem_RawFree(cyc.step.pages);
+        PyMem_RawFree(cyc.step.bits);
+        cyc.step.pages = NULL;
+        cyc.step.bits = NULL;
+        cyc.step.cap = 0;
     }
 }
 
@@ -783,7 +782,7 @@ gcx_incr_state(void)
         .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
                  + (size_t)cyc.marks_cap * sizeof(mark_block_t)
-                 + (size_t)cyc.step_pages.cap * sizeof(step_page_t),
+                 + (size_t)cyc.step.cap * (sizeof(gcx_page_t *) + sizeof(*cyc.step.bits)),
     };
     return s;
 }

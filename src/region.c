@@ -394,40 +394,54 @@ gcx_region_clear(void)
 
 /* ---- phase 1: the region ------------------------------------------------------ */
 
-/* Number the records of generations 0..g on page p, without touching their
+/* What a region takes of each page: the records of generations 0..g less
+ * the generation-2 records out(page) names (gcx_region_number_except), or,
+ * with `in`, only the generation-2 records in(page) names
+ * (gcx_region_number_within). */
+typedef struct {
+    int generation;
+    gcx_exclude_fn out, in;
+} selection_t;
+
+static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
+
+/* The records of page p that sel takes, in cand; how many. */
+static inline Py_ssize_t
+candidates(const gcx_page_t *p, const selection_t *sel, uint64_t cand[GCX_WORDS])
+{
+    const uint64_t *out = sel->out != NULL ? sel->out(p) : NULL;
+    const uint64_t *in = sel->in != NULL ? sel->in(p) : NULL;
+    Py_ssize_t n = 0;
+    for (unsigned w = 0; w < GCX_WORDS; w++) {
+        uint64_t c;
+        if (sel->in != NULL) {
+            c = in != NULL ? GCX_SET(p, GCX_GEN2, w) & in[w] : 0;
+        }
+        else {
+            c = GCX_SET(p, GCX_GEN0, w);
+            for (int s = 1; s <= sel->generation; s++) {
+                c |= GCX_SET(p, s, w);
+            }
+            if (out != NULL) {
+                c &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
+            }
+        }
+        cand[w] = c;
+        n += __builtin_popcountll(c);
+    }
+    return n;
+}
+
+/* Number the records of page p that sel takes, without touching their
  * objects: gcx_region_count visits each object once, to read it and traverse it
  * (and sets aside the records CPython no longer tracks).  A page on both
  * lists is numbered once. */
-static gcx_exclude_fn number_excluding;   /* gcx_region_number_except */
-static gcx_exclude_fn number_within;      /* gcx_region_number_within */
-static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
-
 static void
-number_page(gcx_page_t *p, int generation)
+number_page(gcx_page_t *p, const selection_t *sel)
 {
     uint64_t cand[GCX_WORDS];
-    const uint64_t *out = number_excluding != NULL ? number_excluding(p) : NULL;
-    const uint64_t *in = number_within != NULL ? number_within(p) : NULL;
-    uint64_t any = 0;
-    for (unsigned w = 0; w < GCX_WORDS; w++) {
-        uint64_t c;
-        if (number_within != NULL) {
-            c = in != NULL ? GCX_SET(p, GCX_GEN2, w) & in[w] : 0;
-            cand[w] = c;
-            any |= c;
-            continue;
-        }
-        c = GCX_SET(p, GCX_GEN0, w);
-        for (int s = 1; s <= generation; s++) {
-            c |= GCX_SET(p, s, w);
-        }
-        if (out != NULL) {
-            c &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
-        }
-        cand[w] = c;
-        any |= c;
-    }
-    if (any == 0) {
+    Py_ssize_t n = candidates(p, sel, cand);
+    if (n == 0) {
         return;
     }
     rslot_t *s = region_slot(p->key);
@@ -435,22 +449,22 @@ number_page(gcx_page_t *p, int generation)
         return;
     }
     rpage_t *rp = region_add(s, p->key, p);
-    uint32_t n = 0;
+    uint32_t before = 0;
     rp->base = (uint32_t)work.len;
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         rp->bits[w] = cand[w];
-        rp->prefix[w] = (uint16_t)n;
-        n += (uint32_t)__builtin_popcountll(cand[w]);
+        rp->prefix[w] = (uint16_t)before;
+        before += (uint32_t)__builtin_popcountll(cand[w]);
     }
     work.len += n;
     GCX_ASSERT(work.len <= work.cap);
 }
 
 static void
-number_list(gcx_pagevec_t *v, int generation)
+number_list(gcx_pagevec_t *v, const selection_t *sel)
 {
     for (Py_ssize_t i = 0; i < v->len; i++) {
-        number_page(v->items[i], generation);
+        number_page(v->items[i], sel);
     }
 }
 
@@ -475,30 +489,22 @@ gcx_region_refs(void)
     return work.refs;
 }
 
-/* After: the records of generations 0..g are the region, numbered, with
- * refs = 0.  -1 on allocation failure (C3). */
-int
-gcx_region_number(int generation)
+/* After: the records sel takes are the region, numbered, with refs = 0.
+ * -1 on allocation failure (C3). */
+static int
+number_region(const selection_t *sel)
 {
     gcx_pagevec_t *young = &gcx_table.lists[GCX_LIST_YOUNG];
     gcx_pagevec_t *middle = &gcx_table.lists[GCX_LIST_MIDDLE];
+    int generation = sel->generation;
     bool full = generation == GCX_NGENS - 1;
     Py_ssize_t need, npages;
-    if (full && number_excluding != NULL) {
+    if (full && sel->out != NULL) {
         /* an incremental cycle's end: room for its region only */
+        uint64_t cand[GCX_WORDS];
         need = npages = 0;
         for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
-            const gcx_page_t *p = gcx_table.pages.items[i];
-            const uint64_t *out = number_excluding(p);
-            Py_ssize_t n = 0;
-            for (unsigned w = 0; w < GCX_WORDS; w++) {
-                uint64_t cand = GCX_SET(p, GCX_GEN0, w) | GCX_SET(p, GCX_GEN1, w)
-                                | GCX_SET(p, GCX_GEN2, w);
-                if (out != NULL) {
-                    cand &= ~(GCX_SET(p, GCX_GEN2, w) & out[w]);
-                }
-                n += __builtin_popcountll(cand);
-            }
+            Py_ssize_t n = candidates(gcx_table.pages.items[i], sel, cand);
             need += n;
             npages += n > 0;
         }
@@ -515,37 +521,33 @@ gcx_region_number(int generation)
         return -1;
     }
     if (full) {
-        number_list(&gcx_table.pages, generation);
+        number_list(&gcx_table.pages, sel);
     }
     else {
-        number_list(young, generation);
+        number_list(young, sel);
         if (generation >= 1) {
-            number_list(middle, generation);
+            number_list(middle, sel);
         }
     }
     memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
     return 0;
 }
 
-/* A full collection's region without the generation-2 records `out(page)`
- * names (incremental.c: what its marking found alive); the same result as
- * gcx_region_number otherwise. */
-/* Tell `hook` of the records each collection moves into generation 2
- * (incremental.c: a record that entered the old generation during its
- * cycle was alive then, and is left out of the cycle's end). */
-void
-gcx_region_on_promote(gcx_promote_fn hook)
+/* After: the records of generations 0..g are the region, numbered, with
+ * refs = 0.  -1 on allocation failure (C3). */
+int
+gcx_region_number(int generation)
 {
-    promote_hook = hook;
+    return number_region(&(selection_t){generation, NULL, NULL});
 }
 
+/* A full collection's region without the generation-2 records `out(page)`
+ * names (incremental.c: what its marking found alive or its sweep
+ * decided); the same result as gcx_region_number otherwise. */
 int
 gcx_region_number_except(gcx_exclude_fn out)
 {
-    number_excluding = out;
-    int r = gcx_region_number(GCX_NGENS - 1);
-    number_excluding = NULL;
-    return r;
+    return number_region(&(selection_t){GCX_NGENS - 1, out, NULL});
 }
 
 /* A region of generation-2 records only: on each of the n pages, those
@@ -554,23 +556,29 @@ gcx_region_number_except(gcx_exclude_fn out)
 int
 gcx_region_number_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
 {
+    selection_t sel = {GCX_NGENS - 1, NULL, in};
+    uint64_t cand[GCX_WORDS];
     Py_ssize_t need = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        const uint64_t *bits = in(pages[i]);
-        for (unsigned w = 0; bits != NULL && w < GCX_WORDS; w++) {
-            need += __builtin_popcountll(GCX_SET(pages[i], GCX_GEN2, w) & bits[w]);
-        }
+        need += candidates(pages[i], &sel, cand);
     }
     if (work_reserve(need + 1) < 0 || region_reserve(n) < 0) {
         return -1;
     }
-    number_within = in;
     for (Py_ssize_t i = 0; i < n; i++) {
-        number_page(pages[i], GCX_NGENS - 1);
+        number_page(pages[i], &sel);
     }
-    number_within = NULL;
     memset(work.refs, 0, (size_t)work.len * sizeof(gcx_refs_t));
     return 0;
+}
+
+/* Tell `hook` of the records each collection moves into generation 2
+ * (incremental.c: a record that entered the old generation during its
+ * cycle was alive then, and is left out of the cycle's end). */
+void
+gcx_region_on_promote(gcx_promote_fn hook)
+{
+    promote_hook = hook;
 }
 
 /* ---- edges, resolved in batches ----------------------------------------------- */
