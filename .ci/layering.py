@@ -27,7 +27,7 @@ LAYERS = {
                  "table.c", "probe.c", "check.c", "finalize.c", "frames.c", "memory.c",
                  "incremental.c"},
     "incremental.c": {"collection.c", "schedule.c", "stats.c", "region.c", "tracer.c",
-                      "table.c"},
+                      "table.c", "frames.c"},
     "collection.c": {"schedule.c", "stats.c", "finalize.c", "region.c", "tracer.c",
                      "table.c", "check.c"},
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c", "probe.c"},

@@ -34,9 +34,16 @@ and 2 have grown by ``guard`` (a fraction of their size at the start) the
 cycle ends at once, whatever marking or the sweep still had to do, and
 state() counts it as a fallback.
 
-What a slice cannot bound: a structure that only the interpreter's value
-stacks or C code hold, which marking cannot reach (a list being built by a
-comprehension), is decided by one step whatever its size.
+Marking also starts from the slots of every thread's running frames, value
+stacks included (``gcx.info()["frame_roots"]``), at the cycle's start and
+again before the sweep: a list a comprehension is building is reached
+there.  On 3.12 and 3.13 the value stack of the frame that is running (or
+calling C) is not read (CPython keeps its top only while it calls a Python
+function); 3.14+ keeps it whenever the frame can be interrupted.
+
+What a slice cannot bound: a structure that only C code holds, or that the
+frames held only while the cycle could not see them, which marking cannot
+reach, is decided by one step whatever its size.
 
 In safe mode (records may dangle, so nothing may be read between
 slices) PauseBudget runs stop-the-world full collections, and state() says

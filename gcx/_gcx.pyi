@@ -87,6 +87,7 @@ class _Info(TypedDict):
     # (none before 3.14), "compensated", or "conservative" (layout unproven:
     # generators and all they reach survive their collections)
     generator_frames: Literal["exact", "compensated", "conservative"]
+    frame_roots: bool
     version: NotRequired[str]    # added by gcx.info(), not by the core
 
 class _LastCollection(TypedDict):

@@ -1,6 +1,7 @@
 /* frames.h: frames.c's interface (borrowed references on the value stack
- * of suspended generators, CPython 3.14+).  Plain C types only: frames.c
- * is compiled with CPython's internal headers, the rest of gcx without. */
+ * of suspended generators, CPython 3.14+; the slots of running frames as
+ * roots).  Plain C types only: frames.c is compiled with CPython's internal
+ * headers, the rest of gcx without. */
 #ifndef GCX_FRAMES_H
 #define GCX_FRAMES_H
 
@@ -30,6 +31,11 @@ typedef void (*gcx_borrowed_fn)(PyObject *target, void *arg);
 /* fn(target, arg) for each borrowed slot on op's stack, in compensated
  * mode only; op is of a type gcx_frames_may_borrow accepts. */
 void gcx_frames_each_borrowed(PyObject *op, gcx_borrowed_fn fn, void *arg);
+/* fn(word, arg) for each slot, function and locals mapping of every
+ * thread's running frames, when they proved readable (FR4); a word may be
+ * a dead object's address (FR5): look it up, never read through it. */
+void gcx_frames_each_root(gcx_borrowed_fn fn, void *arg);
+bool gcx_frames_roots_readable(void);
 int gcx_frames_init(void);    /* at import, before the tracer; 0 */
 int gcx_frames_mode(void);    /* GCX_FRAMES_* */
 

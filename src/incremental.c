@@ -4,16 +4,20 @@
  * A cycle has three parts, each in slices between which the program runs.
  *
  * Marking: from roots the policy hands over (sys.modules, the locals of
- * every thread's frames), pop an object from the gray stack, mark in this
+ * every thread's frames) and the slots of every thread's running frames
+ * (frames.c: the value stacks too, where a list a comprehension is building
+ * lives), pop an object from the gray stack, mark in this
  * file's own bitmaps what it refers to that has a record in generation 0,
  * 1 or 2, push that, until the slice's time is used.  What collections
  * promote into generation 2 during the cycle is marked as it arrives
  * (on_promote): it was alive then, as the objects 3.14 and Go allocate
  * black are.
  *
- * The sweep: the generation-2 records marking did not reach (mostly
- * garbage, plus what only C code, the interpreter's value stacks or new
- * objects hold) are decided a step at a time.  A step takes unmarked
+ * The sweep: first the running frames' slots are read again and what they
+ * reach now is marked (marking resumes if that found anything); then the
+ * generation-2 records marking did not reach (mostly garbage, plus what
+ * only C code or objects made during the cycle hold) are decided a step at
+ * a time.  A step takes unmarked
  * records from the next pages of the table, each with everything it
  * reaches of the same kind, until it has about as many as the slice
  * allows, and collects that set (collection.c, gcx_collect_within):
@@ -138,6 +142,7 @@ static struct {
     Py_ssize_t step_work;        /* ... its members and their edges */
     uint32_t step_id;            /* its number (mark_block_t.step), never 0 */
     Py_ssize_t promoted;         /* records marked as they entered generation 2 */
+    bool rescanned;              /* the frames were read again before the sweep */
     Py_ssize_t rejoin_left;      /* done records the step may still take in */
     Py_ssize_t rejoined;         /* ... that steps took in, this cycle */
 } cyc;
@@ -266,6 +271,14 @@ visit_gray(PyObject *op, void *unused)
     cyc.marked++;
     gray_push(op, 0);
     return 0;
+}
+
+/* A word of a running frame (frames.c): an address only (FR5), which
+ * visit_gray looks up and never reads. */
+static void
+visit_root(PyObject *word, void *unused)
+{
+    (void)visit_gray(word, unused);
 }
 
 /* I1: may op, popped from the gray stack, be traversed now? */
@@ -488,24 +501,63 @@ has_seeds(const gcx_page_t *p)
     return any != 0;
 }
 
+/* Pop, check (I1) and traverse gray objects for up to `seconds` (at least
+ * one object; exactly one for 0).  The records must be in sync. */
+static void
+mark_for(double seconds)
+{
+    PyTime_t start, now;
+    (void)PyTime_PerfCounterRaw(&start);
+    PyTime_t budget = (PyTime_t)(seconds * 1e9);
+    Py_ssize_t edges = 0;
+    while (cyc.gray_len > 0) {
+        gray_t g = cyc.gray[--cyc.gray_len];
+        if (!still_there(g.op)) {
+            cyc.skipped++;
+            continue;
+        }
+        edges += traverse(g.op, g.next);
+        cyc.traversed++;
+        if (edges >= 1024 || budget <= 0) {   /* a clock read per ~1024 edges */
+            edges = 0;
+            (void)PyTime_PerfCounterRaw(&now);
+            if (now - start >= budget) {
+                break;
+            }
+        }
+    }
+}
+
 /* One sweep step, once marking is done: gather, from the next pages of the
  * table, unmarked generation-2 records with everything they reach of the
  * same kind, until their work (members and edges) is about what `seconds`
  * allows at the rate of the last steps (one seed and its closure for 0),
  * and collect that set (collection.c, gcx_collect_within).  Its members
- * are then done: no later seed, and the end leaves them out.  Returns 1
- * while pages are left to sweep, 0 when the sweep is done (or no cycle
- * runs, or marking is not done). */
+ * are then done: no later seed, and the end leaves them out.  The first
+ * call reads the running frames again and marks what they reach now; while
+ * that marking lasts, a call marks for `seconds` instead of a step.
+ * Returns 1 while there is marking or pages left to sweep, 0 when the
+ * sweep is done (or no cycle runs, or marking is not done). */
 Py_ssize_t
 gcx_incr_sweep(double seconds)
 {
     abandon_if_stale();
-    if (!cyc.active || cyc.gray_len > 0) {
+    if (!cyc.active || (cyc.gray_len > 0 && !cyc.rescanned)) {
         return 0;
     }
     PyTime_t start, end;
     (void)PyTime_PerfCounterRaw(&start);
     gcx_sync(false);
+    if (!cyc.rescanned) {
+        /* what the frames hold now is alive: marked, the sweep leaves it out
+         * (a structure only a value stack holds would be one step) */
+        cyc.rescanned = true;
+        gcx_frames_each_root(visit_root, NULL);
+    }
+    if (cyc.gray_len > 0) {
+        mark_for(seconds);
+        return 1;
+    }
     if (cyc.sweep_end < 0) {
         /* what enters generation 2 from now on does so marked (on_promote),
          * so the pages added later hold nothing to sweep */
@@ -672,9 +724,11 @@ gcx_incr_start(PyObject *roots)
     }
     cyc.full_at_start = gcx_stats.gens[GCX_NGENS - 1].collections;
     cyc.old_at_start = gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2];
+    cyc.rescanned = false;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(roots); i++) {
         (void)visit_gray(PyList_GET_ITEM(roots, i), NULL);
     }
+    gcx_frames_each_root(visit_root, NULL);
     return 0;
 }
 
@@ -689,26 +743,7 @@ gcx_incr_slice(double seconds)
         return 0;
     }
     gcx_sync(false);
-    PyTime_t start, now;
-    (void)PyTime_PerfCounterRaw(&start);
-    PyTime_t budget = (PyTime_t)(seconds * 1e9);
-    Py_ssize_t edges = 0;
-    while (cyc.gray_len > 0) {
-        gray_t g = cyc.gray[--cyc.gray_len];
-        if (!still_there(g.op)) {
-            cyc.skipped++;
-            continue;
-        }
-        edges += traverse(g.op, g.next);
-        cyc.traversed++;
-        if (edges >= 1024 || budget <= 0) {   /* a clock read per ~1024 edges */
-            edges = 0;
-            (void)PyTime_PerfCounterRaw(&now);
-            if (now - start >= budget) {
-                break;
-            }
-        }
-    }
+    mark_for(seconds);
     return cyc.gray_len;
 }
 

@@ -617,7 +617,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnss}",
+        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnsssO}",
         "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
@@ -644,7 +644,8 @@ m_info(PyObject *mod, PyObject *unused)
         "suspects", gcx_tr.suspects,
         "generator_frames", gcx_frames_mode() == GCX_FRAMES_COMPENSATED ? "compensated"
                             : gcx_frames_mode() == GCX_FRAMES_CONSERVATIVE ? "conservative"
-                            : "exact");
+                            : "exact",
+        "frame_roots", gcx_frames_roots_readable() ? Py_True : Py_False);
 }
 
 static PyObject *

@@ -64,6 +64,19 @@ def test_core_functions_reject_bad_input():
     assert gcx._gcx.incr_finish() == -1 or not gcx._gcx.incr_state()["active"]
 
 
+def test_value_stacks_are_roots(run_program):
+    """A list a comprehension is building, held by no object, only by its
+    frame's value stack: marking reaches it through the running frames, so
+    the sweep does not decide its 2n records (in one step: they reach each
+    other)."""
+    n = 20_000
+    proc = run_program("budget/stack_roots.py", n)
+    assert proc.returncode == 0, proc.stderr
+    ok, swept, step_max, readable = proc.stdout.split()
+    assert ok == "ok" and readable == "True"
+    assert int(swept) < n and int(step_max) < n // 10
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_sweep_against_stdlib(run_program, seed):
     """Old garbage decided by the sweep's steps, one seed and what it reaches

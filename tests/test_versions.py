@@ -157,6 +157,13 @@ def test_generator_frames_are_understood():
     assert gcx.info()["generator_frames"] == expected
 
 
+def test_running_frames_are_readable():
+    """The pause budget's marking reads every thread's running frames
+    (frames.c, FR4): their layout is checked at import on every supported
+    interpreter."""
+    assert gcx.info()["frame_roots"] is True
+
+
 def test_coroutine_and_async_generator_cycles_are_collected(collectors):
     """Compensation gives back only what is borrowed: suspended coroutines
     and async generators in cycles are still garbage to both."""

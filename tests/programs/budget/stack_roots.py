@@ -1,0 +1,52 @@
+"""A structure only a running frame's value stack holds is marked by an
+incremental cycle, not left to the sweep.
+
+    python stack_roots.py N
+
+A comprehension builds a list of N cyclic pairs; at its last item (the
+list is then on the enclosing frame's value stack, in no local and no
+object) a full collection makes every pair old, and an incremental cycle
+runs with no roots but the frames: marking, then the sweep one seed at a
+time.  Prints "ok", the records the sweep decided, the most one step
+decided, and whether the frames were readable (gcx.info().get("frame_roots")).
+With the frames as roots the sweep decides far fewer than N records; the
+pairs stay alive either way (checked after the cycle).
+"""
+import sys
+
+import gcx
+from gcx import _gcx
+
+gcx.install()
+gcx.disable()
+n = int(sys.argv[1])
+RESULT = {}
+
+
+def pair(i):
+    a, b = [i], [i]
+    a.append(b)
+    b.append(a)
+    return a
+
+
+def cycle_now():
+    gcx.collect()                      # all of the pairs built so far are old
+    _gcx.incr_start([])
+    while _gcx.incr_slice(0.01):
+        pass
+    while _gcx.incr_sweep(0.0):
+        pass
+    state = _gcx.incr_state()
+    assert _gcx.incr_finish() >= 0
+    RESULT.update(swept=state["swept"], step_max=state["step_max"])
+    return pair(n - 1)
+
+
+def build():
+    return [pair(i) if i < n - 1 else cycle_now() for i in range(n)]
+
+
+pairs = build()
+assert len(pairs) == n and all(p[0] == i and p[1][1] is p for i, p in enumerate(pairs))
+print("ok", RESULT["swept"], RESULT["step_max"], gcx.info().get("frame_roots"))
