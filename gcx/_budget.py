@@ -57,7 +57,7 @@ import sys
 import time
 import types
 
-from . import _gcx
+from . import _frames, _gcx
 from .policy import Policy, _number, _run
 
 __all__ = ["PauseBudget"]
@@ -133,6 +133,8 @@ class PauseBudget(Policy):
         self._last_unmarked = 0
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
+        self._restacked = False                # frames read again before the sweep
+        self._largest_step = 0                 # records, of any cycle's sweep
 
     def state(self) -> dict[str, object]:
         """Slices and their durations (seconds: max, p99 of the last 10,000),
@@ -142,7 +144,8 @@ class PauseBudget(Policy):
         ends found with their sweeps (garbage, in all and the last) and
         examined (unmarked: their regions; marked: what the end left out),
         and the cycle running: marked, sweeping, its sweep's steps, what
-        they decided and found, the largest step (records)."""
+        they decided and found, its largest step (records); the largest
+        step of any cycle."""
         core = _gcx.incr_state()
         out = super().state()
         out.update({
@@ -161,6 +164,7 @@ class PauseBudget(Policy):
             "sweeping": core["sweeping"], "sweep_steps": core["steps"],
             "swept": core["swept"], "swept_found": core["swept_found"],
             "sweep_step_max": core["step_max"],
+            "largest_step": max(self._largest_step, core["step_max"]),
             "bytes": core["bytes"],
         })
         return out
@@ -177,6 +181,8 @@ class PauseBudget(Policy):
                 self._stop_the_world += 1
                 return _FULL
             _gcx.incr_start(_roots())
+            _frames.mark_value_stacks()
+            self._restacked = False
             core = _gcx.incr_state()
         else:
             allowed = self.guard * max(core["old_at_start"], 1)
@@ -208,6 +214,9 @@ class PauseBudget(Policy):
         if core["gray"] > 0:
             _gcx.incr_slice(left)
         else:
+            if not self._restacked:      # what the frames hold as the sweep begins
+                self._restacked = True
+                _frames.mark_value_stacks()
             _gcx.incr_sweep(left)
         took = time.perf_counter() - t0
         self._slices += 1
@@ -246,7 +255,9 @@ class PauseBudget(Policy):
         self._set_trigger(trigger)
 
     def _end(self) -> None:
-        self._lead = _gcx.incr_state()["promoted"]
+        core = _gcx.incr_state()
+        self._lead = core["promoted"]
+        self._largest_step = max(self._largest_step, core["step_max"])
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
         took = time.perf_counter() - t0

@@ -1,6 +1,7 @@
 # Stub for gcx._gcx, the C core.  Arguments arrive already validated by the
 # gcx package (gcx/__init__.py), which is the public interface; this module
 # is private.
+import types
 from collections.abc import Callable
 from typing import Any, Final, Literal, NotRequired, TypedDict
 
@@ -182,6 +183,7 @@ def schedule_state() -> _ScheduleState: ...
 # the incremental cycle (src/incremental.c; gcx/_budget.py drives it)
 def incr_start(roots: list[object], /) -> None: ...
 def incr_slice(seconds: float, /) -> int: ...   # gray objects left
+def incr_frame(frame: types.FrameType, depth: int, /) -> bool: ...   # read; marks what it holds
 def incr_sweep(seconds: float, /) -> int: ...   # 1 while pages are left to sweep
 def incr_finish() -> int: ...                   # what the end found; -1 no cycle
 def incr_abandon() -> None: ...

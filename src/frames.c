@@ -309,6 +309,40 @@ each_root(gcx_borrowed_fn fn, void *arg)
     }
 }
 
+/* FR5, with the depth of the value stack the caller worked out (3.12 and
+ * 3.13: from the frame's bytecode, for the frame that is running or
+ * calling C, whose top is not saved; 3.14+ reads nothing here): the fast
+ * locals, cells and the first
+ * `depth` slots of the value stack, never past the frame's extent; only of
+ * a frame a thread is running (its data in the thread's stack).  False
+ * when nothing was read. */
+bool
+gcx_frames_each_slot_of(PyObject *frame, Py_ssize_t depth, gcx_borrowed_fn fn, void *arg)
+{
+#if PY_VERSION_HEX >= 0x030E0000
+    (void)frame, (void)depth, (void)fn, (void)arg;
+    return false;       /* 3.14+ keeps every top: gcx_frames_each_root reads them */
+#else
+    if (!roots_readable || !PyFrame_Check(frame) || depth < 0) {
+        return false;
+    }
+    _PyInterpreterFrame *f = ((PyFrameObject *)frame)->f_frame;
+    if (f == NULL || f->owner != FRAME_OWNED_BY_THREAD) {
+        return false;
+    }
+    PyObject *code = (PyObject *)(CODE_WORD(f) & ~TAG_BITS);
+    if (code == NULL || !PyCode_Check(code)) {
+        return false;
+    }
+    PyCodeObject *co = (PyCodeObject *)code;
+    Py_ssize_t n = co->co_nlocalsplus + (depth < co->co_stacksize ? depth : co->co_stacksize);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        hand_over(SLOT_WORD(f->localsplus[i]), fn, arg);
+    }
+    return true;
+#endif
+}
+
 void
 gcx_frames_each_root(gcx_borrowed_fn fn, void *arg)
 {

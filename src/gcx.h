@@ -371,6 +371,7 @@ typedef struct {
 
 int gcx_incr_start(PyObject *roots);   /* roots: a list */
 Py_ssize_t gcx_incr_slice(double seconds);   /* gray objects left */
+int gcx_incr_mark_frame(PyObject *frame, Py_ssize_t depth);   /* 1: read */
 Py_ssize_t gcx_incr_sweep(double seconds);   /* 1 while pages are left */
 Py_ssize_t gcx_incr_finish(void);      /* what the end found; -1 no cycle */
 void gcx_incr_abandon(void);

@@ -533,22 +533,22 @@ mark_for(double seconds)
  * same kind, until their work (members and edges) is about what `seconds`
  * allows at the rate of the last steps (one seed and its closure for 0),
  * and collect that set (collection.c, gcx_collect_within).  Its members
- * are then done: no later seed, and the end leaves them out.  The first
- * call reads the running frames again and marks what they reach now; while
- * that marking lasts, a call marks for `seconds` instead of a step.
- * Returns 1 while there is marking or pages left to sweep, 0 when the
- * sweep is done (or no cycle runs, or marking is not done). */
+ * are then done: no later seed, and the end leaves them out.  Once marking
+ * is done, the first call reads the running frames again; while there is
+ * marking left (that, or what a caller gave since), a call marks for
+ * `seconds` instead of a step.  Returns 1 while there is marking or pages
+ * left to sweep, 0 when the sweep is done (or no cycle runs). */
 Py_ssize_t
 gcx_incr_sweep(double seconds)
 {
     abandon_if_stale();
-    if (!cyc.active || (cyc.gray_len > 0 && !cyc.rescanned)) {
+    if (!cyc.active) {
         return 0;
     }
     PyTime_t start, end;
     (void)PyTime_PerfCounterRaw(&start);
     gcx_sync(false);
-    if (!cyc.rescanned) {
+    if (cyc.gray_len == 0 && !cyc.rescanned) {
         /* what the frames hold now is alive: marked, the sweep leaves it out
          * (a structure only a value stack holds would be one step) */
         cyc.rescanned = true;
@@ -730,6 +730,21 @@ gcx_incr_start(PyObject *roots)
     }
     gcx_frames_each_root(visit_root, NULL);
     return 0;
+}
+
+/* Mark from what a running frame holds, its value stack read to `depth`
+ * slots (frames.c, FR5): on 3.12 and 3.13 the policy works the depth out
+ * from the bytecode for the frames whose stack top CPython does not keep.
+ * 1 when the frame was read, 0 when not (or no cycle runs). */
+int
+gcx_incr_mark_frame(PyObject *frame, Py_ssize_t depth)
+{
+    abandon_if_stale();
+    if (!cyc.active) {
+        return 0;
+    }
+    gcx_sync(false);
+    return gcx_frames_each_slot_of(frame, depth, visit_root, NULL);
 }
 
 /* Mark for up to `seconds` (at least one object; exactly one for 0, which

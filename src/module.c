@@ -721,6 +721,21 @@ m_incr_slice(PyObject *mod, PyObject *arg)
 }
 
 static PyObject *
+m_incr_frame(PyObject *mod, PyObject *args)
+{
+    PyObject *frame;
+    Py_ssize_t depth;
+    if (!PyArg_ParseTuple(args, "O!n:incr_frame", &PyFrame_Type, &frame, &depth)) {
+        return NULL;
+    }
+    if (depth < 0) {
+        PyErr_SetString(PyExc_ValueError, "incr_frame() takes a depth >= 0");
+        return NULL;
+    }
+    return PyBool_FromLong(gcx_incr_mark_frame(frame, depth));
+}
+
+static PyObject *
 m_incr_sweep(PyObject *mod, PyObject *arg)
 {
     double seconds = slice_seconds(arg, "incr_sweep");
@@ -798,6 +813,7 @@ static PyMethodDef methods[] = {
     {"schedule_state", m_schedule_state, METH_NOARGS, NULL},
     {"incr_start", m_incr_start, METH_O, NULL},
     {"incr_slice", m_incr_slice, METH_O, NULL},
+    {"incr_frame", m_incr_frame, METH_VARARGS, NULL},
     {"incr_sweep", m_incr_sweep, METH_O, NULL},
     {"incr_finish", m_incr_finish, METH_NOARGS, NULL},
     {"incr_abandon", m_incr_abandon, METH_NOARGS, NULL},

@@ -1,7 +1,7 @@
 """A structure only a running frame's value stack holds is marked by an
 incremental cycle, not left to the sweep.
 
-    python stack_roots.py N
+    python stack_roots.py N [policy]
 
 A comprehension builds a list of N cyclic pairs; at its last item (the
 list is then on the enclosing frame's value stack, in no local and no
@@ -11,15 +11,28 @@ time.  Prints "ok", the records the sweep decided, the most one step
 decided, and whether the frames were readable (gcx.info().get("frame_roots")).
 With the frames as roots the sweep decides far fewer than N records; the
 pairs stay alive either way (checked after the cycle).
+
+With "policy": PauseBudget runs the cycles on its own while a comprehension
+builds N self-referencing lists calling no Python function (so on 3.12 and
+3.13 the frame running the comprehension has no saved stack top and the
+policy works its depth out from the bytecode); prints "ok", the cycles,
+the largest sweep step of any cycle, and whether the frames were readable.
 """
 import sys
 
 import gcx
 from gcx import _gcx
 
+n = int(sys.argv[1])
+if sys.argv[2:] == ["policy"]:
+    gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    lists = [x for i in range(n) for x in [[i]] if x.append(x) is None]
+    assert len(lists) == n and all(x[1] is x for x in lists)
+    state = gcx.get_policy().state()
+    print("ok", state["cycles"], state["largest_step"], gcx.info().get("frame_roots"))
+    sys.exit(0)
 gcx.install()
 gcx.disable()
-n = int(sys.argv[1])
 RESULT = {}
 
 
