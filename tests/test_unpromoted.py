@@ -79,6 +79,10 @@ def test_collects_what_collect_collects(quiet):
     counts = []
     for collect in (_gcx.collect, _gcx.collect_unpromoted):
         gcx.collect()
+        # what every full collection finds again (an earlier test's generator
+        # that ignored GeneratorExit stays garbage that cannot be freed, under
+        # the stdlib's collector too)
+        again = gcx.collect()
         live = [cycle() for _ in range(50)]
         for _ in range(30):
             cycle()
@@ -87,7 +91,7 @@ def test_collects_what_collect_collects(quiet):
         for _ in range(10):
             cycle()
         counts.append(collect(1))
-        counts.append(gcx.collect())
+        counts.append(gcx.collect() - again)
         del live
     assert counts == [80, 0, 80, 0]
 
