@@ -256,7 +256,9 @@ class PauseBudget(Policy):
 
     def _end(self) -> None:
         core = _gcx.incr_state()
-        self._lead = core["promoted"]
+        # at most what the pacing lets a cycle admit: a cycle during the
+        # heap's build admits far more, which would start the next one at once
+        self._lead = min(core["promoted"], int(2 * _GOAL * core["old_at_start"]))
         self._largest_step = max(self._largest_step, core["step_max"])
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
