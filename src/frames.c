@@ -102,6 +102,19 @@ typedef PyObject *slot_t;
 #define TOP_FRAME(ts) ((ts)->cframe != NULL ? (ts)->cframe->current_frame : NULL)
 #endif
 
+#if PY_VERSION_HEX >= 0x030D0000
+/* The offsets the running interpreter publishes for debuggers, when they
+ * are of this very version and a GIL build; else NULL (3.13+). */
+static const _Py_DebugOffsets *
+published_offsets(void)
+{
+    const _Py_DebugOffsets *d = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    return d != NULL && memcmp(d->cookie, _Py_Debug_Cookie, sizeof(d->cookie)) == 0
+                   && d->version == (uint64_t)Py_Version && d->free_threaded == 0
+               ? d : NULL;
+}
+#endif
+
 #define TAG_BITS ((uintptr_t)3)
 #define MAX_DEPTH 1000000     /* a chain longer than any recursion limit: stop */
 
@@ -146,11 +159,8 @@ gcx_frames_each_borrowed(PyObject *op, gcx_borrowed_fn fn, void *arg)
 static bool
 offsets_agree(void)
 {
-    const _Py_DebugOffsets *d = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    const _Py_DebugOffsets *d = published_offsets();
     return d != NULL
-           && memcmp(d->cookie, _Py_Debug_Cookie, sizeof(d->cookie)) == 0
-           && d->version == (uint64_t)Py_Version
-           && d->free_threaded == 0
            && d->gen_object.gi_iframe == offsetof(PyGenObject, gi_iframe)
            && d->interpreter_frame.localsplus == offsetof(_PyInterpreterFrame, localsplus)
            && d->interpreter_frame.stackpointer
@@ -362,11 +372,8 @@ static bool
 frame_offsets_agree(void)
 {
 #if PY_VERSION_HEX >= 0x030D0000
-    const _Py_DebugOffsets *d = dlsym(RTLD_DEFAULT, "_PyRuntime");
+    const _Py_DebugOffsets *d = published_offsets();
     return d != NULL
-           && memcmp(d->cookie, _Py_Debug_Cookie, sizeof(d->cookie)) == 0
-           && d->version == (uint64_t)Py_Version
-           && d->free_threaded == 0
            && d->thread_state.current_frame == offsetof(PyThreadState, current_frame)
            && d->interpreter_frame.previous == offsetof(_PyInterpreterFrame, previous)
            && d->interpreter_frame.executable == offsetof(_PyInterpreterFrame, f_executable)
