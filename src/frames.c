@@ -65,7 +65,9 @@
  *       tag bits cleared, for the receiver to look up, never to read
  *       through.  Frame memory is read only along each thread's chain from
  *       its current frame through `previous`, which the thread does not
- *       change while this thread holds the GIL.
+ *       change while this thread holds the GIL, and only of frames owned by
+ *       a thread or a running generator (an entry frame on the C stack
+ *       leaves its other fields unwritten).
  */
 #define Py_BUILD_CORE_MODULE 1
 #include "Python.h"
@@ -277,6 +279,15 @@ hand_over(uintptr_t word, gcx_borrowed_fn fn, void *arg)
     }
 }
 
+/* A frame of Python code that a thread runs (its own, or a generator's
+ * running in place); not the interpreter's entry frames on the C stack,
+ * whose function, locals and frame object fields are never written. */
+static inline bool
+running(const _PyInterpreterFrame *f)
+{
+    return f->owner == FRAME_OWNED_BY_THREAD || f->owner == FRAME_OWNED_BY_GENERATOR;
+}
+
 /* FR5: the live words of the running frames of one thread. */
 static void
 each_slot(PyThreadState *ts, gcx_borrowed_fn fn, void *arg)
@@ -284,6 +295,9 @@ each_slot(PyThreadState *ts, gcx_borrowed_fn fn, void *arg)
     long depth = 0;
     for (_PyInterpreterFrame *f = TOP_FRAME(ts); f != NULL && depth < MAX_DEPTH;
          f = f->previous, depth++) {
+        if (!running(f)) {
+            continue;
+        }
         hand_over(FUNC_WORD(f), fn, arg);
         hand_over((uintptr_t)f->f_locals, fn, arg);
         hand_over((uintptr_t)f->frame_obj, fn, arg);
@@ -337,7 +351,7 @@ gcx_frames_each_slot_of(PyObject *frame, Py_ssize_t depth, gcx_borrowed_fn fn, v
         return false;
     }
     _PyInterpreterFrame *f = ((PyFrameObject *)frame)->f_frame;
-    if (f == NULL || f->owner != FRAME_OWNED_BY_THREAD) {
+    if (f == NULL || !running(f)) {
         return false;
     }
     PyObject *code = (PyObject *)(CODE_WORD(f) & ~TAG_BITS);
