@@ -1196,7 +1196,7 @@ maybe_untrack(const rpage_t *rp, unsigned w, uint64_t bits, uint8_t kind, bool f
  * gcx_region_split: refs = 0, or GCX_W_LEGACY for a tp_del object.  The
  * usual member (a survivor that is no tuple or dict, or garbage) costs a
  * few instructions; the rest is out of line. */
-gcx_survey_t
+__attribute__((noinline)) gcx_survey_t
 gcx_region_keep_survivors(int generation, int old_set)
 {
     Py_ssize_t tracked = 0, garbage_n = 0, legacy = 0;
@@ -1285,7 +1285,7 @@ static void validate_split(const gcx_garbage_t *g);
 /* The garbage gcx_region_keep_survivors labelled becomes U (refs 0) and F (tp_del
  * objects and all the garbage they reach), both in address order; the
  * region shrinks to U in place, page by page. */
-int
+__attribute__((noinline)) int
 gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
 {
     if (sv.garbage == 0) {
