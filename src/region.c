@@ -26,7 +26,8 @@
  *   gcx_region_keep_survivors
  *                       one walk over the region's pages: untrack tuples
  *                       (and, in full collections, dicts) that cannot be in
- *                       cycles, promote the survivors, label the garbage.
+ *                       cycles, promote the survivors; the region shrinks,
+ *                       in place, to the garbage, labelled, renumbered.
  *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
  *                       F; the rest is U.  The region shrinks, in place, to
  *                       U for finalize.c (its pages stay, some empty), which
@@ -1192,10 +1193,13 @@ maybe_untrack(const rpage_t *rp, unsigned w, uint64_t bits, uint8_t kind, bool f
 /* Untrack what cannot be in a cycle, count the survivors CPython still
  * tracks, and move every record of generations 0..g that is not garbage
  * (survivors, and records CPython does not track) to old_set.  One walk
- * over the region's pages, in work order; it also labels the garbage for
- * gcx_region_split: refs = 0, or GCX_W_LEGACY for a tp_del object.  The
- * usual member (a survivor that is no tuple or dict, or garbage) costs a
- * few instructions; the rest is out of line. */
+ * over the region's pages, in work order, which also shrinks the region,
+ * in place, to its garbage for gcx_region_split: each page keeps only its
+ * garbage members, numbered in the same order from 0 (a page left with
+ * none stays, empty), and their counts move down with them, labelled: 0,
+ * or GCX_W_LEGACY for a tp_del object.  The usual member (a survivor that
+ * is no tuple or dict, or garbage) costs a few instructions; the rest is
+ * out of line. */
 __attribute__((noinline)) gcx_survey_t
 gcx_region_keep_survivors(int generation, int old_set)
 {
@@ -1207,9 +1211,10 @@ gcx_region_keep_survivors(int generation, int old_set)
     const uint8_t *const kinds = work.kinds;
     const Py_ssize_t npages = region.len;
     for (Py_ssize_t k = 0; k < npages; k++) {
-        const rpage_t *rp = &region.pages[k];
+        rpage_t *rp = &region.pages[k];
         gcx_page_t *p = rp->page;
         Py_ssize_t idx = rp->base;
+        rp->base = (uint32_t)garbage_n;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             const uint64_t word = rp->bits[w];
             if (word == 0) {
@@ -1221,14 +1226,16 @@ gcx_region_keep_survivors(int generation, int old_set)
                 const uint8_t kind = kinds[idx];
                 if (!survives(r)) {
                     garbage |= bits & (~bits + 1);
-                    garbage_n++;
+                    /* garbage_n <= idx: the counts move down, each read
+                     * before its place is written */
                     if (__builtin_expect(kind & KIND_LEGACY, 0)) {
-                        refs[idx] = GCX_W_LEGACY;
+                        refs[garbage_n] = GCX_W_LEGACY;
                         legacy++;
                     }
                     else {
-                        refs[idx] = 0;
+                        refs[garbage_n] = 0;
                     }
+                    garbage_n++;
                     continue;
                 }
                 if (r == GCX_W_EXCLUDED) {
@@ -1239,6 +1246,7 @@ gcx_region_keep_survivors(int generation, int old_set)
                     tracked--;
                 }
             }
+            rp->bits[w] = garbage;
             if (garbage == word) {
                 continue;   /* nothing of the word moves */
             }
@@ -1255,6 +1263,7 @@ gcx_region_keep_survivors(int generation, int old_set)
                 }
             }
         }
+        rpage_done(rp);
     }
     return (gcx_survey_t){.tracked = tracked, .garbage = garbage_n, .legacy = legacy};
 }
@@ -1282,9 +1291,10 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
 
 static void validate_split(const gcx_garbage_t *g);
 
-/* The garbage gcx_region_keep_survivors labelled becomes U (refs 0) and F (tp_del
- * objects and all the garbage they reach), both in address order; the
- * region shrinks to U in place, page by page. */
+/* The garbage gcx_region_keep_survivors left as the region becomes U
+ * (refs 0) and F (tp_del objects and all the garbage they reach), both in
+ * address order; the region shrinks to U in place, page by page (without
+ * tp_del objects it is U already). */
 __attribute__((noinline)) int
 gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
 {
@@ -1305,6 +1315,25 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
     PyObject **const u_items = g->unreachable.items;
     PyObject **const f_items = g->legacy.items;
     Py_ssize_t nu = g->unreachable.len, nf = g->legacy.len;
+    if (sv.legacy == 0) {
+        /* the usual case: every member is in U, numbered already */
+        for (Py_ssize_t k = 0; k < region.len; k++) {
+            rpage_t *rp = &region.pages[k];
+            GCX_ASSERT(rp->base == (uint32_t)(nu - g->unreachable.len));
+            rp->base = (uint32_t)nu;
+            for (unsigned w = 0; w < GCX_WORDS; w++) {
+                const uintptr_t wbase = word_base(rp, w);
+                for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1) {
+                    u_items[nu++] = word_member(wbase, bits);
+                }
+            }
+        }
+        g->unreachable.len = nu;
+        if (GCX_DEBUG >= 2) {
+            validate_split(g);
+        }
+        return 0;
+    }
     for (Py_ssize_t k = 0; k < region.len; k++) {
         rpage_t *rp = &region.pages[k];
         Py_ssize_t idx = rp->base;
