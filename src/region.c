@@ -415,6 +415,21 @@ static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
 static inline Py_ssize_t
 candidates(const gcx_page_t *p, const selection_t *sel, uint64_t cand[GCX_WORDS])
 {
+    if (sel->in == NULL && sel->out == NULL) {
+        /* generations 0..g, whole (every collection but an incremental
+         * cycle's), in a loop of a few instructions a word */
+        Py_ssize_t n = 0;
+        const int generation = sel->generation;
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t c = GCX_SET(p, GCX_GEN0, w);
+            for (int s = 1; s <= generation; s++) {
+                c |= GCX_SET(p, s, w);
+            }
+            cand[w] = c;
+            n += __builtin_popcountll(c);
+        }
+        return n;
+    }
     const uint64_t *out = sel->out != NULL ? sel->out(p) : NULL;
     const uint64_t *in = sel->in != NULL ? sel->in(p) : NULL;
     Py_ssize_t n = 0;
@@ -909,6 +924,7 @@ typedef struct {
     gcx_refs_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool unvisited;      /* gcx_region_count has not run: members may be excluded */
+    bool special;        /* from >= 0 or unvisited: mark_member asks more */
     const uint8_t *leaves;   /* kinds whose KIND_LEAF may spare a traversal, or NULL */
     bool failed;
     batch_t b;
@@ -933,11 +949,16 @@ mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
         return;
     }
     gcx_refs_t *e = &st->refs[i];
-    if (*e < 0 || (st->from >= 0 && *e != st->from)) {
-        return;   /* marked already, or not markable in this pass */
+    if (*e < 0) {
+        return;   /* marked already */
     }
-    if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
-        return;   /* gcx_region_count will exclude it; never traverse it */
+    if (__builtin_expect(st->special, 0)) {
+        if (st->from >= 0 && *e != st->from) {
+            return;   /* not markable in this pass */
+        }
+        if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
+            return;   /* gcx_region_count will exclude it; never traverse it */
+        }
     }
     *e = st->mark;
     if (i <= st->scan && !(st->leaves != NULL && (st->leaves[i] & KIND_LEAF))
@@ -1007,6 +1028,7 @@ mark_init(mark_state *st, gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark,
     st->mark = mark;
     st->scan = scan;
     st->unvisited = false;
+    st->special = from >= 0;
     st->leaves = NULL;
     st->failed = false;
     st->b.n = 0;
@@ -1119,7 +1141,7 @@ gcx_region_mark_from_roots(void)
     PyObject *roots[] = {PyImport_GetModuleDict()};
     mark_state st;
     mark_init(&st, work.refs, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
-    st.unvisited = true;
+    st.unvisited = st.special = true;
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] == NULL) {
             continue;
