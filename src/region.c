@@ -20,11 +20,14 @@
  *                       After: refs = references from outside the region.
  *   gcx_region_mark     members with refs > 0, and all they reach inside the
  *                       region, are marked REACHABLE (explicit stack, no C
- *                       recursion).  The rest is garbage.
+ *                       recursion; a member whose counting traversal met no
+ *                       member, a leaf, is not traversed again).  The rest
+ *                       is garbage.
  *   gcx_region_keep_survivors
  *                       one walk over the region's pages: untrack tuples
  *                       (and, in full collections, dicts) that cannot be in
- *                       cycles, promote the survivors, label the garbage.
+ *                       cycles, promote the survivors; the region shrinks,
+ *                       in place, to the garbage, labelled, renumbered.
  *   gcx_region_split    legacy (tp_del) finalizers and all they reach become
  *                       F; the rest is U.  The region shrinks, in place, to
  *                       U for finalize.c (its pages stay, some empty), which
@@ -146,8 +149,11 @@ static struct {
     Py_ssize_t len, cap;
     block_t refs_block, kinds_block;
 } work;
-/* the type's kind, and whether it has a legacy finalizer */
-enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4 };
+/* the type's kind, whether it has a legacy finalizer, and whether
+ * gcx_region_count's traversal of the member found no edge into the
+ * region (a leaf: marking has nothing to find by traversing it) */
+enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4,
+       KIND_LEAF = 8 };
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -409,6 +415,21 @@ static gcx_promote_fn promote_hook;        /* gcx_region_on_promote */
 static inline Py_ssize_t
 candidates(const gcx_page_t *p, const selection_t *sel, uint64_t cand[GCX_WORDS])
 {
+    if (sel->in == NULL && sel->out == NULL) {
+        /* generations 0..g, whole (every collection but an incremental
+         * cycle's), in a loop of a few instructions a word */
+        Py_ssize_t n = 0;
+        const int generation = sel->generation;
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            uint64_t c = GCX_SET(p, GCX_GEN0, w);
+            for (int s = 1; s <= generation; s++) {
+                c |= GCX_SET(p, s, w);
+            }
+            cand[w] = c;
+            n += __builtin_popcountll(c);
+        }
+        return n;
+    }
     const uint64_t *out = sel->out != NULL ? sel->out(p) : NULL;
     const uint64_t *in = sel->in != NULL ? sel->in(p) : NULL;
     Py_ssize_t n = 0;
@@ -602,6 +623,7 @@ typedef struct {
     rpage_t *pages[BATCH];
     Py_ssize_t idx[BATCH];      /* region index, or -1: not in the region */
     int n;
+    bool hit;                   /* counting: an edge may have reached a member */
 } batch_t;
 
 /* The edge's work index now (true), or false: it joined the batch. */
@@ -712,9 +734,13 @@ visit_decref(PyObject *op, void *arg)
     batch_t *b = arg;
     Py_ssize_t i;
     if (index_or_wait(b, op, &i)) {
-        decref_member(work.refs, i);
+        if (i >= 0) {
+            b->hit = true;
+            decref_member(work.refs, i);
+        }
         return 0;
     }
+    b->hit = true;   /* it waits: its page is in the region */
     if (b->n == BATCH) {
         flush_decref(b);
     }
@@ -786,6 +812,8 @@ gcx_region_count(void)
      * otherwise have every global and page field read again after it */
     gcx_refs_t *const refs = work.refs;
     uint8_t *const kinds = work.kinds;
+    PyTypeObject *last_tp = NULL;
+    uint8_t last_kind = 0;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         const rpage_t *rp = &region.pages[k];
         gcx_page_t *const page = rp->page;
@@ -809,7 +837,11 @@ gcx_region_count(void)
                 }
                 members++;
                 PyTypeObject *tp = Py_TYPE(op);
-                kinds[idx] = kind_of(tp);
+                if (tp != last_tp) {   /* neighbours are mostly of one type */
+                    last_tp = tp;
+                    last_kind = kind_of(tp);
+                }
+                kinds[idx] = last_kind;
                 if (r == GCX_W_ROOTED) {
                     continue;
                 }
@@ -835,7 +867,11 @@ gcx_region_count(void)
                     continue;
                 }
                 *e = r + (gcx_refs_t)rc;
+                b.hit = false;
                 traverse(op, visit_decref, &b);
+                if (!b.hit) {
+                    kinds[idx] |= KIND_LEAF;
+                }
                 if (borrows) {
                     flush_decref(&b);
                     gcx_frames_each_borrowed(op, give_back, NULL);
@@ -888,6 +924,8 @@ typedef struct {
     gcx_refs_t mark;
     Py_ssize_t scan;     /* members past this are traversed by the scan */
     bool unvisited;      /* gcx_region_count has not run: members may be excluded */
+    bool special;        /* from >= 0 or unvisited: mark_member asks more */
+    const uint8_t *leaves;   /* kinds whose KIND_LEAF may spare a traversal, or NULL */
     bool failed;
     batch_t b;
 } mark_state;
@@ -911,14 +949,20 @@ mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
         return;
     }
     gcx_refs_t *e = &st->refs[i];
-    if (*e < 0 || (st->from >= 0 && *e != st->from)) {
-        return;   /* marked already, or not markable in this pass */
+    if (*e < 0) {
+        return;   /* marked already */
     }
-    if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
-        return;   /* gcx_region_count will exclude it; never traverse it */
+    if (__builtin_expect(st->special, 0)) {
+        if (st->from >= 0 && *e != st->from) {
+            return;   /* not markable in this pass */
+        }
+        if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
+            return;   /* gcx_region_count will exclude it; never traverse it */
+        }
     }
     *e = st->mark;
-    if (i <= st->scan && stack_push(op) < 0) {
+    if (i <= st->scan && !(st->leaves != NULL && (st->leaves[i] & KIND_LEAF))
+        && stack_push(op) < 0) {
         st->failed = true;
     }
 }
@@ -984,6 +1028,8 @@ mark_init(mark_state *st, gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark,
     st->mark = mark;
     st->scan = scan;
     st->unvisited = false;
+    st->special = from >= 0;
+    st->leaves = NULL;
     st->failed = false;
     st->b.n = 0;
     stack_len = 0;
@@ -1015,10 +1061,11 @@ drain(mark_state *st)
  * mark.  With from >= 0, only members whose refs equal `from` can be
  * reached, and the roots are the members already equal to mark. */
 static int
-closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
+closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark, const uint8_t *leaves)
 {
     mark_state st;
     mark_init(&st, refs, from, mark, -1);
+    st.leaves = leaves;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         const rpage_t *rp = &region.pages[k];
         Py_ssize_t i = rp->base;
@@ -1026,8 +1073,10 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
             st.scan = i;
             if (refs[i] == mark || (from < 0 && refs[i] > 0)) {
                 refs[i] = mark;
-                PyObject *op = member_object(rp, w, bits);
-                traverse_mark(op, &st);
+                if (leaves == NULL || !(leaves[i] & KIND_LEAF)) {
+                    PyObject *op = member_object(rp, w, bits);
+                    traverse_mark(op, &st);
+                }
             }
             else if (st.b.n > 0) {
                 /* a waiting edge may mark this member (the next object is
@@ -1047,7 +1096,7 @@ closure(gcx_refs_t *refs, gcx_refs_t from, gcx_refs_t mark)
 int
 gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
 {
-    return closure(refs, -1, mark);
+    return closure(refs, -1, mark, NULL);   /* Python code ran: no leaves */
 }
 
 /* Validator (level 2): after marking, no member keeps a positive count:
@@ -1065,7 +1114,12 @@ validate_marked(void)
 int
 gcx_region_mark(void)
 {
-    if (closure(work.refs, -1, GCX_W_REACHABLE) < 0) {
+    /* A leaf (KIND_LEAF: its count's traversal met no member) marks
+     * nothing when traversed, since no Python code has run since (C1):
+     * it is not traversed.  Unless live containers may lack records: then
+     * marking adopts what edges out of the region find (adopt_unknown). */
+    const uint8_t *leaves = gcx_tr.unsure ? NULL : work.kinds;
+    if (closure(work.refs, -1, GCX_W_REACHABLE, leaves) < 0) {
         return -1;
     }
     if (GCX_DEBUG >= 2) {
@@ -1087,7 +1141,7 @@ gcx_region_mark_from_roots(void)
     PyObject *roots[] = {PyImport_GetModuleDict()};
     mark_state st;
     mark_init(&st, work.refs, -1, GCX_W_ROOTED, PY_SSIZE_T_MAX);
-    st.unvisited = true;
+    st.unvisited = st.special = true;
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] == NULL) {
             continue;
@@ -1141,58 +1195,87 @@ maybe_untrack_dict(PyObject *op)
     return true;
 }
 
+/* A survivor that is an exact tuple (or, in a full collection, an exact
+ * dict): untracked if it cannot be in a cycle.  Its record goes now
+ * (tuples), before the records of its word move.  True if it was. */
+static __attribute__((noinline)) bool
+maybe_untrack(const rpage_t *rp, unsigned w, uint64_t bits, uint8_t kind, bool full)
+{
+    if ((kind & KIND_TYPE) == KIND_TUPLE) {
+        return maybe_untrack_tuple(member_object(rp, w, bits));
+    }
+    /* as CPython's full collections do; 3.14+ never untracks dicts, nor
+     * tracks again one that was untracked */
+    if ((kind & KIND_TYPE) == KIND_DICT && full && gcx_probed.dicts_lazy) {
+        return maybe_untrack_dict(member_object(rp, w, bits));
+    }
+    return false;
+}
+
 /* Untrack what cannot be in a cycle, count the survivors CPython still
  * tracks, and move every record of generations 0..g that is not garbage
  * (survivors, and records CPython does not track) to old_set.  One walk
- * over the region's pages, in work order; it also labels the garbage for
- * gcx_region_split: refs = 0, or GCX_W_LEGACY for a tp_del object. */
-gcx_survey_t
+ * over the region's pages, in work order, which also shrinks the region,
+ * in place, to its garbage for gcx_region_split: each page keeps only its
+ * garbage members, numbered in the same order from 0 (a page left with
+ * none stays, empty), and their counts move down with them, labelled: 0,
+ * or GCX_W_LEGACY for a tp_del object.  The usual member (a survivor that
+ * is no tuple or dict, or garbage) costs a few instructions; the rest is
+ * out of line. */
+__attribute__((noinline)) gcx_survey_t
 gcx_region_keep_survivors(int generation, int old_set)
 {
-    gcx_survey_t sv = {0, 0, 0};
+    Py_ssize_t tracked = 0, garbage_n = 0, legacy = 0;
     bool full = generation == GCX_NGENS - 1;
-    for (Py_ssize_t k = 0; k < region.len; k++) {
-        const rpage_t *rp = &region.pages[k];
+    /* in locals: stores to refs would otherwise have the globals read
+     * again (kinds are bytes, which may alias anything) */
+    gcx_refs_t *const refs = work.refs;
+    const uint8_t *const kinds = work.kinds;
+    const Py_ssize_t npages = region.len;
+    for (Py_ssize_t k = 0; k < npages; k++) {
+        rpage_t *rp = &region.pages[k];
         gcx_page_t *p = rp->page;
         Py_ssize_t idx = rp->base;
+        rp->base = (uint32_t)garbage_n;
         for (unsigned w = 0; w < GCX_WORDS; w++) {
+            const uint64_t word = rp->bits[w];
+            if (word == 0) {
+                continue;
+            }
             uint64_t garbage = 0;
-            for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1, idx++) {
-                gcx_refs_t *e = &work.refs[idx];
-                uint8_t kind = work.kinds[idx];
-                if (!survives(*e)) {
+            for (uint64_t bits = word; bits; bits &= bits - 1, idx++) {
+                const gcx_refs_t r = refs[idx];
+                const uint8_t kind = kinds[idx];
+                if (!survives(r)) {
                     garbage |= bits & (~bits + 1);
-                    sv.garbage++;
-                    if (kind & KIND_LEGACY) {
-                        *e = GCX_W_LEGACY;
-                        sv.legacy++;
+                    /* garbage_n <= idx: the counts move down, each read
+                     * before its place is written */
+                    if (__builtin_expect(kind & KIND_LEGACY, 0)) {
+                        refs[garbage_n] = GCX_W_LEGACY;
+                        legacy++;
                     }
                     else {
-                        *e = 0;
+                        refs[garbage_n] = 0;
                     }
+                    garbage_n++;
                     continue;
                 }
-                if (*e == GCX_W_EXCLUDED) {
-                    continue;   /* its record moves with the survivors' */
+                if (r == GCX_W_EXCLUDED) {
+                    continue;   /* its record moves with the survivors' (no kind) */
                 }
-                /* untracking a tuple drops its record from word w now,
-                 * before the word's records move below */
-                if ((kind & KIND_TYPE) == KIND_TUPLE
-                    && maybe_untrack_tuple(member_object(rp, w, bits))) {
-                    continue;
+                tracked++;
+                if ((kind & KIND_TYPE) && maybe_untrack(rp, w, bits, kind, full)) {
+                    tracked--;
                 }
-                /* as CPython's full collections do; 3.14+ never untracks
-                 * dicts, nor tracks again one that was untracked */
-                if ((kind & KIND_TYPE) == KIND_DICT && full && gcx_probed.dicts_lazy
-                    && maybe_untrack_dict(member_object(rp, w, bits))) {
-                    continue;
-                }
-                sv.tracked++;
+            }
+            rp->bits[w] = garbage;
+            if (garbage == word) {
+                continue;   /* nothing of the word moves */
             }
             for (int s = 0; s <= generation; s++) {
                 /* members only: a sweep's region (gcx_region_number_within)
                  * leaves out records of every set on its pages */
-                uint64_t move = GCX_SET(p, s, w) & rp->bits[w] & ~garbage;
+                uint64_t move = GCX_SET(p, s, w) & word & ~garbage;
                 if (move == 0 || s == old_set) {
                     continue;
                 }
@@ -1202,8 +1285,9 @@ gcx_region_keep_survivors(int generation, int old_set)
                 }
             }
         }
+        rpage_done(rp);
     }
-    return sv;
+    return (gcx_survey_t){.tracked = tracked, .garbage = garbage_n, .legacy = legacy};
 }
 
 /* Young collections never number pages outside the lists, so records of
@@ -1229,17 +1313,18 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
 
 static void validate_split(const gcx_garbage_t *g);
 
-/* The garbage gcx_region_keep_survivors labelled becomes U (refs 0) and F (tp_del
- * objects and all the garbage they reach), both in address order; the
- * region shrinks to U in place, page by page. */
-int
+/* The garbage gcx_region_keep_survivors left as the region becomes U
+ * (refs 0) and F (tp_del objects and all the garbage they reach), both in
+ * address order; the region shrinks to U in place, page by page (without
+ * tp_del objects it is U already). */
+__attribute__((noinline)) int
 gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
 {
     if (sv.garbage == 0) {
         gcx_region_clear();   /* the usual young collection ends here */
         return 0;
     }
-    if (sv.legacy > 0 && closure(work.refs, 0, GCX_W_LEGACY) < 0) {
+    if (sv.legacy > 0 && closure(work.refs, 0, GCX_W_LEGACY, NULL) < 0) {
         return -1;
     }
     if (workvec_reserve(&g->unreachable, sv.garbage) < 0
@@ -1252,6 +1337,25 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
     PyObject **const u_items = g->unreachable.items;
     PyObject **const f_items = g->legacy.items;
     Py_ssize_t nu = g->unreachable.len, nf = g->legacy.len;
+    if (sv.legacy == 0) {
+        /* the usual case: every member is in U, numbered already */
+        for (Py_ssize_t k = 0; k < region.len; k++) {
+            rpage_t *rp = &region.pages[k];
+            GCX_ASSERT(rp->base == (uint32_t)(nu - g->unreachable.len));
+            rp->base = (uint32_t)nu;
+            for (unsigned w = 0; w < GCX_WORDS; w++) {
+                const uintptr_t wbase = word_base(rp, w);
+                for (uint64_t bits = rp->bits[w]; bits; bits &= bits - 1) {
+                    u_items[nu++] = word_member(wbase, bits);
+                }
+            }
+        }
+        g->unreachable.len = nu;
+        if (GCX_DEBUG >= 2) {
+            validate_split(g);
+        }
+        return 0;
+    }
     for (Py_ssize_t k = 0; k < region.len; k++) {
         rpage_t *rp = &region.pages[k];
         Py_ssize_t idx = rp->base;
