@@ -194,9 +194,10 @@ class PauseBudget(Policy):
                 self._end()                   # swept: the end examines nothing more
                 return None
         # a trigger lowered for pacing asks for slices, not for young
-        # collections: those still come at threshold 0
-        young = due_young > 0 or (due_young == 0
-                                  and _gcx.get_count()[0] > _gcx.get_threshold()[0])
+        # collections: those still come at threshold 0, of the generation
+        # the stdlib's rule takes then (as the stdlib, which asks its rule
+        # only once generation 0's count passes threshold 0)
+        young = due_young >= 0 and _gcx.get_count()[0] > _gcx.get_threshold()[0]
         if young:
             _run(due_young, "auto", self)
         # what the young collection left of the budget, less a margin for

@@ -233,6 +233,7 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
     PyTime_t start = 0, end = 0;
     (void)PyTime_PerfCounterRaw(&start);
     gcx_result_t r = {0, 0, 0};
+    int young = gcx_schedule_young();   /* what it frees is not the program's */
     gcx_sync(false);
     if (gcx_region_number_within(pages, n, in) < 0) {
         gcx_region_done(&g);
@@ -248,6 +249,7 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
         gcx_unraisable_in_collection();
     }
     PyErr_SetRaisedException(exc);
+    gcx_schedule_set_young(young);
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
     static unsigned steps;

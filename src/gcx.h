@@ -429,6 +429,8 @@ void gcx_schedule_counts_for(int generation);
 void gcx_schedule_survived(int generation, Py_ssize_t tracked);
 void gcx_schedule_long_lived(Py_ssize_t total, Py_ssize_t pending);   /* a cycle's end */
 void gcx_schedule_counts_for_cycle(void);   /* ... after a whole sweep */
+int gcx_schedule_young(void);             /* generation 0's count (G3) */
+void gcx_schedule_set_young(int count);  /* ... put back after a sweep step */
 void gcx_schedule_end(Py_ssize_t survivors);
 void gcx_schedule_enable(bool on);
 void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);

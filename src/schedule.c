@@ -194,6 +194,23 @@ gcx_schedule_counts(int out[GCX_NGENS])
     out[0] = *gcx_sched.young;
 }
 
+/* Generation 0's count (G3), and putting it back: a sweep step
+ * (collection.c, gcx_collect_within) frees old objects only, and CPython's
+ * count drops at every container freed, so a step that freed more than the
+ * program allocated since the last one would hold young collections off
+ * for as long as steps run; the step puts back the count it found. */
+int
+gcx_schedule_young(void)
+{
+    return *gcx_sched.young;
+}
+
+void
+gcx_schedule_set_young(int count)
+{
+    *gcx_sched.young = count;
+}
+
 /* An incremental cycle's end, after a whole sweep: generation 2 was
  * collected (in slices), the young generations were not. */
 void
