@@ -104,6 +104,7 @@ class PauseBudget(Policy):
     def __init__(self, ms: float = 1.0, *, guard: float = 0.25) -> None:
         self.ms = _number("ms", ms, 1000.0)
         self.guard = _number("guard", guard, 10.0)
+        _frames.prepare()
         self._ready = False
         super().__init__()
         self._ready = True

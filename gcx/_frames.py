@@ -24,7 +24,7 @@ import types
 
 from . import _gcx
 
-__all__ = ["mark_value_stacks"]
+__all__ = ["mark_value_stacks", "prepare"]
 
 NEEDED = sys.version_info < (3, 14)
 _CACHE_LIMIT = 4096
@@ -46,22 +46,31 @@ def _jump_target(op: int, arg: int, offset: int) -> int | None:
     return arg * 2 if op in d.hasjabs else None
 
 
+def prepare() -> None:
+    """Import dis and read its tables: at PauseBudget's construction, so
+    that neither gcx's import nor a cycle's first slice pays for it."""
+    global _dis, _jumps, _stops, _generator_op
+    if _dis is not None or not NEEDED:
+        return
+    import dis
+    _generator_op = dis.opmap["RETURN_GENERATOR"]
+    _jumps = frozenset(getattr(dis, "hasjump", ())) | frozenset(dis.hasjrel) \
+        | frozenset(dis.hasjabs)
+    _stops = frozenset(dis.opmap[name] for name in (
+        "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE",
+        "RETURN_CONST", "RAISE_VARARGS", "RERAISE") if name in dis.opmap)
+    _dis = dis
+
+
 def _analyse(code: types.CodeType) -> tuple[list[int], list[int]]:
     """(offsets, depths): the value stack's depth before each instruction
     the control flow reaches, in offset order.  Reads the raw (deoptimised)
     bytecode with dis's decoder of 3.12 and 3.13, several times faster than
     building dis.Instruction objects."""
-    global _dis, _jumps, _stops, _generator_op
     if _dis is None:
-        import dis
-        _generator_op = dis.opmap["RETURN_GENERATOR"]
-        _jumps = frozenset(getattr(dis, "hasjump", ())) | frozenset(dis.hasjrel) \
-            | frozenset(dis.hasjabs)
-        _stops = frozenset(dis.opmap[name] for name in (
-            "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE",
-            "RETURN_CONST", "RAISE_VARARGS", "RERAISE") if name in dis.opmap)
-        _dis = dis
+        prepare()
     d = _dis
+    assert d is not None
     units = [(t[0], t[-2], t[-1]) for t in d._unpack_opargs(code.co_code)]
     index = {offset: n for n, (offset, _, _) in enumerate(units)}
     effect = d.stack_effect
@@ -92,11 +101,14 @@ def _analyse(code: types.CodeType) -> tuple[list[int], list[int]]:
     return offsets, [depth[o] for o in offsets]
 
 
-def depth_at(code: types.CodeType, lasti: int) -> int | None:
+def depth_at(code: types.CodeType, lasti: int, analyse: bool = True) -> int | None:
     """The value stack's depth before the instruction at byte offset lasti
-    (or the last one before it: lasti may point into inline caches)."""
+    (or the last one before it: lasti may point into inline caches); None
+    when unknown (or not analysed yet and analyse is false)."""
     found = _depths.get(code)
     if found is None:
+        if not analyse:
+            return None
         try:
             found = _analyse(code)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
@@ -109,15 +121,28 @@ def depth_at(code: types.CodeType, lasti: int) -> int | None:
     return depths[i] if i >= 0 and depths[i] > 0 else None
 
 
+_HERE = __file__.rsplit("/", 1)[0] + "/"
+_OWN = frozenset(_HERE + name for name in ("_frames.py", "_budget.py", "policy.py"))
+_NEW_PER_CALL = 4      # code objects analysed per call, at most (~0.1-1 ms each)
+
+
 def mark_value_stacks() -> None:
     """Hand the core every thread's running frames with their depths (3.12,
-    3.13; nothing to do on 3.14+)."""
+    3.13; nothing to do on 3.14+).  The policy's own frames (deciding) are
+    passed over; a call analyses at most a few code objects it has not
+    seen, so a cycle's first slices stay short: the frames it could not
+    analyse yet are read without their value stacks this time."""
     if not NEEDED:
         return
+    new = 0
     for top in sys._current_frames().values():
         f: types.FrameType | None = top
         while f is not None:
-            d = depth_at(f.f_code, f.f_lasti)
-            if d:
-                _gcx.incr_frame(f, d)
+            code = f.f_code
+            if code.co_filename not in _OWN:
+                seen = code in _depths
+                d = depth_at(code, f.f_lasti, seen or new < _NEW_PER_CALL)
+                new += not seen
+                if d:
+                    _gcx.incr_frame(f, d)
             f = f.f_back
