@@ -434,11 +434,14 @@ hook_in_chain(void)
  *
  * Automatic collections need the count of births: every births_every
  * object allocations the allocator wrapper (births_due) queues a pending
- * call that reads them and lets schedule.c decide.  births_every is
- * BIRTHS_EVERY, or the young trigger (threshold 0) where that is smaller
- * (set at each read): a container takes at least one allocation, so the
- * count crosses the trigger at most that many allocations before a read,
- * at a small threshold too. */
+ * call that reads them and lets schedule.c decide; and so does the first
+ * allocation that finds the young count at the point where a collection
+ * is asked for (installed, that count is CPython's own, up at every
+ * container allocated: the read, and the collection, come when the
+ * stdlib's would).  births_every, set at each read, is BIRTHS_EVERY, or
+ * the young trigger (threshold 0) if that is smaller (gcx's own count, not
+ * installed, moves only at reads: a container takes at least one
+ * allocation, so small thresholds are met too). */
 
 #define BIRTHS_EVERY 1024        /* object allocations between automatic reads, at most */
 #define BIRTHS_EVERY_MIN 32      /* ... and at least */
@@ -607,9 +610,9 @@ read_births(bool whole)
     if (gcx_header_readable) {
         place_marker(frozen);
     }
-    int trigger = gcx_sched.trigger;
-    births_every = trigger >= BIRTHS_EVERY || trigger <= 0 ? BIRTHS_EVERY
-                   : trigger < BIRTHS_EVERY_MIN ? BIRTHS_EVERY_MIN : (unsigned)trigger;
+    long every = gcx_sched.trigger;
+    births_every = every >= BIRTHS_EVERY || every <= 0 ? BIRTHS_EVERY
+                   : every < BIRTHS_EVERY_MIN ? BIRTHS_EVERY_MIN : (unsigned)every;
 }
 
 void
@@ -679,7 +682,7 @@ births_due(void)
 {
     unsigned n = __atomic_load_n(&allocs_unread, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&allocs_unread, n, __ATOMIC_RELAXED);
-    if (__builtin_expect(n >= births_every, 0)) {
+    if (__builtin_expect(n >= births_every || gcx_schedule_alloc_due(), 0)) {
         queue_births_read();
     }
 }
