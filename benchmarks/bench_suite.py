@@ -1019,8 +1019,10 @@ LIMIT = 1.05                 # no program above this ratio
 TIME_TARGET, RSS_TARGET = 1.00, 1.03   # geometric means
 
 
-def child(program, mode, size):
-    """Run one program in this (fresh) interpreter; print one JSON line."""
+def child(program, mode, size, scale=None):
+    """Run one program in this (fresh) interpreter; print one JSON line.
+    scale (--scale) overrides the size's scale: benchmarks/tracking_counts.py
+    --suite runs one program once under cachegrind at a smaller one."""
     perf_counter = harness.perf_counter
     if mode == "gcx":
         # (harness.STDLIB_* were captured after the install here: they are
@@ -1043,7 +1045,7 @@ def child(program, mode, size):
             collected[0] += info["collected"]
 
     callbacks.append(on_collection)
-    checksum, garbage_made = CHILD_PROGRAMS[program](SCALES[size])
+    checksum, garbage_made = CHILD_PROGRAMS[program](SCALES[size] if scale is None else scale)
     wall = perf_counter() - _WALL0
     cpu = harness.time.process_time() - _CPU0
     callbacks.remove(on_collection)
@@ -1166,6 +1168,7 @@ def configure(p):
     """The hidden options a child run is started with."""
     p.add_argument("--child", choices=CHILD_PROGRAMS, help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=("stock", "gcx"), help=argparse.SUPPRESS)
+    p.add_argument("--scale", type=float, default=None, help=argparse.SUPPRESS)
 
 
 if __name__ == "__main__":
@@ -1175,6 +1178,6 @@ if __name__ == "__main__":
         a = p.parse_args()
         if a.mode is None:
             p.error("--child needs --mode")
-        child(a.child, a.mode, a.size)
+        child(a.child, a.mode, a.size, a.scale)
     else:
         harness.main("suite", __doc__, run, configure, base_label="stock")

@@ -16,9 +16,18 @@ Variants: bare (gcx not imported), tracer (GCX_MODE=tracer) and lists
   instances    an instance holding a list and another instance (holding
                a list), made and dropped
 
+--suite counts whole programs instead: each program of bench_suite.py run
+once in a fresh interpreter under cachegrind, stock (gcx never imported)
+and with gcx installed in each mode (GCX_MODE=tracer, GCX_MODE=lists), at
+--scale times the suite's default size; the whole process is counted
+(start-up, gcx's import, install and self-tests included).  Printed: each
+program's stock count and the ratios gcx/stock, their geometric means over
+the programs, and the child with no program (start-up) apart.
+
 Usage:
   python benchmarks/tracking_counts.py [--iterations 50000]
   python benchmarks/tracking_counts.py --loop SHAPE --variant V N   (one child)
+  python benchmarks/tracking_counts.py --suite [--scale 0.25] [--programs A,B]
 """
 from __future__ import annotations
 
@@ -81,13 +90,71 @@ def instructions(loop: str, variant: str, n: int) -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
+SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_suite.py")
+
+
+def suite_instructions(program: str, variant: str, scale: float) -> int | None:
+    """Instructions of one bench_suite child (the whole process)."""
+    env = dict(os.environ)
+    env.pop("GCX_MODE", None)
+    if variant != "bare":
+        env["GCX_MODE"] = variant
+    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+           "--cachegrind-out-file=/dev/null", sys.executable, SUITE,
+           "--child", program, "--mode", "stock" if variant == "bare" else "gcx",
+           "--scale", repr(scale)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"  {program} ({variant}) failed: {r.stderr[-400:]}", file=sys.stderr)
+        return None
+    m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
+    return int(m.group(1).replace(",", "")) if m else None
+
+
+def geomean(xs: list[float]) -> float:
+    import math
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def suite(scale: float, programs: list[str] | None) -> None:
+    sys.path.insert(0, os.path.dirname(SUITE))
+    import bench_suite
+    names = programs or list(bench_suite.PROGRAMS)
+    print(f"Python {sys.version.split()[0]}: bench_suite programs at scale {scale}, "
+          f"instructions of the whole process (cachegrind), gcx/stock")
+    print(f"  {'program':16s} {'stock':>14s} {'tracer':>8s} {'lists':>8s}")
+    ratios: dict[str, list[float]] = {v: [] for v in VARIANTS[1:]}
+    for name in [bench_suite.STARTUP] + names:
+        counts = {v: suite_instructions(name, v, scale) for v in VARIANTS}
+        base = counts["bare"]
+        cells = []
+        for v in VARIANTS[1:]:
+            c = counts[v]
+            if c is None or base is None:
+                cells.append(f"{'n/a':>8s}")
+                continue
+            cells.append(f"{c / base:8.4f}")
+            if name != bench_suite.STARTUP:
+                ratios[v].append(c / base)
+        print(f"  {name:16s} {base or 0:>14,d} " + " ".join(cells), flush=True)
+    print(f"  {'geometric mean':16s} {'':>14s} "
+          + " ".join(f"{geomean(ratios[v]):8.4f}" for v in VARIANTS[1:]))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iterations", type=int, default=50_000)
     p.add_argument("--loop", choices=LOOPS)
     p.add_argument("--variant", choices=VARIANTS)
     p.add_argument("n", type=int, nargs="?")
+    p.add_argument("--suite", action="store_true",
+                   help="whole programs of bench_suite.py instead of loops")
+    p.add_argument("--scale", type=float, default=0.25)
+    p.add_argument("--programs", default=None, help="comma-separated (--suite)")
     args = p.parse_args()
+    if args.suite:
+        suite(args.scale, args.programs.split(",") if args.programs else None)
+        return
     if args.loop is not None:
         if args.variant is None or args.n is None:
             p.error("--loop needs --variant and N")

@@ -411,9 +411,11 @@ def info() -> _Info:
                        either; set by GCX_MODE=safe, or where no self-test
                        passes)
     owner              gcx holds the reference tracer slot
-    selftest           the import-time self-test of the tracer passed
+    selftest           the import-time self-test of the tracer passed (None:
+                       not run, lists mode's self-tests passed)
     alloc_selftest     the allocator wrapper's self-test passed (None: not
-                       run, the tracer's passed and alloc mode was not asked)
+                       run, the tracer's passed and neither lists nor alloc
+                       mode was asked)
     allocator_wraps    alloc/lists mode: times gcx put its wrapper on top of
                        the object allocator (again after someone replaced it)
     births             lists mode: containers found new in CPython's lists

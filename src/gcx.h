@@ -89,6 +89,7 @@ extern gcx_table_t gcx_table;
 
 int gcx_table_init(void);
 gcx_page_t *gcx_page_get(uintptr_t key);          /* find or create; NULL on OOM */
+bool gcx_table_room_for(PyObject *op, bool young); /* page (on the young list) ready */
 void gcx_table_add_slow(PyObject *op, int set);   /* gcx_table_add, any page */
 void gcx_table_discard_slow(PyObject *op);        /* gcx_table_discard, any page */
 void gcx_table_promote(PyObject *op, int to);    /* move a record (not a frozen one) */
@@ -622,6 +623,7 @@ extern const char *const gcx_mode_names[GCX_NMODES];   /* as GCX_MODE and info()
 typedef struct {
     int mode;
     bool selftest_ok;            /* the tracer reported every death */
+    int selftest;                /* its self-test: 1 passed, 0 failed, -1 not run */
     int alloc_selftest;          /* the allocator wrapper saw every free: 1, 0, -1 not run */
     bool lists_readable;         /* lists.c reads CPython's lists (L1) */
     bool installed;              /* our tracer is meant to be in the slot */

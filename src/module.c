@@ -620,7 +620,8 @@ m_info(PyObject *mod, PyObject *unused)
         "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnsssO}",
         "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
-        "selftest", gcx_tr.selftest_ok ? Py_True : Py_False,
+        "selftest", gcx_tr.selftest < 0 ? Py_None
+                    : gcx_tr.selftest ? Py_True : Py_False,
         "alloc_selftest", gcx_tr.alloc_selftest < 0 ? Py_None
                           : gcx_tr.alloc_selftest ? Py_True : Py_False,
         "header_readable", gcx_header_readable ? Py_True : Py_False,

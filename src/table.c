@@ -202,6 +202,25 @@ gcx_page_get(uintptr_t key)
 
 /* ---- records ------------------------------------------------------------- */
 
+static void note_list(gcx_page_t *p, int set);
+
+/* Room for a record of op, made ahead (tracer.c's whole reads of births):
+ * its page, and with young, the page on the young list, so that adding
+ * op's record to generation 0 allocates nothing.  False if out of memory. */
+bool
+gcx_table_room_for(PyObject *op, bool young)
+{
+    gcx_page_t *p = gcx_page_get(gcx_addr_key((uintptr_t)op));
+    if (p == NULL) {
+        return false;
+    }
+    if (young && !p->on_list[GCX_LIST_YOUNG]) {
+        note_list(p, GCX_GEN0);
+        return p->on_list[GCX_LIST_YOUNG];
+    }
+    return true;
+}
+
 static void
 note_list(gcx_page_t *p, int set)
 {

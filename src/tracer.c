@@ -6,23 +6,27 @@
  * installs one that records every container (PyType_IS_GC) at CREATE in
  * generation 0 and drops its record at DESTROY.
  *
- * Four modes, chosen at start-up by self-tests, never by version number:
- *  tracer  the tracer reported every death during its self-test (3.13.3+,
- *          3.14.8+, 3.15.1+).  Records are exact while gcx owns the slot,
- *          so collections use them directly.
- *  alloc   the tracer misses deaths (3.13.0-3.13.2 miss every object the
- *          bytecode loop frees; 3.14.5-3.14.7 and 3.15.0 those the trashcan
- *          deferred), but a wrapper around the object allocator saw every
- *          container freed during its own self-test: births come from the
- *          tracer, deaths from the wrapper (hook_free), and records are
- *          exact while both are in place (R1).
- *  lists   no tracer (3.12 has none; on 3.13+ only with GCX_MODE=lists):
- *          births are read from CPython's own generation lists (lists.c)
- *          before any record is used, deaths come from the wrapper; exact
- *          like alloc mode.  Never chosen over tracer mode where both
- *          are exact: on whole programs they tie on 3.13, and lists mode
- *          was faster on 3.14 in one run (benchmarks/RESULTS.md, "The
- *          suite again after the page filter"); the default is open.
+ * Four modes, chosen at start-up by self-tests, never by version number
+ * (gcx_tracer_init: lists mode first, where its self-tests pass):
+ *  lists   the default: the allocator wrapper saw every container freed
+ *          during its self-test and lists.c proved the lists' layout (every
+ *          3.12-3.15 GIL build).  No tracer: births are read from CPython's
+ *          own generation lists (lists.c) before any record is used, deaths
+ *          come from the wrapper (hook_free); exact while the wrapper is in
+ *          the allocator chain (R1).  Chosen over tracer mode because
+ *          CPython's tracer hook costs every object (150-250 instructions on
+ *          3.14/3.15, ~50 on 3.13) where lists mode pays a counter per
+ *          allocation and a filter test per free: whole programs cost less
+ *          on 3.13, 3.14 and 3.15 (benchmarks/tracking_counts.py --suite).
+ *  tracer  lists mode unavailable, and the tracer reported every death
+ *          during its self-test (3.13.3+, 3.14.8+, 3.15.1+).  Records are
+ *          exact while gcx owns the slot, so collections use them directly.
+ *  alloc   lists mode unavailable and the tracer misses deaths (3.13.0-3.13.2
+ *          miss every object the bytecode loop frees; 3.14.5-3.14.7 and
+ *          3.15.0 those the trashcan deferred), but the allocator wrapper
+ *          saw every container freed during its own self-test: births come
+ *          from the tracer, deaths from the wrapper, exact while both are in
+ *          place (R1); or GCX_MODE=alloc.
  *  safe    no self-test passed, or GCX_MODE=safe: a record may name
  *          freed memory.  Before any record is dereferenced the table is
  *          rebuilt from CPython's own list of tracked objects
@@ -428,13 +432,22 @@ hook_in_chain(void)
  * collector listed a moment ago), so meanwhile each read also walks all
  * that CPython tracked since the freeze.
  *
- * Automatic collections need the count of births: every BIRTHS_EVERY
+ * Automatic collections need the count of births: every births_every
  * object allocations the allocator wrapper (births_due) queues a pending
- * call that reads them and lets schedule.c decide. */
+ * call that reads them and lets schedule.c decide; and so does the first
+ * allocation that finds the young count at the point where a collection
+ * is asked for (installed, that count is CPython's own, up at every
+ * container allocated: the read, and the collection, come when the
+ * stdlib's would).  births_every, set at each read, is BIRTHS_EVERY, or
+ * the young trigger (threshold 0) if that is smaller (gcx's own count, not
+ * installed, moves only at reads: a container takes at least one
+ * allocation, so small thresholds are met too). */
 
-#define BIRTHS_EVERY 1024        /* object allocations between automatic reads */
+#define BIRTHS_EVERY 1024        /* object allocations between automatic reads, at most */
+#define BIRTHS_EVERY_MIN 32      /* ... and at least */
 
 static unsigned allocs_unread;   /* object allocations since the last read */
+static unsigned births_every = BIRTHS_EVERY;
 static bool births_queued;
 static PyObject *birth_marker;   /* gcx's own list, never garbage */
 
@@ -557,10 +570,34 @@ place_marker(bool frozen)
     gcx_table_add(birth_marker, GCX_GEN0);
 }
 
+/* A read that must be whole (before records are used) first makes room:
+ * every page a container read will land on exists and is on the young
+ * list, so that recording them allocates nothing. */
 static void
-read_births(void)
+room_for_listed(PyObject *op, int how, void *failed)
+{
+    if (!*(bool *)failed && !gcx_table_room_for(op, how != GCX_LISTED_FROZEN)) {
+        *(bool *)failed = true;
+    }
+}
+
+/* Read what CPython tracked since the last read.  With `whole` (before
+ * records are used, gcx_sync) the read is all or nothing: where room for
+ * the records cannot be made (out of memory), none is read, and the
+ * containers stay after the marker for the next read; meanwhile they have
+ * no records, so a collection leaves them and all they refer to alone (C3:
+ * a collection that cannot get the memory it needs changes nothing). */
+static void
+read_births(bool whole)
 {
     __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
+    if (whole && gcx_lists_ok()) {
+        bool failed = false;
+        (void)gcx_lists_each_new(birth_marker, room_for_listed, &failed);
+        if (failed) {
+            return;
+        }
+    }
     Py_ssize_t births = 0;
     bool frozen;
     if (gcx_lists_ok()) {
@@ -573,13 +610,16 @@ read_births(void)
     if (gcx_header_readable) {
         place_marker(frozen);
     }
+    long every = gcx_sched.trigger;
+    births_every = every >= BIRTHS_EVERY || every <= 0 ? BIRTHS_EVERY
+                   : every < BIRTHS_EVERY_MIN ? BIRTHS_EVERY_MIN : (unsigned)every;
 }
 
 void
 gcx_births_read(void)
 {
     if (births_from_lists && !gcx_tr.shut_down) {
-        read_births();
+        read_births(false);
     }
 }
 
@@ -601,9 +641,9 @@ static int
 births_pending(void *arg)
 {
     births_queued = false;
-    if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_tr.shut_down) {
-        read_births();
-        gcx_schedule_request();
+    if (!gcx_sched.collecting && !gcx_sched.stdlib_collecting && !gcx_tr.shut_down) {
+        read_births(false);
+        gcx_schedule_request();     /* nothing while automatic collection is off */
     }
     return 0;
 }
@@ -611,16 +651,24 @@ births_pending(void *arg)
 static __attribute__((noinline)) void
 queue_births_read(void)
 {
-    if (!births_queued && gcx_sched.enabled && hook_main()) {
+    /* Not while a collection runs: the read would wait for its end anyway,
+     * and a pending call queued while another one (the collection, running
+     * finalizers in whatever thread took it) has let the GIL go hangs
+     * CPython's shutdown: _Py_FinishPendingCalls spins while calls are
+     * queued and a parked daemon thread is still handling the others. */
+    if (!births_queued && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
+        && hook_main()) {
         births_queued = true;
         if (gcx_add_pending_call(gcx_tr.interp, births_pending, NULL, 0) != 0) {
             births_queued = false;   /* queue full: ask again later */
         }
     }
-    /* Whatever happened, the next BIRTHS_EVERY allocations do not ask
-     * again: a read is queued, or none is wanted now (automatic collection
-     * off, another interpreter's thread, a full queue); every use of the
-     * records reads births anyway (gcx_sync). */
+    /* Whatever happened, the next births_every allocations do not ask
+     * again: a read is queued, or none is wanted now (a collection running,
+     * another interpreter's thread, a full queue); every use of the
+     * records reads births anyway (gcx_sync).  Reads go on while automatic
+     * collection is off, so that a collection asked for later reads only
+     * what was born since the last one, not all since it was turned off. */
     __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
 }
 
@@ -634,7 +682,7 @@ births_due(void)
 {
     unsigned n = __atomic_load_n(&allocs_unread, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&allocs_unread, n, __ATOMIC_RELAXED);
-    if (__builtin_expect(n >= BIRTHS_EVERY, 0)) {
+    if (__builtin_expect(n >= births_every || gcx_schedule_alloc_due(), 0)) {
         queue_births_read();
     }
 }
@@ -821,7 +869,7 @@ gcx_sync(bool need_all)
     if (births_from_lists && !gcx_tr.shut_down) {
         /* every use reads what was born since (after a resync too, which
          * records the new but cannot tell the reused from the old) */
-        read_births();
+        read_births(true);
     }
 }
 
@@ -1135,6 +1183,17 @@ lists_init(void)
     return r;
 }
 
+/* The mode an interpreter gets where more than one is exact: lists mode.
+ * CPython's reference-tracer hook costs every object created or freed,
+ * containers or not, 150-250 instructions on 3.14 and 3.15 and about 50 on
+ * 3.13 before gcx's tracer runs; lists mode pays a counter per allocation
+ * and a page-filter test per free, and per container a record made at the
+ * next read and dropped at its free.  On whole programs (bench_suite.py,
+ * instruction counts of benchmarks/tracking_counts.py --suite, in
+ * benchmarks/RESULTS.md) lists mode cost less on 3.13, 3.14 and 3.15.  The
+ * tracer's self-test then runs only if lists mode is unavailable. */
+#define PREFER_LISTS 1
+
 int
 gcx_tracer_init(void)
 {
@@ -1142,9 +1201,6 @@ gcx_tracer_init(void)
     gcx_tr.interp = PyInterpreterState_Get();
     int forced = forced_mode();
     if (forced == -2) {
-        return -1;
-    }
-    if (GCX_HAS_REFTRACER && run_selftest(&gcx_tr.selftest_ok) < 0) {
         return -1;
     }
     if (lists_init() < 0) {
@@ -1155,9 +1211,29 @@ gcx_tracer_init(void)
      * only where lists.c reads the lists in O(new containers). */
     gcx_tr.lists_readable = gcx_lists_ok();
     bool lists_readable = gcx_lists_ok() || !GCX_HAS_REFTRACER;
-    /* The allocator wrapper's self-test, where its deaths may be used. */
+    /* The allocator wrapper's self-test, where its deaths may be used:
+     * first where lists mode is preferred (if it passes, the tracer's
+     * self-test is not needed); else after the tracer's, if that fails. */
+    bool lists_first = forced < 0 && PREFER_LISTS && lists_readable;
     gcx_tr.alloc_selftest = -1;
-    if (!gcx_tr.selftest_ok || forced == GCX_MODE_ALLOC || forced == GCX_MODE_LISTS) {
+    gcx_tr.selftest = GCX_HAS_REFTRACER ? -1 : 0;   /* 3.12: no tracer to pass */
+    if (lists_first || forced == GCX_MODE_ALLOC || forced == GCX_MODE_LISTS) {
+        bool ok;
+        if (run_alloc_selftest(&ok) < 0) {
+            return -1;
+        }
+        gcx_tr.alloc_selftest = ok;
+    }
+    bool lists_chosen = lists_first && gcx_tr.alloc_selftest == 1;
+    if (GCX_HAS_REFTRACER && !lists_chosen && forced != GCX_MODE_LISTS) {
+        bool ok;
+        if (run_selftest(&ok) < 0) {
+            return -1;
+        }
+        gcx_tr.selftest = ok;
+    }
+    gcx_tr.selftest_ok = gcx_tr.selftest == 1;
+    if (gcx_tr.alloc_selftest < 0 && !gcx_tr.selftest_ok && !lists_chosen) {
         bool ok;
         if (run_alloc_selftest(&ok) < 0) {
             return -1;
@@ -1195,10 +1271,13 @@ gcx_tracer_init(void)
     if (forced >= 0) {
         gcx_tr.mode = forced;
     }
+    else if (lists_chosen) {
+        gcx_tr.mode = GCX_MODE_LISTS;
+    }
     else {
-        /* tracer mode where it is exact (lists mode against it on whole
-         * programs: benchmarks/RESULTS.md, "Lists mode", "The suite again
-         * after the page filter") */
+        /* lists mode unavailable (its wrapper's self-test failed, or the
+         * lists' layout is not the one checked): the tracer where it is
+         * exact */
         gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
                       : can_alloc ? GCX_MODE_ALLOC
                       : can_lists ? GCX_MODE_LISTS : GCX_MODE_SAFE;

@@ -12,11 +12,11 @@ threads, the trashcan, resizes, resurrection, tracemalloc, collections,
 freeze) and checks parity at its checkpoints and at its end.  Every scenario
 runs twice:
 
-- in this process, in whatever mode gcx chose here (``tracer`` on 3.13.3+,
-  ``alloc`` on 3.13.0-3.13.2, or the one ``GCX_MODE`` forces);
+- in this process, in whatever mode gcx chose here (``lists``, or the one
+  ``GCX_MODE`` forces);
 - in a fresh interpreter (``sys.executable``) in each other mode this
-  interpreter can run (``safe``, ``alloc``, and ``tracer`` where the tracer
-  reports every death), so every mode is always covered.
+  interpreter can run (``safe``, ``lists``, ``alloc``, and ``tracer`` where
+  the tracer reports every death), so every mode is always covered.
 
 The fresh interpreter runs tests/programs/tracking/parity.py, which imports
 this module and runs the scenarios.  A third kind of child,
@@ -55,9 +55,23 @@ except ImportError:                      # imported on its own by a child
 # 3.12 has no reference tracer: gcx never holds a slot there
 HAS_TRACER = sys.version_info >= (3, 13)
 TRACER_WORKS = sys.version_info >= (3, 13, 3)
-# where the tracer misses deaths, the allocator wrapper sees them (alloc
-# mode); without a tracer, births are read from CPython's lists (lists mode)
-DEFAULT_MODE = "tracer" if TRACER_WORKS else "alloc" if HAS_TRACER else "lists"
+# Lists mode is preferred wherever its self-test passes (every 3.12-3.15 GIL
+# build): births read from CPython's lists, deaths seen by the allocator
+# wrapper; it costs whole programs less than CPython's reference-tracer hook
+PREFER_LISTS = True
+DEFAULT_MODE = ("lists" if PREFER_LISTS or not HAS_TRACER
+                else "tracer" if TRACER_WORKS else "alloc")
+
+
+def expected_selftest(forced):
+    """info()["selftest"] with GCX_MODE=forced ("" or None: unset): None
+    where the tracer's self-test is not needed (lists mode preferred or
+    forced: it runs only where lists mode is unavailable), False on 3.12."""
+    if not HAS_TRACER:
+        return False
+    if forced == "lists" or (not forced and PREFER_LISTS):
+        return None
+    return TRACER_WORKS
 
 
 def holds_slot(mode):
@@ -958,8 +972,8 @@ def test_parity_tracemalloc_from_startup(run_program, mode):
 
 def test_mode_matches_interpreter():
     info = _gcx.info()
-    assert info["selftest"] is TRACER_WORKS
     forced = os.environ.get("GCX_MODE", "")
+    assert info["selftest"] is expected_selftest(forced)
     expected = forced or DEFAULT_MODE
     assert info["mode"] == expected
     assert gcx.mode() == expected
@@ -979,7 +993,7 @@ def test_mode_in_fresh_interpreter(run_program, forced):
     expected = forced or DEFAULT_MODE
     # the allocator wrapper's self-test runs where its deaths may be used
     alloc_tested = "True" if expected in ("alloc", "lists") or not TRACER_WORKS else "None"
-    assert proc.stdout.split() == [expected, str(TRACER_WORKS), alloc_tested,
+    assert proc.stdout.split() == [expected, str(expected_selftest(forced)), alloc_tested,
                                    str(holds_slot(expected))]
 
 

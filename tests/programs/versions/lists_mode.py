@@ -63,7 +63,11 @@ frozen_before = _stdlib.get_freeze_count()
 gc.disable()
 refs = cycles(2000)
 frozen_now = _stdlib.get_freeze_count()   # (what the program froze and freed since is gone)
-assert gcx.get_count()[0] >= 2000          # a read: the marker stays frozen
+# a read: the marker stays frozen.  (Births are read every 1,024
+# allocations, automatic collection on or off, so the frozen containers
+# freed meanwhile may have counted down the young count, as CPython's own
+# count does for every container freed.)
+assert gcx.get_count()[0] >= 2000 - (frozen_before - frozen_now)
 assert _stdlib.get_freeze_count() == frozen_now
 assert gcx.collect() >= 2000 and not any(r() for r in refs)
 gc.enable()
