@@ -75,19 +75,28 @@ def child(loop: str, variant: str, n: int) -> None:
     {"containers": containers, "atoms": atoms, "instances": instances}[loop](n)
 
 
-def instructions(loop: str, variant: str, n: int) -> int | None:
+def counted(variant: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run `python ARGS` under cachegrind, gcx in mode `variant` (or stock
+    for "bare")."""
     env = dict(os.environ)
     env.pop("GCX_MODE", None)
     if variant != "bare":
         env["GCX_MODE"] = variant
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-           "--cachegrind-out-file=/dev/null", sys.executable, __file__,
-           "--loop", loop, "--variant", variant, str(n)]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        return None     # e.g. lists mode refused on this interpreter
+           "--cachegrind-out-file=/dev/null", sys.executable, *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True)
+
+
+def refs(r: subprocess.CompletedProcess[str]) -> int | None:
     m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
     return int(m.group(1).replace(",", "")) if m else None
+
+
+def instructions(loop: str, variant: str, n: int) -> int | None:
+    r = counted(variant, [__file__, "--loop", loop, "--variant", variant, str(n)])
+    if r.returncode != 0:
+        return None     # e.g. lists mode refused on this interpreter
+    return refs(r)
 
 
 SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_suite.py")
@@ -95,20 +104,13 @@ SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_suite.py
 
 def suite_instructions(program: str, variant: str, scale: float) -> int | None:
     """Instructions of one bench_suite child (the whole process)."""
-    env = dict(os.environ)
-    env.pop("GCX_MODE", None)
-    if variant != "bare":
-        env["GCX_MODE"] = variant
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-           "--cachegrind-out-file=/dev/null", sys.executable, SUITE,
-           "--child", program, "--mode", "stock" if variant == "bare" else "gcx",
-           "--scale", repr(scale)]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    r = counted(variant, [SUITE, "--child", program,
+                          "--mode", "stock" if variant == "bare" else "gcx",
+                          "--scale", repr(scale)])
     if r.returncode != 0:
         print(f"  {program} ({variant}) failed: {r.stderr[-400:]}", file=sys.stderr)
         return None
-    m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
-    return int(m.group(1).replace(",", "")) if m else None
+    return refs(r)
 
 
 def geomean(xs: list[float]) -> float:
