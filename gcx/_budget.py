@@ -37,9 +37,10 @@ state() counts it as a fallback.
 Marking also starts from the slots of every thread's running frames, value
 stacks included (``gcx.info()["frame_roots"]``), at the cycle's start and
 again before the sweep: a list a comprehension is building is reached
-there.  On 3.12 and 3.13 the value stack of the frame that is running (or
-calling C) is not read (CPython keeps its top only while it calls a Python
-function); 3.14+ keeps it whenever the frame can be interrupted.
+there.  3.14+ keeps each frame's stack top whenever the frame can be
+interrupted; 3.12 and 3.13 keep it only while a frame calls a Python
+function, and for the frame that is running (or calling C) gcx/_frames.py
+works the depth out from its bytecode.
 
 What a slice cannot bound: a structure that only C code holds, or that the
 frames held only while the cycle could not see them, which marking cannot
@@ -70,10 +71,14 @@ _GOAL = 0.05              # a cycle should end before this share of the old
 
 
 def _roots() -> list[object]:
-    """What marking starts from: every module, and the locals of every
-    thread's frames (a heap held only by a local of main() would otherwise
-    be left to the end)."""
+    """What marking starts from besides the running frames' slots, which the
+    core reads itself (frames.c): every module; and where the frames'
+    layout did not prove readable, the locals of every thread's frames (a
+    heap held only by a local of main() would otherwise be left to the
+    sweep)."""
     roots: list[object] = [sys.modules]
+    if _gcx.info()["frame_roots"]:
+        return roots
     for frame in sys._current_frames().values():
         f: types.FrameType | None = frame
         while f is not None:

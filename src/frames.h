@@ -31,9 +31,9 @@ typedef void (*gcx_borrowed_fn)(PyObject *target, void *arg);
 /* fn(target, arg) for each borrowed slot on op's stack, in compensated
  * mode only; op is of a type gcx_frames_may_borrow accepts. */
 void gcx_frames_each_borrowed(PyObject *op, gcx_borrowed_fn fn, void *arg);
-/* fn(word, arg) for each slot, function and locals mapping of every
- * thread's running frames, when they proved readable (FR4); a word may be
- * a dead object's address (FR5): look it up, never read through it. */
+/* fn(word, arg) for each slot, function, locals mapping and frame object
+ * of every thread's running frames, when they proved readable (FR4); a word
+ * is an address to look up, never to read through (FR5). */
 void gcx_frames_each_root(gcx_borrowed_fn fn, void *arg);
 bool gcx_frames_roots_readable(void);
 /* The same for one frame object a thread is running, its value stack read
