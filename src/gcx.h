@@ -622,8 +622,8 @@ extern const char *const gcx_mode_names[GCX_NMODES];   /* as GCX_MODE and info()
 
 typedef struct {
     int mode;
-    bool selftest_ok;            /* the tracer reported every death */
-    int selftest;                /* its self-test: 1 passed, 0 failed, -1 not run */
+    int selftest;                /* the tracer's self-test: 1 it reported every
+                                    death, 0 it did not, -1 not run */
     int alloc_selftest;          /* the allocator wrapper saw every free: 1, 0, -1 not run */
     bool lists_readable;         /* lists.c reads CPython's lists (L1) */
     bool installed;              /* our tracer is meant to be in the slot */

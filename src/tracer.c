@@ -1127,6 +1127,22 @@ run_alloc_selftest(bool *ok)
     return 0;
 }
 
+/* The allocator wrapper's self-test, unless it ran: its result in
+ * gcx_tr.alloc_selftest.  -1 with an error. */
+static int
+alloc_selftest_once(void)
+{
+    bool ok;
+    if (gcx_tr.alloc_selftest >= 0) {
+        return 0;
+    }
+    if (run_alloc_selftest(&ok) < 0) {
+        return -1;
+    }
+    gcx_tr.alloc_selftest = ok;
+    return 0;
+}
+
 /* For benchmarks/bench_tracking.py, which measures what CPython's
  * reference-tracer hook costs by itself: put a tracer that does nothing in
  * the slot.  gcx's records go stale; it takes the slot back, forwarding to
@@ -1217,12 +1233,9 @@ gcx_tracer_init(void)
     bool lists_first = forced < 0 && PREFER_LISTS && lists_readable;
     gcx_tr.alloc_selftest = -1;
     gcx_tr.selftest = GCX_HAS_REFTRACER ? -1 : 0;   /* 3.12: no tracer to pass */
-    if (lists_first || forced == GCX_MODE_ALLOC || forced == GCX_MODE_LISTS) {
-        bool ok;
-        if (run_alloc_selftest(&ok) < 0) {
-            return -1;
-        }
-        gcx_tr.alloc_selftest = ok;
+    if ((lists_first || forced == GCX_MODE_ALLOC || forced == GCX_MODE_LISTS)
+        && alloc_selftest_once() < 0) {
+        return -1;
     }
     bool lists_chosen = lists_first && gcx_tr.alloc_selftest == 1;
     if (GCX_HAS_REFTRACER && !lists_chosen && forced != GCX_MODE_LISTS) {
@@ -1232,18 +1245,14 @@ gcx_tracer_init(void)
         }
         gcx_tr.selftest = ok;
     }
-    gcx_tr.selftest_ok = gcx_tr.selftest == 1;
-    if (gcx_tr.alloc_selftest < 0 && !gcx_tr.selftest_ok && !lists_chosen) {
-        bool ok;
-        if (run_alloc_selftest(&ok) < 0) {
-            return -1;
-        }
-        gcx_tr.alloc_selftest = ok;
+    bool tracer_exact = gcx_tr.selftest == 1;
+    if (!tracer_exact && !lists_chosen && alloc_selftest_once() < 0) {
+        return -1;
     }
     bool can_alloc = GCX_HAS_REFTRACER && gcx_tr.alloc_selftest == 1;
     bool can_lists = lists_readable && gcx_tr.alloc_selftest == 1;
     const char *refused = NULL;
-    if (forced == GCX_MODE_TRACER && !gcx_tr.selftest_ok) {
+    if (forced == GCX_MODE_TRACER && !tracer_exact) {
         refused = GCX_HAS_REFTRACER
                   ? "GCX_MODE=tracer, but this interpreter's reference tracer misses "
                     "deallocations (CPython 3.13.0-3.13.2); use lists, alloc or safe mode"
@@ -1278,7 +1287,7 @@ gcx_tracer_init(void)
         /* lists mode unavailable (its wrapper's self-test failed, or the
          * lists' layout is not the one checked): the tracer where it is
          * exact */
-        gcx_tr.mode = gcx_tr.selftest_ok ? GCX_MODE_TRACER
+        gcx_tr.mode = tracer_exact ? GCX_MODE_TRACER
                       : can_alloc ? GCX_MODE_ALLOC
                       : can_lists ? GCX_MODE_LISTS : GCX_MODE_SAFE;
     }
