@@ -42,6 +42,8 @@ class _IncrState(TypedDict):
     abandoned: int           # cycles a full collection overtook, ever
     bytes: int               # the gray stack's and the marks' memory
     old: int                 # records of generations 1 and 2 now
+    young_pages: int         # pages on the young list (records of generation 0)
+    middle_pages: int        # ... on the middle list (of generation 1)
     sweeping: bool           # marking done, pages left to sweep
     steps: int               # sweep steps this cycle
     swept: int               # records they decided

@@ -55,8 +55,11 @@
  * tests/test_budget.py compares the result with the stdlib's.
  *
  * The marks: per page of the table, a block of 512 marked and 512 done
- * bits, in an array indexed by the page's index in gcx_table.pages and
- * stamped with its key and the cycle's epoch.  A page that moved in the
+ * bits, indexed by the page's index in gcx_table.pages and stamped with
+ * its key and the cycle's epoch.  The blocks come in chunks of 1,024,
+ * each allocated zeroed when a page of its range is first marked: a heap
+ * that grew by 4M records would otherwise have the whole array grown and
+ * cleared in one slice (2 ms of page faults on the 3M heap).  A page that moved in the
  * array (full collections and resyncs free pages, and the sweep frees the
  * empty pages it passes, S2) loses its marks, unless the sweep moved them
  * with it: its objects go to a step or the end.  A new cycle is a new
@@ -97,6 +100,7 @@ typedef struct {
     Py_ssize_t next;
 } gray_t;
 #define CHUNK 2048
+#define BLOCKS 1024              /* mark blocks per chunk */
 
 typedef struct {
     uintptr_t key;               /* the page these marks are of */
@@ -120,8 +124,9 @@ static struct {
     uint32_t epoch;
     gray_t *gray;                /* borrowed: checked against the table (I1) */
     Py_ssize_t gray_len, gray_cap;
-    mark_block_t *marks;         /* indexed by page->index */
-    Py_ssize_t marks_cap;
+    mark_block_t **chunks;       /* block i: chunks[i / BLOCKS][i % BLOCKS] */
+    Py_ssize_t nchunks;          /* the pointers; a chunk may be NULL */
+    Py_ssize_t chunk_count;      /* the chunks allocated */
     Py_ssize_t marked;           /* marks set this cycle */
     Py_ssize_t traversed;        /* objects traversed this cycle */
     Py_ssize_t skipped;          /* gray entries found dead or moved (I1) */
@@ -151,27 +156,47 @@ static void release_work(void);
 
 /* ---- the marks -------------------------------------------------------------------- */
 
+/* The block at index i, whatever page it holds marks of; NULL when its
+ * chunk is not allocated (and `make` is false, or the allocation failed:
+ * I2). */
 static mark_block_t *
-block_of(const gcx_page_t *p, bool make)
+block_at(Py_ssize_t i, bool make)
 {
-    Py_ssize_t i = (Py_ssize_t)p->index;
-    if (i >= cyc.marks_cap) {
-        if (!make) {
-            return NULL;
-        }
-        /* a quarter more than needed, in steps of 1024 blocks: the blocks
-         * are large and a power of two could nearly double them */
-        Py_ssize_t cap = ((i + 1 + i / 4) | 1023) + 1;
-        mark_block_t *m = PyMem_RawRealloc(cyc.marks, (size_t)cap * sizeof(*m));
-        if (m == NULL) {
+    Py_ssize_t c = i / BLOCKS;
+    if (c < cyc.nchunks && cyc.chunks[c] != NULL) {
+        return &cyc.chunks[c][i % BLOCKS];
+    }
+    if (!make) {
+        return NULL;
+    }
+    if (c >= cyc.nchunks) {
+        Py_ssize_t n = c + 1 + c / 4;
+        mark_block_t **chunks = PyMem_RawRealloc(cyc.chunks, (size_t)n * sizeof(*chunks));
+        if (chunks == NULL) {
             cyc.failed = true;
             return NULL;
         }
-        memset(m + cyc.marks_cap, 0, (size_t)(cap - cyc.marks_cap) * sizeof(*m));
-        cyc.marks = m;
-        cyc.marks_cap = cap;
+        memset(chunks + cyc.nchunks, 0, (size_t)(n - cyc.nchunks) * sizeof(*chunks));
+        cyc.chunks = chunks;
+        cyc.nchunks = n;
     }
-    mark_block_t *b = &cyc.marks[i];
+    /* zeroed: key 0 is no page's, so every block of it is free */
+    cyc.chunks[c] = PyMem_RawCalloc(BLOCKS, sizeof(mark_block_t));
+    if (cyc.chunks[c] == NULL) {
+        cyc.failed = true;
+        return NULL;
+    }
+    cyc.chunk_count++;
+    return &cyc.chunks[c][i % BLOCKS];
+}
+
+static mark_block_t *
+block_of(const gcx_page_t *p, bool make)
+{
+    mark_block_t *b = block_at((Py_ssize_t)p->index, make);
+    if (b == NULL) {
+        return NULL;
+    }
     if (b->key != p->key || b->epoch != cyc.epoch) {
         if (!make) {
             return NULL;
@@ -578,8 +603,10 @@ gcx_incr_sweep(double seconds)
     cyc.step_members = cyc.step_work = 0;
     cyc.rejoin_left = target / 4 > REJOIN_MIN ? target / 4 : REJOIN_MIN;
     if (++cyc.step_id == 0) {   /* wrapped: numbers of old steps may be left */
-        for (Py_ssize_t i = 0; i < cyc.marks_cap; i++) {
-            cyc.marks[i].step = 0;
+        for (Py_ssize_t c = 0; c < cyc.nchunks; c++) {
+            for (Py_ssize_t i = 0; cyc.chunks[c] != NULL && i < BLOCKS; i++) {
+                cyc.chunks[c][i].step = 0;
+            }
         }
         cyc.step_id = 1;
     }
@@ -589,12 +616,14 @@ gcx_incr_sweep(double seconds)
         if (gcx_table_free_if_empty(cyc.cursor)) {
             /* S2: the last page took the freed one's index; its marks
              * (and its part of the step) move with it */
-            if (from != cyc.cursor && from < cyc.marks_cap && cyc.cursor < cyc.marks_cap) {
-                cyc.marks[cyc.cursor] = cyc.marks[from];
-                cyc.marks[from].key = 0;
+            mark_block_t *src = from != cyc.cursor ? block_at(from, false) : NULL;
+            mark_block_t *dst = block_at(cyc.cursor, src != NULL);
+            if (src != NULL && dst != NULL) {
+                *dst = *src;
+                src->key = 0;
             }
-            else if (cyc.cursor < cyc.marks_cap) {
-                cyc.marks[cyc.cursor].key = 0;
+            else if (dst != NULL) {
+                dst->key = 0;
             }
             if (cyc.sweep_end > gcx_table.pages.len) {
                 cyc.sweep_end = gcx_table.pages.len;   /* an unswept page moved in */
@@ -659,7 +688,9 @@ gcx_incr_sweep(double seconds)
     (void)PyTime_PerfCounterRaw(&end);
     if (work >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
         double rate = PyTime_AsSecondsDouble(end - start) / (double)work;
-        cyc.per_unit = (cyc.per_unit + rate) / 2;
+        /* up at once, down by halves: a step that overran sizes the next
+         * one by its own rate, the slices after a cheap one grow slowly */
+        cyc.per_unit = rate > cyc.per_unit ? rate : (cyc.per_unit + rate) / 2;
     }
     cyc.steps++;
     cyc.swept += members;
@@ -711,7 +742,11 @@ gcx_incr_start(PyObject *roots)
     cyc.active = true;
     cyc.epoch++;
     if (cyc.epoch == 0) {   /* wrapped: stamps of 0 may be old */
-        memset(cyc.marks, 0, (size_t)cyc.marks_cap * sizeof(*cyc.marks));
+        for (Py_ssize_t c = 0; c < cyc.nchunks; c++) {
+            if (cyc.chunks[c] != NULL) {
+                memset(cyc.chunks[c], 0, BLOCKS * sizeof(mark_block_t));
+            }
+        }
         cyc.epoch = 1;
     }
     cyc.gray_len = 0;
@@ -833,7 +868,8 @@ gcx_incr_state(void)
         .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
         .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
-                 + (size_t)cyc.marks_cap * sizeof(mark_block_t)
+                 + (size_t)cyc.nchunks * sizeof(mark_block_t *)
+                 + (size_t)cyc.chunk_count * BLOCKS * sizeof(mark_block_t)
                  + (size_t)cyc.step.cap * (sizeof(gcx_page_t *) + sizeof(*cyc.step.bits)),
     };
     return s;

@@ -760,7 +760,7 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsn}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsn}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
@@ -768,6 +768,8 @@ m_incr_state(PyObject *mod, PyObject *unused)
                          "old_at_start", s.old_at_start, "kept", s.kept,
                          "abandoned", s.abandoned, "bytes", (Py_ssize_t)s.bytes,
                          "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2],
+                         "young_pages", gcx_table.lists[GCX_LIST_YOUNG].len,
+                         "middle_pages", gcx_table.lists[GCX_LIST_MIDDLE].len,
                          "sweeping", s.sweeping ? Py_True : Py_False,
                          "steps", s.steps, "swept", s.swept,
                          "swept_found", s.swept_found, "step_max", s.step_max,

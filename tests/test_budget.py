@@ -64,6 +64,19 @@ def test_core_functions_reject_bad_input():
     assert gcx._gcx.incr_finish() == -1 or not gcx._gcx.incr_state()["active"]
 
 
+def test_generation_1_collected_within_the_budget(run_program):
+    """Where the stdlib's rule lets generation 1 fill for ten young
+    collections, PauseBudget collects it before it would take more than
+    its share of the budget: with a budget far below one such collection,
+    no collection of generation 1 examines a third of what the stdlib
+    rule's largest did; the survivors are alive and intact."""
+    proc = run_program("budget/young_cap.py")
+    assert proc.returncode == 0, proc.stderr
+    ok, default_max, budget_max, budget_gen1 = proc.stdout.split()
+    assert ok == "ok" and int(budget_gen1) > 0
+    assert int(budget_max) * 3 < int(default_max)
+
+
 def test_value_stacks_are_roots(run_program):
     """A list a comprehension is building, held by no object, only by its
     frame's value stack: marking reaches it through the running frames, so
