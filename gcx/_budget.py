@@ -8,7 +8,8 @@ milliseconds at each of the scheduler's calls (young collections run as
 the stdlib's rule says, except that generation 1 is collected as soon as
 one more young collection would make its collection overrun 60% of the
 budget, at the cost per page of the table its last collections took; a
-slice gets what is left of the budget after them):
+slice gets what is left of the budget after them, and the analysis of
+code objects' stack depths on 3.12 and 3.13 a tenth of it):
 
 * marking: from roots (``sys.modules`` and the locals of every thread's
   frames) it marks what is alive;
@@ -69,6 +70,7 @@ _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
 _MARGIN = 0.8             # of the budget, a slice may plan to use
 _PER_PAGE = 1e-6          # generation 1's collection's cost per page, until measured
+_ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
 _GOAL = 0.05              # a cycle should end before this share of the old
@@ -147,6 +149,7 @@ class PauseBudget(Policy):
         self._restacked = False                # frames read again before the sweep
         self._largest_step = 0                 # records, of any cycle's sweep
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
+        self._survivor_pages = 0.0                     # pages a young collection adds to the middle list
 
     def state(self) -> dict[str, object]:
         """Slices and their durations (seconds: max, p99 of the last 10,000),
@@ -195,7 +198,7 @@ class PauseBudget(Policy):
                 self._stop_the_world += 1
                 return _FULL
             _gcx.incr_start(_roots())
-            _frames.mark_value_stacks()
+            _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
             self._restacked = False
             core = _gcx.incr_state()
         else:
@@ -232,7 +235,7 @@ class PauseBudget(Policy):
         else:
             if not self._restacked:      # what the frames hold as the sweep begins
                 self._restacked = True
-                _frames.mark_value_stacks()
+                _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
             _gcx.incr_sweep(left)
         took = time.perf_counter() - t0
         self._slices += 1
@@ -243,7 +246,8 @@ class PauseBudget(Policy):
 
     def _collect_young(self, due_young: int, core: _gcx._IncrState) -> None:
         """A young collection, of the generation _young() picks, timed: the
-        cost per page of generation 1's is what _young() predicts from."""
+        cost per page of generation 1's, and the pages generation 0's
+        survivors add to generation 1, are what _young() predicts from."""
         young, middle = core["young_pages"], core["middle_pages"]
         generation = self._young(due_young, young, middle)
         start = time.perf_counter()
@@ -255,6 +259,9 @@ class PauseBudget(Policy):
             # this prevents
             rate = took / (young + middle)
             self._per_page = max(rate, self._per_page + (rate - self._per_page) / 8)
+        elif generation == 0:
+            grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
+            self._survivor_pages = max(grew, self._survivor_pages + (grew - self._survivor_pages) / 8)
 
     def _young(self, due_young: int, young: int, middle: int) -> int:
         """The young generation to collect: the stdlib's rule's, except that
@@ -269,8 +276,9 @@ class PauseBudget(Policy):
         if due_young != 0:
             return due_young
         # were generation 1 left for one more young collection, it would
-        # hold its pages, this one's and about as many more
-        if (middle + 2 * young) * self._per_page > self.ms / 1000 * _YOUNG_SHARE:
+        # hold its pages and the survivors' of this one, and the next one's
+        # young pages would be about this one's
+        if (middle + self._survivor_pages + young) * self._per_page > self.ms / 1000 * _YOUNG_SHARE:
             return 1
         return 0
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import sys
+import time
 import types
 
 from . import _gcx
@@ -123,26 +124,26 @@ def depth_at(code: types.CodeType, lasti: int, analyse: bool = True) -> int | No
 
 _HERE = __file__.rsplit("/", 1)[0] + "/"
 _OWN = frozenset(_HERE + name for name in ("_frames.py", "_budget.py", "policy.py"))
-_NEW_PER_CALL = 4      # code objects analysed per call, at most (~0.1-1 ms each)
 
 
-def mark_value_stacks() -> None:
-    """Hand the core every thread's running frames with their depths (3.12,
-    3.13; nothing to do on 3.14+).  The policy's own frames (deciding) are
-    passed over; a call analyses at most a few code objects it has not
-    seen, so a cycle's first slices stay short: the frames it could not
-    analyse yet are read without their value stacks this time."""
+def mark_value_stacks(seconds: float) -> None:
+    """Hand the core every thread's running frames whose stack top CPython
+    did not save, with their depths (3.12, 3.13; nothing to do on 3.14+):
+    the frame each thread is running and those calling C.  The core read
+    the others' value stacks itself.  The policy's own frames (deciding)
+    are passed over.  Code objects not seen before are analysed only while
+    the call has taken less than ``seconds`` (0.1-1 ms each): the frames it
+    could not analyse yet are read without their value stacks this time."""
     if not NEEDED:
         return
-    new = 0
+    deadline = time.perf_counter() + seconds
     for top in sys._current_frames().values():
         f: types.FrameType | None = top
         while f is not None:
             code = f.f_code
-            if code.co_filename not in _OWN:
-                seen = code in _depths
-                d = depth_at(code, f.f_lasti, seen or new < _NEW_PER_CALL)
-                new += not seen
+            if code.co_filename not in _OWN and not _gcx.frame_top_saved(f):
+                d = depth_at(code, f.f_lasti,
+                             code in _depths or time.perf_counter() < deadline)
                 if d:
                     _gcx.incr_frame(f, d)
             f = f.f_back

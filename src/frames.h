@@ -38,6 +38,7 @@ void gcx_frames_each_root(gcx_borrowed_fn fn, void *arg);
 bool gcx_frames_roots_readable(void);
 /* The same for one frame object a thread is running, its value stack read
  * to `depth` slots (FR5): false when nothing was read. */
+bool gcx_frames_top_saved(PyObject *frame);
 bool gcx_frames_each_slot_of(PyObject *frame, Py_ssize_t depth, gcx_borrowed_fn fn,
                              void *arg);
 int gcx_frames_init(void);    /* at import, before the tracer; 0 */

@@ -688,9 +688,11 @@ gcx_incr_sweep(double seconds)
     (void)PyTime_PerfCounterRaw(&end);
     if (work >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
         double rate = PyTime_AsSecondsDouble(end - start) / (double)work;
-        /* up at once, down by halves: a step that overran sizes the next
-         * one by its own rate, the slices after a cheap one grow slowly */
-        cyc.per_unit = rate > cyc.per_unit ? rate : (cyc.per_unit + rate) / 2;
+        /* up at once, down by eighths: a step that overran sizes the next
+         * one by its own rate, and cheap steps lower it slowly (the rate
+         * doubles from one step to the next where garbage, which costs
+         * ~5 times what a live member does, is dense) */
+        cyc.per_unit = rate > cyc.per_unit ? rate : cyc.per_unit + (rate - cyc.per_unit) / 8;
     }
     cyc.steps++;
     cyc.swept += members;

@@ -737,6 +737,17 @@ m_incr_frame(PyObject *mod, PyObject *args)
 }
 
 static PyObject *
+m_frame_top_saved(PyObject *mod, PyObject *frame)
+{
+    if (!PyFrame_Check(frame)) {
+        PyErr_Format(PyExc_TypeError, "frame_top_saved() takes a frame, not %.100s",
+                     Py_TYPE(frame)->tp_name);
+        return NULL;
+    }
+    return PyBool_FromLong(gcx_frames_top_saved(frame));
+}
+
+static PyObject *
 m_incr_sweep(PyObject *mod, PyObject *arg)
 {
     double seconds = slice_seconds(arg, "incr_sweep");
@@ -817,6 +828,7 @@ static PyMethodDef methods[] = {
     {"incr_start", m_incr_start, METH_O, NULL},
     {"incr_slice", m_incr_slice, METH_O, NULL},
     {"incr_frame", m_incr_frame, METH_VARARGS, NULL},
+    {"frame_top_saved", m_frame_top_saved, METH_O, NULL},
     {"incr_sweep", m_incr_sweep, METH_O, NULL},
     {"incr_finish", m_incr_finish, METH_NOARGS, NULL},
     {"incr_abandon", m_incr_abandon, METH_NOARGS, NULL},
