@@ -7,7 +7,7 @@ incremental cycle (src/incremental.c), a slice of at most ``ms``
 milliseconds at each of the scheduler's calls (young collections run as
 the stdlib's rule says, except that generation 1 is collected as soon as
 one more young collection would make its collection overrun 60% of the
-budget, at the cost per page of the table its last collections took; a
+budget, at the cost per page of the table its last collections took.  A
 slice gets what is left of the budget after them, and the analysis of
 code objects' stack depths on 3.12 and 3.13 a tenth of it):
 
