@@ -368,23 +368,20 @@ gcx_frames_each_slot_of(PyObject *frame, Py_ssize_t depth, gcx_borrowed_fn fn, v
 }
 
 /* Did the running frame save its value stack's top, so that
- * gcx_frames_each_root reads its value stack?  Always on 3.14+; on 3.12 and
- * 3.13 only while it calls a Python function (FR5).  False for a frame
- * that is not running. */
+ * gcx_frames_each_root reads its value stack?  Always on 3.14+ (for any
+ * frame); on 3.12 and 3.13 only while it calls a Python function (FR5),
+ * and false for a frame that is not running. */
 bool
 gcx_frames_top_saved(PyObject *frame)
 {
+#if PY_VERSION_HEX >= 0x030E0000
+    return PyFrame_Check(frame);
+#else
     if (!PyFrame_Check(frame)) {
         return false;
     }
     _PyInterpreterFrame *f = ((PyFrameObject *)frame)->f_frame;
-    if (f == NULL || !running(f)) {
-        return false;
-    }
-#if PY_VERSION_HEX >= 0x030E0000
-    return true;
-#else
-    return f->stacktop >= 0;
+    return f != NULL && running(f) && f->stacktop >= 0;
 #endif
 }
 
