@@ -18,7 +18,12 @@ interpreter's own lists.
 """
 
 import gc as _gc
-import types as _types
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import types as _types
+
+_BUILTIN_FUNCTION = type(len)   # types.BuiltinFunctionType, without importing types
 
 # The stdlib gc module's attributes that gcx.install() points at gcx's.
 TAKEN_OVER: tuple[str, ...] = (
@@ -28,10 +33,10 @@ TAKEN_OVER: tuple[str, ...] = (
 )
 
 
-def _stdlib_module() -> _types.ModuleType:
+def _stdlib_module() -> "_types.ModuleType":
     """The gc module if its functions are still the stdlib's own, else a new
     instance of the built-in gc module."""
-    if all(type(getattr(_gc, name)) is _types.BuiltinFunctionType
+    if all(type(getattr(_gc, name)) is _BUILTIN_FUNCTION
            and getattr(getattr(_gc, name), "__self__", None) is _gc
            for name in TAKEN_OVER if name not in ("garbage", "callbacks")):
         return _gc

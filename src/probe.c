@@ -188,11 +188,11 @@ static int
 probe_late_weakref_clear(void)
 {
     static const char src[] =
-        "import gc, weakref\n"
+        "import gc, _weakref\n"
         "_calls = []\n"
         "class _Probe:\n"
         "    def __del__(self):\n"
-        "        _refs.append(weakref.ref(self, _calls.append))\n"
+        "        _refs.append(_weakref.ref(self, _calls.append))\n"
         "_refs = []\n"
         "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
         "del _a, _b\n"
@@ -218,13 +218,13 @@ static int
 probe_weakrefs_after_finalizers(void)
 {
     static const char src[] =
-        "import gc, weakref\n"
+        "import gc, _weakref\n"
         "_seen = []\n"
         "class _Probe:\n"
         "    def __del__(self):\n"
         "        _seen.append(_ref() is self)\n"
         "_a = _Probe(); _a.self = _a\n"
-        "_ref = weakref.ref(_a)\n"
+        "_ref = _weakref.ref(_a)\n"
         "del _a\n"
         "gc.collect(0)\n"
         "after = _seen == [True]\n"

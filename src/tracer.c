@@ -884,6 +884,20 @@ gcx_adopt(PyObject *op)
 
 /* ---- the start-up self-test ----------------------------------------------- */
 
+/* Is an object waiting in this thread's trashcan? */
+static bool
+trash_waiting(void)
+{
+    PyThreadState *ts = PyThreadState_GetUnchecked();
+#if PY_VERSION_HEX >= 0x030D0000
+    return ts != NULL && ts->delete_later != NULL;
+#else
+    return ts != NULL && ts->trash.delete_later != NULL;
+#endif
+}
+
+static bool trash_seen;     /* a probe saw a free while trash_waiting() */
+
 static Py_ssize_t probe_created, probe_destroyed;
 static PyTypeObject *probe_types[3];
 
@@ -902,22 +916,30 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
     }
     else if (event == PyRefTracer_DESTROY) {
         probe_destroyed++;
+        trash_seen |= trash_waiting();
     }
     return 0;
 }
 
 /* Lists, dicts and tuples made and freed by the bytecode loop, by a deep
  * nested list that the trashcan must defer, and by tuple resizes; all die
- * inside.  3.13 defers past its C recursion limit of 10,000 levels, so a
- * 12,000-deep list freed anywhere reaches the trashcan.  3.14 defers by
- * the C stack left (about 80 bytes a level): the list is 24,000 deep and
- * freed in a thread with a 1 MiB stack, which it cannot be freed in
- * without the trashcan (it would need about 1.9 MB), so a test that ends
- * has gone through it (3.14.0-3.14.7 and 3.15.0 lose those deaths).  Kept
- * small: its peak memory stays in the process's RSS. */
-/* Both self-tests free a deep chain through the trashcan: `holder`'s one
- * item, popped where the trashcan must defer (3.14+: in a thread with a
- * 1 MiB stack; before: anywhere, past 10,000 levels). */
+ * inside.  Both self-tests free a deep chain through the trashcan:
+ * `holder`'s one item, popped where the trashcan must defer, and each
+ * proves that it did (a free, or a death the tracer saw, while the thread
+ * state's delete_later list was not empty: trash_seen; a list frees its
+ * items last first, so each level's empty list dies as the chain below it
+ * unwinds, after a deposit).
+ *  - 3.12 defers past 50 nested deallocations: a chain of 300 reaches it.
+ *  - 3.13 defers when fewer than 50 levels of its C recursion limit are
+ *    left: the chain of 300 is freed (free_deep) with the thread's
+ *    remaining C recursion lowered to 150 for the while, as if the free
+ *    ran 9,850 C calls deep, which is where a chain of 12,000 would reach
+ *    it (the test then cost 20 M instructions, half of gcx's import).
+ *  - 3.14+ defers by the C stack left (about 80 bytes a level): the list
+ *    is 24,000 deep and freed in a thread with a 1 MiB stack, which it
+ *    cannot be freed in without the trashcan (it would need about 1.9
+ *    MB), so a test that ends has gone through it (3.14.0-3.14.7 and
+ *    3.15.0 lose those deaths). */
 #if GCX_PY314
 #  define SELFTEST_DEPTH "24000"
 #  define SELFTEST_FREE_DEEP_DEF \
@@ -933,12 +955,70 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
     "    finally:\n" \
     "        threading.stack_size(size)\n"
 #else
-#  define SELFTEST_DEPTH "12000"
-#  define SELFTEST_FREE_DEEP_DEF \
-    "def _gcx_free_deep(holder):\n" \
-    "    holder.pop()\n"
-#  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"
+#  define SELFTEST_DEPTH "300"
+#  define SELFTEST_FREE_DEEP_DEF ""
+#  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"   /* free_deep, below */
 #endif
+
+
+#if !GCX_PY314
+/* _gcx_free_deep(holder) of the self-tests before 3.14: pops holder's one
+ * item, a chain of 300, where the trashcan defers (see above). */
+static PyObject *
+free_deep(PyObject *self, PyObject *holder)
+{
+    if (!PyList_Check(holder) || PyList_GET_SIZE(holder) != 1) {
+        PyErr_SetString(PyExc_TypeError, "_gcx_free_deep() takes a list of one item");
+        return NULL;
+    }
+    PyObject *deep = Py_NewRef(PyList_GET_ITEM(holder, 0));
+    if (PyList_SetSlice(holder, 0, 1, NULL) < 0) {
+        Py_DECREF(deep);
+        return NULL;
+    }
+#  if PY_VERSION_HEX >= 0x030D0000
+    PyThreadState *ts = PyThreadState_Get();
+    int remaining = ts->c_recursion_remaining;
+    if (remaining > 150) {
+        ts->c_recursion_remaining = 150;
+    }
+    Py_DECREF(deep);   /* deferred 100 levels down, destroyed at the top */
+    ts->c_recursion_remaining += remaining - (remaining > 150 ? 150 : remaining);
+#  else
+    Py_DECREF(deep);
+#  endif
+    Py_RETURN_NONE;
+}
+#endif
+
+/* The self-test's function `name` from the namespace of `src`, with
+ * _gcx_free_deep set where it is C (before 3.14).  NULL with an error. */
+static PyObject *
+selftest_function(const char *src, const char *name, PyObject **globals)
+{
+    *globals = gcx_probe_run(src);
+    if (*globals == NULL) {
+        return NULL;
+    }
+#if !GCX_PY314
+    static PyMethodDef free_deep_def = {"_gcx_free_deep", free_deep, METH_O, NULL};
+    PyObject *fd = PyCFunction_New(&free_deep_def, NULL);
+    if (fd == NULL || PyDict_SetItemString(*globals, "_gcx_free_deep", fd) < 0) {
+        Py_XDECREF(fd);
+        PyDict_Clear(*globals);
+        Py_CLEAR(*globals);
+        return NULL;
+    }
+    Py_DECREF(fd);
+#endif
+    PyObject *fn = PyDict_GetItemString(*globals, name);   /* borrowed */
+    if (fn == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "gcx: the self-test defines no %s", name);
+        PyDict_Clear(*globals);
+        Py_CLEAR(*globals);
+    }
+    return fn;
+}
 
 static const char selftest_src[] =
     SELFTEST_FREE_DEEP_DEF
@@ -949,7 +1029,7 @@ static const char selftest_src[] =
     "        del x, y\n"
     "    deep = []\n"
     "    for i in range(" SELFTEST_DEPTH "):\n"
-    "        deep = [deep]\n"
+    "        deep = [[], deep]\n"
     "    holder = [deep]\n"
     "    del deep\n"
     SELFTEST_FREE_DEEP
@@ -960,11 +1040,11 @@ static const char selftest_src[] =
 static int
 run_selftest(bool *ok)
 {
-    PyObject *globals = gcx_probe_run(selftest_src);
-    if (globals == NULL) {
+    PyObject *globals;
+    PyObject *fn = selftest_function(selftest_src, "_gcx_selftest", &globals);
+    if (fn == NULL) {
         return -1;
     }
-    PyObject *fn = PyDict_GetItemString(globals, "_gcx_selftest");  /* borrowed */
     probe_types[0] = &PyList_Type;
     probe_types[1] = &PyDict_Type;
     probe_types[2] = &PyTuple_Type;
@@ -975,6 +1055,7 @@ run_selftest(bool *ok)
         void *old_data = NULL;
         PyRefTracer old = PyRefTracer_GetTracer(&old_data);
         probe_created = probe_destroyed = 0;
+        trash_seen = false;
         (void)PyRefTracer_SetTracer(probe_tracer, NULL);
         PyObject *r = PyObject_CallNoArgs(fn);
         (void)PyRefTracer_SetTracer(old, old_data);
@@ -983,7 +1064,7 @@ run_selftest(bool *ok)
             return -1;
         }
         Py_DECREF(r);
-        *ok = probe_created > 0 && probe_created == probe_destroyed;
+        *ok = probe_created > 0 && probe_created == probe_destroyed && trash_seen;
     }
     PyDict_Clear(globals);   /* the function and its globals form a cycle */
     Py_DECREF(globals);
@@ -1003,7 +1084,7 @@ static const char alloc_selftest_src[] =
     "class _GcxS:\n"
     "    __slots__ = ('next',)\n"
     "def _gcx_alloc_selftest(note):\n"
-    "    for i in range(2000):\n"
+    "    for i in range(300):\n"
     "        d = _GcxD()\n"
     "        s = _GcxS()\n"
     "        note(d)\n"
@@ -1020,7 +1101,12 @@ static const char alloc_selftest_src[] =
     "    del deep, n\n"
     SELFTEST_FREE_DEEP;
 
-#define NOTE_CAP 65536          /* a power of two, above twice the notes */
+/* a power of two, above twice the notes (600 and the chain) */
+#if GCX_PY314
+#  define NOTE_CAP 65536
+#else
+#  define NOTE_CAP 8192
+#endif
 #define NOTE_GONE ((uintptr_t)1)
 static uintptr_t *notes;
 static Py_ssize_t notes_live, notes_made, notes_reused;
@@ -1085,6 +1171,7 @@ probe_free(void *ctx, void *block)
     if (block != NULL) {
         probe_forget((uintptr_t)block + 16);
         probe_forget((uintptr_t)block + 32);
+        trash_seen |= trash_waiting();
     }
     probe_next.free(probe_next.ctx, block);
 }
@@ -1094,11 +1181,11 @@ run_alloc_selftest(bool *ok)
 {
     static PyMethodDef note_def = {"note", note, METH_O, NULL};
     *ok = false;
-    PyObject *globals = gcx_probe_run(alloc_selftest_src);
-    if (globals == NULL) {
+    PyObject *globals;
+    PyObject *fn = selftest_function(alloc_selftest_src, "_gcx_alloc_selftest", &globals);
+    if (fn == NULL) {
         return -1;
     }
-    PyObject *fn = PyDict_GetItemString(globals, "_gcx_alloc_selftest");  /* borrowed */
     PyObject *note_fn = PyCFunction_New(&note_def, NULL);
     notes = PyMem_RawCalloc(NOTE_CAP, sizeof(uintptr_t));
     if (note_fn == NULL || notes == NULL) {
@@ -1109,6 +1196,7 @@ run_alloc_selftest(bool *ok)
         return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
     }
     notes_live = notes_made = notes_reused = 0;
+    trash_seen = false;
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
     PyMemAllocatorEx probe = {NULL, probe_malloc, probe_calloc, probe_realloc, probe_free};
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe);
@@ -1123,7 +1211,7 @@ run_alloc_selftest(bool *ok)
         return -1;
     }
     Py_DECREF(r);
-    *ok = notes_made > 0 && notes_live == 0 && notes_reused == 0;
+    *ok = notes_made > 0 && notes_live == 0 && notes_reused == 0 && trash_seen;
     return 0;
 }
 
