@@ -935,25 +935,30 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
  *    remaining C recursion lowered to 150 for the while, as if the free
  *    ran 9,850 C calls deep, which is where a chain of 12,000 would reach
  *    it (the test then cost 20 M instructions, half of gcx's import).
- *  - 3.14+ defers by the C stack left (about 80 bytes a level): the list
- *    is 24,000 deep and freed in a thread with a 1 MiB stack, which it
- *    cannot be freed in without the trashcan (it would need about 1.9
- *    MB), so a test that ends has gone through it (3.14.0-3.14.7 and
+ *  - 3.14+ defers by the C stack left (about 80 bytes a level): the chain
+ *    is 8,000 deep and freed in a thread with a 256 KiB stack, which it
+ *    cannot be freed in without the trashcan (it would need about 640
+ *    KB), so a test that ends has gone through it (3.14.0-3.14.7 and
  *    3.15.0 lose those deaths). */
 #if GCX_PY314
-#  define SELFTEST_DEPTH "24000"
+#  define SELFTEST_DEPTH "8000"
+/* _thread, not threading, which a bare start-up does not import */
 #  define SELFTEST_FREE_DEEP_DEF \
-    "import threading\n" \
-    "def _gcx_free_deep(holder):\n" \
-    "    holder.pop()\n"
-#  define SELFTEST_FREE_DEEP \
-    "    size = threading.stack_size(1 << 20)\n" \
+    "import _thread\n" \
+    "def _gcx_free_deep(holder, done):\n" \
     "    try:\n" \
-    "        t = threading.Thread(target=_gcx_free_deep, args=(holder,))\n" \
-    "        t.start()\n" \
-    "        t.join()\n" \
+    "        holder.pop()\n" \
     "    finally:\n" \
-    "        threading.stack_size(size)\n"
+    "        done.release()\n"
+#  define SELFTEST_FREE_DEEP \
+    "    size = _thread.stack_size(1 << 18)\n" \
+    "    try:\n" \
+    "        done = _thread.allocate_lock()\n" \
+    "        done.acquire()\n" \
+    "        _thread.start_new_thread(_gcx_free_deep, (holder, done))\n" \
+    "        done.acquire()\n" \
+    "    finally:\n" \
+    "        _thread.stack_size(size)\n"
 #else
 #  define SELFTEST_DEPTH "300"
 #  define SELFTEST_FREE_DEEP_DEF ""
@@ -1103,7 +1108,7 @@ static const char alloc_selftest_src[] =
 
 /* a power of two, above twice the notes (600 and the chain) */
 #if GCX_PY314
-#  define NOTE_CAP 65536
+#  define NOTE_CAP 32768
 #else
 #  define NOTE_CAP 8192
 #endif
