@@ -33,8 +33,9 @@ entered the old generations meanwhile (as a share of 5% of them), the young
 trigger halves (down to 1/16 of threshold 0), so slices come more often; it
 doubles back when the cycle is ahead.  Young collections still come at
 threshold 0.  The memory guard: once generations 1
-and 2 have grown by ``guard`` (a fraction of their size at the start) the
-cycle ends at once, whatever marking or the sweep still had to do, and
+and 2 have grown by ``guard`` (a fraction of their size at the start; and
+by 50,000 records at least, which a heap being built outgrows a small old
+generation by before a cycle can mark it) the cycle ends at once, whatever marking or the sweep still had to do, and
 state() counts it as a fallback.
 
 Marking also starts from the slots of every thread's running frames, value
@@ -73,6 +74,7 @@ _PER_PAGE = 1e-6          # generation 1's collection's cost per page, until mea
 _ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
+_GUARD_MIN = 50_000        # records the old generations may always grow by in a cycle
 _GOAL = 0.05              # a cycle should end before this share of the old
                           # generations at its start has entered them
 
@@ -109,8 +111,9 @@ class PauseBudget(Policy):
     ms      the budget of one scheduler call (a young collection, if one is
             due, and a slice), in milliseconds (0 < ms <= 1000)
     guard   end the cycle at once when generations 1 and 2 have grown by
-            this fraction of their size at its start (0 < guard <= 10):
-            the memory guard, counted in state()["fallbacks"]
+            this fraction of their size at its start, and by 50,000
+            records at least (0 < guard <= 10): the memory guard, counted
+            in state()["fallbacks"]
     """
 
     def __init__(self, ms: float = 1.0, *, guard: float = 0.25) -> None:
@@ -202,7 +205,10 @@ class PauseBudget(Policy):
             self._restacked = False
             core = _gcx.incr_state()
         else:
-            allowed = self.guard * max(core["old_at_start"], 1)
+            # at least _GUARD_MIN records: a heap being built grows by a
+            # quarter of a small old generation before a cycle can mark it,
+            # and the fallback's end is the longest pause there (2-3 ms)
+            allowed = max(self.guard * core["old_at_start"], _GUARD_MIN)
             if core["old"] - core["old_at_start"] > allowed:
                 self._fallbacks += 1
                 self._end()

@@ -77,6 +77,16 @@ def test_generation_1_collected_within_the_budget(run_program):
     assert int(budget_max) * 3 < int(default_max)
 
 
+def test_memory_guard(run_program):
+    """A cycle whose old generations grow past the guard (and past the
+    50,000 records they may always grow by) ends at the next decision,
+    counted in state()["fallbacks"], and that end collects the garbage the
+    cycle had not decided; growth under the minimum does not end it."""
+    proc = run_program("budget/guard.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ok", "0", "1"]
+
+
 def test_value_stacks_are_roots(run_program):
     """A list a comprehension is building, held by no object, only by its
     frame's value stack: marking reaches it through the running frames, so
