@@ -149,7 +149,6 @@ class PauseBudget(Policy):
         self._last_unmarked = 0
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
-        self._restacked = False                # frames read again before the sweep
         self._largest_step = 0                 # records, of any cycle's sweep
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
         self._survivor_pages = 0.0                     # pages a young collection adds to the middle list
@@ -202,7 +201,6 @@ class PauseBudget(Policy):
                 return _FULL
             _gcx.incr_start(_roots())
             _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
-            self._restacked = False
             core = _gcx.incr_state()
         else:
             # at least _GUARD_MIN records: a heap being built grows by a
@@ -239,8 +237,7 @@ class PauseBudget(Policy):
         if core["gray"] > 0:
             _gcx.incr_slice(left)
         else:
-            if not self._restacked:      # what the frames hold as the sweep begins
-                self._restacked = True
+            if not core["rescanned"]:     # what the frames hold as the sweep begins
                 _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
             _gcx.incr_sweep(left)
         took = time.perf_counter() - t0

@@ -51,6 +51,7 @@ class _IncrState(TypedDict):
     step_max: int            # records of the largest step
     promoted: int            # records that entered generation 2 during the cycle
     rejoined: int            # records a sweep step decided again (an earlier one found them alive)
+    rescanned: bool          # the running frames were read again before the sweep
 
 class _Memory(TypedDict):
     held: int                # arenas + blocks + pressure

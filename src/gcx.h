@@ -368,6 +368,7 @@ typedef struct {
     Py_ssize_t step_max;         /* members of its largest step */
     Py_ssize_t promoted;         /* records that entered generation 2 during it */
     Py_ssize_t rejoined;         /* records its steps decided again (S1) */
+    bool rescanned;              /* the frames were read again before its sweep */
 } gcx_incr_state_t;
 
 int gcx_incr_start(PyObject *roots);   /* roots: a list */

@@ -869,6 +869,7 @@ gcx_incr_state(void)
                     && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end),
         .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
         .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
+        .rescanned = cyc.active && cyc.rescanned,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
                  + (size_t)cyc.nchunks * sizeof(mark_block_t *)
                  + (size_t)cyc.chunk_count * BLOCKS * sizeof(mark_block_t)

@@ -771,7 +771,7 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsn}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsO}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
@@ -784,7 +784,8 @@ m_incr_state(PyObject *mod, PyObject *unused)
                          "sweeping", s.sweeping ? Py_True : Py_False,
                          "steps", s.steps, "swept", s.swept,
                          "swept_found", s.swept_found, "step_max", s.step_max,
-                         "promoted", s.promoted, "rejoined", s.rejoined);
+                         "promoted", s.promoted, "rejoined", s.rejoined,
+                         "rescanned", s.rescanned ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {
