@@ -32,11 +32,11 @@ Pacing: slices are asked for by allocation.  While the cycle's progress
 entered the old generations meanwhile (as a share of 5% of them), the young
 trigger halves (down to 1/16 of threshold 0), so slices come more often; it
 doubles back when the cycle is ahead.  Young collections still come at
-threshold 0.  The memory guard: once generations 1
-and 2 have grown by ``guard`` (a fraction of their size at the start; and
-by 50,000 records at least, which a heap being built outgrows a small old
-generation by before a cycle can mark it) the cycle ends at once, whatever marking or the sweep still had to do, and
-state() counts it as a fallback.
+threshold 0.  The memory guard: once generations 1 and 2 have grown by
+``guard`` (a fraction of their size at the start; and by 50,000 records at
+least, which a heap being built outgrows a small old generation by before
+a cycle can mark it) the cycle ends at once, whatever marking or the sweep
+still had to do, and state() counts it as a fallback.
 
 Marking also starts from the slots of every thread's running frames, value
 stacks included (``gcx.info()["frame_roots"]``), at the cycle's start and
@@ -74,7 +74,7 @@ _PER_PAGE = 1e-6          # generation 1's collection's cost per page, until mea
 _ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
-_GUARD_MIN = 50_000        # records the old generations may always grow by in a cycle
+_GUARD_MIN = 50_000       # records the old generations may always grow by in a cycle
 _GOAL = 0.05              # a cycle should end before this share of the old
                           # generations at its start has entered them
 
@@ -151,7 +151,7 @@ class PauseBudget(Policy):
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
         self._largest_step = 0                 # records, of any cycle's sweep
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
-        self._survivor_pages = 0.0                     # pages a young collection adds to the middle list
+        self._survivor_pages = 0.0             # pages a young collection adds to the middle list
 
     def state(self) -> dict[str, object]:
         """Slices and their durations (seconds: max, p99 of the last 10,000),
@@ -264,7 +264,8 @@ class PauseBudget(Policy):
             self._per_page = max(rate, self._per_page + (rate - self._per_page) / 8)
         elif generation == 0:
             grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
-            self._survivor_pages = max(grew, self._survivor_pages + (grew - self._survivor_pages) / 8)
+            self._survivor_pages = max(
+                grew, self._survivor_pages + (grew - self._survivor_pages) / 8)
 
     def _young(self, due_young: int, young: int, middle: int) -> int:
         """The young generation to collect: the stdlib's rule's, except that
@@ -281,9 +282,8 @@ class PauseBudget(Policy):
         # were generation 1 left for one more young collection, it would
         # hold its pages and the survivors' of this one, and the next one's
         # young pages would be about this one's
-        if (middle + self._survivor_pages + young) * self._per_page > self.ms / 1000 * _YOUNG_SHARE:
-            return 1
-        return 0
+        after_next = middle + self._survivor_pages + young
+        return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
 
     def _early(self) -> bool:
         """Start a cycle before the stdlib's rule asks for a full collection,
