@@ -7,6 +7,7 @@ finalized once after quiet cycles.  Run them under the ASan build too
 (tests/programs/README.md has the command).
 """
 import os
+import sys
 
 import pytest
 
@@ -62,6 +63,19 @@ def test_core_functions_reject_bad_input():
     with pytest.raises(TypeError):
         gcx._gcx.incr_slice("x")
     assert gcx._gcx.incr_finish() == -1 or not gcx._gcx.incr_state()["active"]
+    with pytest.raises(TypeError):
+        gcx._gcx.frame_top_saved(None)
+
+
+def test_which_frames_saved_their_stack_top():
+    """What tells the policy which frames' depths to work out (3.12,
+    3.13): a frame calling a C function has no saved top there, one
+    calling a Python function has; 3.14+ saves every frame's."""
+    assert gcx._gcx.frame_top_saved(sys._getframe()) is (sys.version_info >= (3, 14))
+
+    def callee():
+        return gcx._gcx.frame_top_saved(sys._getframe(1))
+    assert callee() is True
 
 
 def test_generation_1_collected_within_the_budget(run_program):
