@@ -218,8 +218,7 @@ class PauseBudget(Policy):
         # collections: those still come at threshold 0, of the generation
         # the stdlib's rule takes then (as the stdlib, which asks its rule
         # only once generation 0's count passes threshold 0)
-        count0 = _gcx.get_count()[0]
-        young = due_young >= 0 and count0 > _gcx.get_threshold()[0]
+        young = due_young >= 0 and _gcx.get_count()[0] > _gcx.get_threshold()[0]
         if young:
             self._collect_young(due_young, core)
         # what the young collection left of the budget, less a margin for

@@ -36,9 +36,13 @@ void gcx_frames_each_borrowed(PyObject *op, gcx_borrowed_fn fn, void *arg);
  * is an address to look up, never to read through (FR5). */
 void gcx_frames_each_root(gcx_borrowed_fn fn, void *arg);
 bool gcx_frames_roots_readable(void);
-/* The same for one frame object a thread is running, its value stack read
- * to `depth` slots (FR5): false when nothing was read. */
+/* Did a running frame save its value stack's top (always on 3.14+; on 3.12
+ * and 3.13 only while it calls a Python function), so that
+ * gcx_frames_each_root reads its value stack? */
 bool gcx_frames_top_saved(PyObject *frame);
+/* The same as gcx_frames_each_root for one frame object a thread is
+ * running, its value stack read to `depth` slots (FR5): false when nothing
+ * was read. */
 bool gcx_frames_each_slot_of(PyObject *frame, Py_ssize_t depth, gcx_borrowed_fn fn,
                              void *arg);
 int gcx_frames_init(void);    /* at import, before the tracer; 0 */

@@ -984,11 +984,10 @@ free_deep(PyObject *self, PyObject *holder)
 #  if PY_VERSION_HEX >= 0x030D0000
     PyThreadState *ts = PyThreadState_Get();
     int remaining = ts->c_recursion_remaining;
-    if (remaining > 150) {
-        ts->c_recursion_remaining = 150;
-    }
+    int lowered = remaining > 150 ? 150 : remaining;
+    ts->c_recursion_remaining = lowered;
     Py_DECREF(deep);   /* deferred 100 levels down, destroyed at the top */
-    ts->c_recursion_remaining += remaining - (remaining > 150 ? 150 : remaining);
+    ts->c_recursion_remaining += remaining - lowered;   /* the free left it at lowered */
 #  else
     Py_DECREF(deep);
 #  endif
