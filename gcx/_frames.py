@@ -113,7 +113,7 @@ def depth_at(code: types.CodeType, lasti: int, analyse: bool = True) -> int | No
         try:
             found = _analyse(code)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return None
+            found = ([], [])          # unknown, and not analysed again
         if len(_depths) >= _CACHE_LIMIT:
             _depths.clear()
         _depths[code] = found
@@ -126,24 +126,28 @@ _HERE = __file__.rsplit("/", 1)[0] + "/"
 _OWN = frozenset(_HERE + name for name in ("_frames.py", "_budget.py", "policy.py"))
 
 
-def mark_value_stacks(seconds: float) -> None:
+def mark_value_stacks(seconds: float) -> bool:
     """Hand the core every thread's running frames whose stack top CPython
     did not save, with their depths (3.12, 3.13; nothing to do on 3.14+):
     the frame each thread is running and those calling C.  The core read
     the others' value stacks itself.  The policy's own frames (deciding)
     are passed over.  Code objects not seen before are analysed only while
     the call has taken less than ``seconds`` (0.1-1 ms each): the frames it
-    could not analyse yet are read without their value stacks this time."""
+    could not analyse yet are read without their value stacks this time,
+    and it returns False (True when every frame's stack was read)."""
     if not NEEDED:
-        return
+        return True
     deadline = time.perf_counter() + seconds
+    complete = True
     for top in sys._current_frames().values():
         f: types.FrameType | None = top
         while f is not None:
             code = f.f_code
             if code.co_filename not in _OWN and not _gcx.frame_top_saved(f):
-                d = depth_at(code, f.f_lasti,
-                             code in _depths or time.perf_counter() < deadline)
+                analyse = code in _depths or time.perf_counter() < deadline
+                complete = complete and analyse
+                d = depth_at(code, f.f_lasti, analyse)
                 if d:
                     _gcx.incr_frame(f, d)
             f = f.f_back
+    return complete

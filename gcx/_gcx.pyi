@@ -20,6 +20,7 @@ class _ScheduleState(TypedDict):
     last_start: tuple[float | None, float | None, float | None]   # perf_counter
     seconds: float           # spent in collections, all generations
     count: tuple[int, int, int]
+    young_since_full: int    # young collections since the last full one or cycle's end
     threshold: tuple[int, int, int]
     trigger: int             # the young count that asks for a collection
     long_lived_pending: int

@@ -407,6 +407,10 @@ enum {
 typedef struct {
     int threshold[GCX_NGENS];
     int count[GCX_NGENS];
+    Py_ssize_t young_since_full; /* young collections since the last full one (or
+                                    cycle's end): the stdlib's count of generation
+                                    2 in the unit a policy that collects generation
+                                    1 early still has (gcx/_budget.py) */
     Py_ssize_t long_lived_total, long_lived_pending;
     bool enabled;                /* gcx's automatic collection */
     bool collecting;             /* G1 */

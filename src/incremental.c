@@ -156,21 +156,13 @@ static void release_work(void);
 
 /* ---- the marks -------------------------------------------------------------------- */
 
-/* The block at index i, whatever page it holds marks of; NULL when its
- * chunk is not allocated (and `make` is false, or the allocation failed:
- * I2). */
-static mark_block_t *
-block_at(Py_ssize_t i, bool make)
+/* block_at's slow path: allocate chunk c (and grow the array of them). */
+static __attribute__((noinline)) mark_block_t *
+block_make(size_t i)
 {
-    Py_ssize_t c = i / BLOCKS;
-    if (c < cyc.nchunks && cyc.chunks[c] != NULL) {
-        return &cyc.chunks[c][i % BLOCKS];
-    }
-    if (!make) {
-        return NULL;
-    }
-    if (c >= cyc.nchunks) {
-        Py_ssize_t n = c + 1 + c / 4;
+    size_t c = i / BLOCKS;
+    if (c >= (size_t)cyc.nchunks) {
+        Py_ssize_t n = (Py_ssize_t)(c + 1 + c / 4);
         mark_block_t **chunks = PyMem_RawRealloc(cyc.chunks, (size_t)n * sizeof(*chunks));
         if (chunks == NULL) {
             cyc.failed = true;
@@ -190,7 +182,20 @@ block_at(Py_ssize_t i, bool make)
     return &cyc.chunks[c][i % BLOCKS];
 }
 
-static mark_block_t *
+/* The block at index i, whatever page it holds marks of; NULL when its
+ * chunk is not allocated (and `make` is false, or the allocation failed:
+ * I2).  Inline: marking looks a block up for every edge it visits. */
+static inline mark_block_t *
+block_at(Py_ssize_t index, bool make)
+{
+    size_t i = (size_t)index, c = i / BLOCKS;
+    if (c < (size_t)cyc.nchunks && cyc.chunks[c] != NULL) {
+        return &cyc.chunks[c][i % BLOCKS];
+    }
+    return make ? block_make(i) : NULL;
+}
+
+static inline mark_block_t *
 block_of(const gcx_page_t *p, bool make)
 {
     mark_block_t *b = block_at((Py_ssize_t)p->index, make);

@@ -388,10 +388,11 @@ m_schedule_state(PyObject *mod, PyObject *unused)
         }
         return NULL;
     }
-    return Py_BuildValue("{s(NNN)sds(iii)s(iii)sisnsnsisisisnsO}",
+    return Py_BuildValue("{s(NNN)sds(iii)sns(iii)sisnsnsisisisnsO}",
                          "last_start", last[0], last[1], last[2],
                          "seconds", seconds,
                          "count", counts[0], counts[1], counts[2],
+                         "young_since_full", gcx_sched.young_since_full,
                          "threshold", gcx_sched.threshold[0], gcx_sched.threshold[1],
                          gcx_sched.threshold[2],
                          "trigger", gcx_sched.trigger,

@@ -8,11 +8,13 @@
  * The policy is CPython 3.13's: count[0] rises with every container
  * created and falls with every container freed; past threshold[0] a
  * collection is due.  Collecting generation g adds one to count[g+1] and
- * zeroes count[0..g].  The oldest generation whose count exceeds its
- * threshold is collected, the oldest only when long_lived_pending exceeds
- * 1/GCX_LONG_LIVED_RATIO of long_lived_total (issue #4074).  In safe mode a
- * young collection also waits for 1/GCX_SAFE_SPACING of the containers that
- * survived the last collection.
+ * zeroes count[0..g]; young_since_full counts the young collections since
+ * the last full one (a policy that collects generation 1 early reads the
+ * stdlib's count of generation 2 from it).  The oldest generation whose
+ * count exceeds its threshold is collected, the oldest only when
+ * long_lived_pending exceeds 1/GCX_LONG_LIVED_RATIO of long_lived_total
+ * (issue #4074).  In safe mode a young collection also waits for
+ * 1/GCX_SAFE_SPACING of the containers that survived the last collection.
  *
  * Where automatic collections run: the tracer never collects (R4 of
  * tracer.c).  Crossing the threshold queues one pending call that
@@ -170,6 +172,10 @@ gcx_schedule_counts_for(int generation)
 {
     if (generation + 1 < GCX_NGENS) {
         gcx_sched.count[generation + 1]++;
+        gcx_sched.young_since_full++;
+    }
+    else {
+        gcx_sched.young_since_full = 0;
     }
     for (int i = 0; i <= generation; i++) {
         gcx_sched.count[i] = 0;
@@ -217,6 +223,7 @@ void
 gcx_schedule_counts_for_cycle(void)
 {
     gcx_sched.count[GCX_NGENS - 1] = 0;
+    gcx_sched.young_since_full = 0;
 }
 
 /* The long-lived rule's figures after an incremental cycle (incremental.c):
@@ -323,6 +330,7 @@ gcx_schedule_reset_counts(void)
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.count[i] = 0;
     }
+    gcx_sched.young_since_full = 0;
     *gcx_sched.young = 0;
     rearm();
 }

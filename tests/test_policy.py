@@ -367,3 +367,34 @@ def test_policies_set_from_many_threads(no_policy):
     # whatever it found, which may be another thread's policy; put it back
     gcx.set_policy(None)
     assert gcx.get_policy() is None
+
+
+def test_young_collections_since_the_last_full_one(no_policy):
+    """schedule_state()["young_since_full"]: every collection of generation
+    0 or 1, automatic or not, counts; a full one and freeze() zero it (what
+    PauseBudget reads the stdlib's count of generation 2 from)."""
+    was = gcx.isenabled()
+    gcx.disable()                      # no automatic collection in between
+    try:
+        young_since_full()
+    finally:
+        if was:
+            gcx.enable()
+
+
+def young_since_full():
+    gcx.collect()
+    assert _gcx.schedule_state()["young_since_full"] == 0
+    gcx.collect(0)
+    gcx.collect(1)
+    gcx.collect(0)
+    assert _gcx.schedule_state()["young_since_full"] == 3
+    gcx.freeze()
+    try:
+        assert _gcx.schedule_state()["young_since_full"] == 0
+        gcx.collect(1)
+        assert _gcx.schedule_state()["young_since_full"] == 1
+    finally:
+        gcx.unfreeze()
+    gcx.collect(2)
+    assert _gcx.schedule_state()["young_since_full"] == 0

@@ -17,6 +17,12 @@ builds N self-referencing lists calling no Python function (so on 3.12 and
 3.13 the frame running the comprehension has no saved stack top and the
 policy works its depth out from the bytecode); prints "ok", the cycles,
 the largest sweep step of any cycle, and whether the frames were readable.
+
+With "slow": the same, but each item also goes through sorted() with a
+key that is one of 40 functions whose bytecode takes about a millisecond
+each to analyse (the slices run inside them, over a frame calling C): the
+policy reads the comprehension's frame only once it has had time for
+the key functions' code, and the sweep must wait for that.
 """
 import sys
 
@@ -27,6 +33,20 @@ n = int(sys.argv[1])
 if sys.argv[2:] == ["policy"]:
     gcx.install(policy=gcx.PauseBudget(ms=1.0))
     lists = [x for i in range(n) for x in [[i]] if x.append(x) is None]
+    assert len(lists) == n and all(x[1] is x for x in lists)
+    state = gcx.get_policy().state()
+    print("ok", state["cycles"], state["largest_step"], gcx.info().get("frame_roots"))
+    sys.exit(0)
+if sys.argv[2:] == ["slow"]:
+    keys = []
+    for k in range(40):
+        body = "".join("    if x == %d:\n        x = x + %d\n" % (k * 100 + j, j) for j in range(60))
+        space = {}
+        exec("def key%d(x):\n    y = [x]\n%s    return x\n" % (k, body), space)
+        keys.append(space["key%d" % k])
+    gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    lists = [x for i in range(n) for x in [[i]]
+             if x.append(x) is None and sorted(x[:1], key=keys[i % 40])]
     assert len(lists) == n and all(x[1] is x for x in lists)
     state = gcx.get_policy().state()
     print("ok", state["cycles"], state["largest_step"], gcx.info().get("frame_roots"))
