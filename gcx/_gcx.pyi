@@ -85,6 +85,7 @@ class _Info(TypedDict):
     long_lived_total: int
     long_lived_pending: int
     page_bytes: int
+    unaligned: int           # containers given no record: address not a multiple of 16
     build: str               # release, debug or asan (setup.py)
     unsure: bool             # live containers may lack records (next use resyncs)
     suspects: int            # deaths that may have been resurrections

@@ -27,11 +27,20 @@
 /* ---- the parallel table (table.c) ---------------------------------------- */
 
 /* Address space is cut into pages of GCX_PAGE_BYTES; a record is one bit in
- * the page covering the object's address, at granule (address % page) / 8. */
+ * the page covering the object's address, at granule (address % page) / 16.
+ * A container's address is a multiple of 16: CPython's object allocator
+ * aligns blocks to 16 bytes on 64-bit builds (and so does malloc), and the
+ * pre-header before the object (the GC header, 16 bytes, and on 3.12+ the
+ * managed dict and weakref words, 16 more) keeps that.  Two live objects
+ * never share a granule (an object is at least 16 bytes).  An address that
+ * is not a multiple of 16 gets no record (gcx_table.unaligned counts them):
+ * such a container is one gcx never examines, its references counted as
+ * from outside, as an untracked one's are. */
 #define GCX_PAGE_SHIFT 12                                   /* 4 KiB pages */
-#define GCX_GRAIN_SHIFT 3                                   /* 8-byte granules */
-#define GCX_SLOTS (1u << (GCX_PAGE_SHIFT - GCX_GRAIN_SHIFT))  /* 512 per page */
-#define GCX_WORDS (GCX_SLOTS / 64)                          /* 8 words */
+#define GCX_GRAIN_SHIFT 4                                   /* 16-byte granules */
+#define GCX_GRAIN_MASK (((uintptr_t)1 << GCX_GRAIN_SHIFT) - 1)
+#define GCX_SLOTS (1u << (GCX_PAGE_SHIFT - GCX_GRAIN_SHIFT))  /* 256 per page */
+#define GCX_WORDS (GCX_SLOTS / 64)                          /* 4 words */
 
 /* The sets a record can be in: the three generations and the frozen set. */
 enum { GCX_GEN0 = 0, GCX_GEN1 = 1, GCX_GEN2 = 2, GCX_FROZEN = 3, GCX_NSETS = 4 };
@@ -79,6 +88,8 @@ typedef struct {
     size_t used;
     gcx_slot_t cache[GCX_CACHE_SIZE];   /* direct-mapped lookup cache */
     uint64_t *filter;            /* the page filter (T7) */
+    Py_ssize_t unaligned;        /* containers not recorded: address not a
+                                    multiple of 16 (never seen so far) */
     gcx_pagevec_t pages;         /* every page, for full walks */
     gcx_pagevec_t lists[GCX_NLISTS];
     Py_ssize_t total[GCX_NSETS]; /* records per set */
@@ -236,7 +247,7 @@ gcx_table_try_add(PyObject *op, int set)
     uintptr_t key = gcx_addr_key(a);
     const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
     gcx_page_t *p = c->page;
-    if (c->key != key || p == NULL) {
+    if (c->key != key || p == NULL || (a & GCX_GRAIN_MASK)) {
         return false;
     }
     unsigned slot = gcx_addr_slot(a);

@@ -54,7 +54,7 @@
  * is garbage with its referent, are decided with what refers to them.
  * tests/test_budget.py compares the result with the stdlib's.
  *
- * The marks: per page of the table, a block of 512 marked and 512 done
+ * The marks: per page of the table, a block of 256 marked and 256 done
  * bits, indexed by the page's index in gcx_table.pages and stamped with
  * its key and the cycle's epoch.  The blocks come in chunks of 1,024,
  * each allocated zeroed when a page of its range is first marked: a heap

@@ -618,7 +618,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsssOsnsssO}",
+        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsnsssOsnsssO}",
         "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest < 0 ? Py_None
@@ -641,6 +641,7 @@ m_info(PyObject *mod, PyObject *unused)
         "long_lived_total", gcx_sched.long_lived_total,
         "long_lived_pending", gcx_sched.long_lived_pending,
         "page_bytes", (Py_ssize_t)sizeof(gcx_page_t),
+        "unaligned", gcx_table.unaligned,
         "build", GCX_FLAVOUR,
         "unsure", gcx_tr.unsure ? Py_True : Py_False,
         "suspects", gcx_tr.suspects,

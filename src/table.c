@@ -3,8 +3,10 @@
  * A record is one bit.  Address space is cut into 4 KiB pages; every page
  * holding at least one recorded container has a gcx_page_t, found through a
  * small open-addressing index keyed by page number.  Bit s of set g
- * (GCX_SET(page, g, s / 64)) says "a container starts at page address + 8*s and is in set g", where g is
- * one of the three generations or the frozen set.  Walking a page's bits
+ * (GCX_SET(page, g, s / 64)) says "a container starts at page address +
+ * 16*s and is in set g" (gcx.h, GCX_GRAIN_SHIFT: a container's address is a
+ * multiple of 16, or it gets no record), where g is one of the three
+ * generations or the frozen set.  Walking a page's bits
  * visits its objects in address order, which is what makes whole-heap passes
  * touch memory sequentially.
  *
@@ -267,6 +269,10 @@ void
 gcx_table_add_slow(PyObject *op, int set)
 {
     uintptr_t a = (uintptr_t)op;
+    if (a & GCX_GRAIN_MASK) {
+        gcx_table.unaligned++;   /* no record: see GCX_GRAIN_SHIFT */
+        return;
+    }
     gcx_page_t *p = gcx_page_get(gcx_addr_key(a));
     if (p == NULL) {
         return;

@@ -315,20 +315,21 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
 static inline bool
 drop_both(uintptr_t a)
 {
+    enum { NEXT = 16 >> GCX_GRAIN_SHIFT };   /* the slots from a to a + 16 */
     unsigned slot = gcx_addr_slot(a);
-    if ((slot & 63) < 62) {
-        /* slot + 2 is in the same word, so on the same page */
+    if ((slot & 63) < 64 - NEXT) {
+        /* slot + NEXT is in the same word, so on the same page */
         gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
         if (p == NULL) {
             return false;
         }
         const uint64_t *w = p->sets[slot >> 6];
-        uint64_t found = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & 5;
+        uint64_t found = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT);
         if (found & 1) {
             (void)gcx_rec_discard(p, slot);
         }
-        if (found & 4) {
-            (void)gcx_rec_discard(p, slot + 2);
+        if (found & (1u << NEXT)) {
+            (void)gcx_rec_discard(p, slot + NEXT);
         }
         return found != 0;
     }
