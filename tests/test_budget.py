@@ -150,7 +150,8 @@ def test_sweep_waits_for_every_value_stack(run_program):
     new and slow to analyse, over the comprehension's frame calling C:
     the policy's share of a slice for analysis runs out before it reaches
     that frame, and the sweep does not begin until a later slice has read
-    it (before, the list was one sweep step of 260,000 records on 3.13)."""
+    it (before, the list so far was one sweep step: 116,654 records on
+    3.13)."""
     n = 300_000
     proc = run_program("budget/stack_roots.py", n, "slow", timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -32,6 +32,7 @@ from gcx import _gcx
 n = int(sys.argv[1])
 if sys.argv[2:] == ["policy"]:
     gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    gcx.set_threshold(2000, 2, 2)   # cycles start (and end) during the comprehension
     lists = [x for i in range(n) for x in [[i]] if x.append(x) is None]
     assert len(lists) == n and all(x[1] is x for x in lists)
     state = gcx.get_policy().state()
@@ -45,6 +46,7 @@ if sys.argv[2:] == ["slow"]:
         exec("def key%d(x):\n    y = [x]\n%s    return x\n" % (k, body), space)
         keys.append(space["key%d" % k])
     gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    gcx.set_threshold(2000, 2, 2)
     lists = [x for i in range(n) for x in [[i]]
              if x.append(x) is None and sorted(x[:1], key=keys[i % 40])]
     assert len(lists) == n and all(x[1] is x for x in lists)
