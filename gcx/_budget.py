@@ -315,7 +315,7 @@ class PauseBudget(Policy):
         collects generation 1 early), and without this a heap being built
         paid a cycle for every quarter it grew by: 16 cycles where the
         stdlib ran 3 full collections while the HTTP loop's catalogue was
-        built, 25 against 15 on the 3M heap."""
+        built."""
         sched = _gcx.schedule_state()
         _, t1, t2 = sched["threshold"]
         return sched["young_since_full"] + self._lead_young >= (t1 + 2) * (t2 + 1)
@@ -345,9 +345,12 @@ class PauseBudget(Policy):
         # at most what the pacing lets a cycle admit: a cycle during the
         # heap's build admits far more, which would start the next one at once
         self._lead = min(core["promoted"], int(2 * _GOAL * core["old_at_start"]))
-        _, t1, t2 = _gcx.get_threshold()
-        self._lead_young = min(_gcx.schedule_state()["young_since_full"] - self._young_at_start,
-                               (t1 + 2) * (t2 + 1) // 2)
+        sched = _gcx.schedule_state()
+        _, t1, t2 = sched["threshold"]
+        # the young collections the cycle took, at most half of those the
+        # stdlib's rule counts between full collections
+        young = sched["young_since_full"] - self._young_at_start
+        self._lead_young = min(young, (t1 + 2) * (t2 + 1) // 2)
         self._largest_step = max(self._largest_step, core["step_max"])
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
