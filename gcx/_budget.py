@@ -101,6 +101,14 @@ def _roots() -> list[object]:
     return roots
 
 
+def _between_fulls(sched: _gcx._ScheduleState) -> int:
+    """The young collections the stdlib's rule runs between two full
+    ones: threshold[1] + 1 of generation 0 and one of generation 1, until
+    generation 1 has been collected threshold[2] + 1 times."""
+    _, t1, t2 = sched["threshold"]
+    return (t1 + 2) * (t2 + 1)
+
+
 def _percentile(values: collections.deque[float], q: float) -> float:
     if not values:
         return 0.0
@@ -198,14 +206,15 @@ class PauseBudget(Policy):
         start = time.perf_counter()
         core = _gcx.incr_state()
         if not core["active"]:
-            if not ((due == _FULL or self._early()) and self._count_due()):
+            sched = _gcx.schedule_state()
+            if not self._cycle_due(due, sched):
                 if due_young >= 0:
                     self._collect_young(due_young, core)
                 return None
             if _gcx.info()["mode"] == "safe":
                 self._stop_the_world += 1
                 return _FULL
-            self._young_at_start = _gcx.schedule_state()["young_since_full"]
+            self._young_at_start = sched["young_since_full"]
             _gcx.incr_start(_roots())
             _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
             core = _gcx.incr_state()
@@ -296,29 +305,29 @@ class PauseBudget(Policy):
         after_next = middle + self._survivor_pages + young
         return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
 
-    def _early(self) -> bool:
-        """Start a cycle before the stdlib's rule asks for a full collection,
-        by as much as the last cycle let into the old generation, so that it
-        ends about when the stdlib's full collection would run: what it frees
-        is then what the stdlib's would, and the garbage held no more."""
-        sched = _gcx.schedule_state()
-        pending, total = sched["long_lived_pending"], sched["long_lived_total"]
-        return pending > 0 and pending + self._lead > total // 4
+    def _cycle_due(self, due: int, sched: _gcx._ScheduleState) -> bool:
+        """Start a cycle where the stdlib's rule would run a full collection,
+        earlier by what the last cycle took, so that it ends about when the
+        stdlib's full collection would run: what it frees is then what the
+        stdlib's would, and the garbage held no more.  Both halves of the
+        rule:
 
-    def _count_due(self) -> bool:
-        """The other half of the stdlib's rule for a full collection:
-        generation 1 has been collected threshold[2] + 1 times since the
-        last, each time after threshold[1] + 1 collections of generation 0;
-        counted here in young collections as the stdlib's rule would have
-        taken them, less what the last cycle took.  The core's own count of
-        generation 2 comes 3-4 times sooner under PauseBudget (_young
-        collects generation 1 early), and without this a heap being built
-        paid a cycle for every quarter it grew by: 16 cycles where the
-        stdlib ran 3 full collections while the HTTP loop's catalogue was
-        built."""
-        sched = _gcx.schedule_state()
-        _, t1, t2 = sched["threshold"]
-        return sched["young_since_full"] + self._lead_young >= (t1 + 2) * (t2 + 1)
+        * the old generation has grown by a quarter (long_lived_pending),
+          less what the last cycle let into it (or the rule says so itself:
+          ``due``);
+        * generation 1 has been collected threshold[2] + 1 times since the
+          last full collection, each time after threshold[1] + 1
+          collections of generation 0: counted in young collections as the
+          stdlib's rule would have taken them, less what the last cycle
+          took.  The core's own count of generation 2 comes 3-4 times
+          sooner under PauseBudget (_young collects generation 1 early),
+          and without this a heap being built paid a cycle for every
+          quarter it grew by: 16 cycles where the stdlib ran 3 full
+          collections while the HTTP loop's catalogue was built."""
+        pending, total = sched["long_lived_pending"], sched["long_lived_total"]
+        grown = due == _FULL or (pending > 0 and pending + self._lead > total // 4)
+        counted = sched["young_since_full"] + self._lead_young >= _between_fulls(sched)
+        return grown and counted
 
     def _pace(self, core: _gcx._IncrState) -> None:
         """Slices more often while the cycle lags what enters the old generations."""
@@ -345,12 +354,11 @@ class PauseBudget(Policy):
         # at most what the pacing lets a cycle admit: a cycle during the
         # heap's build admits far more, which would start the next one at once
         self._lead = min(core["promoted"], int(2 * _GOAL * core["old_at_start"]))
-        sched = _gcx.schedule_state()
-        _, t1, t2 = sched["threshold"]
         # the young collections the cycle took, at most half of those the
         # stdlib's rule counts between full collections
+        sched = _gcx.schedule_state()
         young = sched["young_since_full"] - self._young_at_start
-        self._lead_young = min(young, (t1 + 2) * (t2 + 1) // 2)
+        self._lead_young = min(young, _between_fulls(sched) // 2)
         self._largest_step = max(self._largest_step, core["step_max"])
         t0 = time.perf_counter()
         found = _gcx.incr_finish()

@@ -30,14 +30,22 @@ import gcx
 from gcx import _gcx
 
 n = int(sys.argv[1])
-if sys.argv[2:] == ["policy"]:
+
+
+def under_policy(build):
+    """build() under PauseBudget, cycles starting (and ending) while it
+    runs; checks the lists and prints what the policy saw."""
     gcx.install(policy=gcx.PauseBudget(ms=1.0))
-    gcx.set_threshold(2000, 2, 2)   # cycles start (and end) during the comprehension
-    lists = [x for i in range(n) for x in [[i]] if x.append(x) is None]
+    gcx.set_threshold(2000, 2, 2)
+    lists = build()
     assert len(lists) == n and all(x[1] is x for x in lists)
     state = gcx.get_policy().state()
     print("ok", state["cycles"], state["largest_step"], gcx.info().get("frame_roots"))
     sys.exit(0)
+
+
+if sys.argv[2:] == ["policy"]:
+    under_policy(lambda: [x for i in range(n) for x in [[i]] if x.append(x) is None])
 if sys.argv[2:] == ["slow"]:
     keys = []
     for k in range(40):
@@ -45,14 +53,8 @@ if sys.argv[2:] == ["slow"]:
         space = {}
         exec("def key%d(x):\n    y = [x]\n%s    return x\n" % (k, body), space)
         keys.append(space["key%d" % k])
-    gcx.install(policy=gcx.PauseBudget(ms=1.0))
-    gcx.set_threshold(2000, 2, 2)
-    lists = [x for i in range(n) for x in [[i]]
-             if x.append(x) is None and sorted(x[:1], key=keys[i % 40])]
-    assert len(lists) == n and all(x[1] is x for x in lists)
-    state = gcx.get_policy().state()
-    print("ok", state["cycles"], state["largest_step"], gcx.info().get("frame_roots"))
-    sys.exit(0)
+    under_policy(lambda: [x for i in range(n) for x in [[i]]
+                          if x.append(x) is None and sorted(x[:1], key=keys[i % 40])])
 gcx.install()
 gcx.disable()
 RESULT = {}
