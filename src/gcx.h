@@ -254,7 +254,8 @@ gcx_table_try_add(PyObject *op, int set)
     const uint64_t *words = p->sets[slot >> 6];
     uint64_t bit = (uint64_t)1 << (slot & 63);
     int list = gcx_list_of(set);
-    if (((words[0] | words[1] | words[2] | words[3]) & bit)
+    if (slot == 0                 /* the filter's bit for the page before (T7) */
+        || ((words[0] | words[1] | words[2] | words[3]) & bit)
         || (list >= 0 && !p->on_list[list])) {
         return false;
     }
@@ -432,6 +433,8 @@ typedef struct {
     int trigger;                 /* G4: the young count that asks for a collection */
     bool trigger_set;            /* a policy set it; else it follows threshold[0] */
     int ask_at;                  /* G4: the count at which an allocation asks next */
+    int look_in;                 /* G6: allocations before the allocator wrapper
+                                    next compares *young with ask_at (tracer.c) */
     int held;                    /* G5: depth of no-GC regions */
     Py_ssize_t held_requests;    /* G5: requests that found collection held */
 } gcx_schedule_t;
@@ -472,6 +475,22 @@ gcx_schedule_alloc_due(void)
 {
     return *gcx_sched.young >= gcx_sched.ask_at && gcx_sched.enabled;
 }
+
+/* An object allocation, counted down from the allocator wrapper (G6):
+ * whether it is time to look.  Any interpreter's thread may call it, with
+ * no atomic read-modify-write (a lost decrement only delays a look by
+ * one allocation). */
+static inline bool
+gcx_schedule_alloc_looks(void)
+{
+    int n = __atomic_load_n(&gcx_sched.look_in, __ATOMIC_RELAXED) - 1;
+    __atomic_store_n(&gcx_sched.look_in, n, __ATOMIC_RELAXED);
+    return n <= 0;
+}
+/* ... the allocations counted down since the last call (G6), and the next
+ * look: within `most` allocations, and before *young can reach ask_at. */
+unsigned gcx_schedule_allocs_counted(void);
+void gcx_schedule_look_within(int most);
 
 static inline void
 gcx_schedule_count_alloc(void)

@@ -57,6 +57,15 @@
  *      (held_requests) and hands it to the policy if one is set, which
  *      collects nothing while held either (gcx/policy.py: it checks the
  *      region's byte budget).  The outermost region's end asks again.
+ *  G6  In lists mode an allocation learns that a collection is due from
+ *      the allocator wrapper, which compares *young with ask_at only when
+ *      look_in, counted down at every object allocation, reaches zero
+ *      (tracer.c, births_due).  *young rises by at most one per object
+ *      allocation, so the wrapper sets look_in to no more than the
+ *      allocations *young needs to reach ask_at; whatever else may bring
+ *      that point nearer (a collection's new ask_at, thresholds, a
+ *      trigger, enabling, a count put back, the count in use changed)
+ *      sets look_in to 1 here: the next allocation looks.
  */
 #include "gcx.h"
 
@@ -107,6 +116,55 @@ select_generation(int oldest)
     return -1;
 }
 
+/* ---- the allocator wrapper's looks (G6) ----------------------------------------- */
+
+/* look_in counts down from `armed`; `passed` keeps what it counted before
+ * it was set again here, so that the wrapper learns every allocation. */
+static struct {
+    int armed;
+    unsigned passed;
+} look;
+
+static void
+look_bank(void)
+{
+    int counted = look.armed - gcx_sched.look_in;
+    look.passed += counted > 0 ? (unsigned)counted : 0;
+    look.armed = gcx_sched.look_in;
+}
+
+/* The next allocation looks. */
+static void
+look_next(void)
+{
+    look_bank();
+    look.armed = gcx_sched.look_in = 1;
+}
+
+unsigned
+gcx_schedule_allocs_counted(void)
+{
+    look_bank();
+    unsigned n = look.passed;
+    look.passed = 0;
+    return n;
+}
+
+void
+gcx_schedule_look_within(int most)
+{
+    look_bank();
+    int next = most;
+    if (gcx_sched.enabled) {
+        /* *young rises by at most one per allocation */
+        long gap = (long)gcx_sched.ask_at - *gcx_sched.young;
+        if (gap < next) {
+            next = (int)gap;
+        }
+    }
+    look.armed = gcx_sched.look_in = next > 0 ? next : 1;
+}
+
 /* ---- automatic collection ------------------------------------------------------ */
 
 /* The count at which an allocation asks for a collection again. */
@@ -114,6 +172,7 @@ static void
 rearm(void)
 {
     gcx_sched.ask_at = gcx_sched.trigger;
+    look_next();
 }
 
 static int
@@ -215,6 +274,7 @@ void
 gcx_schedule_set_young(int count)
 {
     *gcx_sched.young = count;
+    look_next();
 }
 
 /* An incremental cycle's end, after a whole sweep: generation 2 was
@@ -260,6 +320,7 @@ void
 gcx_schedule_enable(bool on)
 {
     gcx_sched.enabled = on;
+    look_next();
 }
 
 void
@@ -364,5 +425,6 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
     gcx_sched.ask_at = GCX_THRESHOLD0;
     gcx_sched.enabled = false;
     gcx_sched.young = &gcx_sched.count[0];
+    look_next();
     return 0;
 }

@@ -24,9 +24,13 @@
  *  T5  outside a resync every seen bit is zero.
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
- *  T7  every page in the index has its bit set in the page filter (the
+ *  T7  every page in the index has its bit set in the page filter, and so
+ *      has the page before a page with a record in its first slot (the
  *      filter may have more bits set: aliases, and pages freed since the
- *      last full collection's rebuild of it).
+ *      last full collection's rebuild of it).  So one bit answers for
+ *      both places a container of one freed block can start (tracer.c,
+ *      hook_free): B + 16, and B + 32, which is on the next page only when
+ *      it is that page's first slot.
  *
  * Empty pages are freed by full collections, resyncs, and an incremental
  * cycle's sweep as it passes them (gcx_table_free_if_empty), never during
@@ -100,6 +104,17 @@ filter_clear(uintptr_t key)
 {
     uintptr_t i = key & (((uintptr_t)1 << GCX_FILTER_BITS) - 1);
     gcx_table.filter[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+
+/* T7 for page p: its bit, and its predecessor's if its first slot holds a
+ * record. */
+static void
+filter_set_page(const gcx_page_t *p)
+{
+    filter_set(p->key);
+    if (gcx_set_of_slot(p, 0) >= 0) {
+        filter_set(p->key - 1);
+    }
 }
 
 /* ---- the page index ------------------------------------------------------ */
@@ -284,6 +299,9 @@ gcx_table_add_slow(PyObject *op, int set)
         gcx_table_move(p, slot, old, set);
         return;
     }
+    if (slot == 0) {
+        filter_set(p->key - 1);   /* T7 */
+    }
     gcx_rec_put(p, set, slot);
     note_list(p, set);
 }
@@ -436,7 +454,7 @@ gcx_table_free_empty_pages(void)
     if (freed) {
         /* T7: a cleared bit may be the alias of a page that stays */
         for (Py_ssize_t i = 0; i < pages->len; i++) {
-            filter_set(pages->items[i]->key);
+            filter_set_page(pages->items[i]);
         }
     }
     gcx_table_rebuild_lists();
@@ -571,6 +589,9 @@ gcx_table_check(void)
         }
         if (!gcx_page_maybe(p->key)) {
             return check_fail("T7 page missing from the page filter", p);
+        }
+        if (gcx_set_of_slot(p, 0) >= 0 && !gcx_page_maybe(p->key - 1)) {
+            return check_fail("T7 first slot's record, page before not in the filter", p);
         }
         for (unsigned w = 0; w < GCX_WORDS; w++) {
             for (int a = 0; a < GCX_NSETS; a++) {

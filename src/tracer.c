@@ -339,7 +339,7 @@ drop_both(uintptr_t a)
 
 /* The memory of block B (a = B + 16) is going back to the allocator:
  * drop the records it held. */
-static __attribute__((noinline)) void
+static inline void
 free_on_recorded_page(uintptr_t a)
 {
     if (hook_may_touch() && drop_both(a)) {
@@ -350,19 +350,24 @@ free_on_recorded_page(uintptr_t a)
 
 /* Most blocks freed are not containers (strings, bytes, ints, floats, the
  * memory of lists and dicts), and many lie on pages that hold no record:
- * the page filter (T7) says so in a few instructions, before anything
- * else is read.  Reading it from another interpreter's thread is harmless:
+ * the page filter says so in a few instructions, before anything else is
+ * read; one bit answers for both places a container can start (T7).  Reading it from another interpreter's thread is harmless:
  * only the main interpreter's thread writes it, and hook_may_touch still
  * decides. */
+static __attribute__((noinline)) void
+free_maybe_recorded(void *block)
+{
+    free_on_recorded_page((uintptr_t)block + 16);
+    hook_next.free(hook_next.ctx, block);
+}
+
 static void
 hook_free(void *ctx, void *block)
 {
     hook_frees++;
-    uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
-    if (block != NULL
-        && (gcx_page_maybe(key)
-            || (gcx_addr_key(a + 16) != key && gcx_page_maybe(key + 1)))) {
-        free_on_recorded_page(a);
+    if (block != NULL && gcx_page_maybe(gcx_addr_key((uintptr_t)block + 16))) {
+        free_maybe_recorded(block);   /* both tail calls: no frame here */
+        return;
     }
     hook_next.free(hook_next.ctx, block);
 }
@@ -447,7 +452,8 @@ hook_in_chain(void)
 #define BIRTHS_EVERY 1024        /* object allocations between automatic reads, at most */
 #define BIRTHS_EVERY_MIN 32      /* ... and at least */
 
-static unsigned allocs_unread;   /* object allocations since the last read */
+static unsigned allocs_unread;   /* object allocations since the last read, as of
+                                    the last look (births_look) */
 static unsigned births_every = BIRTHS_EVERY;
 static bool births_queued;
 static PyObject *birth_marker;   /* gcx's own list, never garbage */
@@ -591,7 +597,8 @@ room_for_listed(PyObject *op, int how, void *failed)
 static void
 read_births(bool whole)
 {
-    __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
+    (void)gcx_schedule_allocs_counted();
+    allocs_unread = 0;
     if (whole && gcx_lists_ok()) {
         bool failed = false;
         (void)gcx_lists_each_new(birth_marker, room_for_listed, &failed);
@@ -614,6 +621,7 @@ read_births(bool whole)
     long every = gcx_sched.trigger;
     births_every = every >= BIRTHS_EVERY || every <= 0 ? BIRTHS_EVERY
                    : every < BIRTHS_EVERY_MIN ? BIRTHS_EVERY_MIN : (unsigned)every;
+    gcx_schedule_look_within(1);   /* gcx's own count may have reached ask_at */
 }
 
 void
@@ -670,21 +678,34 @@ queue_births_read(void)
      * records reads births anyway (gcx_sync).  Reads go on while automatic
      * collection is off, so that a collection asked for later reads only
      * what was born since the last one, not all since it was turned off. */
-    __atomic_store_n(&allocs_unread, 0, __ATOMIC_RELAXED);
+    allocs_unread = 0;
+}
+
+/* The allocator wrapper's count ran out (schedule.c, G6): births_every
+ * allocations since the last read, or *young at ask_at, queue a read;
+ * the next look comes before either can be true again. */
+static __attribute__((noinline)) void
+births_look(void)
+{
+    allocs_unread += gcx_schedule_allocs_counted();
+    if (allocs_unread >= births_every || gcx_schedule_alloc_due()) {
+        queue_births_read();
+    }
+    gcx_schedule_look_within(allocs_unread < births_every
+                             ? (int)(births_every - allocs_unread) : 1);
 }
 
 /* From the allocator wrapper: an object allocation.  Never reads births
  * itself (the allocator may be called anywhere); queues the read.  Every
  * interpreter's allocations count, with no atomic read-modify-write on this
- * path (other GILs may lose an increment: harmless); only the main
- * interpreter's thread queues the read. */
+ * path (other GILs may lose a count: harmless); only the main
+ * interpreter's thread queues the read.  The count is schedule.c's
+ * (G6): one decrement here, the comparisons only when it runs out. */
 static inline void
 births_due(void)
 {
-    unsigned n = __atomic_load_n(&allocs_unread, __ATOMIC_RELAXED) + 1;
-    __atomic_store_n(&allocs_unread, n, __ATOMIC_RELAXED);
-    if (__builtin_expect(n >= births_every || gcx_schedule_alloc_due(), 0)) {
-        queue_births_read();
+    if (__builtin_expect(gcx_schedule_alloc_looks(), 0)) {
+        births_look();
     }
 }
 
