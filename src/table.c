@@ -26,15 +26,17 @@
  *      page of its key, or NULL (a remembered miss) when there is none.
  *  T7  every page in the index has its bit set in the page filter, and so
  *      has the page before a page with a record in its first slot (the
- *      filter may have more bits set: aliases, and pages freed since the
- *      last full collection's rebuild of it).  So one bit answers for
+ *      filter may have more bits set: aliases, and pages freed or emptied
+ *      since its last rebuild, by a resync).  So one bit answers for
  *      both places a container of one freed block can start (tracer.c,
  *      hook_free): B + 16, and B + 32, which is on the next page only when
  *      it is that page's first slot.
  *
- * Empty pages are freed by full collections, resyncs, and an incremental
- * cycle's sweep as it passes them (gcx_table_free_if_empty), never during
- * a collection; a freed page's index goes to the last page.
+ * Empty pages are freed by resyncs (gcx_table_free_empty_pages: in safe
+ * mode before every collection, elsewhere when records may be missing or
+ * stale) and by an incremental cycle's sweep as it passes them
+ * (gcx_table_free_if_empty), never during a collection; a freed page's
+ * index goes to the last page.
  *
  * This file never dereferences a recorded address: it only does arithmetic on
  * addresses.  Whether a record may be dereferenced is tracer.c's business.
@@ -464,8 +466,8 @@ gcx_table_free_empty_pages(void)
  * cycle's sweep, which passes every page: incremental.c); the last page
  * then takes index i.  Never during a collection.  Its bit stays set in
  * the page filter (T7 asks no more than the pages there are; a stale bit
- * only sends a free down the slower path until the next full collection
- * rebuilds the filter). */
+ * only sends a free down the slower path until a resync rebuilds the
+ * filter). */
 bool
 gcx_table_free_if_empty(Py_ssize_t i)
 {
