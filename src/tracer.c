@@ -337,15 +337,44 @@ drop_both(uintptr_t a)
     return s16 >= 0 || s32 >= 0;
 }
 
-/* The memory of block B (a = B + 16) is going back to the allocator:
- * drop the records it held. */
-static inline void
-free_on_recorded_page(uintptr_t a)
+/* The memory of block B is going back to the allocator: drop the records
+ * it held (at B + 16 and B + 32), then free it. */
+static __attribute__((noinline)) void
+free_dropping(void *block)
 {
-    if (hook_may_touch() && drop_both(a)) {
+    if (hook_may_touch() && drop_both((uintptr_t)block + 16)) {
         /* a container's memory: its death, whatever the tracer saw */
         gcx_schedule_on_free();
     }
+    hook_next.free(hook_next.ctx, block);
+}
+
+/* The page filter says B's page may hold records.  The usual case, a block
+ * on a page of containers that is not one (a string, the memory of a
+ * list): the main interpreter alone, the page in the lookup cache, neither
+ * slot recorded, answered here with no stack frame; free_dropping does
+ * the rest from scratch. */
+static __attribute__((noinline)) void
+free_maybe_recorded(void *block)
+{
+    enum { NEXT = 16 >> GCX_GRAIN_SHIFT };   /* the slots from B + 16 to B + 32 */
+    uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
+    unsigned slot = gcx_addr_slot(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (hook_on && !gcx_tr.shut_down && main_interp_alone()
+        && c->key == key && (slot & 63) < 64 - NEXT) {
+        const gcx_page_t *p = c->page;
+        if (p == NULL) {
+            hook_next.free(hook_next.ctx, block);
+            return;
+        }
+        const uint64_t *w = p->sets[slot >> 6];
+        if (!(((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT))) {
+            hook_next.free(hook_next.ctx, block);
+            return;
+        }
+    }
+    free_dropping(block);
 }
 
 /* Most blocks freed are not containers (strings, bytes, ints, floats, the
@@ -354,13 +383,6 @@ free_on_recorded_page(uintptr_t a)
  * read; one bit answers for both places a container can start (T7).  Reading it from another interpreter's thread is harmless:
  * only the main interpreter's thread writes it, and hook_may_touch still
  * decides. */
-static __attribute__((noinline)) void
-free_maybe_recorded(void *block)
-{
-    free_on_recorded_page((uintptr_t)block + 16);
-    hook_next.free(hook_next.ctx, block);
-}
-
 static void
 hook_free(void *ctx, void *block)
 {
