@@ -1017,32 +1017,36 @@ def test_container_addresses_are_multiples_of_16(quiet):
 
 def _instance_in_a_block_begun_on_the_page_before():
     """An instance at a page's first byte whose memory block begins 32 bytes
-    before it, on a page that has never held a container: a pool of the
-    object allocator is filled with bytes objects of the instance's block
-    size, the one that ends 32 bytes before a page is freed, and an instance
-    takes its block.  (None, None) where no size class allows it."""
+    before it, on a page of bytes objects: pools of the object allocator
+    are filled with bytes objects of the instance's block size, the one
+    that ends 32 bytes before a page is freed, and an instance takes its
+    block.  (None, None) where no size class allows it."""
     for nattrs in range(12):
         body = "".join(f"    self.a{i} = {i}\n" for i in range(nattrs))
         ns = {}
         exec("def __init__(self):\n" + body + "    pass\n", ns)
         cls = type(f"Attrs{nattrs}", (), {"__init__": ns["__init__"]})
-        probe = [cls() for _ in range(200)]
+        # the block size: the distance between neighbours in the pools
+        # made last, once the holes earlier frees left are filled
+        probe = [cls() for _ in range(8192)]
         block = collections.Counter(
-            id(b) - id(a) for a, b in zip(probe, probe[1:])).most_common(1)[0][0]
-        del probe
+            id(b) - id(a) for a, b in zip(probe[-512:], probe[-511:])).most_common(1)[0][0]
         # pools of 16 KiB with a 48-byte header; a bytes object of n bytes
         # takes a block of 33 + n rounded up to 16
         if block > 512 or not any((page * 4096 - 32 - 48) % block == 0 for page in (1, 2, 3)):
             continue
-        filler = [bytes(block - 33) for _ in range(4 * 16384 // block)]
+        # enough to fill the holes earlier frees left in that size's pools
+        # too: the pools made after them are full
+        filler = [bytes(block - 33) for _ in range(64 * 16384 // block)]
         at_end = [i for i, b in enumerate(filler) if id(b) % 4096 == 4096 - 32]
-        for i in reversed(at_end):
+        for i in reversed(at_end[:-1]):   # the last pool may not be full
             want = id(filler[i]) + 32
-            del filler[i]                 # its block is the next one taken
+            del filler[i]   # a full pool's freed block is the next one taken
             o = cls()
             if id(o) == want:
-                return o, filler
+                return o, (filler, probe)
             del o
+        del probe
     return None, None
 
 
