@@ -7,13 +7,9 @@ incremental cycle (src/incremental.c), a slice of at most ``ms``
 milliseconds at each of the scheduler's calls (young collections run as
 the stdlib's rule says, except that generation 1 is collected as soon as
 one more young collection would make its collection overrun 60% of the
-budget, at the cost per page of the table its last collections took; and
-that a young collection that took more than 90% of the budget makes
-generation 0 be collected sooner, at the count that would take 60% of it,
-going back towards threshold 0 by doubling while young collections take
-under a third of that (no lower than threshold 0 / 16).  A slice gets
-what is left of the budget after them, and the analysis of code
-objects' stack depths on 3.12 and 3.13 a tenth of it):
+budget, at the cost per page of the table its last collections took.  A
+slice gets what is left of the budget after them, and the analysis of
+code objects' stack depths on 3.12 and 3.13 a tenth of it):
 
 * marking: from roots (``sys.modules`` and the locals of every thread's
   frames) it marks what is alive;
@@ -40,7 +36,7 @@ Pacing: slices are asked for by allocation.  While the cycle's progress
 entered the old generations meanwhile (as a share of 5% of them), the young
 trigger halves (down to 1/16 of threshold 0), so slices come more often; it
 doubles back when the cycle is ahead.  Young collections still come at
-threshold 0, or sooner as above.  The memory guard: once generations 1 and 2 have grown by
+threshold 0.  The memory guard: once generations 1 and 2 have grown by
 ``guard`` (a fraction of their size at the start; and by 50,000 records at
 least, which a heap being built outgrows a small old generation by before
 a cycle can mark it) the cycle ends at once, whatever marking or the sweep
@@ -81,7 +77,6 @@ _MARGIN = 0.8             # of the budget, a slice may plan to use
 _PER_PAGE = 1e-6          # generation 1's collection's cost per page, until measured
 _ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
-_YOUNG_OVER = 0.9         # of the budget: a young collection this long comes sooner next
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
 _GUARD_MIN = 50_000       # records the old generations may always grow by in a cycle
 _GOAL = 0.05              # a cycle should end before this share of the old
@@ -171,7 +166,6 @@ class PauseBudget(Policy):
         self._largest_step = 0                 # records, of any cycle's sweep
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
         self._survivor_pages = 0.0             # pages a young collection adds to the middle list
-        self._young_limit = 0                  # generation 0's count that collects it (0: threshold 0)
 
     def state(self) -> dict[str, object]:
         """Slices and their durations (seconds: max, p99 of the last 10,000),
@@ -237,11 +231,10 @@ class PauseBudget(Policy):
                 self._end()                   # swept: the end examines nothing more
                 return None
         # a trigger lowered for pacing asks for slices, not for young
-        # collections: those still come at threshold 0 (or the policy's
-        # lower young limit), of the generation the stdlib's rule takes
-        # then (as the stdlib, which asks its rule only once generation 0's
-        # count passes threshold 0)
-        young = due_young >= 0 and _gcx.get_count()[0] > self._young_at()
+        # collections: those still come at threshold 0, of the generation
+        # the stdlib's rule takes then (as the stdlib, which asks its rule
+        # only once generation 0's count passes threshold 0)
+        young = due_young >= 0 and _gcx.get_count()[0] > _gcx.get_threshold()[0]
         if young:
             self._collect_young(due_young, core)
         # what the young collection left of the budget, less a margin for
@@ -280,12 +273,9 @@ class PauseBudget(Policy):
         survivors add to generation 1, are what _young() predicts from."""
         young, middle = core["young_pages"], core["middle_pages"]
         generation = self._young(due_young, young, middle)
-        count = _gcx.get_count()[0]
         start = time.perf_counter()
         _run(generation, "auto", self)
         took = time.perf_counter() - start
-        if young + middle > 0:
-            self._limit_young(count, took * young / (young + middle))
         if generation == 1 and young + middle >= _RATE_MIN:
             # up at once, down by eighths: the cost per page varies by 2x
             # from one collection to the next, and an overrun is what
@@ -296,36 +286,6 @@ class PauseBudget(Policy):
             grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
             self._survivor_pages = max(
                 grew, self._survivor_pages + (grew - self._survivor_pages) / 8)
-
-    def _young_at(self) -> int:
-        """Generation 0's count at which it is collected: threshold 0, or
-        less where young collections there would overrun the budget."""
-        base = _gcx.get_threshold()[0]
-        return min(base, self._young_limit) if self._young_limit > 0 else base
-
-    def _limit_young(self, count: int, took: float) -> None:
-        """After a young collection of `count` new containers whose own
-        part took `took` seconds: when that came near the budget, collect
-        generation 0 sooner, at the count that would take _YOUNG_SHARE of
-        it (the young containers of a busy heap fill holes all over the
-        allocator's pools, so their pages, which a young collection's time
-        follows, grow with their count); when it took under a third of
-        that, go back towards threshold 0 by doubling.  Not below 1/16 of
-        threshold 0."""
-        base = _gcx.get_threshold()[0]
-        if base <= 0 or count <= 0:
-            return
-        share = self.ms / 1000 * _YOUNG_SHARE
-        limit = self._young_limit or base
-        if took > self.ms / 1000 * _YOUNG_OVER:
-            limit = max(min(int(count * share / took), limit), max(base // 16, 1))
-        elif took < share / 3 and limit < base:
-            limit = min(limit * 2, base)
-        else:
-            return
-        self._young_limit = 0 if limit >= base else limit
-        if not _gcx.incr_state()["active"]:
-            _gcx.set_trigger(self._young_limit)
 
     def _young(self, due_young: int, young: int, middle: int) -> int:
         """The young generation to collect: the stdlib's rule's, except that
@@ -382,11 +342,11 @@ class PauseBudget(Policy):
         at_start = max(core["old_at_start"], 1)
         done = min((core["traversed"] + core["swept"]) / at_start, 1.0)
         used = core["promoted"] / (_GOAL * at_start)
-        trigger = min(_gcx.schedule_state()["trigger"], self._young_at())
+        trigger = _gcx.schedule_state()["trigger"]
         if used > done * 0.8:
             trigger = max(trigger // 2, max(base // 16, 1))
         elif used < done * 0.4:
-            trigger = min(trigger * 2, self._young_at())
+            trigger = min(trigger * 2, base)
         self._set_trigger(trigger)
 
     def _end(self) -> None:
@@ -403,7 +363,7 @@ class PauseBudget(Policy):
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
         took = time.perf_counter() - t0
-        _gcx.set_trigger(self._young_limit)
+        _gcx.set_trigger(0)
         if found < 0:
             return                            # no cycle: a full collection overtook it
         self._note("incremental2")
