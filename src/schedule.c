@@ -133,14 +133,6 @@ look_bank(void)
     look.armed = gcx_sched.look_in;
 }
 
-/* The next allocation looks. */
-static void
-look_next(void)
-{
-    look_bank();
-    look.armed = gcx_sched.look_in = 1;
-}
-
 unsigned
 gcx_schedule_allocs_counted(void)
 {
@@ -172,7 +164,7 @@ static void
 rearm(void)
 {
     gcx_sched.ask_at = gcx_sched.trigger;
-    look_next();
+    gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
 static int
@@ -274,7 +266,7 @@ void
 gcx_schedule_set_young(int count)
 {
     *gcx_sched.young = count;
-    look_next();
+    gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
 /* An incremental cycle's end, after a whole sweep: generation 2 was
@@ -320,7 +312,7 @@ void
 gcx_schedule_enable(bool on)
 {
     gcx_sched.enabled = on;
-    look_next();
+    gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
 void
@@ -425,6 +417,6 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
     gcx_sched.ask_at = GCX_THRESHOLD0;
     gcx_sched.enabled = false;
     gcx_sched.young = &gcx_sched.count[0];
-    look_next();
+    gcx_schedule_look_within(1);   /* the next allocation looks */
     return 0;
 }

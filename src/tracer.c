@@ -308,23 +308,37 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
     return hook_next.calloc(hook_next.ctx, nelem, elsize);
 }
 
-/* Drop the records at a and a + 16 (the two places a container of the
- * block at a - 16 can start); whether there was one.  Usually both slots
- * lie in one word of the page's sets: one page lookup and one line of the
- * page say whether either holds a record. */
+/* The two places a container of a freed block B can start, B + 16 and
+ * B + 32, are slots `slot` and `slot + NEXT`.  Usually both lie in one
+ * word of a page's sets (so on one page): one page lookup and one line of
+ * the page say whether either holds a record. */
+enum { NEXT = 16 >> GCX_GRAIN_SHIFT };
+
+static inline bool
+both_in_one_word(unsigned slot)
+{
+    return (slot & 63) < 64 - NEXT;
+}
+
+/* Bit 0: slot holds a record; bit NEXT: slot + NEXT does (both_in_one_word). */
+static inline uint64_t
+both_recorded(const gcx_page_t *p, unsigned slot)
+{
+    const uint64_t *w = p->sets[slot >> 6];
+    return ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT);
+}
+
+/* Drop the records at a and a + 16 (a = B + 16); whether there was one. */
 static inline bool
 drop_both(uintptr_t a)
 {
-    enum { NEXT = 16 >> GCX_GRAIN_SHIFT };   /* the slots from a to a + 16 */
     unsigned slot = gcx_addr_slot(a);
-    if ((slot & 63) < 64 - NEXT) {
-        /* slot + NEXT is in the same word, so on the same page */
+    if (both_in_one_word(slot)) {
         gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
         if (p == NULL) {
             return false;
         }
-        const uint64_t *w = p->sets[slot >> 6];
-        uint64_t found = ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT);
+        uint64_t found = both_recorded(p, slot);
         if (found & 1) {
             (void)gcx_rec_discard(p, slot);
         }
@@ -357,22 +371,15 @@ free_dropping(void *block)
 static __attribute__((noinline)) void
 free_maybe_recorded(void *block)
 {
-    enum { NEXT = 16 >> GCX_GRAIN_SHIFT };   /* the slots from B + 16 to B + 32 */
     uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
     unsigned slot = gcx_addr_slot(a);
     const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    /* hook_may_touch's usual case, and gcx_page_find's */
     if (hook_on && !gcx_tr.shut_down && main_interp_alone()
-        && c->key == key && (slot & 63) < 64 - NEXT) {
-        const gcx_page_t *p = c->page;
-        if (p == NULL) {
-            hook_next.free(hook_next.ctx, block);
-            return;
-        }
-        const uint64_t *w = p->sets[slot >> 6];
-        if (!(((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT))) {
-            hook_next.free(hook_next.ctx, block);
-            return;
-        }
+        && c->key == key && both_in_one_word(slot)
+        && (c->page == NULL || both_recorded(c->page, slot) == 0)) {
+        hook_next.free(hook_next.ctx, block);
+        return;
     }
     free_dropping(block);
 }
@@ -380,9 +387,9 @@ free_maybe_recorded(void *block)
 /* Most blocks freed are not containers (strings, bytes, ints, floats, the
  * memory of lists and dicts), and many lie on pages that hold no record:
  * the page filter says so in a few instructions, before anything else is
- * read; one bit answers for both places a container can start (T7).  Reading it from another interpreter's thread is harmless:
- * only the main interpreter's thread writes it, and hook_may_touch still
- * decides. */
+ * read; one bit answers for both places a container can start (T7).
+ * Reading it from another interpreter's thread is harmless: only the main
+ * interpreter's thread writes it, and hook_may_touch still decides. */
 static void
 hook_free(void *ctx, void *block)
 {
