@@ -419,10 +419,12 @@ enum {
 typedef struct {
     int threshold[GCX_NGENS];
     int count[GCX_NGENS];
-    Py_ssize_t young_since_full; /* young collections since the last full one (or
-                                    cycle's end): the stdlib's count of generation
-                                    2 in the unit a policy that collects generation
-                                    1 early still has (gcx/_budget.py) */
+    Py_ssize_t young_count_since_full; /* generation 0's count at each young
+                                    collection since the last full one (or cycle's
+                                    end), in all: the stdlib's count of generation
+                                    2 in allocations, a unit a policy that collects
+                                    generation 0 or 1 early still has
+                                    (gcx/_budget.py) */
     Py_ssize_t long_lived_total, long_lived_pending;
     bool enabled;                /* gcx's automatic collection */
     bool collecting;             /* G1 */
@@ -456,6 +458,7 @@ void gcx_schedule_enable(bool on);
 void gcx_schedule_set_thresholds(const int t[GCX_NGENS]);
 void gcx_schedule_set_stdlib_collecting(bool on);
 void gcx_schedule_reset_counts(void);
+void gcx_schedule_aged(Py_ssize_t moved);   /* generations 0 and 1 moved into 2 */
 void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collection */
 void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
 /* G4: a policy is handed the generation the stdlib's rule takes (-1 none)
@@ -648,6 +651,7 @@ Py_ssize_t gcx_heap_count(int set);    /* records of set CPython tracks now */
 bool gcx_heap_is_tracked(PyObject *op);
 void gcx_heap_freeze(void);
 void gcx_heap_unfreeze(void);
+Py_ssize_t gcx_heap_age(void);         /* generations 0 and 1 into 2; records moved */
 
 /* ---- the tracer and table maintenance (tracer.c) -------------------------- */
 

@@ -1,6 +1,6 @@
 /* heap.c: questions and moves over every record: what gc.get_objects,
  * get_referrers, is_tracked, freeze, unfreeze, the freeze count and
- * gcx.census see.
+ * gcx.census see; and aging, the young generations moved into the old one.
  *
  * Start at gcx_heap_objects.  Every function here first makes the records
  * trustworthy (gcx_sync, R2 of tracer.c) and then goes by CPython's lists:
@@ -307,4 +307,23 @@ void
 gcx_heap_unfreeze(void)
 {
     gcx_table_move_all(GCX_FROZEN, GCX_GEN2);
+}
+
+/* ---- aging ------------------------------------------------------------------------ */
+
+/* Generations 0 and 1 become part of generation 2, unexamined, as if they
+ * had survived young collections: a policy that collects the old
+ * generation in slices (gcx/_budget.py) takes over what the young ones
+ * hold, which one young collection could not examine within its budget.
+ * Returns the records moved.  Not while a collection runs (its region
+ * is generations 0..g). */
+Py_ssize_t
+gcx_heap_age(void)
+{
+    gcx_sync(true);
+    Py_ssize_t moved = gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1];
+    gcx_table_move_all(GCX_GEN0, GCX_GEN2);
+    gcx_table_move_all(GCX_GEN1, GCX_GEN2);
+    gcx_table_rebuild_lists();   /* the young and middle lists: empty (T4) */
+    return moved;
 }

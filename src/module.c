@@ -392,7 +392,7 @@ m_schedule_state(PyObject *mod, PyObject *unused)
                          "last_start", last[0], last[1], last[2],
                          "seconds", seconds,
                          "count", counts[0], counts[1], counts[2],
-                         "young_since_full", gcx_sched.young_since_full,
+                         "young_count_since_full", gcx_sched.young_count_since_full,
                          "threshold", gcx_sched.threshold[0], gcx_sched.threshold[1],
                          gcx_sched.threshold[2],
                          "trigger", gcx_sched.trigger,
@@ -594,6 +594,22 @@ m_freeze(PyObject *mod, PyObject *unused)
     gcx_heap_freeze();
     gcx_schedule_reset_counts();
     Py_RETURN_NONE;
+}
+
+/* The young generations into the old one (gcx/_budget.py); the records
+ * moved: none while a collection runs (a finalizer that sets a policy).
+ * An incremental cycle running is abandoned first: what it counted at
+ * its start no longer describes generation 2. */
+static PyObject *
+m_age(PyObject *mod, PyObject *unused)
+{
+    if (gcx_sched.collecting) {
+        return PyLong_FromLong(0);
+    }
+    gcx_incr_abandon();
+    Py_ssize_t moved = gcx_heap_age();
+    gcx_schedule_aged(moved);
+    return PyLong_FromSsize_t(moved);
 }
 
 static PyObject *
@@ -809,6 +825,7 @@ static PyMethodDef methods[] = {
     {"get_referrers", m_get_referrers, METH_O, NULL},
     {"freeze", m_freeze, METH_NOARGS, NULL},
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
+    {"age", m_age, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
     {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
     {"after_fork_child", m_after_fork_child, METH_NOARGS, NULL},

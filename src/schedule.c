@@ -8,9 +8,10 @@
  * The policy is CPython 3.13's: count[0] rises with every container
  * created and falls with every container freed; past threshold[0] a
  * collection is due.  Collecting generation g adds one to count[g+1] and
- * zeroes count[0..g]; young_since_full counts the young collections since
- * the last full one (a policy that collects generation 1 early reads the
- * stdlib's count of generation 2 from it).  The oldest generation whose
+ * zeroes count[0..g]; young_count_since_full adds up generation 0's
+ * count at each young collection since the last full one (a policy that
+ * collects generation 0 or 1 early reads the stdlib's count of generation
+ * 2 from it, in allocations).  The oldest generation whose
  * count exceeds its threshold is collected, the oldest only when
  * long_lived_pending exceeds 1/GCX_LONG_LIVED_RATIO of long_lived_total
  * (issue #4074).  In safe mode a young collection also waits for
@@ -223,10 +224,10 @@ gcx_schedule_counts_for(int generation)
 {
     if (generation + 1 < GCX_NGENS) {
         gcx_sched.count[generation + 1]++;
-        gcx_sched.young_since_full++;
+        gcx_sched.young_count_since_full += *gcx_sched.young > 0 ? *gcx_sched.young : 0;
     }
     else {
-        gcx_sched.young_since_full = 0;
+        gcx_sched.young_count_since_full = 0;
     }
     for (int i = 0; i <= generation; i++) {
         gcx_sched.count[i] = 0;
@@ -275,7 +276,7 @@ void
 gcx_schedule_counts_for_cycle(void)
 {
     gcx_sched.count[GCX_NGENS - 1] = 0;
-    gcx_sched.young_since_full = 0;
+    gcx_sched.young_count_since_full = 0;
 }
 
 /* The long-lived rule's figures after an incremental cycle (incremental.c):
@@ -376,6 +377,18 @@ gcx_schedule_set_stdlib_collecting(bool on)
     gcx_sched.stdlib_collecting = on;
 }
 
+/* Generations 0 and 1 were moved into 2 (heap.c, gcx_heap_age): their
+ * counts go, and what moved counts as survivors of young collections
+ * that entered generation 2 since the last full one. */
+void
+gcx_schedule_aged(Py_ssize_t moved)
+{
+    gcx_sched.long_lived_pending += moved;
+    gcx_sched.count[0] = gcx_sched.count[1] = 0;
+    *gcx_sched.young = 0;
+    rearm();
+}
+
 /* freeze() empties the generations, and their counts with them. */
 void
 gcx_schedule_reset_counts(void)
@@ -383,7 +396,7 @@ gcx_schedule_reset_counts(void)
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.count[i] = 0;
     }
-    gcx_sched.young_since_full = 0;
+    gcx_sched.young_count_since_full = 0;
     *gcx_sched.young = 0;
     rearm();
 }

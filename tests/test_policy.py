@@ -369,32 +369,42 @@ def test_policies_set_from_many_threads(no_policy):
     assert gcx.get_policy() is None
 
 
-def test_young_collections_since_the_last_full_one(no_policy):
-    """schedule_state()["young_since_full"]: every collection of generation
-    0 or 1, automatic or not, counts; a full one and freeze() zero it (what
-    PauseBudget reads the stdlib's count of generation 2 from)."""
+def test_young_count_since_the_last_full_one(no_policy):
+    """schedule_state()["young_count_since_full"]: generation 0's count at
+    every collection of generation 0 or 1, automatic or not, added up; a
+    full one and freeze() zero it (what PauseBudget reads the stdlib's
+    count of generation 2 from, in allocations)."""
     was = gcx.isenabled()
     gcx.disable()                      # no automatic collection in between
     try:
-        young_since_full()
+        young_count_since_full()
     finally:
         if was:
             gcx.enable()
 
 
-def young_since_full():
+def young_count_since_full():
+    def collect_with(n, generation):
+        """Collect `generation` with n more containers alive than now;
+        generation 0's count just before (the call may allocate a frame
+        or two of its own)."""
+        keep.append([[] for _ in range(n)])
+        count = gcx.get_count()[0]
+        gcx.collect(generation)
+        return count
+
+    keep = []
     gcx.collect()
-    assert _gcx.schedule_state()["young_since_full"] == 0
-    gcx.collect(0)
-    gcx.collect(1)
-    gcx.collect(0)
-    assert _gcx.schedule_state()["young_since_full"] == 3
+    assert _gcx.schedule_state()["young_count_since_full"] == 0
+    counts = [collect_with(300, 0), collect_with(500, 1), collect_with(700, 0)]
+    assert min(counts) >= 200
+    assert abs(_gcx.schedule_state()["young_count_since_full"] - sum(counts)) <= 6
     gcx.freeze()
     try:
-        assert _gcx.schedule_state()["young_since_full"] == 0
-        gcx.collect(1)
-        assert _gcx.schedule_state()["young_since_full"] == 1
+        assert _gcx.schedule_state()["young_count_since_full"] == 0
+        count = collect_with(400, 1)
+        assert abs(_gcx.schedule_state()["young_count_since_full"] - count) <= 2
     finally:
         gcx.unfreeze()
     gcx.collect(2)
-    assert _gcx.schedule_state()["young_since_full"] == 0
+    assert _gcx.schedule_state()["young_count_since_full"] == 0
