@@ -1,13 +1,14 @@
-"""PauseBudget's young collections on the HTTP loop, traced: for each, the
-generation it chose, the pages of generations 0 and 1, the cost it
-predicted for generation 1's collection and the CPU time the collection
-took; printed: the six longest collections of generation 1 and the three
-longest of generation 0.
+"""PauseBudget's young collections on the HTTP loop (or the demo), traced:
+for each, the generation it chose, the pages of generations 0 and 1, the
+cost it predicted for generation 1's collection and the CPU time the
+collection took; printed: the six longest collections of generation 1 and
+the three longest of generation 0.
 
-    python benchmarks/trace_budget_young.py
+    python benchmarks/trace_budget_young.py [--program http|demo]
 
 (benchmarks/RESULTS.md, "The allocator wrapper's fast paths": what made
 the longest pauses of the HTTP loop under the budget.)"""
+import argparse
 import os
 import runpy
 import sys
@@ -16,10 +17,15 @@ import time
 import gcx
 from gcx import _budget
 
+from bench_pause import ARGS, demo_path
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--program", choices=("http", "demo"), default="http")
+    args = parser.parse_args()
     gcx.install(policy=gcx.PauseBudget(ms=1.0))
     log = []   # (start, generation, due_young, young pages, middle pages, s/page, cpu s)
     collect_young = _budget.PauseBudget._collect_young
@@ -33,9 +39,10 @@ def main():
                     time.thread_time() - cpu))
 
     _budget.PauseBudget._collect_young = traced
-    sys.argv = ["http_client_loop.py", "--requests", "8000", "--live", "300000"]
+    path = demo_path() if args.program == "demo" else os.path.join(HERE, "http_client_loop.py")
+    sys.argv = [path, *ARGS[args.program]["default"]]
     try:
-        runpy.run_path(os.path.join(HERE, "http_client_loop.py"), run_name="__main__")
+        runpy.run_path(path, run_name="__main__")
     except SystemExit as e:
         if e.code:
             raise

@@ -4,12 +4,24 @@
 
 Where the stdlib's rule runs a full collection, PauseBudget runs an
 incremental cycle (src/incremental.c), a slice of at most ``ms``
-milliseconds at each of the scheduler's calls (young collections run as
-the stdlib's rule says, except that generation 1 is collected as soon as
-one more young collection would make its collection overrun 60% of the
-budget, at the cost per page of the table its last collections took.  A
-slice gets what is left of the budget after them, and the analysis of
-code objects' stack depths on 3.12 and 3.13 a tenth of it):
+milliseconds at each of the scheduler's calls.  Young collections run as
+the stdlib's rule says, except that, at the cost per page of the table
+the last young collections took (a young collection's time follows its
+pages, not its records):
+
+* generation 1 is collected as soon as one more young collection would
+  make its collection overrun 60% of the budget;
+* generation 0 is collected before threshold 0 (but not before a quarter
+  of it) once its pages would take 30% of the budget: new containers fill
+  holes all over the allocator's pools, and late in the HTTP loop 2,000
+  of them spanned 600 pages, 2 ms;
+* what the young generations hold when the policy takes over (right
+  after install, what the interpreter's own young generation held: 580
+  pages) is moved into the old generation unexamined
+  (``state()["aged"]``), a cycle's work like the rest of it.
+
+A slice gets what is left of the budget after them, and the analysis of
+code objects' stack depths on 3.12 and 3.13 a tenth of it:
 
 * marking: from roots (``sys.modules`` and the locals of every thread's
   frames) it marks what is alive;
@@ -26,21 +38,23 @@ code objects' stack depths on 3.12 and 3.13 a tenth of it):
 
 When a cycle starts: where the stdlib's rule would run a full collection
 (both halves of it: the old generation grown by a quarter, and generation
-1 collected threshold[2] + 1 times, counted in young collections since
-PauseBudget collects generation 1 early), earlier by what the last cycle
+1 collected threshold[2] + 1 times, counted in the young collections the
+stdlib's rule would have run for the same allocations, since PauseBudget
+collects generations 0 and 1 early), earlier by what the last cycle
 let into the old generation and the young collections it took, so that
 it ends about when the stdlib's full collection would run and the
 garbage held is about the stdlib's.
 Pacing: slices are asked for by allocation.  While the cycle's progress
 (objects traversed and swept / the old generations at its start) lags what
-entered the old generations meanwhile (as a share of 5% of them), the young
-trigger halves (down to 1/16 of threshold 0), so slices come more often; it
-doubles back when the cycle is ahead.  Young collections still come at
-threshold 0.  The memory guard: once generations 1 and 2 have grown by
-``guard`` (a fraction of their size at the start; and by 50,000 records at
-least, which a heap being built outgrows a small old generation by before
-a cycle can mark it) the cycle ends at once, whatever marking or the sweep
-still had to do, and state() counts it as a fallback.
+entered the old generations meanwhile (as a share of 5% of them), the
+interval between slices halves (down to 1/16 of threshold 0), so slices
+come more often; it doubles back when the cycle is ahead.  Young
+collections still come as above.  The memory guard: once generations 1
+and 2 have grown by ``guard`` (a fraction of their size at the start; and
+by 50,000 records at least, which a heap being built outgrows a small old
+generation by before a cycle can mark it) the cycle ends at once,
+whatever marking or the sweep still had to do, and state() counts it as
+a fallback.
 
 Marking also starts from the slots of every thread's running frames, value
 stacks included (``gcx.info()["frame_roots"]``), at the cycle's start and
@@ -74,9 +88,13 @@ __all__ = ["PauseBudget"]
 _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
 _MARGIN = 0.8             # of the budget, a slice may plan to use
-_PER_PAGE = 1e-6          # generation 1's collection's cost per page, until measured
+_PER_PAGE = 3e-6          # a young collection's cost per page, until measured (the
+                          # first ones took 1.2-3 us a page on 3.13.5's demo)
 _ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
+_YOUNG_ALONE = 0.3        # of the budget, generation 0's before threshold 0 (half
+                          # the share: its survivors must leave room for generation 1's)
+_YOUNG_FLOOR = 4          # generation 0 waits for 1/this of threshold 0 at least
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
 _GUARD_MIN = 50_000       # records the old generations may always grow by in a cycle
 _GOAL = 0.05              # a cycle should end before this share of the old
@@ -107,6 +125,17 @@ def _between_fulls(sched: _gcx._ScheduleState) -> int:
     generation 1 has been collected threshold[2] + 1 times."""
     _, t1, t2 = sched["threshold"]
     return (t1 + 2) * (t2 + 1)
+
+
+def _young_collections(sched: _gcx._ScheduleState, count: int) -> float:
+    """Generation 0's count `count`, in the young collections the stdlib's
+    rule would have taken for it (one per threshold 0)."""
+    return count / max(sched["threshold"][0], 1)
+
+
+def _cautious(estimate: float, measured: float) -> float:
+    """An estimate that follows a measurement up at once, down by eighths."""
+    return max(measured, estimate + (measured - estimate) / 8)
 
 
 def _percentile(values: collections.deque[float], q: float) -> float:
@@ -146,15 +175,24 @@ class PauseBudget(Policy):
 
     def _reset_state(self) -> None:
         super()._reset_state()
+        self._safe = _gcx.info()["mode"] == "safe"
+        self._aged = 0
         if self._ready:
             _gcx.incr_abandon()  # set_policy(): a cycle of an earlier use is not ours
+            if not self._safe:
+                # what the young generations hold when the policy takes
+                # over (right after install: the interpreter's own, 580
+                # pages, a 1.3-2 ms collection) is a cycle's work, in
+                # slices: its garbage waits for the first cycle
+                self._aged = _gcx.age()
         self._slices = 0
         self._slice_max = 0.0
         self._recent: collections.deque[float] = collections.deque(maxlen=_RECENT)
         self._cycles = 0
         self._lead = 0                         # the last cycle's promotions
         self._lead_young = 0                   # the last cycle's young collections
-        self._young_at_start = 0
+        self._young_at_start = 0              # young_count_since_full at a cycle's start
+        self._interval = 0                     # the pacing's allocations between slices
         self._fallbacks = 0
         self._stop_the_world = 0
         self._ends: collections.deque[float] = collections.deque(maxlen=_RECENT)
@@ -164,13 +202,16 @@ class PauseBudget(Policy):
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
         self._largest_step = 0                 # records, of any cycle's sweep
-        self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
+        self._per_page = _PER_PAGE             # seconds a young collection takes per page
         self._survivor_pages = 0.0             # pages a young collection adds to the middle list
+        self._pages_per_count = 0.0            # young pages per unit of generation 0's count
 
     def state(self) -> dict[str, object]:
         """Slices and their durations (seconds: max, p99 of the last 10,000),
         cycles completed, fallbacks (the memory guard ended a cycle early),
-        stop-the-world full collections (safe mode), cycles abandoned for a
+        stop-the-world full collections (safe mode), the records of the
+        young generations aged into the old one as the policy took over
+        (set_policy, install), cycles abandoned for a
         full collection that overtook them (gc.collect(2)), what the cycles'
         ends found with their sweeps (garbage, in all and the last) and
         examined (unmarked: their regions; marked: what the end left out),
@@ -185,7 +226,7 @@ class PauseBudget(Policy):
             "slices": self._slices, "slice_max": self._slice_max,
             "slice_p99": _percentile(self._recent, 0.99),
             "cycles": self._cycles, "fallbacks": self._fallbacks,
-            "stop_the_world": self._stop_the_world,
+            "stop_the_world": self._stop_the_world, "aged": self._aged,
             "abandoned": core["abandoned"] - self._abandoned_at_set,
             "end_max": max(self._ends, default=0.0),
             "end_p99": _percentile(self._ends, 0.99),
@@ -205,16 +246,23 @@ class PauseBudget(Policy):
     def decide(self, due: int, due_young: int) -> int | None:
         start = time.perf_counter()
         core = _gcx.incr_state()
+        # a trigger lowered for pacing or for the young limit asks for a
+        # look, not for a young collection: one comes at threshold 0 (as
+        # the stdlib's, which asks its rule only once generation 0's count
+        # passes it), or sooner where its pages would overrun the budget
+        young = due_young >= 0 and self._young_due(core)
         if not core["active"]:
             sched = _gcx.schedule_state()
             if not self._cycle_due(due, sched):
-                if due_young >= 0:
+                if young:
                     self._collect_young(due_young, core)
+                self._aim(_gcx.incr_state())
                 return None
-            if _gcx.info()["mode"] == "safe":
+            if self._safe:
                 self._stop_the_world += 1
                 return _FULL
-            self._young_at_start = sched["young_since_full"]
+            self._young_at_start = sched["young_count_since_full"]
+            self._interval = _gcx.get_threshold()[0]
             _gcx.incr_start(_roots())
             _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
             core = _gcx.incr_state()
@@ -230,11 +278,6 @@ class PauseBudget(Policy):
             if core["gray"] == 0 and not core["sweeping"]:
                 self._end()                   # swept: the end examines nothing more
                 return None
-        # a trigger lowered for pacing asks for slices, not for young
-        # collections: those still come at threshold 0, of the generation
-        # the stdlib's rule takes then (as the stdlib, which asks its rule
-        # only once generation 0's count passes threshold 0)
-        young = due_young >= 0 and _gcx.get_count()[0] > _gcx.get_threshold()[0]
         if young:
             self._collect_young(due_young, core)
         # what the young collection left of the budget, less a margin for
@@ -269,23 +312,27 @@ class PauseBudget(Policy):
 
     def _collect_young(self, due_young: int, core: _gcx._IncrState) -> None:
         """A young collection, of the generation _young() picks, timed: the
-        cost per page of generation 1's, and the pages generation 0's
-        survivors add to generation 1, are what _young() predicts from."""
+        cost per page it took, the young pages per unit of generation 0's
+        count it found, and the pages generation 0's survivors add to
+        generation 1 are what _young(), _young_due() and _aim() predict
+        from."""
         young, middle = core["young_pages"], core["middle_pages"]
+        count = _gcx.get_count()[0]
         generation = self._young(due_young, young, middle)
         start = time.perf_counter()
         _run(generation, "auto", self)
         took = time.perf_counter() - start
-        if generation == 1 and young + middle >= _RATE_MIN:
-            # up at once, down by eighths: the cost per page varies by 2x
-            # from one collection to the next, and an overrun is what
-            # this prevents
-            rate = took / (young + middle)
-            self._per_page = max(rate, self._per_page + (rate - self._per_page) / 8)
-        elif generation == 0:
+        pages = young + middle if generation == 1 else young
+        # each up at once, down by eighths: the cost per page varies by 2x
+        # from one collection to the next, and an overrun is what these
+        # prevent
+        if pages >= _RATE_MIN:
+            self._per_page = _cautious(self._per_page, took / pages)
+        if count > 0:
+            self._pages_per_count = _cautious(self._pages_per_count, young / count)
+        if generation == 0:
             grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
-            self._survivor_pages = max(
-                grew, self._survivor_pages + (grew - self._survivor_pages) / 8)
+            self._survivor_pages = _cautious(self._survivor_pages, grew)
 
     def _young(self, due_young: int, young: int, middle: int) -> int:
         """The young generation to collect: the stdlib's rule's, except that
@@ -305,6 +352,40 @@ class PauseBudget(Policy):
         after_next = middle + self._survivor_pages + young
         return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
 
+    def _young_due(self, core: _gcx._IncrState) -> bool:
+        """A young collection is due past threshold 0, as the stdlib's rule
+        says; and, once generation 0's count has reached a quarter of
+        threshold 0, as soon as its pages would take more than _YOUNG_ALONE
+        of the budget.  New containers fill holes all over the allocator's
+        pools: late in the HTTP loop 2,000 of them span 250-600 pages, up
+        to 2 ms on 3.15.2; right after install generation 0 holds what the
+        interpreter's own did, 580 pages.  Not in safe mode, where every
+        collection first resyncs the whole table."""
+        count, base = _gcx.get_count()[0], _gcx.get_threshold()[0]
+        if count > base:
+            return True
+        return (not self._safe and count >= base // _YOUNG_FLOOR
+                and core["young_pages"] * self._per_page > self.ms / 1000 * _YOUNG_ALONE)
+
+    def _aim(self, core: _gcx._IncrState) -> None:
+        """The count of generation 0 at which the scheduler asks next:
+        threshold 0; sooner where generation 0's pages are expected to
+        reach the young limit (_young_due), at the pages per count the
+        last young collections found; during a cycle, sooner still if the
+        pacing's interval says so."""
+        base = _gcx.get_threshold()[0]
+        if base <= 0:
+            return
+        count = max(_gcx.get_count()[0], 0)
+        ask = base
+        if not self._safe and self._pages_per_count > 0:
+            room = self.ms / 1000 * _YOUNG_ALONE / self._per_page - core["young_pages"]
+            ask = min(ask, max(count + int(room / self._pages_per_count),
+                               base // _YOUNG_FLOOR))
+        if core["active"] and self._interval > 0:
+            ask = min(ask, count + self._interval)
+        self._set_trigger(0 if ask >= base else max(ask, count + 1))
+
     def _cycle_due(self, due: int, sched: _gcx._ScheduleState) -> bool:
         """Start a cycle where the stdlib's rule would run a full collection,
         earlier by what the last cycle took, so that it ends about when the
@@ -318,36 +399,37 @@ class PauseBudget(Policy):
         * generation 1 has been collected threshold[2] + 1 times since the
           last full collection, each time after threshold[1] + 1
           collections of generation 0: counted in young collections as the
-          stdlib's rule would have taken them, less what the last cycle
-          took.  The core's own count of generation 2 comes 3-4 times
-          sooner under PauseBudget (_young collects generation 1 early),
-          and without this a heap being built paid a cycle for every
-          quarter it grew by: 16 cycles where the stdlib ran 3 full
-          collections while the HTTP loop's catalogue was built."""
+          stdlib's rule would have taken them (generation 0's count at each
+          collection since the last full one, in thresholds 0), less what
+          the last cycle took.  The core's own count of generation 2 comes
+          3-4 times sooner under PauseBudget (_young collects generation 1
+          early), and without this a heap being built paid a cycle for
+          every quarter it grew by: 16 cycles where the stdlib ran 3 full
+          collections while the HTTP loop's catalogue was built.  Counted
+          in young collections instead, a young limit that collected
+          generation 0 at a sixteenth of threshold 0 started cycles 16
+          times as often."""
         pending, total = sched["long_lived_pending"], sched["long_lived_total"]
         grown = due == _FULL or (pending > 0 and pending + self._lead > total // 4)
-        counted = sched["young_since_full"] + self._lead_young >= _between_fulls(sched)
+        counted = (_young_collections(sched, sched["young_count_since_full"])
+                   + self._lead_young >= _between_fulls(sched))
         return grown and counted
 
     def _pace(self, core: _gcx._IncrState) -> None:
         """Slices more often while the cycle lags what enters the old generations."""
-        if not core["active"]:
-            return
         base = _gcx.get_threshold()[0]
-        if base <= 0:
-            return
-        # every record of generation 2 at the start is either traversed by
-        # marking or decided by the sweep: that is the cycle's work; what
-        # entered the old generation meanwhile is what it has used
-        at_start = max(core["old_at_start"], 1)
-        done = min((core["traversed"] + core["swept"]) / at_start, 1.0)
-        used = core["promoted"] / (_GOAL * at_start)
-        trigger = _gcx.schedule_state()["trigger"]
-        if used > done * 0.8:
-            trigger = max(trigger // 2, max(base // 16, 1))
-        elif used < done * 0.4:
-            trigger = min(trigger * 2, base)
-        self._set_trigger(trigger)
+        if core["active"] and base > 0:
+            # every record of generation 2 at the start is either traversed
+            # by marking or decided by the sweep: that is the cycle's work;
+            # what entered the old generation meanwhile is what it has used
+            at_start = max(core["old_at_start"], 1)
+            done = min((core["traversed"] + core["swept"]) / at_start, 1.0)
+            used = core["promoted"] / (_GOAL * at_start)
+            if used > done * 0.8:
+                self._interval = max(self._interval // 2, max(base // 16, 1))
+            elif used < done * 0.4:
+                self._interval = min(self._interval * 2, base)
+        self._aim(core)
 
     def _end(self) -> None:
         core = _gcx.incr_state()
@@ -357,13 +439,14 @@ class PauseBudget(Policy):
         # the young collections the cycle took, at most half of those the
         # stdlib's rule counts between full collections
         sched = _gcx.schedule_state()
-        young = sched["young_since_full"] - self._young_at_start
+        young = _young_collections(sched, sched["young_count_since_full"] - self._young_at_start)
         self._lead_young = min(young, _between_fulls(sched) // 2)
         self._largest_step = max(self._largest_step, core["step_max"])
         t0 = time.perf_counter()
         found = _gcx.incr_finish()
         took = time.perf_counter() - t0
-        _gcx.set_trigger(0)
+        self._interval = 0
+        self._aim(_gcx.incr_state())
         if found < 0:
             return                            # no cycle: a full collection overtook it
         self._note("incremental2")
