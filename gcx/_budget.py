@@ -323,13 +323,15 @@ class PauseBudget(Policy):
         _run(generation, "auto", self)
         took = time.perf_counter() - start
         pages = young + middle if generation == 1 else young
-        # each up at once, down by eighths: the cost per page varies by 2x
-        # from one collection to the next, and an overrun is what these
-        # prevent
+        # up at once, down by eighths: the cost per page varies by 2x from
+        # one collection to the next, and an overrun is what it prevents
         if pages >= _RATE_MIN:
             self._per_page = _cautious(self._per_page, took / pages)
+        # only when to look again (_aim): an average
         if count > 0:
-            self._pages_per_count = _cautious(self._pages_per_count, young / count)
+            ratio = young / count
+            self._pages_per_count += (ratio - self._pages_per_count) / (
+                4 if self._pages_per_count else 1)
         if generation == 0:
             grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
             self._survivor_pages = _cautious(self._survivor_pages, grew)
@@ -370,20 +372,31 @@ class PauseBudget(Policy):
     def _aim(self, core: _gcx._IncrState) -> None:
         """The count of generation 0 at which the scheduler asks next:
         threshold 0; sooner where generation 0's pages are expected to
-        reach the young limit (_young_due), at the pages per count the
-        last young collections found; during a cycle, sooner still if the
-        pacing's interval says so."""
+        reach the young limit (_young_due), at the pages per count they
+        grew by since the last young collection (right after one, at what
+        the last ones found), but not within an eighth of threshold 0 (in
+        lists mode the pages are read with the births, at most every
+        1,024 objects); during a cycle, sooner still if the pacing's
+        interval says so.  The young limit in pages goes to the core, which
+        answers the looks that find generation 0 short of it."""
         base = _gcx.get_threshold()[0]
         if base <= 0:
             return
         count = max(_gcx.get_count()[0], 0)
+        young = core["young_pages"]
+        limit = self.ms / 1000 * _YOUNG_ALONE / self._per_page     # pages
         ask = base
-        if not self._safe and self._pages_per_count > 0:
-            room = self.ms / 1000 * _YOUNG_ALONE / self._per_page - core["young_pages"]
-            ask = min(ask, max(count + int(room / self._pages_per_count),
+        per_count = young / count if count > 0 and young > 0 else self._pages_per_count
+        if not self._safe and per_count > 0:
+            ask = min(ask, max(count + int((limit - young) / per_count), count + base // 8,
                                base // _YOUNG_FLOOR))
-        if core["active"] and self._interval > 0:
-            ask = min(ask, count + self._interval)
+        if core["active"]:
+            ask = min(ask, count + self._interval) if self._interval > 0 else ask
+            _gcx.set_young_limit(0, 0)         # every call may bring a slice
+        else:
+            # the looks that find generation 0 short of the limit are
+            # answered in the core (schedule.c G7), without this call
+            _gcx.set_young_limit(0 if self._safe else int(limit) + 1, base // _YOUNG_FLOOR)
         self._set_trigger(0 if ask >= base else max(ask, count + 1))
 
     def _cycle_due(self, due: int, sched: _gcx._ScheduleState) -> bool:

@@ -505,6 +505,7 @@ def set_policy(policy: Policy | None) -> Policy | None:
             _backstop.stop()
             _backstop = None
         _gcx.set_trigger(0)
+        _gcx.set_young_limit(0, 0)
         if policy is not None:
             policy._reset_state()
             if policy.needs_memory():

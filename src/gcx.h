@@ -465,6 +465,8 @@ void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
  * and the one it takes without the oldest. */
 typedef void (*gcx_policy_fn)(int due, int due_young);
 void gcx_schedule_set_policy(gcx_policy_fn policy);   /* NULL: the stdlib's rule */
+typedef Py_ssize_t (*gcx_pages_fn)(void);
+void gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn young_pages);   /* G7 */
 void gcx_schedule_set_trigger(int n);                 /* 0: threshold[0] */
 int gcx_schedule_due(int oldest);
 int gcx_schedule_hold(int delta);                     /* G5: no-GC regions */

@@ -347,6 +347,24 @@ m_set_policy_hook(PyObject *mod, PyObject *hook)
     Py_RETURN_NONE;
 }
 
+static Py_ssize_t
+young_pages(void)
+{
+    return gcx_table.lists[GCX_LIST_YOUNG].len;
+}
+
+static PyObject *
+m_set_young_limit(PyObject *mod, PyObject *args)
+{
+    Py_ssize_t pages;
+    int from_count;
+    if (!PyArg_ParseTuple(args, "ni:set_young_limit", &pages, &from_count)) {
+        return NULL;
+    }
+    gcx_schedule_set_young_limit(pages, from_count, young_pages);
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 m_set_trigger(PyObject *mod, PyObject *arg)
 {
@@ -843,6 +861,7 @@ static PyMethodDef methods[] = {
     {"noop_tracer", m_noop_tracer, METH_NOARGS, NULL},
     {"set_policy_hook", m_set_policy_hook, METH_O, NULL},
     {"set_trigger", m_set_trigger, METH_O, NULL},
+    {"set_young_limit", m_set_young_limit, METH_VARARGS, NULL},
     {"hold", m_hold, METH_O, NULL},
     {"schedule_state", m_schedule_state, METH_NOARGS, NULL},
     {"incr_start", m_incr_start, METH_O, NULL},

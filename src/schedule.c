@@ -67,6 +67,16 @@
  *      that point nearer (a collection's new ask_at, thresholds, a
  *      trigger, enabling, a count put back, the count in use changed)
  *      sets look_in to 1 here: the next allocation looks.
+ *  G7  A policy that collects generation 0 before threshold 0, once the
+ *      young list holds a number of pages, moves the young trigger down
+ *      to look at it (gcx/_budget.py); most looks find the pages short of
+ *      it, and calling the Python policy costs 10-25 us.  While a young
+ *      limit is set, a pending call that finds no no-GC region open, the
+ *      stdlib's rule asking for no full collection and *young at most
+ *      threshold[0] hands the policy nothing until the young list holds
+ *      young_limit.pages pages (counted by the function the module
+ *      registered: this file reads no table) and *young has reached
+ *      young_limit.from_count; the request backs off as in G4.
  */
 #include "gcx.h"
 
@@ -78,6 +88,12 @@ static struct {
     bool safe_mode;              /* collections pay an O(heap) resync */
     gcx_policy_fn policy;        /* G4: NULL for the stdlib's rule */
 } env;
+
+static struct {                  /* G7 */
+    Py_ssize_t pages;            /* 0: none */
+    int from_count;
+    gcx_pages_fn young_pages;
+} young_limit;
 
 /* ---- the policy ------------------------------------------------------------ */
 
@@ -168,6 +184,18 @@ rearm(void)
     gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
+/* G7: nothing for the policy to decide yet. */
+static bool
+below_young_limit(int due)
+{
+    if (young_limit.pages <= 0 || due == GCX_NGENS - 1 || gcx_sched.held > 0) {
+        return false;
+    }
+    int count = *gcx_sched.young;
+    return count <= gcx_sched.threshold[0]
+           && (count < young_limit.from_count || young_limit.young_pages() < young_limit.pages);
+}
+
 static int
 run_pending(void *arg)
 {
@@ -178,7 +206,9 @@ run_pending(void *arg)
                 gcx_sched.held_requests++;                        /* G5 */
             }
             if (env.policy != NULL) {
-                env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
+                if (!below_young_limit(generation)) {
+                    env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
+                }
             }
             else if (generation >= 0 && gcx_sched.held == 0) {
                 (void)env.collect(generation);
@@ -345,6 +375,15 @@ gcx_schedule_set_trigger(int n)
     gcx_sched.trigger = n > 0 ? n : gcx_sched.threshold[0];
     rearm();
     gcx_schedule_request();
+}
+
+/* G7: pages 0 turns the young limit off. */
+void
+gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn young_pages)
+{
+    young_limit.pages = pages > 0 ? pages : 0;
+    young_limit.from_count = from_count;
+    young_limit.young_pages = young_pages;
 }
 
 /* The generation the stdlib's rule takes now (-1 none), none older than

@@ -369,6 +369,19 @@ def test_policies_set_from_many_threads(no_policy):
     assert gcx.get_policy() is None
 
 
+@pytest.mark.subprocess
+def test_young_limit_answers_looks_in_the_core(run_program):
+    """schedule.c G7: with the young trigger moved down and a young limit
+    set, a pending call that finds generation 0's count at most threshold
+    0 and the young pages (or the count) short of the limit never reaches
+    the policy; once both are reached it does, and past threshold 0 every
+    call does, whatever the limit."""
+    proc = run_program("policy/young_limit.py")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ok, below, at_limit, past = proc.stdout.split()
+    assert ok == "ok" and int(below) == 0 and int(at_limit) >= 2 and int(past) >= 2
+
+
 def test_young_count_since_the_last_full_one(no_policy):
     """schedule_state()["young_count_since_full"]: generation 0's count at
     every collection of generation 0 or 1, automatic or not, added up; a
