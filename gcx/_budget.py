@@ -6,8 +6,8 @@ Where the stdlib's rule runs a full collection, PauseBudget runs an
 incremental cycle (src/incremental.c), a slice of at most ``ms``
 milliseconds at each of the scheduler's calls.  Young collections run as
 the stdlib's rule says, except that, at the cost per page of the table
-the last young collections took (a young collection's time follows its
-pages, not its records):
+the last young collections of each generation took (a young
+collection's time follows its pages, not its records):
 
 * generation 1 is collected as soon as one more young collection would
   make its collection overrun 60% of the budget;
@@ -88,8 +88,9 @@ __all__ = ["PauseBudget"]
 _FULL = 2
 _RECENT = 10_000          # slice durations kept for the percentiles
 _MARGIN = 0.8             # of the budget, a slice may plan to use
-_PER_PAGE = 3e-6          # a young collection's cost per page, until measured (the
-                          # first ones took 1.2-3 us a page on 3.13.5's demo)
+_PER_PAGE = 1e-6          # generation 1's collection's cost per page, until measured
+_YOUNG_PER_PAGE = 3e-6    # generation 0's, until measured (the first ones took
+                          # 1.2-3 us a page on 3.13.5's demo)
 _ANALYSIS = 0.1           # of the budget, analysing new code's stack depths may take
 _YOUNG_SHARE = 0.6        # of the budget, a collection of generation 1 may take
 _YOUNG_ALONE = 0.3        # of the budget, generation 0's before threshold 0 (half
@@ -202,7 +203,8 @@ class PauseBudget(Policy):
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
         self._largest_step = 0                 # records, of any cycle's sweep
-        self._per_page = _PER_PAGE             # seconds a young collection takes per page
+        self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
+        self._young_per_page = _YOUNG_PER_PAGE  # ... generation 0's alone
         self._survivor_pages = 0.0             # pages a young collection adds to the middle list
         self._pages_per_count = 0.0            # young pages per unit of generation 0's count
 
@@ -312,21 +314,26 @@ class PauseBudget(Policy):
 
     def _collect_young(self, due_young: int, core: _gcx._IncrState) -> None:
         """A young collection, of the generation _young() picks, timed: the
-        cost per page it took, the young pages per unit of generation 0's
-        count it found, and the pages generation 0's survivors add to
-        generation 1 are what _young(), _young_due() and _aim() predict
-        from."""
+        cost per page it took (of each generation apart), the young pages
+        per unit of generation 0's count it found, and the pages
+        generation 0's survivors add to generation 1 are what _young(),
+        _young_due() and _aim() predict from."""
         young, middle = core["young_pages"], core["middle_pages"]
         count = _gcx.get_count()[0]
         generation = self._young(due_young, young, middle)
         start = time.perf_counter()
         _run(generation, "auto", self)
         took = time.perf_counter() - start
-        pages = young + middle if generation == 1 else young
         # up at once, down by eighths: the cost per page varies by 2x from
-        # one collection to the next, and an overrun is what it prevents
-        if pages >= _RATE_MIN:
-            self._per_page = _cautious(self._per_page, took / pages)
+        # one collection to the next, and an overrun is what it prevents.
+        # Apart for each generation: a collection of generation 0 alone
+        # costs more per page (its fixed costs over fewer pages), and at
+        # its rate generation 1 would be collected early far more often
+        # (the 3M heap: 4% more time in collections)
+        if generation == 1 and young + middle >= _RATE_MIN:
+            self._per_page = _cautious(self._per_page, took / (young + middle))
+        elif generation == 0 and young >= _RATE_MIN:
+            self._young_per_page = _cautious(self._young_per_page, took / young)
         # only when to look again (_aim): an average
         if count > 0:
             ratio = young / count
@@ -367,7 +374,17 @@ class PauseBudget(Policy):
         if count > base:
             return True
         return (not self._safe and count >= base // _YOUNG_FLOOR
-                and core["young_pages"] * self._per_page > self.ms / 1000 * _YOUNG_ALONE)
+                and core["young_pages"] >= self._young_limit())
+
+    def _young_limit(self) -> int:
+        """The young pages whose collection would take _YOUNG_ALONE of the
+        budget; at least twice _RATE_MIN, so that the collections the limit
+        brings measure the cost per page again (an overrun that raised it
+        would otherwise keep it up: a limit under _RATE_MIN, collections
+        too small to measure, generation 0 collected 2.6 times as often
+        for good)."""
+        limit = self.ms / 1000 * _YOUNG_ALONE / self._young_per_page
+        return max(int(limit) + 1, 2 * _RATE_MIN)
 
     def _aim(self, core: _gcx._IncrState) -> None:
         """The count of generation 0 at which the scheduler asks next:
@@ -384,7 +401,7 @@ class PauseBudget(Policy):
             return
         count = max(_gcx.get_count()[0], 0)
         young = core["young_pages"]
-        limit = self.ms / 1000 * _YOUNG_ALONE / self._per_page     # pages
+        limit = self._young_limit()
         ask = base
         per_count = young / count if count > 0 and young > 0 else self._pages_per_count
         if not self._safe and per_count > 0:
@@ -396,7 +413,7 @@ class PauseBudget(Policy):
         else:
             # the looks that find generation 0 short of the limit are
             # answered in the core (schedule.c G7), without this call
-            _gcx.set_young_limit(0 if self._safe else int(limit) + 1, base // _YOUNG_FLOOR)
+            _gcx.set_young_limit(0 if self._safe else limit, base // _YOUNG_FLOOR)
         self._set_trigger(0 if ask >= base else max(ask, count + 1))
 
     def _cycle_due(self, due: int, sched: _gcx._ScheduleState) -> bool:
