@@ -97,6 +97,7 @@ _YOUNG_ALONE = 0.3        # of the budget, generation 0's before threshold 0 (ha
                           # the share: its survivors must leave room for generation 1's)
 _YOUNG_FLOOR = 4          # generation 0 waits for 1/this of threshold 0 at least
 _RATE_MIN = 32            # pages below which a collection's time is mostly fixed cost
+_RECORDS_PER_PAGE = 64    # records that cost a collection as much as a page (_weight)
 _GUARD_MIN = 50_000       # records the old generations may always grow by in a cycle
 _GOAL = 0.05              # a cycle should end before this share of the old
                           # generations at its start has entered them
@@ -137,6 +138,15 @@ def _young_collections(sched: _gcx._ScheduleState, count: int) -> float:
 def _cautious(estimate: float, measured: float) -> float:
     """An estimate that follows a measurement up at once, down by eighths."""
     return max(measured, estimate + (measured - estimate) / 8)
+
+
+def _weight(pages: float, records: float) -> float:
+    """What a young collection costs, in pages: a page's fixed cost (the
+    table's and the region's entries, the objects' cache lines: about
+    1 us) and each record's (traversal: about 1/64 of that; fitted over
+    the demo's and the HTTP loop's young collections, 3.13.5).  A page
+    holds up to 256 records."""
+    return pages + records / _RECORDS_PER_PAGE
 
 
 def _percentile(values: collections.deque[float], q: float) -> float:
@@ -203,9 +213,9 @@ class PauseBudget(Policy):
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
         self._largest_step = 0                 # records, of any cycle's sweep
-        self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page
+        self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page (_weight)
         self._young_per_page = _YOUNG_PER_PAGE  # ... generation 0's alone
-        self._survivor_pages = 0.0             # pages a young collection adds to the middle list
+        self._survivor_pages = 0.0             # weight (_weight) a young collection adds to generation 1
         self._pages_per_count = 0.0            # young pages per unit of generation 0's count
 
     def state(self) -> dict[str, object]:
@@ -319,8 +329,9 @@ class PauseBudget(Policy):
         generation 0's survivors add to generation 1 are what _young(),
         _young_due() and _aim() predict from."""
         young, middle = core["young_pages"], core["middle_pages"]
+        weight = _weight(young + middle, core["young_records"] + core["middle_records"])
         count = _gcx.get_count()[0]
-        generation = self._young(due_young, young, middle)
+        generation = self._young(due_young, weight)
         start = time.perf_counter()
         _run(generation, "auto", self)
         took = time.perf_counter() - start
@@ -331,7 +342,7 @@ class PauseBudget(Policy):
         # its rate generation 1 would be collected early far more often
         # (the 3M heap: 4% more time in collections)
         if generation == 1 and young + middle >= _RATE_MIN:
-            self._per_page = _cautious(self._per_page, took / (young + middle))
+            self._per_page = _cautious(self._per_page, took / weight)
         elif generation == 0 and young >= _RATE_MIN:
             self._young_per_page = _cautious(self._young_per_page, took / young)
         # only when to look again (_aim): an average
@@ -340,10 +351,12 @@ class PauseBudget(Policy):
             self._pages_per_count += (ratio - self._pages_per_count) / (
                 4 if self._pages_per_count else 1)
         if generation == 0:
-            grew = max(_gcx.incr_state()["middle_pages"] - middle, 0)
-            self._survivor_pages = _cautious(self._survivor_pages, grew)
+            after = _gcx.incr_state()
+            grew = _weight(after["middle_pages"] - middle,
+                           after["middle_records"] - core["middle_records"])
+            self._survivor_pages = _cautious(self._survivor_pages, max(grew, 0.0))
 
-    def _young(self, due_young: int, young: int, middle: int) -> int:
+    def _young(self, due_young: int, weight: float) -> int:
         """The young generation to collect: the stdlib's rule's, except that
         generation 1 is collected before it outgrows the budget (the
         stdlib's rule waits for ten young collections, whatever they left
@@ -352,13 +365,15 @@ class PauseBudget(Policy):
         come more often, each over less.  A young collection's cost is
         about its pages' (the young and middle lists of the table), not
         its records': 0.9 us a page, 2 to 60 records on each, on the 3M
-        heap."""
+        heap; but pages full of records, as a heap being built leaves
+        them, cost up to five times as much (_weight).  `weight` is that
+        of generations 0 and 1 now."""
         if due_young != 0:
             return due_young
         # were generation 1 left for one more young collection, it would
-        # hold its pages and the survivors' of this one, and the next one's
-        # young pages would be about this one's
-        after_next = middle + self._survivor_pages + young
+        # hold what it holds and the survivors of this one, and the next
+        # one's young pages would be about this one's
+        after_next = weight + self._survivor_pages
         return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
 
     def _young_due(self, core: _gcx._IncrState) -> bool:

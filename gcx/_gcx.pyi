@@ -46,6 +46,8 @@ class _IncrState(TypedDict):
     old: int                 # records of generations 1 and 2 now
     young_pages: int         # pages on the young list (records of generation 0)
     middle_pages: int        # ... on the middle list (of generation 1)
+    young_records: int       # records of generation 0
+    middle_records: int      # ... of generation 1
     sweeping: bool           # marking done, pages left to sweep
     steps: int               # sweep steps this cycle
     swept: int               # records they decided

@@ -807,7 +807,7 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsO}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsO}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
@@ -817,6 +817,8 @@ m_incr_state(PyObject *mod, PyObject *unused)
                          "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2],
                          "young_pages", gcx_table.lists[GCX_LIST_YOUNG].len,
                          "middle_pages", gcx_table.lists[GCX_LIST_MIDDLE].len,
+                         "young_records", gcx_table.total[GCX_GEN0],
+                         "middle_records", gcx_table.total[GCX_GEN1],
                          "sweeping", s.sweeping ? Py_True : Py_False,
                          "steps", s.steps, "swept", s.swept,
                          "swept_found", s.swept_found, "step_max", s.step_max,

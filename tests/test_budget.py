@@ -4,7 +4,7 @@ The child programs (tests/programs/budget/) mutate the graph between
 slices and check reachability against a model computed in Python: nothing
 reachable is freed or finalized, everything unreachable is collected and
 finalized once after quiet cycles.  Run them under the ASan build too
-(tests/programs/README.md has the command).
+(README.md, "Builds for debugging": the children inherit its environment).
 """
 import os
 import sys
