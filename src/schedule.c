@@ -9,9 +9,11 @@
  * created and falls with every container freed; past threshold[0] a
  * collection is due.  Collecting generation g adds one to count[g+1] and
  * zeroes count[0..g]; young_count_since_full adds up generation 0's
- * count at each young collection since the last full one (a policy that
- * collects generation 0 or 1 early reads the stdlib's count of generation
- * 2 from it, in allocations).  The oldest generation whose
+ * count at each young collection since the last full one, at most
+ * threshold[0] each (a policy that collects generation 0 or 1 early reads
+ * the stdlib's count of generation 2 from it, in allocations: a collection
+ * at threshold 0 counts one threshold, as one collection in the stdlib's
+ * rule, however far past it the count got before it ran).  The oldest generation whose
  * count exceeds its threshold is collected, the oldest only when
  * long_lived_pending exceeds 1/GCX_LONG_LIVED_RATIO of long_lived_total
  * (issue #4074).  In safe mode a young collection also waits for
@@ -254,7 +256,10 @@ gcx_schedule_counts_for(int generation)
 {
     if (generation + 1 < GCX_NGENS) {
         gcx_sched.count[generation + 1]++;
-        gcx_sched.young_count_since_full += *gcx_sched.young > 0 ? *gcx_sched.young : 0;
+        int young = *gcx_sched.young;
+        gcx_sched.young_count_since_full += young < 0 ? 0
+                                            : young > gcx_sched.threshold[0] ? gcx_sched.threshold[0]
+                                            : young;
     }
     else {
         gcx_sched.young_count_since_full = 0;

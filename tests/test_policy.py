@@ -384,9 +384,10 @@ def test_young_limit_answers_looks_in_the_core(run_program):
 
 def test_young_count_since_the_last_full_one(no_policy):
     """schedule_state()["young_count_since_full"]: generation 0's count at
-    every collection of generation 0 or 1, automatic or not, added up; a
-    full one and freeze() zero it (what PauseBudget reads the stdlib's
-    count of generation 2 from, in allocations)."""
+    every collection of generation 0 or 1, automatic or not, at most
+    threshold 0 each, added up; a full one and freeze() zero it (what
+    PauseBudget reads the stdlib's count of generation 2 from, in
+    allocations)."""
     was = gcx.isenabled()
     gcx.disable()                      # no automatic collection in between
     try:
@@ -421,3 +422,7 @@ def young_count_since_full():
         gcx.unfreeze()
     gcx.collect(2)
     assert _gcx.schedule_state()["young_count_since_full"] == 0
+    threshold = gcx.get_threshold()[0]
+    assert collect_with(threshold + 500, 0) > threshold
+    assert _gcx.schedule_state()["young_count_since_full"] == threshold   # one collection's worth
+    gcx.collect(2)
