@@ -21,8 +21,8 @@ class _ScheduleState(TypedDict):
     seconds: float           # spent in collections, all generations
     count: tuple[int, int, int]
     young_count_since_full: int   # generation 0's count at each young collection
-                                  # (at most threshold 0) since the last full one
-                                  # or cycle's end, in all
+                                  # (past threshold 0, in whole thresholds) since
+                                  # the last full one or cycle's end, in all
     threshold: tuple[int, int, int]
     trigger: int             # the young count that asks for a collection
     long_lived_pending: int

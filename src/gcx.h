@@ -421,10 +421,11 @@ typedef struct {
     int count[GCX_NGENS];
     Py_ssize_t young_count_since_full; /* generation 0's count at each young
                                     collection since the last full one (or cycle's
-                                    end), at most threshold[0] each, in all: the
-                                    stdlib's count of generation 2 in allocations,
-                                    a unit a policy that collects generation 0 or
-                                    1 early still has (gcx/_budget.py) */
+                                    end), past threshold[0] rounded to whole
+                                    thresholds, in all: the stdlib's count of
+                                    generation 2 in allocations, a unit a policy
+                                    that collects generation 0 or 1 early still has
+                                    (gcx/_budget.py) */
     Py_ssize_t long_lived_total, long_lived_pending;
     bool enabled;                /* gcx's automatic collection */
     bool collecting;             /* G1 */

@@ -9,11 +9,10 @@
  * created and falls with every container freed; past threshold[0] a
  * collection is due.  Collecting generation g adds one to count[g+1] and
  * zeroes count[0..g]; young_count_since_full adds up generation 0's
- * count at each young collection since the last full one, at most
- * threshold[0] each (a policy that collects generation 0 or 1 early reads
- * the stdlib's count of generation 2 from it, in allocations: a collection
- * at threshold 0 counts one threshold, as one collection in the stdlib's
- * rule, however far past it the count got before it ran).  The oldest generation whose
+ * count at each young collection since the last full one, past
+ * threshold[0] rounded to whole thresholds (counted_young: a policy that
+ * collects generation 0 or 1 early reads the stdlib's count of generation
+ * 2 from it, in allocations).  The oldest generation whose
  * count exceeds its threshold is collected, the oldest only when
  * long_lived_pending exceeds 1/GCX_LONG_LIVED_RATIO of long_lived_total
  * (issue #4074).  In safe mode a young collection also waits for
@@ -241,6 +240,22 @@ gcx_schedule_request(void)
 
 /* ---- a collection's bracket -------------------------------------------------- */
 
+/* What a young collection at generation 0's count `young` adds to
+ * young_count_since_full: the count itself below threshold[0], else the
+ * nearest whole number of thresholds, so that the collections the
+ * stdlib's rule runs count one threshold each however far past it the
+ * count got before the pending call ran, and a collection after
+ * automatic collection was off counts the thresholds it waited for. */
+static Py_ssize_t
+counted_young(int young)
+{
+    int t = gcx_sched.threshold[0];
+    if (young <= 0 || t <= 0) {
+        return young > 0 ? young : 0;
+    }
+    return young < t ? young : (Py_ssize_t)t * ((young + t / 2) / t);
+}
+
 bool
 gcx_schedule_begin(void)
 {
@@ -256,10 +271,7 @@ gcx_schedule_counts_for(int generation)
 {
     if (generation + 1 < GCX_NGENS) {
         gcx_sched.count[generation + 1]++;
-        int young = *gcx_sched.young;
-        gcx_sched.young_count_since_full += young < 0 ? 0
-                                            : young > gcx_sched.threshold[0] ? gcx_sched.threshold[0]
-                                            : young;
+        gcx_sched.young_count_since_full += counted_young(*gcx_sched.young);
     }
     else {
         gcx_sched.young_count_since_full = 0;

@@ -384,10 +384,10 @@ def test_young_limit_answers_looks_in_the_core(run_program):
 
 def test_young_count_since_the_last_full_one(no_policy):
     """schedule_state()["young_count_since_full"]: generation 0's count at
-    every collection of generation 0 or 1, automatic or not, at most
-    threshold 0 each, added up; a full one and freeze() zero it (what
-    PauseBudget reads the stdlib's count of generation 2 from, in
-    allocations)."""
+    every collection of generation 0 or 1, automatic or not, past
+    threshold 0 rounded to whole thresholds, added up; a full one and
+    freeze() zero it (what PauseBudget reads the stdlib's count of
+    generation 2 from, in allocations)."""
     was = gcx.isenabled()
     gcx.disable()                      # no automatic collection in between
     try:
@@ -412,17 +412,24 @@ def young_count_since_full():
     assert _gcx.schedule_state()["young_count_since_full"] == 0
     counts = [collect_with(300, 0), collect_with(500, 1), collect_with(700, 0)]
     assert min(counts) >= 200
-    assert abs(_gcx.schedule_state()["young_count_since_full"] - sum(counts)) <= 6
+    # the calls between reading the count and collecting may allocate a
+    # few containers (frames in alloc mode)
+    assert abs(_gcx.schedule_state()["young_count_since_full"] - sum(counts)) <= 5 * len(counts)
     gcx.freeze()
     try:
         assert _gcx.schedule_state()["young_count_since_full"] == 0
         count = collect_with(400, 1)
-        assert abs(_gcx.schedule_state()["young_count_since_full"] - count) <= 2
+        assert abs(_gcx.schedule_state()["young_count_since_full"] - count) <= 5
     finally:
         gcx.unfreeze()
     gcx.collect(2)
     assert _gcx.schedule_state()["young_count_since_full"] == 0
     threshold = gcx.get_threshold()[0]
-    assert collect_with(threshold + 500, 0) > threshold
-    assert _gcx.schedule_state()["young_count_since_full"] == threshold   # one collection's worth
+    # past threshold 0, whole thresholds: one collection at threshold 0
+    # counts one, however late it ran; one after collection was off, the
+    # thresholds it waited for
+    assert threshold < collect_with(threshold + threshold // 4, 0) < threshold * 3 // 2
+    assert _gcx.schedule_state()["young_count_since_full"] == threshold
+    assert collect_with(threshold * 3, 0) > threshold * 5 // 2
+    assert _gcx.schedule_state()["young_count_since_full"] == threshold * 4
     gcx.collect(2)
