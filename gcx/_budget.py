@@ -201,7 +201,7 @@ class PauseBudget(Policy):
         self._recent: collections.deque[float] = collections.deque(maxlen=_RECENT)
         self._cycles = 0
         self._lead = 0                         # the last cycle's promotions
-        self._lead_young = 0                   # the last cycle's young collections
+        self._lead_young = 0.0                 # the last cycle's young collections (in thresholds 0)
         self._young_at_start = 0              # young_count_since_full at a cycle's start
         self._interval = 0                     # the pacing's allocations between slices
         self._fallbacks = 0
