@@ -215,7 +215,7 @@ class PauseBudget(Policy):
         self._largest_step = 0                 # records, of any cycle's sweep
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page (_weight)
         self._young_per_page = _YOUNG_PER_PAGE  # ... generation 0's alone
-        self._survivor_pages = 0.0             # weight (_weight) a young collection adds to generation 1
+        self._survivor_weight = 0.0            # what a young collection adds to generation 1 (_weight)
         self._pages_per_count = 0.0            # young pages per unit of generation 0's count
 
     def state(self) -> dict[str, object]:
@@ -325,8 +325,8 @@ class PauseBudget(Policy):
     def _collect_young(self, due_young: int, core: _gcx._IncrState) -> None:
         """A young collection, of the generation _young() picks, timed: the
         cost per page it took (of each generation apart), the young pages
-        per unit of generation 0's count it found, and the pages
-        generation 0's survivors add to generation 1 are what _young(),
+        per unit of generation 0's count it found, and what generation 0's
+        survivors add to generation 1 (_weight) are what _young(),
         _young_due() and _aim() predict from."""
         young, middle = core["young_pages"], core["middle_pages"]
         weight = _weight(young + middle, core["young_records"] + core["middle_records"])
@@ -354,7 +354,7 @@ class PauseBudget(Policy):
             after = _gcx.incr_state()
             grew = _weight(after["middle_pages"] - middle,
                            after["middle_records"] - core["middle_records"])
-            self._survivor_pages = _cautious(self._survivor_pages, max(grew, 0.0))
+            self._survivor_weight = _cautious(self._survivor_weight, max(grew, 0.0))
 
     def _young(self, due_young: int, weight: float) -> int:
         """The young generation to collect: the stdlib's rule's, except that
@@ -373,7 +373,7 @@ class PauseBudget(Policy):
         # were generation 1 left for one more young collection, it would
         # hold what it holds and the survivors of this one, and the next
         # one's young pages would be about this one's
-        after_next = weight + self._survivor_pages
+        after_next = weight + self._survivor_weight
         return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
 
     def _young_due(self, core: _gcx._IncrState) -> bool:
@@ -423,7 +423,8 @@ class PauseBudget(Policy):
             ask = min(ask, max(count + int((limit - young) / per_count), count + base // 8,
                                base // _YOUNG_FLOOR))
         if core["active"]:
-            ask = min(ask, count + self._interval) if self._interval > 0 else ask
+            if self._interval > 0:
+                ask = min(ask, count + self._interval)
             _gcx.set_young_limit(0, 0)         # every call may bring a slice
         else:
             # the looks that find generation 0 short of the limit are
