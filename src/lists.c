@@ -200,17 +200,44 @@ gcx_lists_young_count(void)
     return ok ? young_count : NULL;
 }
 
-bool
-gcx_lists_each_new(PyObject *marker, gcx_lists_fn fn, void *arg)
+/* What gcx_lists_gather found, for gcx_lists_each_rest. */
+static PyObject *gathered[GCX_LISTS_GATHER];
+static struct {
+    PyGC_Head *marker;
+    PyGC_Head *last;     /* the last container gathered (or the marker) */
+    int k;               /* the list the marker is in */
+} rest;
+
+Py_ssize_t
+gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
 {
     PyGC_Head *m = as_gc(marker);
-    PyGC_Head *g = next_of(m);
+    PyGC_Head *g = next_of(m), *last = m;
+    Py_ssize_t n = 0;
     int k;
-    /* the marker's list: the head its successors lead to */
+    /* the marker's list: the head its successors lead to, and the first
+     * of them on the way (the rest are walked again by each_rest) */
     while ((k = head_index(g)) < 0) {
+        if (n < GCX_LISTS_GATHER) {
+            gathered[n++] = (PyObject *)(g + 1);
+            last = g;
+        }
         g = next_of(g);
     }
+    rest.marker = m;
+    rest.last = last;
+    rest.k = k;
+    *items = gathered;
+    *how = k == NHEADS - 1 ? GCX_LISTED_FROZEN : GCX_LISTED_NEW;
+    return n;
+}
+
+bool
+gcx_lists_each_rest(gcx_lists_fn fn, void *arg)
+{
+    int k = rest.k;
     bool frozen = k == NHEADS - 1;
+    PyGC_Head *g, *m = rest.marker;
     /* After the marker in its own list: tracked since, in order, unless
      * gc.freeze() appended the generations to the permanent list (0 first,
      * then 1 and 2: no order).  A collection of generation j appends the
@@ -218,7 +245,7 @@ gcx_lists_each_new(PyObject *marker, gcx_lists_fn fn, void *arg)
      * marker is in an older list, containers tracked since may also lie
      * before it there: that part is walked as well, as MAYBE (O(that list),
      * once per stdlib collection, as long as the collection itself). */
-    for (g = next_of(m); g != heads[k]; g = next_of(g)) {
+    for (g = next_of(rest.last); g != heads[k]; g = next_of(g)) {
         fn((PyObject *)(g + 1), frozen ? GCX_LISTED_FROZEN : GCX_LISTED_NEW, arg);
     }
     if (k > 0 && !frozen) {

@@ -25,12 +25,20 @@ enum {
 };
 typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
 
-/* fn(op, how, arg) for every container CPython tracked since marker was
- * last tracked (L2), marker excluded, and for some it may have (MAYBE).
- * The result is true if the stdlib's gc.freeze() froze the marker since.
- * fn must not run Python code nor track or untrack anything.  Only if
+/* What CPython tracked since marker was last tracked (L2), marker
+ * excluded, and some containers it may have (MAYBE), in two steps so that
+ * a caller handles the usual case inline.  gcx_lists_gather walks the
+ * marker's list once and returns the first GCX_LISTS_GATHER containers
+ * after the marker there, in order, in *items (lists.c's buffer), all of
+ * one kind *how: NEW, or FROZEN if the stdlib's gc.freeze() froze the
+ * marker since.  gcx_lists_each_rest(fn, arg) then calls fn(op, how, arg)
+ * for the rest, and returns true if the marker was frozen.  Between and
+ * during the two nothing may run Python code, nor track or untrack
+ * anything; each_rest may be called again after one gather.  Only if
  * gcx_lists_ok(). */
-bool gcx_lists_each_new(PyObject *marker, gcx_lists_fn fn, void *arg);
+#define GCX_LISTS_GATHER 4096
+Py_ssize_t gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how);
+bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg);
 
 
 /* fn(op, GCX_LISTED_FROZEN, arg) for every container in CPython's permanent generation

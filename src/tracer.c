@@ -363,11 +363,12 @@ free_dropping(void *block)
     hook_next.free(hook_next.ctx, block);
 }
 
-/* The page filter says B's page may hold records.  The usual case, a block
- * on a page of containers that is not one (a string, the memory of a
- * list): the main interpreter alone, the page in the lookup cache, neither
- * slot recorded, answered here with no stack frame; free_dropping does
- * the rest from scratch. */
+/* The page filter says B's page may hold records.  The usual cases, the
+ * main interpreter alone and the page in the lookup cache, are answered
+ * here with no stack frame: a block on a page of containers that is not
+ * one (a string, the memory of a list), and a container's block, whose
+ * records go as drop_both drops them; free_dropping does the rest from
+ * scratch. */
 static __attribute__((noinline)) void
 free_maybe_recorded(void *block)
 {
@@ -376,8 +377,18 @@ free_maybe_recorded(void *block)
     const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
     /* hook_may_touch's usual case, and gcx_page_find's */
     if (hook_on && !gcx_tr.shut_down && main_interp_alone()
-        && c->key == key && both_in_one_word(slot)
-        && (c->page == NULL || both_recorded(c->page, slot) == 0)) {
+        && c->key == key && both_in_one_word(slot)) {
+        gcx_page_t *p = c->page;
+        uint64_t found = p == NULL ? 0 : both_recorded(p, slot);
+        if (found) {
+            if (found & 1) {
+                (void)gcx_rec_discard(p, slot);
+            }
+            if (found & (1u << NEXT)) {
+                (void)gcx_rec_discard(p, slot + NEXT);
+            }
+            gcx_schedule_on_free();
+        }
         hook_next.free(hook_next.ctx, block);
         return;
     }
@@ -489,11 +500,10 @@ static PyObject *birth_marker;   /* gcx's own list, never garbage */
 
 /* A container CPython tracked since the last read (recent), or one that
  * may be (not recent: only a missing record is news). */
-static void
+static __attribute__((noinline)) void
 read_one(PyObject *op, bool recent, Py_ssize_t *births)
 {
     if (gcx_table_try_add(op, GCX_GEN0)) {
-        /* the usual case, inline: a new container in a cached page */
         gcx_schedule_count_alloc();
         (*births)++;
         return;
@@ -506,6 +516,20 @@ read_one(PyObject *op, bool recent, Py_ssize_t *births)
     }
     else if (recent && s != GCX_GEN0) {
         gcx_table_add(op, GCX_GEN0);     /* moves the record */
+    }
+}
+
+/* The same for one tracked since the last read, the usual case inline: a
+ * new container in a cached page. */
+static inline __attribute__((always_inline)) void
+read_new(PyObject *op, Py_ssize_t *births)
+{
+    if (gcx_table_try_add(op, GCX_GEN0)) {
+        gcx_schedule_count_alloc();
+        (*births)++;
+    }
+    else {
+        read_one(op, true, births);
     }
 }
 
@@ -628,17 +652,40 @@ read_births(bool whole)
 {
     (void)gcx_schedule_allocs_counted();
     allocs_unread = 0;
-    if (whole && gcx_lists_ok()) {
-        bool failed = false;
-        (void)gcx_lists_each_new(birth_marker, room_for_listed, &failed);
-        if (failed) {
-            return;
-        }
-    }
     Py_ssize_t births = 0;
     bool frozen;
     if (gcx_lists_ok()) {
-        frozen = gcx_lists_each_new(birth_marker, read_listed, &births);
+        /* one walk finds the marker's list; most reads are the containers
+         * gathered on the way, all new */
+        PyObject *const *items;
+        int how;
+        Py_ssize_t n = gcx_lists_gather(birth_marker, &items, &how);
+        if (whole) {
+            bool failed = false;
+            uintptr_t room_key = 0;   /* the page the last one found room on */
+            for (Py_ssize_t i = 0; i < n && !failed; i++) {
+                uintptr_t key = gcx_addr_key((uintptr_t)items[i]);
+                if (key != room_key) {
+                    room_for_listed(items[i], how, &failed);
+                    room_key = key;
+                }
+            }
+            (void)gcx_lists_each_rest(room_for_listed, &failed);
+            if (failed) {
+                return;
+            }
+        }
+        if (how == GCX_LISTED_NEW) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                read_new(items[i], &births);
+            }
+        }
+        else {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                read_listed(items[i], how, &births);
+            }
+        }
+        frozen = gcx_lists_each_rest(read_listed, &births);
     }
     else {
         frozen = !read_by_visiting(&births);
