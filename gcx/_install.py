@@ -101,14 +101,22 @@ _report_at_exit = False
 
 
 def _hand_over_at_exit() -> None:
-    """At exit, while gcx is installed: give the interpreter what its own
-    shutdown report reads.  CPython prints "gc: N uncollectable objects at
-    shutdown" (a ResourceWarning; with DEBUG_UNCOLLECTABLE, the objects
-    themselves) from its own garbage list and debug flags, after atexit;
-    gcx's uncollectable objects are in gcx's list and the flags the program
-    set through gc are gcx's, so both are handed over here."""
+    """At exit, while gcx is installed: collect as the interpreter would,
+    then give it what its own shutdown report reads.
+
+    CPython's finalization runs one full collection after atexit, while
+    modules are still intact (finalizers can still import), if its
+    collector is enabled; installed, the stdlib's is off, so gcx runs that
+    collection here (if gcx's automatic collection is on), as the last
+    handler but those registered before install().  CPython then prints "gc:
+    N uncollectable objects at shutdown" (a ResourceWarning; with
+    DEBUG_UNCOLLECTABLE, the objects themselves) from its own garbage list
+    and debug flags; gcx's uncollectable objects are in gcx's list and the
+    flags the program set through gc are gcx's, so both are handed over."""
     if _saved is None:
         return
+    if _gcx.isenabled():
+        _mirror().collect()
     if _gcx.garbage is not _stdlib.garbage:
         _stdlib.garbage.extend(_gcx.garbage)
     _stdlib.set_debug(_gcx.get_debug())

@@ -318,6 +318,31 @@ def test_shutdown_report_describes_gcx_garbage(run_program, debug):
     assert out["gcx"][2] == out["gc"][2]
 
 
+@pytest.mark.parametrize("state", ["enabled", "disabled"])
+def test_exit_collection_as_the_interpreters(run_program, state):
+    """CPython collects once at exit, while modules are intact, if its
+    collector is enabled: a finalizer can still import, gc callbacks run,
+    and what is uncollectable then is in the shutdown report.  Installed,
+    gcx runs that collection (and none when disabled through gc)."""
+    out = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("versions/exit_collection.py", collector, state,
+                           python_args=("-W", "default"))
+        assert proc.returncode == 0, proc.stderr
+        listed = proc.stderr.count("gcx._gcxtest.LegacyDel object at")
+        report = [line.split("ResourceWarning: ")[-1] for line in proc.stderr.splitlines()
+                  if "uncollectable objects at shutdown" in line]
+        out[collector] = (proc.stdout.splitlines(), listed, report)
+    assert out["gcx"] == out["gc"]
+    lines = out["gc"][0]
+    if state == "enabled":
+        assert lines == ["end of main", "finalizer: import ok",
+                         "callback: generation 2 collected 1 uncollectable 2"], lines
+        assert out["gc"][1] >= 1
+    else:
+        assert lines[0] == "end of main" and "finalizer: import ok" not in lines
+
+
 # ------------------------------------------------------------------ lists mode: births from CPython's lists
 
 def test_lists_mode(run_program):
