@@ -44,8 +44,10 @@ if TYPE_CHECKING:
         def resync(self) -> None: ...
 
 
-# While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes).
-_saved: tuple[bool, bool, dict[str, object]] | None = None
+# While installed: (stdlib gc was enabled, gcx was enabled, gc's attributes,
+# gcx's thresholds and debug flags, the callbacks and garbage install() gave
+# gcx's lists).
+_saved: "tuple[bool, bool, dict[str, object], tuple[Any, ...], int, list[Any], list[Any]] | None" = None
 # "no policy given": install() leaves the policy alone; _policy_before is
 # the policy install(policy=...) replaced, for uninstall() to put back.
 _KEEP: object = object()
@@ -64,8 +66,11 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
     Switches the stdlib collector off and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
-    get_freeze_count, is_finalized, garbage and callbacks at gcx's, so code
-    that uses ``gc`` uses gcx.  Enables gcx's automatic collection.
+    get_freeze_count, is_finalized, get_objects, get_referrers, garbage and
+    callbacks at gcx's, so code that uses ``gc`` uses gcx.  What the
+    program set through gc before carries over: gcx takes the stdlib's
+    thresholds and debug flags, its callbacks and what its garbage list
+    holds.  Enables gcx's automatic collection.
     With ``policy`` (a gcx.Policy, or None for the stdlib's rule), sets it
     as gcx.set_policy() does; uninstall() puts back the one it replaced.
     Installing again changes only the policy, if one is given.
@@ -83,8 +88,18 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
         if _saved is not None:
             return
         gc, mirror = _stdlib.gc_module, _mirror()
+        given_callbacks = [cb for cb in _stdlib.callbacks
+                           if not getattr(cb, "_gcx_hook", False)
+                           and not any(cb is mine for mine in _gcx.callbacks)]
+        given_garbage = [obj for obj in _stdlib.garbage
+                         if not any(obj is mine for mine in _gcx.garbage)]
         saved = (_stdlib.isenabled(), _gcx.isenabled(),
-                 {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER})
+                 {name: getattr(gc, name) for name in _stdlib.TAKEN_OVER},
+                 _gcx.get_threshold(), _gcx.get_debug(), given_callbacks, given_garbage)
+        _gcx.set_threshold(*_stdlib.get_threshold())
+        _gcx.set_debug(_stdlib.get_debug())
+        _gcx.callbacks.extend(given_callbacks)
+        _gcx.garbage.extend(given_garbage)
         _stdlib.disable()
         _gcx.count_as_cpython(True)   # collect when the stdlib would have
         _gcx.enable()
@@ -116,16 +131,32 @@ def _hand_over_at_exit() -> None:
     if _saved is None:
         return
     if _gcx.isenabled():
+        # off first: a young collection due after this one (the finalizers
+        # it runs allocate) would otherwise run at the next call, in
+        # teardown, where CPython runs none that calls back
+        _gcx.disable()
         _mirror().collect()
     if _gcx.garbage is not _stdlib.garbage:
-        _stdlib.garbage.extend(_gcx.garbage)
+        # what install() gave gcx's list is still in the stdlib's
+        _stdlib.garbage.extend(obj for obj in _gcx.garbage
+                               if not any(obj is given for given in _saved[6]))
     _stdlib.set_debug(_gcx.get_debug())
+
+
+def _take_back(given: "list[Any]", lst: "list[Any]") -> None:
+    """Remove from lst what install() gave it, if still there."""
+    for obj in given:
+        for i, mine in enumerate(lst):
+            if mine is obj:
+                del lst[i]
+                break
 
 
 def uninstall() -> None:
     """Undo install(): put back the stdlib gc module's attributes as they were,
-    and both collectors' automatic collection as it was.  Does nothing if
-    not installed."""
+    both collectors' automatic collection as it was, and gcx's thresholds,
+    debug flags, callbacks and garbage list as they were but for what was
+    added to them while installed.  Does nothing if not installed."""
     global _saved, _policy_before
     with _install_lock:
         if _saved is None:
@@ -134,9 +165,14 @@ def uninstall() -> None:
             from .policy import set_policy
             set_policy(_policy_before)      # type: ignore[arg-type]
             _policy_before = _KEEP
-        stdlib_enabled, gcx_enabled, attributes = _saved
+        stdlib_enabled, gcx_enabled, attributes, thresholds, debug, given_callbacks, \
+            given_garbage = _saved
         for name, value in attributes.items():
             setattr(_stdlib.gc_module, name, value)
+        _gcx.set_threshold(*thresholds)
+        _gcx.set_debug(debug)
+        _take_back(given_callbacks, _gcx.callbacks)
+        _take_back(given_garbage, _gcx.garbage)
         _gcx.count_as_cpython(False)
         (_gcx.enable if gcx_enabled else _gcx.disable)()
         (_stdlib.enable if stdlib_enabled else _stdlib.disable)()

@@ -29,7 +29,8 @@ _BUILTIN_FUNCTION = type(len)   # types.BuiltinFunctionType, without importing t
 TAKEN_OVER: tuple[str, ...] = (
     "collect", "enable", "disable", "isenabled", "get_count", "get_threshold",
     "set_threshold", "get_stats", "get_debug", "set_debug", "freeze",
-    "unfreeze", "get_freeze_count", "is_finalized", "garbage", "callbacks",
+    "unfreeze", "get_freeze_count", "is_finalized", "get_objects", "get_referrers",
+    "garbage", "callbacks",
 )
 
 

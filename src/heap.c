@@ -231,7 +231,8 @@ gcx_heap_census(unsigned set_mask, bool hide_garbage)
 /* ---- referrers ------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject *objs;
+    found_state found;
+    PyObject *objs;              /* the tuple of objects referred to */
     bool hit;
 } referrer_state;
 
@@ -248,35 +249,51 @@ visit_referrer(PyObject *op, void *arg)
     return 0;
 }
 
+/* Each object find_tracked would take is traversed where it is found
+ * (tp_traverse runs no Python code), and kept if it refers to an item of
+ * objs: no list of every object is built first. */
+static void
+find_referrer(gcx_page_t *p, unsigned slot, int set, void *arg)
+{
+    referrer_state *st = arg;
+    PyObject *op = gcx_slot_object(p, slot);
+    if (op == st->objs || (st->found.in_collection && gcx_region_index(op) >= 0)
+        || !gcx_is_tracked_gc(op) || st->found.n == st->found.cap) {
+        return;
+    }
+    st->hit = false;
+    (void)Py_TYPE(op)->tp_traverse(op, visit_referrer, st);
+    if (st->hit) {
+        st->found.found[st->found.n++] = op;
+    }
+}
+
 /* The objects of the generations that refer to an item of the tuple objs,
  * as a new list, or NULL with an exception. */
 PyObject *
 gcx_heap_referrers(PyObject *objs, bool hide_garbage)
 {
-    PyObject *all = gcx_heap_objects(GCX_GENS_MASK, hide_garbage);
-    if (all == NULL) {
-        return NULL;
-    }
-    PyObject *result = PyList_New(0);
-    if (result == NULL) {
-        Py_DECREF(all);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(all); i++) {
-        PyObject *op = PyList_GET_ITEM(all, i);
-        if (op == objs || op == result) {
-            continue;
-        }
-        referrer_state st = {objs, false};
-        (void)Py_TYPE(op)->tp_traverse(op, visit_referrer, &st);
-        if (st.hit && PyList_Append(result, op) < 0) {
-            Py_DECREF(all);
-            Py_DECREF(result);
-            return NULL;
+    gcx_sync(true);
+    referrer_state st = {{NULL, 0, 0, hide_garbage}, objs, false};
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (GCX_GENS_MASK & (1u << s)) {
+            st.found.cap += gcx_table.total[s];
         }
     }
-    Py_DECREF(all);
-    return result;
+    /* room for every record: the referrers are usually few, but a
+     * vector that grew would allocate while the table is walked */
+    st.found.found = PyMem_Malloc((size_t)(st.found.cap ? st.found.cap : 1) * sizeof(PyObject *));
+    if (st.found.found == NULL) {
+        return PyErr_NoMemory();
+    }
+    gcx_table_each(GCX_GENS_MASK, find_referrer, &st);
+    /* No Python code ran above, so every object found is alive (H1). */
+    PyObject *list = PyList_New(st.found.n);
+    for (Py_ssize_t i = 0; list != NULL && i < st.found.n; i++) {
+        PyList_SET_ITEM(list, i, Py_NewRef(st.found.found[i]));
+    }
+    PyMem_Free(st.found.found);
+    return list;
 }
 
 /* ---- the frozen set ---------------------------------------------------------------- */

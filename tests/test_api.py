@@ -34,7 +34,7 @@ NOARGS = ["enable", "disable", "isenabled", "get_count", "get_threshold",
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
               "get_threshold", "set_threshold", "get_stats", "get_debug",
               "set_debug", "freeze", "unfreeze", "get_freeze_count",
-              "is_finalized", "garbage", "callbacks"]
+              "is_finalized", "get_objects", "get_referrers", "garbage", "callbacks"]
 
 
 def outcome(func, *args, **kwargs):
@@ -974,6 +974,87 @@ def test_installed_code_using_gc_drives_gcx(quiet):
         STDLIB["collect"]()                       # the stdlib's own: not seen
         assert phases == ["start", "stop"]
     assert STDLIB["get_threshold"]() != (777, 8, 9)
+
+
+def test_install_carries_over_what_was_set_through_gc(quiet):
+    """Thresholds, debug flags, callbacks and the garbage list set through
+    the stdlib gc before install() are gcx's while installed, as a program
+    that tuned gc at start-up expects; uninstall() gives gcx its own back."""
+    phases = []
+
+    def seen(phase, info):
+        phases.append(phase)
+
+    kept = make_cycle      # any object: what a program put in gc.garbage
+    own_threshold, own_debug = gcx.get_threshold(), gcx.get_debug()
+    STDLIB["set_threshold"](1234, 5, 6)
+    STDLIB["set_debug"](stdlib_gc.DEBUG_SAVEALL)
+    STDLIB["callbacks"].append(seen)
+    STDLIB["garbage"].append(kept)
+    try:
+        with gcx.installed():
+            assert stdlib_gc.get_threshold() == (1234, 5, 6)
+            assert stdlib_gc.get_debug() == stdlib_gc.DEBUG_SAVEALL
+            assert [cb for cb in stdlib_gc.callbacks if cb is seen] == [seen]
+            assert not any(getattr(cb, "_gcx_hook", False) for cb in stdlib_gc.callbacks)
+            assert [obj for obj in stdlib_gc.garbage if obj is kept] == [kept]
+            stdlib_gc.collect()
+            assert phases == ["start", "stop"]
+        assert gcx.get_threshold() == own_threshold and gcx.get_debug() == own_debug
+        assert not any(cb is seen for cb in gcx.callbacks)
+        assert not any(obj is kept for obj in gcx.garbage)
+        assert any(cb is seen for cb in STDLIB["callbacks"])
+        assert any(obj is kept for obj in STDLIB["garbage"])
+        assert STDLIB["get_threshold"]() == (1234, 5, 6)
+    finally:
+        STDLIB["callbacks"].remove(seen)
+        STDLIB["garbage"].remove(kept)
+
+
+def test_installed_get_objects_and_referrers_are_gcxs(quiet):
+    """Installed, gc.get_objects() lists gcx's generations and leaves out
+    what gc.freeze() froze, and get_referrers() skips frozen referrers, as
+    the stdlib's do for its own; a finalizer that asks during a collection
+    does not see the garbage being collected."""
+    class Node:
+        pass
+
+    def generations(obj):
+        return [g for g in range(3) if any(o is obj for o in stdlib_gc.get_objects(g))]
+
+    with gcx.installed():
+        stdlib_gc.collect()
+        node = Node()
+        assert generations(node) == [0]
+        stdlib_gc.collect(0)
+        assert generations(node) == [1]
+        stdlib_gc.collect()
+        assert generations(node) == [2]
+        holder = [node]
+        stdlib_gc.freeze()
+        try:
+            assert not any(o is node for o in stdlib_gc.get_objects())
+            assert not any(r is holder for r in stdlib_gc.get_referrers(node))
+            later = [node]
+            assert any(r is later for r in stdlib_gc.get_referrers(node))
+        finally:
+            stdlib_gc.unfreeze()
+
+        stash = []
+
+        class Garbage:
+            pass
+
+        class Finalized:
+            def __del__(self):
+                stash.extend(o for o in stdlib_gc.get_objects() if type(o) is Garbage)
+
+        for _ in range(5):
+            a, b = Garbage(), Finalized()
+            a.b, b.a = b, a
+        del a, b
+        assert stdlib_gc.collect() == 10
+        assert stash == []
 
 
 def test_installed_context_manager(quiet):
