@@ -37,8 +37,7 @@
 gcx_probes_t gcx_probed;
 
 /* Run src in a fresh namespace that has the builtins; the namespace, or
- * NULL with an exception.  The caller empties it (PyDict_Clear) before
- * dropping it: functions defined there refer back to it. */
+ * NULL with an exception.  The caller drops it with gcx_probe_done. */
 PyObject *
 gcx_probe_run(const char *src)
 {
@@ -59,11 +58,43 @@ gcx_probe_run(const char *src)
     return ns;
 }
 
-static void
-drop_namespace(PyObject *ns)
+/* The classes probes defined, kept: a class is a cycle (its dict, its
+ * mro, its descriptors), and dropped it would be garbage that the
+ * program's first full collection finds (gc.collect() returning more than
+ * the program made).  Never freed. */
+static PyObject *kept_classes;
+
+void
+gcx_probe_keep(PyObject *cls)
 {
+    if (kept_classes == NULL) {
+        kept_classes = PyList_New(0);
+    }
+    if (kept_classes == NULL || PyList_Append(kept_classes, cls) < 0) {
+        PyErr_Clear();   /* then it is garbage: no harm but a count */
+    }
+}
+
+/* Done with a namespace of gcx_probe_run (or NULL): its classes are kept,
+ * the rest dropped (the namespace is emptied first: functions defined in
+ * it refer back to it).  Keeps the caller's exception. */
+void
+gcx_probe_done(PyObject *ns)
+{
+    if (ns == NULL) {
+        return;
+    }
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(ns, &pos, &key, &value)) {
+        if (PyType_Check(value)) {
+            gcx_probe_keep(value);
+        }
+    }
     PyDict_Clear(ns);
     Py_DECREF(ns);
+    PyErr_SetRaisedException(exc);
 }
 
 /* ---- classes defining __del__ (tracer.c) ------------------------------------------------ */
@@ -78,7 +109,7 @@ find_py_del_slot(void)
     }
     PyObject *cls = PyDict_GetItemString(ns, "_P");
     gcx_probed.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
-    drop_namespace(ns);
+    gcx_probe_done(ns);
     return 0;
 }
 
@@ -134,6 +165,9 @@ done:
     for (int i = 0; i < 3; i++) {
         Py_XDECREF(objs[i]);
     }
+    if (cls != NULL) {
+        gcx_probe_keep(cls);
+    }
     Py_XDECREF(cls);
     return PyErr_Occurred() ? -1 : 0;
 }
@@ -179,6 +213,22 @@ find_interp_head(void)
 
 /* ---- weakrefs made by finalizers (finalize.c) --------------------------------------- */
 
+/* The probes below ask the stdlib collector for a young collection: with
+ * the program's gc callbacks and debug flags set aside for it (no
+ * callback runs, nothing is printed or saved in gc.garbage for it).  Its
+ * statistics count it, and the program's young garbage goes with it. */
+#define QUIET_YOUNG_COLLECTION                                      \
+    "import gc, _weakref\n"                                         \
+    "def _collect_young():\n"                                       \
+    "    callbacks, debug = gc.callbacks[:], gc.get_debug()\n"      \
+    "    gc.callbacks.clear()\n"                                    \
+    "    gc.set_debug(0)\n"                                         \
+    "    try:\n"                                                    \
+    "        gc.collect(0)\n"                                       \
+    "    finally:\n"                                                \
+    "        gc.callbacks[:] = callbacks\n"                         \
+    "        gc.set_debug(debug)\n"
+
 /* Ask the stdlib collector, once, what it does with a weakref that a
  * finalizer creates to garbage (GH-91636): before the fix the weakref
  * survives until the object is freed, and its callback runs then; after
@@ -188,7 +238,7 @@ static int
 probe_late_weakref_clear(void)
 {
     static const char src[] =
-        "import gc, _weakref\n"
+        QUIET_YOUNG_COLLECTION
         "_calls = []\n"
         "class _Probe:\n"
         "    def __del__(self):\n"
@@ -196,7 +246,7 @@ probe_late_weakref_clear(void)
         "_refs = []\n"
         "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
         "del _a, _b\n"
-        "gc.collect(0)\n"
+        "_collect_young()\n"
         "late = len(_refs) == 2 and not _calls\n"
         "_refs.clear()\n";
     PyObject *ns = gcx_probe_run(src);
@@ -205,7 +255,7 @@ probe_late_weakref_clear(void)
     }
     PyObject *late = PyDict_GetItemString(ns, "late");
     int result = late != NULL && PyObject_IsTrue(late) == 1;
-    drop_namespace(ns);
+    gcx_probe_done(ns);
     return result;
 }
 
@@ -218,7 +268,7 @@ static int
 probe_weakrefs_after_finalizers(void)
 {
     static const char src[] =
-        "import gc, _weakref\n"
+        QUIET_YOUNG_COLLECTION
         "_seen = []\n"
         "class _Probe:\n"
         "    def __del__(self):\n"
@@ -226,7 +276,7 @@ probe_weakrefs_after_finalizers(void)
         "_a = _Probe(); _a.self = _a\n"
         "_ref = _weakref.ref(_a)\n"
         "del _a\n"
-        "gc.collect(0)\n"
+        "_collect_young()\n"
         "after = _seen == [True]\n"
         "del _ref\n";
     PyObject *ns = gcx_probe_run(src);
@@ -235,7 +285,7 @@ probe_weakrefs_after_finalizers(void)
     }
     PyObject *after = PyDict_GetItemString(ns, "after");
     int result = after != NULL && PyObject_IsTrue(after) == 1;
-    drop_namespace(ns);
+    gcx_probe_done(ns);
     return result;
 }
 

@@ -1107,8 +1107,8 @@ selftest_function(const char *src, const char *name, PyObject **globals)
     PyObject *fd = PyCFunction_New(&free_deep_def, NULL);
     if (fd == NULL || PyDict_SetItemString(*globals, "_gcx_free_deep", fd) < 0) {
         Py_XDECREF(fd);
-        PyDict_Clear(*globals);
-        Py_CLEAR(*globals);
+        gcx_probe_done(*globals);
+        *globals = NULL;
         return NULL;
     }
     Py_DECREF(fd);
@@ -1116,8 +1116,8 @@ selftest_function(const char *src, const char *name, PyObject **globals)
     PyObject *fn = PyDict_GetItemString(*globals, name);   /* borrowed */
     if (fn == NULL) {
         PyErr_Format(PyExc_RuntimeError, "gcx: the self-test defines no %s", name);
-        PyDict_Clear(*globals);
-        Py_CLEAR(*globals);
+        gcx_probe_done(*globals);
+        *globals = NULL;
     }
     return fn;
 }
@@ -1168,8 +1168,7 @@ run_selftest(bool *ok)
         Py_DECREF(r);
         *ok = probe_created > 0 && probe_created == probe_destroyed && trash_seen;
     }
-    PyDict_Clear(globals);   /* the function and its globals form a cycle */
-    Py_DECREF(globals);
+    gcx_probe_done(globals);
     return 0;
 }
 
@@ -1292,8 +1291,7 @@ run_alloc_selftest(bool *ok)
     notes = PyMem_RawCalloc(NOTE_CAP, sizeof(uintptr_t));
     if (note_fn == NULL || notes == NULL) {
         Py_XDECREF(note_fn);
-        PyDict_Clear(globals);
-        Py_DECREF(globals);
+        gcx_probe_done(globals);
         PyMem_RawFree(notes);
         return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
     }
@@ -1307,8 +1305,7 @@ run_alloc_selftest(bool *ok)
     PyMem_RawFree(notes);
     notes = NULL;
     Py_DECREF(note_fn);
-    PyDict_Clear(globals);   /* the functions and their globals form cycles */
-    Py_DECREF(globals);
+    gcx_probe_done(globals);
     if (r == NULL) {
         return -1;
     }

@@ -48,6 +48,22 @@ def test_submodules_first_imported_while_installed(run_program):
     ], proc.stdout + proc.stderr
 
 
+def test_import_leaves_no_garbage_and_calls_no_callback(run_program):
+    """import gcx runs probes (two young stdlib collections, classes
+    defined): the program's callbacks and debug flags see none of it, and
+    a full collection after the import finds nothing the import left."""
+    proc = run_program("package/import_quiet.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "callbacks during import []",
+        "saved by the import 0",
+        "stdlib collect after import 0",
+        "gcx collect after import 0",
+        "enabled False",
+    ], proc.stdout
+    assert "gc: collecting" not in proc.stderr
+
+
 def test_stdlib_recaptured_when_taken_over(run_program):
     """gcx/_stdlib.py imported again while gc points at gcx (a reload): it
     still finds the stdlib's own functions and the interpreter's lists."""
