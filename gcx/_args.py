@@ -354,7 +354,9 @@ def c_int_groups(func: F) -> F:
     """``PyArg_ParseTuple(args, "i|ii")`` with the stdlib's own count check,
     for ``set_threshold(threshold0, [threshold1, [threshold2]])``: 1 to 3
     positional arguments, each converted to a C int here, so the function
-    receives ints (and None for the ones not given)."""
+    receives ints (and None for the ones not given).  On 3.12 the stdlib
+    parses straight into its thresholds, so those before a bad argument
+    are set when it raises: so are gcx's."""
     name = func.__name__
     most = len(_params(func))
     no_keywords = _said(name, x=_REFUSED)
@@ -367,5 +369,16 @@ def c_int_groups(func: F) -> F:
         if not 1 <= len(args) <= most:
             raise TypeError((too_few if not args else too_many)(len(args)))
         del kwargs          # see _wrapper
-        return func(*[as_int_i_format(arg) for arg in args])
+        converted = []
+        for arg in args:
+            try:
+                converted.append(as_int_i_format(arg))
+            except BaseException:
+                if _PARSES_INTO_STATE and converted:
+                    func(*converted)
+                raise
+        return func(*converted)
     return _wrapper(func, call)
+
+
+_PARSES_INTO_STATE = sys.version_info < (3, 13)

@@ -976,6 +976,22 @@ def test_installed_code_using_gc_drives_gcx(quiet):
     assert STDLIB["get_threshold"]() != (777, 8, 9)
 
 
+def test_set_threshold_failing_midway_leaves_what_the_stdlib_leaves(quiet):
+    """3.12's set_threshold parses straight into the thresholds: those
+    before a bad argument are set when it raises; 3.13's sets none."""
+    left = {}
+    for name, get, set_ in (("stdlib", STDLIB["get_threshold"], STDLIB["set_threshold"]),
+                            ("gcx", gcx.get_threshold, gcx.set_threshold)):
+        set_(700, 10, 10)
+        with pytest.raises(TypeError):
+            set_(1, None)
+        after_one = get()
+        with pytest.raises(TypeError):
+            set_(5, 6, "x")
+        left[name] = (after_one, get())
+    assert left["gcx"] == left["stdlib"]
+
+
 def test_install_carries_over_what_was_set_through_gc(quiet):
     """Thresholds, debug flags, callbacks and the garbage list set through
     the stdlib gc before install() are gcx's while installed, as a program
