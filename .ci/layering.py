@@ -33,7 +33,7 @@ LAYERS = {
     "check.c": {"table.c", "region.c", "tracer.c", "schedule.c", "stats.c", "probe.c"},
     "stats.c": {"heap.c", "tracer.c"},
     "heap.c": {"region.c", "tracer.c", "table.c"},
-    "finalize.c": {"region.c", "table.c", "probe.c", "frames.c"},
+    "finalize.c": {"region.c", "table.c", "probe.c", "frames.c", "lists.c"},
     "region.c": {"tracer.c", "table.c", "probe.c", "frames.c"},
     "tracer.c": {"schedule.c", "probe.c", "table.c", "lists.c"},
     "schedule.c": set(),

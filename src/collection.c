@@ -85,6 +85,7 @@ decide_region(int generation, int old_set, bool sweep, bool *decided)
     g.unreachable.len = g.legacy.len = 0;
     g.collected = g.uncollectable = 0;
     g.old_set = old_set;
+    g.generation = generation;
     g.debug = &gcx_stats.debug;
     g.garbage_list = gcx_stats.garbage;
     if (gcx_region_split(&g, survey) < 0) {

@@ -29,6 +29,11 @@
  *   handle_legacy        F's tp_del objects (all of F with SAVEALL) go to
  *                        garbage; F moves to the old generation.
  *
+ * What Python code can see happens in CPython's order: U is in region
+ * (address) order, CPython's garbage in the order of its lists, and where
+ * lists.c can read them the callbacks, finalizers and tp_clear go by that
+ * order instead (stdlib_order).
+ *
  * Invariants:
  *  F1  a member of U or F is never freed while gcx holds its pin; every pin
  *      is dropped exactly once before gcx_finalize_garbage returns.
@@ -40,12 +45,163 @@
  *      allocation that could lose one comes before any weakref is cleared.
  */
 #include "gcx.h"
+#include "lists.h"
+
+/* ---- the stdlib's order -------------------------------------------------------- */
+
+/* CPython's collector meets its garbage in the order of its lists: a
+ * collection of generation g appends generations 0, 1, ..., g-1 in turn
+ * to g's list, each list in the order its objects came to it (tracked,
+ * for generation 0), and runs weakref callbacks, finalizers and tp_clear,
+ * and fills gc.garbage, in that order.  U is in region order (by
+ * address).  Where the order can be seen (weakref callbacks or more than
+ * one finalizer to run, DEBUG_SAVEALL or DEBUG_COLLECTABLE) and lists.c
+ * reads CPython's lists, each member of U is ranked by its generation, in
+ * that order of lists, then by its place in CPython's lists, found by
+ * walking them newest first until every member is met: O(what CPython
+ * tracked since the oldest member), for a young collection about its own
+ * new objects.  (Installed, CPython's lists keep the order objects were
+ * tracked in; the stdlib's own collections would have moved survivors it
+ * met before what keeps them alive behind it.)  rank[i] is U's i-th
+ * member's, perm U's indices by rank (members not met last, in region
+ * order).  Both NULL otherwise, or out of memory: region order. */
+typedef struct {
+    Py_ssize_t *perm;      /* U's indices in CPython's order, or NULL */
+    Py_ssize_t *list;      /* per member: its list (below), then while
+                              find_resurrected compacts U its new index */
+    Py_ssize_t *met;       /* members in the order the walk met them */
+    Py_ssize_t nmet, n;    /* how many it met, of U's n */
+    bool moved;            /* list holds new indices */
+} order_t;
+
+/* The place of generation `set`'s list among those a collection of
+ * `generation` appends: its own, then 0, 1, ...; others (none) last.  A
+ * member the walk has met has MET added. */
+#define NLISTS (GCX_NGENS + 1)
+#define MET NLISTS
+
+static inline Py_ssize_t
+list_of_generation(int set, int generation)
+{
+    return set == generation ? 0 : set >= 0 && set < generation ? set + 1 : NLISTS - 1;
+}
+
+static bool
+rank_member(PyObject *op, Py_ssize_t newest_first, void *arg)
+{
+    order_t *o = arg;
+    Py_ssize_t i = gcx_region_index(op);
+    if (i >= 0 && o->list[i] < MET) {
+        o->list[i] += MET;
+        o->met[o->nmet++] = i;
+        return o->nmet == o->n;   /* all of U met */
+    }
+    return false;
+}
+
+/* Before any Python code runs: U is still the region (C1). */
+static void
+stdlib_order(order_t *o, gcx_garbage_t *g)
+{
+    gcx_workvec_t *u = &g->unreachable;
+    Py_ssize_t n = u->len;
+    *o = (order_t){NULL, NULL, NULL, 0, n, false};
+    bool seen = (*g->debug & (GCX_DEBUG_SAVEALL | GCX_DEBUG_COLLECTABLE))
+                || g->finalizers || g->due_callbacks != 0;
+    if (n < 2 || !seen || !gcx_lists_ok()) {
+        return;
+    }
+    Py_ssize_t *block = PyMem_RawMalloc(3 * (size_t)n * sizeof(Py_ssize_t));
+    if (block == NULL) {
+        return;
+    }
+    o->list = block;
+    o->perm = block + n;
+    o->met = block + 2 * n;
+    unsigned lists = 1;   /* a young collection's members are all of generation 0 */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        o->list[i] = g->generation == 0 ? 0
+                     : list_of_generation(gcx_table_set_of(u->items[i]), g->generation);
+        lists |= 1u << o->list[i];
+    }
+    gcx_lists_each_newest_first(rank_member, o);
+    /* each list in turn: what the walk met, oldest first, then the rest
+     * in region order */
+    Py_ssize_t k = 0;
+    for (Py_ssize_t l = 0; l < NLISTS; l++) {
+        if (!(lists & (1u << l))) {
+            continue;
+        }
+        for (Py_ssize_t m = o->nmet - 1; m >= 0; m--) {
+            if (o->list[o->met[m]] == l + MET) {
+                o->perm[k++] = o->met[m];
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (o->list[i] == l) {
+                o->perm[k++] = i;
+            }
+        }
+    }
+    GCX_ASSERT(k == n);
+}
+
+/* The index in u of the k-th member in CPython's order. */
+static inline Py_ssize_t
+nth(const order_t *o, Py_ssize_t k)
+{
+    return o != NULL && o->perm != NULL ? o->perm[k] : k;
+}
+
+/* find_resurrected keeps member i of U as member `to` (-1: it goes). */
+static inline void
+order_moves(order_t *o, Py_ssize_t i, Py_ssize_t to)
+{
+    if (o->perm != NULL) {
+        o->list[i] = to;
+        o->moved = true;
+    }
+}
+
+/* After the resurrection check (the region's numbering is no longer
+ * needed): u itself in CPython's order, for clearing. */
+static void
+reorder(order_t *o, gcx_workvec_t *u)
+{
+    if (o->perm == NULL || u->len < 2) {
+        return;
+    }
+    Py_ssize_t n = u->len;
+    if (o->moved) {
+        /* what is left, in the order it had (compaction kept it), at its
+         * new indices; perm had more entries than are left */
+        Py_ssize_t k = 0;
+        for (Py_ssize_t m = 0; k < n; m++) {
+            Py_ssize_t to = o->list[o->perm[m]];
+            if (to >= 0) {
+                o->perm[k++] = to;
+            }
+        }
+    }
+    PyObject **moved = (PyObject **)o->met;   /* the walk is over */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        moved[k] = u->items[o->perm[k]];
+    }
+    memcpy(u->items, moved, (size_t)n * sizeof(PyObject *));
+}
 
 static void
-debug_print(const char *what, gcx_workvec_t *v)
+order_done(order_t *o)
 {
-    for (Py_ssize_t i = 0; i < v->len; i++) {
-        PyObject *op = v->items[i];
+    PyMem_RawFree(o->list);
+    *o = (order_t){NULL, NULL, NULL, 0, 0, false};
+}
+
+static void
+debug_print(const char *what, gcx_workvec_t *v, const order_t *o)
+{
+    for (Py_ssize_t k = 0; k < v->len; k++) {
+        PyObject *op = v->items[nth(o, k)];
         PySys_FormatStderr("gc: %s <%s %p>\n", what, Py_TYPE(op)->tp_name, (void *)op);
     }
 }
@@ -122,7 +278,7 @@ count_due_callbacks(gcx_workvec_t *u)
  * weakrefs died then (CPython counts them as collected), or -1 when there
  * is no room to remember the callbacks: then nothing has been cleared. */
 static Py_ssize_t
-handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
+handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
 {
     /* strong references to the weakrefs whose callbacks are due */
     PyObject **to_call = NULL;
@@ -134,8 +290,8 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due)
     bool with_callbacks_only = gcx_probed.weakrefs_after_finalizers;
     Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
-    for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
+    for (Py_ssize_t k = 0; k < u->len; k++) {
+        PyObject *op = u->items[nth(o, k)];
         int flags = weakref_flags(&memo, op);
         if ((flags & WR_IS_WEAKREF) && !with_callbacks_only) {
             /* a trash weakref's callback must never run (bpo-38006) */
@@ -245,11 +401,11 @@ gcx_is_finalizing(PyObject *op)
 
 /* Returns how many finalizers ran. */
 static Py_ssize_t
-finalize(gcx_workvec_t *u)
+finalize(gcx_workvec_t *u, const order_t *o)
 {
     Py_ssize_t ran = 0;
-    for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
+    for (Py_ssize_t k = 0; k < u->len; k++) {
+        PyObject *op = u->items[nth(o, k)];
         destructor fin = Py_TYPE(op)->tp_finalize;
         if (fin != NULL && !PyObject_GC_IsFinalized(op) && !left_list(op)) {
             /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
@@ -326,7 +482,7 @@ give_back_u(PyObject *target, void *arg)
  * allocation failure everything counts as resurrected: nothing is freed
  * (C3 of region.c). */
 static void
-find_resurrected(gcx_workvec_t *u, int old_set)
+find_resurrected(gcx_workvec_t *u, int old_set, order_t *o)
 {
     gcx_refs_t *refs = gcx_region_refs();   /* u's counts, in its order */
     for (Py_ssize_t i = 0; i < u->len; i++) {
@@ -357,13 +513,16 @@ find_resurrected(gcx_workvec_t *u, int old_set)
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
         if (op == NULL) {
+            order_moves(o, i, -1);
             continue;
         }
         if (refs[i] == GCX_W_REACHABLE) {
             gcx_table_promote(op, old_set);
             Py_DECREF(op);
+            order_moves(o, i, -1);
         }
         else {
+            order_moves(o, i, keep);
             u->items[keep++] = op;
         }
     }
@@ -530,8 +689,10 @@ give_up(gcx_garbage_t *g)
 void
 gcx_finalize_garbage(gcx_garbage_t *g)
 {
+    order_t order;
+    stdlib_order(&order, g);
     if (*g->debug & GCX_DEBUG_COLLECTABLE) {
-        debug_print("collectable", &g->unreachable);
+        debug_print("collectable", &g->unreachable, &order);
     }
     /* Python code that could reach the garbage ran: finalizers, and on
      * 3.15 weakref callbacks too, since the weakrefs without callbacks to
@@ -540,15 +701,16 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     if (g->weakrefs) {
         Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
                                                : count_due_callbacks(&g->unreachable);
-        Py_ssize_t freed = handle_weakrefs(&g->unreachable, due);
+        Py_ssize_t freed = handle_weakrefs(&g->unreachable, due, &order);
         if (freed < 0) {
+            order_done(&order);
             give_up(g);
             return;
         }
         g->collected += freed;
         reached = due > 0 && gcx_probed.weakrefs_after_finalizers;
     }
-    if (g->finalizers && finalize(&g->unreachable) > 0) {
+    if (g->finalizers && finalize(&g->unreachable, &order) > 0) {
         reached = true;
     }
     if (reached) {
@@ -556,12 +718,14 @@ gcx_finalize_garbage(gcx_garbage_t *g)
          * cannot: every weakref into it is cleared, and get_objects()
          * hides it), so only it can free or resurrect any of it. */
         if (release_unreferenced(&g->unreachable) > 0) {
-            find_resurrected(&g->unreachable, g->old_set);
+            find_resurrected(&g->unreachable, g->old_set, &order);
         }
         else {
             g->unreachable.len = 0;   /* all of it was released */
         }
     }
+    reorder(&order, &g->unreachable);
+    order_done(&order);
     if (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers) {
         clear_weakrefs(&g->unreachable);
     }
@@ -571,7 +735,7 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     compact(&g->legacy);
     g->uncollectable = g->legacy.len;
     if (*g->debug & GCX_DEBUG_UNCOLLECTABLE) {
-        debug_print("uncollectable", &g->legacy);
+        debug_print("uncollectable", &g->legacy, NULL);
     }
     handle_legacy(g);
 }

@@ -330,6 +330,7 @@ typedef struct {
     Py_ssize_t collected;        /* m */
     Py_ssize_t uncollectable;    /* n */
     int old_set;                 /* where survivors go */
+    int generation;              /* the oldest generation collected */
     bool weakrefs;               /* a member of U may be or have weakrefs */
     bool finalizers;             /* a member of U may have a tp_finalize */
     Py_ssize_t due_callbacks;    /* weakref callbacks to run, or -1: count again */

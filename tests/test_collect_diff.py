@@ -19,6 +19,7 @@ import asyncio
 import collections
 import functools
 import gc
+import random
 import sys
 import types
 import weakref
@@ -1307,6 +1308,97 @@ def c_refuser_listed_but_not_tracked(gc, ctx):
         gc.unfreeze()
     r.collectable = True
     return out
+
+
+# ====================================================== the order of what the collector runs
+#
+# CPython meets its garbage in the order of its generation lists (the one
+# collected, then the younger ones from 0 up, each in the order objects
+# came to it) and runs weakref
+# callbacks, finalizers and tp_clear, and fills garbage, in that order.
+# Each scenario first frees instances in a scrambled order, so that the
+# objects it then makes reuse their memory out of address order.
+
+def _scramble_addresses(ctx, seed, n=96):
+    filler = [ctx.Plain(i) for i in range(n)]
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    for i in order:
+        filler[i] = None
+
+
+def _ring(objs):
+    for i, obj in enumerate(objs):
+        obj.next = objs[(i + 1) % len(objs)]
+
+
+@case({"collected": 8, "order": [str(i) for i in range(8)]})
+def finalizers_run_in_tracking_order(gc, ctx):
+    def make():
+        _scramble_addresses(ctx, 1)
+        _ring([ctx.Fin(str(i)) for i in range(8)])
+    make()
+    n = gc.collect()
+    return {"collected": n, "order": [label for kind, label in ctx.events if kind == "del"]}
+
+
+@case({"collected": 8, "order": [str(i) for i in range(8)]})
+def young_finalizers_run_in_tracking_order(gc, ctx):
+    def make():
+        _scramble_addresses(ctx, 2)
+        _ring([ctx.Fin(str(i)) for i in range(8)])
+    gc.collect()
+    make()
+    n = gc.collect(0)
+    return {"collected": n, "order": [label for kind, label in ctx.events if kind == "del"]}
+
+
+@case({"collected": 6, "order": [str(i) for i in range(6)]})
+def weakref_callbacks_run_in_tracking_order(gc, ctx):
+    def make():
+        _scramble_addresses(ctx, 3)
+        objs = [ctx.Plain(str(i)) for i in range(6)]
+        _ring(objs)
+        for obj in objs:
+            ctx.watch(obj, obj.label)
+    make()
+    n = gc.collect()
+    return {"collected": n, "order": [label for kind, label in ctx.events if kind == "wrcb"]}
+
+
+@case({"order": ["new0", "new1", "new2", "old0", "old1", "old2"]})
+def collected_generation_then_the_younger_ones(gc, ctx):
+    # a full collection appends generation 0, then 1, to generation 2's list
+    def make_old():
+        _scramble_addresses(ctx, 4)
+        ctx.keep = [ctx.Fin("old%d" % i) for i in range(3)]
+    def make_new():
+        _scramble_addresses(ctx, 5)
+        ring = ctx.keep + [ctx.Fin("new%d" % i) for i in range(3)]
+        _ring(ring)
+        ctx.keep = None
+    gc.collect()
+    make_old()
+    gc.collect(0)             # the old ones move on a generation
+    make_new()
+    n = gc.collect()
+    return {"collected": n, "order": [label for kind, label in ctx.events if kind == "del"]}
+
+
+@case({"garbage": [str(i) for i in range(7)]})
+def saveall_fills_garbage_in_tracking_order(gc, ctx):
+    def make():
+        _scramble_addresses(ctx, 6)
+        _ring([ctx.Plain(str(i)) for i in range(7)])
+    make()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+    finally:
+        gc.set_debug(0)
+    order = [obj.label for obj in gc.garbage if isinstance(obj, ctx.Plain)]
+    S.clear_garbage(gc)
+    return {"garbage": order}
 
 
 # ====================================================== DEBUG_SAVEALL
