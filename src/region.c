@@ -147,13 +147,14 @@ static struct {
     gcx_refs_t *refs;             /* trial-deletion count, then a mark */
     uint8_t *kinds;               /* KIND_*, read by gcx_region_count */
     Py_ssize_t len, cap;
+    bool tuples;                  /* gcx_region_count met a tuple */
     block_t refs_block, kinds_block;
 } work;
 /* the type's kind, whether it has a legacy finalizer, and whether
  * gcx_region_count's traversal of the member found no edge into the
  * region (a leaf: marking has nothing to find by traversing it) */
 enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4,
-       KIND_LEAF = 8 };
+       KIND_LEAF = 8, KIND_ROOT = 16 };
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -814,6 +815,7 @@ gcx_region_count(void)
     uint8_t *const kinds = work.kinds;
     PyTypeObject *last_tp = NULL;
     uint8_t last_kind = 0;
+    bool tuples = false;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         const rpage_t *rp = &region.pages[k];
         gcx_page_t *const page = rp->page;
@@ -840,6 +842,7 @@ gcx_region_count(void)
                 if (tp != last_tp) {   /* neighbours are mostly of one type */
                     last_tp = tp;
                     last_kind = kind_of(tp);
+                    tuples |= (last_kind & KIND_TYPE) == KIND_TUPLE;
                 }
                 kinds[idx] = last_kind;
                 if (r == GCX_W_ROOTED) {
@@ -880,6 +883,7 @@ gcx_region_count(void)
         }
     }
     flush_decref(&b);
+    work.tuples = tuples;
     return members;
 }
 
@@ -1099,6 +1103,26 @@ gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
     return closure(refs, -1, mark, NULL);   /* Python code ran: no leaves */
 }
 
+/* Tuples that survive because they are referenced from outside the
+ * region (or from the roots), as opposed to through other members: see
+ * gcx_region_keep_survivors.  Before marking, while counts still say so. */
+static void
+note_tuple_roots(void)
+{
+    if (!work.tuples) {
+        return;
+    }
+    gcx_refs_t *const refs = work.refs;
+    uint8_t *const kinds = work.kinds;
+    for (Py_ssize_t i = 0; i < work.len; i++) {
+        gcx_refs_t r = refs[i];
+        if ((r > 0 || r == GCX_W_REACHABLE || r == GCX_W_ROOTED)   /* kinds set */
+            && (kinds[i] & KIND_TYPE) == KIND_TUPLE) {
+            kinds[i] |= KIND_ROOT;
+        }
+    }
+}
+
 /* Validator (level 2): after marking, no member keeps a positive count:
  * each is marked (REACHABLE, ROOTED, EXCLUDED) or has refs <= 0. */
 static void
@@ -1119,6 +1143,7 @@ gcx_region_mark(void)
      * it is not traversed.  Unless live containers may lack records: then
      * marking adopts what edges out of the region find (adopt_unknown). */
     const uint8_t *leaves = gcx_tr.unsure ? NULL : work.kinds;
+    note_tuple_roots();
     if (closure(work.refs, -1, GCX_W_REACHABLE, leaves) < 0) {
         return -1;
     }
@@ -1167,7 +1192,7 @@ survives(gcx_refs_t refs)
 }
 
 static bool
-maybe_untrack_tuple(PyObject *op)
+items_untracked(PyObject *op)
 {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(op); i++) {
         PyObject *item = PyTuple_GET_ITEM(op, i);
@@ -1175,8 +1200,23 @@ maybe_untrack_tuple(PyObject *op)
             return false;
         }
     }
+    return true;
+}
+
+static void
+untrack_tuple(PyObject *op)
+{
     PyObject_GC_UnTrack(op);
     gcx_table_discard(op);   /* CPython never tracks a tuple again */
+}
+
+static bool
+maybe_untrack_tuple(PyObject *op)
+{
+    if (!items_untracked(op)) {
+        return false;
+    }
+    untrack_tuple(op);
     return true;
 }
 
@@ -1210,6 +1250,54 @@ maybe_untrack(const rpage_t *rp, unsigned w, uint64_t bits, uint8_t kind, bool f
         return maybe_untrack_dict(member_object(rp, w, bits));
     }
     return false;
+}
+
+/* The survivor tuples, put on the marking stack by
+ * gcx_region_keep_survivors (bit 0 set: only other members keep it
+ * alive), are untracked in the order CPython's young collections check
+ * them: those referenced from outside the region in the order of its list,
+ * which for tuples (made after their items) puts each after the items it
+ * holds, so those are untracked until none is left to untrack; then those
+ * only members keep alive, which CPython's scan moves behind the members
+ * that reach them, each untracked if its items were untracked or atomic
+ * before any of these was: a tuple of tuples keeps its place while its
+ * items go.  How many were untracked. */
+static inline PyObject *
+tag_tuple(PyObject *op, uint8_t kind)
+{
+    return (PyObject *)((uintptr_t)op | !(kind & KIND_ROOT));
+}
+
+static Py_ssize_t
+untrack_survivor_tuples(void)
+{
+    Py_ssize_t untracked = 0;
+    /* referenced from outside: until none is left to untrack */
+    for (bool again = true; again;) {
+        again = false;
+        for (Py_ssize_t k = 0; k < stack_len; k++) {
+            PyObject *op = stack[k];
+            if (op != NULL && !((uintptr_t)op & 1) && items_untracked(op)) {
+                untrack_tuple(op);
+                stack[k] = NULL;
+                untracked++;
+                again = true;
+            }
+        }
+    }
+    /* kept alive by members: decided first, then untracked */
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; k < stack_len; k++) {
+        PyObject *op = (PyObject *)((uintptr_t)stack[k] & ~(uintptr_t)1);
+        if (((uintptr_t)stack[k] & 1) && items_untracked(op)) {
+            stack[n++] = op;
+        }
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        untrack_tuple(stack[k]);
+    }
+    stack_len = 0;
+    return untracked + n;
 }
 
 /* Untrack what cannot be in a cycle, count the survivors CPython still
@@ -1264,6 +1352,10 @@ gcx_region_keep_survivors(int generation, int old_set)
                     continue;   /* its record moves with the survivors' (no kind) */
                 }
                 tracked++;
+                if ((kind & KIND_TYPE) == KIND_TUPLE
+                    && stack_push(tag_tuple(member_object(rp, w, bits), kind)) == 0) {
+                    continue;   /* decided after the walk */
+                }
                 if ((kind & KIND_TYPE) && maybe_untrack(rp, w, bits, kind, full)) {
                     tracked--;
                 }
@@ -1287,6 +1379,7 @@ gcx_region_keep_survivors(int generation, int old_set)
         }
         rpage_done(rp);
     }
+    tracked -= untrack_survivor_tuples();
     return (gcx_survey_t){.tracked = tracked, .garbage = garbage_n, .legacy = legacy};
 }
 

@@ -1767,6 +1767,54 @@ def stats_count_uncollectable(gc, ctx):
     return {"delta": delta}
 
 
+# Tuples whose items cannot be in a cycle are untracked by collections,
+# in the order CPython checks them: what is referenced from outside where
+# it is in its list, what only members keep alive after it.
+
+def _tracked_after_collections(gc, tuples):
+    seen = []
+    for generation in (0, 0, 1, 2):
+        gc.collect(generation)
+        seen.append([gc.is_tracked(t) for t in tuples])
+    return seen
+
+
+@case({"tracked": [[True, False, False], [True, False, False],
+                   [False, False, False], [False, False, False]]})
+def tuple_of_tuples_keeps_its_place(gc, ctx):
+    gc.collect()
+    outer = tuple([tuple([1, 2]), tuple(["a"])])
+    return {"tracked": _tracked_after_collections(gc, [outer, outer[0], outer[1]])}
+
+
+@case()
+def tuples_in_a_chain(gc, ctx):
+    gc.collect()
+    c = tuple([1, 2])
+    b = tuple([c])
+    a = tuple([b])
+    del b, c
+    return {"tracked": _tracked_after_collections(gc, [a, a[0], a[0][0]])}
+
+
+@case()
+def tuples_referenced_from_outside_each(gc, ctx):
+    gc.collect()
+    first = tuple([1, 2])
+    second = tuple([first, 3])
+    third = tuple([[], second])
+    return {"tracked": _tracked_after_collections(gc, [first, second, third])}
+
+
+@case()
+def tuple_reached_through_a_list_holds_one_referenced_from_outside(gc, ctx):
+    gc.collect()
+    shared = tuple([1, 2])
+    holder = [tuple([shared, "x"]), tuple([tuple([4]), 5])]
+    return {"tracked": _tracked_after_collections(gc, [shared, holder[0], holder[1],
+                                                       holder[1][0]])}
+
+
 # ====================================================== unraisable reporting
 
 @case({"unraisable": [("RuntimeError", "cb", None, "callback"),
