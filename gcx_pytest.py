@@ -4,10 +4,14 @@ Registered through the ``pytest11`` entry point and off unless asked for:
 
   pytest --gcx-cycles               fail every test whose call made cyclic garbage
   pytest --gcx-cycles-report        only report them, in a summary at the end
+                                    (of the two options, the last given wins,
+                                    so a command line overrides addopts)
   @pytest.mark.gcx_no_cycles        fail this test if its call makes cyclic
                                     garbage (with or without the option),
                                     checked by full collections; takes
                                     no_cycles()'s keywords: classes=, ignore=
+                                    (other arguments: the test's setup fails,
+                                    saying why)
   @pytest.mark.gcx_allow_cycles     never report this test
 
 ini options: ``gcx_cycles = fail|report`` (as the option), ``gcx_cycles_ignore``
@@ -35,6 +39,11 @@ Works whether or not gcx is installed as the process's collector (when it
 is not, the stdlib collector's automatic collection is paused while tests
 run, so that it cannot collect their garbage unseen).  Nothing of gcx is
 imported until a test is checked.
+
+PYTEST_DONT_REWRITE: pytest marks this module for assertion rewriting (a
+pytest11 plugin's) and warns, an error under ``filterwarnings = error``,
+when it was imported before pytest started (by a program that then runs
+pytest.main()); this line in the docstring tells it not to.
 """
 
 from __future__ import annotations
@@ -85,6 +94,25 @@ class _Plan:
     exact: bool                         # gcx_no_cycles: full collections, fails
     classes: bool = False
     ignore: tuple[str, ...] = ()
+    error: str | None = None            # a marker's bad arguments: the test's setup fails
+
+
+_NO_CYCLES_KEYWORDS = ("classes", "ignore")
+
+
+def _no_cycles_arguments(marker: pytest.Mark) -> tuple[bool, tuple[str, ...]]:
+    """classes= and ignore= of a gcx_no_cycles marker, checked as
+    gcx.no_cycles() checks them (TypeError, ValueError)."""
+    if marker.args:
+        raise TypeError("takes keyword arguments only (classes=, ignore=), not "
+                        + ", ".join(map(repr, marker.args)))
+    unknown = [key for key in marker.kwargs if key not in _NO_CYCLES_KEYWORDS]
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r} "
+                        "(it takes classes= and ignore=)")
+    from gcx.testing import _flag, _type_names
+    return (_flag("classes", marker.kwargs.get("classes", False)),
+            _type_names(marker.kwargs.get("ignore", ())))
 
 
 @dataclass
@@ -103,14 +131,20 @@ class _State:
 
     def plan(self, item: pytest.Item) -> _Plan | None:
         """None when the test is not checked at all."""
-        if item.get_closest_marker("gcx_allow_cycles") is not None:
+        allow = item.get_closest_marker("gcx_allow_cycles")
+        if allow is not None:
+            if allow.args or allow.kwargs:
+                return _Plan(allowed=True, exact=False,
+                             error="@pytest.mark.gcx_allow_cycles takes no arguments")
             return _Plan(allowed=True, exact=False)
         marker = item.get_closest_marker("gcx_no_cycles")
         if marker is not None:
-            ignore = marker.kwargs.get("ignore", ())     # one string is one name
-            names = (ignore,) if isinstance(ignore, str) else tuple(ignore)
-            return _Plan(allowed=False, exact=True,
-                         classes=bool(marker.kwargs.get("classes", False)),
+            try:
+                classes, names = _no_cycles_arguments(marker)
+            except (TypeError, ValueError) as exc:
+                return _Plan(allowed=False, exact=False, ignore=self.ignore,
+                             error=f"@pytest.mark.gcx_no_cycles: {exc}")
+            return _Plan(allowed=False, exact=True, classes=classes,
                          ignore=names + self.ignore)
         if self.mode is None:
             return None
@@ -154,11 +188,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--gcx-cycles", action="store_const", const="fail", default=None,
         dest="gcx_cycles",
-        help="fail the tests that make cyclic garbage, naming its shapes (gcx)")
+        help="fail the tests that make cyclic garbage, naming its shapes (gcx; of "
+             "--gcx-cycles and --gcx-cycles-report, the last given wins)")
     group.addoption(
         "--gcx-cycles-report", action="store_const", const="report",
         dest="gcx_cycles",
-        help="report the tests that make cyclic garbage, without failing them (gcx)")
+        help="report the tests that make cyclic garbage, without failing them (gcx; "
+             "of --gcx-cycles and --gcx-cycles-report, the last given wins)")
     parser.addini("gcx_cycles", "check every test for cyclic garbage: fail or report",
                   default="")
     parser.addini("gcx_cycles_ignore", "type names whose cycles do not count",
@@ -282,6 +318,10 @@ def _phase(item: pytest.Item, phase: str) -> Generator[None, None, None]:
     """The body of the setup and call wrappers."""
     state = item.config.stash.get(_STATE, None)
     plan = item.stash.get(_PLAN, None)
+    if phase == "setup" and plan is not None and plan.error is not None:
+        # the test's setup fails (an error of this test alone, as pytest's
+        # own markers given bad arguments): the test does not run
+        pytest.fail(plan.error, pytrace=False)
     if state is None:
         yield
         return

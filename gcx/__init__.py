@@ -1,4 +1,4 @@
-"""gcx: a second cycle collector for CPython 3.13-3.15, with the gc module's interface.
+"""gcx: a second cycle collector for CPython 3.12-3.15, with the gc module's interface.
 
 ``import gcx as gc`` works: every public name of the stdlib ``gc`` module is
 here, with the same signature, the same defaults and, for bad arguments, the
@@ -34,6 +34,9 @@ The package, by job: this file is the gc interface; gcx/_args.py raises the
 stdlib's errors for bad arguments; gcx/_stdlib.py holds the stdlib's own gc
 functions, captured once; gcx/_install.py does install()/uninstall() and
 sets the hooks; gcx/_gcx is the C core.
+
+PYTEST_DONT_REWRITE: ``gcx run -m pytest`` imports gcx before pytest starts,
+and pytest would warn that it cannot rewrite it.
 """
 
 from __future__ import annotations
@@ -130,12 +133,14 @@ except ImportError as exc:
     # (e.g. which patch levels it supports): let that through unchanged.
     # Elsewhere no core can have been built for this interpreter at all.
     if _supported_interpreter():
+        if exc.name is None:
+            exc.name = __name__     # python -m gcx: runpy says it in one line
         raise
     _this = (f"{_sys.implementation.name} {_sys.version.split()[0]}"
              f"{' (free-threaded)' if 't' in getattr(_sys, 'abiflags', '') else ''}")
     raise ImportError(f"gcx supports CPython 3.12, 3.13, 3.14.5+ and 3.15 with the GIL only, "
                       f"not {_this}",
-                      name=__name__ + "._gcx") from exc
+                      name=__name__) from exc
 
 from . import _args, _install, _stdlib  # noqa: E402
 from ._install import install, installed, is_installed, uninstall  # noqa: E402

@@ -5,10 +5,11 @@
       the interpreter, gcx's mode, what each collector tracks (per
       generation, and the ten commonest types), then one collection of the
       same heap by each.
-  gcx run [--metrics-port PORT] [--watch SECONDS] SCRIPT [ARG ...]
-  gcx run [--metrics-port PORT] [--watch SECONDS] -m MODULE [ARG ...]
+  gcx run [--policy SPEC] [--metrics-port PORT] [--watch SECONDS] SCRIPT [ARG ...]
+  gcx run [--policy SPEC] [--metrics-port PORT] [--watch SECONDS] -m MODULE [ARG ...]
       Run a program as `python SCRIPT` / `python -m MODULE` would, with gcx
-      installed (gcx.install()) before its first line runs; optionally serve
+      installed (gcx.install(), with the policy SPEC describes if given, as
+      compare's --policy) before its first line runs; optionally serve
       gcx's metrics for Prometheus while it runs, and print generation
       sizes, memory and the types that grew most at an interval
       (gcx/monitor.py, gcx/prometheus.py).
@@ -25,8 +26,9 @@
 
 `gcx` is the console script pip installs; `python -m gcx` is the same
 command line.  An error in the command line (a bad option, a program that
-cannot be found, an output file that cannot be written) is one line on
-standard error and exit status 2, never a traceback.
+cannot be found or run, an output file that cannot be written) is one line
+on standard error and exit status 2, never a traceback; usage errors name
+the command ("gcx compare: error: ...").
 
 This file is the command line only: the programs are run by gcx/_runner.py,
 compared by gcx/compare.py, reported on by gcx/report/; the report of the
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import platform
 import sys
@@ -49,6 +52,13 @@ from gcx._runner import Problem, Program
 from gcx._version import __version__
 
 PROG = "python -m gcx"       # "gcx" when run as the console script (console())
+
+# The largest heap the command with no command builds (about 250 bytes a
+# live container, 650 a garbage cycle: 2.5 GB and 1.3 GB), and its most rounds.
+MAX_LIVE = 10_000_000
+MAX_CYCLES = 2_000_000
+MAX_BEST_OF = 100
+MAX_TRACEMALLOC_FRAMES = 65535      # tracemalloc.start()'s own limit
 
 # ------------------------------------------------------------------------------
 # Command line.
@@ -69,42 +79,56 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version",
                         version=f"gcx {__version__} (CPython "
                                 f"{platform.python_version()}, {gcx.mode()} mode)")
-    parser.add_argument("--live", type=_count, default=50_000, metavar="N",
-                        help="live containers in the collected heap (default 50000)")
-    parser.add_argument("--cycles", type=_count, default=20_000, metavar="N",
-                        help="garbage cycles in the collected heap (default 20000)")
-    parser.add_argument("--best-of", type=_positive, default=1, metavar="N",
+    parser.add_argument("--live", type=_count(MAX_LIVE), default=50_000, metavar="N",
+                        help="live containers in the collected heap (default 50000, "
+                             f"at most {MAX_LIVE}: about 250 bytes each)")
+    parser.add_argument("--cycles", type=_count(MAX_CYCLES), default=20_000, metavar="N",
+                        help="garbage cycles in the collected heap (default 20000, "
+                             f"at most {MAX_CYCLES}: about 650 bytes each)")
+    parser.add_argument("--best-of", type=_positive(MAX_BEST_OF), default=1, metavar="N",
                         dest="best_of",
                         help="collect N freshly built heaps with each collector "
-                             "and report the fastest (default 1)")
+                             f"and report the fastest (default 1, at most {MAX_BEST_OF})")
     parser.add_argument("--repeat", action=_NotHere, nargs="?", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="{run,compare,report}")
     run = commands.add_parser(
         "run", help="run a script or module with gcx installed",
-        usage=f"{PROG} run [-h] [MONITORING] SCRIPT [ARG ...]\n"
-              f"       {PROG} run [-h] [MONITORING] -m MODULE [ARG ...]",
+        prog=f"{PROG} run",
+        usage=f"{PROG} run [-h] [--policy SPEC] [MONITORING] SCRIPT [ARG ...]\n"
+              f"       {PROG} run [-h] [--policy SPEC] [MONITORING] -m MODULE [ARG ...]",
         description="Run a program with gcx installed from its first line, as "
                     "'python SCRIPT ARG...' or 'python -m MODULE ARG...' "
                     "would run it.  Everything after SCRIPT or MODULE is "
-                    "passed to the program as sys.argv[1:].  The exit status is "
-                    "the program's, as python's would be.",
-        epilog="Monitoring runs in threads of its own: serving metrics and "
-               "watching never run code inside a collection.")
+                    "passed to the program as sys.argv[1:].",
+        epilog="Exit status: the program's, as python's would be; 2 when it "
+               "could not be run at all (no such script or module, a directory "
+               "or package without __main__, a bad option).  Monitoring runs in "
+               "threads of its own: serving metrics and watching never run code "
+               "inside a collection.  Child processes started with "
+               "multiprocessing's spawn or forkserver methods run without gcx "
+               "(forked ones keep it).")
+    run.set_defaults(command_parser=run)
+    run.add_argument("--policy", default=None, metavar="SPEC",
+                     help="install gcx with this policy: gcx.Policy's keyword "
+                          "arguments as key=value,key=value (e.g. full=deferred,"
+                          "max_growth=0.5; policy=PauseBudget,ms=1.0), as compare's "
+                          "--policy takes them (default: gcx.install() alone, the "
+                          "stdlib's rule)")
     run.add_argument("--metrics-port", type=_port, default=None, metavar="PORT",
                      dest="metrics_port",
                      help="serve gcx's metrics for Prometheus at "
                           "http://ADDR:PORT/metrics while the program runs (0: a "
                           "free port; the address goes to standard error); needs "
                           "prometheus_client: pip install 'gcx[prometheus]'")
-    run.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",
+    run.add_argument("--metrics-addr", default=None, metavar="ADDR",
                      dest="metrics_addr",
-                     help="the address to serve metrics on (default 127.0.0.1; "
-                          "0.0.0.0 for every interface)")
-    run.add_argument("--watch", type=_seconds, default=None, metavar="SECONDS",
-                     help="every SECONDS, print to standard error the containers "
-                          "in each generation, pymalloc's blocks, malloc's bytes "
-                          "in use, RSS and the types that grew most, and once "
-                          "more when the program ends")
+                     help="with --metrics-port: the address to serve metrics on "
+                          "(default 127.0.0.1; 0.0.0.0 for every interface)")
+    run.add_argument("--watch", type=_watch_seconds, default=None, metavar="SECONDS",
+                     help="every SECONDS (from 0.1 to 86400), print to standard "
+                          "error the containers in each generation, pymalloc's "
+                          "blocks, malloc's bytes in use, RSS and the types that "
+                          "grew most, and once more when the program ends")
     run.add_argument("-m", dest="module", action="store_true",
                      help="run the module named MODULE, as python -m does")
     run.add_argument("target", metavar="SCRIPT | MODULE",
@@ -131,6 +155,7 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     from gcx import compare as compare_module
     compare = commands.add_parser(
         "compare", help="a program under the stdlib collector and under gcx, side by side",
+        prog=f"{PROG} compare",
         usage=f"{PROG} compare [-h] [OPTIONS] [--policy SPEC ...] "
               "[SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
         description="Run a program in fresh interpreters, under the stdlib "
@@ -144,8 +169,8 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
                     "max), objects collected and uncollectable, the most garbage one "
                     "collection found, the garbage left at the end, peak RSS, what "
                     "each policy did; then how often each generation was collected, "
-                    "against the ranges gcx's founding document gives (generation 0 "
-                    "every 10-100 ms, 1 every 1-10 s, 2 every 10-60 s).  With no "
+                    "against the ranges gcx aims for (generation 0 every 10-100 ms, "
+                    "1 every 1-10 s, 2 every 10-60 s).  With no "
                     "program, a bundled demo workload (a long-lived heap and requests "
                     "that make and drop reference cycles).  The program's output goes "
                     "to standard error.",
@@ -155,6 +180,7 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
                "could not be run at all (no such script or module, a bad option or "
                "--policy, an output file that cannot be written); 130 when "
                "interrupted.")
+    compare.set_defaults(command_parser=compare)
     compare.add_argument("--policy", action="append", default=[], metavar="SPEC",
                          help="a column to compare with the stdlib collector (repeat "
                               "for more; default: gcx): 'gcx' (gcx.install(), the "
@@ -163,7 +189,7 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
                               "max_growth=0.5; adaptive=true; memory_limit=512M; "
                               "max_interval=1:10:60, one value per generation; none "
                               "for None)")
-    compare.add_argument("--repeat", type=_positive, default=None, metavar="N",
+    compare.add_argument("--repeat", type=_positive(), default=None, metavar="N",
                          help="run N pairs, alternating which collector goes first, "
                               "and report medians (default "
                               f"{compare_module.DEFAULT_REPEAT})")
@@ -192,6 +218,7 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
 def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     report_ = commands.add_parser(
         "report", help="the reference cycles a program makes, by shape",
+        prog=f"{PROG} report",
         usage=f"{PROG} report [-h] [OPTIONS] [SCRIPT [ARG ...] | -m MODULE [ARG ...]]",
         description="Run a program with gcx installed from its first line and, "
                     "when it ends, print the shapes of the cyclic garbage every "
@@ -205,7 +232,8 @@ def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.Argument
                     "error, so that `gcx report prog.py | less` and `--json -` show the "
                     "report alone.",
         epilog="Exit status: the program's; 2 when it could not be run at all.")
-    report_.add_argument("--top", type=_positive, default=10, metavar="N",
+    report_.set_defaults(command_parser=report_)
+    report_.add_argument("--top", type=_positive(), default=10, metavar="N",
                          help="show the N commonest shapes (default 10)")
     report_.add_argument("--json", metavar="FILE",
                          help="write the whole report as JSON ('-': standard output)")
@@ -213,9 +241,11 @@ def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.Argument
                          help="write the text report to FILE instead of standard output "
                               "('-': standard output; with --json -, the text report "
                               "goes to standard error unless this says otherwise)")
-    report_.add_argument("--tracemalloc", type=_positive, default=None, metavar="FRAMES",
-                         help="trace allocations (tracemalloc, FRAMES frames deep) to "
-                              "show where a member of each shape was allocated; slow")
+    report_.add_argument("--tracemalloc", type=_positive(MAX_TRACEMALLOC_FRAMES), default=None,
+                         metavar="FRAMES",
+                         help="trace allocations (tracemalloc, FRAMES frames deep, at most "
+                              f"{MAX_TRACEMALLOC_FRAMES}) to show where a member of each "
+                              "shape was allocated; slow")
     report_.add_argument("--scale", type=_scale, default=None, metavar="F",
                          help="the demo workload's size; only without a program")
     report_.add_argument("--at-exit", action="store_true",
@@ -255,16 +285,40 @@ def _scale(text: str) -> float:
 
 def _seconds(text: str) -> float:
     value = _number(text, float)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and finite, not {text}")
     return value
 
 
-def _count(text: str) -> int:
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+def _watch_seconds(text: str) -> float:
+    """--watch: the interval gcx.monitor.watch() takes."""
+    from gcx import monitor
+    value = _number(text, float)
+    if not monitor.WATCH_MIN_SECONDS <= value <= monitor.WATCH_MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be from {monitor.WATCH_MIN_SECONDS:g} to {monitor.WATCH_MAX_SECONDS:g} "
+            f"seconds, not {text}")
     return value
+
+
+def _whole(low: int, high: Optional[int]) -> Callable[[str], int]:
+    """A whole number from low (to high, if not None)."""
+    def whole(text: str) -> int:
+        value = _number(text, int)
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+    return whole
+
+
+def _count(high: Optional[int] = None) -> Callable[[str], int]:
+    return _whole(0, high)
+
+
+def _positive(high: Optional[int] = None) -> Callable[[str], int]:
+    return _whole(1, high)
 
 
 def _port(text: str) -> int:
@@ -274,17 +328,10 @@ def _port(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 # The options of each command that takes a program and that take a value
 # (the value is not the program).
 _VALUE_OPTIONS: dict[str, Tuple[str, ...]] = {
-    "run": ("--metrics-port", "--metrics-addr", "--watch"),
+    "run": ("--policy", "--metrics-port", "--metrics-addr", "--watch"),
     "compare": ("--policy", "--repeat", "--json", "--csv", "--plot", "--scale", "--timeout"),
     "report": ("--top", "--json", "--output", "-o", "--tracemalloc", "--scale"),
 }
@@ -319,18 +366,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(ours)
     if args.command in ("run", "compare", "report") and program_args is not None:
         args.args = program_args
+    # the command's own parser, for its usage errors
+    command: argparse.ArgumentParser = getattr(args, "command_parser", parser)
     if args.command == "run":
+        if args.metrics_addr is not None and args.metrics_port is None:
+            command.error("--metrics-addr is for --metrics-port, which is not given")
+        policy = None
+        if args.policy is not None:
+            from gcx import _policy_spec
+            try:
+                policy = _policy_spec.parse(args.policy)
+            except _policy_spec.SpecError as exc:
+                print(f"{PROG} run: --policy {args.policy!r}: {exc}", file=sys.stderr)
+                return 2
         return run_program(_program(args), metrics_port=args.metrics_port,
-                           metrics_addr=args.metrics_addr, watch=args.watch)
+                           metrics_addr=args.metrics_addr or "127.0.0.1",
+                           watch=args.watch, policy=policy)
     if args.command in ("compare", "report"):
         if args.target is None and args.module:
-            parser.error(f"{args.command}: -m needs a MODULE")
+            command.error("-m needs a MODULE")
         if args.target is not None and args.scale is not None:
-            parser.error(f"{args.command}: --scale is for the demo workload, "
-                         "not for a program")
+            command.error("--scale is for the demo workload, not for a program")
     if args.command == "compare":
+        if args.json == "-" and args.csv == "-":
+            command.error("--json - and --csv - would both write to standard output: "
+                          "give one of them a file")
         return compare_programs(args)
     if args.command == "report":
+        if args.json == "-" and args.output == "-":
+            command.error("--json - and --output - would both write to standard "
+                          "output: give one of them a file")
         return cycle_report(args)
     from gcx import _overview
     return _overview.report(args.live, args.cycles, args.best_of)
@@ -344,11 +409,12 @@ def _entry(prog: str) -> int:
     (``gcx | head``) ends it quietly."""
     global PROG
     PROG = prog
+    _runner.hide_frames_of(__file__)            # this file's frames
     if sys.argv and sys.argv[0]:
         _runner.hide_frames_of(sys.argv[0])    # the console script's frames
     try:
         status = main()
-        sys.stdout.flush()
+        _flush_stdout()
     except KeyboardInterrupt:
         sys.excepthook = _runner.without_runner_frames(sys.excepthook)
         raise
@@ -358,6 +424,13 @@ def _entry(prog: str) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     return status
+
+
+def _flush_stdout() -> None:
+    """Flush sys.stdout unless the program closed it (as python ignores a
+    closed sys.stdout at exit)."""
+    if not getattr(sys.stdout, "closed", True):
+        sys.stdout.flush()
 
 
 def console() -> NoReturn:
@@ -387,17 +460,22 @@ def _set_path0(program: Program) -> None:
 
 
 def run_program(program: Program, command: str = "run", metrics_port: Optional[int] = None,
-                metrics_addr: str = "127.0.0.1", watch: Optional[float] = None) -> int:
+                metrics_addr: str = "127.0.0.1", watch: Optional[float] = None,
+                policy: Optional[dict[str, object]] = None) -> int:
     """Run ``program`` with gcx installed before its first line; returns
-    its exit status as python would give it, after saying what python
+    its exit status as python would give it, or 2 after saying what python
     would say when it cannot be started.  SystemExit and KeyboardInterrupt
     pass through.  metrics_port: serve gcx's metrics on it meanwhile;
-    watch: print the watch line every so many seconds, and at the end."""
+    watch: print the watch line every so many seconds, and at the end;
+    policy: install gcx with the policy these keyword arguments make (a
+    parsed --policy spec, gcx/_policy_spec.py)."""
     prog = f"{PROG} {command}"
 
     def cannot_run(problem: Problem) -> int:
+        # python's own message; the exit status is the command line's "cannot
+        # run" (python -m gives 1 for some of these, 2 for others)
         print(f"{prog}: {problem.message}", file=sys.stderr)
-        return problem.status
+        return 2
     if metrics_port is not None:
         error = _serve_metrics(metrics_port, metrics_addr, prog)
         if error is not None:
@@ -406,7 +484,11 @@ def run_program(program: Program, command: str = "run", metrics_port: Optional[i
     watching: List[Any] = []
 
     def prepare() -> None:
-        gcx.install()
+        if policy is None:
+            gcx.install()
+        else:
+            from gcx import _policy_spec
+            gcx.install(policy=_policy_spec.make(policy))
         if watch is not None:
             from gcx import monitor
             watching.append(monitor.watch(watch))
@@ -538,18 +620,33 @@ def _stdout_to_stderr(redirect: bool) -> Iterator[None]:
         os.close(saved)
 
 
+@contextlib.contextmanager
+def _standard(fd: int) -> Iterator[Any]:
+    """sys.stdout (fd 1) or sys.stderr (fd 2), or, when the program closed
+    it (or set it to None), a new text stream on the file descriptor: the
+    report goes where it was to go whatever the program did with its own
+    sys.stdout (json.tool closes it).  Flushed at the end."""
+    stream = sys.stdout if fd == 1 else sys.stderr
+    if stream is not None and not getattr(stream, "closed", False):
+        yield stream
+        stream.flush()
+        return
+    with open(fd, "w", closefd=False) as fresh:
+        yield fresh
+
+
 def _write_cycle_report(result: Any, args: argparse.Namespace) -> None:
     text = result.text(top=args.top)
     destination = _text_destination(args)
     if destination in (None, "-"):
-        out = sys.stdout if destination == "-" else sys.stderr
-        out.flush()
-        print(text, file=out)
+        with _standard(1 if destination == "-" else 2) as out:
+            print(text, file=out)
     else:
         with open(args.output, "w") as f:
             f.write(text + "\n")
     if args.json == "-":
-        print(result.json(indent=2))
+        with _standard(1) as out:
+            print(result.json(indent=2), file=out)
     elif args.json is not None:
         with open(args.json, "w") as f:
             f.write(result.json(indent=2) + "\n")

@@ -156,12 +156,18 @@ def _percentile(values: collections.deque[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+# The smallest budget PauseBudget takes, milliseconds.
+MIN_MS = 0.05
+
+
 class PauseBudget(Policy):
     """Full collections as incremental cycles: marking and then the sweep
     of what marking did not reach, in slices of at most ``ms`` milliseconds.
 
     ms      the budget of one scheduler call (a young collection, if one is
-            due, and a slice), in milliseconds (0 < ms <= 1000)
+            due, and a slice), in milliseconds (MIN_MS, 0.05, <= ms <= 1000:
+            a smaller slice does too little to keep up, and the memory guard
+            ends every cycle in one long pause)
     guard   end the cycle at once when generations 1 and 2 have grown by
             this fraction of their size at its start, and by 50,000
             records at least (0 < guard <= 10): the memory guard, counted
@@ -170,6 +176,8 @@ class PauseBudget(Policy):
 
     def __init__(self, ms: float = 1.0, *, guard: float = 0.25) -> None:
         self.ms = _number("ms", ms, 1000.0)
+        if self.ms < MIN_MS:
+            raise ValueError(f"ms must be >= {MIN_MS} and <= 1000.0, not {ms!r}")
         self.guard = _number("guard", guard, 10.0)
         _frames.prepare()
         self._ready = False

@@ -177,6 +177,8 @@ def _build_heap(live: int, cycles: int) -> Tuple[List[Any], List[Any]]:
             item = (i, [i])
         keep.append(item)
     watchers: List[Any] = []
+    a: Any = None        # (no pair at all when cycles is 0)
+    b: Any = None
     for i in range(cycles):
         a = _Finalized() if i % 4 == 0 else _Node()
         b = _Node()

@@ -72,11 +72,10 @@ class Program:
 
 @dataclass(frozen=True)
 class Problem:
-    """Why python would not start a program: its message, and the exit
-    status python gives (2 for a missing script, 1 otherwise)."""
+    """Why python would not start a program: its message (gcx's commands
+    then exit 2, whatever status python itself would give)."""
 
     message: str
-    status: int
 
 
 class _NoModule(Exception):
@@ -88,12 +87,12 @@ def script_problem(path: str) -> Optional[Problem]:
     run): a missing file, or a directory or zip file without __main__."""
     if not os.path.exists(path):
         return Problem(f"can't open file {os.path.abspath(path)!r}: "
-                       "No such file or directory", 2)
+                       "No such file or directory")
     import pkgutil
     try:
         importer = pkgutil.get_importer(path)
         if importer is not None and importer.find_spec("__main__") is None:
-            return Problem(f"can't find '__main__' module in {path!r}", 1)
+            return Problem(f"can't find '__main__' module in {path!r}")
     except Exception:          # not for us to judge: python will say
         pass
     return None
@@ -109,7 +108,7 @@ def problem(program: Program) -> Optional[Problem]:
     try:
         runpy._get_module_details(program.target, _NoModule)  # type: ignore[attr-defined]
     except _NoModule as exc:
-        return Problem(str(exc), 1)
+        return Problem(str(exc))
     return None
 
 
@@ -147,13 +146,15 @@ def without_runner_frames(hook: ExceptHook) -> ExceptHook:
 
 
 def exit_status(exc: SystemExit) -> int:
-    """The exit status python gives a process ended by ``exc`` (printing a
-    message that is not a number, as python does)."""
+    """The exit status the OS sees when python ends a process with ``exc``
+    (printing a message that is not a number, as python does): an int
+    (True is 1) as a C long, its low 8 bits (sys.exit(256) is 0, -1 is
+    255); a number too big for a C long is -1 to python, so 255."""
     code = exc.code
     if code is None:
         return 0
     if isinstance(code, int):
-        return code
+        return code & 0xFF if -2**63 <= code < 2**63 else 0xFF
     print(code, file=sys.stderr)
     return 1
 

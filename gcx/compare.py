@@ -40,7 +40,7 @@ run measures, in the child:
                         between collections of that generation or an older
                         one (the longest counting from the program's first
                         line, after gcx's install, and to its end), against
-                        the founding document's ranges (CADENCE_RANGES):
+                        the ranges gcx aims for (CADENCE_RANGES):
                         below, within or above
   memory over time      with --plot only: RSS and the tracked objects,
                         sampled by a thread of the child (gcx/_runner.py's
@@ -94,8 +94,8 @@ Run = Dict[str, Any]          # one child's measurements, as its JSON file has t
 Summary = Dict[str, Any]      # the table's numbers for one run (summarize())
 
 
-# The cadence the document this project starts from gives each generation:
-# collected every 10-100 ms, 1-10 s and 10-60 s (seconds).
+# The cadence gcx aims for (the ranges of the document this project starts
+# from): each generation collected every 10-100 ms, 1-10 s and 10-60 s.
 CADENCE_RANGES: Tuple[Tuple[float, float], ...] = ((0.010, 0.100), (1.0, 10.0), (10.0, 60.0))
 NGENERATIONS = 3
 
@@ -640,8 +640,8 @@ class Comparison:
             "uncollected); \"garbage left at the end\" is what a full collection found "
             "when the program's code had ended.  cadence: the intervals between "
             "collections of each generation or an older one (the longest from the "
-            "program's first line to its end); the median against the founding "
-            "document's range: below (more often), within, above (less often), or "
+            "program's first line to its end); the median against the range gcx "
+            "aims for: below (more often), within, above (less often), or "
             "too few to tell.", 88))
         if spread and len(self.compared) == 1:
             lines.append(f"range: the lowest and highest {self.compared[0].heading}/{ref} "
@@ -752,7 +752,7 @@ class Comparison:
         histogram.yaxis.set_major_locator(MaxNLocator(integer=True))
         histogram.set_title("pause times")
         fig.tight_layout()
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        fig.savefig(path, format=plot_format(path), dpi=100, bbox_inches="tight")
         plt.close(fig)
 
 
@@ -797,6 +797,23 @@ def plot_available() -> bool:
     return True
 
 
+def plot_format(path: str) -> str:
+    """The image format of a --plot file: its extension (any case), or
+    PNG when it has none."""
+    return os.path.splitext(path)[1][1:].lower() or "png"
+
+
+def plot_format_error(path: str) -> Optional[str]:
+    """Why matplotlib cannot write a plot to ``path`` (its extension is no
+    format it knows), checked before any run; None if it can."""
+    from matplotlib.backend_bases import FigureCanvasBase  # type: ignore[import-not-found,unused-ignore]
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if plot_format(path) in formats:
+        return None
+    return (f"--plot file {path!r}: matplotlib cannot write {plot_format(path)!r} "
+            f"images (it writes {', '.join(sorted(formats))}; no extension: png)")
+
+
 def compare(program: Program, repeat: int = DEFAULT_REPEAT, progress: bool = True,
             timeout: Optional[float] = None, memory: bool = False,
             columns: Sequence[Column] = DEFAULT_COLUMNS) -> Comparison:
@@ -839,6 +856,8 @@ def main(program: Program, repeat: Optional[int] = None, json_path: Optional[str
         return 2
     errors = [output_error(path, option) for option, path in
               (("--json", json_path), ("--csv", csv_path), ("--plot", plot_path))]
+    if plot_path is not None:
+        errors.insert(0, plot_format_error(plot_path))
     if program.kind == "script":
         problem = script_problem(program.target)
         errors.append(problem.message if problem is not None else None)

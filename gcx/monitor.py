@@ -164,13 +164,36 @@ class Growth(typing.NamedTuple):
     delta: int
 
 
+def _census_arg(name: str, value: object) -> typing.Mapping[str, int]:
+    """A census given to growth(): a mapping of type names to counts."""
+    if not isinstance(value, collections.abc.Mapping):
+        raise TypeError(f"{name} must be a census (a mapping of type names to "
+                        f"counts), not {type(value).__name__}")
+    for key, count in value.items():
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f"{name} must map type names to counts (int), not "
+                            f"{type(count).__name__}: {key!r}: {count!r}")
+    return value
+
+
+def _limit_arg(limit: object) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, not {limit}")
+    return limit
+
+
 def growth(before: typing.Mapping[str, int], after: typing.Mapping[str, int] | None = None,
            limit: int | None = None) -> list[Growth]:
     """The types whose count rose from census ``before`` to census
     ``after`` (default: a new census()), most growth first (then by name),
-    at most ``limit`` of them."""
-    if after is None:
-        after = census()
+    at most ``limit`` of them (None: all)."""
+    before = _census_arg("before", before)
+    limit = _limit_arg(limit)
+    after = census() if after is None else _census_arg("after", after)
     rows = [Growth(name, count, count - before.get(name, 0))
             for name, count in after.items() if count > before.get(name, 0)]
     rows.sort(key=lambda g: (-g.delta, g.name))
@@ -180,10 +203,12 @@ def growth(before: typing.Mapping[str, int], after: typing.Mapping[str, int] | N
 _peaks: collections.Counter[str] = collections.Counter()
 
 
-def show_growth(limit: int = 10, file: IO[str] | None = None) -> list[Growth]:
+def show_growth(limit: int | None = 10, file: IO[str] | None = None) -> list[Growth]:
     """Print the types whose count is above its peak at the previous calls,
-    with the increase, most first, as objgraph.show_growth() does (the first
-    call reports every type).  Returns the rows printed."""
+    with the increase, most first, at most ``limit`` of them (None: all), as
+    objgraph.show_growth() does (the first call reports every type).
+    Returns the rows printed."""
+    limit = _limit_arg(limit)
     now = census()
     rows = growth(_peaks, now, limit)
     for name, count in now.items():
@@ -501,8 +526,15 @@ class Watch:
             self._print()
 
 
+# watch()'s interval, seconds: at most 10 lines a second (each line takes
+# two censuses), at least one a day.
+WATCH_MIN_SECONDS = 0.1
+WATCH_MAX_SECONDS = 86400.0
+
+
 def watch(seconds: float, file: IO[str] | None = None, top: int = 5) -> Watch:
-    """Every ``seconds``, print one line to ``file`` (default: sys.stderr
+    """Every ``seconds`` (WATCH_MIN_SECONDS, 0.1, to WATCH_MAX_SECONDS, a
+    day), print one line to ``file`` (default: sys.stderr
     as it is then): the containers in each generation and the frozen set
     (metrics(), O(1)), memory() (pymalloc blocks, malloc bytes, RSS) and
     the ``top`` types that grew most since the previous line (two
@@ -510,8 +542,13 @@ def watch(seconds: float, file: IO[str] | None = None, top: int = 5) -> Watch:
     its stop() ends it."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError("seconds must be a number, not " + type(seconds).__name__)
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"seconds must be more than 0, not {seconds!r}")
+    if not WATCH_MIN_SECONDS <= seconds <= WATCH_MAX_SECONDS:
+        raise ValueError(f"seconds must be from {WATCH_MIN_SECONDS:g} to "
+                         f"{WATCH_MAX_SECONDS:g}, not {seconds!r}")
+    if isinstance(top, bool) or not isinstance(top, int):
+        raise TypeError("top must be an int, not " + type(top).__name__)
+    if top < 0:
+        raise ValueError(f"top must be >= 0, not {top}")
     w = Watch(float(seconds), file, top)
     w._thread.start()
     return w

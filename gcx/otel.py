@@ -148,5 +148,10 @@ def instrument(meter_provider: otel_metrics.MeterProvider | None = None, *,
     collection at each reading (about 9 microseconds each with the SDK,
     benchmarks/RESULTS.md), where the rest costs a fixed amount per
     reading."""
+    if meter_provider is not None and not callable(getattr(meter_provider, "get_meter", None)):
+        raise TypeError("meter_provider must be an OpenTelemetry MeterProvider or None, "
+                        f"not {type(meter_provider).__name__}")
+    if not isinstance(duration, bool):
+        raise TypeError(f"duration must be a bool, not {type(duration).__name__}")
     meter = otel_metrics.get_meter("gcx", __version__, meter_provider)
     return Instruments(meter, duration)

@@ -53,6 +53,11 @@ _Intervals = tuple[float | None, float | None, float | None]
 
 
 _FULL = _NGENS - 1
+
+# max_interval's shortest interval, seconds: the backstop collects at most a
+# hundred times a second (generation 0 every 10 ms, the quickest cadence gcx
+# aims for).
+MIN_MAX_INTERVAL = 0.01
 _GUARDS = ("growth", "memory", "limit")    # reasons that override deferral
 
 
@@ -164,9 +169,9 @@ class Policy:
                     (None or seconds) per generation; a collection due sooner
                     takes the next younger generation, or none
     max_interval    collect each generation at least every T seconds, the
-                    same forms: a backstop for idle and slowly allocating
-                    processes (a daemon thread that waits without the GIL and
-                    collects with it)
+                    same forms (T at least MIN_MAX_INTERVAL, 0.01): a backstop
+                    for idle and slowly allocating processes (a daemon thread
+                    that waits without the GIL and collects with it)
     """
 
     _growth: str | None
@@ -192,12 +197,17 @@ class Policy:
         self.cpu_cap = _fraction("cpu_cap", cpu_cap, top=1.0)
         self.cpu_window = _seconds("cpu_window", cpu_window)
         self.auto_freeze = _flag("auto_freeze", auto_freeze)
-        freeze = _count("freeze_after", freeze_after)
-        if freeze is None:
-            raise TypeError("freeze_after must be an int, not None")
-        self.freeze_after = freeze
+        if isinstance(freeze_after, bool) or not isinstance(freeze_after, int):
+            raise TypeError(f"freeze_after must be an int, not {type(freeze_after).__name__}")
+        if freeze_after <= 0:
+            raise ValueError(f"freeze_after must be > 0, not {freeze_after!r}")
+        self.freeze_after = freeze_after
         self.min_interval = _as_intervals("min_interval", min_interval)
         self.max_interval = _as_intervals("max_interval", max_interval)
+        for g, interval in enumerate(self.max_interval):
+            if interval is not None and interval < MIN_MAX_INTERVAL:
+                raise ValueError(f"max_interval must be >= {MIN_MAX_INTERVAL} seconds "
+                                 f"(generation {g}: {interval!r})")
         for g in range(_NGENS):
             lo, hi = self.min_interval[g], self.max_interval[g]
             if lo is not None and hi is not None and lo > hi:
@@ -449,9 +459,12 @@ def _on_due(due: int, due_young: int) -> None:
     g = policy.decide(due, due_young)
     if g is None:
         return
-    if isinstance(g, bool) or not isinstance(g, int) or not 0 <= g < _NGENS:
+    if isinstance(g, bool) or not isinstance(g, int):
+        raise TypeError(f"{type(policy).__name__}.decide() returned {g!r}, "
+                        f"not a generation (an int) or None")
+    if not 0 <= g < _NGENS:
         raise ValueError(f"{type(policy).__name__}.decide() returned {g!r}, "
-                         f"not a generation or None")
+                         f"not a generation (0, 1 or 2) or None")
     cause = "auto"
     if g == _FULL:
         reason = policy.full_due(_gcx.schedule_state())
@@ -675,6 +688,9 @@ class NoGCRegion:
                  exc_value: BaseException | None,
                  traceback: TracebackType | None) -> Literal[False]:
         global _deferred_collect
+        with _lock:
+            if not self._open:
+                raise RuntimeError("this no-GC region is not open")
         try:
             self._check()
         finally:

@@ -111,6 +111,9 @@ def register(registry: CollectorRegistry | None = None) -> GcxCollector:
     it; registry.unregister(collector) removes it.  Registering twice in
     one registry raises ValueError, as prometheus_client does for
     duplicated names."""
+    if registry is not None and not callable(getattr(registry, "register", None)):
+        raise TypeError("registry must be a prometheus_client CollectorRegistry or None, "
+                        f"not {type(registry).__name__}")
     collector = GcxCollector()
     (REGISTRY if registry is None else registry).register(collector)
     return collector

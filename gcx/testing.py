@@ -59,6 +59,12 @@ def _is_class_shape(shape: Shape) -> bool:
                for edge in shape.edges)
 
 
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    return value
+
+
 def _type_names(ignore: str | Iterable[str]) -> tuple[str, ...]:
     """``ignore`` as a tuple of type names: one string is one name (not its
     characters); anything else must be an iterable of strings."""
@@ -148,7 +154,7 @@ class CycleWatch:
     """
 
     def __init__(self, classes: bool = False, ignore: str | Iterable[str] = ()) -> None:
-        self.classes = classes
+        self.classes = _flag("classes", classes)
         self.ignore = _type_names(ignore)
         self.report: CycleReport | None = None
         self._recording: record_cycles | None = None
@@ -233,7 +239,7 @@ class SpanWatch:
     """
 
     def __init__(self, classes: bool = False, ignore: str | Iterable[str] = ()) -> None:
-        self.classes = classes
+        self.classes = _flag("classes", classes)
         self.ignore = _type_names(ignore)
         self.young = self.full = 0
         self._recording: record_cycles | None = None
@@ -265,6 +271,8 @@ class SpanWatch:
         """End the current span and begin the next; the report of the span's
         cyclic garbage (classes, ignore: for this report, instead of the
         watch's)."""
+        if classes is not None:
+            _flag("classes", classes)
         recording = self._recording
         if recording is None:
             raise RuntimeError("this SpanWatch is not running")
@@ -333,7 +341,7 @@ class no_cycles:
     """
 
     def __init__(self, *, classes: bool = False, ignore: str | Iterable[str] = ()) -> None:
-        self._classes = classes
+        self._classes = _flag("classes", classes)
         self._ignore = _type_names(ignore)
         self._watches: list[CycleWatch] = []
 

@@ -40,12 +40,20 @@ def test_safe_mode_falls_back_to_stop_the_world(run_program):
 
 @pytest.mark.parametrize("kwargs, error", [
     ({"ms": 0}, ValueError), ({"ms": -1.0}, ValueError), ({"ms": float("nan")}, ValueError),
+    ({"ms": 1e-9}, ValueError), ({"ms": 0.049}, ValueError),
     ({"ms": 1e9}, ValueError), ({"ms": "1"}, TypeError), ({"ms": True}, TypeError),
     ({"guard": 0}, ValueError), ({"guard": None}, TypeError), ({"guard": 100}, ValueError),
 ])
 def test_bad_parameters(kwargs, error):
     with pytest.raises(error):
         gcx.PauseBudget(**kwargs)
+
+
+def test_smallest_budget():
+    # a smaller slice does too little to keep up: every cycle ended by the guard
+    assert gcx.PauseBudget(ms=0.05).ms == 0.05
+    with pytest.raises(ValueError, match=r"^ms must be >= 0\.05 and <= 1000\.0, not 0\.01$"):
+        gcx.PauseBudget(ms=0.01)
 
 
 def test_parameters_and_repr():

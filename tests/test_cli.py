@@ -263,9 +263,9 @@ def test_run_missing_script(tmp_path):
 
 
 def test_run_missing_module(tmp_path):
-    proc = gcx_cli("run", "-m", "no_such_module_here", cwd=tmp_path)
-    assert proc.returncode == 1
-    assert "No module named no_such_module_here" in proc.stderr
+    # python -m says so and exits 1; gcx's "cannot run" is 2, as report's and compare's
+    message = one_line_error(gcx_cli("run", "-m", "no_such_module_here", cwd=tmp_path))
+    assert message == "python -m gcx run: No module named no_such_module_here"
 
 
 def test_run_module_from_the_current_directory_only(tmp_path):
@@ -318,7 +318,7 @@ def test_run_directory_without_main(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     proc = gcx_cli("run", str(empty), cwd=tmp_path)
-    message = one_line_error(proc, status=1)
+    message = one_line_error(proc)          # status 2: gcx's "cannot run"
     python = subprocess.run([sys.executable, str(empty)], capture_output=True, text=True)
     assert python.returncode == 1
     # python's own line, under gcx's name
@@ -334,7 +334,7 @@ def test_run_directory_with_main(tmp_path):
 
 def test_run_package_without_main(tmp_path):
     message = one_line_error(gcx_cli("run", "-m", "nomain", cwd=tmp_path,
-                                     env={"PYTHONPATH": CLI}), status=1)
+                                     env={"PYTHONPATH": CLI}))
     assert message == ("python -m gcx run: No module named nomain.__main__; 'nomain' is a "
                        "package and cannot be directly executed")
 
@@ -615,4 +615,144 @@ def test_run_metrics_port_errors(tmp_path):
         "python -m gcx run: --metrics-port needs prometheus_client, which is not "
         "installed here: pip install 'gcx[prometheus]'")
     proc = gcx_cli("run", "--watch", "-1", str(script), cwd=tmp_path)
-    assert proc.returncode == 2 and "must be more than 0" in proc.stderr
+    assert proc.returncode == 2 and "must be from 0.1 to 86400 seconds" in proc.stderr
+
+
+# ------------------------------------------------------------------ the command line's limits
+
+def test_report_without_garbage_cycles(tmp_path):
+    proc = gcx_cli("--live", "0", "--cycles", "0", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = parse_report(proc.stdout)["one full collection of the same heap"]
+    assert rows["finalizers run (__del__)"] == ("0", "0")
+    assert rows["weakref callbacks run"] == ("0", "0")
+
+
+@pytest.mark.parametrize("option, value, bounds", [
+    ("--live", "10000000000", "from 0 to 10000000"),
+    ("--cycles", "2000001", "from 0 to 2000000"),
+    ("--best-of", "101", "from 1 to 100"),
+    ("--best-of", "0", "from 1 to 100"),
+])
+def test_report_sizes_are_bounded(tmp_path, option, value, bounds):
+    # the heap is built in memory: 10**10 containers is no typo to try
+    message = argparse_error(gcx_cli(option, value, cwd=tmp_path))
+    assert message == f"python -m gcx: error: argument {option}: must be {bounds}, not {value}"
+
+
+@pytest.mark.parametrize("args, usage_lines", [
+    (["compare", "--repeat", "0"], 1), (["compare", "-m"], 1), (["report", "--top", "0"], 1),
+    (["run", "--watch", "0", "x.py"], 2)])
+def test_command_usage_errors_name_the_command(tmp_path, args, usage_lines):
+    # the command's own usage and name, not the top level's usage as its name
+    proc = gcx_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"usage: python -m gcx {args[0]} [-h] "), lines
+    assert len(lines) == usage_lines + 1, lines
+    assert lines[-1].startswith(f"python -m gcx {args[0]}: error: "), lines
+    assert "{run,compare,report}" not in proc.stderr
+
+
+@pytest.mark.parametrize("seconds", ["inf", "1e300", "0.000001", "nan", "0", "86401"])
+def test_run_watch_interval_is_bounded(tmp_path, seconds):
+    message = argparse_error(gcx_cli("run", "--watch", seconds, os.path.join(CLI, "ran.py"),
+                                     cwd=tmp_path))
+    assert message == ("python -m gcx run: error: argument --watch: must be from 0.1 to "
+                       f"86400 seconds, not {seconds}")
+
+
+def test_report_tracemalloc_frames_are_bounded(tmp_path):
+    message = argparse_error(gcx_cli("report", "--tracemalloc", "100000",
+                                     os.path.join(CLI, "ran.py"), cwd=tmp_path))
+    assert message == ("python -m gcx report: error: argument --tracemalloc: must be "
+                       "from 1 to 65535, not 100000")
+
+
+def test_run_metrics_addr_needs_metrics_port(tmp_path):
+    message = argparse_error(gcx_cli("run", "--metrics-addr", "0.0.0.0",
+                                     os.path.join(CLI, "ran.py"), cwd=tmp_path))
+    assert message == ("python -m gcx run: error: --metrics-addr is for --metrics-port, "
+                       "which is not given")
+
+
+def test_report_two_outputs_to_stdout(tmp_path):
+    marker = tmp_path / "ran"
+    message = argparse_error(gcx_cli("report", "--json", "-", "-o", "-",
+                                     os.path.join(CLI, "touch.py"), str(marker), cwd=tmp_path))
+    assert message == ("python -m gcx report: error: --json - and --output - would both "
+                       "write to standard output: give one of them a file")
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------ programs that do odd things
+
+def gcx_with_input(*args, text, cwd):
+    return subprocess.run([sys.executable, "-m", "gcx", *args], input=text,
+                          capture_output=True, text=True, cwd=cwd, env=child_env(),
+                          timeout=120)
+
+
+def test_run_program_that_closes_stdout(tmp_path):
+    # json.tool closes sys.stdout when it is done; python exits 0 all the same
+    proc = gcx_with_input("run", "-m", "json.tool", text='{"a": 1}', cwd=tmp_path)
+    python = subprocess.run([sys.executable, "-m", "json.tool"], input='{"a": 1}',
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == \
+        (python.returncode, python.stdout, python.stderr) == (0, '{\n    "a": 1\n}\n', "")
+
+
+@pytest.mark.parametrize("where", ["stdout", "json-stdout", "file"])
+def test_report_of_a_program_that_closes_stdout(tmp_path, where):
+    # the report goes where it was to go, whatever the program did to sys.stdout
+    args = {"stdout": [], "json-stdout": ["--json", "-"], "file": ["-o", "report.txt"]}[where]
+    proc = gcx_with_input("report", *args, "-m", "json.tool", text='{"a": 1}', cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    if where == "stdout":
+        assert proc.stdout.startswith("gcx cycle report: ")
+        assert proc.stderr == '{\n    "a": 1\n}\n'          # the program's output
+    elif where == "json-stdout":
+        assert json.loads(proc.stdout)["collections"] >= 1
+        assert proc.stderr.startswith('{\n    "a": 1\n}\ngcx cycle report: ')
+    else:
+        assert (tmp_path / "report.txt").read_text().startswith("gcx cycle report: ")
+        assert proc.stdout == '{\n    "a": 1\n}\n'
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+@pytest.mark.parametrize("launcher", ["python -m gcx", "gcx script"])
+def test_keyboard_interrupt_shows_the_programs_frames(tmp_path, launcher, command):
+    # as python interrupted.py: the program's frames only, then killed by SIGINT
+    copy("interrupted.py", tmp_path)
+    start = ([sys.executable, "-m", "gcx"] if launcher == "python -m gcx" else
+             [sys.executable, os.path.join(CLI, "console_script.py")])
+    proc = subprocess.run([*start, command, "interrupted.py"], capture_output=True,
+                          text=True, cwd=tmp_path, env=child_env(), timeout=120)
+    expected = subprocess.run([sys.executable, "interrupted.py"], capture_output=True,
+                              text=True, cwd=tmp_path)
+    assert proc.returncode == expected.returncode == -2
+    assert proc.stderr == expected.stderr
+    assert "__main__.py" not in proc.stderr and "runpy" not in proc.stderr
+    if command == "report":
+        assert proc.stdout.startswith("gcx cycle report: ")
+
+
+def test_run_policy(tmp_path):
+    script = os.path.join(CLI, "policy_shown.py")
+    for spec, shown in (("full=deferred,max_growth=0.5",
+                         "Policy(full='deferred', max_growth=0.5)"),
+                        ("policy=PauseBudget,ms=2", "PauseBudget(ms=2.0, guard=0.25)"),
+                        (None, "None")):
+        proc = gcx_cli("run", *(["--policy", spec] if spec else []), script, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == f"True {shown}\n"
+
+
+def test_run_bad_policy(tmp_path):
+    marker = tmp_path / "ran"
+    message = one_line_error(gcx_cli("run", "--policy", "full=sometimes",
+                                     os.path.join(CLI, "touch.py"), str(marker), cwd=tmp_path))
+    assert message == ("python -m gcx run: --policy 'full=sometimes': full must be 'auto' "
+                       "or 'deferred', not 'sometimes'")
+    assert not marker.exists()

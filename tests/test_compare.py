@@ -728,3 +728,52 @@ def test_columns_refused(tmp_path, specs, message):
     options = [word for spec in specs for word in ("--policy", spec)]
     proc = gcx_cli("compare", *options, "prog.py", cwd=tmp_path)
     assert one_line_error(proc) == f"python -m gcx compare: {message}"
+
+
+# ------------------------------------------------------------------ what the OS sees, what is refused
+
+@pytest.mark.parametrize("code, status", [("True", 1), ("256", 0), ("-1", 255),
+                                          ("2**70", 255), ("2**32 + 3", 3), ("'bye'", 1)])
+def test_exit_status_is_the_one_the_os_sees(tmp_path, code, status):
+    # not sys.exit()'s argument: what python's process exits with
+    (tmp_path / "ends.py").write_text("import sys\nsys.exit(eval(sys.argv[1]))\n")
+    python = subprocess.run([sys.executable, "ends.py", code], capture_output=True,
+                            cwd=tmp_path)
+    assert python.returncode == status
+    proc = gcx_cli("compare", "--quiet", "--repeat", "1", "ends.py", code, cwd=tmp_path)
+    assert proc.returncode == (0 if status == 0 else 1), proc.stderr
+    _, rows = parse_table(proc.stdout)
+    assert rows["exit status"][:2] == (str(status), str(status))
+
+
+def test_json_and_csv_cannot_both_take_stdout(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "prog.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    proc = gcx_cli("compare", "--json", "-", "--csv", "-", "prog.py", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("usage: python -m gcx compare ")
+    assert proc.stderr.splitlines()[-1] == (
+        "python -m gcx compare: error: --json - and --csv - would both write to standard "
+        "output: give one of them a file")
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                    reason="matplotlib is not installed (pip install '.[plot]')")
+def test_plot_format_checked_before_running(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "prog.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    message = one_line_error(gcx_cli("compare", "--plot", "x.txt", "prog.py", cwd=tmp_path))
+    assert message.startswith("python -m gcx compare: --plot file 'x.txt': matplotlib "
+                              "cannot write 'txt' images (it writes ")
+    assert "png" in message and not marker.exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                    reason="matplotlib is not installed (pip install '.[plot]')")
+def test_plot_without_extension_is_png(tmp_path):
+    proc = gcx_cli("compare", "--scale", "0.02", "--repeat", "1", "--quiet", "--plot",
+                   "pauses", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "pauses").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "pauses.png").exists()

@@ -319,3 +319,20 @@ def test_otel_without_the_duration_histogram(quiet):
                 "cpython.gc.uncollectable_objects"} <= names
     finally:
         provider.shutdown()
+
+
+def test_bad_arguments():
+    # what is not a registry or a meter provider: TypeError, before anything is made
+    pytest.importorskip("prometheus_client")
+    import gcx.prometheus
+    for bad in ("x", 5):
+        with pytest.raises(TypeError, match="^registry must be a prometheus_client "
+                                            "CollectorRegistry or None, not "):
+            gcx.prometheus.register(bad)
+    pytest.importorskip("opentelemetry.metrics")
+    import gcx.otel
+    with pytest.raises(TypeError, match="^meter_provider must be an OpenTelemetry "
+                                        "MeterProvider or None, not str$"):
+        gcx.otel.instrument("x")
+    with pytest.raises(TypeError, match="^duration must be a bool, not str$"):
+        gcx.otel.instrument(duration="no")

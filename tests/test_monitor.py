@@ -7,6 +7,7 @@ import io
 import logging
 import math
 import os
+import re
 import sys
 import threading
 
@@ -248,6 +249,32 @@ def test_growth(quiet):
     assert name not in [r.name for r in gcx.growth(after)]       # a new census
 
 
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((5,), {}, TypeError, "before must be a census (a mapping of type names to counts), "
+                          "not int"),
+    (({"x": "a"},), {}, TypeError, "before must map type names to counts (int), not str: "
+                                  "'x': 'a'"),
+    (({}, []), {}, TypeError, "after must be a census"),
+    (({}, {"x": 1.5}), {}, TypeError, "after must map type names to counts (int), not float"),
+    (({},), {"limit": -1}, ValueError, "limit must be >= 0, not -1"),
+    (({},), {"limit": "3"}, TypeError, "limit must be an int or None, not str"),
+    (({},), {"limit": True}, TypeError, "limit must be an int or None, not bool"),
+])
+def test_growth_bad_arguments(args, kwargs, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        gcx.growth(*args, **kwargs)
+
+
+def test_show_growth_bad_arguments():
+    peaks = dict(monitor._peaks)
+    for bad, error in (("x", TypeError), (-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(error, match="^limit must be"):
+            gcx.show_growth(bad, file=io.StringIO())
+    assert monitor._peaks == peaks          # refused before any census
+    assert gcx.growth({}, {"x": 2, "y": 1}, limit=None) == [("x", 2, 2), ("y", 1, 1)]
+    assert gcx.growth({}, {"x": 2, "y": 1}, limit=0) == []
+
+
 def test_show_growth_reports_rises_above_the_peak(quiet):
     class Grower:
         pass
@@ -458,9 +485,9 @@ def test_watch_lines(quiet):
     class Kept:
         pass
     out = io.StringIO()
-    w = monitor.watch(0.05, file=out, top=2)
+    w = monitor.watch(0.1, file=out, top=2)
     kept = [Kept() for _ in range(1_000)]
-    threading.Event().wait(0.3)
+    threading.Event().wait(0.35)
     w.stop(final=True)
     lines = out.getvalue().splitlines()
     assert len(lines) >= 2 and all(line.startswith("gcx watch +") for line in lines)
@@ -470,4 +497,13 @@ def test_watch_lines(quiet):
         monitor.watch(0)
     with pytest.raises(TypeError):
         monitor.watch("1")
+    # at most 10 lines a second; at least one a day (a longer wait overflows
+    # the thread's timeout)
+    for bad in (0.000001, 0.09, 86401, 1e300, math.inf, math.nan):
+        with pytest.raises(ValueError, match=r"^seconds must be from 0\.1 to 86400, not "):
+            monitor.watch(bad)
+    with pytest.raises(TypeError):
+        monitor.watch(1, top="2")
+    with pytest.raises(ValueError):
+        monitor.watch(1, top=-1)
     del kept

@@ -298,3 +298,73 @@ def test_off_plugin_imports_nothing(tmp_path):
                           cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
+
+
+BAD_MARKERS = {
+    "test_ignore_not_names": "@pytest.mark.gcx_no_cycles: ignore must be a type name or "
+                             "an iterable of type names, not int",
+    "test_unknown_keyword": "@pytest.mark.gcx_no_cycles: unexpected keyword argument "
+                            "'bogus' (it takes classes= and ignore=)",
+    "test_positional": "@pytest.mark.gcx_no_cycles: takes keyword arguments only "
+                       "(classes=, ignore=), not 'Node'",
+    "test_classes_not_bool": "@pytest.mark.gcx_no_cycles: classes must be a bool, not str",
+    "test_allow_with_argument": "@pytest.mark.gcx_allow_cycles takes no arguments",
+}
+
+
+@pytest.mark.parametrize("option", [[], ["--gcx-cycles"]], ids=["marked", "fail-mode"])
+def test_bad_marker_arguments_fail_their_test_only(tmp_path, option):
+    # an error at the test's setup, saying why; never an INTERNALERROR
+    proc = pytest_run(tmp_path, *option, files=("bad_markers.py",))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr
+    results = outcomes(proc.stdout)
+    assert results == {**{name: "ERROR" for name in BAD_MARKERS},
+                       "test_good_marker": "PASSED", "test_after": "PASSED"}, proc.stdout
+    lines = proc.stdout.splitlines()
+    for name, message in BAD_MARKERS.items():
+        # the error's section: its heading, then the message alone
+        heading = [i for i, line in enumerate(lines) if f"ERROR at setup of {name} " in line]
+        assert len(heading) == 1 and lines[heading[0] + 1] == message, (name, proc.stdout)
+
+
+def test_last_of_the_two_options_wins(tmp_path):
+    # as argparse's options: the later one given (a command line after addopts)
+    proc = pytest_run(tmp_path, "--gcx-cycles", "--gcx-cycles-report")
+    results = outcomes(proc.stdout)
+    assert {name for name, r in results.items() if r == "FAILED"} == {
+        "test_marked", "test_fails_anyway"}            # report mode
+    proc = pytest_run(tmp_path, "--gcx-cycles-report", "--gcx-cycles")
+    assert outcomes(proc.stdout)["test_pair"] == "FAILED"      # fail mode
+
+
+def test_gcx_run_pytest_with_warnings_as_errors(tmp_path):
+    # `gcx run -m pytest` imports gcx before pytest starts; pytest marks the
+    # top-level modules of its plugins' distributions (gcx, gcx_pytest) for
+    # assertion rewriting and warns about those already imported, unless
+    # their docstring says PYTEST_DONT_REWRITE: under filterwarnings = error
+    # that warning stopped the session
+    (tmp_path / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    env = child_env({"PYTEST_ADDOPTS": None})
+    proc = subprocess.run(
+        [sys.executable, "-m", "gcx", "run", "-m", "pytest", "-p", "no:cacheprovider",
+         *([] if entry_point() is not None else ["-p", "gcx_pytest"]), "test_one.py"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
+    assert "PytestAssertRewriteWarning" not in proc.stdout + proc.stderr
+
+
+def test_pytest_main_after_importing_the_plugin(tmp_path):
+    # the plugin's module imported before pytest.main(): no rewrite warning
+    shutil.copy(PROGRAMS / "runs_pytest.py", tmp_path / "runs_pytest.py")
+    (tmp_path / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    proc = subprocess.run(
+        [sys.executable, "runs_pytest.py", "-p", "no:cacheprovider",
+         *([] if entry_point() is not None else ["-p", "gcx_pytest"]), "test_one.py"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env=child_env({"PYTEST_ADDOPTS": None}), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout

@@ -170,7 +170,8 @@ def test_fork_closes_other_threads_regions_and_restarts_the_backstop(run_program
 def test_a_policy_that_answers_nonsense_is_reported_not_obeyed(run_program):
     r = scenario(run_program, "bad_decide")
     assert r["reports"] >= 1
-    assert "returned 'two'" in r["first"]
+    assert r["first"].startswith("TypeError: BadPolicy.decide() returned 'two', not a "
+                                 "generation (an int) or None")
     assert r["auto_after"][0] > 0             # the stdlib's rule took over again
 
 
@@ -258,6 +259,10 @@ def test_metrics_show_the_policy_in_force(no_policy):
     ({"cpu_window": None}, TypeError),
     ({"auto_freeze": "yes"}, TypeError),
     ({"freeze_after": None}, TypeError),
+    ({"freeze_after": 1.5}, TypeError),
+    ({"freeze_after": 0}, ValueError),
+    ({"max_interval": 1e-9}, ValueError),
+    ({"max_interval": (None, None, 0.005)}, ValueError),
     ({"min_interval": (1, 2)}, ValueError),
     ({"min_interval": "1"}, TypeError),
     ({"max_interval": -1}, ValueError),
@@ -267,6 +272,42 @@ def test_metrics_show_the_policy_in_force(no_policy):
 def test_bad_parameters_get_the_stdlib_kind_of_error(kwargs, error):
     with pytest.raises(error):
         gcx.Policy(**kwargs)
+
+
+def test_bad_parameter_messages():
+    # freeze_after takes no None: its message does not offer it
+    with pytest.raises(TypeError, match=r"^freeze_after must be an int, not float$"):
+        gcx.Policy(freeze_after=1.5)
+    with pytest.raises(ValueError, match=r"^max_interval must be >= 0\.01 seconds "
+                                         r"\(generation 2: 0\.001\)$"):
+        gcx.Policy(max_interval=(None, 1, 0.001))
+    assert gcx.Policy(max_interval=0.01).max_interval == (0.01,) * 3
+
+
+@pytest.mark.parametrize("answer, error", [("x", TypeError), (True, TypeError),
+                                           (1.0, TypeError), (3, ValueError),
+                                           (-1, ValueError)])
+def test_decide_answers_are_checked(no_policy, answer, error):
+    # a generation is an int (TypeError otherwise), 0, 1 or 2 (ValueError)
+    from gcx import policy as policy_module
+
+    class Answers(gcx.Policy):
+        def decide(self, due, due_young):
+            return answer
+    with gcx.using_policy(Answers()):
+        with pytest.raises(error, match=r"^Answers\.decide\(\) returned "):
+            policy_module._on_due(0, 0)
+
+
+def test_leaving_a_region_never_entered(no_policy):
+    region = gcx.no_gc()
+    with pytest.raises(RuntimeError, match="^this no-GC region is not open$"):
+        region.__exit__(None, None, None)
+    with region:
+        pass
+    with pytest.raises(RuntimeError):
+        region.__exit__(None, None, None)          # nor one left already
+    assert _gcx.schedule_state()["held"] == 0
 
 
 def test_bad_arguments_elsewhere(no_policy):

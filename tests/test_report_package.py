@@ -29,3 +29,24 @@ def test_the_names_others_import():
     assert gcx.record_cycles is record_cycles and gcx.CycleReport is CycleReport
     assert DEBUG_CYCLES == gcx.DEBUG_CYCLES
     assert gcx.cycle_report() is debug_report()
+
+
+def test_bad_arguments():
+    # record_cycles() and the testing helpers built on it: TypeError for what
+    # is not a report or a flag, before anything listens
+    import pytest
+
+    from gcx.report import _listeners
+    from gcx.testing import CycleWatch, SpanWatch
+    listening = list(_listeners)
+    with pytest.raises(TypeError, match="^report must be a CycleReport or None, not int$"):
+        gcx.record_cycles(5)
+    with pytest.raises(TypeError, match="^collect must be a bool, not str$"):
+        gcx.record_cycles(collect="yes")
+    for make in (lambda: gcx.no_cycles(classes="x"), lambda: CycleWatch(classes="x"),
+                 lambda: SpanWatch(classes=1)):
+        with pytest.raises(TypeError, match="^classes must be a bool, not "):
+            make()
+    assert list(_listeners) == listening
+    with gcx.no_cycles(classes=True, ignore="Node"):
+        pass

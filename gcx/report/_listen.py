@@ -93,6 +93,11 @@ class record_cycles:
     """
 
     def __init__(self, report: CycleReport | None = None, collect: bool = False) -> None:
+        if report is not None and not isinstance(report, CycleReport):
+            raise TypeError(f"report must be a CycleReport or None, not "
+                            f"{type(report).__name__}")
+        if not isinstance(collect, bool):
+            raise TypeError(f"collect must be a bool, not {type(collect).__name__}")
         self.report = report if report is not None else CycleReport()
         self._collect = collect
 

@@ -45,7 +45,7 @@ def start_cycle(policy):
 
 
 def main():
-    policy = gcx.PauseBudget(ms=0.01, guard=0.25)
+    policy = gcx.PauseBudget(ms=0.05, guard=0.25)
     gcx.install(policy=policy)
     gcx.disable()
     # the stdlib's rule runs a full collection after two young ones at

@@ -42,7 +42,7 @@ def main():
     buf = []
     default = []
     churn(60, buf, default)
-    gcx.set_policy(gcx.PauseBudget(ms=0.01))
+    gcx.set_policy(gcx.PauseBudget(ms=0.05))
     budget = []
     churn(60, buf, budget)
     keep = [weakref.ref(x) for x in buf[::7]]

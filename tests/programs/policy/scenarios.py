@@ -337,7 +337,8 @@ class BadPolicy(gcx.Policy):
 
 def bad_decide():
     reports = []
-    sys.unraisablehook = lambda args: reports.append(str(args.exc_value))
+    sys.unraisablehook = lambda args: reports.append(
+        f"{type(args.exc_value).__name__}: {args.exc_value}")
     gcx.install(policy=BadPolicy())
     cycles(20_000)
     gcx.set_policy(None)
