@@ -216,7 +216,10 @@ run_pending(void *arg)
             }
         }
         if (*gcx_sched.young >= gcx_sched.ask_at) {      /* G4: back off */
-            gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger : 1);
+            /* (a negative threshold 0: the stdlib asks at every
+             * allocation, and so does gcx) */
+            gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger
+                                                   : gcx_sched.trigger < 0 ? 0 : 1);
         }
         gcx_sched.scheduled = 0;      /* G2: served */
     }

@@ -112,6 +112,20 @@ def test_install_uninstall_restore_state(run_program, stdlib_on, gcx_on):
 
 # ------------------------------------------------------------------ (f) finalizers
 
+@pytest.mark.parametrize("threshold0", [-1, 1, 3, 50])
+def test_young_cadence_at_small_and_negative_thresholds(run_program, threshold0):
+    """Installed, automatic collections come as often as the stdlib's at the
+    same threshold 0: past it, at every allocation for a negative one."""
+    counts = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("installed/threshold_cadence.py", collector, str(threshold0))
+        assert proc.returncode == 0, proc.stderr
+        counts[collector] = [int(n) for n in proc.stdout.split()]
+    want, got = counts["gc"], counts["gcx"]
+    assert want[0] > 0
+    assert abs(got[0] - want[0]) <= max(2, want[0] // 50), counts
+
+
 def test_finalizers_run_in_automatic_collections(run_program):
     out = reported(run_program, "finalizers.py", "main")
     assert out["collections"] > 0
