@@ -208,6 +208,17 @@ static struct {
     int k;               /* the list the marker is in */
 } rest;
 
+/* How the containers after the marker in list k came there: tracked since
+ * (the marker is still in generation 0), frozen with it, or, once a stdlib
+ * collection has moved the marker on, perhaps only moved there: its scan
+ * moves what it finds reachable late to the end of the list it keeps, and
+ * so behind the marker, older containers too. */
+static int
+how_after_marker(int k)
+{
+    return k == NHEADS - 1 ? GCX_LISTED_FROZEN : k > 0 ? GCX_LISTED_MAYBE : GCX_LISTED_NEW;
+}
+
 Py_ssize_t
 gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
 {
@@ -228,7 +239,7 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
     rest.last = last;
     rest.k = k;
     *items = gathered;
-    *how = k == NHEADS - 1 ? GCX_LISTED_FROZEN : GCX_LISTED_NEW;
+    *how = how_after_marker(k);
     return n;
 }
 
@@ -240,13 +251,14 @@ gcx_lists_each_rest(gcx_lists_fn fn, void *arg)
     PyGC_Head *g, *m = rest.marker;
     /* After the marker in its own list: tracked since, in order, unless
      * gc.freeze() appended the generations to the permanent list (0 first,
-     * then 1 and 2: no order).  A collection of generation j appends the
+     * then 1 and 2: no order), or a stdlib collection moved the marker on
+     * (how_after_marker).  A collection of generation j appends the
      * younger lists to j's youngest first too (0, then 1, ...), so once the
      * marker is in an older list, containers tracked since may also lie
      * before it there: that part is walked as well, as MAYBE (O(that list),
      * once per stdlib collection, as long as the collection itself). */
     for (g = next_of(rest.last); g != heads[k]; g = next_of(g)) {
-        fn((PyObject *)(g + 1), frozen ? GCX_LISTED_FROZEN : GCX_LISTED_NEW, arg);
+        fn((PyObject *)(g + 1), how_after_marker(k), arg);
     }
     if (k > 0 && !frozen) {
         for (g = next_of(heads[k]); g != m; g = next_of(g)) {

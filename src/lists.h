@@ -30,8 +30,9 @@ typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
  * a caller handles the usual case inline.  gcx_lists_gather walks the
  * marker's list once and returns the first GCX_LISTS_GATHER containers
  * after the marker there, in order, in *items (lists.c's buffer), all of
- * one kind *how: NEW, or FROZEN if the stdlib's gc.freeze() froze the
- * marker since.  gcx_lists_each_rest(fn, arg) then calls fn(op, how, arg)
+ * one kind *how: NEW; FROZEN if the stdlib's gc.freeze() froze the marker
+ * since; MAYBE if a stdlib collection moved it on (its scan may have moved
+ * older containers behind it).  gcx_lists_each_rest(fn, arg) then calls fn(op, how, arg)
  * for the rest, and returns true if the marker was frozen.  Between and
  * during the two nothing may run Python code, nor track or untrack
  * anything; each_rest may be called again after one gather.  Only if

@@ -469,7 +469,10 @@ hook_in_chain(void)
  * Every container read is in generation 0, where CPython has just linked
  * it: new ones, one reused from a free list (whose death nothing reported:
  * its record stayed, with count 0), one tracked again (a lazily tracked
- * dict, an object resurrected by its finalizer).  Except after the
+ * dict, an object resurrected by its finalizer).  Except after a stdlib
+ * collection, whose scan moves what it finds reachable late to the end of
+ * the list it keeps, behind the marker, older containers too: what follows
+ * the marker then is taken as new only if it has no record; and after the
  * stdlib's gc.freeze(), which appends generation 0 to the permanent one
  * before the older generations: what follows the marker there is then in
  * no order, so only containers without a record are taken as new; and the
