@@ -86,6 +86,7 @@ decide_region(int generation, int old_set, bool sweep, bool *decided)
     g.collected = g.uncollectable = 0;
     g.old_set = old_set;
     g.generation = generation;
+    g.candidates = result.candidates;
     g.debug = &gcx_stats.debug;
     g.garbage_list = gcx_stats.garbage;
     if (gcx_region_split(&g, survey) < 0) {

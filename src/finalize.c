@@ -58,9 +58,8 @@
  * one finalizer to run, DEBUG_SAVEALL or DEBUG_COLLECTABLE) and lists.c
  * reads CPython's lists, each member of U is ranked by its generation, in
  * that order of lists, then by its place in CPython's lists, found by
- * walking them newest first until every member is met: O(what CPython
- * tracked since the oldest member), for a young collection about its own
- * new objects.  (Installed, CPython's lists keep the order objects were
+ * walking them newest first until every member is met, for at most twice
+ * the region's size: for a young collection about its own new objects.  (Installed, CPython's lists keep the order objects were
  * tracked in; the stdlib's own collections would have moved survivors it
  * met before what keeps them alive behind it.)  rank[i] is U's i-th
  * member's, perm U's indices by rank (members not met last, in region
@@ -124,7 +123,12 @@ stdlib_order(order_t *o, gcx_garbage_t *g)
                      : list_of_generation(gcx_table_set_of(u->items[i]), g->generation);
         lists |= 1u << o->list[i];
     }
-    gcx_lists_each_newest_first(rank_member, o);
+    /* At most twice the region's size: a young collection's members are
+     * the newest containers, met within about that many; members that
+     * lie deeper (an incremental cycle's slice of the old heap, whose
+     * walk would be O(heap) in a step meant to be short) keep region
+     * order. */
+    gcx_lists_each_newest_first(rank_member, o, 2 * g->candidates + 1024);
     /* each list in turn: what the walk met, oldest first, then the rest
      * in region order */
     Py_ssize_t k = 0;

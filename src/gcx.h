@@ -331,6 +331,7 @@ typedef struct {
     Py_ssize_t uncollectable;    /* n */
     int old_set;                 /* where survivors go */
     int generation;              /* the oldest generation collected */
+    Py_ssize_t candidates;       /* the region's members, before the split */
     bool weakrefs;               /* a member of U may be or have weakrefs */
     bool finalizers;             /* a member of U may have a tp_finalize */
     Py_ssize_t due_callbacks;    /* weakref callbacks to run, or -1: count again */

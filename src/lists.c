@@ -275,12 +275,12 @@ gcx_lists_each_rest(gcx_lists_fn fn, void *arg)
 }
 
 void
-gcx_lists_each_newest_first(gcx_rank_fn fn, void *arg)
+gcx_lists_each_newest_first(gcx_rank_fn fn, void *arg, Py_ssize_t most)
 {
     Py_ssize_t rank = 0;
     for (int j = 0; j < NHEADS - 1; j++) {
         for (PyGC_Head *g = prev_of(heads[j]); g != heads[j]; g = prev_of(g)) {
-            if (fn((PyObject *)(g + 1), rank--, arg)) {
+            if (rank == -most || fn((PyObject *)(g + 1), rank--, arg)) {
                 return;
             }
         }
