@@ -52,7 +52,9 @@ _saved: "tuple[bool, bool, dict[str, object], tuple[Any, ...], int, list[Any], l
 # the policy install(policy=...) replaced, for uninstall() to put back.
 _KEEP: object = object()
 _policy_before: object = _KEEP
-_install_lock = _thread.allocate_lock()
+# reentrant: a collection that install() lets run (a pending call after
+# _gcx.enable()) may run a finalizer that calls install() or uninstall()
+_install_lock = _thread.RLock()
 
 
 def _mirror() -> ModuleType:

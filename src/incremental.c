@@ -673,8 +673,15 @@ gcx_incr_sweep(double seconds)
     }
     Py_ssize_t members = cyc.step_members, work = cyc.step_work;
     Py_ssize_t found = 0;
+    __typeof__(cyc.abandoned) abandoned = cyc.abandoned;
     if (members > 0) {
         found = gcx_collect_within(cyc.step.pages, cyc.step.len, step_on);
+    }
+    if (cyc.abandoned != abandoned) {
+        /* a finalizer of the step (or a thread while one ran) abandoned
+         * the cycle, whose step and blocks may be gone */
+        cyc.step.len = 0;
+        return cyc.active;
     }
     /* decided (unless refused: then they wait for a later step or the
      * end): the step's members are done; the addresses of the garbage
@@ -726,6 +733,7 @@ release_work(void)
         cyc.step.pages = NULL;
         cyc.step.bits = NULL;
         cyc.step.cap = 0;
+        cyc.step.len = 0;
     }
 }
 

@@ -245,3 +245,13 @@ def test_sweep_against_stdlib(run_program, seed):
     assert "callback p-cb-target" in runs["stdlib"]["plain"]["events"]
     assert runs["gcx"] == runs["stdlib"]
     assert runs["sweep"] == runs["stdlib"]
+
+
+def test_finalizer_abandoning_the_cycle_of_its_step(run_program):
+    """set_policy() from a finalizer that a sweep step runs abandons the
+    cycle and frees its work arrays; the step must not touch them after
+    (it read them freed: a segfault on every interpreter)."""
+    proc = run_program("budget/abandon_in_step.py", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["ok"]
+

@@ -177,3 +177,12 @@ def test_safe_mode_installed_churn(run_program):
     out = reported(run_program, "safe_churn.py", cycles, env={"GCX_MODE": "safe"})
     assert out["collections"] > 0
     assert out["peak"] <= 0.1 * 2 * cycles, out
+
+
+def test_install_from_a_finalizer_during_install(run_program):
+    """A collection install() lets run may run a finalizer that calls
+    install(): no self-deadlock (faulthandler ends the program after 10 s)."""
+    proc = run_program("installed/install_from_finalizer.py", timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "ok: install() returned" in proc.stdout
+
