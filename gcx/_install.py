@@ -140,8 +140,9 @@ def _hand_over_at_exit() -> None:
         _mirror().collect()
     if _gcx.garbage is not _stdlib.garbage:
         # what install() gave gcx's list is still in the stdlib's
+        given_garbage = _saved[-1]
         _stdlib.garbage.extend(obj for obj in _gcx.garbage
-                               if not any(obj is given for given in _saved[6]))
+                               if not any(obj is given for given in given_garbage))
     _stdlib.set_debug(_gcx.get_debug())
 
 

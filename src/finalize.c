@@ -59,11 +59,12 @@
  * reads CPython's lists, each member of U is ranked by its generation, in
  * that order of lists, then by its place in CPython's lists, found by
  * walking them newest first until every member is met, for at most twice
- * the region's size: for a young collection about its own new objects.  (Installed, CPython's lists keep the order objects were
- * tracked in; the stdlib's own collections would have moved survivors it
- * met before what keeps them alive behind it.)  rank[i] is U's i-th
- * member's, perm U's indices by rank (members not met last, in region
- * order).  Both NULL otherwise, or out of memory: region order. */
+ * the region's size: for a young collection about its own new objects.
+ * (Installed, CPython's lists keep the order objects were tracked in; the
+ * stdlib's own collections would have moved survivors it met before what
+ * keeps them alive behind it.)  perm is U's indices in that order (members
+ * the walk did not meet last in their list, in region order); NULL where
+ * the order cannot be seen, or out of memory: region order. */
 typedef struct {
     Py_ssize_t *perm;      /* U's indices in CPython's order, or NULL */
     Py_ssize_t *list;      /* per member: its list (below), then while

@@ -23,17 +23,54 @@ typedef struct {
     bool in_collection;
 } found_state;
 
+/* Is op one of the objects asked for: tracked by CPython now, not garbage
+ * being collected (in no generation), and there is room for it? */
+static inline bool
+takes(const found_state *st, PyObject *op)
+{
+    return !(st->in_collection && gcx_region_index(op) >= 0)
+           && gcx_is_tracked_gc(op) && st->n < st->cap;
+}
+
 static void
 find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
 {
     found_state *st = arg;
     PyObject *op = gcx_slot_object(p, slot);
-    if (st->in_collection && gcx_region_index(op) >= 0) {
-        return;   /* garbage being collected: in no generation */
-    }
-    if (gcx_is_tracked_gc(op) && st->n < st->cap) {
+    if (takes(st, op)) {
         st->found[st->n++] = op;
     }
+}
+
+/* fn(record, st) for the records of the sets in set_mask, with room in st
+ * for each, then what fn put in st as a new list (or NULL with an
+ * exception).  st->in_collection is the caller's; fn's arg is st (a
+ * state that begins with it). */
+static PyObject *
+found_list(unsigned set_mask, gcx_record_fn fn, found_state *st)
+{
+    gcx_sync(true);
+    st->n = st->cap = 0;
+    for (int s = 0; s < GCX_NSETS; s++) {
+        if (set_mask & (1u << s)) {
+            st->cap += gcx_table.total[s];
+        }
+    }
+    /* room for every record: a vector that grew would allocate while the
+     * table is walked */
+    st->found = PyMem_Malloc((size_t)(st->cap ? st->cap : 1) * sizeof(PyObject *));
+    if (st->found == NULL) {
+        return PyErr_NoMemory();
+    }
+    gcx_table_each(set_mask, fn, st);
+    /* No Python code ran above, so every object found is alive (H1). */
+    PyObject *list = PyList_New(st->n);
+    for (Py_ssize_t i = 0; list != NULL && i < st->n; i++) {
+        PyList_SET_ITEM(list, i, Py_NewRef(st->found[i]));
+    }
+    PyMem_Free(st->found);
+    st->found = NULL;
+    return list;
 }
 
 /* The objects of the sets in set_mask that CPython tracks now, as a new
@@ -42,25 +79,8 @@ find_tracked(gcx_page_t *p, unsigned slot, int set, void *arg)
 PyObject *
 gcx_heap_objects(unsigned set_mask, bool hide_garbage)
 {
-    gcx_sync(true);
     found_state st = {NULL, 0, 0, hide_garbage};
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (set_mask & (1u << s)) {
-            st.cap += gcx_table.total[s];
-        }
-    }
-    st.found = PyMem_Malloc((size_t)(st.cap ? st.cap : 1) * sizeof(PyObject *));
-    if (st.found == NULL) {
-        return PyErr_NoMemory();
-    }
-    gcx_table_each(set_mask, find_tracked, &st);
-    /* No Python code ran above, so every object found is alive. */
-    PyObject *list = PyList_New(st.n);
-    for (Py_ssize_t i = 0; list != NULL && i < st.n; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(st.found[i]));
-    }
-    PyMem_Free(st.found);
-    return list;
+    return found_list(set_mask, find_tracked, &st);
 }
 
 static void
@@ -255,10 +275,9 @@ visit_referrer(PyObject *op, void *arg)
 static void
 find_referrer(gcx_page_t *p, unsigned slot, int set, void *arg)
 {
-    referrer_state *st = arg;
+    referrer_state *st = arg;    /* found_list's st is its first member */
     PyObject *op = gcx_slot_object(p, slot);
-    if (op == st->objs || (st->found.in_collection && gcx_region_index(op) >= 0)
-        || !gcx_is_tracked_gc(op) || st->found.n == st->found.cap) {
+    if (op == st->objs || !takes(&st->found, op)) {
         return;
     }
     st->hit = false;
@@ -273,27 +292,8 @@ find_referrer(gcx_page_t *p, unsigned slot, int set, void *arg)
 PyObject *
 gcx_heap_referrers(PyObject *objs, bool hide_garbage)
 {
-    gcx_sync(true);
     referrer_state st = {{NULL, 0, 0, hide_garbage}, objs, false};
-    for (int s = 0; s < GCX_NSETS; s++) {
-        if (GCX_GENS_MASK & (1u << s)) {
-            st.found.cap += gcx_table.total[s];
-        }
-    }
-    /* room for every record: the referrers are usually few, but a
-     * vector that grew would allocate while the table is walked */
-    st.found.found = PyMem_Malloc((size_t)(st.found.cap ? st.found.cap : 1) * sizeof(PyObject *));
-    if (st.found.found == NULL) {
-        return PyErr_NoMemory();
-    }
-    gcx_table_each(GCX_GENS_MASK, find_referrer, &st);
-    /* No Python code ran above, so every object found is alive (H1). */
-    PyObject *list = PyList_New(st.found.n);
-    for (Py_ssize_t i = 0; list != NULL && i < st.found.n; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(st.found.found[i]));
-    }
-    PyMem_Free(st.found.found);
-    return list;
+    return found_list(GCX_GENS_MASK, find_referrer, &st.found);
 }
 
 /* ---- the frozen set ---------------------------------------------------------------- */
