@@ -5,10 +5,11 @@
  * module does, so this layer only guards against misuse of the private API.
  * Every answer describes gcx's own bookkeeping.
  *
- * The module is single-phase and refuses subinterpreters: the reference
- * tracer slot it relies on is process-wide.  Its state is static C memory
- * that is never freed, because the tracer can fire until the end of
- * interpreter finalization; at exit gcx gives the slot back (atexit hook).
+ * The module is single-phase, made once, and refuses subinterpreters, legacy
+ * ones included (PyInit__gcx): its records are the main interpreter's.  Its
+ * state is static C memory that is never freed, because the tracer can fire
+ * until the end of interpreter finalization; at exit gcx gives the slot back
+ * (atexit hook).
  */
 #include "gcx.h"
 
@@ -881,7 +882,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "gcx._gcx",
-    "gcx's collector core (private; use the gcx package)", -1, methods,
+    "gcx's collector core (private; use the gcx package)", 0, methods,
 };
 
 /* m.name = a tuple of the n ints of values */
@@ -913,10 +914,25 @@ add_bounds(PyObject *m)
 PyMODINIT_FUNC
 PyInit__gcx(void)
 {
-    static bool initialised = false;
-    if (initialised) {
-        PyErr_SetString(PyExc_ImportError, "gcx._gcx cannot be loaded twice "
-                        "(gcx does not support subinterpreters)");
+    /* The module is made once, in the main interpreter.  m_size is 0, not
+     * -1, so that CPython calls this function again instead of copying the
+     * module's dict wherever gcx._gcx is imported anew: a legacy
+     * subinterpreter (shared GIL) is refused here, as an isolated one is,
+     * rather than handed functions that work on the main interpreter's
+     * records; the main interpreter gets its one module back. */
+    static PyObject *made = NULL;
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError, "gcx is the main interpreter's collector: "
+                        "a subinterpreter cannot import it");
+        return NULL;
+    }
+    static bool started = false;
+    if (made != NULL) {
+        return Py_NewRef(made);
+    }
+    if (started) {      /* an earlier import failed after the core started */
+        PyErr_SetString(PyExc_ImportError, "gcx._gcx failed to load once and "
+                        "cannot be loaded again in this process");
         return NULL;
     }
     if (Py_Version >= GCX_REFUSED_FROM && Py_Version < GCX_REFUSED_BELOW) {
@@ -924,10 +940,6 @@ PyInit__gcx(void)
                      "gcx supports CPython 3.14.5 and later, not 3.14.%d: 3.14.0-3.14.4 "
                      "shipped an incremental collector whose gc interface means "
                      "other things", (int)((Py_Version >> 8) & 0xff));
-        return NULL;
-    }
-    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
-        PyErr_SetString(PyExc_ImportError, "gcx supports the main interpreter only");
         return NULL;
     }
     PyObject *m = PyModule_Create(&module_def);
@@ -953,7 +965,7 @@ PyInit__gcx(void)
         Py_DECREF(m);
         return NULL;
     }
-    initialised = true;
+    started = true;
     /* Give the tracer slot back before the interpreter finalizes. */
     PyObject *atexit = PyImport_ImportModule("atexit");
     PyObject *shutdown = atexit ? PyObject_GetAttrString(m, "shutdown") : NULL;
@@ -981,5 +993,6 @@ PyInit__gcx(void)
         Py_DECREF(m);
         return NULL;
     }
+    made = Py_NewRef(m);
     return m;
 }

@@ -131,3 +131,24 @@ def test_monitoring_without_the_extras(run_program):
         "gcx.prometheus needs prometheus_client: pip install 'gcx[prometheus]'",
         "gcx.otel needs the OpenTelemetry API: pip install 'gcx[otel]'",
     ]
+
+
+def test_subinterpreters_cannot_import_gcx(run_program):
+    """A legacy subinterpreter (shared GIL) is refused as an isolated one
+    is: given gcx it would work on the main interpreter's records (its
+    collect() ran the main interpreter's finalizers, and the main
+    interpreter's next collection never returned).  The main interpreter
+    keeps its one core and collects what the stdlib collects."""
+    proc = run_program("package/subinterpreters.py")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    refusals = [line for line in lines if line.startswith(("legacy", "isolated"))]
+    assert refusals == [f"{kind} {name} ImportError"
+                        for _ in range(2)
+                        for kind in ("legacy", "isolated")
+                        for name in ("gcx", "gcx._gcx")], proc.stdout + proc.stderr
+    assert "same module True True" in lines, proc.stdout
+    stdlib = next(line for line in lines if line.startswith("stdlib "))
+    during, found, finalized = stdlib.split()[1:]
+    assert (during, finalized) == ("0", "300") and int(found) >= 900, stdlib
+    assert f"gcx {' '.join(stdlib.split()[1:])}" in lines, proc.stdout
