@@ -56,6 +56,8 @@ class _IncrState(TypedDict):
     step_max: int            # records of the largest step
     promoted: int            # records that entered generation 2 during the cycle
     rejoined: int            # records a sweep step decided again (an earlier one found them alive)
+    waited: int              # garbage sweep steps left for later: a weakref to it may have been garbage too
+    passes: int              # the sweep's passes over the table (more than one after a deferred step)
     rescanned: bool          # the running frames were read again before the sweep
 
 class _Memory(TypedDict):

@@ -48,6 +48,7 @@
 #include "gcx.h"
 
 static gcx_exclude_fn excluding;   /* gcx_collect_except's, while it runs */
+static const gcx_wait_t *waiting;  /* gcx_collect_within's, while it runs */
 static bool swept_end;             /* ... and its region is empty (a whole sweep) */
 static gcx_garbage_t g;            /* its vectors' memory is reused */
 
@@ -91,6 +92,9 @@ decide_region(int generation, int old_set, bool sweep, bool *decided)
     g.garbage_list = gcx_stats.garbage;
     if (gcx_region_split(&g, survey) < 0) {
         goto give_up;   /* garbage stays unpinned, in its generation */
+    }
+    if (waiting != NULL) {
+        (void)gcx_garbage_wait(&g, waiting);
     }
     gcx_pin_garbage(&g);
     if (gcx_stats.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
@@ -222,11 +226,20 @@ gcx_collect_except(gcx_exclude_fn out, bool swept)
  * the result is exact for the region, as a young collection's is for its
  * own; survivors stay in generation 2.  It is part of the next full
  * collection (the cycle's end): no callbacks, no counts, and that
- * collection's statistics include what it found and its time.  What it
- * found (collected + uncollectable), or -1: refused (a collection is
- * running). */
+ * collection's statistics include what it found and its time.
+ *
+ * A weakref outside the region counts as alive, so its callback would run
+ * when its referent is garbage here; the stdlib's full collection never
+ * runs it if the weakref is garbage too (bpo-38006), and whether it is
+ * only a later step can tell.  With `wait` (not NULL), the part of the
+ * garbage such a weakref's referent is connected to waits, untouched
+ * (finalize.c, gcx_garbage_wait); the rest is collected.
+ *
+ * What it found (collected + uncollectable), or -1: refused (a collection
+ * is running). */
 Py_ssize_t
-gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
+gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in,
+                   const gcx_wait_t *wait)
 {
     if (gcx_tr.shut_down || !gcx_schedule_begin()) {
         return -1;   /* G1 */
@@ -242,7 +255,9 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in)
     }
     else {
         bool decided;
+        waiting = wait;
         r = decide_region(GCX_NGENS - 1, GCX_GEN2, true, &decided);
+        waiting = NULL;
     }
     (void)PyTime_PerfCounterRaw(&end);
     add_result(&swept, r);

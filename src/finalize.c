@@ -264,6 +264,126 @@ due_callbacks_of(PyObject *op)
     return n;
 }
 
+/* ---- a sweep step's garbage that waits (S3 of incremental.c) ---------------- */
+
+/* Has op, a member of U, a weakref with a callback, outside the region,
+ * that may be garbage a later step decides? */
+static bool
+waits_for_weakref(wr_memo *memo, PyObject *op, const gcx_wait_t *wait)
+{
+    if (!(weakref_flags(memo, op) & WR_REFERABLE)) {
+        return false;
+    }
+    PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+    for (; wr != NULL; wr = wr->wr_next) {
+        if (callback_due(wr) && wait->undecided((PyObject *)wr)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* U's parts: union-find over U's indices (the region's, after the split),
+ * joined along U's edges. */
+typedef struct {
+    int32_t *parent;
+    int32_t at;         /* the member being traversed */
+    bool *held;         /* per part's root: it waits */
+    const gcx_wait_t *wait;
+    Py_ssize_t waiting;
+} parts_t;
+
+static int32_t
+part_of(int32_t *parent, int32_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+static int
+visit_part(PyObject *op, void *arg)
+{
+    parts_t *pt = arg;
+    Py_ssize_t r = gcx_region_index(op);
+    if (r >= 0) {
+        int32_t a = part_of(pt->parent, pt->at), b = part_of(pt->parent, (int32_t)r);
+        if (a != b) {
+            pt->parent[a > b ? a : b] = a > b ? b : a;
+        }
+    }
+    return 0;
+}
+
+static bool
+not_held(PyObject *op, Py_ssize_t i, void *arg)
+{
+    parts_t *pt = arg;
+    if (pt->held == NULL || pt->held[part_of(pt->parent, (int32_t)i)]) {
+        pt->wait->waits(op);
+        pt->waiting++;
+        return false;
+    }
+    return true;
+}
+
+/* For a sweep step (collection.c, gcx_collect_within), between the split
+ * and the pins: the parts of U (connected by references, either way) that
+ * hold a member with a weakref wait->undecided says may be garbage leave
+ * U and the region, untouched, and each of their members is handed to
+ * wait->waits.  No reference joins such a part to the rest of U, nor to
+ * F (which holds all it reaches) or a survivor (it would reach U), so the
+ * rest is garbage on its own and collected as it would have been.  Reads
+ * U's members, their weakref lists and their traversals; runs no Python
+ * code.  Without memory for the parts, all of U waits.  How many wait. */
+Py_ssize_t
+gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait)
+{
+    gcx_workvec_t *u = &g->unreachable;
+    wr_memo memo = {{NULL}, {0}};
+    Py_ssize_t first = 0;
+    while (first < u->len && !waits_for_weakref(&memo, u->items[first], wait)) {
+        first++;
+    }
+    if (first == u->len) {
+        return 0;
+    }
+    Py_ssize_t n = u->len;
+    parts_t pt = {NULL, 0, NULL, wait, 0};
+    if (n <= INT32_MAX) {
+        pt.parent = PyMem_RawMalloc((size_t)n * sizeof(int32_t));
+        pt.held = PyMem_RawCalloc((size_t)n, sizeof(bool));
+    }
+    if (pt.parent != NULL && pt.held != NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            pt.parent[i] = (int32_t)i;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *op = u->items[i];
+            traverseproc trav = Py_TYPE(op)->tp_traverse;
+            pt.at = (int32_t)i;
+            if (trav != NULL) {
+                (void)trav(op, visit_part, &pt);
+            }
+        }
+        for (Py_ssize_t i = first; i < n; i++) {
+            if (i == first || waits_for_weakref(&memo, u->items[i], wait)) {
+                pt.held[part_of(pt.parent, (int32_t)i)] = true;
+            }
+        }
+    }
+    else {
+        PyMem_RawFree(pt.held);
+        pt.held = NULL;
+    }
+    gcx_region_keep(u, not_held, &pt);
+    PyMem_RawFree(pt.parent);
+    PyMem_RawFree(pt.held);
+    return pt.waiting;
+}
+
 static Py_ssize_t
 count_due_callbacks(gcx_workvec_t *u)
 {

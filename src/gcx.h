@@ -309,6 +309,14 @@ typedef struct {
  * region (a bit per slot), or NULL: none. */
 typedef const uint64_t *(*gcx_exclude_fn)(const gcx_page_t *p);
 
+/* For a sweep step (S3 of incremental.c): may wr, a weakref outside the
+ * step's region, be garbage that a later step will decide?  And op, a
+ * member of the step's garbage, waits for a later step. */
+typedef struct {
+    bool (*undecided)(PyObject *wr);
+    void (*waits)(PyObject *op);
+} gcx_wait_t;
+
 /* What a collection found and did. */
 typedef struct {
     Py_ssize_t collected, uncollectable;
@@ -367,7 +375,7 @@ Py_ssize_t gcx_collect(int generation);   /* collected + uncollectable; 0 if ref
 Py_ssize_t gcx_collect_unpromoted(int generation);   /* the same; survivors stay in `generation` */
 Py_ssize_t gcx_collect_except(gcx_exclude_fn out, bool swept);   /* an incremental end */
 Py_ssize_t gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n,
-                              gcx_exclude_fn in);   /* a sweep step; -1 refused */
+                              gcx_exclude_fn in, const gcx_wait_t *wait);   /* -1 refused */
 
 /* ---- a full collection in slices (incremental.c) ------------------------------- */
 
@@ -384,6 +392,8 @@ typedef struct {
     Py_ssize_t step_max;         /* members of its largest step */
     Py_ssize_t promoted;         /* records that entered generation 2 during it */
     Py_ssize_t rejoined;         /* records its steps decided again (S1) */
+    Py_ssize_t waited;           /* garbage its steps left for later (S3) */
+    Py_ssize_t passes;           /* passes of the sweep over the pages (S3) */
     bool rescanned;              /* the frames were read again before its sweep */
 } gcx_incr_state_t;
 
@@ -600,6 +610,7 @@ void gcx_stats_set_slow_fd(int fd, double threshold);   /* fd -1: off */
 
 /* ---- the garbage (finalize.c) ----------------------------------------------------- */
 
+Py_ssize_t gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait);
 void gcx_pin_garbage(gcx_garbage_t *g);
 void gcx_finalize_garbage(gcx_garbage_t *g);
 void gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook);
@@ -641,6 +652,8 @@ Py_ssize_t gcx_region_count(void);                 /* members, for stats */
 int gcx_region_mark(void);
 gcx_survey_t gcx_region_keep_survivors(int generation, int old_set);
 int gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv);
+void gcx_region_keep(gcx_workvec_t *u, bool (*keep)(PyObject *op, Py_ssize_t i, void *arg),
+                     void *arg);   /* after the split: U keeps only some */
 void gcx_region_done(gcx_garbage_t *g);            /* the end, or C3: give up */
 int gcx_region_check(void);                        /* C2 outside a collection */
 Py_ssize_t gcx_region_index(PyObject *op);        /* work index, or -1 */

@@ -88,6 +88,21 @@
  *  S2  the sweep passes the pages there were when it began (what enters
  *      generation 2 later does so marked); an empty page on no list that it
  *      passes is freed, and the page that takes its index brings its marks.
+ *  S3  no weakref callback runs that the stdlib's full collection would
+ *      not run: a weakref is not a reference, so a step may find garbage
+ *      whose weakref, outside the step, is garbage too (held by another
+ *      structure), and running its callback then is what bpo-38006 forbids.
+ *      On the first DEFER_PASSES passes over the pages, the part of a
+ *      step's garbage connected to a member with a weakref with a callback
+ *      that is an unmarked generation-2 record (undecided) waits
+ *      (finalize.c, gcx_garbage_wait): its members stay neither marked nor
+ *      done, for a later step that reaches them, or the next pass, which
+ *      comes only if something waited in this one.  A step is a run of
+ *      pages, so the structure that holds such a weakref is usually in the
+ *      same step or the next, and decided by the next pass at the latest.
+ *      The last pass lets nothing wait: a weakref still there then is
+ *      alive, or held where only a stop-the-world collection could tell
+ *      (an early end decides everything left at once).
  */
 #include "gcx.h"
 #include <string.h>
@@ -107,8 +122,10 @@ typedef struct {
     uint32_t epoch;              /* the cycle that made them */
     uint32_t step;               /* the sweep step whose set has records here */
     uint32_t step_at;            /* ... and where its bits are in cyc.step */
+    uint32_t waiting_pass;       /* the pass whose steps set `waiting` */
     uint64_t bits[GCX_WORDS];    /* marked: alive, the sweep leaves them out */
     uint64_t done[GCX_WORDS];    /* decided by a sweep step this cycle (S1) */
+    uint64_t waiting[GCX_WORDS]; /* garbage a step of this pass left (S3) */
 } mark_block_t;
 
 /* A sweep step's set (S1): its pages, and its members on each (the pages
@@ -150,6 +167,9 @@ static struct {
     bool rescanned;              /* the frames were read again before the sweep */
     Py_ssize_t rejoin_left;      /* done records the step may still take in */
     Py_ssize_t rejoined;         /* ... that steps took in, this cycle */
+    Py_ssize_t waited;           /* garbage left to a later step, this cycle (S3) */
+    uint32_t pass;               /* the pass over the pages, from 1 (S3) */
+    bool waited_in_pass;         /* ... some garbage waited in it */
 } cyc;
 
 static void release_work(void);
@@ -210,6 +230,7 @@ block_of(const gcx_page_t *p, bool make)
         b->epoch = cyc.epoch;
         memset(b->bits, 0, sizeof(b->bits));
         memset(b->done, 0, sizeof(b->done));
+        b->waiting_pass = 0;
         b->step = 0;
     }
     return b;
@@ -402,12 +423,14 @@ step_on(const gcx_page_t *p)
 }
 
 /* The records of word w of page p (block b) a step may start from: of
- * generation 2, neither marked, nor done, nor in the step. */
+ * generation 2, neither marked, nor done, nor in the step, nor in the set
+ * of garbage a step of this pass left to wait (S3). */
 static inline uint64_t
 seeds_of(const gcx_page_t *p, const mark_block_t *b, unsigned w)
 {
     const uint64_t *step = step_bits(b);
-    return GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w] & ~(step ? step[w] : 0);
+    return GCX_SET(p, GCX_GEN2, w) & ~b->bits[w] & ~b->done[w] & ~(step ? step[w] : 0)
+           & ~(b->waiting_pass == cyc.pass ? b->waiting[w] : 0);
 }
 
 /* op, a generation-2 record on page p at slot, not marked and not in the
@@ -486,6 +509,64 @@ visit_sweep(PyObject *op, void *unused)
     }
     join(p, b, slot, op);
     return 0;
+}
+
+/* For gcx_collect_within, on the first passes (S3): may wr, a weakref outside
+ * the step, be garbage a later step decides?  It is a generation-2 record
+ * marking did not reach, done or not (a step that found it alive may have
+ * because garbage not yet decided held it, S1).  Reads only the table. */
+static bool
+undecided(PyObject *wr)
+{
+    uintptr_t a = (uintptr_t)wr;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    unsigned slot = gcx_addr_slot(a);
+    if (p == NULL || !gcx_rec_has(p, GCX_GEN2, slot)) {
+        return false;
+    }
+    mark_block_t *b = block_of(p, false);
+    return b == NULL || !gcx_bit(b->bits, slot);
+}
+
+/* Passes over the pages in which garbage may wait (S3). */
+#define DEFER_PASSES 3
+
+/* ... and op, a member of the step's garbage, waits: not done when the
+ * step is, nor a seed again in this pass. */
+static void
+waits(PyObject *op)
+{
+    uintptr_t a = (uintptr_t)op;
+    gcx_page_t *p = gcx_page_find(gcx_addr_key(a));
+    mark_block_t *b = p != NULL ? block_of(p, false) : NULL;
+    if (b == NULL) {
+        return;   /* not a member of the step: it has a block */
+    }
+    if (b->waiting_pass != cyc.pass) {
+        b->waiting_pass = cyc.pass;
+        memset(b->waiting, 0, sizeof(b->waiting));
+    }
+    gcx_bit_set(b->waiting, gcx_addr_slot(a));
+    cyc.waited++;
+    cyc.waited_in_pass = true;
+}
+
+static const gcx_wait_t wait_for_weakrefs = {undecided, waits};
+
+/* Pages left to sweep: the rest of this pass, or, once it is over and
+ * something waited in it, another pass (S3). */
+static bool
+sweep_left(void)
+{
+    if (cyc.cursor < cyc.sweep_end) {
+        return true;
+    }
+    if (cyc.waited_in_pass) {
+        cyc.waited_in_pass = false;
+        cyc.pass++;
+        cyc.cursor = 0;
+    }
+    return cyc.cursor < cyc.sweep_end;
 }
 
 /* Traverse what waits on the gray stack, each object once (S1). */
@@ -598,7 +679,7 @@ gcx_incr_sweep(double seconds)
     if (cyc.sweep_end > gcx_table.pages.len) {
         cyc.sweep_end = gcx_table.pages.len;   /* a resync freed pages (S2) */
     }
-    if (cyc.cursor >= cyc.sweep_end) {
+    if (!sweep_left()) {
         return 0;
     }
     double want = seconds / cyc.per_unit;
@@ -675,7 +756,8 @@ gcx_incr_sweep(double seconds)
     Py_ssize_t found = 0;
     __typeof__(cyc.abandoned) abandoned = cyc.abandoned;
     if (members > 0) {
-        found = gcx_collect_within(cyc.step.pages, cyc.step.len, step_on);
+        found = gcx_collect_within(cyc.step.pages, cyc.step.len, step_on,
+                                   cyc.pass <= DEFER_PASSES ? &wait_for_weakrefs : NULL);
     }
     if (cyc.abandoned != abandoned) {
         /* a finalizer of the step (or a thread while one ran) abandoned
@@ -684,13 +766,14 @@ gcx_incr_sweep(double seconds)
         return cyc.active;
     }
     /* decided (unless refused: then they wait for a later step or the
-     * end): the step's members are done; the addresses of the garbage
-     * among them are harmless there (a new object at one is young, or
-     * entered generation 2 marked) */
+     * end): the step's members are done, but those that wait (S3); the
+     * addresses of the garbage among them are harmless there (a new object
+     * at one is young, or entered generation 2 marked) */
     for (Py_ssize_t i = 0; found >= 0 && i < cyc.step.len; i++) {
         mark_block_t *b = block_of(cyc.step.pages[i], false);
+        bool waiting = b != NULL && b->waiting_pass == cyc.pass;
         for (unsigned w = 0; b != NULL && w < GCX_WORDS; w++) {
-            b->done[w] |= cyc.step.bits[i][w];
+            b->done[w] |= cyc.step.bits[i][w] & ~(waiting ? b->waiting[w] : 0);
         }
     }
     cyc.step.len = 0;
@@ -712,7 +795,7 @@ gcx_incr_sweep(double seconds)
     if (members > cyc.step_max) {
         cyc.step_max = members;
     }
-    return cyc.cursor < cyc.sweep_end;
+    return sweep_left();
 }
 
 /* ---- the cycle ----------------------------------------------------------------------- */
@@ -771,6 +854,9 @@ gcx_incr_start(PyObject *roots)
     cyc.sweep_end = -1;
     cyc.promoted = 0;
     cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = cyc.rejoined = 0;
+    cyc.waited = 0;
+    cyc.pass = 1;
+    cyc.waited_in_pass = false;
     if (cyc.per_unit <= 0) {
         cyc.per_unit = 2e-7;   /* a guess, until the first step measures */
     }
@@ -882,6 +968,7 @@ gcx_incr_state(void)
                     && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end),
         .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
         .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
+        .waited = cyc.waited, .passes = cyc.sweep_end < 0 ? 0 : cyc.pass,
         .rescanned = cyc.active && cyc.rescanned,
         .bytes = (size_t)cyc.gray_cap * sizeof(gray_t)
                  + (size_t)cyc.nchunks * sizeof(mark_block_t *)

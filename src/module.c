@@ -808,7 +808,7 @@ static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsO}",
+    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsnsnsO}",
                          "active", s.active ? Py_True : Py_False,
                          "failed", s.failed ? Py_True : Py_False,
                          "gray", s.gray, "marked", s.marked,
@@ -824,6 +824,7 @@ m_incr_state(PyObject *mod, PyObject *unused)
                          "steps", s.steps, "swept", s.swept,
                          "swept_found", s.swept_found, "step_max", s.step_max,
                          "promoted", s.promoted, "rejoined", s.rejoined,
+                         "waited", s.waited, "passes", s.passes,
                          "rescanned", s.rescanned ? Py_True : Py_False);
 }
 

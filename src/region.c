@@ -1404,7 +1404,7 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
     return 0;
 }
 
-static void validate_split(const gcx_garbage_t *g);
+static void validate_split(const gcx_workvec_t *u);
 
 /* The garbage gcx_region_keep_survivors left as the region becomes U
  * (refs 0) and F (tp_del objects and all the garbage they reach), both in
@@ -1445,7 +1445,7 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
         }
         g->unreachable.len = nu;
         if (GCX_DEBUG >= 2) {
-            validate_split(g);
+            validate_split(&g->unreachable);
         }
         return 0;
     }
@@ -1473,16 +1473,53 @@ gcx_region_split(gcx_garbage_t *g, gcx_survey_t sv)
     g->unreachable.len = nu;
     g->legacy.len = nf;
     if (GCX_DEBUG >= 2) {
-        validate_split(g);
+        validate_split(&g->unreachable);
     }
     return 0;
+}
+
+/* After the split, U leaves out the members keep() says no to, asked
+ * with their index in U (a sweep step's garbage that waits: finalize.c,
+ * gcx_garbage_wait): they leave the region too, and what is left is
+ * numbered from 0 again, in the same order, so that the region is still U
+ * (validate_split).  Region indices change as it goes: keep() must not
+ * ask for them. */
+void
+gcx_region_keep(gcx_workvec_t *u, bool (*keep)(PyObject *op, Py_ssize_t i, void *arg),
+                void *arg)
+{
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i];
+        if (keep(op, i, arg)) {
+            u->items[kept++] = op;
+            continue;
+        }
+        uintptr_t a = (uintptr_t)op;
+        rpage_t *rp = region_lookup(gcx_addr_key(a));
+        unsigned slot = gcx_addr_slot(a);
+        rp->bits[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
+    }
+    u->len = kept;
+    uint32_t n = 0;
+    for (Py_ssize_t k = 0; k < region.len; k++) {
+        rpage_t *rp = &region.pages[k];
+        rp->base = n;
+        rpage_done(rp);
+        for (unsigned w = 0; w < GCX_WORDS; w++) {
+            n += (uint32_t)__builtin_popcountll(rp->bits[w]);
+        }
+    }
+    if (GCX_DEBUG >= 2) {
+        validate_split(u);
+    }
 }
 
 /* Validator (level 2): after the split, the region is U: each page's
  * members are numbered from its base, the pages in U's order, each found
  * by its number (pages left empty among them). */
 static void
-validate_split(const gcx_garbage_t *g)
+validate_split(const gcx_workvec_t *u)
 {
     Py_ssize_t n = 0;
     for (Py_ssize_t k = 0; k < region.len; k++) {
@@ -1490,11 +1527,11 @@ validate_split(const gcx_garbage_t *g)
         GCX_ASSERT_INTERNAL(rp->base == (uint32_t)n && region_probe(rp->key) == rp);
         Py_ssize_t i = n;
         FOR_EACH_MEMBER(rp, w, bits, i) {
-            GCX_ASSERT_INTERNAL(g->unreachable.items[i] == member_object(rp, w, bits));
+            GCX_ASSERT_INTERNAL(u->items[i] == member_object(rp, w, bits));
         }
         n = i;
     }
-    GCX_ASSERT_INTERNAL(n == g->unreachable.len);
+    GCX_ASSERT_INTERNAL(n == u->len);
 }
 
 /* C2 outside a collection: no region, and no large block of memory kept.

@@ -11,7 +11,9 @@ end).  The heap is built alive, made old (two full collections), then
 dropped at once: cycles of instances, finalizers (PEP 442: run once,
 the object collected), a finalizer resurrecting its cycle, weakref
 callbacks (on weakrefs that survive, which run, and on weakrefs that are
-garbage themselves, which do not), a cycle through a dict and a list of
+garbage themselves, which do not, whether the weakref is in its
+referent's structure or held by another, or was taken out of garbage
+once marking was over, and runs then), a cycle through a dict and a list of
 many items, closures, bound methods, an exception holding its traceback,
 a suspended generator in a cycle, and garbage that holds a live object.
 Then the same with DEBUG_SAVEALL, where gc.garbage gets the garbage.
@@ -19,7 +21,8 @@ Then the same with DEBUG_SAVEALL, where gc.garbage gets the garbage.
 Prints one JSON line: what each phase found, which finalizers and
 callbacks ran, which objects are alive after, gc.garbage's types; in
 "sweep" mode also the number of sweep steps (more than one, or the test
-proves nothing).
+proves nothing), and per cycle the garbage that waited for a later step
+(a weakref to it undecided) and the passes over the table.
 """
 import json
 import random
@@ -42,6 +45,8 @@ RESURRECTED = []
 LIVE = {"anchor": object()}
 WATCH = {}       # name -> weakref to a garbage object (or a resurrected one)
 KEEP = []        # weakrefs with callbacks, alive
+LATER = []       # what the program does once the heap is garbage (in sweep
+                 # mode, once marking is over)
 
 
 class Node:
@@ -100,6 +105,27 @@ def build(tag):
         b.edges.append(weakref.ref(a, lambda r, n=a.name: EVENTS.append("dead callback " + n)))
         holder.append(a)
 
+    def weakref_elsewhere():
+        # the weakref held by another garbage structure, not by its
+        # referent's: garbage too, its callback never runs
+        a, b = pair(Node(f"{tag}cb-elsewhere-target"), Node(f"{tag}cb-elsewhere-partner"))
+        c, d = pair(Node(f"{tag}cb-elsewhere-holder"), Node(f"{tag}cb-elsewhere-holder2"))
+        c.edges.append(weakref.ref(a, lambda r, n=a.name: EVENTS.append("trash callback " + n)))
+        holder.extend([a, c])
+
+    def weakref_taken_out():
+        # the same, but the program takes the weakref out of its garbage
+        # holder (reached through a weakref to it) into a live place:
+        # alive, its callback runs
+        a, b = pair(Node(f"{tag}cb-taken-target"), Node(f"{tag}cb-taken-partner"))
+        c, d = pair(Node(f"{tag}cb-taken-holder"), Node(f"{tag}cb-taken-holder2"))
+        c.edges.append(weakref.ref(a, lambda r, n=a.name: EVENTS.append("callback " + n)))
+        # (no closure: a cell of build's that marking reached through it
+        # would wait for the next cycle, as anything marked that dies does)
+        LATER.append(lambda key=f"{tag}taken", to_c=weakref.ref(c):
+                     LIVE.__setitem__(key, to_c().edges.pop()))
+        holder.extend([a, c])
+
     def containers():
         d = {"name": f"{tag}dict"}
         items = [Node(f"{tag}item{i}") for i in range(rng.randint(100, 3000))]
@@ -145,25 +171,38 @@ def build(tag):
         a.edges.append(LIVE["anchor"])
         holder.append(a)
 
-    shapes = [pairs, finalizers, phoenix, callbacks, containers, closures,
-              exception, generator, holds_live]
+    shapes = [pairs, finalizers, phoenix, callbacks, weakref_elsewhere,
+              weakref_taken_out, containers, closures, exception, generator,
+              holds_live]
     rng.shuffle(shapes)
     for shape in shapes:
         shape()
     return holder
 
 
+SWEEPS = []      # sweep mode: (garbage that waited, passes) of each cycle
+
+
+def later():
+    while LATER:
+        LATER.pop()()
+
+
 def collect_full():
     """One full collection: the stdlib's or gcx's stop-the-world one, or an
     incremental cycle with the sweep in one-seed steps."""
     if mode != "sweep":
+        later()
         return collector.collect(), 0
     _gcx.incr_start([sys.modules, sys._getframe()])
     while _gcx.incr_slice(0.001):
         pass
+    later()
     steps = 0
     while _gcx.incr_sweep(0.0):
         steps += 1
+    state = _gcx.incr_state()
+    SWEEPS.append((state["waited"], state["passes"]))
     found = _gcx.incr_finish()
     assert found >= 0
     return found, steps
@@ -195,4 +234,6 @@ collector.set_debug(0)
 del collector.garbage[:]
 if mode == "sweep":
     out["steps"] = steps1 + steps2
+    out["waited"] = [waited for waited, passes in SWEEPS]
+    out["passes"] = [passes for waited, passes in SWEEPS]
 print(json.dumps(out, sort_keys=True))
