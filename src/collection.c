@@ -26,6 +26,9 @@
  *                                       gcx_collect_unpromoted); tuples and
  *                                       dicts untracked
  *   split                  region.c     the garbage into U and F (C3 up to here)
+ *   wait                   finalize.c   a sweep step: the part of U a weakref
+ *                                       that may be garbage too ties to
+ *                                       waits (S3 of incremental.c)
  *   pin                    finalize.c   a reference to every member (C2)
  *   report                 finalize.c   the garbage hook, when one is set
  *   finalize               finalize.c   weakrefs, finalizers, resurrection,

@@ -4,7 +4,8 @@
  * Start at gcx_finalize_garbage.  On entry region.c has split the garbage
  * into U (collectable, the current region) and F (unreachable objects with
  * a legacy tp_del and all they reach), and pinned every member of both.
- * Then:
+ * (Before the pins, a sweep step may take out of U the parts that must
+ * wait for a later step: gcx_garbage_wait.)  Then:
  *
  *   handle_weakrefs      weakrefs that are themselves in U are cleared;
  *                        every weakref to a member of U is cleared; the
