@@ -961,6 +961,11 @@ def test_install_restores_patched_attributes(quiet):
 
 def test_installed_code_using_gc_drives_gcx(quiet):
     phases = []
+    STDLIB["collect"]()
+    make_cycle()
+    # 2, or 4 once earlier tests gave Node instances dicts of their own
+    # (too many attribute names for the class's shared keys)
+    expected = STDLIB["collect"]()
     with gcx.installed():
         stdlib_gc.set_threshold(777, 8, 9)
         assert gcx.get_threshold() == (777, 8, 9)
@@ -969,7 +974,7 @@ def test_installed_code_using_gc_drives_gcx(quiet):
         stdlib_gc.collect()                       # what earlier tests left
         stdlib_gc.callbacks.append(lambda phase, info: phases.append(phase))
         wr = make_cycle()
-        assert stdlib_gc.collect() == 2
+        assert stdlib_gc.collect() == expected
         assert wr() is None
         assert phases == ["start", "stop"]
         STDLIB["collect"]()                       # the stdlib's own: not seen
