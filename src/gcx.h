@@ -450,6 +450,9 @@ typedef struct {
     int trigger;                 /* G4: the young count that asks for a collection */
     bool trigger_set;            /* a policy set it; else it follows threshold[0] */
     int ask_at;                  /* G4: the count at which an allocation asks next */
+    int young_floor;             /* G8: *young when enabled or thresholds set,
+                                    until it changes; else INT_MIN */
+    int floor_refusals;          /* G8: requests the floor refused */
     int look_in;                 /* G6: allocations before the allocator wrapper
                                     next compares *young with ask_at (tracer.c) */
     int held;                    /* G5: depth of no-GC regions */

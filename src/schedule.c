@@ -68,6 +68,17 @@
  *      that point nearer (a collection's new ask_at, thresholds, a
  *      trigger, enabling, a count put back, the count in use changed)
  *      sets look_in to 1 here: the next allocation looks.
+ *  G8  The stdlib asks for a collection when a container is allocated
+ *      while the count exceeds threshold[0]; gc.enable() and
+ *      gc.set_threshold() ask for nothing themselves.  gcx's requests come
+ *      from any object allocation in lists mode (the wrapper, G6, and its
+ *      births reads), so after enabling or setting thresholds a request
+ *      waits until *young differs from what it was then (young_floor): a
+ *      container was allocated since (or freed: then *young is below the
+ *      threshold, or a container allocated later brings the request).  A
+ *      container made and freed between two looks leaves *young where it
+ *      was, so the floor also goes after FLOOR_REFUSALS_MAX requests it
+ *      refused (each a pending call, at most one per eval-breaker check).
  *  G7  A policy that collects generation 0 before threshold 0, once the
  *      young list holds a number of pages, moves the young trigger down
  *      to look at it (gcx/_budget.py); most looks find the pages short of
@@ -226,18 +237,26 @@ run_pending(void *arg)
     return 0;
 }
 
+#define FLOOR_REFUSALS_MAX 10000   /* G8 */
+
 /* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
 void
 gcx_schedule_request(void)
 {
-    if (gcx_sched.enabled && gcx_sched.threshold[0] && !gcx_sched.scheduled
-        && *gcx_sched.young >= gcx_sched.ask_at
-        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
-        && *gcx_sched.young > effective_threshold0()) {
-        gcx_sched.scheduled = 1;
-        if (gcx_add_pending_call(env.interp, run_pending, NULL, 0) != 0) {
-            gcx_sched.scheduled = 0;   /* queue full: ask again next time */
-        }
+    if (!gcx_sched.enabled || !gcx_sched.threshold[0] || gcx_sched.scheduled
+        || *gcx_sched.young < gcx_sched.ask_at
+        || gcx_sched.collecting || gcx_sched.stdlib_collecting
+        || *gcx_sched.young <= effective_threshold0()) {
+        return;
+    }
+    if (*gcx_sched.young == gcx_sched.young_floor
+        && ++gcx_sched.floor_refusals <= FLOOR_REFUSALS_MAX) {
+        return;                               /* G8: no container since */
+    }
+    gcx_sched.young_floor = INT_MIN;
+    gcx_sched.scheduled = 1;
+    if (gcx_add_pending_call(env.interp, run_pending, NULL, 0) != 0) {
+        gcx_sched.scheduled = 0;   /* queue full: ask again next time */
     }
 }
 
@@ -363,6 +382,8 @@ void
 gcx_schedule_enable(bool on)
 {
     gcx_sched.enabled = on;
+    gcx_sched.young_floor = *gcx_sched.young;   /* G8 */
+    gcx_sched.floor_refusals = 0;
     gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
@@ -372,6 +393,8 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.threshold[i] = t[i];
     }
+    gcx_sched.young_floor = *gcx_sched.young;   /* G8 */
+    gcx_sched.floor_refusals = 0;
     if (!gcx_sched.trigger_set) {
         gcx_sched.trigger = t[0];
     }
@@ -481,6 +504,7 @@ gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool saf
 {
     env.collect = collect;
     env.interp = interp;
+    gcx_sched.young_floor = INT_MIN;
     env.safe_mode = safe_mode;
     gcx_sched.threshold[0] = GCX_THRESHOLD0;
     gcx_sched.threshold[1] = GCX_THRESHOLD1;

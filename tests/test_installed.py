@@ -126,6 +126,20 @@ def test_young_cadence_at_small_and_negative_thresholds(run_program, threshold0)
     assert abs(got[0] - want[0]) <= max(2, want[0] // 50), counts
 
 
+@pytest.mark.parametrize("mode", ["enable", "threshold"])
+def test_collection_past_the_threshold_waits_for_a_container(run_program, mode):
+    """gc.enable(), or a threshold 0 lowered below the count, asks for no
+    collection itself: the stdlib's comes at the next container allocated,
+    not at the next object (gcx's allocator wrapper sees every object)."""
+    out = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("installed/enable_waits.py", collector, mode)
+        assert proc.returncode == 0, proc.stderr
+        out[collector] = proc.stdout.split()
+    assert out["gc"] == ["0", "1"], out
+    assert out["gcx"] == out["gc"], out
+
+
 def test_finalizers_run_in_automatic_collections(run_program):
     out = reported(run_program, "finalizers.py", "main")
     assert out["collections"] > 0
