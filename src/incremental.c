@@ -532,7 +532,8 @@ undecided(PyObject *wr)
 #define DEFER_PASSES 3
 
 /* ... and op, a member of the step's garbage, waits: not done when the
- * step is, nor a seed again in this pass. */
+ * step is (nor still done, if an earlier step found it alive and this one
+ * took it in again, S1), nor a seed again in this pass. */
 static void
 waits(PyObject *op)
 {
@@ -546,7 +547,9 @@ waits(PyObject *op)
         b->waiting_pass = cyc.pass;
         memset(b->waiting, 0, sizeof(b->waiting));
     }
-    gcx_bit_set(b->waiting, gcx_addr_slot(a));
+    unsigned slot = gcx_addr_slot(a);
+    gcx_bit_set(b->waiting, slot);
+    b->done[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
     cyc.waited++;
     cyc.waited_in_pass = true;
 }
