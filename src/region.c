@@ -152,9 +152,12 @@ static struct {
 } work;
 /* the type's kind, whether it has a legacy finalizer, and whether
  * gcx_region_count's traversal of the member found no edge into the
- * region (a leaf: marking has nothing to find by traversing it) */
+ * region (a leaf: marking has nothing to find by traversing it); and, read
+ * by gcx_region_count only, two more things of the type: it has a
+ * tp_is_gc (compat.h, gcx_type_refuses), and its members may report
+ * references they do not own (frames.h) */
 enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY = 4,
-       KIND_LEAF = 8, KIND_ROOT = 16 };
+       KIND_LEAF = 8, KIND_ROOT = 16, KIND_ASKS = 32, KIND_BORROWS = 64 };
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
@@ -752,7 +755,9 @@ static inline uint8_t
 kind_of(PyTypeObject *tp)
 {
     return (tp == &PyTuple_Type ? KIND_TUPLE : tp == &PyDict_Type ? KIND_DICT : KIND_OTHER)
-           | (tp->tp_del != NULL ? KIND_LEGACY : 0);
+           | (tp->tp_del != NULL ? KIND_LEGACY : 0)
+           | (tp->tp_is_gc != NULL ? KIND_ASKS : 0)
+           | (gcx_frames_may_borrow(tp) ? KIND_BORROWS : 0);
 }
 
 /* A suspended generator's borrowed slot was visited and subtracted, but
@@ -848,13 +853,13 @@ gcx_region_count(void)
                 if (r == GCX_W_ROOTED) {
                     continue;
                 }
-                if (gcx_type_refuses(tp, op)) {
+                if ((last_kind & KIND_ASKS) && gcx_type_refuses(tp, op)) {
                     /* CPython never counts an edge to it: all its
                      * references are from outside (compat.h) */
                     *e = GCX_W_REACHABLE;
                     continue;
                 }
-                bool borrows = gcx_frames_may_borrow(tp);
+                bool borrows = last_kind & KIND_BORROWS;
                 if (borrows && gcx_frames_mode() != GCX_FRAMES_COMPENSATED) {
                     /* its visits may overstate what it owns (FR1) */
                     *e = GCX_W_REACHABLE;
