@@ -51,7 +51,6 @@
 #include "gcx.h"
 
 static gcx_exclude_fn excluding;   /* gcx_collect_except's, while it runs */
-static const gcx_wait_t *waiting;  /* gcx_collect_within's, while it runs */
 static bool swept_end;             /* ... and its region is empty (a whole sweep) */
 static gcx_garbage_t g;            /* its vectors' memory is reused */
 
@@ -70,9 +69,11 @@ add_result(gcx_result_t *to, gcx_result_t r)
 
 /* From the count to the end of the region's garbage (C3 of region.c:
  * on allocation failure before the garbage is pinned, give up; the result
- * counts the candidates seen and nothing else). */
+ * counts the candidates seen and nothing else).  wait: a sweep step's
+ * (gcx_collect_within), or NULL. */
 static gcx_result_t
-decide_region(int generation, int old_set, bool sweep, bool *decided)
+decide_region(int generation, int old_set, bool sweep, const gcx_wait_t *wait,
+              bool *decided)
 {
     gcx_result_t result = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
@@ -96,8 +97,8 @@ decide_region(int generation, int old_set, bool sweep, bool *decided)
     if (gcx_region_split(&g, survey) < 0) {
         goto give_up;   /* garbage stays unpinned, in its generation */
     }
-    if (waiting != NULL) {
-        (void)gcx_garbage_wait(&g, waiting);
+    if (wait != NULL) {
+        (void)gcx_garbage_wait(&g, wait);
     }
     gcx_pin_garbage(&g);
     if (gcx_stats.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
@@ -138,7 +139,7 @@ collect_generation(int generation, bool promote)
         return result;
     }
     bool decided;
-    result = decide_region(generation, old_set, false, &decided);
+    result = decide_region(generation, old_set, false, NULL, &decided);
     if (decided && !swept_end) {
         gcx_table_settle(generation);
     }
@@ -258,9 +259,7 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in,
     }
     else {
         bool decided;
-        waiting = wait;
-        r = decide_region(GCX_NGENS - 1, GCX_GEN2, true, &decided);
-        waiting = NULL;
+        r = decide_region(GCX_NGENS - 1, GCX_GEN2, true, wait, &decided);
     }
     (void)PyTime_PerfCounterRaw(&end);
     add_result(&swept, r);

@@ -45,8 +45,9 @@ bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg);
 /* fn(op, rank, arg) for the containers of CPython's generations 0, 1 and
  * 2 (not the permanent one), newest first: each list from its tail to its
  * head, youngest list first, with rank 0, -1, -2, ...; stops when fn
- * returns true, or after `most` containers.  Ascending rank is then the order the stdlib's collector
- * meets them in (it appends the younger lists to the one it collects).
+ * returns true, or after `most` containers.  Ascending rank is then the
+ * order the stdlib's collector meets them in (it appends the younger lists
+ * to the one it collects).
  * fn must not run Python code nor track or untrack anything.  Only if
  * gcx_lists_ok(). */
 typedef bool (*gcx_rank_fn)(PyObject *op, Py_ssize_t rank, void *arg);

@@ -922,12 +922,12 @@ PyInit__gcx(void)
      * rather than handed functions that work on the main interpreter's
      * records; the main interpreter gets its one module back. */
     static PyObject *made = NULL;
+    static bool started = false;
     if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
         PyErr_SetString(PyExc_ImportError, "gcx is the main interpreter's collector: "
                         "a subinterpreter cannot import it");
         return NULL;
     }
-    static bool started = false;
     if (made != NULL) {
         return Py_NewRef(made);
     }

@@ -331,7 +331,8 @@ gcx_region_index(PyObject *op)
     return rp == NULL ? -1 : member_index(rp, a);
 }
 
-static void
+/* The page's per-word prefixes, from its bits; its members. */
+static uint32_t
 rpage_done(rpage_t *rp)
 {
     uint32_t n = 0;
@@ -339,6 +340,7 @@ rpage_done(rpage_t *rp)
         rp->prefix[w] = (uint16_t)n;
         n += (uint32_t)__builtin_popcountll(rp->bits[w]);
     }
+    return n;
 }
 
 /* Room for a region of up to npages pages, empty. */
@@ -1510,10 +1512,7 @@ gcx_region_keep(gcx_workvec_t *u, bool (*keep)(PyObject *op, Py_ssize_t i, void 
     for (Py_ssize_t k = 0; k < region.len; k++) {
         rpage_t *rp = &region.pages[k];
         rp->base = n;
-        rpage_done(rp);
-        for (unsigned w = 0; w < GCX_WORDS; w++) {
-            n += (uint32_t)__builtin_popcountll(rp->bits[w]);
-        }
+        n += rpage_done(rp);
     }
     if (GCX_DEBUG >= 2) {
         validate_split(u);

@@ -378,12 +378,19 @@ gcx_schedule_end(Py_ssize_t survivors)
 
 /* ---- the controls ----------------------------------------------------------------- */
 
+/* G8: a request waits for *young to move from where it is now. */
+static void
+set_floor(void)
+{
+    gcx_sched.young_floor = *gcx_sched.young;
+    gcx_sched.floor_refusals = 0;
+}
+
 void
 gcx_schedule_enable(bool on)
 {
     gcx_sched.enabled = on;
-    gcx_sched.young_floor = *gcx_sched.young;   /* G8 */
-    gcx_sched.floor_refusals = 0;
+    set_floor();
     gcx_schedule_look_within(1);   /* the next allocation looks */
 }
 
@@ -393,8 +400,7 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
     for (int i = 0; i < GCX_NGENS; i++) {
         gcx_sched.threshold[i] = t[i];
     }
-    gcx_sched.young_floor = *gcx_sched.young;   /* G8 */
-    gcx_sched.floor_refusals = 0;
+    set_floor();
     if (!gcx_sched.trigger_set) {
         gcx_sched.trigger = t[0];
     }
