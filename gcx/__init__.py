@@ -350,28 +350,11 @@ def is_finalized(obj: object, /) -> bool:
     return _gcx.is_finalized(obj)
 
 
-# The decorator hands its own tuple of arguments to the function's second
-# half: a second tuple holding the objects would be one more referrer.
-def _get_referrers(objs: tuple[object, ...]) -> list[Any]:
-    _sys.audit("gc.get_referrers", objs)
-    return _gcx.get_referrers(objs)
-
-
-@_args.no_keywords(_get_referrers)
-def get_referrers(*objs: object) -> list[Any]:
-    """Return the list of objects that directly refer to any of 'objs'."""
-    return _get_referrers(objs)
-
-
-def _get_referents(objs: tuple[object, ...]) -> list[Any]:
-    _sys.audit("gc.get_referents", objs)
-    return _gcx.get_referents(objs)
-
-
-@_args.no_keywords(_get_referents)
-def get_referents(*objs: object) -> list[Any]:
-    """Return the list of objects that are directly referred to by 'objs'."""
-    return _get_referents(objs)
+# Built-in functions of gcx._gcx, as the stdlib's are built-in (src/module.c
+# says why a Python wrapper would not do).
+get_referrers = _gcx.get_referrers
+get_referents = _gcx.get_referents
+get_referrers.__module__ = get_referents.__module__ = __name__
 
 
 @_args.noargs

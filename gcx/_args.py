@@ -208,13 +208,9 @@ def _unexpected_keyword(name: str, keyword: str) -> Callable[[str], str]:
 # Shapes of calls.  Each decorator returns a wrapper with the function's
 # name, module and docstring, and the function's signature as text, without
 # annotations (the stdlib's functions have none), for inspect.signature().
-# (inspect itself is not imported: it costs two dozen modules.)  On 3.12 the
-# stdlib's get_referrers and get_referents, not yet converted to Argument
-# Clinic, have no signature (inspect.signature() raises ValueError) and state
-# it in their docstring instead, "get_referents(*objs) -> list"; gcx's keep
-# theirs, that same (*objs), everywhere: it is how they bind, no program
-# relies on the ValueError, and without it inspect would show the wrapper's
-# own (*args, **kwargs).
+# (inspect itself is not imported: it costs two dozen modules.)
+# get_referrers and get_referents are no wrappers but built-in functions
+# (src/module.c).
 
 _CO_VARARGS = 0x04
 
@@ -332,22 +328,6 @@ def one_optional_arg(func: F) -> F:
             return func() if value is _NOTHING else func(value)
         raise TypeError(unexpected(next(iter(kwargs))))
     return _wrapper(func, call)
-
-
-def no_keywords(on_tuple: Callable[[tuple[Any, ...]], Any]) -> Callable[[F], F]:
-    """``METH_VARARGS`` without keywords: ``gc.<name>(*objs)``.  The call
-    goes to ``on_tuple(args)``, the function's body taking the tuple of
-    arguments itself (so that no second tuple refers to the objects)."""
-    def decorate(func: F) -> F:
-        refused = _said(func.__name__, x=_REFUSED)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs:
-                raise TypeError(refused())
-            del kwargs      # see _wrapper
-            return on_tuple(args)
-        return _wrapper(func, call)
-    return decorate
 
 
 def c_int_groups(func: F) -> F:

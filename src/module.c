@@ -573,11 +573,34 @@ visit_append(PyObject *op, void *list)
     return PyList_Append((PyObject *)list, op);
 }
 
-static PyObject *
-m_get_referents(PyObject *mod, PyObject *objs)
+/* get_referrers and get_referents are the gc mirror's own functions (gcx
+ * only renames their __module__), built-in as the stdlib's are, not
+ * Python wrappers: on 3.12 and 3.13 a frame's value stack, its locals
+ * included, is readable by tp_traverse only while it calls a Python
+ * function, so a coroutine calling gc.get_referrers(exc) through a Python
+ * wrapper would find itself among the referrers of its local exc, where
+ * the stdlib's finds nothing (asyncio's own tests assert that).  The call
+ * is METH_VARARGS, as the stdlib's: objs is the call's own tuple of
+ * arguments, which get_referrers skips.  Their signature is (*objs) on
+ * every version: 3.12's, older than Argument Clinic, have none for
+ * inspect.signature() and state that one in their docstring. */
+static int
+no_keywords(const char *name, PyObject *kwargs)
 {
-    if (!PyTuple_Check(objs)) {
-        PyErr_SetString(PyExc_TypeError, "get_referents expects a tuple");
+    if (kwargs == NULL || PyDict_GET_SIZE(kwargs) == 0) {
+        return 0;
+    }
+    /* 3.13's Argument Clinic names the module, 3.12's message does not */
+    PyErr_Format(PyExc_TypeError, "%s%s() takes no keyword arguments",
+                 GCX_PY312 ? "" : "gc.", name);
+    return -1;
+}
+
+static PyObject *
+m_get_referents(PyObject *mod, PyObject *objs, PyObject *kwargs)
+{
+    if (no_keywords("get_referents", kwargs) < 0
+        || PySys_Audit("gc.get_referents", "(O)", objs) < 0) {
         return NULL;
     }
     PyObject *result = PyList_New(0);
@@ -598,10 +621,10 @@ m_get_referents(PyObject *mod, PyObject *objs)
 }
 
 static PyObject *
-m_get_referrers(PyObject *mod, PyObject *objs)
+m_get_referrers(PyObject *mod, PyObject *objs, PyObject *kwargs)
 {
-    if (!PyTuple_Check(objs)) {
-        PyErr_SetString(PyExc_TypeError, "get_referrers expects a tuple");
+    if (no_keywords("get_referrers", kwargs) < 0
+        || PySys_Audit("gc.get_referrers", "(O)", objs) < 0) {
         return NULL;
     }
     return gcx_heap_referrers(objs, gcx_sched.collecting);
@@ -843,8 +866,14 @@ static PyMethodDef methods[] = {
     {"get_objects", m_get_objects, METH_O, NULL},
     {"is_tracked", m_is_tracked, METH_O, NULL},
     {"is_finalized", m_is_finalized, METH_O, NULL},
-    {"get_referents", m_get_referents, METH_O, NULL},
-    {"get_referrers", m_get_referrers, METH_O, NULL},
+    {"get_referents", (PyCFunction)(void (*)(void))m_get_referents,
+     METH_VARARGS | METH_KEYWORDS,
+     "get_referents($module, /, *objs)\n--\n\n"
+     "Return the list of objects that are directly referred to by 'objs'."},
+    {"get_referrers", (PyCFunction)(void (*)(void))m_get_referrers,
+     METH_VARARGS | METH_KEYWORDS,
+     "get_referrers($module, /, *objs)\n--\n\n"
+     "Return the list of objects that directly refer to any of 'objs'."},
     {"freeze", m_freeze, METH_NOARGS, NULL},
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"age", m_age, METH_NOARGS, NULL},

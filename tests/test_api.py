@@ -902,6 +902,45 @@ def test_get_referrers_matches_stdlib(quiet):
     assert gcx.get_referrers() == [] == STDLIB["get_referrers"]()
 
 
+def _referrers_of_a_local(get_referrers):
+    """What get_referrers says of a local of the frame that calls it: of a
+    plain function, a generator and a coroutine (asyncio's own tests assert
+    that a task's coroutine holds no reference to its exception this way)."""
+    class Marker:
+        pass
+
+    def plain():
+        local = Marker()
+        return get_referrers(local)
+
+    def generator():
+        local = Marker()
+        yield get_referrers(local)
+
+    async def coroutine():
+        local = Marker()
+        return get_referrers(local)
+
+    found = {"plain": plain(), "generator": next(generator())}
+    try:
+        coroutine().send(None)
+    except StopIteration as stop:
+        found["coroutine"] = stop.value
+    return {kind: [type(r).__name__ for r in refs] for kind, refs in found.items()}
+
+
+def test_get_referrers_of_a_running_frames_local_matches_stdlib(quiet):
+    # On 3.12 and 3.13 a frame calling a built-in function shows tp_traverse
+    # none of its locals; one calling a Python function shows them all: a
+    # gcx.get_referrers written in Python listed the generator and the
+    # coroutine, the stdlib's lists nothing.  3.14+ shows them either way.
+    theirs = _referrers_of_a_local(STDLIB["get_referrers"])
+    assert _referrers_of_a_local(gcx.get_referrers) == theirs
+    expected = [] if sys.version_info < (3, 14) else ["generator"]
+    assert theirs["generator"] == expected
+    assert theirs["coroutine"] == ([] if sys.version_info < (3, 14) else ["coroutine"])
+
+
 # ------------------------------------------------------------------ install
 
 def _gc_attributes():
