@@ -274,9 +274,7 @@ class PauseBudget(Policy):
         if not core["active"]:
             sched = _gcx.schedule_state()
             if not self._cycle_due(due, sched):
-                if young:
-                    self._collect_young(due_young, core)
-                self._aim(_gcx.incr_state())
+                self._aim(self._collect_young(due_young, core) if young else core)
                 return None
             if self._safe:
                 self._stop_the_world += 1
@@ -298,8 +296,7 @@ class PauseBudget(Policy):
             if core["gray"] == 0 and not core["sweeping"]:
                 self._end()                   # swept: the end examines nothing more
                 return None
-        if young:
-            self._collect_young(due_young, core)
+        after = self._collect_young(due_young, core) if young else core
         # what the young collection left of the budget, less a margin for
         # the overrun (marking reads the clock every ~1,000 edges, a sweep
         # step is sized by the rate of the last ones) and this call's own
@@ -308,7 +305,7 @@ class PauseBudget(Policy):
         left = self.ms / 1000 * _MARGIN - (time.perf_counter() - start)
         if left < self.ms / 1000 / 8:
             if young:
-                self._pace(_gcx.incr_state())
+                self._pace(after)
                 return None
             left = self.ms / 1000 / 8
         t0 = time.perf_counter()
@@ -330,12 +327,12 @@ class PauseBudget(Policy):
         self._pace(_gcx.incr_state())
         return None
 
-    def _collect_young(self, due_young: int, core: _gcx._IncrState) -> None:
+    def _collect_young(self, due_young: int, core: _gcx._IncrState) -> _gcx._IncrState:
         """A young collection, of the generation _young() picks, timed: the
         cost per page it took (of each generation apart), the young pages
         per unit of generation 0's count it found, and what generation 0's
         survivors add to generation 1 (_weight) are what _young(),
-        _young_due() and _aim() predict from."""
+        _young_due() and _aim() predict from.  The core's state after it."""
         young, middle = core["young_pages"], core["middle_pages"]
         weight = _weight(young + middle, core["young_records"] + core["middle_records"])
         count = _gcx.get_count()[0]
@@ -358,11 +355,12 @@ class PauseBudget(Policy):
             ratio = young / count
             self._pages_per_count += (ratio - self._pages_per_count) / (
                 4 if self._pages_per_count else 1)
+        after = _gcx.incr_state()
         if generation == 0:
-            after = _gcx.incr_state()
             grew = _weight(after["middle_pages"] - middle,
                            after["middle_records"] - core["middle_records"])
             self._survivor_weight = _cautious(self._survivor_weight, max(grew, 0.0))
+        return after
 
     def _young(self, due_young: int, weight: float) -> int:
         """The young generation to collect: the stdlib's rule's, except that

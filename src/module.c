@@ -19,6 +19,71 @@ int_tuple3(const int v[3])
     return Py_BuildValue("(iii)", v[0], v[1], v[2]);
 }
 
+/* A dict of fixed names, for the answers a policy reads at every call of
+ * the scheduler (incr_state, schedule_state: PauseBudget's decide reads
+ * them 2-3 times per slice).  Py_BuildValue makes and hashes a string per
+ * name each time; this copies a template whose keys were made once and
+ * replaces each value: 0.4 us instead of 1.4 us for incr_state's 25.
+ * values are new references, stolen; a NULL among them (its error set)
+ * fails the whole. */
+#define FIXED_DICT_MAX 32
+typedef struct {
+    const char *const *names;
+    int n;
+    PyObject *keys[FIXED_DICT_MAX];   /* interned, made on first use */
+    PyObject *template;               /* names -> None */
+} fixed_dict_t;
+
+static int
+fixed_dict_ready(fixed_dict_t *f)
+{
+    if (f->template != NULL) {
+        return 0;
+    }
+    PyObject *t = PyDict_New();
+    if (t == NULL) {
+        return -1;
+    }
+    GCX_ASSERT(f->n <= FIXED_DICT_MAX);
+    for (int i = 0; i < f->n; i++) {
+        if (f->keys[i] == NULL && (f->keys[i] = PyUnicode_InternFromString(f->names[i])) == NULL) {
+            Py_DECREF(t);
+            return -1;
+        }
+        if (PyDict_SetItem(t, f->keys[i], Py_None) < 0) {
+            Py_DECREF(t);
+            return -1;
+        }
+    }
+    f->template = t;
+    return 0;
+}
+
+static PyObject *
+fixed_dict(fixed_dict_t *f, PyObject **values)
+{
+    PyObject *d = NULL;
+    for (int i = 0; i < f->n; i++) {
+        if (values[i] == NULL) {
+            goto done;
+        }
+    }
+    if (fixed_dict_ready(f) < 0 || (d = PyDict_Copy(f->template)) == NULL) {
+        goto done;
+    }
+    for (int i = 0; i < f->n; i++) {
+        if (PyDict_SetItem(d, f->keys[i], values[i]) < 0) {
+            Py_CLEAR(d);
+            goto done;
+        }
+    }
+done:
+    for (int i = 0; i < f->n; i++) {
+        Py_XDECREF(values[i]);
+    }
+    return d;
+}
+
 /* ---- collection and automatic collection --------------------------------------- */
 
 /* arg as an int from lo to hi into *out: 0, or -1 with the conversion's
@@ -392,6 +457,11 @@ m_hold(PyObject *mod, PyObject *arg)
 static PyObject *
 m_schedule_state(PyObject *mod, PyObject *unused)
 {
+    static const char *const names[] = {
+        "last_start", "seconds", "count", "young_count_since_full", "threshold",
+        "trigger", "long_lived_pending", "long_lived_total", "due", "due_young",
+        "held", "held_requests", "collecting"};
+    static fixed_dict_t answer = {names, sizeof(names) / sizeof(names[0])};
     int counts[GCX_NGENS];
     gcx_schedule_counts(counts);
     PyObject *last[GCX_NGENS];
@@ -401,27 +471,22 @@ m_schedule_state(PyObject *mod, PyObject *unused)
         seconds += gs->duration;
         last[g] = gs->collections > 0 ? PyFloat_FromDouble(gs->last.start) : Py_NewRef(Py_None);
     }
-    if (last[0] == NULL || last[1] == NULL || last[2] == NULL) {
-        for (int g = 0; g < GCX_NGENS; g++) {
-            Py_XDECREF(last[g]);
-        }
-        return NULL;
-    }
-    return Py_BuildValue("{s(NNN)sds(iii)sns(iii)sisnsnsisisisnsO}",
-                         "last_start", last[0], last[1], last[2],
-                         "seconds", seconds,
-                         "count", counts[0], counts[1], counts[2],
-                         "young_count_since_full", gcx_sched.young_count_since_full,
-                         "threshold", gcx_sched.threshold[0], gcx_sched.threshold[1],
-                         gcx_sched.threshold[2],
-                         "trigger", gcx_sched.trigger,
-                         "long_lived_pending", gcx_sched.long_lived_pending,
-                         "long_lived_total", gcx_sched.long_lived_total,
-                         "due", gcx_schedule_due(GCX_NGENS - 1),
-                         "due_young", gcx_schedule_due(GCX_NGENS - 2),
-                         "held", gcx_sched.held,
-                         "held_requests", gcx_sched.held_requests,
-                         "collecting", gcx_sched.collecting ? Py_True : Py_False);
+    PyObject *values[] = {
+        Py_BuildValue("(NNN)", last[0], last[1], last[2]),
+        PyFloat_FromDouble(seconds),
+        int_tuple3(counts),
+        PyLong_FromSsize_t(gcx_sched.young_count_since_full),
+        int_tuple3(gcx_sched.threshold),
+        PyLong_FromLong(gcx_sched.trigger),
+        PyLong_FromSsize_t(gcx_sched.long_lived_pending),
+        PyLong_FromSsize_t(gcx_sched.long_lived_total),
+        PyLong_FromLong(gcx_schedule_due(GCX_NGENS - 1)),
+        PyLong_FromLong(gcx_schedule_due(GCX_NGENS - 2)),
+        PyLong_FromLong(gcx_sched.held),
+        PyLong_FromSsize_t(gcx_sched.held_requests),
+        PyBool_FromLong(gcx_sched.collecting)};
+    Py_BUILD_ASSERT(sizeof(values) == sizeof(names) / sizeof(names[0]) * sizeof(values[0]));
+    return fixed_dict(&answer, values);
 }
 
 static PyObject *
@@ -830,25 +895,32 @@ m_incr_abandon(PyObject *mod, PyObject *unused)
 static PyObject *
 m_incr_state(PyObject *mod, PyObject *unused)
 {
+    static const char *const names[] = {
+        "active", "failed", "gray", "marked", "traversed", "skipped", "old_at_start",
+        "kept", "abandoned", "bytes", "old", "young_pages", "middle_pages",
+        "young_records", "middle_records", "sweeping", "steps", "swept",
+        "swept_found", "step_max", "promoted", "rejoined", "waited", "passes",
+        "rescanned"};
+    static fixed_dict_t answer = {names, sizeof(names) / sizeof(names[0])};
     gcx_incr_state_t s = gcx_incr_state();
-    return Py_BuildValue("{sOsOsnsnsnsnsnsnsnsnsnsnsnsnsnsOsnsnsnsnsnsnsnsnsO}",
-                         "active", s.active ? Py_True : Py_False,
-                         "failed", s.failed ? Py_True : Py_False,
-                         "gray", s.gray, "marked", s.marked,
-                         "traversed", s.traversed, "skipped", s.skipped,
-                         "old_at_start", s.old_at_start, "kept", s.kept,
-                         "abandoned", s.abandoned, "bytes", (Py_ssize_t)s.bytes,
-                         "old", gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2],
-                         "young_pages", gcx_table.lists[GCX_LIST_YOUNG].len,
-                         "middle_pages", gcx_table.lists[GCX_LIST_MIDDLE].len,
-                         "young_records", gcx_table.total[GCX_GEN0],
-                         "middle_records", gcx_table.total[GCX_GEN1],
-                         "sweeping", s.sweeping ? Py_True : Py_False,
-                         "steps", s.steps, "swept", s.swept,
-                         "swept_found", s.swept_found, "step_max", s.step_max,
-                         "promoted", s.promoted, "rejoined", s.rejoined,
-                         "waited", s.waited, "passes", s.passes,
-                         "rescanned", s.rescanned ? Py_True : Py_False);
+    PyObject *values[] = {
+        PyBool_FromLong(s.active), PyBool_FromLong(s.failed),
+        PyLong_FromSsize_t(s.gray), PyLong_FromSsize_t(s.marked),
+        PyLong_FromSsize_t(s.traversed), PyLong_FromSsize_t(s.skipped),
+        PyLong_FromSsize_t(s.old_at_start), PyLong_FromSsize_t(s.kept),
+        PyLong_FromSsize_t(s.abandoned), PyLong_FromSize_t(s.bytes),
+        PyLong_FromSsize_t(gcx_table.total[GCX_GEN1] + gcx_table.total[GCX_GEN2]),
+        PyLong_FromSsize_t(gcx_table.lists[GCX_LIST_YOUNG].len),
+        PyLong_FromSsize_t(gcx_table.lists[GCX_LIST_MIDDLE].len),
+        PyLong_FromSsize_t(gcx_table.total[GCX_GEN0]),
+        PyLong_FromSsize_t(gcx_table.total[GCX_GEN1]),
+        PyBool_FromLong(s.sweeping), PyLong_FromSsize_t(s.steps),
+        PyLong_FromSsize_t(s.swept), PyLong_FromSsize_t(s.swept_found),
+        PyLong_FromSsize_t(s.step_max), PyLong_FromSsize_t(s.promoted),
+        PyLong_FromSsize_t(s.rejoined), PyLong_FromSsize_t(s.waited),
+        PyLong_FromSsize_t(s.passes), PyBool_FromLong(s.rescanned)};
+    Py_BUILD_ASSERT(sizeof(values) == sizeof(names) / sizeof(names[0]) * sizeof(values[0]));
+    return fixed_dict(&answer, values);
 }
 
 static PyMethodDef methods[] = {
