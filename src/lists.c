@@ -24,9 +24,13 @@
  *      state are the ones the stdlib's gc.set_threshold() just set (then
  *      restored), the enabled flag is gc.isenabled(), and the permanent
  *      list is as long as gc.get_freeze_count() says.  Otherwise
- *      gcx_lists_ok() is false and callers do without.
+ *      gcx_lists_ok() is false and callers do without.  The collecting
+ *      flag is handed out only if, besides, the state's garbage and
+ *      callbacks (its neighbours) are the gc module's lists and it is 0.
  *  L2  Links are only read, never written (gcx tracks and untracks its
- *      marker through the public API).  A walk starts at a tracked marker
+ *      marker through the public API); of the state, only the collecting
+ *      flag (and on 3.15 the frame beside it) is written, by schedule.c's
+ *      G1 bracket through gcx_lists_collecting.  A walk starts at a tracked marker
  *      and stops at a head, so it only ever reads headers of containers
  *      CPython lists.  It must not run while the stdlib collector moves
  *      objects between lists; Python code runs during a stdlib collection
@@ -48,6 +52,7 @@
 
 static PyGC_Head *heads[NHEADS];        /* youngest first */
 static int *young_count;                /* generations[0].count */
+static struct _gc_runtime_state *flag_state;   /* the state, if its flag is ours to set */
 static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
 static bool ok;
 
@@ -105,6 +110,18 @@ call_gc(PyObject *gc, const char *name, PyObject *args)
         PyErr_Clear();
     }
     return r;
+}
+
+/* Is gc.NAME the object op? */
+static bool
+same_object(PyObject *op, PyObject *gc, const char *name)
+{
+    PyObject *attr = PyObject_GetAttrString(gc, name);
+    if (attr == NULL) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(attr);
+    return attr != NULL && attr == op;
 }
 
 /* An integer result (taken) as a C long; -1 if there is none. */
@@ -185,6 +202,9 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
         n++;
     }
     ok = n == frozen;
+    flag_state = ok && same_object(st->garbage, gc, "garbage")
+                 && same_object(st->callbacks, gc, "callbacks") && st->collecting == 0
+                 ? st : NULL;
     return 0;
 }
 
@@ -198,6 +218,28 @@ int *
 gcx_lists_young_count(void)
 {
     return ok ? young_count : NULL;
+}
+
+bool
+gcx_lists_can_flag(void)
+{
+    return ok && flag_state != NULL;
+}
+
+int
+gcx_lists_collecting(int on)
+{
+    int was = flag_state->collecting;
+    if (on >= 0) {
+        flag_state->collecting = on;
+#if PY_VERSION_HEX >= 0x030F0000
+        /* what CPython's own collection notes: the frame running when it
+         * began, under which the finalizers and callbacks it runs push
+         * theirs */
+        flag_state->frame = on ? PyThreadState_GET()->current_frame : NULL;
+#endif
+    }
+    return was;
 }
 
 /* What gcx_lists_gather found, for gcx_lists_each_rest. */

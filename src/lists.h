@@ -17,6 +17,16 @@ bool gcx_lists_ok(void);
  * at every one freed), or NULL if !gcx_lists_ok(). */
 int *gcx_lists_young_count(void);
 
+/* CPython's flag "a collection is running" (what its own collector sets,
+ * what keeps it from starting one, what remote profilers read to show a
+ * <GC> frame): with on < 0 read, else set to on (and on 3.15 the frame
+ * the collection started in, beside it, which those profilers read too);
+ * the flag's value before.  Only if gcx_lists_can_flag(): gcx_lists_ok(),
+ * and the state's garbage and callbacks lists, beside the flag, are the gc
+ * module's (L1). */
+bool gcx_lists_can_flag(void);
+int gcx_lists_collecting(int on);
+
 /* How a container met in a walk came to be where it is. */
 enum {
     GCX_LISTED_NEW,      /* tracked since the marker */

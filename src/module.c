@@ -1056,7 +1056,8 @@ PyInit__gcx(void)
                   || gcx_frames_init() < 0
                   || gcx_tracer_init() < 0
                   || gcx_schedule_init(gcx_collect, gcx_tr.interp,
-                                       gcx_tr.mode == GCX_MODE_SAFE) < 0;
+                                       gcx_tr.mode == GCX_MODE_SAFE,
+                                       gcx_tracer_cpython_collecting()) < 0;
     if (stdlib_was_enabled) {
         PyGC_Enable();
     }

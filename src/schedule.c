@@ -31,7 +31,13 @@
  *
  * Invariants:
  *  G1  at most one gcx collection at a time (collecting), and none while the
- *      stdlib collector runs (stdlib_collecting, set from gc.callbacks).
+ *      stdlib collector runs (stdlib_collecting, set from gc.callbacks, or
+ *      CPython's own flag set).  While one runs CPython's own "collecting"
+ *      flag is set too, where lists.c found it: CPython then starts no
+ *      collection of its own (the stdlib's gc.collect() returns 0, as a
+ *      nested one does), and profilers that read the interpreter's state
+ *      from outside (3.15's profiling.sampling shows a <GC> frame) see a
+ *      collection running.
  *  G2  scheduled is set from the moment a collection is requested until the
  *      pending call has served the request (so that what a policy allocates
  *      while it decides does not queue a second call).
@@ -99,6 +105,7 @@ static struct {
     PyInterpreterState *interp;  /* where pending calls are queued */
     bool safe_mode;              /* collections pay an O(heap) resync */
     gcx_policy_fn policy;        /* G4: NULL for the stdlib's rule */
+    int (*cpython_collecting)(int on);   /* G1: CPython's flag, or NULL */
 } env;
 
 static struct {                  /* G7 */
@@ -281,10 +288,14 @@ counted_young(int young)
 bool
 gcx_schedule_begin(void)
 {
-    if (gcx_sched.collecting || gcx_sched.stdlib_collecting) {
+    if (gcx_sched.collecting || gcx_sched.stdlib_collecting
+        || (env.cpython_collecting != NULL && env.cpython_collecting(-1))) {
         return false;
     }
     gcx_sched.collecting = true;
+    if (env.cpython_collecting != NULL) {
+        (void)env.cpython_collecting(1);
+    }
     return true;
 }
 
@@ -374,6 +385,9 @@ gcx_schedule_end(Py_ssize_t survivors)
 {
     gcx_sched.survivors = survivors;
     gcx_sched.collecting = false;
+    if (env.cpython_collecting != NULL) {
+        (void)env.cpython_collecting(0);
+    }
 }
 
 /* ---- the controls ----------------------------------------------------------------- */
@@ -506,10 +520,12 @@ gcx_schedule_after_fork(void)
 /* ---- set-up ------------------------------------------------------------------ */
 
 int
-gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode)
+gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode,
+                  int (*cpython_collecting)(int on))
 {
     env.collect = collect;
     env.interp = interp;
+    env.cpython_collecting = cpython_collecting;
     gcx_sched.young_floor = INT_MIN;
     env.safe_mode = safe_mode;
     gcx_sched.threshold[0] = GCX_THRESHOLD0;

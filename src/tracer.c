@@ -718,6 +718,14 @@ gcx_tracer_cpython_young_count(void)
     return gcx_lists_young_count();
 }
 
+/* lists.c's setter of CPython's own "collecting" flag, where it found the
+ * flag (L1), or NULL. */
+gcx_flag_fn
+gcx_tracer_cpython_collecting(void)
+{
+    return gcx_lists_can_flag() ? gcx_lists_collecting : NULL;
+}
+
 /* In the child of a fork(): as gcx_schedule_after_fork, for the read. */
 void
 gcx_tracer_after_fork(void)

@@ -506,6 +506,32 @@ def test_gcx_does_not_collect_inside_stdlib_collection(quiet):
     assert gcx.collect() == 2 and wr() is None
 
 
+def test_stdlib_collects_nothing_inside_gcx_collection(quiet):
+    # The converse: while gcx collects, CPython's own "collecting" flag is
+    # set, as the stdlib's collector sets it for its own (and profilers
+    # that read the interpreter's state show a collection running); the
+    # stdlib's gc.collect() inside returns 0, as a nested one does.  Before,
+    # it collected the cycle gcx was about to collect, and gcx found none.
+    if not gcx.info()["lists_readable"]:
+        pytest.skip("gcx cannot read CPython's collector state here")
+    wr = make_cycle()
+    inside = []
+
+    def callback(phase, info):
+        if phase == "start":
+            inside.append(STDLIB["collect"]())
+    gcx.callbacks.append(callback)
+    try:
+        found = gcx.collect()
+    finally:
+        gcx.callbacks.remove(callback)
+    assert inside == [0]
+    assert found == 2 and wr() is None
+    # the flag is down again: the stdlib collects as before
+    wr = make_cycle()
+    assert STDLIB["collect"]() == 2 and wr() is None
+
+
 def test_callback_errors_are_unraisable(impl, monkeypatch):
     reports = []
     monkeypatch.setattr(sys, "unraisablehook",

@@ -35,6 +35,9 @@ RUNS = [
     # modules is mostly waiting for timeouts)
     ("asyncio reference cycles", ["test_asyncio.test_taskgroups", "test_asyncio.test_streams"],
      "*refcycle*"),
+    # 3.15's sampling profiler shows a <GC> frame while the collector state's
+    # flag says a collection runs (gcx sets it for its own: schedule.c G1)
+    ("the profiler's GC frames", ["test_profiling"], "*gc_frames*"),
 ]
 IGNORED = ["test_get_count"]
 
@@ -55,6 +58,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.parametrize("modules, match", [run[1:] for run in RUNS],
                          ids=[run[0] for run in RUNS])
 def test_cpython_tests_pass_with_gcx_installed(tmp_path, modules, match):
+    missing = [m for m in modules if importlib.util.find_spec("test." + m) is None]
+    if missing:
+        pytest.skip(f"this interpreter has no {', '.join(missing)}")
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
