@@ -661,11 +661,13 @@ no_keywords(const char *name, PyObject *kwargs)
     return -1;
 }
 
+/* The referents of the objects in the tuple objs: gc.get_referents' work,
+ * and the report's (gcx/report), which audits nothing. */
 static PyObject *
-m_get_referents(PyObject *mod, PyObject *objs, PyObject *kwargs)
+m_referents_of(PyObject *mod, PyObject *objs)
 {
-    if (no_keywords("get_referents", kwargs) < 0
-        || PySys_Audit("gc.get_referents", "(O)", objs) < 0) {
+    if (!PyTuple_Check(objs)) {
+        PyErr_SetString(PyExc_TypeError, "referents_of expects a tuple");
         return NULL;
     }
     PyObject *result = PyList_New(0);
@@ -683,6 +685,16 @@ m_get_referents(PyObject *mod, PyObject *objs, PyObject *kwargs)
         }
     }
     return result;
+}
+
+static PyObject *
+m_get_referents(PyObject *mod, PyObject *objs, PyObject *kwargs)
+{
+    if (no_keywords("get_referents", kwargs) < 0
+        || PySys_Audit("gc.get_referents", "(O)", objs) < 0) {
+        return NULL;
+    }
+    return m_referents_of(mod, objs);
 }
 
 static PyObject *
@@ -938,6 +950,7 @@ static PyMethodDef methods[] = {
     {"get_objects", m_get_objects, METH_O, NULL},
     {"is_tracked", m_is_tracked, METH_O, NULL},
     {"is_finalized", m_is_finalized, METH_O, NULL},
+    {"referents_of", m_referents_of, METH_O, NULL},
     {"get_referents", (PyCFunction)(void (*)(void))m_get_referents,
      METH_VARARGS | METH_KEYWORDS,
      "get_referents($module, /, *objs)\n--\n\n"

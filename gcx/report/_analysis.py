@@ -129,7 +129,7 @@ def _successors(objs: Sequence[object], index: dict[int, int],
     """The graph of the garbage: each object's referents among it, with no
     edge from or to an ``excluded`` object."""
     succ: list[list[int]] = []
-    get_referents = _gcx.get_referents
+    get_referents = _gcx.referents_of
     for i, o in enumerate(objs):
         targets = []
         if i not in excluded:
@@ -169,7 +169,7 @@ def _made_garbage_by(own: list[int], objs: Sequence[object], owner: list[int],
     stack = list(own)
     while stack:
         v = stack.pop()
-        for r in _gcx.get_referents((objs[v],)):
+        for r in _gcx.referents_of((objs[v],)):
             j = index.get(id(r))
             if j is not None and j not in gone and owner[j] == -1:
                 gone.add(j)

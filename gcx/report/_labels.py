@@ -330,7 +330,7 @@ def labels(obj: object, wanted: dict[int, int], objs: Sequence[object],
     if info.is_class:
         try:
             proxy = type_dict(obj)  # type: ignore[arg-type]
-            for inner in _gcx.get_referents((proxy,)):
+            for inner in _gcx.referents_of((proxy,)):
                 if id(inner) in wanted:
                     add(inner, OWN_DICT)
         except Exception:
