@@ -205,7 +205,7 @@ class PauseBudget(Policy):
                 # slices: its garbage waits for the first cycle
                 self._aged = _gcx.age()
         self._slices = 0
-        self._skipped = 0                      # calls of the cycle in a row without a slice
+        self._skipped_last = False             # the last call of the cycle ran no slice
         self._slice_max = 0.0
         self._recent: collections.deque[float] = collections.deque(maxlen=_RECENT)
         self._cycles = 0
@@ -309,12 +309,12 @@ class PauseBudget(Policy):
         # of it at least otherwise
         left = self.ms / 1000 * _MARGIN - (time.perf_counter() - start)
         if left < self.ms / 1000 / 8:
-            if young and self._skipped == 0:
-                self._skipped += 1
+            if young and not self._skipped_last:
+                self._skipped_last = True
                 self._pace(after)
                 return None
             left = self.ms / 1000 / 8
-        self._skipped = 0
+        self._skipped_last = False
         t0 = time.perf_counter()
         if core["gray"] > 0:
             _gcx.incr_slice(left)

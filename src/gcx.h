@@ -462,8 +462,10 @@ typedef struct {
 extern gcx_schedule_t gcx_sched;   /* written by schedule.c and the inline functions below */
 
 typedef Py_ssize_t (*gcx_collector_fn)(int generation);
+/* CPython's own "collecting" flag: read (on < 0) or set to on; its value before */
+typedef int (*gcx_flag_fn)(int on);
 int gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode,
-                      int (*cpython_collecting)(int on));
+                      gcx_flag_fn cpython_collecting);
 void gcx_schedule_request(void);   /* the slow path of gcx_schedule_on_alloc */
 bool gcx_schedule_begin(void);     /* may a collection start now?  G1 */
 void gcx_schedule_counts_for(int generation);
@@ -717,8 +719,6 @@ bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper se
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
 int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
-/* CPython's own "collecting" flag: read (on < 0) or set to on; its value before */
-typedef int (*gcx_flag_fn)(int on);
 gcx_flag_fn gcx_tracer_cpython_collecting(void);   /* its setter, or NULL */
 void gcx_watch_untracked(PyObject *op);
 

@@ -166,6 +166,7 @@ int
 gcx_lists_init(PyObject *marker, PyObject *gc)
 {
     ok = false;
+    flag_state = NULL;
     PyGC_Head *m = as_gc(marker);
     PyGC_Head *h0 = next_of(m);
     if (!PyObject_GC_IsTracked(marker) || h0 == NULL || prev_of(h0) != m) {
@@ -223,7 +224,7 @@ gcx_lists_young_count(void)
 bool
 gcx_lists_can_flag(void)
 {
-    return ok && flag_state != NULL;
+    return flag_state != NULL;   /* set only where ok */
 }
 
 int

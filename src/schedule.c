@@ -105,7 +105,7 @@ static struct {
     PyInterpreterState *interp;  /* where pending calls are queued */
     bool safe_mode;              /* collections pay an O(heap) resync */
     gcx_policy_fn policy;        /* G4: NULL for the stdlib's rule */
-    int (*cpython_collecting)(int on);   /* G1: CPython's flag, or NULL */
+    gcx_flag_fn cpython_collecting;   /* G1: CPython's flag, or NULL */
 } env;
 
 static struct {                  /* G7 */
@@ -521,7 +521,7 @@ gcx_schedule_after_fork(void)
 
 int
 gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode,
-                  int (*cpython_collecting)(int on))
+                  gcx_flag_fn cpython_collecting)
 {
     env.collect = collect;
     env.interp = interp;

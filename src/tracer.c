@@ -1051,11 +1051,11 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
  *    3.15.0 lose those deaths). */
 #if GCX_PY314
 #  define SELFTEST_DEPTH "8000"
-/* _thread, not threading, which a bare start-up does not import */
-/* joined, not only waited for: a thread that has released a lock may not
- * have exited yet, and a program that forks right after `import gcx` would
- * be warned (DeprecationWarning, an error under -W error) that it forks
- * with threads; 3.15.2 warned in 8 runs of 40 */
+/* _thread, not threading, which a bare start-up does not import; the
+ * thread joined, not only waited for: a thread that has released a lock
+ * may not have exited yet, and a program that forks right after `import
+ * gcx` would be warned (DeprecationWarning, an error under -W error) that
+ * it forks with threads; 3.15.2 warned in 8 runs of 40 */
 #  define SELFTEST_FREE_DEEP_DEF \
     "import _thread\n" \
     "def _gcx_free_deep(holder):\n" \
