@@ -486,6 +486,7 @@ void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
  * and the one it takes without the oldest. */
 typedef void (*gcx_policy_fn)(int due, int due_young);
 void gcx_schedule_set_policy(gcx_policy_fn policy);   /* NULL: the stdlib's rule */
+bool gcx_schedule_reads_wait(void);                   /* G9 */
 typedef Py_ssize_t (*gcx_pages_fn)(void);
 void gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn young_pages);   /* G7 */
 void gcx_schedule_set_trigger(int n);                 /* 0: threshold[0] */

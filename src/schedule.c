@@ -95,6 +95,14 @@
  *      young_limit.pages pages (counted by the function the module
  *      registered: this file reads no table) and *young has reached
  *      young_limit.from_count; the request backs off as in G4.
+ *  G9  In lists mode births wait for the read before the collection
+ *      (gcx_schedule_reads_wait) while *young is CPython's count,
+ *      automatic collection is on and no policy or young limit is set:
+ *      then nothing between collections needs gcx's count of births or
+ *      the young records, and a container that dies before the
+ *      collection is never recorded.  Otherwise they are read every few
+ *      hundred allocations (tracer.c, births_look).  Whatever changes the
+ *      answer makes the next allocation look (G6).
  */
 #include "gcx.h"
 
@@ -427,6 +435,16 @@ void
 gcx_schedule_set_policy(gcx_policy_fn policy)
 {
     env.policy = policy;
+    gcx_schedule_look_within(1);   /* G9: whether reads go between may change */
+}
+
+/* G9: do births wait for the read before a collection? */
+bool
+gcx_schedule_reads_wait(void)
+{
+    return gcx_sched.young != &gcx_sched.count[0] && gcx_sched.enabled
+           && gcx_sched.threshold[0] > 0 && env.policy == NULL
+           && young_limit.pages <= 0;
 }
 
 /* The young trigger: n > 0 replaces threshold[0] as the count at which a
@@ -447,6 +465,7 @@ gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn youn
     young_limit.pages = pages > 0 ? pages : 0;
     young_limit.from_count = from_count;
     young_limit.young_pages = young_pages;
+    gcx_schedule_look_within(1);   /* G9 */
 }
 
 /* The generation the stdlib's rule takes now (-1 none), none older than

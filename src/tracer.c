@@ -481,16 +481,19 @@ hook_in_chain(void)
  * collector listed a moment ago), so meanwhile each read also walks all
  * that CPython tracked since the freeze.
  *
- * Automatic collections need the count of births: every births_every
- * object allocations the allocator wrapper (births_due) queues a pending
- * call that reads them and lets schedule.c decide; and so does the first
- * allocation that finds the young count at the point where a collection
- * is asked for (installed, that count is CPython's own, up at every
- * container allocated: the read, and the collection, come when the
- * stdlib's would).  births_every, set at each read, is BIRTHS_EVERY, or
- * the young trigger (threshold 0) if that is smaller (gcx's own count, not
- * installed, moves only at reads: a container takes at least one
- * allocation, so small thresholds are met too). */
+ * Automatic collections need the count of births: the first allocation
+ * that finds the young count at the point where a collection is asked for
+ * queues a pending call (births_due) that reads them and lets schedule.c
+ * decide (installed, that count is CPython's own, up at every container
+ * allocated: the read, and the collection, come when the stdlib's would).
+ * Installed, with automatic collection on and no policy, that is the only
+ * read (G9 of schedule.c): a container that dies before it is never
+ * recorded.  Otherwise (gcx's own count, a policy that reads the young
+ * records, automatic collection off) a read is also queued every
+ * births_every object allocations.  births_every, set at each read, is
+ * BIRTHS_EVERY, or the young trigger (threshold 0) if that is smaller
+ * (gcx's own count, not installed, moves only at reads: a container takes
+ * at least one allocation, so small thresholds are met too). */
 
 #define BIRTHS_EVERY 1024        /* object allocations between automatic reads, at most */
 #define BIRTHS_EVERY_MIN 32      /* ... and at least */
@@ -775,10 +778,13 @@ static __attribute__((noinline)) void
 births_look(void)
 {
     allocs_unread += gcx_schedule_allocs_counted();
-    if (allocs_unread >= births_every || gcx_schedule_alloc_due()) {
+    bool between = !gcx_schedule_reads_wait();
+    if ((between && allocs_unread >= births_every) || gcx_schedule_alloc_due()) {
         queue_births_read();
     }
-    gcx_schedule_look_within(allocs_unread < births_every
+    /* waiting, the next look comes when *young could reach ask_at */
+    gcx_schedule_look_within(!between ? INT_MAX
+                             : allocs_unread < births_every
                              ? (int)(births_every - allocs_unread) : 1);
 }
 

@@ -1091,3 +1091,26 @@ def test_stdlib_collection_moves_no_old_record_back_to_generation_0(quiet):
     assert len(moved) <= 2, sorted({type(o).__name__ for o in moved})
     assert sum(1 for o in young if type(o) is list) >= 1000
 
+
+
+def test_lists_mode_reads_births_when_a_collection_is_due(run_program):
+    """Installed, with the stdlib's rule and automatic collection on, lists
+    mode reads births only before a collection (G9 of src/schedule.c): a
+    container that dies before it is never recorded.  With automatic
+    collection off, or a policy deciding in Python, they are read every
+    few hundred allocations, as before; a run that reaches threshold 0
+    still collects."""
+    if "lists" not in _modes_for_children() and gcx.mode() != "lists":
+        pytest.skip("lists mode is unavailable here")
+    proc = run_program("tracking/births_wait.py", env={"GCX_MODE": "lists"})
+    assert proc.returncode == 0, proc.stderr
+    out = {line.split()[0]: [int(x) for x in line.split()[1:]]
+           for line in proc.stdout.splitlines()}
+    for variant in ("default", "disabled", "policy", "young"):
+        assert out[variant][1] == 0, out      # no collection was due
+    # 20,000 containers, at most 400 alive at once (and at info()'s read)
+    assert out["default"][0] <= 400, out
+    assert out["young"][0] <= 400, out
+    assert out["disabled"][0] >= 10_000, out
+    assert out["policy"][0] >= 10_000, out
+    assert out["reached"][0] >= 2, out
