@@ -1111,6 +1111,8 @@ def test_lists_mode_reads_births_when_a_collection_is_due(run_program):
     # 20,000 containers, at most 400 alive at once (and at info()'s read)
     assert out["default"][0] <= 400, out
     assert out["young"][0] <= 400, out
-    assert out["disabled"][0] >= 10_000, out
-    assert out["policy"][0] >= 10_000, out
+    # read every 1,024 object allocations, 1-2 per container: up to 400
+    # new ones alive at each read
+    assert out["disabled"][0] >= 4_000, out
+    assert out["policy"][0] >= 4_000, out
     assert out["reached"][0] >= 2, out
