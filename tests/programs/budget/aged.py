@@ -57,7 +57,7 @@ def main():
     gcx.collect(1)                  # young collections: the aged are old now
     assert not finalized and not called, (len(finalized), len(called))
     churn = []
-    for r in range(2000):           # until a cycle of the policy has ended
+    for r in range(8000):           # until a cycle of the policy has ended
         churn.append([Node(r) for _ in range(200)])
         if len(churn) > 50:
             del churn[:25]
