@@ -1004,24 +1004,73 @@ visit_mark_inline(PyObject *op, void *arg)
     return 0;
 }
 
+/* The rest of a visit, out of line: an edge whose page is not in the
+ * cache, or that marks a member (which may push it), or any edge while
+ * live containers may lack records. */
 static __attribute__((noinline)) int
-visit_mark_filtered(PyObject *op, void *arg)
+visit_mark_slow(PyObject *op, void *arg)
 {
     return visit_mark_inline(op, arg);
 }
 
-/* Most edges leave the region (to old objects, types, code): the filter
- * answers those here, without the frame the rest of the visit needs. */
-static inline __attribute__((always_inline)) int
+/* A member just marked goes on the stack, which must grow first. */
+static __attribute__((noinline)) int
+push_marked(mark_state *st, PyObject *op)
+{
+    if (stack_push(op) < 0) {
+        st->failed = true;
+    }
+    return 0;
+}
+
+/* What tp_traverse calls while marking.  The usual edges are answered
+ * here, with no stack frame (everything else is a tail call): one that
+ * leaves the region by the filter (in a young collection most edges, to
+ * old objects, types, code), and one whose page is in the cache (in a
+ * full collection most edges): it ends at no member, at one marked
+ * already, or marks one, as mark_member does.  Before, with a frame, the
+ * 865,799 edges of `bench_suite.py`'s explicit gc program that passed
+ * the filter took 58 instructions each. */
+static int
 visit_mark(PyObject *op, void *arg)
 {
-    if (!filter_may_hold(gcx_addr_key((uintptr_t)op))) {
-        if (__builtin_expect(gcx_tr.unsure, 0)) {
-            adopt_unknown(op);
-        }
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    if (__builtin_expect(gcx_tr.unsure, 0)) {
+        return visit_mark_slow(op, arg);   /* it adopts what lacks a record */
+    }
+    if (!filter_may_hold(key)) {
         return 0;
     }
-    return visit_mark_filtered(op, arg);
+    const rslot_t *c = &region_cache[key & (CACHE_SIZE - 1)];
+    if (c->key != key) {
+        return visit_mark_slow(op, arg);
+    }
+    if (c->rp == NULL) {
+        return 0;
+    }
+    Py_ssize_t i = member_index(c->rp, a);
+    if (i < 0) {
+        return 0;
+    }
+    /* mark_member, its usual case inline */
+    mark_state *st = arg;
+    gcx_refs_t *e = &st->refs[i];
+    if (*e < 0) {
+        return 0;   /* marked already */
+    }
+    if (__builtin_expect(st->special, 0)) {
+        return visit_mark_slow(op, arg);
+    }
+    *e = st->mark;
+    if (i > st->scan || (st->leaves != NULL && (st->leaves[i] & KIND_LEAF))) {
+        return 0;   /* the scan traverses it, or it reaches no member */
+    }
+    if (__builtin_expect(stack_len == stack_cap, 0)) {
+        return push_marked(st, op);
+    }
+    stack[stack_len++] = op;
+    return 0;
 }
 
 static void
