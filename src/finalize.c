@@ -112,7 +112,7 @@ stdlib_order(order_t *o, gcx_garbage_t *g)
     if (n < 2 || !seen || !gcx_lists_ok()) {
         return;
     }
-    Py_ssize_t *block = PyMem_RawMalloc(3 * (size_t)n * sizeof(Py_ssize_t));
+    Py_ssize_t *block = gcx_mem_malloc(3 * (size_t)n * sizeof(Py_ssize_t));
     if (block == NULL) {
         return;
     }
@@ -199,7 +199,7 @@ reorder(order_t *o, gcx_workvec_t *u)
 static void
 order_done(order_t *o)
 {
-    PyMem_RawFree(o->list);
+    gcx_mem_free(o->list);
     *o = (order_t){NULL, NULL, NULL, 0, 0, false};
 }
 
@@ -354,8 +354,8 @@ gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait)
     Py_ssize_t n = u->len;
     parts_t pt = {NULL, 0, NULL, wait, 0};
     if (n <= INT32_MAX) {
-        pt.parent = PyMem_RawMalloc((size_t)n * sizeof(int32_t));
-        pt.held = PyMem_RawCalloc((size_t)n, sizeof(bool));
+        pt.parent = gcx_mem_malloc((size_t)n * sizeof(int32_t));
+        pt.held = gcx_mem_calloc((size_t)n, sizeof(bool));
     }
     if (pt.parent != NULL && pt.held != NULL) {
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -376,12 +376,12 @@ gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait)
         }
     }
     else {
-        PyMem_RawFree(pt.held);
+        gcx_mem_free(pt.held);
         pt.held = NULL;
     }
     gcx_region_keep(u, not_held, &pt);
-    PyMem_RawFree(pt.parent);
-    PyMem_RawFree(pt.held);
+    gcx_mem_free(pt.parent);
+    gcx_mem_free(pt.held);
     return pt.waiting;
 }
 
@@ -408,7 +408,7 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
 {
     /* strong references to the weakrefs whose callbacks are due */
     PyObject **to_call = NULL;
-    if (due > 0 && (to_call = PyMem_RawMalloc((size_t)due * sizeof(PyObject *))) == NULL) {
+    if (due > 0 && (to_call = gcx_mem_malloc((size_t)due * sizeof(PyObject *))) == NULL) {
         return -1;
     }
     /* gh-135552 (3.15): only weakrefs with callbacks now; the rest, and
@@ -463,7 +463,7 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
         freed += Py_REFCNT(to_call[i]) == 1;
         Py_DECREF(to_call[i]);
     }
-    PyMem_RawFree(to_call);
+    gcx_mem_free(to_call);
     return freed;
 }
 

@@ -26,6 +26,48 @@
 
 /* ---- the parallel table (table.c) ---------------------------------------- */
 
+/* gcx's own memory (the table, and the working memory of collections, of
+ * the census and of the incremental cycle) comes from the C library's
+ * allocator, which tracemalloc and Python's allocator hooks never see: a
+ * program traced under gcx shows what it shows under the stdlib
+ * collector, whose state allocates nothing traced (a leak check that
+ * starts tracemalloc and reads get_traced_memory() would otherwise count
+ * gcx's records of the heap).  With GCX_MEMORY=python in the environment
+ * it comes from Python's raw allocator instead, where the fault tests'
+ * failing allocator sits (tests/test_faults.py).  table.c decides at init,
+ * before gcx's first allocation; gcx_mem_python is written nowhere else. */
+extern bool gcx_mem_python;
+
+static inline void *
+gcx_mem_malloc(size_t n)
+{
+    return gcx_mem_python ? PyMem_RawMalloc(n) : malloc(n ? n : 1);
+}
+
+static inline void *
+gcx_mem_calloc(size_t n, size_t size)
+{
+    return gcx_mem_python ? PyMem_RawCalloc(n, size)
+                          : n && size ? calloc(n, size) : calloc(1, 1);
+}
+
+static inline void *
+gcx_mem_realloc(void *p, size_t n)
+{
+    return gcx_mem_python ? PyMem_RawRealloc(p, n) : realloc(p, n ? n : 1);
+}
+
+static inline void
+gcx_mem_free(void *p)
+{
+    if (gcx_mem_python) {
+        PyMem_RawFree(p);
+    }
+    else {
+        free(p);
+    }
+}
+
 /* Address space is cut into pages of GCX_PAGE_BYTES; a record is one bit in
  * the page covering the object's address, at granule (address % page) / 16.
  * A container's address is a multiple of 16: CPython's object allocator

@@ -58,7 +58,7 @@ found_list(unsigned set_mask, gcx_record_fn fn, found_state *st)
     }
     /* room for every record: a vector that grew would allocate while the
      * table is walked */
-    st->found = PyMem_Malloc((size_t)(st->cap ? st->cap : 1) * sizeof(PyObject *));
+    st->found = gcx_mem_malloc((size_t)(st->cap ? st->cap : 1) * sizeof(PyObject *));
     if (st->found == NULL) {
         return PyErr_NoMemory();
     }
@@ -68,7 +68,7 @@ found_list(unsigned set_mask, gcx_record_fn fn, found_state *st)
     for (Py_ssize_t i = 0; list != NULL && i < st->n; i++) {
         PyList_SET_ITEM(list, i, Py_NewRef(st->found[i]));
     }
-    PyMem_Free(st->found);
+    gcx_mem_free(st->found);
     st->found = NULL;
     return list;
 }
@@ -159,7 +159,7 @@ static bool
 census_grow(census_state *st)
 {
     size_t cap = (st->mask + 1) * 2;
-    census_slot *slots = PyMem_RawCalloc(cap, sizeof(census_slot));
+    census_slot *slots = gcx_mem_calloc(cap, sizeof(census_slot));
     if (slots == NULL) {
         return false;
     }
@@ -169,7 +169,7 @@ census_grow(census_state *st)
             *census_find(&next, st->slots[i].type) = st->slots[i];
         }
     }
-    PyMem_RawFree(st->slots);
+    gcx_mem_free(st->slots);
     census_slots = slots;
     census_capacity = cap;
     *st = next;
@@ -215,7 +215,7 @@ gcx_heap_census(unsigned set_mask, bool hide_garbage)
 {
     gcx_sync(true);
     if (census_slots == NULL) {
-        census_slots = PyMem_RawCalloc(256, sizeof(census_slot));
+        census_slots = gcx_mem_calloc(256, sizeof(census_slot));
         if (census_slots == NULL) {
             return PyErr_NoMemory();
         }

@@ -183,7 +183,7 @@ block_make(size_t i)
     size_t c = i / BLOCKS;
     if (c >= (size_t)cyc.nchunks) {
         Py_ssize_t n = (Py_ssize_t)(c + 1 + c / 4);
-        mark_block_t **chunks = PyMem_RawRealloc(cyc.chunks, (size_t)n * sizeof(*chunks));
+        mark_block_t **chunks = gcx_mem_realloc(cyc.chunks, (size_t)n * sizeof(*chunks));
         if (chunks == NULL) {
             cyc.failed = true;
             return NULL;
@@ -193,7 +193,7 @@ block_make(size_t i)
         cyc.nchunks = n;
     }
     /* zeroed: key 0 is no page's, so every block of it is free */
-    cyc.chunks[c] = PyMem_RawCalloc(BLOCKS, sizeof(mark_block_t));
+    cyc.chunks[c] = gcx_mem_calloc(BLOCKS, sizeof(mark_block_t));
     if (cyc.chunks[c] == NULL) {
         cyc.failed = true;
         return NULL;
@@ -279,7 +279,7 @@ gray_push(PyObject *op, Py_ssize_t next)
 {
     if (cyc.gray_len == cyc.gray_cap) {
         Py_ssize_t cap = cyc.gray_cap ? cyc.gray_cap * 2 : 4096;
-        gray_t *g = PyMem_RawRealloc(cyc.gray, (size_t)cap * sizeof(*g));
+        gray_t *g = gcx_mem_realloc(cyc.gray, (size_t)cap * sizeof(*g));
         if (g == NULL) {
             cyc.failed = true;   /* I2: marked, not traversed */
             return;
@@ -443,13 +443,13 @@ join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
     if (b->step != cyc.step_id) {
         if (v->len == v->cap) {
             Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
-            gcx_page_t **pages = PyMem_RawRealloc(v->pages, (size_t)cap * sizeof(*pages));
+            gcx_page_t **pages = gcx_mem_realloc(v->pages, (size_t)cap * sizeof(*pages));
             if (pages == NULL) {
                 cyc.failed = true;
                 return;
             }
             v->pages = pages;
-            uint64_t (*bits)[GCX_WORDS] = PyMem_RawRealloc(v->bits, (size_t)cap * sizeof(*bits));
+            uint64_t (*bits)[GCX_WORDS] = gcx_mem_realloc(v->bits, (size_t)cap * sizeof(*bits));
             if (bits == NULL) {
                 cyc.failed = true;
                 return;
@@ -809,13 +809,13 @@ static void
 release_work(void)
 {
     if (cyc.gray_cap > 65536) {
-        PyMem_RawFree(cyc.gray);
+        gcx_mem_free(cyc.gray);
         cyc.gray = NULL;
         cyc.gray_cap = 0;
     }
     if (cyc.step.cap > 4096) {
-        PyMem_RawFree(cyc.step.pages);
-        PyMem_RawFree(cyc.step.bits);
+        gcx_mem_free(cyc.step.pages);
+        gcx_mem_free(cyc.step.bits);
         cyc.step.pages = NULL;
         cyc.step.bits = NULL;
         cyc.step.cap = 0;

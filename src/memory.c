@@ -16,6 +16,8 @@
  *     malloc itself (PYTHONMALLOC=malloc, sanitizer runs), the same way.
  * Native memory that Python objects own (tensors, mapped buffers) reaches
  * no Python allocator; the program declares it (add_memory_pressure).
+ * Nor does gcx's own (gcx_mem_malloc, gcx.h: the C library's), but for
+ * what of it malloc held when counting began (M4).
  *
  * Invariants:
  *  M1  Counting starts once and never stops: a wrapper is never removed,

@@ -106,7 +106,7 @@ block_free(void *p, size_t bytes)
         }
     }
 #endif
-    PyMem_RawFree(p);
+    gcx_mem_free(p);
 }
 
 /* A block whose contents need not survive a resize. */
@@ -123,7 +123,7 @@ block_reserve(block_t *b, size_t n)
         return 0;
     }
     block_free(b->p, b->bytes);
-    b->p = PyMem_RawMalloc(n);
+    b->p = gcx_mem_malloc(n);
     b->bytes = b->p != NULL ? n : 0;
     return b->p != NULL ? 0 : -1;
 }
@@ -165,7 +165,7 @@ static __attribute__((noinline)) int
 stack_grow(void)
 {
     Py_ssize_t cap = stack_cap ? stack_cap * 2 : 4096;
-    PyObject **s = PyMem_RawRealloc(stack, (size_t)cap * sizeof(PyObject *));
+    PyObject **s = gcx_mem_realloc(stack, (size_t)cap * sizeof(PyObject *));
     if (s == NULL) {
         return -1;
     }
@@ -1450,7 +1450,7 @@ workvec_reserve(gcx_workvec_t *v, Py_ssize_t n)
 {
     if (v->len + n > v->cap) {
         Py_ssize_t cap = v->len + n;
-        PyObject **items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(PyObject *));
+        PyObject **items = gcx_mem_realloc(v->items, (size_t)cap * sizeof(PyObject *));
         if (items == NULL) {
             return -1;
         }

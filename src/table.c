@@ -49,6 +49,7 @@
 #include <sys/mman.h>
 
 gcx_table_t gcx_table;
+bool gcx_mem_python;
 
 #define INITIAL_INDEX_CAPACITY 1024
 #define FILTER_BYTES (((size_t)1 << GCX_FILTER_BITS) / 8)
@@ -58,7 +59,7 @@ gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
 {
     if (v->len == v->cap) {
         Py_ssize_t cap = v->cap ? v->cap * 2 : 256;
-        gcx_page_t **items = PyMem_RawRealloc(v->items, (size_t)cap * sizeof(*items));
+        gcx_page_t **items = gcx_mem_realloc(v->items, (size_t)cap * sizeof(*items));
         if (items == NULL) {
             return -1;
         }
@@ -72,8 +73,10 @@ gcx_pagevec_push(gcx_pagevec_t *v, gcx_page_t *p)
 int
 gcx_table_init(void)
 {
+    const char *memory = getenv("GCX_MEMORY");
+    gcx_mem_python = memory != NULL && strcmp(memory, "python") == 0;
     memset(&gcx_table, 0, sizeof(gcx_table));
-    gcx_table.slots = PyMem_RawCalloc(INITIAL_INDEX_CAPACITY, sizeof(gcx_slot_t));
+    gcx_table.slots = gcx_mem_calloc(INITIAL_INDEX_CAPACITY, sizeof(gcx_slot_t));
     if (gcx_table.slots == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -83,7 +86,7 @@ gcx_table_init(void)
      * and resident, when glibc's mmap threshold has grown */
     void *f = mmap(NULL, FILTER_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (f == MAP_FAILED) {
-        PyMem_RawFree(gcx_table.slots);
+        gcx_mem_free(gcx_table.slots);
         gcx_table.slots = NULL;
         PyErr_NoMemory();
         return -1;
@@ -136,7 +139,7 @@ static int
 index_grow(void)
 {
     size_t cap = (gcx_table.mask + 1) * 2;
-    gcx_slot_t *slots = PyMem_RawCalloc(cap, sizeof(gcx_slot_t));
+    gcx_slot_t *slots = gcx_mem_calloc(cap, sizeof(gcx_slot_t));
     if (slots == NULL) {
         return -1;
     }
@@ -146,7 +149,7 @@ index_grow(void)
             index_place(slots, cap - 1, s->key, s->page);
         }
     }
-    PyMem_RawFree(gcx_table.slots);
+    gcx_mem_free(gcx_table.slots);
     gcx_table.slots = slots;
     gcx_table.mask = cap - 1;
     return 0;
@@ -202,9 +205,9 @@ gcx_page_get(uintptr_t key)
         gcx_table.alloc_failed = true;
         return NULL;
     }
-    p = PyMem_RawCalloc(1, sizeof(gcx_page_t));
+    p = gcx_mem_calloc(1, sizeof(gcx_page_t));
     if (p == NULL || gcx_pagevec_push(&gcx_table.pages, p) < 0) {
-        PyMem_RawFree(p);
+        gcx_mem_free(p);
         gcx_table.alloc_failed = true;
         return NULL;
     }
@@ -434,7 +437,7 @@ free_at(Py_ssize_t i)
     gcx_page_t *moved = pages->items[--pages->len];
     pages->items[i] = moved;
     moved->index = (uint32_t)i;
-    PyMem_RawFree(p);
+    gcx_mem_free(p);
 }
 
 void

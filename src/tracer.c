@@ -1303,11 +1303,11 @@ run_alloc_selftest(bool *ok)
         return -1;
     }
     PyObject *note_fn = PyCFunction_New(&note_def, NULL);
-    notes = PyMem_RawCalloc(NOTE_CAP, sizeof(uintptr_t));
+    notes = gcx_mem_calloc(NOTE_CAP, sizeof(uintptr_t));
     if (note_fn == NULL || notes == NULL) {
         Py_XDECREF(note_fn);
         gcx_probe_done(globals);
-        PyMem_RawFree(notes);
+        gcx_mem_free(notes);
         return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
     }
     notes_live = notes_made = notes_reused = 0;
@@ -1317,7 +1317,7 @@ run_alloc_selftest(bool *ok)
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe);
     PyObject *r = PyObject_CallOneArg(fn, note_fn);
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
-    PyMem_RawFree(notes);
+    gcx_mem_free(notes);
     notes = NULL;
     Py_DECREF(note_fn);
     gcx_probe_done(globals);

@@ -1,7 +1,8 @@
 """Faults inside a collection: out of memory, exceptions, signals, threads.
 
 Out of memory (gcx._gcxfault, a test allocator over the RAW, MEM and OBJ
-domains): tests/programs/faults/oom_sweep.py sweeps the allocation that
+domains; GCX_MEMORY=python puts gcx's own memory there too):
+tests/programs/faults/oom_sweep.py sweeps the allocation that
 fails, n, through one whole full collection of a heap with finalizers,
 weakref callbacks, resurrection, a legacy tp_del cycle and plain cycles, once
 with only allocation n failing and once with every allocation from n on
@@ -66,7 +67,10 @@ def sweep(run_program, collector, mode):
     per session with the run_program fixture of the first test that asks."""
     key = (collector, mode)
     if key not in _sweeps:
-        proc = run_program("faults/oom_sweep.py", collector, mode, 0, 100000, 1, timeout=300)
+        # gcx's own memory from Python's raw allocator, where the failing
+        # allocator sits (by default it is the C library's: gcx.h)
+        proc = run_program("faults/oom_sweep.py", collector, mode, 0, 100000, 1, timeout=300,
+                           env={"GCX_MEMORY": "python"})
         assert_clean_exit(proc)
         records = [json.loads(line) for line in proc.stdout.splitlines()]
         assert records and records[0].get("baseline"), proc.stdout
