@@ -10,14 +10,17 @@ old heap of N containers (default 50,000), then R + 2 rounds (default 8) of
 that shape's young objects and one collect(0) each, and prints the median
 instructions per collection of the last R, gcx's and the stdlib's, and
 their ratio.  Only the collection counts: `--toggle-collect` on gcx's
-m_collect and on the stdlib's gc_collect (gc.collect itself: the
-collections CPython runs on its own go around it), one dump per collection
-(`--dump-after`).  Both include freeing the garbage.
+m_collect and, for the stdlib, on a two-line C function that calls
+gc.collect (compiled here with the running interpreter's headers: Debian's
+3.14 and 3.15 binaries are stripped, so CPython's own gc_collect has no
+symbol to toggle on; the call adds a few hundred instructions of ~10^6),
+one dump per collection (`--dump-after`); the collections CPython runs on
+its own go around both.  Both include freeing the garbage.
 
     valgrind --tool=callgrind --toggle-collect=m_collect \
         --dump-after=m_collect python benchmarks/cg_young.py --child gcx SHAPE
 
-is what each child runs (gc_collect for the stdlib).
+is what each child runs (cg_young_stdlib_collect for the stdlib).
 """
 import argparse
 import gc
@@ -30,13 +33,50 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FUNCTION = {"gcx": "m_collect", "stdlib": "gc_collect"}
-# dumps before the child's counted collections: the two settling ones,
-# and the stdlib's first collect(0) of the shape (YoungShape asks it)
-SETUP = {"gcx": 2, "stdlib": 3}
+FUNCTION = {"gcx": "m_collect", "stdlib": "cg_young_stdlib_collect"}
+SHIM = r"""
+#include <Python.h>
+static PyObject *collect;
+static PyObject *
+cg_young_stdlib_collect(PyObject *module, PyObject *gen)
+{
+    return PyObject_CallOneArg(collect, gen);
+}
+static PyMethodDef methods[] = {
+    {"call", cg_young_stdlib_collect, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "cg_young_shim", NULL, -1, methods};
+PyMODINIT_FUNC
+PyInit_cg_young_shim(void)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    collect = gc == NULL ? NULL : PyObject_GetAttrString(gc, "collect");
+    Py_XDECREF(gc);
+    return collect == NULL ? NULL : PyModule_Create(&def);
+}
+"""
 
 
-def child(who, shape, heap_size, rounds):
+def stdlib_collect(folder):
+    """gc.collect through a C function callgrind can toggle on: a bound
+    method of gc.collect in a module built here (no ctypes: its calls
+    make objects the young collection would find)."""
+    import importlib
+    import sysconfig
+    src = os.path.join(folder, "shim.c")
+    lib = os.path.join(folder, "cg_young_shim" + sysconfig.get_config_var("EXT_SUFFIX"))
+    with open(src, "w") as f:
+        f.write(SHIM)
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"],
+                    src, "-o", lib], check=True)
+    sys.path.insert(0, folder)
+    return importlib.import_module("cg_young_shim").call
+# dumps before the child's counted collections: gcx's two settling ones
+# (the stdlib's, and its first collect(0) of the shape that YoungShape
+# asks, call gc.collect directly)
+SETUP = {"gcx": 2, "stdlib": 0}
+
+
+def child(who, shape, heap_size, rounds, folder):
     sys.path.insert(0, HERE)
     import gcx
     import bench_young as b
@@ -52,7 +92,7 @@ def child(who, shape, heap_size, rounds):
         shapes = dict(b.YOUNG_SHAPES, **{"a mix": b.shape_mix})
         release = dict(b.RELEASE, **{"a mix": b.release_mix})
         prepare = b.YoungShape(shapes[shape], heap, release.get(shape))
-    collect = gcx.collect if who == "gcx" else gc.collect
+    collect = gcx.collect if who == "gcx" else stdlib_collect(folder)
     # the stdlib's collect(0) finds the expected garbage untimed, before
     # the first counted call: prepare() asks it once
     expected = prepare(who)
@@ -84,7 +124,7 @@ def measure(who, shape, heap, rounds):
                "--dump-after=" + fn,
                "--callgrind-out-file=" + os.path.join(folder, "callgrind.out"),
                sys.executable, os.path.abspath(__file__), "--child", who,
-               "--heap", str(heap), "--rounds", str(rounds), shape]
+               "--heap", str(heap), "--rounds", str(rounds), "--folder", folder, shape]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # a dump per call of the function, then the rest of the program's
         # (outside any call: 0); the two warm-up rounds are not kept
@@ -102,10 +142,11 @@ def main():
     p.add_argument("--child", choices=("gcx", "stdlib"))
     p.add_argument("--heap", type=int, default=50_000)
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--folder", help=argparse.SUPPRESS)
     p.add_argument("shapes", nargs="*")
     a = p.parse_args()
     if a.child:
-        child(a.child, a.shapes[0], a.heap, a.rounds)
+        child(a.child, a.shapes[0], a.heap, a.rounds, a.folder)
         return
     import bench_young as b
     shapes = a.shapes or ["lists", *b.YOUNG_SHAPES, "a mix"]

@@ -1051,12 +1051,15 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
  *    ran 9,850 C calls deep, which is where a chain of 12,000 would reach
  *    it (the test then cost 20 M instructions, half of gcx's import).
  *  - 3.14+ defers by the C stack left (about 80 bytes a level): the chain
- *    is 8,000 deep and freed in a thread with a 256 KiB stack, which it
- *    cannot be freed in without the trashcan (it would need about 640
+ *    is 3,000 deep and freed in a thread with a 128 KiB stack, which it
+ *    cannot be freed in without the trashcan (it would need about 240
  *    KB), so a test that ends has gone through it (3.14.0-3.14.7 and
- *    3.15.0 lose those deaths). */
+ *    3.15.0 lose those deaths).  It was 8,000 in 256 KiB: 8.5 M of the
+ *    24 M instructions of `import gcx; gcx.install()` on 3.14.10.  A
+ *    64 KiB thread (CPython refuses under 52) runs no Python code there:
+ *    its first call is within the stack's margins. */
 #if GCX_PY314
-#  define SELFTEST_DEPTH "8000"
+#  define SELFTEST_DEPTH "3000"
 /* _thread, not threading, which a bare start-up does not import; the
  * thread joined, not only waited for: a thread that has released a lock
  * may not have exited yet, and a program that forks right after `import
@@ -1067,13 +1070,13 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
     "def _gcx_free_deep(holder):\n" \
     "    holder.pop()\n"
 #  define SELFTEST_FREE_DEEP \
-    "    size = _thread.stack_size(1 << 18)\n" \
+    "    size = _thread.stack_size(1 << 17)\n" \
     "    try:\n" \
     "        _thread.start_joinable_thread(lambda: _gcx_free_deep(holder)).join()\n" \
     "    finally:\n" \
     "        _thread.stack_size(size)\n"
 #else
-#  define SELFTEST_DEPTH "300"
+#  define SELFTEST_DEPTH "3000"
 #  define SELFTEST_FREE_DEEP_DEF ""
 #  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"   /* free_deep, below */
 #endif
@@ -1218,11 +1221,7 @@ static const char alloc_selftest_src[] =
     SELFTEST_FREE_DEEP;
 
 /* a power of two, above twice the notes (600 and the chain) */
-#if GCX_PY314
-#  define NOTE_CAP 32768
-#else
-#  define NOTE_CAP 8192
-#endif
+#define NOTE_CAP 8192
 #define NOTE_GONE ((uintptr_t)1)
 static uintptr_t *notes;
 static Py_ssize_t notes_live, notes_made, notes_reused;
