@@ -305,6 +305,22 @@ gcx_table_try_add(PyObject *op, int set)
     return true;
 }
 
+/* The set holding op's record (-1: it has none) when op's page is in the
+ * lookup cache, with the page and slot in *page and *slot; -2 otherwise. */
+static inline int
+gcx_table_try_set_of(PyObject *op, gcx_page_t **page, unsigned *slot)
+{
+    uintptr_t a = (uintptr_t)op;
+    uintptr_t key = gcx_addr_key(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key != key || c->page == NULL || (a & GCX_GRAIN_MASK)) {
+        return -2;
+    }
+    *page = c->page;
+    *slot = gcx_addr_slot(a);
+    return gcx_set_of_slot(c->page, *slot);
+}
+
 /* Insert op's record into set (moving a stale record of a previous
  * occupant whose death went unreported). */
 static inline void

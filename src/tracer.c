@@ -514,7 +514,18 @@ read_one(PyObject *op, bool recent, Py_ssize_t *births)
         (*births)++;
         return;
     }
-    int s = gcx_table_set_of(op);
+    gcx_page_t *p;
+    unsigned slot;
+    int s = gcx_table_try_set_of(op, &p, &slot);
+    if (s >= 0) {
+        /* the record of an object reused from a free list (its death
+         * unseen), in the page just looked up: moved without looking again */
+        if (recent && s != GCX_GEN0) {
+            gcx_table_move(p, slot, s, GCX_GEN0);
+        }
+        return;
+    }
+    s = s == -2 ? gcx_table_set_of(op) : -1;
     if (s < 0) {
         gcx_table_add(op, GCX_GEN0);
         gcx_schedule_count_alloc();
