@@ -258,7 +258,7 @@ static inline Py_ssize_t
 due_callbacks_of(PyObject *op)
 {
     Py_ssize_t n = 0;
-    PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+    PyWeakReference *wr = *gcx_weakrefs_listptr(op);
     for (; wr != NULL; wr = wr->wr_next) {
         n += callback_due(wr);
     }
@@ -275,7 +275,7 @@ waits_for_weakref(wr_memo *memo, PyObject *op, const gcx_wait_t *wait)
     if (!(weakref_flags(memo, op) & WR_REFERABLE)) {
         return false;
     }
-    PyWeakReference *wr = *(PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+    PyWeakReference *wr = *gcx_weakrefs_listptr(op);
     for (; wr != NULL; wr = wr->wr_next) {
         if (callback_due(wr) && wait->undecided((PyObject *)wr)) {
             return true;
@@ -426,7 +426,7 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
         if (!(flags & WR_REFERABLE)) {
             continue;
         }
-        PyWeakReference **list = (PyWeakReference **)PyObject_GET_WEAKREFS_LISTPTR(op);
+        PyWeakReference **list = gcx_weakrefs_listptr(op);
         PyWeakReference *next;
         for (PyWeakReference *wr = *list; wr != NULL; wr = next) {
             next = wr->wr_next;
@@ -669,7 +669,7 @@ clear_weakrefs(gcx_workvec_t *u)
         if (flags & WR_IS_WEAKREF) {
             _PyWeakref_ClearRef((PyWeakReference *)op);
         }
-        if (flags & WR_REFERABLE) {
+        if ((flags & WR_REFERABLE) && *gcx_weakrefs_listptr(op) != NULL) {
             PyUnstable_Object_ClearWeakRefsNoCallbacks(op);
         }
     }
