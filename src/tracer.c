@@ -1087,7 +1087,7 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
     "    finally:\n" \
     "        _thread.stack_size(size)\n"
 #else
-#  define SELFTEST_DEPTH "3000"
+#  define SELFTEST_DEPTH "300"
 #  define SELFTEST_FREE_DEEP_DEF ""
 #  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"   /* free_deep, below */
 #endif
