@@ -57,9 +57,9 @@ PyInit_cg_young_shim(void)
 
 
 def stdlib_collect(folder):
-    """gc.collect through a C function callgrind can toggle on: a bound
-    method of gc.collect in a module built here (no ctypes: its calls
-    make objects the young collection would find)."""
+    """gc.collect through a C function callgrind can toggle on: the
+    function of a module built here, which calls gc.collect (not ctypes:
+    its calls make objects the young collection would find)."""
     import importlib
     import sysconfig
     src = os.path.join(folder, "shim.c")
