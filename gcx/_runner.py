@@ -302,6 +302,11 @@ def child(argv: List[str]) -> int:
     def no_policy() -> object:
         return None
     policy_state: Callable[[], object] = no_policy
+    # at the program's end, before the records are read: automatic
+    # collection off and no collection under way (gcx's time backstop runs
+    # in its own thread; one between the two reads would be counted by the
+    # policy and not seen as a pause)
+    quiesce: Callable[[], None] = no_policy
     if collector == "gcx":
         try:
             import gcx
@@ -317,6 +322,7 @@ def child(argv: List[str]) -> int:
         if policy_kwargs is not None:
             try:
                 from gcx._policy_spec import make
+                from gcx.policy import quiesce
                 policy = make(policy_kwargs)
             except (TypeError, ValueError) as exc:
                 return cannot_run(f"gcx policy {policy_kwargs!r}: {exc}")
@@ -327,6 +333,11 @@ def child(argv: List[str]) -> int:
 
         def start() -> None:
             gcx.collect()        # as the stdlib side does (below)
+
+        def begin() -> None:
+            # after on_collection is in gcx.callbacks: from here the
+            # policy's time backstop may collect, and every collection it
+            # counts is seen as a pause
             if policy is None:
                 gcx.install()
             else:
@@ -347,6 +358,9 @@ def child(argv: List[str]) -> int:
 
         def start() -> None:
             gc.collect()
+
+        def begin() -> None:
+            pass
 
         def count() -> int:
             return len(gc.get_objects())
@@ -372,6 +386,7 @@ def child(argv: List[str]) -> int:
         start()
         info.update(program_start=time.perf_counter() - _T0)
         callbacks.append(on_collection)
+        begin()
         if sampler is not None:
             sampler.start()
 
@@ -384,6 +399,7 @@ def child(argv: List[str]) -> int:
             sampler.stop()
             info.update(memory=sampler.samples())
         info.update(wall=time.perf_counter() - _T0, cpu=time.process_time() - _C0)
+        quiesce()
         try:
             callbacks.remove(on_collection)
         except ValueError:

@@ -778,11 +778,24 @@ class _Backstop:
             g, wait = self._overdue()
             if g < 0:
                 continue
-            if _gcx.hold(0) > 0 or not _gcx.isenabled() or _policy is not self.policy:
-                wait = shortest
-                continue
-            _run(g, "periodic", self.policy)
+            # the check and the collection under the scheduler's lock: once
+            # quiesce() returns, no collection of this thread is under way
+            # or begins while collection stays off
+            with _lock:
+                if _gcx.hold(0) > 0 or not _gcx.isenabled() or _policy is not self.policy:
+                    wait = shortest
+                    continue
+                _run(g, "periodic", self.policy)
             wait = self._overdue()[1]
+
+
+def quiesce() -> None:
+    """Turn automatic collection off and wait out a collection the time
+    backstop has under way: from its return, the policy's counts and the
+    collections gc.callbacks saw change only by what the caller does."""
+    _gcx.disable()
+    with _lock:
+        pass
 
 
 def _after_fork_child() -> None:

@@ -111,6 +111,42 @@ def test_time_backstop_collects_an_idle_process(run_program):
     assert backstop["state"]["collections"]["periodic0"] >= 1
 
 
+def test_quiesce_waits_out_the_backstop(no_policy):
+    # gcx.policy.quiesce(): automatic collection off, and once it returns
+    # no collection of the backstop's thread is under way or begins (what
+    # compare's runner relies on to read the policy's counts and its
+    # pauses consistently)
+    import time
+    import warnings
+    from gcx.policy import quiesce
+    seen = []
+    was = gcx.isenabled()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # both collectors enabled: a while
+        gcx.enable()
+    gcx.callbacks.append(lambda phase, info: seen.append(phase))
+    try:
+        gcx.set_policy(gcx.Policy(max_interval=(0.01, None, None)))
+        deadline = time.monotonic() + 10
+        while len(seen) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(seen) >= 4                  # the backstop collects
+        quiesce()
+        assert not gcx.isenabled()
+        stopped = list(seen)
+        assert stopped[-1] == "stop"           # none is under way
+        time.sleep(0.1)
+        assert seen == stopped                 # and none begins
+    finally:
+        gcx.callbacks.pop()
+        if was:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gcx.enable()
+        else:
+            gcx.disable()
+
+
 @pytest.mark.subprocess
 def test_min_interval_spaces_full_collections(run_program):
     r = scenario(run_program, "min_interval")
