@@ -3,7 +3,10 @@
 Each program runs in a fresh interpreter, alternately stock (gcx never
 imported, the stdlib collector on with its default thresholds) and with
 gcx imported and installed (stdlib collector off, gcx's automatic
-collection on).  Reported per program:
+collection on); with --imported also with gcx imported and not installed
+(the stdlib collector collects, gcx keeps its records for a gcx.collect()
+that may come: what a program that only monitors or compares pays; rows
+"PROGRAM, imported").  Reported per program:
 
   wall         the program's run time, from just before gcx is imported
                (so gcx's import and install are charged to it)
@@ -128,8 +131,11 @@ def child(program, mode, size):
         callbacks = gcx.callbacks
         assert gc.callbacks is gcx.callbacks and not harness.STDLIB_ISENABLED()
     else:
+        if mode == "imported":
+            import gcx
+            assert not gcx.is_installed() and harness.STDLIB_ISENABLED()
         callbacks = gc.callbacks
-    gcx_file = sys.modules["gcx"]._gcx.__file__ if mode == "gcx" else None
+    gcx_file = sys.modules["gcx"]._gcx.__file__ if mode != "stock" else None
     pauses = []
     collected = [0]
     started = [0.0]
@@ -157,9 +163,10 @@ def run(args, report):
     shares = {}
     for program in PROGRAMS:
         harness.progress("%s: %d fresh interpreters per mode" % (program, reps))
-        runs = {"stock": [], "gcx": []}
+        modes = ("stock", "gcx", "imported") if args.imported else ("stock", "gcx")
+        runs = {mode: [] for mode in modes}
         for rep in range(reps):
-            for mode in (("stock", "gcx") if rep % 2 == 0 else ("gcx", "stock")):
+            for mode in (modes if rep % 2 == 0 else modes[::-1]):
                 r = harness.run_child(__file__, "--child", program, "--mode", mode,
                                       "--size", args.size)
                 harness.check_same_gcx(r)
@@ -180,10 +187,17 @@ def run(args, report):
             report.add(harness.Comparison(program, metric, unit, scale,
                                           [r[key] for r in s], [r[key] for r in g],
                                           detail if metric == "wall" else None))
+        if args.imported:
+            for metric, key, unit, scale in (("wall", "wall", "ms", 1e3),
+                                             ("cpu time", "cpu", "ms", 1e3),
+                                             ("peak RSS", "rss", "MB", 1 / 2**20)):
+                report.add(harness.Comparison(program + ", imported", metric, unit, scale,
+                                              [r[key] for r in s],
+                                              [r[key] for r in runs["imported"]]))
     report.notes.append("collections per run (stock/gcx, medians): " + ", ".join(
         "%s %d/%d" % (c.case, sorted(c.detail["collections_stock"])[reps // 2],
                       sorted(c.detail["collections_gcx"])[reps // 2])
-        for c in report.rows if c.metric == "wall"))
+        for c in report.rows if c.metric == "wall" and c.detail))
     report.notes.append("cyclic garbage collected during the run (stock/gcx, medians): "
                         + ", ".join("%s %.1f%%/%.1f%%" % (p, 100 * a, 100 * b)
                                     for p, (a, b) in shares.items()))
@@ -212,7 +226,9 @@ def share_collected(runs):
 def configure(p):
     """The hidden options a child run is started with."""
     p.add_argument("--child", choices=PROGRAMS, help=argparse.SUPPRESS)
-    p.add_argument("--mode", choices=("stock", "gcx"), help=argparse.SUPPRESS)
+    p.add_argument("--mode", choices=("stock", "gcx", "imported"), help=argparse.SUPPRESS)
+    p.add_argument("--imported", action="store_true",
+                   help="also run each program with gcx imported and not installed")
 
 
 if __name__ == "__main__":

@@ -234,7 +234,11 @@ def hook_core(core: "_Core") -> None:
 def _watch_stdlib_collections(core: "_Core") -> None:
     """Put a hook in the stdlib collector's own callbacks list (the stdlib
     runs it around each of its collections) that tells the core while the
-    stdlib collector runs; gcx never collects during one."""
+    stdlib collector runs; gcx never collects during one.  In lists mode
+    the core also reads births at the start, so that the collection moves
+    its marker from generation 0's tail (src/tracer.c, before
+    read_births_as): then a read after it need not walk the older list
+    the marker lands in."""
     def _gcx_stdlib_hook(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             core.stdlib_collecting(True)

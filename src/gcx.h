@@ -776,6 +776,8 @@ void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
+void gcx_births_before_stdlib(void);   /* the stdlib collector's "start": read first */
+void gcx_births_after_stdlib(void);    /* ... and its "stop" */
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
 int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
 gcx_flag_fn gcx_tracer_cpython_collecting(void);   /* its setter, or NULL */

@@ -52,6 +52,7 @@
 
 static PyGC_Head *heads[NHEADS];        /* youngest first */
 static int *young_count;                /* generations[0].count */
+static int *older_count[2];             /* generations[1].count, [2].count */
 static struct _gc_runtime_state *flag_state;   /* the state, if its flag is ours to set */
 static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
 static bool ok;
@@ -190,6 +191,8 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
     }
     heads[3] = &st->permanent_generation.head;
     young_count = &st->generations[0].count;
+    older_count[0] = &st->generations[1].count;
+    older_count[1] = &st->generations[2].count;
     heads_low = (uintptr_t)heads[0];
     heads_span = (uintptr_t)heads[3] - heads_low;
     for (int i = 0; i < NHEADS; i++) {
@@ -219,6 +222,12 @@ int *
 gcx_lists_young_count(void)
 {
     return ok ? young_count : NULL;
+}
+
+int64_t
+gcx_lists_collections_mark(void)
+{
+    return ok ? (int64_t)(uint32_t)*older_count[0] << 32 | (uint32_t)*older_count[1] : -1;
 }
 
 bool
@@ -287,7 +296,7 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
 }
 
 bool
-gcx_lists_each_rest(gcx_lists_fn fn, void *arg)
+gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before)
 {
     int k = rest.k;
     bool frozen = k == NHEADS - 1;
@@ -298,12 +307,16 @@ gcx_lists_each_rest(gcx_lists_fn fn, void *arg)
      * (how_after_marker).  A collection of generation j appends the
      * younger lists to j's youngest first too (0, then 1, ...), so once the
      * marker is in an older list, containers tracked since may also lie
-     * before it there: that part is walked as well, as MAYBE (O(that list),
-     * once per stdlib collection, as long as the collection itself). */
+     * before it there: that part is walked as well, as MAYBE (O(that list):
+     * the whole heap once the marker is in generation 2), unless the
+     * caller knows that the marker was at generation 0's tail when each
+     * collection since began (`before` false: then nothing was in a list
+     * younger than the marker's, and nothing tracked since came before
+     * it). */
     for (g = next_of(rest.last); g != heads[k]; g = next_of(g)) {
         fn((PyObject *)(g + 1), how_after_marker(k), arg);
     }
-    if (k > 0 && !frozen) {
+    if (k > 0 && !frozen && before) {
         for (g = next_of(heads[k]); g != m; g = next_of(g)) {
             fn((PyObject *)(g + 1), GCX_LISTED_MAYBE, arg);
         }

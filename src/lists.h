@@ -5,6 +5,7 @@
 #define GCX_LISTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* At import, with marker a container just tracked (so at the tail of
  * CPython's youngest list) and gc the stdlib's gc module: find the lists'
@@ -16,6 +17,13 @@ bool gcx_lists_ok(void);
 /* CPython's count of generation 0 (up at every container allocated, down
  * at every one freed), or NULL if !gcx_lists_ok(). */
 int *gcx_lists_young_count(void);
+
+/* CPython's counts of generations 1 and 2 in one number, or -1 if
+ * !gcx_lists_ok(): its collector adds one to generation g + 1's at each
+ * collection of g and zeroes those of g and younger, and nothing else
+ * changes them, so any collection changes it, except one of generation
+ * 2 when both were zero already. */
+int64_t gcx_lists_collections_mark(void);
 
 /* CPython's flag "a collection is running" (what its own collector sets,
  * what keeps it from starting one, what remote profilers read to show a
@@ -42,14 +50,17 @@ typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
  * after the marker there, in order, in *items (lists.c's buffer), all of
  * one kind *how: NEW; FROZEN if the stdlib's gc.freeze() froze the marker
  * since; MAYBE if a stdlib collection moved it on (its scan may have moved
- * older containers behind it).  gcx_lists_each_rest(fn, arg) then calls fn(op, how, arg)
- * for the rest, and returns true if the marker was frozen.  Between and
+ * older containers behind it).  gcx_lists_each_rest(fn, arg, before) then
+ * calls fn(op, how, arg) for the rest, and returns true if the marker was
+ * frozen; with `before` false it leaves out the part of a MAYBE list before
+ * the marker, which only a stdlib collection that began with the marker
+ * elsewhere than at generation 0's tail can have put new containers in.  Between and
  * during the two nothing may run Python code, nor track or untrack
  * anything; each_rest may be called again after one gather.  Only if
  * gcx_lists_ok(). */
 #define GCX_LISTS_GATHER 4096
 Py_ssize_t gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how);
-bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg);
+bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before);
 
 
 /* fn(op, rank, arg) for the containers of CPython's generations 0, 1 and

@@ -593,6 +593,12 @@ m_after_fork_child(PyObject *mod, PyObject *unused)
 static PyObject *
 m_stdlib_collecting(PyObject *mod, PyObject *arg)
 {
+    if (arg == Py_True) {
+        gcx_births_before_stdlib();
+    }
+    else if (arg == Py_False) {
+        gcx_births_after_stdlib();
+    }
     return set_flag(arg, gcx_schedule_set_stdlib_collecting);
 }
 

@@ -658,17 +658,42 @@ room_for_listed(PyObject *op, int how, void *failed)
     }
 }
 
+/* The walk before the marker (lists.c, gcx_lists_each_rest) is the whole
+ * of generation 2 once a stdlib collection of generation 1 moved the
+ * marker there: gcx imported, not installed, paid a walk of the heap per
+ * such collection (3.9x a program's time with a 0.5M heap on 3.14.10).
+ * The walk can find something only after a stdlib collection of some
+ * generation k that began with the marker in a list j, 0 < j < k (the
+ * younger lists, new containers among them, are appended before j's).  So
+ * the stdlib's "start" callback reads first (gcx_births_before_stdlib:
+ * the marker goes to generation 0's tail, j = 0), its "stop" callback
+ * notes CPython's counts of generations 1 and 2
+ * (gcx_lists_collections_mark), and a read that finds the marker moved
+ * leaves the walk out when those are unchanged: no collection since but
+ * the one that began after the read.  One the hook did not see (taken
+ * out of gc.callbacks) changes them, except a collection of generation 2
+ * right after another, which the marker then already is in (k = j); only
+ * a run of unseen collections with no read between that brings both back
+ * where they were (2, then as many of 1 as before, then of 0) could
+ * fool it, and what it would cost is records missing (those containers
+ * never collected by gcx, as when a read fails: C3), never a live object
+ * freed.  No Python code runs and nothing is allocated for this: a
+ * container allocated in a read would count towards the stdlib's next
+ * collection. */
+static enum { UNVOUCHED, READ_AT_START, VOUCHED } vouch = UNVOUCHED;
+static int64_t mark_at_stop;      /* gcx_lists_collections_mark() at the stop */
+
 /* Read what CPython tracked since the last read.  With `whole` (before
  * records are used, gcx_sync) the read is all or nothing: where room for
  * the records cannot be made (out of memory), none is read, and the
  * containers stay after the marker for the next read; meanwhile they have
  * no records, so a collection leaves them and all they refer to alone (C3:
- * a collection that cannot get the memory it needs changes nothing). */
-static void
-read_births(bool whole)
+ * a collection that cannot get the memory it needs changes nothing).
+ * `at_start`: the read at a stdlib collection's start, which does not read
+ * while the stdlib's gc.freeze() holds the marker.  Whether it read. */
+static bool
+read_births_as(bool whole, bool at_start)
 {
-    (void)gcx_schedule_allocs_counted();
-    allocs_unread = 0;
     Py_ssize_t births = 0;
     bool frozen;
     if (gcx_lists_ok()) {
@@ -677,6 +702,20 @@ read_births(bool whole)
         PyObject *const *items;
         int how;
         Py_ssize_t n = gcx_lists_gather(birth_marker, &items, &how);
+        if (at_start && how == GCX_LISTED_FROZEN) {
+            /* frozen, the marker stays where it is whatever the read: no
+             * read at the start can vouch, and what was tracked before the
+             * stdlib's gc.freeze() is read after its unfreeze, as before */
+            vouch = UNVOUCHED;
+            return false;
+        }
+        (void)gcx_schedule_allocs_counted();
+        allocs_unread = 0;
+        /* a stdlib collection moved the marker on: the one after the
+         * read at its start, alone? */
+        bool before = !(how == GCX_LISTED_MAYBE && vouch == VOUCHED
+                        && gcx_lists_collections_mark() == mark_at_stop);
+        vouch = UNVOUCHED;         /* the marker moves: only a read at a start vouches */
         if (whole) {
             bool failed = false;
             uintptr_t room_key = 0;   /* the page the last one found room on */
@@ -687,9 +726,9 @@ read_births(bool whole)
                     room_key = key;
                 }
             }
-            (void)gcx_lists_each_rest(room_for_listed, &failed);
+            (void)gcx_lists_each_rest(room_for_listed, &failed, before);
             if (failed) {
-                return;
+                return false;
             }
         }
         if (how == GCX_LISTED_NEW) {
@@ -702,9 +741,11 @@ read_births(bool whole)
                 read_listed(items[i], how, &births);
             }
         }
-        frozen = gcx_lists_each_rest(read_listed, &births);
+        frozen = gcx_lists_each_rest(read_listed, &births, before);
     }
     else {
+        (void)gcx_schedule_allocs_counted();
+        allocs_unread = 0;
         frozen = !read_by_visiting(&births);
     }
     gcx_tr.births += births;
@@ -715,6 +756,16 @@ read_births(bool whole)
     births_every = every >= BIRTHS_EVERY || every <= 0 ? BIRTHS_EVERY
                    : every < BIRTHS_EVERY_MIN ? BIRTHS_EVERY_MIN : (unsigned)every;
     gcx_schedule_look_within(1);   /* gcx's own count may have reached ask_at */
+    if (at_start && gcx_header_readable && !frozen) {
+        vouch = READ_AT_START;
+    }
+    return true;
+}
+
+static void
+read_births(bool whole)
+{
+    (void)read_births_as(whole, false);
 }
 
 void
@@ -722,6 +773,28 @@ gcx_births_read(void)
 {
     if (births_from_lists && !gcx_tr.shut_down) {
         read_births(false);
+    }
+}
+
+/* The stdlib collector is about to collect (its "start" callback, before
+ * it moves anything): read, so that the marker is at generation 0's tail
+ * as it begins, and note its count of collections (above read_births). */
+void
+gcx_births_before_stdlib(void)
+{
+    if (births_from_lists && !gcx_tr.shut_down && !gcx_sched.collecting
+        && gcx_lists_ok()) {
+        (void)read_births_as(false, true);
+    }
+}
+
+/* ... and it has collected. */
+void
+gcx_births_after_stdlib(void)
+{
+    if (vouch == READ_AT_START) {
+        mark_at_stop = gcx_lists_collections_mark();
+        vouch = mark_at_stop >= 0 ? VOUCHED : UNVOUCHED;
     }
 }
 

@@ -1093,6 +1093,55 @@ def test_stdlib_collection_moves_no_old_record_back_to_generation_0(quiet):
 
 
 
+class _Cycle:
+    pass
+
+
+@pytest.mark.parametrize("hook", ["seen", "unseen", "seen, then unseen"])
+def test_births_survive_stdlib_collections_of_every_generation(quiet, hook):
+    """Not installed, the stdlib collector keeps collecting and moves gcx's
+    marker into older lists.  gcx reads births at each stdlib collection's
+    start (its hook in gc.callbacks) and notes CPython's generation counts
+    at its stop; a read after it leaves out the walk of the older list
+    before the marker while those counts are unchanged.  With the hook
+    taken out of gc.callbacks for both collections ("unseen") or for the
+    second ("seen, then unseen") the walk is done.  Either way, containers
+    made between collections of generations 0, 1 and 2 (a collection of 2
+    puts generation 0's before generation 1's, where the marker is) all
+    have records: gcx's full collection finds every one once they are
+    garbage."""
+    if gcx.mode() != "lists":
+        pytest.skip("lists mode reads births from CPython's lists")
+    callbacks = STDLIB["callbacks"]
+    saved = list(callbacks)
+
+    def unhook():
+        callbacks[:] = [cb for cb in callbacks if not getattr(cb, "_gcx_hook", False)]
+    try:
+        for first, then in ((0, 2), (1, 2), (0, 1), (0, 0)):
+            callbacks[:] = saved
+            if hook == "unseen":
+                unhook()
+            gcx.get_count()                 # a read: the marker at generation 0's tail
+            STDLIB["collect"](first)        # the marker into an older list
+            if hook == "seen, then unseen":
+                unhook()
+            held, refs = [], []
+            for _ in range(40):             # far fewer allocations than a read's 1,024
+                c = _Cycle()
+                c.self = c
+                held.append(c)
+                refs.append(weakref.ref(c))
+            STDLIB["collect"](then)         # of 2: these before the marker
+            del c
+            held.clear()
+            gcx.collect()
+            alive = sum(1 for r in refs if r() is not None)
+            assert alive == 0, f"collections {first}, {then}: {alive} of 40 cycles had no record"
+    finally:
+        callbacks[:] = saved
+
+
 def test_lists_mode_reads_births_when_a_collection_is_due(run_program):
     """Installed, with the stdlib's rule and automatic collection on, lists
     mode reads births only before a collection (G9 of src/schedule.c): a
