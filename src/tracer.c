@@ -504,9 +504,12 @@ static unsigned births_every = BIRTHS_EVERY;
 static bool births_queued;
 static PyObject *birth_marker;   /* gcx's own list, never garbage */
 
+static __attribute__((noinline)) void
+read_untried(PyObject *op, bool recent, Py_ssize_t *births);
+
 /* A container CPython tracked since the last read (recent), or one that
  * may be (not recent: only a missing record is news). */
-static __attribute__((noinline)) void
+static void
 read_one(PyObject *op, bool recent, Py_ssize_t *births)
 {
     if (gcx_table_try_add(op, GCX_GEN0)) {
@@ -514,6 +517,13 @@ read_one(PyObject *op, bool recent, Py_ssize_t *births)
         (*births)++;
         return;
     }
+    read_untried(op, recent, births);
+}
+
+/* read_one once its inline case (gcx_table_try_add) failed. */
+static __attribute__((noinline)) void
+read_untried(PyObject *op, bool recent, Py_ssize_t *births)
+{
     gcx_page_t *p;
     unsigned slot;
     int s = gcx_table_try_set_of(op, &p, &slot);
@@ -546,7 +556,7 @@ read_new(PyObject *op, Py_ssize_t *births)
         (*births)++;
     }
     else {
-        read_one(op, true, births);
+        read_untried(op, true, births);
     }
 }
 
