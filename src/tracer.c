@@ -671,7 +671,7 @@ room_for_listed(PyObject *op, int how, void *failed)
 /* The walk before the marker (lists.c, gcx_lists_each_rest) is the whole
  * of generation 2 once a stdlib collection of generation 1 moved the
  * marker there: gcx imported, not installed, paid a walk of the heap per
- * such collection (3.9x a program's time with a 0.5M heap on 3.14.10).
+ * such collection (3.5-3.9x a program's time with a 0.5M heap on 3.14.10).
  * The walk can find something only after a stdlib collection of some
  * generation k that began with the marker in a list j, 0 < j < k (the
  * younger lists, new containers among them, are appended before j's).  So
