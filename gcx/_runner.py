@@ -306,7 +306,9 @@ def child(argv: List[str]) -> int:
     # collection off and no collection under way (gcx's time backstop runs
     # in its own thread; one between the two reads would be counted by the
     # policy and not seen as a pause)
-    quiesce: Callable[[], None] = no_policy
+    def no_quiesce() -> None:
+        pass
+    quiesce: Callable[[], None] = no_quiesce
     if collector == "gcx":
         try:
             import gcx
