@@ -508,8 +508,9 @@ static __attribute__((noinline)) void
 read_untried(PyObject *op, bool recent, Py_ssize_t *births);
 
 /* A container CPython tracked since the last read (recent), or one that
- * may be (not recent: only a missing record is news). */
-static void
+ * may be (not recent: only a missing record is news); the usual case, a
+ * new container in a cached page, inline. */
+static inline __attribute__((always_inline)) void
 read_one(PyObject *op, bool recent, Py_ssize_t *births)
 {
     if (gcx_table_try_add(op, GCX_GEN0)) {
@@ -543,20 +544,6 @@ read_untried(PyObject *op, bool recent, Py_ssize_t *births)
     }
     else if (recent && s != GCX_GEN0) {
         gcx_table_add(op, GCX_GEN0);     /* moves the record */
-    }
-}
-
-/* The same for one tracked since the last read, the usual case inline: a
- * new container in a cached page. */
-static inline __attribute__((always_inline)) void
-read_new(PyObject *op, Py_ssize_t *births)
-{
-    if (gcx_table_try_add(op, GCX_GEN0)) {
-        gcx_schedule_count_alloc();
-        (*births)++;
-    }
-    else {
-        read_untried(op, true, births);
     }
 }
 
@@ -743,7 +730,7 @@ read_births_as(bool whole, bool at_start)
         }
         if (how == GCX_LISTED_NEW) {
             for (Py_ssize_t i = 0; i < n; i++) {
-                read_new(items[i], &births);
+                read_one(items[i], true, &births);
             }
         }
         else {
@@ -788,7 +775,7 @@ gcx_births_read(void)
 
 /* The stdlib collector is about to collect (its "start" callback, before
  * it moves anything): read, so that the marker is at generation 0's tail
- * as it begins, and note its count of collections (above read_births). */
+ * as it begins (above read_births_as). */
 void
 gcx_births_before_stdlib(void)
 {
@@ -798,7 +785,8 @@ gcx_births_before_stdlib(void)
     }
 }
 
-/* ... and it has collected. */
+/* ... and it has collected: note CPython's counts of generations 1 and 2,
+ * which vouch for that read until they change. */
 void
 gcx_births_after_stdlib(void)
 {
