@@ -78,6 +78,7 @@ class _Info(TypedDict):
     alloc_selftest: bool | None
     allocator_wraps: int     # alloc/lists mode: times the allocator wrapper was put on top
     births: int              # lists mode: containers found new in CPython's lists
+    looks: int               # lists mode: allocations that looked whether a read or collection was due
     header_readable: bool    # the "tracked" bit is read inline (layout checked)
     lists_readable: bool     # CPython's generation lists are read directly (layout checked)
     interp_head_readable: bool   # main interpreter found via the debugger offsets

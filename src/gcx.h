@@ -576,6 +576,9 @@ gcx_schedule_alloc_looks(void)
  * look: within `most` allocations, and before *young can reach ask_at. */
 unsigned gcx_schedule_allocs_counted(void);
 void gcx_schedule_look_within(int most);
+/* ... none until a pending call (a read, a collection) that was queued has
+ * run and looks again (G6) */
+void gcx_schedule_look_parked(void);
 
 static inline void
 gcx_schedule_count_alloc(void)
@@ -762,6 +765,7 @@ typedef struct {
     Py_ssize_t allocator_wraps;  /* alloc mode: times the wrapper was put on top */
     Py_ssize_t adopted;
     Py_ssize_t births;           /* lists mode, 3.12: containers found in CPython's lists */
+    Py_ssize_t looks;            /* lists mode: allocations that looked (schedule.c, G6) */
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;
 } gcx_tracer_t;

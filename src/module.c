@@ -759,7 +759,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsOsnsnsnsns[nnn]snsnsnsOsnsnsnsnsssOsnsssO}",
+        "{sssOsOsOsOsOsOsnsnsnsnsns[nnn]snsnsnsOsnsnsnsnsssOsnsssO}",
         "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest < 0 ? Py_None
@@ -772,6 +772,7 @@ m_info(PyObject *mod, PyObject *unused)
         "resyncs", gcx_tr.resyncs,
         "allocator_wraps", gcx_tr.allocator_wraps,
         "births", gcx_tr.births,
+        "looks", gcx_tr.looks,
         "adopted", gcx_tr.adopted,
         "tracked", gcx_table.total[GCX_GEN0], gcx_table.total[GCX_GEN1],
         gcx_table.total[GCX_GEN2],

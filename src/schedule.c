@@ -70,7 +70,10 @@
  *      look_in, counted down at every object allocation, reaches zero
  *      (tracer.c, births_due).  *young rises by at most one per object
  *      allocation, so the wrapper sets look_in to no more than the
- *      allocations *young needs to reach ask_at; whatever else may bring
+ *      allocations *young needs to reach ask_at, except while the read
+ *      or the collection a look would ask for is queued already: then no
+ *      allocation looks (parked) until that pending call has run, and it
+ *      ends by setting look_in to 1; whatever else may bring
  *      that point nearer (a collection's new ask_at, thresholds, a
  *      trigger, enabling, a count put back, the count in use changed)
  *      sets look_in to 1 here: the next allocation looks.
@@ -201,6 +204,13 @@ gcx_schedule_look_within(int most)
     look.armed = gcx_sched.look_in = next > 0 ? next : 1;
 }
 
+void
+gcx_schedule_look_parked(void)
+{
+    look_bank();
+    look.armed = gcx_sched.look_in = INT_MAX;
+}
+
 /* ---- automatic collection ------------------------------------------------------ */
 
 /* The count at which an allocation asks for a collection again. */
@@ -248,6 +258,7 @@ run_pending(void *arg)
                                                    : gcx_sched.trigger < 0 ? 0 : 1);
         }
         gcx_sched.scheduled = 0;      /* G2: served */
+        gcx_schedule_look_within(1);  /* G6: looks may have been parked */
     }
     return 0;
 }

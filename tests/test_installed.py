@@ -140,6 +140,22 @@ def test_collection_past_the_threshold_waits_for_a_container(run_program, mode):
     assert out["gcx"] == out["gc"], out
 
 
+def test_a_c_call_past_the_threshold_asks_once(run_program):
+    """A C call that allocates 60,000 containers (json.loads) runs no
+    eval-breaker check: as under the stdlib, one collection comes, when it
+    returns; meanwhile gcx's allocator wrapper, which asked for it at the
+    first allocation past the threshold, does not look again at every
+    allocation until it has run."""
+    out = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("installed/c_call_allocates.py", collector)
+        assert proc.returncode == 0, proc.stderr
+        out[collector] = [int(n) for n in proc.stdout.split()]
+    assert out["gc"][0] == 1, out
+    assert out["gcx"][0] == out["gc"][0], out
+    assert out["gcx"][1] < 100, out
+
+
 def test_finalizers_run_in_automatic_collections(run_program):
     out = reported(run_program, "finalizers.py", "main")
     assert out["collections"] > 0
