@@ -9,8 +9,9 @@
  *                       numbered page by page in address order, without
  *                       touching an object; refs = 0.
  *   gcx_region_mark_from_roots
- *                       (full collections) what sys.modules reaches is
- *                       ROOTED: it survives, and is not counted.
+ *                       (full collections) what sys.modules and the
+ *                       slots of running frames reach is ROOTED: it
+ *                       survives, and is not counted.
  *   gcx_region_count    one visit to every member: a record CPython no
  *                       longer tracks (or an immortal's) is set aside,
  *                       EXCLUDED; a member whose tp_is_gc says it is not
@@ -959,6 +960,18 @@ mark_plain(mark_state *st, Py_ssize_t i)
     return i <= st->scan && !(st->leaves != NULL && (st->leaves[i] & KIND_LEAF));
 }
 
+/* In a special pass (st->special), may member i, not marked yet, be? */
+static inline __attribute__((always_inline)) bool
+markable(const mark_state *st, PyObject *op, Py_ssize_t i)
+{
+    if (st->from >= 0 && st->refs[i] != st->from) {
+        return false;   /* not markable in this pass */
+    }
+    /* marking before counting: gcx_region_count will exclude it; never
+     * traverse it */
+    return !st->unvisited || (gcx_is_tracked_gc(op) && !gcx_is_immortal(op));
+}
+
 static inline __attribute__((always_inline)) void
 mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
 {
@@ -972,13 +985,8 @@ mark_member(mark_state *st, PyObject *op, Py_ssize_t i)
     if (*e < 0) {
         return;   /* marked already */
     }
-    if (__builtin_expect(st->special, 0)) {
-        if (st->from >= 0 && *e != st->from) {
-            return;   /* not markable in this pass */
-        }
-        if (st->unvisited && (!gcx_is_tracked_gc(op) || gcx_is_immortal(op))) {
-            return;   /* gcx_region_count will exclude it; never traverse it */
-        }
+    if (__builtin_expect(st->special, 0) && !markable(st, op, i)) {
+        return;
     }
     if (mark_plain(st, i) && stack_push(op) < 0) {
         st->failed = true;
@@ -1018,6 +1026,17 @@ static __attribute__((noinline)) int
 visit_mark_slow(PyObject *op, void *arg)
 {
     return visit_mark_inline(op, arg);
+}
+
+/* Member i, not marked yet, met in a special pass: mark_member's rest,
+ * out of line (the lookup done). */
+static __attribute__((noinline)) int
+mark_special(mark_state *st, PyObject *op, Py_ssize_t i)
+{
+    if (markable(st, op, i) && mark_plain(st, i) && stack_push(op) < 0) {
+        st->failed = true;
+    }
+    return 0;
 }
 
 /* A member just marked goes on the stack, which must grow first. */
@@ -1069,7 +1088,7 @@ visit_mark(PyObject *op, void *arg)
         return 0;   /* marked already */
     }
     if (__builtin_expect(st->special, 0)) {
-        return visit_mark_slow(op, arg);
+        return mark_special(st, op, i);
     }
     if (!mark_plain(st, i)) {
         return 0;
@@ -1226,13 +1245,31 @@ gcx_region_mark(void)
     return 0;
 }
 
-/* Everything reachable from an object that is certainly alive survives,
- * whatever trial deletion would say of the rest.  A full collection marks
- * what sys.modules reaches first (every module, class, function and
- * module-level structure) and then runs trial deletion only over what is
- * left: one traversal of the live heap instead of two.  The result is the
- * same: every object reachable from a live object is reachable from some
- * object trial deletion finds externally referenced. */
+/* ---- phase 3, first in full collections: what the roots reach ------------------ */
+
+/* Trial deletion spends two traversals of every member to find what the
+ * rest of the heap would say of it.  A full collection marks what it
+ * knows to be alive first: what sys.modules reaches (every module, class,
+ * function and module-level structure) and what the slots of every
+ * thread's running frames reach (the locals of main() and of the function
+ * that called gc.collect(): a heap only a local holds is as common), and
+ * then runs trial deletion only over what is left: one traversal of the
+ * live heap instead of two.  The result is the same: every object
+ * reachable from a live object is reachable from some object trial
+ * deletion finds externally referenced, and a running frame's slot is a
+ * reference from outside every container. */
+
+/* A word of a running frame (frames.c, FR5): an address to look up, never
+ * to read through; a member is alive (C1), so marking may read it. */
+static void
+mark_frame_word(PyObject *word, void *arg)
+{
+    Py_ssize_t i = gcx_region_index(word);
+    if (i >= 0) {
+        mark_member(arg, word, i);
+    }
+}
+
 int
 gcx_region_mark_from_roots(void)
 {
@@ -1249,6 +1286,7 @@ gcx_region_mark_from_roots(void)
             mark_member(&st, roots[r], gcx_region_index(roots[r]));
         }
     }
+    gcx_frames_each_root(mark_frame_word, &st);
     return st.failed ? -1 : scan_closure(&st);
 }
 

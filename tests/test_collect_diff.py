@@ -1609,6 +1609,94 @@ def gc_callbacks_not_called_for_nested_collect(gc, ctx):
     return {"pairs": [p for p, _ in log], "nested": nested, "collected": n}
 
 
+# ====================================================== what running frames hold
+#
+# A full collection marks what the slots of every thread's running frames
+# reach before trial deletion (src/region.c, gcx_region_mark_from_roots):
+# what a local holds survives, and what a local held (deleted, or left in a
+# value-stack slot above the stack's top by an expression that ended) is
+# garbage the same collection finds, as under the stdlib.
+
+@case({"collected": 4, "alive": ["kept_a", "kept_b"],
+       "events": [["del", "gone_a", 1], ["del", "gone_b", 1],
+                  ["wrcb", "gone_a", 1], ["wrcb", "gone_b", 1]]})
+def frames_local_heap_beside_garbage(gc, ctx):
+    # a heap only this frame's local holds (cyclic, finalizable), and two
+    # cycles dropped from it before the collection
+    heap = [ctx.Fin("kept_a"), ctx.Fin("kept_b"), ctx.Fin("gone_a"), ctx.Fin("gone_b")]
+    for a, b in ((0, 1), (2, 3)):
+        heap[a].peer, heap[b].peer = heap[b], heap[a]
+        heap[a].log, heap[b].log = [a], [b]
+    for obj in heap:
+        ctx.watch(obj, obj.label)
+    del heap[2:], a, b, obj
+    n = gc.collect()
+    return {"collected": n, "alive": ctx.alive(), "kept": len(heap)}
+
+
+@case({"collected": 2, "alive": [], "events": [["del", "temp", 1], ["wrcb", "temp", 1]]})
+def frames_slots_past_the_stack_top(gc, ctx):
+    # the cycle was on this frame's value stack (the call's arguments, the
+    # list being built) and in a local; after `del` only slots above the
+    # stack's top can still hold its address
+    obj = ctx.Fin("temp")
+    obj.me = [obj]
+    ctx.watch(obj, "temp")
+    sizes = len([obj, obj.me, [obj]]) + len((obj, obj.me))
+    del obj
+    return {"collected": gc.collect(), "alive": ctx.alive(), "sizes": sizes}
+
+
+@case({"collected": 1, "alive": ["held"], "events": [["del", "dropped", 1],
+                                                      ["wrcb", "dropped", 1]]})
+def frames_of_a_suspended_caller_and_a_running_generator(gc, ctx):
+    # a local of a generator that is running (its frame is on the thread's
+    # chain) and of the frame that resumed it, beside a cycle the generator
+    # dropped
+    def gen(held):
+        dropped = ctx.Fin("dropped")
+        dropped.me = dropped
+        ctx.watch(dropped, "dropped")
+        del dropped
+        yield gc.collect()
+        yield held
+
+    held = ctx.Fin("held")
+    held.me = held
+    ctx.watch(held, "held")
+    it = gen(held)
+    n = next(it)
+    alive = ctx.alive()
+    del held
+    return {"collected": n, "alive": alive}
+
+
+@case({"collected": [0, 1], "alive": [["held"], []],
+       "events": [["del", "held", 1], ["wrcb", "held", 1]]})
+def frames_of_another_thread(gc, ctx):
+    # a cycle only another thread's local holds survives while the thread
+    # waits; once the thread has ended it is garbage
+    import threading
+    ready, go = threading.Event(), threading.Event()
+
+    def worker():
+        held = ctx.Fin("held")
+        held.me = held
+        ctx.watch(held, "held")
+        ready.set()
+        go.wait()
+        del held
+
+    t = threading.Thread(target=worker)
+    t.start()
+    ready.wait()
+    first, alive_first = gc.collect(), ctx.alive()
+    go.set()
+    t.join()
+    second = gc.collect()
+    return {"collected": [first, second], "alive": [alive_first, ctx.alive()]}
+
+
 # ====================================================== generations
 
 @case({"after_gen0": 1, "after_gen0_again": 1, "after_gen1": 2, "after_gen2": 2})
