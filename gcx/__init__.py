@@ -303,6 +303,16 @@ def set_threshold(threshold0: int, threshold1: int | None = None,
                        current[2] if threshold2 is None else threshold2)
 
 
+# ... and at run time a builtin with no signature, as the stdlib's: its
+# __text_signature__ is None and inspect.signature() raises ValueError
+# (CPython's test_inspect asserts both of gc.set_threshold, which is this
+# function while gcx is installed); the call is the function above.  Its
+# docstring is the running interpreter's.
+if not TYPE_CHECKING:
+    set_threshold = _gcx.set_threshold_builtin(
+        set_threshold, _sys.modules[__name__], __name__, _stdlib.set_threshold.__doc__)
+
+
 @_args.noargs
 def get_threshold() -> tuple[int, int, int]:
     """Return the current collection thresholds."""
