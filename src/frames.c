@@ -20,7 +20,8 @@
  *
  * 2. The slots of every thread's running frames (fast locals, cells, the
  *    value stack, the function and the locals mapping): roots for the pause
- *    budget's marking (incremental.c, gcx_frames_each_root).  What only a
+ *    budget's marking (incremental.c) and for a full collection's marking
+ *    before it counts (region.c), through gcx_frames_each_root.  What only a
  *    running frame's value stack holds, such as the list a comprehension is
  *    building, is reached by no object, so without these roots marking
  *    cannot reach it and the sweep must decide all of it in one step.
