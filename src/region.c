@@ -162,6 +162,17 @@ enum { KIND_OTHER = 0, KIND_TUPLE = 1, KIND_DICT = 2, KIND_TYPE = 3, KIND_LEGACY
 static PyObject **stack;          /* marking stack: members to traverse */
 static Py_ssize_t stack_len, stack_cap;
 
+/* The members a running frame's slot holds, this collection's: for
+ * survivor tuples, which CPython takes for referenced from outside the
+ * region (a slot is) and which only through other members
+ * (note_tuple_roots).  Recorded by marking from the roots; a failed
+ * growth drops the rest (such a tuple is then taken for one members hold:
+ * it may stay tracked a collection longer, never less). */
+static struct {
+    Py_ssize_t *items;
+    Py_ssize_t len, cap;
+} frame_held;
+
 static __attribute__((noinline)) int
 stack_grow(void)
 {
@@ -1196,23 +1207,38 @@ gcx_traverse_closure(gcx_refs_t *refs, gcx_refs_t mark)
 }
 
 /* Tuples that survive because they are referenced from outside the
- * region (or from the roots), as opposed to through other members: see
- * gcx_region_keep_survivors.  Before marking, while counts still say so. */
+ * region, as opposed to through other members: see
+ * gcx_region_keep_survivors.  Before marking, while counts still say so.
+ * What marking from the roots reached (ROOTED) was not counted: of it,
+ * what a running frame's slot holds is referenced from outside (as
+ * CPython counts it), the rest is taken for held by members (the module
+ * dicts, lists and objects sys.modules reaches), as it mostly is: so a
+ * chain of tuples a global or a local holds loses one level a collection,
+ * its head staying tracked, as under the stdlib (and the untracking of
+ * the tuples referenced from outside, repeated until none is left, does
+ * not go over a long chain once a level). */
 static void
 note_tuple_roots(void)
 {
-    if (!work.tuples) {
-        return;
-    }
-    gcx_refs_t *const refs = work.refs;
-    uint8_t *const kinds = work.kinds;
-    for (Py_ssize_t i = 0; i < work.len; i++) {
-        gcx_refs_t r = refs[i];
-        if ((r > 0 || r == GCX_W_REACHABLE || r == GCX_W_ROOTED)   /* kinds set */
-            && (kinds[i] & KIND_TYPE) == KIND_TUPLE) {
-            kinds[i] |= KIND_ROOT;
+    if (work.tuples) {
+        gcx_refs_t *const refs = work.refs;
+        uint8_t *const kinds = work.kinds;
+        for (Py_ssize_t i = 0; i < work.len; i++) {
+            gcx_refs_t r = refs[i];
+            if ((r > 0 || r == GCX_W_REACHABLE)   /* kinds set */
+                && (kinds[i] & KIND_TYPE) == KIND_TUPLE) {
+                kinds[i] |= KIND_ROOT;
+            }
+        }
+        for (Py_ssize_t k = 0; k < frame_held.len; k++) {
+            Py_ssize_t i = frame_held.items[k];
+            if (i < work.len && refs[i] == GCX_W_ROOTED
+                && (kinds[i] & KIND_TYPE) == KIND_TUPLE) {
+                kinds[i] |= KIND_ROOT;
+            }
         }
     }
+    frame_held.len = 0;
 }
 
 /* Validator (level 2): after marking, no member keeps a positive count:
@@ -1259,6 +1285,21 @@ gcx_region_mark(void)
  * deletion finds externally referenced, and a running frame's slot is a
  * reference from outside every container. */
 
+static void
+note_frame_held(Py_ssize_t i)
+{
+    if (frame_held.len == frame_held.cap) {
+        Py_ssize_t cap = frame_held.cap ? frame_held.cap * 2 : 256;
+        Py_ssize_t *items = gcx_mem_realloc(frame_held.items, (size_t)cap * sizeof(*items));
+        if (items == NULL) {
+            return;
+        }
+        frame_held.items = items;
+        frame_held.cap = cap;
+    }
+    frame_held.items[frame_held.len++] = i;
+}
+
 /* A word of a running frame (frames.c, FR5): an address to look up, never
  * to read through; a member is alive (C1), so marking may read it. */
 static void
@@ -1266,6 +1307,7 @@ mark_frame_word(PyObject *word, void *arg)
 {
     Py_ssize_t i = gcx_region_index(word);
     if (i >= 0) {
+        note_frame_held(i);
         mark_member(arg, word, i);
     }
 }
@@ -1281,6 +1323,7 @@ gcx_region_mark_from_roots(void)
      * every member of the largest list at once: 12 MB for a list of 1.5M) */
     mark_init(&st, work.refs, -1, GCX_W_ROOTED, -1);
     st.unvisited = st.special = true;
+    frame_held.len = 0;
     for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
         if (roots[r] != NULL) {
             mark_member(&st, roots[r], gcx_region_index(roots[r]));
@@ -1678,6 +1721,7 @@ gcx_region_done(gcx_garbage_t *g)
 {
     gcx_region_clear();
     work.len = 0;
+    frame_held.len = 0;
     block_end(&work.refs_block);
     block_end(&work.kinds_block);
     work.refs = work.refs_block.p;

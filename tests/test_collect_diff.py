@@ -1697,6 +1697,38 @@ def frames_of_another_thread(gc, ctx):
     return {"collected": [first, second], "alive": [alive_first, ctx.alive()]}
 
 
+def _tracked_levels(gc, t):
+    n = 0
+    while type(t) is tuple:
+        n += gc.is_tracked(t)
+        t = t[0]
+    return n
+
+
+@case({"local": [300, 299], "global": [300, 299]})
+def frames_tuple_chain_loses_a_level_a_collection(gc, ctx):
+    # CPython untracks a tuple whose items are untracked; a chain of them
+    # that a local (or a module global) holds loses one level per full
+    # collection, its head staying tracked: only the head is referenced
+    # from outside (a frame's slot) or none is (a module's dict holds it)
+    def chain():
+        t = (ValueError,)
+        for _ in range(300):
+            t = (t,)
+        return t
+    local = chain()
+    S.held_chain = chain()
+    try:
+        out = {"local": [], "global": []}
+        for _ in range(2):
+            gc.collect()
+            out["local"].append(_tracked_levels(gc, local))
+            out["global"].append(_tracked_levels(gc, S.held_chain))
+    finally:
+        del S.held_chain
+    return out
+
+
 # ====================================================== generations
 
 @case({"after_gen0": 1, "after_gen0_again": 1, "after_gen1": 2, "after_gen2": 2})
