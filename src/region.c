@@ -1722,6 +1722,11 @@ gcx_region_done(gcx_garbage_t *g)
     gcx_region_clear();
     work.len = 0;
     frame_held.len = 0;
+    if ((size_t)frame_held.cap * sizeof(*frame_held.items) >= RETURN_BYTES) {
+        block_free(frame_held.items, (size_t)frame_held.cap * sizeof(*frame_held.items));
+        frame_held.items = NULL;
+        frame_held.cap = 0;   /* deep recursion: C2 */
+    }
     block_end(&work.refs_block);
     block_end(&work.kinds_block);
     work.refs = work.refs_block.p;
