@@ -1040,7 +1040,10 @@ visit_mark_slow(PyObject *op, void *arg)
 }
 
 /* Member i, not marked yet, met in a special pass: mark_member's rest,
- * out of line (the lookup done). */
+ * out of line (the lookup done).  Written out rather than calling
+ * mark_member, whose checks visit_mark has just made: calling it cost
+ * bench_suite's explicit gc 1% more instructions (2,842 M -> 2,871 M,
+ * 3.13.5). */
 static __attribute__((noinline)) int
 mark_special(mark_state *st, PyObject *op, Py_ssize_t i)
 {
