@@ -29,7 +29,8 @@
  *   wait                   finalize.c   a sweep step: the part of U a weakref
  *                                       that may be garbage too ties to
  *                                       waits (S3 of incremental.c)
- *   pin                    finalize.c   a reference to every member (C2)
+ *   hold                   finalize.c   a reference to every member, or
+ *                                       a watch over their deaths (C2, W1)
  *   report                 finalize.c   the garbage hook, when one is set
  *   finalize               finalize.c   weakrefs, finalizers, resurrection,
  *                                       tp_clear, gc.garbage
@@ -100,7 +101,7 @@ decide_region(int generation, int old_set, bool sweep, const gcx_wait_t *wait,
     if (wait != NULL) {
         (void)gcx_garbage_wait(&g, wait);
     }
-    gcx_pin_garbage(&g);
+    gcx_hold_garbage(&g);
     if (gcx_stats.garbage_hook != NULL && (g.unreachable.len || g.legacy.len)) {
         gcx_report_garbage(&g, generation, gcx_stats.garbage_hook);
     }

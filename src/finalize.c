@@ -3,9 +3,10 @@
  *
  * Start at gcx_finalize_garbage.  On entry region.c has split the garbage
  * into U (collectable, the current region) and F (unreachable objects with
- * a legacy tp_del and all they reach), and pinned every member of both.
- * (Before the pins, a sweep step may take out of U the parts that must
- * wait for a later step: gcx_garbage_wait.)  Then:
+ * a legacy tp_del and all they reach), and gcx_hold_garbage has pinned
+ * every member of F and either watched or pinned U (W1).  (Before that, a
+ * sweep step may take out of U the parts that must wait for a later step:
+ * gcx_garbage_wait.)  Then:
  *
  *   handle_weakrefs      weakrefs that are themselves in U are cleared;
  *                        every weakref to a member of U is cleared; the
@@ -18,7 +19,7 @@
  *   finalize             tp_finalize (__del__) once per object, ever: the
  *                        FINALIZED bit is CPython's own, so neither
  *                        collector nor refcount death runs it twice.
- *   find_resurrected     trial deletion again, over U, minus gcx's pins:
+ *   find_resurrected     trial deletion again, over U (minus gcx's pins):
  *                        members a finalizer made reachable, and all they
  *                        reach, survive and move to the old generation.
  *   clear_weakrefs       where the interpreter does it (GH-91636), weakrefs
@@ -26,7 +27,8 @@
  *                        cleared without callbacks; on 3.15 every weakref
  *                        still to or in what is left.
  *   delete_garbage       tp_clear each remaining member (DEBUG_SAVEALL:
- *                        append it to garbage instead), then drop the pin.
+ *                        append it to garbage instead), then drop the pin
+ *                        (a watched U is pinned first: W3).
  *   handle_legacy        F's tp_del objects (all of F with SAVEALL) go to
  *                        garbage; F moves to the old generation.
  *
@@ -38,6 +40,30 @@
  * Invariants:
  *  F1  a member of U or F is never freed while gcx holds its pin; every pin
  *      is dropped exactly once before gcx_finalize_garbage returns.
+ *  W1  Where deaths are seen (tracer.c: every mode but safe), U is watched
+ *      instead of pinned, as CPython holds no reference to its garbage:
+ *      while Python code may run, a member that dies, or whose address a
+ *      new container takes, is struck out of U (its entry NULL) by what
+ *      sees it (the allocator wrapper's free, the tracer's DESTROY or
+ *      CREATE, lists mode's look at what CPython tracked since), and
+ *      member() strikes one that is parked on a free list or waits in the
+ *      trashcan (count 0) or that CPython no longer tracks.  An object a
+ *      finalizer frees by dropping its last reference then dies inside
+ *      that finalizer, its own finalizer running there, and is not
+ *      collected, as under the stdlib's collector.  U keeps the region's
+ *      numbering until the end (its entry is the region index), and is
+ *      read only through member() after a look.
+ *  W2  After every call gcx makes into Python code, the look asks whether
+ *      the watch still sees every death (the tracer's slot and the
+ *      wrapper in place); where it does not, all of U is struck: what is
+ *      left is neither finalized nor cleared now, and stays garbage, in its
+ *      generation, for a later collection.
+ *  W3  U is watched only where Python code runs before tp_clear (a member
+ *      with a tp_finalize, a weakref callback due, the garbage hook), and
+ *      only until then: what is left is pinned for tp_clear, so a member
+ *      that clearing frees dies when its pin is dropped (at its turn)
+ *      rather than inside the clear of its last referrer; and each death
+ *      then costs no strike.
  *  F2  Python code runs only here (callbacks, finalizers, tp_clear); errors
  *      it raises are reported as unraisable, never propagated.
  *  F3  collected = |final U| + weakrefs freed by their callbacks;
@@ -47,6 +73,84 @@
  */
 #include "gcx.h"
 #include "lists.h"
+
+/* ---- holding U: pins or the watch (W1) ----------------------------------------- */
+
+gcx_workvec_t *gcx_watched;
+
+void
+gcx_watch_strike(PyObject *op)
+{
+    Py_ssize_t i = gcx_region_index(op);
+    if (i >= 0 && i < gcx_watched->len && gcx_watched->items[i] == op) {
+        gcx_watched->items[i] = NULL;
+    }
+}
+
+/* Member i of U, or NULL: struck (W1), or to be struck now, being parked
+ * on a free list or waiting in the trashcan (count 0; its memory is still
+ * CPython's, or the wrapper would have struck it) or no longer tracked by
+ * CPython (C code untracked it, as greenlet does, or a new object that is
+ * not tracked has its address).  Pinned, every entry is a member. */
+static inline PyObject *
+member_of(gcx_workvec_t *u, Py_ssize_t i, bool pinned)
+{
+    PyObject *op = u->items[i];
+    if (pinned || op == NULL) {
+        return op;
+    }
+    if (Py_REFCNT(op) == 0 || !gcx_is_tracked_gc(op)) {
+        u->items[i] = NULL;
+        return NULL;
+    }
+    return op;
+}
+
+static inline PyObject *
+member(gcx_garbage_t *g, Py_ssize_t i)
+{
+    return member_of(&g->unreachable, i, g->pinned);
+}
+
+static void
+strike_all(gcx_garbage_t *g)
+{
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        g->unreachable.items[i] = NULL;
+    }
+}
+
+/* Python code may have run: before U is read again, the watch looks
+ * (sources: after a call gcx made, W2). */
+static inline void
+look(gcx_garbage_t *g, bool sources)
+{
+    if (!g->pinned && !gcx_watch_look(sources)) {
+        strike_all(g);
+    }
+}
+
+/* Is any member left in U? */
+static bool
+any_member_left(gcx_garbage_t *g)
+{
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        if (member(g, i) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+gcx_garbage_hides(PyObject *op)
+{
+    Py_ssize_t i = gcx_region_index(op);
+    if (i < 0) {
+        return false;
+    }
+    return gcx_watched == NULL || (i < gcx_watched->len && gcx_watched->items[i] == op);
+}
 
 /* ---- the stdlib's order -------------------------------------------------------- */
 
@@ -121,7 +225,9 @@ stdlib_order(order_t *o, gcx_garbage_t *g)
     o->met = block + 2 * n;
     unsigned lists = 1;   /* a young collection's members are all of generation 0 */
     for (Py_ssize_t i = 0; i < n; i++) {
+        /* (the garbage hook ran: a member it let go of is struck) */
         o->list[i] = g->generation == 0 ? 0
+                     : u->items[i] == NULL ? NLISTS - 1
                      : list_of_generation(gcx_table_set_of(u->items[i]), g->generation);
         lists |= 1u << o->list[i];
     }
@@ -203,11 +309,20 @@ order_done(order_t *o)
     *o = (order_t){NULL, NULL, NULL, 0, 0, false};
 }
 
+/* One line per object of v (U, watched, with g: a custom sys.stderr may
+ * run Python code, so each line looks first). */
 static void
-debug_print(const char *what, gcx_workvec_t *v, const order_t *o)
+debug_print(const char *what, gcx_workvec_t *v, const order_t *o, gcx_garbage_t *g)
 {
     for (Py_ssize_t k = 0; k < v->len; k++) {
         PyObject *op = v->items[nth(o, k)];
+        if (g != NULL) {
+            look(g, true);
+            op = member(g, nth(o, k));
+            if (op == NULL) {
+                continue;
+            }
+        }
         PySys_FormatStderr("gc: %s <%s %p>\n", what, Py_TYPE(op)->tp_name, (void *)op);
     }
 }
@@ -386,13 +501,13 @@ gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait)
 }
 
 static Py_ssize_t
-count_due_callbacks(gcx_workvec_t *u)
+count_due_callbacks(gcx_garbage_t *g)
 {
     Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
-    for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
-        if (weakref_flags(&memo, op) & WR_REFERABLE) {
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        PyObject *op = member(g, i);
+        if (op != NULL && (weakref_flags(&memo, op) & WR_REFERABLE)) {
             n += due_callbacks_of(op);
         }
     }
@@ -404,8 +519,9 @@ count_due_callbacks(gcx_workvec_t *u)
  * weakrefs died then (CPython counts them as collected), or -1 when there
  * is no room to remember the callbacks: then nothing has been cleared. */
 static Py_ssize_t
-handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
+handle_weakrefs(gcx_garbage_t *g, Py_ssize_t due, const order_t *o)
 {
+    gcx_workvec_t *u = &g->unreachable;
     /* strong references to the weakrefs whose callbacks are due */
     PyObject **to_call = NULL;
     if (due > 0 && (to_call = gcx_mem_malloc((size_t)due * sizeof(PyObject *))) == NULL) {
@@ -416,8 +532,12 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
     bool with_callbacks_only = gcx_probed.weakrefs_after_finalizers;
     Py_ssize_t n = 0;
     wr_memo memo = {{NULL}, {0}};
+    const bool pinned = g->pinned;
     for (Py_ssize_t k = 0; k < u->len; k++) {
-        PyObject *op = u->items[nth(o, k)];
+        PyObject *op = member_of(u, nth(o, k), pinned);
+        if (op == NULL) {
+            continue;
+        }
         int flags = weakref_flags(&memo, op);
         if ((flags & WR_IS_WEAKREF) && !with_callbacks_only) {
             /* a trash weakref's callback must never run (bpo-38006) */
@@ -464,25 +584,30 @@ handle_weakrefs(gcx_workvec_t *u, Py_ssize_t due, const order_t *o)
         Py_DECREF(to_call[i]);
     }
     gcx_mem_free(to_call);
+    if (n > 0) {
+        look(g, true);
+    }
     return freed;
 }
 
-/* ---- pins ------------------------------------------------------------------------ */
+/* ---- pins, or the watch ---------------------------------------------------------- */
 
-/* F1: a reference to every member of U and F.  The same pass notes whether
- * any member of U is or may have weakrefs, or has a finalizer: young
- * garbage is mostly lists, dicts and tuples, which have neither, and then
- * those two passes over U are skipped. */
+/* F1: a reference to every member of F, and of U unless the watch can
+ * start (W1).  The same pass notes whether any member of U is or may have
+ * weakrefs, or has a finalizer: young garbage is mostly lists, dicts and
+ * tuples, which have neither, and then those two passes over U are
+ * skipped. */
 void
-gcx_pin_garbage(gcx_garbage_t *g)
+gcx_hold_garbage(gcx_garbage_t *g)
 {
     wr_memo memo = {{NULL}, {0}};
     int flags = 0;
     bool finalizers = false;
     Py_ssize_t due = 0;
-    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
-        PyObject *op = g->unreachable.items[i];
-        Py_INCREF(op);
+    gcx_workvec_t *u = &g->unreachable;
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        PyObject *op = u->items[i];
+        Py_INCREF(op);   /* undone below if U is watched */
         int f = weakref_flags(&memo, op);
         if (f & WR_REFERABLE) {
             due += due_callbacks_of(op);
@@ -491,11 +616,60 @@ gcx_pin_garbage(gcx_garbage_t *g)
         finalizers |= Py_TYPE(op)->tp_finalize != NULL;
     }
     g->due_callbacks = due;
+    g->weakrefs = flags != 0;
+    g->finalizers = finalizers;
     for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
         Py_INCREF(g->legacy.items[i]);
     }
-    g->weakrefs = flags != 0;
-    g->finalizers = finalizers;
+    /* Python code may run before tp_clear: watched (W1), else pinned */
+    bool python = finalizers || due > 0 || gcx_stats.garbage_hook != NULL;
+    g->pinned = !(python && u->len > 0 && gcx_watch_begin());
+    if (!g->pinned) {
+        for (Py_ssize_t i = 0; i < u->len; i++) {
+            Py_DECREF(u->items[i]);   /* not the last: the garbage holds it */
+        }
+        gcx_watched = u;
+    }
+}
+
+/* The Python code before tp_clear has run: what is left of U is pinned, in
+ * CPython's order (tp_clear's), and the watch ends (W3). */
+static void
+pin_the_rest(gcx_garbage_t *g, const order_t *o)
+{
+    if (g->pinned) {
+        return;
+    }
+    gcx_workvec_t *u = &g->unreachable;
+    look(g, true);
+    if (o->perm != NULL) {
+        /* the order's room (the walk is over) holds the members first */
+        PyObject **moved = (PyObject **)o->met;
+        Py_ssize_t n = 0;
+        for (Py_ssize_t k = 0; k < u->len; k++) {
+            PyObject *op = member(g, o->perm[k]);
+            if (op != NULL) {
+                moved[n++] = op;
+            }
+        }
+        memcpy(u->items, moved, (size_t)n * sizeof(PyObject *));
+        u->len = n;
+    }
+    else {
+        Py_ssize_t n = 0;
+        for (Py_ssize_t i = 0; i < u->len; i++) {
+            PyObject *op = member(g, i);
+            if (op != NULL) {
+                u->items[n++] = op;
+            }
+        }
+        u->len = n;
+    }
+    for (Py_ssize_t i = 0; i < u->len; i++) {
+        Py_INCREF(u->items[i]);
+    }
+    g->pinned = true;
+    gcx_watched = NULL;
 }
 
 /* ---- finalizers and resurrection -------------------------------------------------- */
@@ -525,15 +699,24 @@ gcx_is_finalizing(PyObject *op)
     return op == finalizing;
 }
 
-/* Returns how many finalizers ran. */
+/* Returns how many finalizers ran.  Watched, each finalizer runs with a
+ * reference of gcx's to its object, as CPython's collector holds one; what
+ * dies meanwhile is struck (W1), and a member is read only after a look. */
 static Py_ssize_t
-finalize(gcx_workvec_t *u, const order_t *o)
+finalize(gcx_garbage_t *g, const order_t *o)
 {
+    gcx_workvec_t *u = &g->unreachable;
     Py_ssize_t ran = 0;
     for (Py_ssize_t k = 0; k < u->len; k++) {
-        PyObject *op = u->items[nth(o, k)];
+        PyObject *op = member(g, nth(o, k));
+        if (op == NULL) {
+            continue;
+        }
         destructor fin = Py_TYPE(op)->tp_finalize;
         if (fin != NULL && !PyObject_GC_IsFinalized(op) && !left_list(op)) {
+            if (!g->pinned) {
+                Py_INCREF(op);
+            }
             /* PyObject_CallFinalizer sets CPython's FINALIZED bit */
             finalizing = op;
             PyObject_CallFinalizer(op);
@@ -541,6 +724,10 @@ finalize(gcx_workvec_t *u, const order_t *o)
             if (PyErr_Occurred()) {
                 PyErr_WriteUnraisable(op);
             }
+            if (!g->pinned) {
+                Py_DECREF(op);   /* op may die here: struck */
+            }
+            look(g, true);
             ran++;
         }
     }
@@ -550,8 +737,9 @@ finalize(gcx_workvec_t *u, const order_t *o)
 /* CPython holds no reference to its garbage, so an object whose last
  * reference goes away while Python code runs (a finalizer breaking its own
  * cycle) is freed on the spot and drops out of the collection, uncounted.
- * gcx's pin keeps it alive; dropping the pins of members nobody else
- * refers to, until none is left, frees the same objects.  Their entries
+ * Where a pin kept it alive (safe mode, and F always), dropping the pins of
+ * members nobody else refers to, until none is left, frees the same
+ * objects, later (watched, it died on the spot: W1).  Their entries
  * become NULL, in place: v keeps its numbering (for U, the region's),
  * until compact() closes the gaps. */
 static Py_ssize_t
@@ -599,29 +787,32 @@ give_back_u(PyObject *target, void *arg)
     }
 }
 
-/* Split u into what a finalizer resurrected (moved to old_set, pins
- * dropped) and what is still garbage (kept in u); NULL entries (released)
- * go.  u is still the region, numbered as the split left it: the recount
- * uses the region's counts and membership test, a released member counts
- * as no member (GCX_W_EXCLUDED: edges to its address, which a new object
- * may have taken, change nothing, and it is never traversed).  On
- * allocation failure everything counts as resurrected: nothing is freed
- * (C3 of region.c). */
+/* Split U into what a finalizer resurrected (moved to old_set, pins
+ * dropped) and what is still garbage (kept in U); pinned, NULL entries
+ * (released) go, watched, the resurrected become NULL too.  U is still the
+ * region, numbered as the split left it: the recount uses the region's
+ * counts and membership test, a released or struck member counts as no
+ * member (GCX_W_EXCLUDED: edges to its address, which a new object may
+ * have taken, change nothing, and it is never traversed).  On allocation
+ * failure everything counts as resurrected: nothing is freed (C3 of
+ * region.c). */
 static void
-find_resurrected(gcx_workvec_t *u, int old_set, order_t *o)
+find_resurrected(gcx_garbage_t *g, order_t *o)
 {
+    gcx_workvec_t *u = &g->unreachable;
     gcx_refs_t *refs = gcx_region_refs();   /* u's counts, in its order */
+    Py_ssize_t pin = g->pinned ? 1 : 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
+        PyObject *op = member(g, i);
         /* our pin is not a reference from outside; a member out of
          * CPython's recount (untracked, or refused by its tp_is_gc: see
          * compat.h) survives with all it reaches */
         refs[i] = op == NULL ? GCX_W_EXCLUDED
                   : !left_list(op) && !gcx_type_refuses(Py_TYPE(op), op)
-                  ? gcx_refs_of(Py_REFCNT(op) - 1) : GCX_W_REACHABLE;
+                  ? gcx_refs_of(Py_REFCNT(op) - pin) : GCX_W_REACHABLE;
     }
     for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
+        PyObject *op = u->items[i];   /* member() just said */
         if (op != NULL && gcx_frames_may_borrow(Py_TYPE(op))) {
             if (gcx_frames_mode() != GCX_FRAMES_COMPENSATED) {
                 refs[i] = GCX_W_REACHABLE;      /* FR1: it and all it reaches */
@@ -635,6 +826,16 @@ find_resurrected(gcx_workvec_t *u, int old_set, order_t *o)
             refs[i] = GCX_W_REACHABLE;
         }
     }
+    if (!g->pinned) {
+        /* watched: U keeps its numbering (W1) */
+        for (Py_ssize_t i = 0; i < u->len; i++) {
+            if (u->items[i] != NULL && refs[i] == GCX_W_REACHABLE) {
+                gcx_table_promote(u->items[i], g->old_set);
+                u->items[i] = NULL;
+            }
+        }
+        return;
+    }
     Py_ssize_t keep = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
@@ -643,7 +844,7 @@ find_resurrected(gcx_workvec_t *u, int old_set, order_t *o)
             continue;
         }
         if (refs[i] == GCX_W_REACHABLE) {
-            gcx_table_promote(op, old_set);
+            gcx_table_promote(op, g->old_set);
             Py_DECREF(op);
             order_moves(o, i, -1);
         }
@@ -660,11 +861,14 @@ find_resurrected(gcx_workvec_t *u, int old_set, order_t *o)
  * handle_weakrefs left, where GH-91636 is in the interpreter those that
  * finalizers made. */
 static void
-clear_weakrefs(gcx_workvec_t *u)
+clear_weakrefs(gcx_garbage_t *g)
 {
     wr_memo memo = {{NULL}, {0}};
-    for (Py_ssize_t i = 0; i < u->len; i++) {
-        PyObject *op = u->items[i];
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        PyObject *op = member(g, i);
+        if (op == NULL) {
+            continue;
+        }
         int flags = weakref_flags(&memo, op);
         if (flags & WR_IS_WEAKREF) {
             _PyWeakref_ClearRef((PyWeakReference *)op);
@@ -756,7 +960,7 @@ list_of(gcx_workvec_t *v)
 {
     PyObject *list = PyList_New(v->len);
     for (Py_ssize_t i = 0; list != NULL && i < v->len; i++) {
-        PyList_SET_ITEM(list, i, Py_NewRef(v->items[i]));
+        PyList_SET_ITEM(list, i, Py_NewRef(v->items[i]));   /* none struck yet */
     }
     return list;
 }
@@ -790,6 +994,7 @@ gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
     Py_XDECREF(u);
     Py_XDECREF(f);
     Py_DECREF(hook);
+    look(g, true);
 }
 
 /* ---- the entry point -------------------------------------------------------------- */
@@ -802,9 +1007,10 @@ gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook)
 static void
 give_up(gcx_garbage_t *g)
 {
-    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+    for (Py_ssize_t i = 0; g->pinned && i < g->unreachable.len; i++) {
         Py_DECREF(g->unreachable.items[i]);
     }
+    gcx_watched = NULL;
     for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
         Py_DECREF(g->legacy.items[i]);
     }
@@ -818,7 +1024,7 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     order_t order;
     stdlib_order(&order, g);
     if (*g->debug & GCX_DEBUG_COLLECTABLE) {
-        debug_print("collectable", &g->unreachable, &order);
+        debug_print("collectable", &g->unreachable, &order, g);
     }
     /* Python code that could reach the garbage ran: finalizers, and on
      * 3.15 weakref callbacks too, since the weakrefs without callbacks to
@@ -826,8 +1032,8 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     bool reached = false;
     if (g->weakrefs) {
         Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
-                                               : count_due_callbacks(&g->unreachable);
-        Py_ssize_t freed = handle_weakrefs(&g->unreachable, due, &order);
+                                               : count_due_callbacks(g);
+        Py_ssize_t freed = handle_weakrefs(g, due, &order);
         if (freed < 0) {
             order_done(&order);
             give_up(g);
@@ -836,32 +1042,42 @@ gcx_finalize_garbage(gcx_garbage_t *g)
         g->collected += freed;
         reached = due > 0 && gcx_probed.weakrefs_after_finalizers;
     }
-    if (g->finalizers && finalize(&g->unreachable, &order) > 0) {
+    if (g->finalizers && finalize(g, &order) > 0) {
         reached = true;
     }
     if (reached) {
         /* Only that code can reach the garbage (before 3.15 callbacks
          * cannot: every weakref into it is cleared, and get_objects()
          * hides it), so only it can free or resurrect any of it. */
-        if (release_unreferenced(&g->unreachable) > 0) {
-            find_resurrected(&g->unreachable, g->old_set, &order);
+        if (!g->pinned) {
+            if (any_member_left(g)) {
+                find_resurrected(g, &order);
+            }
+        }
+        else if (release_unreferenced(&g->unreachable) > 0) {
+            find_resurrected(g, &order);
         }
         else {
             g->unreachable.len = 0;   /* all of it was released */
         }
     }
-    reorder(&order, &g->unreachable);
-    order_done(&order);
     if (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers) {
-        clear_weakrefs(&g->unreachable);
+        clear_weakrefs(g);
     }
+    if (g->pinned) {
+        reorder(&order, &g->unreachable);
+    }
+    else {
+        pin_the_rest(g, &order);
+    }
+    order_done(&order);
     g->collected += g->unreachable.len;
     delete_garbage(g);
     (void)release_unreferenced(&g->legacy);
     compact(&g->legacy);
     g->uncollectable = g->legacy.len;
     if (*g->debug & GCX_DEBUG_UNCOLLECTABLE) {
-        debug_print("uncollectable", &g->legacy, NULL);
+        debug_print("uncollectable", &g->legacy, NULL, NULL);
     }
     handle_legacy(g);
 }

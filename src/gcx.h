@@ -191,7 +191,7 @@ static inline bool gcx_rec_has(const gcx_page_t *p, int s, unsigned slot) {
 }
 
 /* The set holding slot's record, or -1 (T1: at most one does). */
-static inline int
+static inline __attribute__((always_inline)) int
 gcx_set_of_slot(const gcx_page_t *p, unsigned slot)
 {
     const uint64_t *words = p->sets[slot >> 6];   /* one cache line */
@@ -214,7 +214,7 @@ gcx_rec_put(gcx_page_t *p, int s, unsigned slot)
     gcx_table.total[s]++;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 gcx_rec_clear(gcx_page_t *p, int s, unsigned slot)
 {
     GCX_SET(p, s, slot >> 6) &= ~((uint64_t)1 << (slot & 63));
@@ -222,8 +222,9 @@ gcx_rec_clear(gcx_page_t *p, int s, unsigned slot)
     gcx_table.total[s]--;
 }
 
-/* Drop slot's record, if it has one: the set it was in, or -1. */
-static inline int
+/* Drop slot's record, if it has one: the set it was in, or -1.  Inlined
+ * always: it is on the allocator wrapper's path of every container freed. */
+static inline __attribute__((always_inline)) int
 gcx_rec_discard(gcx_page_t *p, unsigned slot)
 {
     int s = gcx_set_of_slot(p, slot);
@@ -391,8 +392,9 @@ typedef struct {
 
 /* The garbage of one collection, from the split to the end. */
 typedef struct {
-    gcx_workvec_t unreachable;   /* U: pinned, in the region */
+    gcx_workvec_t unreachable;   /* U: pinned or watched, in the region */
     gcx_workvec_t legacy;        /* F: pinned, not in the region */
+    bool pinned;                 /* U is pinned (else watched: W1 of finalize.c) */
     Py_ssize_t collected;        /* m */
     Py_ssize_t uncollectable;    /* n */
     int old_set;                 /* where survivors go */
@@ -679,10 +681,25 @@ void gcx_stats_set_slow_fd(int fd, double threshold);   /* fd -1: off */
 /* ---- the garbage (finalize.c) ----------------------------------------------------- */
 
 Py_ssize_t gcx_garbage_wait(gcx_garbage_t *g, const gcx_wait_t *wait);
-void gcx_pin_garbage(gcx_garbage_t *g);
+void gcx_hold_garbage(gcx_garbage_t *g);
 void gcx_finalize_garbage(gcx_garbage_t *g);
 void gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook);
 bool gcx_is_finalizing(PyObject *op);   /* its finalizer is running now */
+bool gcx_garbage_hides(PyObject *op);   /* op is the running collection's garbage */
+
+/* W1: the garbage U while it is watched (Python code may run and U is not
+ * pinned), else NULL.  Whatever sees a container die, or a new one made,
+ * calls gcx_watch_gone: a member of U at that address is struck out. */
+extern gcx_workvec_t *gcx_watched;
+void gcx_watch_strike(PyObject *op);
+
+static inline void
+gcx_watch_gone(PyObject *op)
+{
+    if (gcx_watched != NULL) {
+        gcx_watch_strike(op);
+    }
+}
 
 /* ---- one collection's region (region.c) -------------------------------------------- */
 
@@ -779,6 +796,8 @@ void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
+bool gcx_watch_begin(void);       /* can deaths be watched (W1 of finalize.c)?  It starts */
+bool gcx_watch_look(bool sources);   /* still?  (lists mode: strikes the new containers) */
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
 void gcx_births_before_stdlib(void);   /* the stdlib collector's "start": read first */
 void gcx_births_after_stdlib(void);    /* ... and its "stop" */

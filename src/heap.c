@@ -28,7 +28,7 @@ typedef struct {
 static inline bool
 takes(const found_state *st, PyObject *op)
 {
-    return !(st->in_collection && gcx_region_index(op) >= 0)
+    return !(st->in_collection && gcx_garbage_hides(op))
            && gcx_is_tracked_gc(op) && st->n < st->cap;
 }
 
@@ -182,7 +182,7 @@ count_type(gcx_page_t *p, unsigned slot, int set, void *arg)
     census_state *st = arg;
     PyObject *op = gcx_slot_object(p, slot);
     if (st->failed || !gcx_is_tracked_gc(op)
-        || (st->in_collection && gcx_region_index(op) >= 0)) {
+        || (st->in_collection && gcx_garbage_hides(op))) {
         return;
     }
     PyTypeObject *tp = Py_TYPE(op);

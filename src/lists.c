@@ -296,6 +296,12 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
 }
 
 bool
+gcx_lists_at_young_tail(PyObject *marker)
+{
+    return next_of(as_gc(marker)) == heads[0];
+}
+
+bool
 gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before)
 {
     int k = rest.k;

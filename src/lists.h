@@ -62,6 +62,10 @@ typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
 Py_ssize_t gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how);
 bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before);
 
+/* Is marker the last container of CPython's youngest list (nothing
+ * tracked since it was)?  Only if gcx_lists_ok(). */
+bool gcx_lists_at_young_tail(PyObject *marker);
+
 
 /* fn(op, rank, arg) for the containers of CPython's generations 0, 1 and
  * 2 (not the permanent one), newest first: each list from its tail to its

@@ -57,9 +57,10 @@
  * Invariants:
  *  C1  between numbering and split no Python code runs: the region's members
  *      are alive and unchanged throughout.
- *  C2  after the split every member of U and F is pinned (collection.c,
- *      finalize.c); outside a collection there is no region (no page in
- *      it, the filter zero) and no block of RETURN_BYTES or more is kept.
+ *  C2  after the split every member of F is pinned and every member of U
+ *      pinned or watched (finalize.c, W1); outside a collection there is no
+ *      region (no page in it, the filter zero) and no block of
+ *      RETURN_BYTES or more is kept.
  *  C3  on allocation failure the collection gives up before anything is
  *      pinned: every record stays where it was and nothing is freed.
  */

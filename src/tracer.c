@@ -124,6 +124,9 @@ on_container(PyObject *op, PyRefTracerEvent event)
     if (foreign_interp()) {
         return 0;    /* subinterpreters are not gcx's */
     }
+    /* a member of the garbage being finalized dies, or a new object takes
+     * its address (W1 of finalize.c) */
+    gcx_watch_gone(op);
     if (event == PyRefTracer_CREATE) {
         gcx_table_add(op, GCX_GEN0);
         gcx_schedule_on_alloc();
@@ -181,7 +184,7 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
     if (!PyType_IS_GC(tp)) {
         return 0;
     }
-    if (!main_interp_alone()) {
+    if (!main_interp_alone() || gcx_watched != NULL) {
         return on_container(op, event);
     }
     if (event == PyRefTracer_CREATE) {
@@ -328,6 +331,16 @@ both_recorded(const gcx_page_t *p, unsigned slot)
     return ((w[0] | w[1] | w[2] | w[3]) >> (slot & 63)) & (1 | 1u << NEXT);
 }
 
+/* A container at a died: its record goes, and if it is a member of the
+ * garbage being finalized, it is struck out of it (W1 of finalize.c: a
+ * member has a record until it dies). */
+static inline void
+drop_found(gcx_page_t *p, unsigned slot, uintptr_t a)
+{
+    (void)gcx_rec_discard(p, slot);
+    gcx_watch_gone((PyObject *)a);
+}
+
 /* Drop the records at a and a + 16 (a = B + 16); whether there was one. */
 static inline bool
 drop_both(uintptr_t a)
@@ -340,14 +353,20 @@ drop_both(uintptr_t a)
         }
         uint64_t found = both_recorded(p, slot);
         if (found & 1) {
-            (void)gcx_rec_discard(p, slot);
+            drop_found(p, slot, a);
         }
         if (found & (1u << NEXT)) {
-            (void)gcx_rec_discard(p, slot + NEXT);
+            drop_found(p, slot + NEXT, a + 16);
         }
         return found != 0;
     }
     int s16 = drop_record(a), s32 = drop_record(a + 16);
+    if (s16 >= 0) {
+        gcx_watch_gone((PyObject *)a);
+    }
+    if (s32 >= 0) {
+        gcx_watch_gone((PyObject *)(a + 16));
+    }
     return s16 >= 0 || s32 >= 0;
 }
 
@@ -360,6 +379,23 @@ free_dropping(void *block)
         /* a container's memory: its death, whatever the tracer saw */
         gcx_schedule_on_free();
     }
+    hook_next.free(hook_next.ctx, block);
+}
+
+/* free_maybe_recorded's usual case while the garbage is watched (W1 of
+ * finalize.c): the records found at B + 16 (slot) and B + 32 go, and the
+ * deaths are struck. */
+static __attribute__((noinline)) void
+free_struck(gcx_page_t *p, unsigned slot, uint64_t found, void *block)
+{
+    uintptr_t a = (uintptr_t)block + 16;
+    if (found & 1) {
+        drop_found(p, slot, a);
+    }
+    if (found & (1u << NEXT)) {
+        drop_found(p, slot + NEXT, a + 16);
+    }
+    gcx_schedule_on_free();
     hook_next.free(hook_next.ctx, block);
 }
 
@@ -380,15 +416,21 @@ free_maybe_recorded(void *block)
         && c->key == key && both_in_one_word(slot)) {
         gcx_page_t *p = c->page;
         uint64_t found = p == NULL ? 0 : both_recorded(p, slot);
-        if (found) {
-            if (found & 1) {
-                (void)gcx_rec_discard(p, slot);
-            }
-            if (found & (1u << NEXT)) {
-                (void)gcx_rec_discard(p, slot + NEXT);
-            }
-            gcx_schedule_on_free();
+        if (!found) {
+            hook_next.free(hook_next.ctx, block);
+            return;
         }
+        if (gcx_watched != NULL) {
+            free_struck(p, slot, found, block);
+            return;
+        }
+        if (found & 1) {
+            (void)gcx_rec_discard(p, slot);
+        }
+        if (found & (1u << NEXT)) {
+            (void)gcx_rec_discard(p, slot + NEXT);
+        }
+        gcx_schedule_on_free();
         hook_next.free(hook_next.ctx, block);
         return;
     }
@@ -418,6 +460,8 @@ hook_realloc(void *ctx, void *block, size_t n)
     void *moved = hook_next.realloc(hook_next.ctx, block, n);
     if (moved != NULL && block != NULL && moved != block && hook_may_touch()) {
         uintptr_t from = (uintptr_t)block, to = (uintptr_t)moved;
+        gcx_watch_gone((PyObject *)(from + 16));
+        gcx_watch_gone((PyObject *)(from + 32));
         int s16 = drop_record(from + 16);
         int s32 = drop_record(from + 32);
         if (s16 >= 0) {
@@ -503,6 +547,7 @@ static unsigned allocs_unread;   /* object allocations since the last read, as o
 static unsigned births_every = BIRTHS_EVERY;
 static bool births_queued;
 static PyObject *birth_marker;   /* gcx's own list, never garbage */
+static PyObject *watch_marker;   /* another, for the watch (below) */
 
 static __attribute__((noinline)) void
 read_untried(PyObject *op, bool recent, Py_ssize_t *births);
@@ -794,6 +839,113 @@ gcx_births_after_stdlib(void)
         mark_at_stop = gcx_lists_collections_mark();
         vouch = mark_at_stop >= 0 ? VOUCHED : UNVOUCHED;
     }
+}
+
+/* ---- the watch over a collection's garbage (W1 of finalize.c) ------------- */
+
+/* While Python code runs in a collection before tp_clear (the garbage
+ * hook, weakref callbacks, finalizers: W3 of finalize.c), the garbage U is
+ * not pinned where deaths are seen: a member that dies, or whose address a new
+ * object takes, is struck out of U (gcx_watch_gone) by whatever sees it
+ * first, as CPython's list of garbage loses an object that dies, so that
+ * an object whose last reference a finalizer drops dies there and then, as
+ * under the stdlib's collector.  Who tells, by mode:
+ *   tracer  DESTROY and CREATE of every container, while gcx owns the slot;
+ *   alloc   the wrapper's frees, and CREATE (a container taken from a free
+ *           list, whose death the tracer may have missed), while both hold;
+ *   lists   the wrapper's frees.  A container parked on a free list keeps
+ *           its memory (count 0, untracked: finalize.c's member() reads
+ *           that); one taken from a free list again is tracked anew at the
+ *           tail of CPython's youngest list, so each look strikes what
+ *           follows watch_marker there and moves the marker to the tail
+ *           (nothing tracked since: one comparison);
+ *   safe    no watch: records may dangle, and U is pinned instead.
+ * A look that finds its source gone (the slot or the wrapper lost, the
+ * marker moved on by a stdlib collection or frozen by its gc.freeze())
+ * returns false: finalize.c then strikes all that is left of U, which is
+ * neither finalized nor cleared by this collection and stays garbage for a
+ * later one. */
+
+static void
+strike_listed(PyObject *op, int how, void *unused)
+{
+    (void)how;
+    (void)unused;
+    gcx_watch_gone(op);
+}
+
+/* The watch marker to the tail of CPython's youngest list, with a record
+ * in generation 0 (as the birth marker's), so that a read of births finds
+ * nothing new in it. */
+static void
+watch_marker_to_tail(void)
+{
+    PyObject_GC_UnTrack(watch_marker);
+    PyObject_GC_Track(watch_marker);
+    gcx_table_add(watch_marker, GCX_GEN0);
+}
+
+/* Can the watch start?  It starts then (lists mode: the marker placed). */
+bool
+gcx_watch_begin(void)
+{
+    if (gcx_tr.shut_down) {
+        return false;
+    }
+    switch (gcx_tr.mode) {
+#if GCX_HAS_REFTRACER
+    case GCX_MODE_TRACER:
+        return own_slot() && !gcx_tr.stale;
+    case GCX_MODE_ALLOC:
+        return own_slot() && !gcx_tr.stale && hook_on && hook_in_chain();
+#endif
+    case GCX_MODE_LISTS:
+        if (watch_marker == NULL || !gcx_lists_ok() || !gcx_header_readable
+            || !hook_on || !hook_in_chain()) {
+            return false;
+        }
+        watch_marker_to_tail();
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* After Python code may have run, before U is read again: whether the
+ * watch still sees every death (lists mode: the new containers struck).
+ * `sources`: ask whether the slot and the wrapper are still in place
+ * (after a call gcx makes into Python code; W2 of finalize.c). */
+bool
+gcx_watch_look(bool sources)
+{
+    if (gcx_tr.shut_down) {
+        return false;
+    }
+    if (gcx_tr.mode != GCX_MODE_LISTS) {
+#if GCX_HAS_REFTRACER
+        return !sources || (own_slot() && (gcx_tr.mode == GCX_MODE_TRACER || hook_in_chain()));
+#else
+        return false;
+#endif
+    }
+    if (sources && !hook_in_chain()) {
+        return false;
+    }
+    if (gcx_lists_at_young_tail(watch_marker)) {
+        return true;
+    }
+    PyObject *const *items;
+    int how;
+    Py_ssize_t n = gcx_lists_gather(watch_marker, &items, &how);
+    if (how != GCX_LISTED_NEW) {
+        return false;   /* a stdlib collection moved it on, or froze it */
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        gcx_watch_gone(items[i]);
+    }
+    (void)gcx_lists_each_rest(strike_listed, NULL, false);
+    watch_marker_to_tail();
+    return true;
 }
 
 /* CPython's own count of generation 0, where lists.c found it (L1). */
@@ -1483,7 +1635,7 @@ forced_mode(void)
     return -2;
 }
 
-/* The marker of lists mode, and whether lists.c can read CPython's lists. */
+/* The markers of lists mode, and whether lists.c can read CPython's lists. */
 static int
 lists_init(void)
 {
@@ -1491,6 +1643,9 @@ lists_init(void)
     birth_marker = PyList_New(0);     /* the last container tracked (L1) */
     int r = gc == NULL || birth_marker == NULL ? -1 : gcx_lists_init(birth_marker, gc);
     Py_XDECREF(gc);
+    if (r == 0 && (watch_marker = PyList_New(0)) == NULL) {
+        return -1;
+    }
     return r;
 }
 

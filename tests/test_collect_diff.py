@@ -766,6 +766,212 @@ def resurrect_partial_group(gc, ctx):
     return {"first": first, "saved": saved, "second": gc.collect()}
 
 
+# ====================================================== garbage a finalizer frees
+#
+# CPython's collector holds no reference to its garbage: an object whose
+# last reference a finalizer drops dies inside that finalizer (its own
+# __del__ running there, nested), leaves the collection and is not counted.
+# gcx watches its garbage instead of pinning it (W1 of src/finalize.c).
+
+def _order(ctx):
+    return ["%s %s" % e for e in ctx.events]
+
+
+@case({"collected": 2, "order": ["del< y", "del< x", "del> x", "del> y", "del< z", "del> z"]})
+def finalizer_drops_the_last_reference_to_a_peer(gc, ctx):
+    class Dropper(ctx.Fin):
+        def __del__(self):
+            self.ctx.log("del<", self.label)
+            self.x = None
+            self.ctx.log("del>", self.label)
+    def make():
+        y, z, x = Dropper("y"), Dropper("z"), Dropper("x")
+        y.x, y.z, z.y = x, z, y       # x: garbage only y refers to
+        x.x = z.x = None
+    make()
+    return {"collected": gc.collect(), "order": _order(ctx)}
+
+
+@case({"collected": 2,
+       "order": ["del< r", "del< c2", "del< g2", "del> g2", "del> c2", "del< c1",
+                 "del< g1", "del> g1", "del> c1", "del< c0", "del< g0", "del> g0",
+                 "del> c0", "del> r"]})
+def finalizer_clears_its_children(gc, ctx):
+    # the pattern of __del__ methods that release what they own
+    class Owner(ctx.Fin):
+        def __init__(self, label):
+            super().__init__(label)
+            self.kids = []
+        def __del__(self):
+            self.ctx.log("del<", self.label)
+            self.kids.clear()            # last first, as list.clear drops them
+            self.ctx.log("del>", self.label)
+    def make():
+        r = Owner("r")
+        r.me = r
+        for i in range(3):
+            c = Owner("c%d" % i)
+            c.kids.append(Owner("g%d" % i))
+            r.kids.append(c)
+    make()
+    return {"collected": gc.collect(), "order": _order(ctx)}
+
+
+@case({"seen": [2], "collected": 2})
+def refcount_a_finalizer_sees_of_a_peer(gc, ctx):
+    # sys.getrefcount(peer) from __del__: the peer's one reference, and the
+    # call's (the collector adds none)
+    seen = []
+    class Counter_(ctx.Fin):
+        def __del__(self):
+            if self.label == "a":
+                seen.append(sys.getrefcount(self.peer))
+    def make():
+        a, b = Counter_("a"), ctx.Plain("b")
+        a.peer, a.me = b, a
+    make()
+    return {"seen": seen, "collected": gc.collect()}
+
+
+@case({"collected": 1, "kept": [[0, {"k": 0}, (0,)], [7, {"k": 7}, (7,)], [14, {"k": 14}, (14,)]]})
+def finalizer_frees_garbage_then_reuses_its_memory(gc, ctx):
+    # lists, dicts and tuples freed inside a finalizer go to CPython's free
+    # lists and are made again at once: what is made is not the garbage
+    kept = []
+    class Reuser(ctx.Fin):
+        def __del__(self):
+            self.stuff = None
+            made = [[i, {"k": i}, (i,)] for i in range(20)]
+            kept.extend(made[::7])
+    def make():
+        r = Reuser("r")
+        r.me = r
+        r.stuff = [[i, {"k": i}, (i,), [i]] for i in range(20)]
+    make()
+    n = gc.collect()
+    return {"collected": n, "kept": [[k[0], dict(k[1]), tuple(k[2])] for k in kept],
+            "again": gc.collect()}
+
+
+@case({"saved": ["child"], "order": ["del< parent", "del child", "del> parent"]})
+def a_freed_child_resurrects_itself(gc, ctx):
+    # the child's __del__, run as it dies inside its parent's, saves it
+    class Parent(ctx.Fin):
+        def __del__(self):
+            self.ctx.log("del<", self.label)
+            self.child = None
+            self.ctx.log("del>", self.label)
+    def make():
+        p = Parent("parent")
+        p.me, p.child = p, ctx.Phoenix("child")
+    make()
+    first = gc.collect()
+    saved = sorted(o.label for o in ctx.saved)
+    order = _order(ctx)
+    return {"first": first, "saved": saved, "order": order, "again": gc.collect()}
+
+
+@case({"collected": 1, "depth": 20000})
+def finalizer_frees_a_deep_chain(gc, ctx):
+    # freed through the trashcan (deferred deallocations) inside __del__
+    depth = []
+    class Deep(ctx.Fin):
+        def __del__(self):
+            n, c = 0, self.chain
+            while c is not None:
+                n, c = n + 1, c[0]
+            depth.append(n)
+            self.chain = None
+            [[i] for i in range(100)]
+    def make():
+        d = Deep("d")
+        d.me = d
+        chain = None
+        for i in range(20000):
+            chain = [chain, {"i": i}]
+        d.chain = chain
+    make()
+    return {"collected": gc.collect(), "depth": depth[0]}
+
+
+@case({"collected": 4, "order": ["cb gone", "del a", "del b", "del kid", "del grand"]},
+      # before 3.15 every weakref to the garbage is cleared before callbacks
+      # run; gh-135552: 3.15 clears those without callbacks after the
+      # finalizers, so the callback reaches the garbage and frees some
+      py315={"collected": 2, "order": ["cb saw-a", "del kid", "del grand", "dropped kid", "del a", "del b"]})
+def weakref_callback_reaches_garbage(gc, ctx):
+    box = {}
+    def make():
+        a, b = ctx.Fin("a"), ctx.Fin("b")
+        a.b, b.a = b, a
+        a.kid = ctx.Fin("kid")
+        a.kid.grand = ctx.Fin("grand")
+        box["plain"] = weakref.ref(a)
+        def cb(wr):
+            x = box["plain"]()
+            ctx.log("cb", "gone" if x is None else "saw-a")
+            if x is not None:
+                x.kid = None
+                ctx.log("dropped", "kid")
+        box["cb"] = weakref.ref(b, cb)
+    make()
+    n = gc.collect()
+    box.clear()
+    return {"collected": n, "order": _order(ctx)}
+
+
+def _random_finalizer_graph(seed):
+    def scenario(gc, ctx):
+        rnd = random.Random(seed)
+        kept = []
+        class Node(ctx.Fin):
+            def __init__(self, label):
+                super().__init__(label)
+                self.kids, self.d, self.t = [], {}, None
+            def __del__(self):
+                self.ctx.log("del<", self.label)
+                act = sum(map(ord, self.label)) % 5
+                if act == 0:
+                    self.kids.clear()
+                elif act == 1:
+                    self.d = None
+                elif act == 2:
+                    kept.append([[i] for i in range(9)] + [{i: i} for i in range(9)])
+                elif act == 3 and len(kept) < 40:
+                    kept.append(self)
+                else:
+                    self.kids, self.t = [], None
+                self.ctx.log("del>", self.label)
+        def build(k):
+            objs = [Node("n%d.%d" % (k, i)) if rnd.random() < 0.6 else ctx.Plain("p%d.%d" % (k, i))
+                    for i in range(rnd.randint(2, 30))]
+            for o in objs:
+                for _ in range(rnd.randint(0, 3)):
+                    t, r = rnd.choice(objs), rnd.random()
+                    if isinstance(o, Node):
+                        if r < 0.4:
+                            o.kids.append(t)
+                        elif r < 0.7:
+                            o.d[len(o.d)] = t
+                        else:
+                            o.t = (t, [t])
+                    else:
+                        o.other = t
+        counts = []
+        for k in range(12):
+            build(k)
+            counts.append(gc.collect())
+        out = {"counts": counts, "order": _order(ctx), "kept": len(kept)}
+        kept.clear()
+        return out
+    scenario.__name__ = "random_finalizer_graph_%d" % seed
+    return scenario
+
+
+for _seed in range(6):
+    case()(_random_finalizer_graph(_seed))
+
+
 # ====================================================== weakrefs
 
 @case({"collected": 1, "alive": [], "events": [["wrcb", "f", 1]]})
