@@ -95,6 +95,7 @@ decide_region(int generation, int old_set, bool sweep, const gcx_wait_t *wait,
     g.candidates = result.candidates;
     g.debug = &gcx_stats.debug;
     g.garbage_list = gcx_stats.garbage;
+    g.hook = gcx_stats.garbage_hook != NULL;
     if (gcx_region_split(&g, survey) < 0) {
         goto give_up;   /* garbage stays unpinned, in its generation */
     }

@@ -76,14 +76,25 @@
 
 /* ---- holding U: pins or the watch (W1) ----------------------------------------- */
 
-gcx_workvec_t *gcx_watched;
+static gcx_workvec_t *watched;   /* U while it is watched, else NULL */
 
-void
-gcx_watch_strike(PyObject *op)
+/* What the watch hears of (tracer.c): a container at op died, or one was
+ * made there; a member of U there is struck. */
+static void
+strike(PyObject *op)
 {
     Py_ssize_t i = gcx_region_index(op);
-    if (i >= 0 && i < gcx_watched->len && gcx_watched->items[i] == op) {
-        gcx_watched->items[i] = NULL;
+    if (i >= 0 && i < watched->len && watched->items[i] == op) {
+        watched->items[i] = NULL;
+    }
+}
+
+static void
+watch_end(void)
+{
+    if (watched != NULL) {
+        gcx_watch_end();
+        watched = NULL;
     }
 }
 
@@ -149,7 +160,7 @@ gcx_garbage_hides(PyObject *op)
     if (i < 0) {
         return false;
     }
-    return gcx_watched == NULL || (i < gcx_watched->len && gcx_watched->items[i] == op);
+    return watched == NULL || (i < watched->len && watched->items[i] == op);
 }
 
 /* ---- the stdlib's order -------------------------------------------------------- */
@@ -622,13 +633,13 @@ gcx_hold_garbage(gcx_garbage_t *g)
         Py_INCREF(g->legacy.items[i]);
     }
     /* Python code may run before tp_clear: watched (W1), else pinned */
-    bool python = finalizers || due > 0 || gcx_stats.garbage_hook != NULL;
-    g->pinned = !(python && u->len > 0 && gcx_watch_begin());
+    bool python = finalizers || due > 0 || g->hook;
+    g->pinned = !(python && u->len > 0 && gcx_watch_begin(strike));
     if (!g->pinned) {
         for (Py_ssize_t i = 0; i < u->len; i++) {
             Py_DECREF(u->items[i]);   /* not the last: the garbage holds it */
         }
-        gcx_watched = u;
+        watched = u;
     }
 }
 
@@ -669,7 +680,7 @@ pin_the_rest(gcx_garbage_t *g, const order_t *o)
         Py_INCREF(u->items[i]);
     }
     g->pinned = true;
-    gcx_watched = NULL;
+    watch_end();
 }
 
 /* ---- finalizers and resurrection -------------------------------------------------- */
@@ -1010,7 +1021,7 @@ give_up(gcx_garbage_t *g)
     for (Py_ssize_t i = 0; g->pinned && i < g->unreachable.len; i++) {
         Py_DECREF(g->unreachable.items[i]);
     }
-    gcx_watched = NULL;
+    watch_end();
     for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
         Py_DECREF(g->legacy.items[i]);
     }

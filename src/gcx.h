@@ -395,6 +395,7 @@ typedef struct {
     gcx_workvec_t unreachable;   /* U: pinned or watched, in the region */
     gcx_workvec_t legacy;        /* F: pinned, not in the region */
     bool pinned;                 /* U is pinned (else watched: W1 of finalize.c) */
+    bool hook;                   /* the garbage hook will see it */
     Py_ssize_t collected;        /* m */
     Py_ssize_t uncollectable;    /* n */
     int old_set;                 /* where survivors go */
@@ -687,20 +688,6 @@ void gcx_report_garbage(gcx_garbage_t *g, int generation, PyObject *hook);
 bool gcx_is_finalizing(PyObject *op);   /* its finalizer is running now */
 bool gcx_garbage_hides(PyObject *op);   /* op is the running collection's garbage */
 
-/* W1: the garbage U while it is watched (Python code may run and U is not
- * pinned), else NULL.  Whatever sees a container die, or a new one made,
- * calls gcx_watch_gone: a member of U at that address is struck out. */
-extern gcx_workvec_t *gcx_watched;
-void gcx_watch_strike(PyObject *op);
-
-static inline void
-gcx_watch_gone(PyObject *op)
-{
-    if (gcx_watched != NULL) {
-        gcx_watch_strike(op);
-    }
-}
-
 /* ---- one collection's region (region.c) -------------------------------------------- */
 
 /* Per member of a collection's region, in region order: its trial-deletion
@@ -785,6 +772,7 @@ typedef struct {
     Py_ssize_t looks;            /* lists mode: allocations that looked (schedule.c, G6) */
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;
+    void (*gone)(PyObject *op);  /* the watch (gcx_watch_begin), or NULL */
 } gcx_tracer_t;
 
 extern gcx_tracer_t gcx_tr;
@@ -796,8 +784,15 @@ void gcx_sync(bool need_all);   /* make records trustworthy before use */
 void gcx_resync(bool drop, int adopt_set);
 void gcx_adopt(PyObject *op);   /* a live tracked container we met */
 bool gcx_alloc_hook_in_chain(void);   /* alloc or lists mode, and the wrapper sees frees */
-bool gcx_watch_begin(void);       /* can deaths be watched (W1 of finalize.c)?  It starts */
-bool gcx_watch_look(bool sources);   /* still?  (lists mode: strikes the new containers) */
+/* The watch over a collection's garbage (W1 of finalize.c): from
+ * gcx_watch_begin (if it can start) to gcx_watch_end, gone(op) is called
+ * for every container that dies or is made (or, in lists mode, tracked)
+ * where the main interpreter runs; gcx_watch_look, after Python code may
+ * have run, reports the containers tracked since (lists mode) and says
+ * whether the watch still sees every death. */
+bool gcx_watch_begin(void (*gone)(PyObject *op));
+bool gcx_watch_look(bool sources);
+void gcx_watch_end(void);
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
 void gcx_births_before_stdlib(void);   /* the stdlib collector's "start": read first */
 void gcx_births_after_stdlib(void);    /* ... and its "stop" */

@@ -81,6 +81,16 @@
 
 gcx_tracer_t gcx_tr;
 
+/* A container at op died, or one was made there: the watch hears of it
+ * (W1 of finalize.c; gcx_watch_begin). */
+static inline __attribute__((always_inline)) void
+watch_gone(PyObject *op)
+{
+    if (gcx_tr.gone != NULL) {
+        gcx_tr.gone(op);
+    }
+}
+
 /* ---- the tracer ------------------------------------------------------------ */
 
 /* The tracer slot is the runtime's: subinterpreters' objects reach it too,
@@ -126,7 +136,7 @@ on_container(PyObject *op, PyRefTracerEvent event)
     }
     /* a member of the garbage being finalized dies, or a new object takes
      * its address (W1 of finalize.c) */
-    gcx_watch_gone(op);
+    watch_gone(op);
     if (event == PyRefTracer_CREATE) {
         gcx_table_add(op, GCX_GEN0);
         gcx_schedule_on_alloc();
@@ -184,7 +194,7 @@ tracer(PyObject *op, PyRefTracerEvent event, void *data)
     if (!PyType_IS_GC(tp)) {
         return 0;
     }
-    if (!main_interp_alone() || gcx_watched != NULL) {
+    if (!main_interp_alone() || gcx_tr.gone != NULL) {
         return on_container(op, event);
     }
     if (event == PyRefTracer_CREATE) {
@@ -338,7 +348,7 @@ static inline void
 drop_found(gcx_page_t *p, unsigned slot, uintptr_t a)
 {
     (void)gcx_rec_discard(p, slot);
-    gcx_watch_gone((PyObject *)a);
+    watch_gone((PyObject *)a);
 }
 
 /* Drop the records at a and a + 16 (a = B + 16); whether there was one. */
@@ -362,10 +372,10 @@ drop_both(uintptr_t a)
     }
     int s16 = drop_record(a), s32 = drop_record(a + 16);
     if (s16 >= 0) {
-        gcx_watch_gone((PyObject *)a);
+        watch_gone((PyObject *)a);
     }
     if (s32 >= 0) {
-        gcx_watch_gone((PyObject *)(a + 16));
+        watch_gone((PyObject *)(a + 16));
     }
     return s16 >= 0 || s32 >= 0;
 }
@@ -420,7 +430,7 @@ free_maybe_recorded(void *block)
             hook_next.free(hook_next.ctx, block);
             return;
         }
-        if (gcx_watched != NULL) {
+        if (gcx_tr.gone != NULL) {
             free_struck(p, slot, found, block);
             return;
         }
@@ -460,8 +470,8 @@ hook_realloc(void *ctx, void *block, size_t n)
     void *moved = hook_next.realloc(hook_next.ctx, block, n);
     if (moved != NULL && block != NULL && moved != block && hook_may_touch()) {
         uintptr_t from = (uintptr_t)block, to = (uintptr_t)moved;
-        gcx_watch_gone((PyObject *)(from + 16));
-        gcx_watch_gone((PyObject *)(from + 32));
+        watch_gone((PyObject *)(from + 16));
+        watch_gone((PyObject *)(from + 32));
         int s16 = drop_record(from + 16);
         int s32 = drop_record(from + 32);
         if (s16 >= 0) {
@@ -846,7 +856,7 @@ gcx_births_after_stdlib(void)
 /* While Python code runs in a collection before tp_clear (the garbage
  * hook, weakref callbacks, finalizers: W3 of finalize.c), the garbage U is
  * not pinned where deaths are seen: a member that dies, or whose address a new
- * object takes, is struck out of U (gcx_watch_gone) by whatever sees it
+ * object takes, is struck out of U (gcx_tr.gone) by whatever sees it
  * first, as CPython's list of garbage loses an object that dies, so that
  * an object whose last reference a finalizer drops dies there and then, as
  * under the stdlib's collector.  Who tells, by mode:
@@ -871,7 +881,7 @@ strike_listed(PyObject *op, int how, void *unused)
 {
     (void)how;
     (void)unused;
-    gcx_watch_gone(op);
+    watch_gone(op);
 }
 
 /* The watch marker to the tail of CPython's youngest list, with a record
@@ -885,9 +895,10 @@ watch_marker_to_tail(void)
     gcx_table_add(watch_marker, GCX_GEN0);
 }
 
-/* Can the watch start?  It starts then (lists mode: the marker placed). */
-bool
-gcx_watch_begin(void)
+/* Can the watch start?  Where it can, it starts (lists mode: the marker
+ * placed). */
+static bool
+watch_can_begin(void)
 {
     if (gcx_tr.shut_down) {
         return false;
@@ -909,6 +920,22 @@ gcx_watch_begin(void)
     default:
         return false;
     }
+}
+
+bool
+gcx_watch_begin(void (*gone)(PyObject *op))
+{
+    if (!watch_can_begin()) {
+        return false;
+    }
+    gcx_tr.gone = gone;
+    return true;
+}
+
+void
+gcx_watch_end(void)
+{
+    gcx_tr.gone = NULL;
 }
 
 /* After Python code may have run, before U is read again: whether the
@@ -941,7 +968,7 @@ gcx_watch_look(bool sources)
         return false;   /* a stdlib collection moved it on, or froze it */
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        gcx_watch_gone(items[i]);
+        watch_gone(items[i]);
     }
     (void)gcx_lists_each_rest(strike_listed, NULL, false);
     watch_marker_to_tail();
