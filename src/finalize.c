@@ -27,8 +27,8 @@
  *                        cleared without callbacks; on 3.15 every weakref
  *                        still to or in what is left.
  *   delete_garbage       tp_clear each remaining member (DEBUG_SAVEALL:
- *                        append it to garbage instead), then drop the pin
- *                        (a watched U is pinned first: W3).
+ *   (delete_watched)     append it to garbage instead), then drop the pin
+ *                        (watched: held while it is cleared, W3).
  *   handle_legacy        F's tp_del objects (all of F with SAVEALL) go to
  *                        garbage; F moves to the old generation.
  *
@@ -60,10 +60,13 @@
  *      generation, for a later collection.
  *  W3  U is watched only where Python code runs before tp_clear (a member
  *      with a tp_finalize, a weakref callback due, the garbage hook), and
- *      only until then: what is left is pinned for tp_clear, so a member
- *      that clearing frees dies when its pin is dropped (at its turn)
- *      rather than inside the clear of its last referrer; and each death
- *      then costs no strike.
+ *      then through tp_clear too: each member is held while it is cleared,
+ *      as CPython's collector holds it, and what that frees dies there and
+ *      then, whatever runs as it dies (a weakref callback a finalizer set
+ *      up, the __del__ of an old object only the garbage held).  Elsewhere
+ *      U is pinned (no strike per death): no Python code ran that could
+ *      have set up such a callback, and only an old object's __del__ could
+ *      show when a member died.
  *  F2  Python code runs only here (callbacks, finalizers, tp_clear); errors
  *      it raises are reported as unraisable, never propagated.
  *  F3  collected = |final U| + weakrefs freed by their callbacks;
@@ -643,46 +646,6 @@ gcx_hold_garbage(gcx_garbage_t *g)
     }
 }
 
-/* The Python code before tp_clear has run: what is left of U is pinned, in
- * CPython's order (tp_clear's), and the watch ends (W3). */
-static void
-pin_the_rest(gcx_garbage_t *g, const order_t *o)
-{
-    if (g->pinned) {
-        return;
-    }
-    gcx_workvec_t *u = &g->unreachable;
-    look(g, true);
-    if (o->perm != NULL) {
-        /* the order's room (the walk is over) holds the members first */
-        PyObject **moved = (PyObject **)o->met;
-        Py_ssize_t n = 0;
-        for (Py_ssize_t k = 0; k < u->len; k++) {
-            PyObject *op = member(g, o->perm[k]);
-            if (op != NULL) {
-                moved[n++] = op;
-            }
-        }
-        memcpy(u->items, moved, (size_t)n * sizeof(PyObject *));
-        u->len = n;
-    }
-    else {
-        Py_ssize_t n = 0;
-        for (Py_ssize_t i = 0; i < u->len; i++) {
-            PyObject *op = member(g, i);
-            if (op != NULL) {
-                u->items[n++] = op;
-            }
-        }
-        u->len = n;
-    }
-    for (Py_ssize_t i = 0; i < u->len; i++) {
-        Py_INCREF(u->items[i]);
-    }
-    g->pinned = true;
-    watch_end();
-}
-
 /* ---- finalizers and resurrection -------------------------------------------------- */
 
 /* Has a member of U left CPython's list of garbage while Python code ran?
@@ -892,6 +855,59 @@ clear_weakrefs(gcx_garbage_t *g)
 
 /* ---- breaking cycles ---------------------------------------------------------- */
 
+/* Watched: as CPython's collector does it, in CPython's order, each member
+ * that is still one held by gcx while its tp_clear runs (or while it goes
+ * to gc.garbage with DEBUG_SAVEALL), and moved to the old generation if it
+ * outlives that; what its clearing frees dies there and then (W3). */
+static void
+delete_watched(gcx_garbage_t *g, const order_t *o)
+{
+    gcx_workvec_t *u = &g->unreachable;
+    bool saveall = *g->debug & GCX_DEBUG_SAVEALL;
+    for (Py_ssize_t k = 0; k < u->len; k++) {
+        Py_ssize_t i = nth(o, k);
+        look(g, false);
+        PyObject *op = member(g, i);
+        if (op == NULL) {
+            continue;
+        }
+        Py_INCREF(op);
+        if (saveall) {
+            if (PyList_Append(g->garbage_list, op) < 0) {
+                PyErr_Clear();
+            }
+        }
+        else {
+            inquiry clear = Py_TYPE(op)->tp_clear;
+            if (clear != NULL) {
+                (void)clear(op);
+                if (PyErr_Occurred()) {
+                    gcx_unraisable_tp_clear(Py_TYPE(op));
+                }
+            }
+        }
+        if (Py_REFCNT(op) > 1) {
+            /* still alive: it may die later, from an older generation */
+            gcx_table_promote(op, g->old_set);
+        }
+        Py_DECREF(op);
+        u->items[i] = NULL;   /* done with (struck already if it died) */
+    }
+    u->len = 0;
+    watch_end();
+}
+
+/* The members left in U. */
+static Py_ssize_t
+members_left(gcx_garbage_t *g)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < g->unreachable.len; i++) {
+        n += member(g, i) != NULL;
+    }
+    return n;
+}
+
 static void
 delete_garbage(gcx_garbage_t *g)
 {
@@ -1077,13 +1093,15 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     }
     if (g->pinned) {
         reorder(&order, &g->unreachable);
+        g->collected += g->unreachable.len;
+        delete_garbage(g);
     }
     else {
-        pin_the_rest(g, &order);
+        look(g, true);
+        g->collected += members_left(g);
+        delete_watched(g, &order);
     }
     order_done(&order);
-    g->collected += g->unreachable.len;
-    delete_garbage(g);
     (void)release_unreferenced(&g->legacy);
     compact(&g->legacy);
     g->uncollectable = g->legacy.len;

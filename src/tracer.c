@@ -853,9 +853,10 @@ gcx_births_after_stdlib(void)
 
 /* ---- the watch over a collection's garbage (W1 of finalize.c) ------------- */
 
-/* While Python code runs in a collection before tp_clear (the garbage
- * hook, weakref callbacks, finalizers: W3 of finalize.c), the garbage U is
- * not pinned where deaths are seen: a member that dies, or whose address a new
+/* While Python code runs in a collection (the garbage hook, weakref
+ * callbacks, finalizers, and then tp_clear and what it frees: W3 of
+ * finalize.c), the garbage U is not pinned where deaths are seen: a
+ * member that dies, or whose address a new
  * object takes, is struck out of U (gcx_tr.gone) by whatever sees it
  * first, as CPython's list of garbage loses an object that dies, so that
  * an object whose last reference a finalizer drops dies there and then, as

@@ -939,6 +939,22 @@ def weakref_callback_reaches_garbage(gc, ctx):
     return {"collected": n, "order": _order(ctx)}
 
 
+@case(pinned=("events", "order"))
+def weakref_a_finalizer_made_to_a_peer(gc, ctx):
+    # clearing a frees b before a.wr: where weakrefs that finalizers make
+    # keep their callbacks (3.13, before GH-91636 came to it), the callback
+    # runs, as b dies inside a's tp_clear
+    class Linker(ctx.Fin):
+        def __del__(self):
+            self.ctx.log("del", self.label)
+            self.wr = weakref.ref(self.peer, self.ctx.callback("to " + self.peer.label))
+    def make():
+        a, b = Linker("a"), Linker("b")
+        a.peer, b.peer = b, a
+    make()
+    return {"collected": gc.collect(), "order": _order(ctx), "again": gc.collect()}
+
+
 def _random_finalizer_graph(seed):
     def scenario(gc, ctx):
         rnd = random.Random(seed)
