@@ -855,6 +855,26 @@ clear_weakrefs(gcx_garbage_t *g)
 
 /* ---- breaking cycles ---------------------------------------------------------- */
 
+/* One member of U: to gc.garbage with DEBUG_SAVEALL, else its tp_clear
+ * (an error it raises reported as unraisable). */
+static void
+save_or_clear(gcx_garbage_t *g, PyObject *op, bool saveall)
+{
+    if (saveall) {
+        if (PyList_Append(g->garbage_list, op) < 0) {
+            PyErr_Clear();
+        }
+        return;
+    }
+    inquiry clear = Py_TYPE(op)->tp_clear;
+    if (clear != NULL) {
+        (void)clear(op);
+        if (PyErr_Occurred()) {
+            gcx_unraisable_tp_clear(Py_TYPE(op));
+        }
+    }
+}
+
 /* Watched: as CPython's collector does it, in CPython's order, each member
  * that is still one held by gcx while its tp_clear runs (or while it goes
  * to gc.garbage with DEBUG_SAVEALL), and moved to the old generation if it
@@ -872,20 +892,7 @@ delete_watched(gcx_garbage_t *g, const order_t *o)
             continue;
         }
         Py_INCREF(op);
-        if (saveall) {
-            if (PyList_Append(g->garbage_list, op) < 0) {
-                PyErr_Clear();
-            }
-        }
-        else {
-            inquiry clear = Py_TYPE(op)->tp_clear;
-            if (clear != NULL) {
-                (void)clear(op);
-                if (PyErr_Occurred()) {
-                    gcx_unraisable_tp_clear(Py_TYPE(op));
-                }
-            }
-        }
+        save_or_clear(g, op, saveall);
         if (Py_REFCNT(op) > 1) {
             /* still alive: it may die later, from an older generation */
             gcx_table_promote(op, g->old_set);
@@ -917,21 +924,10 @@ delete_garbage(gcx_garbage_t *g)
     Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < u->len; i++) {
         PyObject *op = u->items[i];
-        if (saveall) {
-            if (PyList_Append(g->garbage_list, op) < 0) {
-                PyErr_Clear();
-            }
-        }
-        else if (Py_REFCNT(op) > 1 && !left_list(op)) {
-            /* (Held by the pin alone, it is freed by dropping the pin
-             * below, as CPython frees it when clearing its last referrer.) */
-            inquiry clear = Py_TYPE(op)->tp_clear;
-            if (clear != NULL) {
-                (void)clear(op);
-                if (PyErr_Occurred()) {
-                    gcx_unraisable_tp_clear(Py_TYPE(op));
-                }
-            }
+        /* (Held by the pin alone, it is freed by dropping the pin below, as
+         * CPython frees it when clearing its last referrer.) */
+        if (saveall || (Py_REFCNT(op) > 1 && !left_list(op))) {
+            save_or_clear(g, op, saveall);
         }
         if (Py_REFCNT(op) > 1) {
             /* Referred to still: mostly by garbage later in u, which frees
