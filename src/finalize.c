@@ -607,10 +607,11 @@ handle_weakrefs(gcx_garbage_t *g, Py_ssize_t due, const order_t *o)
 /* ---- pins, or the watch ---------------------------------------------------------- */
 
 /* F1: a reference to every member of F, and of U unless the watch can
- * start (W1).  The same pass notes whether any member of U is or may have
- * weakrefs, or has a finalizer: young garbage is mostly lists, dicts and
- * tuples, which have neither, and then those two passes over U are
- * skipped. */
+ * start (W1).  The same pass notes whether any member of U is a weakref
+ * or has weakrefs, or has a finalizer: young garbage is mostly lists,
+ * dicts, tuples and instances nothing refers to weakly, which have
+ * neither, and then the passes over U for weakrefs and finalizers are
+ * skipped (no weakref to a member can appear before Python code runs). */
 void
 gcx_hold_garbage(gcx_garbage_t *g)
 {
@@ -623,10 +624,11 @@ gcx_hold_garbage(gcx_garbage_t *g)
         PyObject *op = u->items[i];
         Py_INCREF(op);   /* undone below if U is watched */
         int f = weakref_flags(&memo, op);
-        if (f & WR_REFERABLE) {
+        if ((f & WR_REFERABLE) && *gcx_weakrefs_listptr(op) != NULL) {
             due += due_callbacks_of(op);
+            flags |= WR_REFERABLE;
         }
-        flags |= f;
+        flags |= f & WR_IS_WEAKREF;
         finalizers |= Py_TYPE(op)->tp_finalize != NULL;
     }
     g->due_callbacks = due;
@@ -1053,6 +1055,8 @@ gcx_finalize_garbage(gcx_garbage_t *g)
      * 3.15 weakref callbacks too, since the weakrefs without callbacks to
      * the garbage are still alive while they run */
     bool reached = false;
+    /* (the garbage hook, which ran before, may have made weakrefs to it) */
+    bool python = g->hook;
     if (g->weakrefs) {
         Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
                                                : count_due_callbacks(g);
@@ -1068,6 +1072,7 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     if (g->finalizers && finalize(g, &order) > 0) {
         reached = true;
     }
+    python |= reached;
     if (reached) {
         /* Only that code can reach the garbage (before 3.15 callbacks
          * cannot: every weakref into it is cleared, and get_objects()
@@ -1084,7 +1089,10 @@ gcx_finalize_garbage(gcx_garbage_t *g)
             g->unreachable.len = 0;   /* all of it was released */
         }
     }
-    if (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers) {
+    /* weakrefs Python code may have made to what is left (GH-91636), and
+     * on 3.15 those handle_weakrefs left; else there are none */
+    if ((gcx_probed.weakrefs_after_finalizers && g->weakrefs)
+        || (python && (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers))) {
         clear_weakrefs(g);
     }
     if (g->pinned) {

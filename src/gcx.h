@@ -401,7 +401,7 @@ typedef struct {
     int old_set;                 /* where survivors go */
     int generation;              /* the oldest generation collected */
     Py_ssize_t candidates;       /* the region's members, before the split */
-    bool weakrefs;               /* a member of U may be or have weakrefs */
+    bool weakrefs;               /* a member of U is or has a weakref (or may: the hook ran) */
     bool finalizers;             /* a member of U may have a tp_finalize */
     Py_ssize_t due_callbacks;    /* weakref callbacks to run, or -1: count again */
     const int *debug;            /* the debug flags, read as they are now */

@@ -955,6 +955,31 @@ def weakref_a_finalizer_made_to_a_peer(gc, ctx):
     return {"collected": gc.collect(), "order": _order(ctx), "again": gc.collect()}
 
 
+@case()
+def weakrefs_finalizers_make_to_peers_nothing_referred_to(gc, ctx):
+    # no member of the garbage is referred to weakly when the collection
+    # starts (gcx then skips its weakref passes); the finalizers make
+    # weakrefs to their peers, with and without callbacks, kept outside:
+    # each is dead once the collection is over, as under the stdlib
+    made = []
+    class Linker(ctx.Fin):
+        def __del__(self):
+            self.ctx.log("del", self.label)
+            made.append(("plain " + self.peer.label, weakref.ref(self.peer)))
+            made.append(("cb " + self.peer.label,
+                         weakref.ref(self.peer, self.ctx.callback("to " + self.peer.label))))
+    class Plain:
+        pass
+    def make():
+        a, b, c = Linker("a"), Linker("b"), Plain()
+        a.peer, b.peer, c.peer = b, c, a
+    make()
+    n = gc.collect()
+    alive = sorted(label for label, wr in made if wr() is not None)
+    return {"collected": n, "alive": alive, "made": len(made), "order": _order(ctx),
+            "again": gc.collect()}
+
+
 def _random_finalizer_graph(seed):
     def scenario(gc, ctx):
         rnd = random.Random(seed)
