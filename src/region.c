@@ -775,6 +775,27 @@ kind_of(PyTypeObject *tp)
            | (gcx_frames_may_borrow(tp) ? KIND_BORROWS : 0);
 }
 
+/* The kinds of the types one pass has met.  Types alternate on a page of
+ * one size class (tuples of two beside lists), where remembering the last
+ * type alone misses.  No Python code runs during the pass, and each member
+ * holds its type, so no type met is freed and replaced at its address. */
+typedef struct {
+    PyTypeObject *tp[16];
+    uint8_t kind[16];
+} kind_memo;
+
+static inline uint8_t
+kind_memo_of(kind_memo *m, PyTypeObject *tp)
+{
+    uintptr_t a = (uintptr_t)tp;
+    unsigned h = (unsigned)((a >> 4) ^ (a >> 9)) & 15;
+    if (m->tp[h] != tp) {
+        m->tp[h] = tp;
+        m->kind[h] = kind_of(tp);
+    }
+    return m->kind[h];
+}
+
 /* A suspended generator's borrowed slot was visited and subtracted, but
  * owns no reference: give it back (frames.c).  Called after the batch was
  * flushed, so the subtraction it undoes has been applied. */
@@ -835,6 +856,7 @@ gcx_region_count(void)
     uint8_t *const kinds = work.kinds;
     PyTypeObject *last_tp = NULL;
     uint8_t last_kind = 0;
+    kind_memo memo = {{NULL}, {0}};
     bool tuples = false;
     for (Py_ssize_t k = 0; k < region.len; k++) {
         const rpage_t *rp = &region.pages[k];
@@ -861,7 +883,7 @@ gcx_region_count(void)
                 PyTypeObject *tp = Py_TYPE(op);
                 if (tp != last_tp) {   /* neighbours are mostly of one type */
                     last_tp = tp;
-                    last_kind = kind_of(tp);
+                    last_kind = kind_memo_of(&memo, tp);
                     tuples |= (last_kind & KIND_TYPE) == KIND_TUPLE;
                 }
                 kinds[idx] = last_kind;
