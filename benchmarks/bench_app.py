@@ -145,6 +145,12 @@ class Rebuild:
         return expected
 
 
+def app_cases(size):
+    """The case of an --alone-child (harness.each_alone)."""
+    root = build(0, SIZES[size], None, 0)
+    yield "b-tree, 1/16 rebuilt", Rebuild(root, 7)
+
+
 def run(args, report):
     n = SIZES[args.size]
     reps = harness.reps_for(args, small=5, default=9)
@@ -153,12 +159,18 @@ def run(args, report):
         root = build(0, n, None, 0)
         harness.settle()
         std, gcx = harness.tracked_counts()
-        report.add(harness.compare_collections(
+        c = report.add(harness.compare_collections(
             "b-tree, 1/16 rebuilt", prepare=Rebuild(root, 7), reps=reps,
             detail={"keys": n, "tracked_stdlib": std, "tracked_gcx": gcx}))
         del root
         harness.settle()
+    # the stdlib's collection frees the rebuilt part: each alone too
+    harness.each_alone(report, [c], __file__, args, reps)
 
 
 if __name__ == "__main__":
-    harness.main("app", __doc__, run)
+    import sys
+    if "--alone-child" in sys.argv:
+        harness.alone_child(sys.argv[1:], app_cases, generation=2, warmup=1)
+    else:
+        harness.main("app", __doc__, run)

@@ -100,10 +100,20 @@ def canary(build, n):
                                      "gcx %d" % (n, counts["stdlib"], counts["gcx"]))
 
 
+def live_cases(size):
+    """The cases of an --alone-child (harness.each_alone): each shape's heap
+    built when its turn comes, the last one let go."""
+    n = SIZES[size]
+    for name, build in SHAPES:
+        heap = build(n)
+        yield name, nothing_to_collect
+        del heap
+
+
 def run(args, report):
     n = SIZES[args.size]
     reps = harness.reps_for(args, small=5, default=7)
-    ratios = []
+    measured = []
     with harness.quiet_collectors():
         harness.settle()
         base_std, base_gcx = harness.tracked_counts()
@@ -114,21 +124,26 @@ def run(args, report):
             std, gcx = harness.tracked_counts()
             detail = {"tracked_stdlib": std - base_std, "tracked_gcx": gcx - base_gcx,
                       "heap_stdlib": std, "heap_gcx": gcx}
-            c = report.add(harness.compare_collections(
-                name, prepare=nothing_to_collect, reps=reps, detail=detail))
-            ratios.append(c.ratio)
+            measured.append(report.add(harness.compare_collections(
+                name, prepare=nothing_to_collect, reps=reps, detail=detail)))
             del heap
             harness.settle()
             canary(build, max(1000, n // 100))
-    report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(ratios)
+    report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(
+        [c.ratio for c in measured])
     report.notes.append("containers built per shape: %d; tracked by stdlib/gcx, and ns per "
                         "tracked container (whole heap) stdlib/gcx: %s" % (n, "; ".join(
                             "%s %d/%d, %.0f/%.0f ns" % (
                                 c.case, c.detail["tracked_stdlib"], c.detail["tracked_gcx"],
                                 c.base.median / c.detail["heap_stdlib"] * 1e9,
                                 c.gcx.median / c.detail["heap_gcx"] * 1e9)
-                            for c in report.rows)))
+                            for c in measured)))
+    harness.each_alone(report, measured, __file__, args, reps)
 
 
 if __name__ == "__main__":
-    harness.main("live_heap", __doc__, run)
+    import sys
+    if "--alone-child" in sys.argv:
+        harness.alone_child(sys.argv[1:], live_cases, generation=2, warmup=1)
+    else:
+        harness.main("live_heap", __doc__, run)

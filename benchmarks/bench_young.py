@@ -326,35 +326,49 @@ def make_cycles(n):
         a.append(b)
 
 
+def cases(heap, n):
+    """(case, prepare) of every young case, in the order they are measured."""
+    label = format(n, ",")
+    yield "2,000 young (self-contained) on %s old" % label, YoungBatch()
+    yield "2,000 young (into the heap) on %s old" % label, YoungIntoHeap(heap)
+    release = dict(RELEASE, **{"a mix": release_mix})
+    for name, fn in dict(YOUNG_SHAPES, **{"a mix": shape_mix}).items():
+        yield "young %s on %s old" % (name, label), YoungShape(fn, heap, release.get(name))
+
+
 def run(args, report):
     n = SIZES[args.size]
     reps = harness.reps_for(args, small=11, default=51)
+    measured = []
     with harness.quiet_collectors():
         harness.progress("building an old heap of %d containers" % n)
         heap = old_heap(n)
         harness.settle()
         std, gcx = harness.tracked_counts()
-        ratios = []
-        for shape, prepare in (("self-contained", YoungBatch()),
-                               ("into the heap", YoungIntoHeap(heap))):
-            c = report.add(harness.compare_collections(
-                "2,000 young (%s) on %s old" % (shape, format(n, ",")), prepare=prepare,
-                reps=reps, generation=0, unit="us", warmup=3,
-                detail={"old_heap": n, "tracked_stdlib": std, "tracked_gcx": gcx}))
-            ratios.append(c.ratio)
-        shapes = dict(YOUNG_SHAPES, **{"a mix": shape_mix})
-        release = dict(RELEASE, **{"a mix": release_mix})
-        for name, fn in shapes.items():
-            c = report.add(harness.compare_collections(
-                "young %s on %s old" % (name, format(n, ",")),
-                prepare=YoungShape(fn, heap, release.get(name)),
-                reps=reps, generation=0, unit="us", warmup=3,
-                detail={"old_heap": n}))
-            ratios.append(c.ratio)
-        report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(ratios)
+        for k, (case, prepare) in enumerate(cases(heap, n)):
+            detail = {"old_heap": n}
+            if k < 2:
+                detail.update({"tracked_stdlib": std, "tracked_gcx": gcx})
+            measured.append(report.add(harness.compare_collections(
+                case, prepare=prepare, reps=reps, generation=0, unit="us", warmup=3,
+                detail=detail)))
+        report.summary["geometric mean gcx/stdlib"] = harness.geometric_mean(
+            [c.ratio for c in measured])
         del heap
         harness.settle()
+    # gcx imported slows the stdlib's young collections: each alone too
+    harness.each_alone(report, measured, __file__, args, reps)
+
+
+def alone_cases(size):
+    """The cases of an --alone-child (harness.each_alone), on one old heap."""
+    n = SIZES[size]
+    yield from cases(old_heap(n), n)
 
 
 if __name__ == "__main__":
-    harness.main("young", __doc__, run)
+    import sys
+    if "--alone-child" in sys.argv:
+        harness.alone_child(sys.argv[1:], alone_cases, generation=0, warmup=3)
+    else:
+        harness.main("young", __doc__, run)

@@ -22,6 +22,13 @@ What it promises, for every number a benchmark prints:
   (min-max, and the interquartile range in ``--json``), and the ratio
   gcx/stdlib of the two medians, with the min-max of the per-repetition
   ratios (repetition i of gcx over repetition i of the stdlib).
+* In one process the stdlib is not what a user runs: gcx imported beside it
+  drops the records of what its collections free, on its time, and each
+  collector runs on caches the other has just used.  Benchmarks whose
+  collections free memory (young, garbage, app) and live_heap therefore
+  time their cases again with each collector alone in a fresh interpreter
+  (``each_alone``: the stdlib where gcx is never imported, gcx where the
+  stdlib does not collect), and report gcx/stock beside gcx/stdlib.
 * It refuses to run where timings mean nothing: a debug interpreter
   (Py_DEBUG), an unoptimised one (-O0), development mode, the debug memory
   allocator, tracemalloc tracing, or a debug/ASan build of gcx.
@@ -381,6 +388,89 @@ def run_child(script, *args, timeout=900):
         raise BenchmarkError("child %s %s exited %d:\n%s" % (
             os.path.basename(script), " ".join(args), proc.returncode, proc.stderr[-4000:]))
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------
+# Each collector alone.  compare_collections runs both collectors in one
+# process, gcx imported beside the stdlib, and that is not what a user runs:
+# gcx's allocator wrapper sees every block the stdlib's collection frees and
+# drops the records of the containers that die there on the stdlib's time,
+# and each collector runs on caches the other has just used.  So a benchmark
+# whose collections free memory times its cases again in two fresh
+# interpreters, one per collector: the stdlib where gcx is never imported
+# ("stock"), and gcx where the stdlib never collects but untimed, to learn
+# what a shape makes.
+
+def each_alone(report, measured, script, args, reps, unit_scale=None):
+    """Run ``script --alone-child stock|gcx`` (alone_child() there) and set
+    each comparison of ``measured`` against the two: ``detail["alone"]``,
+    a note per case, and the geometric mean of gcx/stock in the summary."""
+    medians = {}
+    for who in ("stock", "gcx"):
+        progress("the same cases in a fresh interpreter: %s alone" % who)
+        child = run_child(script, "--alone-child", who, "--size", args.size,
+                          "--reps", str(reps), "--clock", args.clock)
+        if child["gcx_imported"] != (who == "gcx"):
+            raise BenchmarkError("the %s child %s gcx" % (
+                who, "imported" if child["gcx_imported"] else "did not import"))
+        check_same_gcx(child)
+        medians[who] = child["medians"]
+    ratios = []
+    for c in measured:
+        stock, alone = medians["stock"][c.case], medians["gcx"][c.case]
+        r = ratio(alone, stock)
+        c.detail["alone"] = {"stock": stock * c.scale, "gcx": alone * c.scale, "gcx/stock": r}
+        report.notes.append("%s, each alone: stock %s %s, gcx %s %s, gcx/stock %.2f"
+                            % (c.case, fmt_num(stock * c.scale), c.unit,
+                               fmt_num(alone * c.scale), c.unit, r))
+        ratios.append(r)
+    report.summary["geometric mean gcx/stock, each collector alone in its process"] = \
+        geometric_mean(ratios)
+
+
+def alone_child(argv, cases, *, generation, warmup):
+    """The child of each_alone: ``cases(size)`` yields (case, prepare) pairs,
+    building what each needs before yielding it (and may let it go at the
+    next); after both collectors settle what there is, each case is timed
+    ``reps`` times (after ``warmup`` rounds) with the one collector, every
+    call checked as in compare_collections.  Prints {"medians": {case:
+    seconds}, "gcx_imported": bool, "gcx_file": ...}."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--alone-child", choices=("stock", "gcx"), required=True)
+    p.add_argument("--size", choices=SIZES, default="default")
+    p.add_argument("--reps", type=int, required=True)
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    a = p.parse_args(argv)
+    clock = thread_time if a.clock == "cpu" else perf_counter
+    STDLIB_DISABLE()
+    if a.alone_child == "gcx":
+        import gcx
+        gcx.disable()
+        collect, garbage = gcx.collect, gcx.garbage
+    else:
+        collect, garbage = STDLIB_COLLECT, STDLIB_GARBAGE
+    args = () if generation == 2 else (generation,)
+    medians = {}
+    for case, prepare in cases(a.size):
+        for _ in range(2):
+            STDLIB_COLLECT()
+            collect()
+        samples = []
+        for rnd in range(warmup + a.reps):
+            expected = prepare(a.alone_child)
+            t0 = clock()
+            got = collect(*args)
+            t1 = clock()
+            if got != expected or garbage:
+                raise SystemExit("%s: %s collect%r reported %d collected, expected %d"
+                                 % (case, a.alone_child, args, got, expected))
+            if rnd >= warmup:
+                samples.append(t1 - t0)
+        medians[case] = statistics.median(samples)
+    out = {"medians": medians, "gcx_imported": "gcx" in sys.modules}
+    if "gcx" in sys.modules:
+        out["gcx_file"] = sys.modules["gcx"]._gcx.__file__
+    print(json.dumps(out))
 
 
 def check_same_gcx(child_result):
