@@ -26,8 +26,8 @@ What it promises, for every number a benchmark prints:
   drops the records of what its collections free, on its time, and each
   collector runs on caches the other has just used.  Benchmarks whose
   collections free memory (young, garbage, app) and live_heap therefore
-  time their cases again with each collector alone in a fresh interpreter
-  (``each_alone``: the stdlib where gcx is never imported, gcx where the
+  time their cases again with each collector alone in fresh interpreters
+  (two per collector, alternating; ``each_alone``: the stdlib where gcx is never imported, gcx where the
   stdlib does not collect), and report gcx/stock beside gcx/stdlib.
 * It refuses to run where timings mean nothing: a debug interpreter
   (Py_DEBUG), an unoptimised one (-O0), development mode, the debug memory
@@ -401,28 +401,40 @@ def run_child(script, *args, timeout=900):
 # ("stock"), and gcx where the stdlib never collects but untimed, to learn
 # what a shape makes.
 
-def each_alone(report, measured, script, args, reps, unit_scale=None):
-    """Run ``script --alone-child stock|gcx`` (alone_child() there) and set
-    each comparison of ``measured`` against the two: ``detail["alone"]``,
-    a note per case, and the geometric mean of gcx/stock in the summary."""
-    medians = {}
-    for who in ("stock", "gcx"):
-        progress("the same cases in a fresh interpreter: %s alone" % who)
-        child = run_child(script, "--alone-child", who, "--size", args.size,
-                          "--reps", str(reps), "--clock", args.clock)
-        if child["gcx_imported"] != (who == "gcx"):
-            raise BenchmarkError("the %s child %s gcx" % (
-                who, "imported" if child["gcx_imported"] else "did not import"))
-        check_same_gcx(child)
-        medians[who] = child["medians"]
+ALONE_PAIRS = 2   # processes per collector: a heap's layout moves a case by 10-15%
+
+
+def each_alone(report, measured, script, args, reps):
+    """Run ``script --alone-child stock|gcx`` (alone_child() there),
+    ALONE_PAIRS times each, alternating, and set each comparison of
+    ``measured`` against them: per case the mean of each collector's
+    process medians, in ``detail["alone"]`` and a note (with the ratio of
+    each pair), and the geometric mean of gcx/stock in the summary."""
+    medians = {"stock": [], "gcx": []}
+    for k in range(ALONE_PAIRS):
+        for who in ("stock", "gcx") if k % 2 == 0 else ("gcx", "stock"):
+            progress("the same cases in a fresh interpreter: %s alone (%d of %d)"
+                     % (who, k + 1, ALONE_PAIRS))
+            child = run_child(script, "--alone-child", who, "--size", args.size,
+                              "--reps", str(reps), "--clock", args.clock)
+            if child["gcx_imported"] != (who == "gcx"):
+                raise BenchmarkError("the %s child %s gcx" % (
+                    who, "imported" if child["gcx_imported"] else "did not import"))
+            check_same_gcx(child)
+            medians[who].append(child["medians"])
     ratios = []
     for c in measured:
-        stock, alone = medians["stock"][c.case], medians["gcx"][c.case]
+        stocks = [m[c.case] for m in medians["stock"]]
+        alones = [m[c.case] for m in medians["gcx"]]
+        stock, alone = statistics.mean(stocks), statistics.mean(alones)
         r = ratio(alone, stock)
-        c.detail["alone"] = {"stock": stock * c.scale, "gcx": alone * c.scale, "gcx/stock": r}
-        report.notes.append("%s, each alone: stock %s %s, gcx %s %s, gcx/stock %.2f"
+        pairs = [ratio(g, b) for g, b in zip(alones, stocks)]
+        c.detail["alone"] = {"stock": stock * c.scale, "gcx": alone * c.scale,
+                             "gcx/stock": r, "pairs": pairs}
+        report.notes.append("%s, each alone: stock %s %s, gcx %s %s, gcx/stock %.2f [%s]"
                             % (c.case, fmt_num(stock * c.scale), c.unit,
-                               fmt_num(alone * c.scale), c.unit, r))
+                               fmt_num(alone * c.scale), c.unit, r,
+                               " ".join("%.2f" % p for p in pairs)))
         ratios.append(r)
     report.summary["geometric mean gcx/stock, each collector alone in its process"] = \
         geometric_mean(ratios)
