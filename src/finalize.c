@@ -616,8 +616,7 @@ void
 gcx_hold_garbage(gcx_garbage_t *g)
 {
     wr_memo memo = {{NULL}, {0}};
-    int flags = 0;
-    bool finalizers = false;
+    bool weakrefs = false, finalizers = false;
     Py_ssize_t due = 0;
     gcx_workvec_t *u = &g->unreachable;
     for (Py_ssize_t i = 0; i < u->len; i++) {
@@ -626,13 +625,13 @@ gcx_hold_garbage(gcx_garbage_t *g)
         int f = weakref_flags(&memo, op);
         if ((f & WR_REFERABLE) && *gcx_weakrefs_listptr(op) != NULL) {
             due += due_callbacks_of(op);
-            flags |= WR_REFERABLE;
+            weakrefs = true;
         }
-        flags |= f & WR_IS_WEAKREF;
+        weakrefs |= (f & WR_IS_WEAKREF) != 0;
         finalizers |= Py_TYPE(op)->tp_finalize != NULL;
     }
     g->due_callbacks = due;
-    g->weakrefs = flags != 0;
+    g->weakrefs = weakrefs;
     g->finalizers = finalizers;
     for (Py_ssize_t i = 0; i < g->legacy.len; i++) {
         Py_INCREF(g->legacy.items[i]);
@@ -1055,8 +1054,6 @@ gcx_finalize_garbage(gcx_garbage_t *g)
      * 3.15 weakref callbacks too, since the weakrefs without callbacks to
      * the garbage are still alive while they run */
     bool reached = false;
-    /* (the garbage hook, which ran before, may have made weakrefs to it) */
-    bool python = g->hook;
     if (g->weakrefs) {
         Py_ssize_t due = g->due_callbacks >= 0 ? g->due_callbacks
                                                : count_due_callbacks(g);
@@ -1072,7 +1069,6 @@ gcx_finalize_garbage(gcx_garbage_t *g)
     if (g->finalizers && finalize(g, &order) > 0) {
         reached = true;
     }
-    python |= reached;
     if (reached) {
         /* Only that code can reach the garbage (before 3.15 callbacks
          * cannot: every weakref into it is cleared, and get_objects()
@@ -1089,10 +1085,12 @@ gcx_finalize_garbage(gcx_garbage_t *g)
             g->unreachable.len = 0;   /* all of it was released */
         }
     }
-    /* weakrefs Python code may have made to what is left (GH-91636), and
-     * on 3.15 those handle_weakrefs left; else there are none */
+    /* weakrefs Python code may have made to what is left (GH-91636: that
+     * code, or the garbage hook before it), and on 3.15 those
+     * handle_weakrefs left; else there are none */
     if ((gcx_probed.weakrefs_after_finalizers && g->weakrefs)
-        || (python && (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers))) {
+        || ((reached || g->hook)
+            && (gcx_probed.late_weakref_clear || gcx_probed.weakrefs_after_finalizers))) {
         clear_weakrefs(g);
     }
     if (g->pinned) {
