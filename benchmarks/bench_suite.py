@@ -59,6 +59,11 @@ checksum; nothing may be left in gc.garbage; programs that drop cyclic
 garbage state a lower bound of the objects in it (their own instances
 only), and the collector's collections during the run (from its callbacks)
 plus a final untimed collect() must account for at least that many.
+
+With --other-gcx PYTHON (an interpreter of a venv with another build of
+gcx), every program also runs with that build installed, a third mode
+alternating with the two others, and the report adds its ratios to stock:
+two builds compared in one run.
 """
 import sys
 import time
@@ -1028,8 +1033,10 @@ def child(program, mode, size, scale=None):
         # (harness.STDLIB_* were captured after the install here: they are
         # gcx's; gcx._stdlib holds the stdlib collector's own functions)
         gcx_module = sys.modules.get("gcx")
+        stdlib_on = gcx_module is not None and gcx_module._stdlib.isenabled() and \
+            gcx_module._gcx.info().get("trigger") != "cpython"   # (on: as its trigger)
         if (gcx_module is None or not gcx_module.is_installed()
-                or gc.callbacks is not gcx_module.callbacks or gcx_module._stdlib.isenabled()):
+                or gc.callbacks is not gcx_module.callbacks or stdlib_on):
             raise SystemExit("gcx was not installed from the start (--mode gcx, as two arguments)")
         callbacks = gcx_module.callbacks
         gcx_file = gcx_module._gcx.__file__
@@ -1058,14 +1065,20 @@ METRICS = (("wall", "wall", "ms", 1e3), ("cpu time", "cpu", "ms", 1e3),
            ("peak RSS", "rss", "MB", 1 / 2**20))
 
 
-def measure(program, reps, size):
-    """reps fresh interpreters per mode, alternating: {mode: [child result]}."""
+def measure(program, reps, size, other=None):
+    """reps fresh interpreters per mode, alternating: {mode: [child result]};
+    with `other` (--other-gcx), a third mode "other": gcx installed in that
+    interpreter (another build of gcx, to compare two builds in one run)."""
     harness.progress("%s: %d fresh interpreters per mode" % (program, reps))
-    runs = {"stock": [], "gcx": []}
+    modes = ("stock", "gcx") + (("other",) if other else ())
+    runs = {mode: [] for mode in modes}
     for rep in range(reps):
-        for mode in (("stock", "gcx") if rep % 2 == 0 else ("gcx", "stock")):
-            r = harness.run_child(__file__, "--child", program, "--mode", mode, "--size", size)
-            harness.check_same_gcx(r)
+        for mode in modes[rep % len(modes):] + modes[:rep % len(modes)]:
+            r = harness.run_child(__file__, "--child", program,
+                                  "--mode", "gcx" if mode == "other" else mode,
+                                  "--size", size, python=other if mode == "other" else None)
+            if mode != "other":
+                harness.check_same_gcx(r)
             runs[mode].append(r)
     check(program, runs)
     return runs
@@ -1073,11 +1086,14 @@ def measure(program, reps, size):
 
 def run(args, report):
     reps = harness.reps_for(args, small=5, default=9)
-    startup = measure(STARTUP, reps, args.size)
-    collections, shares = {}, {}
+    startup = measure(STARTUP, reps, args.size, args.other_gcx)
+    collections, shares, others = {}, {}, {}
     for program in PROGRAMS:
-        runs = measure(program, reps, args.size)
+        runs = measure(program, reps, args.size, args.other_gcx)
         s, g = runs["stock"], runs["gcx"]
+        if args.other_gcx:
+            others[program] = {key: median(r[key] for r in runs["other"])
+                               / median(r[key] for r in s) for _, key, _, _ in METRICS}
         collections[program] = (median(r["collections"] for r in s),
                                 median(r["collections"] for r in g))
         if s[0]["garbage_made"]:
@@ -1093,6 +1109,15 @@ def run(args, report):
                                           [r[key] for r in s], [r[key] for r in g],
                                           detail if metric == "wall" else None))
     summarise(report)
+    if args.other_gcx:
+        for metric, key, _, _ in METRICS:
+            report.summary["geometric mean other build/stock (%s), %s" % (
+                args.other_gcx, metric)] = harness.geometric_mean(
+                    [o[key] for o in others.values()])
+        report.notes.append(
+            "the other build (%s), other/stock medians, wall, cpu time, peak RSS: " % args.other_gcx
+            + ", ".join("%s %s" % (p, "/".join("%.2f" % o[key] for _, key, _, _ in METRICS))
+                        for p, o in others.items()))
     report.notes.append("collections per run (stock/gcx, medians): " + ", ".join(
         "%s %d/%d" % (p, a, b) for p, (a, b) in collections.items()))
     report.notes.append("cyclic garbage the program made (a lower bound) collected during "
@@ -1169,6 +1194,10 @@ def configure(p):
     p.add_argument("--child", choices=CHILD_PROGRAMS, help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=("stock", "gcx"), help=argparse.SUPPRESS)
     p.add_argument("--scale", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--other-gcx", metavar="PYTHON", default=None,
+                   help="also run every program with gcx installed in this interpreter "
+                        "(a venv with another build of gcx), alternating with the two "
+                        "others, and report its ratios to stock beside gcx's")
 
 
 if __name__ == "__main__":

@@ -376,13 +376,14 @@ def emit_child(result, without_gcx):
     print(json.dumps(result))
 
 
-def run_child(script, *args, timeout=900):
-    """Run ``python script args...`` in a fresh interpreter and return the
-    JSON object its stdout ends with.  The script's directory (benchmarks/)
-    heads sys.path there, not the current directory, so the child imports
-    the same installed gcx whatever directory this runs from; children that
-    import gcx report its path and check_same_gcx() compares it with ours."""
-    proc = subprocess.run([sys.executable, script, *args], capture_output=True,
+def run_child(script, *args, timeout=900, python=None):
+    """Run ``python script args...`` in a fresh interpreter (this one's, or
+    the interpreter `python` names) and return the JSON object its stdout
+    ends with.  The script's directory (benchmarks/) heads sys.path there,
+    not the current directory, so the child imports the same installed gcx
+    whatever directory this runs from; children that import gcx report its
+    path and check_same_gcx() compares it with ours."""
+    proc = subprocess.run([python or sys.executable, script, *args], capture_output=True,
                           text=True, timeout=timeout)
     if proc.returncode != 0:
         raise BenchmarkError("child %s %s exited %d:\n%s" % (

@@ -101,6 +101,8 @@ class _Info(TypedDict):
     # generators and all they reach survive their collections)
     generator_frames: Literal["exact", "compensated", "conservative"]
     frame_roots: bool
+    trigger: str
+    cpython_triggered: int
     version: NotRequired[str]    # added by gcx.info(), not by the core
 
 class _LastCollection(TypedDict):
@@ -172,7 +174,7 @@ def info() -> _Info: ...
 # install()/uninstall() on 3.12: gcx moves what CPython lists into its
 # permanent generation after reading it (no-op where a tracer reports births)
 def check() -> None: ...                              # AssertionError if broken
-def stdlib_collecting(flag: bool, /) -> None: ...
+def stdlib_collecting(flag: bool, generation: int = -1, /) -> None: ...
 # in the child of a fork(): forget pending calls the parent queued, ask again
 def after_fork_child() -> None: ...
 # install()/uninstall(): count generation 0 as CPython does (its own counter)

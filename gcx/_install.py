@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .policy import Policy, using_policy
 
     class _Core(Protocol):
-        def stdlib_collecting(self, flag: bool, /) -> None: ...
+        def stdlib_collecting(self, flag: bool, generation: int = -1, /) -> None: ...
         def resync(self) -> None: ...
 
 
@@ -65,7 +65,10 @@ def _mirror() -> ModuleType:
 def install(policy: "Policy | None | object" = _KEEP) -> None:
     """Make gcx the automatic collector of this process.
 
-    Switches the stdlib collector off and points the stdlib gc module's
+    Switches the stdlib collector off (or, where CPython's own trigger can
+    ask for gcx's collections, to doing only that: its collections, started
+    when its rule says, are gcx's, and find nothing else to do; see
+    src/README.md, "Automatic collection") and points the stdlib gc module's
     collect, enable, disable, isenabled, get_count, get_threshold,
     set_threshold, get_stats, get_debug, set_debug, freeze, unfreeze,
     get_freeze_count, is_finalized, get_objects, get_referrers, garbage and
@@ -241,7 +244,7 @@ def _watch_stdlib_collections(core: "_Core") -> None:
     the marker lands in."""
     def _gcx_stdlib_hook(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            core.stdlib_collecting(True)
+            core.stdlib_collecting(True, info["generation"])
         elif phase == "stop":
             core.stdlib_collecting(False)
     _gcx_stdlib_hook._gcx_hook = True  # type: ignore[attr-defined]

@@ -548,6 +548,12 @@ void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
 typedef void (*gcx_policy_fn)(int due, int due_young);
 void gcx_schedule_set_policy(gcx_policy_fn policy);   /* NULL: the stdlib's rule */
 bool gcx_schedule_reads_wait(void);                   /* G9 */
+/* G10: CPython's own trigger */
+bool gcx_schedule_cpython_may_trigger(void);
+int gcx_schedule_cpython_threshold(void);
+void gcx_schedule_cpython_triggered(void);
+void gcx_schedule_cpython_stopped(void);
+void gcx_schedule_on_change(void (*fn)(void));
 typedef Py_ssize_t (*gcx_pages_fn)(void);
 void gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn young_pages);   /* G7 */
 void gcx_schedule_set_trigger(int n);                 /* 0: threshold[0] */
@@ -770,6 +776,8 @@ typedef struct {
     Py_ssize_t adopted;
     Py_ssize_t births;           /* lists mode, 3.12: containers found in CPython's lists */
     Py_ssize_t looks;            /* lists mode: allocations that looked (schedule.c, G6) */
+    bool cpython_triggers;       /* CPython's own trigger is armed (K1 of tracer.c) */
+    Py_ssize_t cpython_triggered;   /* ... and started collections of gcx's (K3 of tracer.c) */
     Py_ssize_t suspects;         /* deaths that may have been resurrections */
     Py_ssize_t live_at_resync;
     void (*gone)(PyObject *op);  /* the watch (gcx_watch_begin), or NULL */
@@ -794,9 +802,12 @@ bool gcx_watch_begin(void (*gone)(PyObject *op));
 bool gcx_watch_look(bool sources);
 void gcx_watch_end(void);
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
-void gcx_births_before_stdlib(void);   /* the stdlib collector's "start": read first */
+/* the stdlib collector's "start" of a collection of `generation`: read first
+ * (and, where CPython's own trigger started it, collect: K3 of tracer.c) */
+void gcx_births_before_stdlib(int generation);
 void gcx_births_after_stdlib(void);    /* ... and its "stop" */
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
+void gcx_tracer_trigger_update(void);   /* K1: arm or disarm CPython's own trigger */
 int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
 gcx_flag_fn gcx_tracer_cpython_collecting(void);   /* its setter, or NULL */
 void gcx_watch_untracked(PyObject *op);

@@ -1,5 +1,6 @@
-/* lists.c: what CPython tracked since a marker, read from its own
- * generation lists (births without a reference tracer).
+/* lists.c: CPython's own collector state: what it tracked since a marker,
+ * read from its generation lists (births without a reference tracer), and
+ * its switches, set for its trigger to serve gcx (gcx_lists_trigger_*).
  *
  * CPython links every container it tracks at the tail of its youngest
  * list (generation 0), and its collector only ever appends whole lists to
@@ -30,7 +31,10 @@
  *  L2  Links are only read, never written (gcx tracks and untracks its
  *      marker through the public API); of the state, only the collecting
  *      flag (and on 3.15 the frame beside it) is written, by schedule.c's
- *      G1 bracket through gcx_lists_collecting.  A walk starts at a tracked marker
+ *      G1 bracket through gcx_lists_collecting.  CPython's own trigger
+ *      (gcx_lists_trigger_*) changes the rest only through the gc
+ *      module's own functions, taken at init: thresholds, debug flags,
+ *      on/off, and gc.freeze()/gc.unfreeze(), which move whole lists.  A walk starts at a tracked marker
  *      and stops at a head, so it only ever reads headers of containers
  *      CPython lists.  It must not run while the stdlib collector moves
  *      objects between lists; Python code runs during a stdlib collection
@@ -41,6 +45,7 @@
 #include "Python.h"
 #include "lists.h"
 
+#include <limits.h>
 #include <stddef.h>
 #if PY_VERSION_HEX >= 0x030E0000
 #include "internal/pycore_interp_structs.h"
@@ -56,6 +61,13 @@ static int *older_count[2];             /* generations[1].count, [2].count */
 static struct _gc_runtime_state *flag_state;   /* the state, if its flag is ours to set */
 static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
 static bool ok;
+
+/* The gc module's own functions, taken at import, before install() points
+ * the module's names at gcx's: what CPython's own trigger (below) calls. */
+static struct {
+    PyObject *get_threshold, *set_threshold, *enable, *disable, *get_debug, *set_debug,
+             *freeze, *unfreeze;
+} gcf;
 
 static inline PyGC_Head *
 as_gc(PyObject *op)
@@ -209,6 +221,18 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
     flag_state = ok && same_object(st->garbage, gc, "garbage")
                  && same_object(st->callbacks, gc, "callbacks") && st->collecting == 0
                  ? st : NULL;
+    if (flag_state != NULL && gcf.freeze == NULL) {
+        PyObject **f[] = {&gcf.get_threshold, &gcf.set_threshold, &gcf.enable, &gcf.disable,
+                          &gcf.get_debug, &gcf.set_debug, &gcf.freeze, &gcf.unfreeze};
+        const char *names[] = {"get_threshold", "set_threshold", "enable", "disable",
+                               "get_debug", "set_debug", "freeze", "unfreeze"};
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+            *f[i] = PyObject_GetAttrString(gc, names[i]);   /* kept for good */
+            if (*f[i] == NULL) {
+                PyErr_Clear();
+            }
+        }
+    }
     return 0;
 }
 
@@ -250,6 +274,140 @@ gcx_lists_collecting(int on)
 #endif
     }
     return was;
+}
+
+/* ---- CPython's own trigger -------------------------------------------------- */
+
+/* While armed, CPython's collector is on, with gcx's threshold for
+ * generation 0 and the older two out of reach, and debug flags cleared:
+ * CPython then asks for a collection exactly when its rule would, at no
+ * cost to any allocation, and its collection, of generation 0, starts by
+ * calling gc.callbacks, where gcx collects and freezes every list (K3 of
+ * tracer.c) so that the stdlib's collection finds them empty.  Only with
+ * the permanent generation empty when armed: disarming thaws it whole
+ * (gc.unfreeze), so anything the program froze before would be thawed
+ * too.  Every change goes through the gc module's own functions. */
+static struct {
+    PyObject *thresholds;   /* as before arming: set_threshold's arguments */
+    PyObject *debug;        /* ... set_debug's */
+    int enabled;
+    bool armed;
+} before_arming;
+
+/* fn(*args) (args a tuple, or NULL: none) with whatever exception is
+ * pending kept aside; false (the error cleared) if it failed. */
+static bool
+call_kept(PyObject *fn, PyObject *args)
+{
+    PyObject *pending = PyErr_GetRaisedException();
+    PyObject *r = fn == NULL ? NULL : args == NULL ? PyObject_CallNoArgs(fn)
+                  : PyObject_CallObject(fn, args);
+    bool done = r != NULL;
+    Py_XDECREF(r);
+    if (!done) {
+        PyErr_Clear();
+    }
+    PyErr_SetRaisedException(pending);
+    return done;
+}
+
+static bool
+set_thresholds(int t0, int t1, int t2)
+{
+    PyObject *args = Py_BuildValue("(iii)", t0, t1, t2);
+    bool done = args != NULL && call_kept(gcf.set_threshold, args);
+    Py_XDECREF(args);
+    if (args == NULL) {
+        PyErr_Clear();
+    }
+    return done;
+}
+
+bool
+gcx_lists_trigger_arm(int threshold0)
+{
+    PyObject **f[] = {&gcf.get_threshold, &gcf.set_threshold, &gcf.enable, &gcf.disable,
+                      &gcf.get_debug, &gcf.set_debug, &gcf.freeze, &gcf.unfreeze};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (*f[i] == NULL || !PyCFunction_Check(*f[i])) {
+            return false;    /* not the gc module's own */
+        }
+    }
+    if (flag_state == NULL || before_arming.armed || threshold0 <= 0
+        || next_of(heads[NHEADS - 1]) != heads[NHEADS - 1] || flag_state->collecting) {
+        return false;
+    }
+    int was_enabled = flag_state->enabled;
+    PyObject *pending = PyErr_GetRaisedException();
+    PyObject *thresholds = PyObject_CallNoArgs(gcf.get_threshold);
+    PyObject *flags = thresholds == NULL ? NULL : PyObject_CallNoArgs(gcf.get_debug);
+    PyObject *debug = flags == NULL ? NULL : PyTuple_Pack(1, flags);   /* set_debug's args */
+    Py_XDECREF(flags);
+    PyObject *zero = debug == NULL ? NULL : Py_BuildValue("(i)", 0);
+    bool armed = zero != NULL && PyTuple_Check(thresholds) && PyTuple_GET_SIZE(thresholds) == 3
+                 && call_kept(gcf.set_debug, zero);
+    Py_XDECREF(zero);
+    if (armed && !set_thresholds(threshold0, INT_MAX, INT_MAX)) {
+        (void)call_kept(gcf.set_debug, debug);
+        armed = false;
+    }
+    if (armed && !was_enabled && !call_kept(gcf.enable, NULL)) {
+        (void)call_kept(gcf.set_threshold, thresholds);
+        (void)call_kept(gcf.set_debug, debug);
+        armed = false;
+    }
+    if (armed) {
+        before_arming.thresholds = thresholds;
+        before_arming.debug = debug;
+        before_arming.enabled = was_enabled;
+        before_arming.armed = true;
+    }
+    else {
+        Py_XDECREF(thresholds);
+        Py_XDECREF(debug);
+    }
+    PyErr_Clear();
+    PyErr_SetRaisedException(pending);
+    return armed;
+}
+
+/* gcx's threshold for generation 0 changed while armed. */
+void
+gcx_lists_trigger_rearm(int threshold0)
+{
+    if (before_arming.armed) {
+        (void)set_thresholds(threshold0, INT_MAX, INT_MAX);
+    }
+}
+
+/* Everything CPython lists goes to its permanent generation, in O(1)
+ * (gc.freeze), and its counts to zero; gcx's marker with it, which the
+ * caller tracks again at once. */
+void
+gcx_lists_trigger_freeze(void)
+{
+    if (before_arming.armed) {
+        (void)call_kept(gcf.freeze, NULL);
+    }
+}
+
+/* Back as before arming: what was frozen (all of it gcx's) thawed into
+ * generation 2, CPython's thresholds, debug flags and on/off put back. */
+void
+gcx_lists_trigger_disarm(void)
+{
+    if (!before_arming.armed) {
+        return;
+    }
+    before_arming.armed = false;
+    (void)call_kept(gcf.unfreeze, NULL);
+    (void)call_kept(gcf.set_threshold, before_arming.thresholds);
+    (void)call_kept(gcf.set_debug, before_arming.debug);
+    if (!before_arming.enabled) {
+        (void)call_kept(gcf.disable, NULL);
+    }
+    Py_CLEAR(before_arming.thresholds);
+    Py_CLEAR(before_arming.debug);
 }
 
 /* What gcx_lists_gather found, for gcx_lists_each_rest. */
@@ -340,7 +498,7 @@ void
 gcx_lists_each_newest_first(gcx_rank_fn fn, void *arg, Py_ssize_t most)
 {
     Py_ssize_t rank = 0;
-    for (int j = 0; j < NHEADS - 1; j++) {
+    for (int j = 0; j < NHEADS; j++) {
         for (PyGC_Head *g = prev_of(heads[j]); g != heads[j]; g = prev_of(g)) {
             if (rank == -most || fn((PyObject *)(g + 1), rank--, arg)) {
                 return;

@@ -35,6 +35,20 @@ int64_t gcx_lists_collections_mark(void);
 bool gcx_lists_can_flag(void);
 int gcx_lists_collecting(int on);
 
+/* CPython's own trigger (lists.c, above gcx_lists_trigger_rearm): arm
+ * (CPython's collector on, at threshold0 for generation 0, the older
+ * generations out of reach, debug flags cleared; only with its permanent
+ * generation empty: false, nothing changed, otherwise), follow a new
+ * threshold, freeze every list (each time CPython's collection of
+ * generation 0 starts, so that it finds them empty), disarm (thaw
+ * everything into generation 2, and put back what arming changed).  Each
+ * goes through the gc module's own functions, taken at gcx_lists_init;
+ * only if gcx_lists_can_flag(). */
+bool gcx_lists_trigger_arm(int threshold0);
+void gcx_lists_trigger_rearm(int threshold0);
+void gcx_lists_trigger_freeze(void);
+void gcx_lists_trigger_disarm(void);
+
 /* How a container met in a walk came to be where it is. */
 enum {
     GCX_LISTED_NEW,      /* tracked since the marker */
@@ -68,9 +82,10 @@ bool gcx_lists_at_young_tail(PyObject *marker);
 
 
 /* fn(op, rank, arg) for the containers of CPython's generations 0, 1 and
- * 2 (not the permanent one), newest first: each list from its tail to its
- * head, youngest list first, with rank 0, -1, -2, ...; stops when fn
- * returns true, or after `most` containers.  Ascending rank is then the
+ * 2, and then the permanent one (where CPython's own trigger keeps the
+ * old ones: gcx_lists_trigger_arm), newest first: each list from its tail
+ * to its head, youngest list first, with rank 0, -1, -2, ...; stops when
+ * fn returns true, or after `most` containers.  Ascending rank is then the
  * order the stdlib's collector meets them in (it appends the younger lists
  * to the one it collects).
  * fn must not run Python code nor track or untrack anything.  Only if

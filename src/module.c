@@ -640,16 +640,31 @@ m_after_fork_child(PyObject *mod, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* stdlib_collecting(flag, generation=-1), from the hook in the stdlib's
+ * gc.callbacks: its collection of `generation` starts (True) or stops. */
 static PyObject *
-m_stdlib_collecting(PyObject *mod, PyObject *arg)
+m_stdlib_collecting(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (arg == Py_True) {
-        gcx_births_before_stdlib();
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "stdlib_collecting expected 1 or 2 arguments, got %zd",
+                     nargs);
+        return NULL;
     }
-    else if (arg == Py_False) {
+    int generation = -1;
+    if (nargs == 2) {
+        generation = PyLong_AsInt(args[1]);
+        if (generation == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    if (args[0] == Py_True) {
+        gcx_births_before_stdlib(generation);
+    }
+    else if (args[0] == Py_False) {
         gcx_births_after_stdlib();
+        gcx_schedule_cpython_stopped();
     }
-    return set_flag(arg, gcx_schedule_set_stdlib_collecting);
+    return set_flag(args[0], gcx_schedule_set_stdlib_collecting);
 }
 
 /* install() (on) and uninstall() (off): while gcx is the process's
@@ -809,7 +824,7 @@ m_info(PyObject *mod, PyObject *unused)
     void *data = NULL;
     bool owner = PyRefTracer_GetTracer(&data) != NULL && data == (void *)&gcx_tr;
     return Py_BuildValue(
-        "{sssOsOsOsOsOsOsnsnsnsnsns[nnn]snsnsnsOsnsnsnsnsssOsnsssO}",
+        "{sssOsOsOsOsOsOsnsnsnsnsns[nnn]snsnsnsOsnsnsnsnsssOsnsssOsssn}",
         "mode", gcx_mode_names[gcx_tr.mode],
         "owner", owner ? Py_True : Py_False,
         "selftest", gcx_tr.selftest < 0 ? Py_None
@@ -840,7 +855,9 @@ m_info(PyObject *mod, PyObject *unused)
         "generator_frames", gcx_frames_mode() == GCX_FRAMES_COMPENSATED ? "compensated"
                             : gcx_frames_mode() == GCX_FRAMES_CONSERVATIVE ? "conservative"
                             : "exact",
-        "frame_roots", gcx_frames_roots_readable() ? Py_True : Py_False);
+        "frame_roots", gcx_frames_roots_readable() ? Py_True : Py_False,
+        "trigger", gcx_tr.cpython_triggers ? "cpython" : "gcx",
+        "cpython_triggered", gcx_tr.cpython_triggered);
 }
 
 static PyObject *
@@ -1021,7 +1038,7 @@ static PyMethodDef methods[] = {
     {"unfreeze", m_unfreeze, METH_NOARGS, NULL},
     {"age", m_age, METH_NOARGS, NULL},
     {"get_freeze_count", m_get_freeze_count, METH_NOARGS, NULL},
-    {"stdlib_collecting", m_stdlib_collecting, METH_O, NULL},
+    {"stdlib_collecting", (PyCFunction)(void (*)(void))m_stdlib_collecting, METH_FASTCALL, NULL},
     {"after_fork_child", m_after_fork_child, METH_NOARGS, NULL},
     {"count_as_cpython", m_count_as_cpython, METH_O, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
@@ -1129,6 +1146,9 @@ PyInit__gcx(void)
                   || gcx_schedule_init(gcx_collect, gcx_tr.interp,
                                        gcx_tr.mode == GCX_MODE_SAFE,
                                        gcx_tracer_cpython_collecting()) < 0;
+    if (!failed) {
+        gcx_schedule_on_change(gcx_tracer_trigger_update);
+    }
     if (stdlib_was_enabled) {
         PyGC_Enable();
     }

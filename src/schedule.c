@@ -32,7 +32,8 @@
  * Invariants:
  *  G1  at most one gcx collection at a time (collecting), and none while the
  *      stdlib collector runs (stdlib_collecting, set from gc.callbacks, or
- *      CPython's own flag set).  While one runs CPython's own "collecting"
+ *      CPython's own flag set), except the one at the start of a
+ *      collection CPython's own trigger started (G10).  While one runs CPython's own "collecting"
  *      flag is set too, where lists.c found it: CPython then starts no
  *      collection of its own (the stdlib's gc.collect() returns 0, as a
  *      nested one does), and profilers that read the interpreter's state
@@ -106,6 +107,16 @@
  *      collection is never recorded.  Otherwise they are read every few
  *      hundred allocations (tracer.c, births_look).  Whatever changes the
  *      answer makes the next allocation look (G6).
+ *  G10 Where G9 holds, no no-GC region is open and collections pay no
+ *      resync (gcx_schedule_cpython_may_trigger), CPython's own trigger
+ *      may replace the wrapper's looks (tracer.c, K1-K4): CPython's
+ *      collector is on at threshold[0] (and the trigger), asks for its
+ *      collection of generation 0 when the count passes it, exactly when
+ *      the stdlib's rule would, and gcx collects at that collection's
+ *      start (gcx_schedule_cpython_triggered), inside it: CPython's flag
+ *      (G1) is set already and stays its own.  Every control that may
+ *      change the answer tells the function registered with
+ *      gcx_schedule_on_change.
  */
 #include "gcx.h"
 
@@ -117,7 +128,10 @@ static struct {
     bool safe_mode;              /* collections pay an O(heap) resync */
     gcx_policy_fn policy;        /* G4: NULL for the stdlib's rule */
     gcx_flag_fn cpython_collecting;   /* G1: CPython's flag, or NULL */
+    void (*changed)(void);       /* G10: told when what may_trigger says may change */
 } env;
+
+static void changed(void);
 
 static struct {                  /* G7 */
     Py_ssize_t pages;            /* 0: none */
@@ -304,15 +318,19 @@ counted_young(int young)
     return young < t ? young : (Py_ssize_t)t * ((young + t / 2) / t);
 }
 
+/* Inside CPython's collection, which its own trigger started (G10): its
+ * flag is set already, and stays set for it. */
+static bool in_cpythons;
+
 bool
 gcx_schedule_begin(void)
 {
     if (gcx_sched.collecting || gcx_sched.stdlib_collecting
-        || (env.cpython_collecting != NULL && env.cpython_collecting(-1))) {
+        || (env.cpython_collecting != NULL && !in_cpythons && env.cpython_collecting(-1))) {
         return false;
     }
     gcx_sched.collecting = true;
-    if (env.cpython_collecting != NULL) {
+    if (env.cpython_collecting != NULL && !in_cpythons) {
         (void)env.cpython_collecting(1);
     }
     return true;
@@ -340,6 +358,7 @@ gcx_schedule_count_young(int *cpython_count)
 {
     gcx_sched.young = cpython_count != NULL ? cpython_count : &gcx_sched.count[0];
     rearm();
+    changed();
 }
 
 void
@@ -404,12 +423,21 @@ gcx_schedule_end(Py_ssize_t survivors)
 {
     gcx_sched.survivors = survivors;
     gcx_sched.collecting = false;
-    if (env.cpython_collecting != NULL) {
+    if (env.cpython_collecting != NULL && !in_cpythons) {
         (void)env.cpython_collecting(0);
     }
 }
 
 /* ---- the controls ----------------------------------------------------------------- */
+
+/* G10: what may_trigger says may have changed. */
+static void
+changed(void)
+{
+    if (env.changed != NULL) {
+        env.changed();
+    }
+}
 
 /* G8: a request waits for *young to move from where it is now. */
 static void
@@ -425,6 +453,7 @@ gcx_schedule_enable(bool on)
     gcx_sched.enabled = on;
     set_floor();
     gcx_schedule_look_within(1);   /* the next allocation looks */
+    changed();
 }
 
 void
@@ -438,6 +467,7 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
         gcx_sched.trigger = t[0];
     }
     rearm();
+    changed();
 }
 
 /* ---- policies (G4, G5) ----------------------------------------------------------- */
@@ -447,6 +477,7 @@ gcx_schedule_set_policy(gcx_policy_fn policy)
 {
     env.policy = policy;
     gcx_schedule_look_within(1);   /* G9: whether reads go between may change */
+    changed();
 }
 
 /* G9: do births wait for the read before a collection? */
@@ -458,6 +489,61 @@ gcx_schedule_reads_wait(void)
            && young_limit.pages <= 0;
 }
 
+/* G10: may CPython's own trigger serve?  Where births wait for the read
+ * (G9), no no-GC region holds collection and collections pay no resync. */
+bool
+gcx_schedule_cpython_may_trigger(void)
+{
+    return gcx_schedule_reads_wait() && gcx_sched.held == 0 && !env.safe_mode
+           && !gcx_sched.trigger_set;
+}
+
+/* ... the count of generation 0 past which it asks */
+int
+gcx_schedule_cpython_threshold(void)
+{
+    Py_ssize_t t = effective_threshold0();
+    return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+/* What CPython's collection will zero as it goes on: generation 0's count
+ * after gcx's collection inside it (what its finalizers allocated). */
+static int carried;
+
+/* ... it asked, and CPython's collection of generation 0 is starting:
+ * collect what the stdlib's rule takes now, inside it. */
+void
+gcx_schedule_cpython_triggered(void)
+{
+    carried = 0;
+    if (!gcx_sched.enabled || gcx_sched.collecting || gcx_sched.stdlib_collecting
+        || gcx_sched.held > 0 || env.policy != NULL) {
+        return;
+    }
+    int generation = select_generation(GCX_NGENS - 1);
+    if (generation >= 0) {
+        in_cpythons = true;
+        (void)env.collect(generation);
+        in_cpythons = false;
+        /* (none if gcx did not collect: the count would ask again at
+         * once) */
+        carried = *gcx_sched.young <= effective_threshold0() ? *gcx_sched.young : 0;
+    }
+}
+
+/* ... and has stopped, having zeroed the count: what it held after gcx's
+ * collection counts, as the stdlib's own count keeps what its finalizers
+ * allocate. */
+void
+gcx_schedule_cpython_stopped(void)
+{
+    if (carried > 0) {
+        *gcx_sched.young += carried;
+        carried = 0;
+        rearm();
+    }
+}
+
 /* The young trigger: n > 0 replaces threshold[0] as the count at which a
  * collection is asked for; 0 gives it back to threshold[0]. */
 void
@@ -466,6 +552,7 @@ gcx_schedule_set_trigger(int n)
     gcx_sched.trigger_set = n > 0;
     gcx_sched.trigger = n > 0 ? n : gcx_sched.threshold[0];
     rearm();
+    changed();
     gcx_schedule_request();
 }
 
@@ -477,6 +564,7 @@ gcx_schedule_set_young_limit(Py_ssize_t pages, int from_count, gcx_pages_fn youn
     young_limit.from_count = from_count;
     young_limit.young_pages = young_pages;
     gcx_schedule_look_within(1);   /* G9 */
+    changed();
 }
 
 /* The generation the stdlib's rule takes now (-1 none), none older than
@@ -496,6 +584,7 @@ gcx_schedule_hold(int delta)
     if (gcx_sched.held < 0) {
         gcx_sched.held = 0;
     }
+    changed();
     if (gcx_sched.held == 0 && delta < 0) {
         rearm();
         gcx_schedule_request();
@@ -503,10 +592,14 @@ gcx_schedule_hold(int delta)
     return gcx_sched.held;
 }
 
+/* The thread the stdlib's collection runs in (its "start" callback's). */
+static unsigned long stdlib_thread;
+
 void
 gcx_schedule_set_stdlib_collecting(bool on)
 {
     gcx_sched.stdlib_collecting = on;
+    stdlib_thread = on ? PyThread_get_thread_ident() : 0;
 }
 
 /* Generations 0 and 1 were moved into 2 (heap.c, gcx_heap_age): their
@@ -543,11 +636,36 @@ void
 gcx_schedule_after_fork(void)
 {
     gcx_sched.scheduled = 0;
+    bool cpythons = env.cpython_collecting != NULL && env.cpython_collecting(-1);
+    if (!gcx_sched.collecting
+        && (gcx_sched.stdlib_collecting ? stdlib_thread != PyThread_get_thread_ident()
+            : cpythons)) {
+        /* forked while another thread was in a stdlib collection (with
+         * CPython's own trigger serving, one that finds its lists empty,
+         * whose callbacks are Python code that can let the GIL go, before
+         * gcx's hook set the bracket or after): that thread is gone, and
+         * with it the end of the collection, which would clear CPython's
+         * flag and gcx's bracket.  Until cleared, CPython would start none
+         * in the child and gcx neither (G1). */
+        gcx_sched.stdlib_collecting = false;
+        stdlib_thread = 0;
+        if (env.cpython_collecting != NULL) {
+            (void)env.cpython_collecting(0);
+        }
+    }
     rearm();
     gcx_schedule_request();
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
+
+/* G10: fn is told whenever what gcx_schedule_cpython_may_trigger says may
+ * have changed (NULL: no one). */
+void
+gcx_schedule_on_change(void (*fn)(void))
+{
+    env.changed = fn;
+}
 
 int
 gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode,

@@ -453,10 +453,15 @@ free_maybe_recorded(void *block)
  * read; one bit answers for both places a container can start (T7).
  * Reading it from another interpreter's thread is harmless: only the main
  * interpreter's thread writes it, and hook_may_touch still decides. */
+static bool frees_look;   /* K2: allocations go uncounted; frees look instead */
+
 static void
 hook_free(void *ctx, void *block)
 {
     hook_frees++;
+    if (__builtin_expect(frees_look, 0) && births_from_lists) {
+        births_due();
+    }
     if (block != NULL && gcx_page_maybe(gcx_addr_key((uintptr_t)block + 16))) {
         free_maybe_recorded(block);   /* both tail calls: no frame here */
         return;
@@ -489,7 +494,10 @@ hook_wrap(void)
 {
     gcx_tr.allocator_wraps++;
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &hook_next);
-    PyMemAllocatorEx mine = {NULL, hook_malloc, hook_calloc, hook_realloc, hook_free};
+    /* the wrapped allocator's ctx: the wrapper's own functions ignore it,
+     * and while CPython's own trigger is armed its malloc and calloc are
+     * the wrapped ones (K2) */
+    PyMemAllocatorEx mine = {hook_next.ctx, hook_malloc, hook_calloc, hook_realloc, hook_free};
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &mine);
 }
 
@@ -505,6 +513,113 @@ hook_in_chain(void)
     size_t before = hook_frees;
     PyObject_Free(PyObject_Malloc(1));
     return hook_frees != before;
+}
+
+/* ---- CPython's own trigger (G10 of schedule.c) ------------------------------ */
+
+/* Where gcx is the process's collector and reads births when it collects
+ * (G9), all an allocation needs to tell is whether CPython's count of
+ * generation 0 has passed the threshold, which CPython itself checks at
+ * every container it allocates, for its own collector.  Counting
+ * allocations in the wrapper's malloc instead costs more than it seems:
+ * with the wrapper in the chain, CPython's build cannot take the inlined
+ * path of its allocator (taken only when the allocator is its own), and
+ * each allocation pays two calls through pointers (7-20% of a loop that
+ * makes dicts and objects, 3.13.5-3.15.2).  So there, the wrapper's malloc
+ * steps aside and CPython's trigger serves:
+ *
+ *  K1  Armed (cpython_triggers) only in lists mode, while schedule.c's G10
+ *      holds (gcx is the process's collector, automatic collection on,
+ *      no policy, no no-GC region, not safe mode), on 3.13.3 and later
+ *      (where PyUnstable_GC_VisitObjects visits the permanent generation,
+ *      so a resync still sees every container), from the main
+ *      interpreter, with the wrapper at the top of the allocator chain and
+ *      CPython's permanent generation empty (lists.c: disarming thaws it
+ *      whole).  Arming turns CPython's collector on at schedule.c's
+ *      threshold, the older generations out of its reach.
+ *  K2  Armed, the wrapper's malloc and calloc are the wrapped allocator's
+ *      own (its ctx is the wrapped one's either way, so that a thread of
+ *      another interpreter reading the struct as it changes calls a
+ *      valid pair); frees go through the wrapper as ever.  Disarmed, they
+ *      count again; if another wrapper put above meanwhile keeps a copy of
+ *      the armed struct, the frees look instead (frees_look) until the
+ *      wrapper is at the top again.
+ *  K3  CPython's collection of generation 0 that starts with its count
+ *      past the armed threshold is the trigger: at its "start" callback
+ *      gcx collects, inside it (schedule.c), reads births as at any
+ *      stdlib start, then freezes every list (gc.freeze: O(1)) and tracks
+ *      its marker again.  The stdlib's collection then finds generation 0
+ *      holding the marker alone, and moves it to generation 1, where the
+ *      next read finds it vouched for (see vouch, below).  Every container
+ *      older than the marker is in the permanent generation: a walk for
+ *      the stdlib's order goes on into it (lists.c).
+ *  K4  Disarmed as soon as G10 stops holding (schedule.c tells at every
+ *      control: enable, thresholds, a policy, a region, uninstall, the
+ *      hand-over at exit), and at exit: everything is thawed into
+ *      generation 2, and CPython's collector is as it was. */
+
+static int armed_threshold;
+
+static bool
+wrapper_on_top(void)
+{
+    PyMemAllocatorEx top;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
+    return top.free == hook_free;
+}
+
+/* K2: whether the wrapper at the top of the chain counts allocations now
+ * as `counted` says (false: another wrapper is above it). */
+static bool
+count_allocations(bool counted)
+{
+    PyMemAllocatorEx top;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
+    if (top.free != hook_free) {
+        return false;
+    }
+    if ((top.malloc == hook_malloc) != counted) {
+        top.ctx = hook_next.ctx;
+        top.malloc = counted ? hook_malloc : hook_next.malloc;
+        top.calloc = counted ? hook_calloc : hook_next.calloc;
+        PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &top);
+    }
+    return true;
+}
+
+static void
+disarm(void)
+{
+    gcx_tr.cpython_triggers = false;
+    gcx_lists_trigger_disarm();
+    frees_look = !count_allocations(true);
+    gcx_schedule_look_within(1);
+}
+
+void
+gcx_tracer_trigger_update(void)
+{
+    if (!births_from_lists || !hook_wrapped) {
+        return;
+    }
+    bool want = !gcx_tr.shut_down && Py_Version >= 0x030D0300 && gcx_lists_can_flag()
+                && gcx_schedule_cpython_may_trigger() && hook_main();
+    int t = gcx_schedule_cpython_threshold();
+    if (want && !gcx_tr.cpython_triggers) {
+        if (wrapper_on_top() && gcx_lists_trigger_arm(t)) {
+            (void)count_allocations(false);
+            frees_look = false;
+            armed_threshold = t;
+            gcx_tr.cpython_triggers = true;
+        }
+    }
+    else if (want && t != armed_threshold) {
+        gcx_lists_trigger_rearm(t);
+        armed_threshold = t;
+    }
+    else if (!want && gcx_tr.cpython_triggers) {
+        disarm();
+    }
 }
 
 /* ---- births from CPython's generation lists (lists mode, 3.12) ------------- */
@@ -832,11 +947,23 @@ gcx_births_read(void)
  * it moves anything): read, so that the marker is at generation 0's tail
  * as it begins (above read_births_as). */
 void
-gcx_births_before_stdlib(void)
+gcx_births_before_stdlib(int generation)
 {
     if (births_from_lists && !gcx_tr.shut_down && !gcx_sched.collecting
         && gcx_lists_ok()) {
-        (void)read_births_as(false, true);
+        /* K3 */
+        bool triggered = gcx_tr.cpython_triggers && generation == 0
+                         && *gcx_lists_young_count() > armed_threshold;
+        if (triggered) {
+            gcx_tr.cpython_triggered++;
+            gcx_schedule_cpython_triggered();
+        }
+        /* (not if the stdlib's gc.freeze() holds the marker, nor once
+         * disarmed: K4) */
+        if (read_births_as(false, true) && triggered && gcx_tr.cpython_triggers) {
+            gcx_lists_trigger_freeze();
+            place_marker(false);
+        }
     }
 }
 
@@ -1041,6 +1168,9 @@ static __attribute__((noinline)) void
 births_look(void)
 {
     gcx_tr.looks++;
+    if (frees_look && hook_main() && count_allocations(true)) {
+        frees_look = false;   /* K2: the wrapper is at the top again */
+    }
     allocs_unread += gcx_schedule_allocs_counted();
     bool between = !gcx_schedule_reads_wait();
     if ((between && allocs_unread >= births_every) || gcx_schedule_alloc_due()) {
@@ -1804,6 +1934,9 @@ gcx_tracer_init(void)
 void
 gcx_tracer_fini(void)
 {
+    if (gcx_tr.cpython_triggers) {
+        disarm();   /* K4 */
+    }
     if (own_slot()) {
         (void)PyRefTracer_SetTracer(gcx_tr.chain_fn, gcx_tr.chain_data);
     }

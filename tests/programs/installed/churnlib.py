@@ -51,6 +51,17 @@ def stdlib_gc():
     return module
 
 
+def stdlib_triggers():
+    """Does CPython's own collector serve as gcx's trigger now (src/tracer.c,
+    K1)?  Then it is on, at gcx's threshold 0 with the older two out of
+    reach, and it freezes its lists at each collection."""
+    import gcx
+    return gcx._gcx.info()["trigger"] == "cpython"
+
+
+INT_MAX = 2**31 - 1
+
+
 class Node:
     pass
 

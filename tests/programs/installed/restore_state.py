@@ -10,8 +10,9 @@ set to values no default has.  The state compared: the identity of every
 attribute of the gc module, the stdlib collector's enabled flag,
 thresholds, debug flags and freeze count, gcx's enabled flag, and what the
 gc module answers.  Asserts that install() takes over TAKEN_OVER below and
-switches the stdlib collector off; that a second install() or uninstall()
-changes nothing; that after uninstall() the state is what it was, even
+switches the stdlib collector off (or to serving as gcx's trigger:
+src/tracer.c, K1); that a second install() or uninstall() changes nothing;
+that after uninstall() the state is what it was, even
 after the program changed thresholds, debug flags, enabled state and
 callbacks while installed; that installed() restores it on a normal exit,
 nested, and on an exception, and leaves gcx installed when it already was.
@@ -21,7 +22,7 @@ import gc
 import sys
 
 import gcx
-from churnlib import report, stdlib_gc
+from churnlib import report, stdlib_gc, stdlib_triggers
 
 # the stdlib gc attributes install() points at gcx's (as documented)
 TAKEN_OVER = ["collect", "enable", "disable", "isenabled", "get_count",
@@ -60,7 +61,7 @@ def mess_up():
 before = state()
 gcx.install()
 assert gcx.is_installed()
-assert not real.isenabled() and gcx.isenabled()
+assert real.isenabled() is stdlib_triggers() and gcx.isenabled()
 assert all(getattr(gc, name) is getattr(gcx, name) for name in TAKEN_OVER)
 gcx.install()                       # a second install changes nothing
 mess_up()
@@ -71,7 +72,7 @@ gcx.uninstall()                     # a second uninstall changes nothing
 assert state() == before
 
 with gcx.installed():
-    assert gcx.is_installed() and not real.isenabled()
+    assert gcx.is_installed() and real.isenabled() is stdlib_triggers()
     with gcx.installed():           # nested: the outer one owns it
         pass
     assert gcx.is_installed()

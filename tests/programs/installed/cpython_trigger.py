@@ -1,0 +1,97 @@
+"""CPython's own trigger (src/tracer.c, T1-T4): where it is armed, with gcx
+installed, and what CPython's collector looks like meanwhile (run by
+tests/test_installed.py).
+
+    python cpython_trigger.py states
+    python cpython_trigger.py churn N [stock]
+
+states: installs gcx and reports, after each control, which trigger serves
+and the stdlib collector's own state (through the gc module's original
+functions), then the same after uninstall().  churn: makes N
+self-referencing instances, each with a payload list, and reports the
+collections gcx ran (or, with "stock", the stdlib collector alone), the ones CPython's trigger started, what the stdlib's
+own collections found (nothing, if they find their lists empty) and how
+many instances are left alive.
+"""
+import gc
+import json
+import sys
+
+import gcx
+from gcx import _gcx, _stdlib
+
+ORIGINAL = {name: getattr(gc, name) for name in
+            ("isenabled", "get_threshold", "get_debug", "get_freeze_count", "get_stats")}
+
+
+def stdlib_state():
+    return {"enabled": ORIGINAL["isenabled"](), "threshold": list(ORIGINAL["get_threshold"]()),
+            "debug": ORIGINAL["get_debug"](), "frozen": ORIGINAL["get_freeze_count"]()}
+
+
+def states():
+    out = {"applies": (_gcx.info()["mode"] == "lists" and _gcx.info()["lists_readable"]
+                       and sys.version_info >= (3, 13, 3))}
+    gc.set_debug(0)
+    before = stdlib_state()
+    gc.set_debug(gc.DEBUG_SAVEALL)      # the stdlib's, before install: carried to gcx
+    out["before"] = stdlib_state()
+
+    def note(label):
+        out[label] = {"trigger": _gcx.info()["trigger"], "stdlib": stdlib_state()}
+
+    gcx.install()
+    note("installed")
+    gc.set_threshold(700, 10, 10)
+    note("threshold 700")
+    gc.disable()
+    note("disabled")
+    gc.enable()
+    note("enabled")
+    with gcx.no_gc():
+        note("no_gc")
+    note("after no_gc")
+    gcx.set_policy(gcx.PauseBudget())
+    note("policy")
+    gcx.set_policy(None)
+    note("no policy")
+    gc.set_threshold(0)
+    note("threshold 0")
+    gc.set_threshold(2000)
+    gcx.uninstall()
+    note("uninstalled")
+    gc.set_debug(0)
+    out["restored"] = stdlib_state() == dict(before, debug=0)
+    print("RESULT " + json.dumps(out))
+
+
+class Node:
+    def __init__(self):
+        self.me = self
+        self.payload = [1, 2, 3]
+
+
+def churn(n, stock):
+    if not stock:
+        gcx.install()
+    starts = [0]
+    gc.callbacks.append(lambda phase, info: phase == "start" and starts.__setitem__(0, starts[0] + 1))
+    found = []
+    _stdlib.callbacks.append(lambda phase, info: phase == "stop" and found.append(
+        info["collected"] + info["uncollectable"]))
+    before = sys.getrefcount(Node)
+    for _ in range(n):
+        Node()
+    alive = sys.getrefcount(Node) - before
+    info = _gcx.info()
+    print("RESULT " + json.dumps({
+        "collections": starts[0], "triggered": info["cpython_triggered"],
+        "trigger": info["trigger"], "stdlib_collections": len(found),
+        "stdlib_found": sum(found), "alive": alive}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "states":
+        states()
+    else:
+        churn(int(sys.argv[2]), sys.argv[3:] == ["stock"])
