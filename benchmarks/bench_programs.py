@@ -6,7 +6,9 @@ gcx imported and installed (stdlib collector off, gcx's automatic
 collection on); with --imported also with gcx imported and not installed
 (the stdlib collector collects, gcx keeps its records for a gcx.collect()
 that may come: what a program that only monitors or compares pays; rows
-"PROGRAM, imported").  Reported per program:
+"PROGRAM, imported"); with --other-gcx PYTHON also with gcx installed in
+that interpreter (a venv with another build of gcx: two builds compared in
+one run).  Reported per program:
 
   wall         the program's run time, from just before gcx is imported
                (so gcx's import and install are charged to it)
@@ -20,6 +22,9 @@ that may come: what a program that only monitors or compares pays; rows
 Programs:
   alloc churn        batches of small dicts/lists/tuples built and dropped
                      (no cycles)
+  objects            a JSON document parsed, instances, tuples of strings,
+                     made and dropped (no cycles; from the allocator more
+                     than from free lists)
   cycle churn        pairs of instances that reach each other, dropped at once
   long-lived + churn a long-lived heap of 1M containers, then cycle churn
   json               json.dumps / json.loads of a nested document, repeatedly
@@ -111,8 +116,32 @@ def json_roundtrip(scale):
     return total, 0
 
 
+class Record:
+    def __init__(self, x):
+        self.x = x
+        self.y = [x]
+
+
+def objects(scale):
+    """What a request handler makes and drops: a JSON document parsed,
+    instances of a class, tuples of strings; no cycles.  Most of it comes
+    from the allocator, not from free lists (strings, instances, their
+    dicts' keys)."""
+    rounds = max(2, int(3_000 * scale))
+    text = json.dumps([{"id": i, "name": "n%d" % i, "tags": ["a", "b", i], "v": i * 1.5}
+                       for i in range(200)])
+    total = 0
+    for _ in range(rounds):
+        doc = json.loads(text)
+        records = [Record(i) for i in range(300)]
+        pairs = [(i, str(i)) for i in range(300)]
+        total += len(doc) + len(records) + len(pairs)
+    return total, 0
+
+
 PROGRAMS = {
     "alloc churn": alloc_churn,
+    "objects": objects,
     "cycle churn": cycle_churn,
     "long-lived + churn": long_lived_churn,
     "json": json_roundtrip,
@@ -129,7 +158,7 @@ def child(program, mode, size):
         import gcx
         gcx.install()
         callbacks = gcx.callbacks
-        assert gc.callbacks is gcx.callbacks and not harness.STDLIB_ISENABLED()
+        assert harness.installed_alone(gcx)
     else:
         if mode == "imported":
             import gcx
@@ -160,18 +189,16 @@ def child(program, mode, size):
 
 def run(args, report):
     reps = harness.reps_for(args, small=5, default=5)
-    shares = {}
+    shares, others = {}, {}
     for program in PROGRAMS:
         harness.progress("%s: %d fresh interpreters per mode" % (program, reps))
-        modes = ("stock", "gcx", "imported") if args.imported else ("stock", "gcx")
-        runs = {mode: [] for mode in modes}
-        for rep in range(reps):
-            for mode in (modes if rep % 2 == 0 else modes[::-1]):
-                r = harness.run_child(__file__, "--child", program, "--mode", mode,
-                                      "--size", args.size)
-                harness.check_same_gcx(r)
-                runs[mode].append(r)
+        modes = (("stock", "gcx") + (("imported",) if args.imported else ())
+                 + (("other",) if args.other_gcx else ()))
+        runs = harness.run_modes(__file__, modes, reps, lambda mode: (
+            "--child", program, "--mode", mode, "--size", args.size), args.other_gcx)
         check(program, runs)
+        if args.other_gcx:
+            others[program] = runs
         s, g = runs["stock"], runs["gcx"]
         if s[0]["garbage_made"]:
             shares[program] = share_collected(s), share_collected(g)
@@ -194,6 +221,9 @@ def run(args, report):
                 report.add(harness.Comparison(program + ", imported", metric, unit, scale,
                                               [r[key] for r in s],
                                               [r[key] for r in runs["imported"]]))
+    if args.other_gcx:
+        harness.note_other(report, args.other_gcx, others,
+                           [("wall", "wall"), ("cpu time", "cpu"), ("peak RSS", "rss")])
     report.notes.append("collections per run (stock/gcx, medians): " + ", ".join(
         "%s %d/%d" % (c.case, sorted(c.detail["collections_stock"])[reps // 2],
                       sorted(c.detail["collections_gcx"])[reps // 2])
@@ -229,6 +259,7 @@ def configure(p):
     p.add_argument("--mode", choices=("stock", "gcx", "imported"), help=argparse.SUPPRESS)
     p.add_argument("--imported", action="store_true",
                    help="also run each program with gcx imported and not installed")
+    harness.other_gcx_option(p)
 
 
 if __name__ == "__main__":

@@ -1033,10 +1033,7 @@ def child(program, mode, size, scale=None):
         # (harness.STDLIB_* were captured after the install here: they are
         # gcx's; gcx._stdlib holds the stdlib collector's own functions)
         gcx_module = sys.modules.get("gcx")
-        stdlib_on = gcx_module is not None and gcx_module._stdlib.isenabled() and \
-            gcx_module._gcx.info().get("trigger") != "cpython"   # (on: as its trigger)
-        if (gcx_module is None or not gcx_module.is_installed()
-                or gc.callbacks is not gcx_module.callbacks or stdlib_on):
+        if gcx_module is None or not harness.installed_alone(gcx_module):
             raise SystemExit("gcx was not installed from the start (--mode gcx, as two arguments)")
         callbacks = gcx_module.callbacks
         gcx_file = gcx_module._gcx.__file__
@@ -1068,18 +1065,11 @@ METRICS = (("wall", "wall", "ms", 1e3), ("cpu time", "cpu", "ms", 1e3),
 def measure(program, reps, size, other=None):
     """reps fresh interpreters per mode, alternating: {mode: [child result]};
     with `other` (--other-gcx), a third mode "other": gcx installed in that
-    interpreter (another build of gcx, to compare two builds in one run)."""
+    interpreter."""
     harness.progress("%s: %d fresh interpreters per mode" % (program, reps))
     modes = ("stock", "gcx") + (("other",) if other else ())
-    runs = {mode: [] for mode in modes}
-    for rep in range(reps):
-        for mode in modes[rep % len(modes):] + modes[:rep % len(modes)]:
-            r = harness.run_child(__file__, "--child", program,
-                                  "--mode", "gcx" if mode == "other" else mode,
-                                  "--size", size, python=other if mode == "other" else None)
-            if mode != "other":
-                harness.check_same_gcx(r)
-            runs[mode].append(r)
+    runs = harness.run_modes(__file__, modes, reps, lambda mode: (
+        "--child", program, "--mode", mode, "--size", size), other)
     check(program, runs)
     return runs
 
@@ -1092,8 +1082,7 @@ def run(args, report):
         runs = measure(program, reps, args.size, args.other_gcx)
         s, g = runs["stock"], runs["gcx"]
         if args.other_gcx:
-            others[program] = {key: median(r[key] for r in runs["other"])
-                               / median(r[key] for r in s) for _, key, _, _ in METRICS}
+            others[program] = runs
         collections[program] = (median(r["collections"] for r in s),
                                 median(r["collections"] for r in g))
         if s[0]["garbage_made"]:
@@ -1110,14 +1099,8 @@ def run(args, report):
                                           detail if metric == "wall" else None))
     summarise(report)
     if args.other_gcx:
-        for metric, key, _, _ in METRICS:
-            report.summary["geometric mean other build/stock (%s), %s" % (
-                args.other_gcx, metric)] = harness.geometric_mean(
-                    [o[key] for o in others.values()])
-        report.notes.append(
-            "the other build (%s), other/stock medians, wall, cpu time, peak RSS: " % args.other_gcx
-            + ", ".join("%s %s" % (p, "/".join("%.2f" % o[key] for _, key, _, _ in METRICS))
-                        for p, o in others.items()))
+        harness.note_other(report, args.other_gcx, others,
+                           [(metric, key) for metric, key, _, _ in METRICS])
     report.notes.append("collections per run (stock/gcx, medians): " + ", ".join(
         "%s %d/%d" % (p, a, b) for p, (a, b) in collections.items()))
     report.notes.append("cyclic garbage the program made (a lower bound) collected during "
@@ -1194,10 +1177,7 @@ def configure(p):
     p.add_argument("--child", choices=CHILD_PROGRAMS, help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=("stock", "gcx"), help=argparse.SUPPRESS)
     p.add_argument("--scale", type=float, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--other-gcx", metavar="PYTHON", default=None,
-                   help="also run every program with gcx installed in this interpreter "
-                        "(a venv with another build of gcx), alternating with the two "
-                        "others, and report its ratios to stock beside gcx's")
+    harness.other_gcx_option(p)
 
 
 if __name__ == "__main__":

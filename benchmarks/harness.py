@@ -247,6 +247,16 @@ def _source_tree_off_path():
         del sys.path[0]
 
 
+def installed_alone(gcx):
+    """Is gcx installed, the stdlib collector collecting nothing of its own
+    (off, or on only as gcx's trigger: src/README.md, "CPython's own
+    trigger")?  (gcx._stdlib has the stdlib's own functions; gc's are
+    gcx's while installed.)"""
+    import gc
+    return (gcx.is_installed() and gc.callbacks is gcx.callbacks
+            and (not gcx._stdlib.isenabled() or gcx._gcx.info().get("trigger") == "cpython"))
+
+
 @contextlib.contextmanager
 def quiet_collectors():
     """Both automatic collectors off for the duration; each collector then
@@ -389,6 +399,51 @@ def run_child(script, *args, timeout=900, python=None):
         raise BenchmarkError("child %s %s exited %d:\n%s" % (
             os.path.basename(script), " ".join(args), proc.returncode, proc.stderr[-4000:]))
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_modes(script, modes, reps, child_args, other=None):
+    """reps fresh interpreters per mode, the modes' order rotating from one
+    rep to the next: {mode: [child result]}.  child_args(mode) are the
+    child's arguments; mode "other" runs the child of mode "gcx" in the
+    interpreter `other` (--other-gcx: a venv with another build of gcx, so
+    that two builds are compared in one run)."""
+    runs = {mode: [] for mode in modes}
+    for rep in range(reps):
+        k = rep % len(modes)
+        for mode in modes[k:] + modes[:k]:
+            if mode == "other":
+                runs[mode].append(run_child(script, *child_args("gcx"), python=other))
+            else:
+                r = run_child(script, *child_args(mode))
+                check_same_gcx(r)
+                runs[mode].append(r)
+    return runs
+
+
+def other_gcx_option(p):
+    p.add_argument("--other-gcx", metavar="PYTHON", default=None,
+                   help="also run every program with gcx installed in this interpreter "
+                        "(a venv with another build of gcx), alternating with the "
+                        "others, and report its ratios to stock beside gcx's")
+
+
+def note_other(report, other, runs_by_case, metrics):
+    """What --other-gcx measured: per case the other build's medians over
+    stock's, and their geometric means in the summary.  runs_by_case:
+    {case: {"stock": [...], "other": [...]}}; metrics: (name, key)."""
+    def med(values):
+        v = sorted(values)
+        return v[len(v) // 2]
+    ratios = {case: {key: med(r[key] for r in runs["other"]) / med(r[key] for r in runs["stock"])
+                     for _, key in metrics} for case, runs in runs_by_case.items()}
+    for name, key in metrics:
+        report.summary["geometric mean other build/stock (%s), %s" % (other, name)] = \
+            geometric_mean([r[key] for r in ratios.values()])
+    report.notes.append(
+        "the other build (%s), other/stock medians (%s): " % (
+            other, ", ".join(name for name, _ in metrics))
+        + ", ".join("%s %s" % (case, "/".join("%.2f" % r[key] for _, key in metrics))
+                    for case, r in ratios.items()))
 
 
 # ------------------------------------------------------------------------------
