@@ -14,6 +14,7 @@ gcx keeps it.
 import _thread
 import atexit
 import sys
+from _functools import partial  # type: ignore[import-not-found]  # (functools is not loaded at start-up)
 
 from . import _gcx, _stdlib
 from ._args import update_wrapper
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from .policy import Policy, using_policy
 
     class _Core(Protocol):
-        def stdlib_collecting(self, flag: bool, generation: int = -1, /) -> None: ...
+        def stdlib_hook(self, phase: str, info: dict[str, int], /) -> None: ...
         def resync(self) -> None: ...
 
 
@@ -237,21 +238,21 @@ def hook_core(core: "_Core") -> None:
 def _watch_stdlib_collections(core: "_Core") -> None:
     """Put a hook in the stdlib collector's own callbacks list (the stdlib
     runs it around each of its collections) that tells the core while the
-    stdlib collector runs; gcx never collects during one.  In lists mode
-    the core also reads births at the start, so that the collection moves
-    its marker from generation 0's tail (src/tracer.c, before
-    read_births_as): then a read after it need not walk the older list
-    the marker lands in."""
-    def _gcx_stdlib_hook(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            core.stdlib_collecting(True, info["generation"])
-        elif phase == "stop":
-            core.stdlib_collecting(False)
-    _gcx_stdlib_hook._gcx_hook = True  # type: ignore[attr-defined]
+    stdlib collector runs; gcx never collects during one, but for the
+    collection CPython's own trigger starts for it (src/README.md,
+    "Automatic collection").  In lists mode the core also reads births at
+    the start, so that the collection moves its marker from generation 0's
+    tail (src/tracer.c, before read_births_as): then a read after it need
+    not walk the older list the marker lands in.  The hook is the core's
+    builtin in a partial (which carries the mark that finds it again):
+    calling it, at every collection CPython's own trigger starts, pushes no
+    Python frame."""
+    hook = partial(core.stdlib_hook)
+    hook._gcx_hook = True
 
     hooks = _stdlib.callbacks
     hooks[:] = [cb for cb in hooks if not getattr(cb, "_gcx_hook", False)]
-    hooks.append(_gcx_stdlib_hook)
+    hooks.append(hook)
 
 
 def _wrap_tracemalloc(core: "_Core") -> None:

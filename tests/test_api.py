@@ -1186,14 +1186,29 @@ def test_stdlib_hook_registered_once(quiet):
     assert not any(getattr(cb, "_gcx_hook", False) for cb in gcx.callbacks)
 
 
-def test_stdlib_hook_brackets_stdlib_collections(quiet, monkeypatch):
-    calls = []
-    monkeypatch.setattr(gcx._gcx, "stdlib_collecting", lambda *args: calls.append(args))
-    STDLIB["collect"](0)
-    assert calls == [(True, 0), (False,)]
-    calls.clear()
-    gcx.collect(0)
-    assert calls == []
+def test_stdlib_hook_brackets_stdlib_collections(quiet):
+    # the hook is the core's builtin (no Python frame), run by the stdlib's
+    # collections only; bad arguments are refused, unknown phases ignored
+    hook, = [cb for cb in STDLIB["callbacks"] if getattr(cb, "_gcx_hook", False)]
+    assert hook.func is gcx._gcx.stdlib_hook and not hook.args and not hook.keywords
+    assert hook("neither", {}) is None and hook(0, None) is None
+    with pytest.raises(TypeError):
+        hook("start")
+    seen = []
+
+    def after(phase, info):
+        # inside the stdlib's collection (the hook, older, has run): gcx
+        # collects nothing
+        seen.append((phase, gcx.collect() if phase == "start" else None))
+    STDLIB["callbacks"].append(after)
+    try:
+        wr = make_cycle()
+        STDLIB["collect"](0)
+        gcx.collect(0)                          # no stdlib collection: no callback
+    finally:
+        STDLIB["callbacks"].remove(after)
+    assert seen == [("start", 0), ("stop", None)]
+    assert wr() is None                         # the stdlib's collection freed it
 
 
 def test_reload_keeps_one_hook_and_state(run_program):
