@@ -431,9 +431,7 @@ def note_other(report, other, runs_by_case, metrics):
     """What --other-gcx measured: per case the other build's medians over
     stock's, and their geometric means in the summary.  runs_by_case:
     {case: {"stock": [...], "other": [...]}}; metrics: (name, key)."""
-    def med(values):
-        v = sorted(values)
-        return v[len(v) // 2]
+    med = statistics.median
     ratios = {case: {key: med(r[key] for r in runs["other"]) / med(r[key] for r in runs["stock"])
                      for _, key in metrics} for case, runs in runs_by_case.items()}
     for name, key in metrics:

@@ -63,11 +63,13 @@ static uintptr_t heads_low, heads_span; /* the state's bytes holding them */
 static bool ok;
 
 /* The gc module's own functions, taken at import, before install() points
- * the module's names at gcx's: what CPython's own trigger (below) calls. */
+ * the module's names at gcx's: what CPython's own trigger (below) calls;
+ * all of them builtins (gcf_ok), or none used. */
 static struct {
     PyObject *get_threshold, *set_threshold, *enable, *disable, *get_debug, *set_debug,
              *freeze, *unfreeze;
 } gcf;
+static bool gcf_ok;
 
 static inline PyGC_Head *
 as_gc(PyObject *op)
@@ -226,11 +228,14 @@ gcx_lists_init(PyObject *marker, PyObject *gc)
                           &gcf.get_debug, &gcf.set_debug, &gcf.freeze, &gcf.unfreeze};
         const char *names[] = {"get_threshold", "set_threshold", "enable", "disable",
                                "get_debug", "set_debug", "freeze", "unfreeze"};
+        gcf_ok = true;
         for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
             *f[i] = PyObject_GetAttrString(gc, names[i]);   /* kept for good */
             if (*f[i] == NULL) {
                 PyErr_Clear();
             }
+            /* not the gc module's own: another tool replaced it */
+            gcf_ok = gcf_ok && *f[i] != NULL && PyCFunction_Check(*f[i]);
         }
     }
     return 0;
@@ -326,14 +331,7 @@ set_thresholds(int t0, int t1, int t2)
 bool
 gcx_lists_trigger_arm(int threshold0)
 {
-    PyObject **f[] = {&gcf.get_threshold, &gcf.set_threshold, &gcf.enable, &gcf.disable,
-                      &gcf.get_debug, &gcf.set_debug, &gcf.freeze, &gcf.unfreeze};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        if (*f[i] == NULL || !PyCFunction_Check(*f[i])) {
-            return false;    /* not the gc module's own */
-        }
-    }
-    if (flag_state == NULL || before_arming.armed || threshold0 <= 0
+    if (!gcf_ok || flag_state == NULL || before_arming.armed || threshold0 <= 0
         || next_of(heads[NHEADS - 1]) != heads[NHEADS - 1] || flag_state->collecting) {
         return false;
     }

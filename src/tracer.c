@@ -501,13 +501,20 @@ hook_wrap(void)
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &mine);
 }
 
+/* Is the wrapper the top of the object allocator's chain? */
+static bool
+wrapper_on_top(void)
+{
+    PyMemAllocatorEx top;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
+    return top.free == hook_free;
+}
+
 /* Is the wrapper still between CPython and the allocator it wrapped? */
 static bool
 hook_in_chain(void)
 {
-    PyMemAllocatorEx top;
-    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
-    if (top.free == hook_free) {
+    if (wrapper_on_top()) {
         return true;
     }
     size_t before = hook_frees;
@@ -559,14 +566,6 @@ hook_in_chain(void)
  *      generation 2, and CPython's collector is as it was. */
 
 static int armed_threshold;
-
-static bool
-wrapper_on_top(void)
-{
-    PyMemAllocatorEx top;
-    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &top);
-    return top.free == hook_free;
-}
 
 /* K2: whether the wrapper at the top of the chain counts allocations now
  * as `counted` says (false: another wrapper is above it). */
