@@ -257,8 +257,11 @@ class Policy:
 
         ``due`` is what the stdlib's rule would collect (-1: nothing),
         ``due_young`` what it would collect without generation 2.  Called
-        with the GIL, from a pending call, each time the young count passes
-        the trigger.  An error is reported as unraisable."""
+        with the GIL, each time the young count passes the trigger: from a
+        pending call, or, where CPython's own collector serves as gcx's
+        trigger (installed, 3.13.3+), from the start of the collection it
+        asks for, at the same point of the program (an eval-breaker
+        check).  An error is reported as unraisable."""
         if self._frozen_at is not None:
             self._unfreeze_if_unstable()
         reason = self._guard_reason()

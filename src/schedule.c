@@ -107,16 +107,21 @@
  *      collection is never recorded.  Otherwise they are read every few
  *      hundred allocations (tracer.c, births_look).  Whatever changes the
  *      answer makes the next allocation look (G6).
- *  G10 Where G9 holds, no no-GC region is open and collections pay no
- *      resync (gcx_schedule_cpython_may_trigger), CPython's own trigger
- *      may replace the wrapper's looks (tracer.c, K1-K4): CPython's
- *      collector is on at threshold[0] (and the trigger), asks for its
+ *  G10 Where *young is CPython's count, automatic collection is on, no
+ *      no-GC region is open and collections pay no resync
+ *      (gcx_schedule_cpython_may_trigger), CPython's own trigger may
+ *      replace the wrapper's looks (tracer.c, K1-K4), with or without a
+ *      policy: CPython's collector is on at the count past which a
+ *      request would be made (gcx_schedule_cpython_threshold: the young
+ *      trigger, or ask_at where a request backed off), asks for its
  *      collection of generation 0 when the count passes it, exactly when
- *      the stdlib's rule would, and gcx collects at that collection's
- *      start (gcx_schedule_cpython_triggered), inside it: CPython's flag
- *      (G1) is set already and stays its own.  Every control that may
- *      change the answer tells the function registered with
- *      gcx_schedule_on_change.
+ *      gcx_schedule_request would, and the request is served at that
+ *      collection's start (gcx_schedule_cpython_triggered), inside it,
+ *      as the pending call serves it: CPython's flag (G1) is set already
+ *      and stays its own.  The count, which CPython's collection zeroes,
+ *      is carried over it, whether gcx collected or not.  Every change
+ *      of the answer or of that count (a control, ask_at moved) tells the
+ *      function registered with gcx_schedule_on_change.
  */
 #include "gcx.h"
 
@@ -227,12 +232,14 @@ gcx_schedule_look_parked(void)
 
 /* ---- automatic collection ------------------------------------------------------ */
 
-/* The count at which an allocation asks for a collection again. */
+/* The count at which an allocation asks for a collection again (and
+ * CPython's trigger with it, G10). */
 static void
 rearm(void)
 {
     gcx_sched.ask_at = gcx_sched.trigger;
     gcx_schedule_look_within(1);   /* the next allocation looks */
+    changed();
 }
 
 /* G7: nothing for the policy to decide yet. */
@@ -247,30 +254,53 @@ below_young_limit(int due)
            && (count < young_limit.from_count || young_limit.young_pages() < young_limit.pages);
 }
 
+/* A request served (G4, G5), where it is due and no collection runs: the
+ * stdlib's rule's collection, or the policy's decision. */
+static void
+serve(void)
+{
+    int generation = select_generation(GCX_NGENS - 1);
+    if (gcx_sched.held > 0) {
+        gcx_sched.held_requests++;                        /* G5 */
+    }
+    if (env.policy != NULL) {
+        if (!below_young_limit(generation)) {
+            env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
+        }
+    }
+    else if (generation >= 0 && gcx_sched.held == 0) {
+        (void)env.collect(generation);
+    }
+}
+
+/* ... and after it, a request that found the count still at ask_at
+ * backs off (G4). */
+static void
+back_off(void)
+{
+    if (*gcx_sched.young >= gcx_sched.ask_at) {
+        /* (a negative threshold 0: the stdlib asks at every
+         * allocation, and so does gcx) */
+        gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger
+                                               : gcx_sched.trigger < 0 ? 0 : 1);
+        changed();
+    }
+}
+
+static bool
+may_serve(void)
+{
+    return gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting;
+}
+
 static int
 run_pending(void *arg)
 {
     if (gcx_sched.scheduled) {
-        if (gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
-            int generation = select_generation(GCX_NGENS - 1);
-            if (gcx_sched.held > 0) {
-                gcx_sched.held_requests++;                        /* G5 */
-            }
-            if (env.policy != NULL) {
-                if (!below_young_limit(generation)) {
-                    env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
-                }
-            }
-            else if (generation >= 0 && gcx_sched.held == 0) {
-                (void)env.collect(generation);
-            }
+        if (may_serve()) {
+            serve();
         }
-        if (*gcx_sched.young >= gcx_sched.ask_at) {      /* G4: back off */
-            /* (a negative threshold 0: the stdlib asks at every
-             * allocation, and so does gcx) */
-            gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger
-                                                   : gcx_sched.trigger < 0 ? 0 : 1);
-        }
+        back_off();
         gcx_sched.scheduled = 0;      /* G2: served */
         gcx_schedule_look_within(1);  /* G6: looks may have been parked */
     }
@@ -358,7 +388,6 @@ gcx_schedule_count_young(int *cpython_count)
 {
     gcx_sched.young = cpython_count != NULL ? cpython_count : &gcx_sched.count[0];
     rearm();
-    changed();
 }
 
 void
@@ -467,7 +496,6 @@ gcx_schedule_set_thresholds(const int t[GCX_NGENS])
         gcx_sched.trigger = t[0];
     }
     rearm();
-    changed();
 }
 
 /* ---- policies (G4, G5) ----------------------------------------------------------- */
@@ -489,46 +517,47 @@ gcx_schedule_reads_wait(void)
            && young_limit.pages <= 0;
 }
 
-/* G10: may CPython's own trigger serve?  Where births wait for the read
- * (G9), no no-GC region holds collection and collections pay no resync. */
+/* G10: may CPython's own trigger serve?  Where gcx counts as CPython does
+ * (G3), automatic collection is on, no no-GC region holds it and
+ * collections pay no resync. */
 bool
 gcx_schedule_cpython_may_trigger(void)
 {
-    return gcx_schedule_reads_wait() && gcx_sched.held == 0 && !env.safe_mode
-           && !gcx_sched.trigger_set;
+    return gcx_sched.young != &gcx_sched.count[0] && gcx_sched.enabled
+           && gcx_sched.threshold[0] > 0 && gcx_sched.held == 0 && !env.safe_mode;
 }
 
-/* ... the count of generation 0 past which it asks */
+/* ... the count of generation 0 past which it asks: where a request
+ * would be made (gcx_schedule_request), past the trigger and at ask_at */
 int
 gcx_schedule_cpython_threshold(void)
 {
     Py_ssize_t t = effective_threshold0();
-    return t > INT_MAX ? INT_MAX : (int)t;
+    if ((Py_ssize_t)gcx_sched.ask_at - 1 > t) {
+        t = (Py_ssize_t)gcx_sched.ask_at - 1;
+    }
+    return t > INT_MAX ? INT_MAX : t < 1 ? 1 : (int)t;
 }
 
 /* What CPython's collection will zero as it goes on: generation 0's count
- * after gcx's collection inside it (what its finalizers allocated). */
+ * after gcx's request was served inside it. */
 static int carried;
 
 /* ... it asked, and CPython's collection of generation 0 is starting:
- * collect what the stdlib's rule takes now, inside it. */
+ * serve the request inside it, as the pending call would (the stdlib's
+ * rule's collection, or the policy's decision), the count carried over
+ * CPython's zeroing whether or not gcx collected; a request that
+ * collected nothing backs off, and CPython's threshold with it. */
 void
 gcx_schedule_cpython_triggered(void)
 {
-    carried = 0;
-    if (!gcx_sched.enabled || gcx_sched.collecting || gcx_sched.stdlib_collecting
-        || gcx_sched.held > 0 || env.policy != NULL) {
-        return;
-    }
-    int generation = select_generation(GCX_NGENS - 1);
-    if (generation >= 0) {
+    if (may_serve()) {
         in_cpythons = true;
-        (void)env.collect(generation);
+        serve();
         in_cpythons = false;
-        /* (none if gcx did not collect: the count would ask again at
-         * once) */
-        carried = *gcx_sched.young <= effective_threshold0() ? *gcx_sched.young : 0;
     }
+    back_off();
+    carried = *gcx_sched.young > 0 ? *gcx_sched.young : 0;
 }
 
 /* ... and has stopped, having zeroed the count: what it held after gcx's
@@ -540,7 +569,7 @@ gcx_schedule_cpython_stopped(void)
     if (carried > 0) {
         *gcx_sched.young += carried;
         carried = 0;
-        rearm();
+        gcx_schedule_look_within(1);
     }
 }
 
@@ -552,7 +581,6 @@ gcx_schedule_set_trigger(int n)
     gcx_sched.trigger_set = n > 0;
     gcx_sched.trigger = n > 0 ? n : gcx_sched.threshold[0];
     rearm();
-    changed();
     gcx_schedule_request();
 }
 

@@ -537,13 +537,15 @@ hook_in_chain(void)
  *
  *  K1  Armed (cpython_triggers) only in lists mode, while schedule.c's G10
  *      holds (gcx is the process's collector, automatic collection on,
- *      no policy, no no-GC region, not safe mode), on 3.13.3 and later
+ *      no no-GC region, not safe mode; a policy or not), on 3.13.3 and later
  *      (where PyUnstable_GC_VisitObjects visits the permanent generation,
  *      so a resync still sees every container), from the main
  *      interpreter, with the wrapper at the top of the allocator chain and
  *      CPython's permanent generation empty (lists.c: disarming thaws it
  *      whole).  Arming turns CPython's collector on at schedule.c's
- *      threshold, the older generations out of its reach.
+ *      threshold (where a request would be made: the young trigger, or
+ *      past it where a request backed off), the older generations out of
+ *      its reach; the threshold follows schedule.c's as it moves.
  *  K2  Armed, the wrapper's malloc and calloc are the wrapped allocator's
  *      own (its ctx is the wrapped one's either way, so that a thread of
  *      another interpreter reading the struct as it changes calls a
@@ -553,16 +555,19 @@ hook_in_chain(void)
  *      wrapper is at the top again.
  *  K3  CPython's collection of generation 0 that starts with its count
  *      past the armed threshold is the trigger: at its "start" callback
- *      gcx collects, inside it (schedule.c), reads births as at any
- *      stdlib start, then freezes every list (gc.freeze: O(1)) and tracks
+ *      gcx reads births and serves the request inside it (schedule.c: the
+ *      stdlib's rule's collection, or the policy's decision, which reads
+ *      the young records), reads births again as at any stdlib start
+ *      (what finalizers and the policy made), then freezes every list
+ *      (gc.freeze: O(1)) and tracks
  *      its marker again.  The stdlib's collection then finds generation 0
  *      holding the marker alone, and moves it to generation 1, where the
  *      next read finds it vouched for (see vouch, below).  Every container
  *      older than the marker is in the permanent generation: a walk for
  *      the stdlib's order goes on into it (lists.c).
  *  K4  Disarmed as soon as G10 stops holding (schedule.c tells at every
- *      control: enable, thresholds, a policy, a region, uninstall, the
- *      hand-over at exit), and at exit: everything is thawed into
+ *      control: enable, thresholds, a region, uninstall, the hand-over
+ *      at exit), and at exit: everything is thawed into
  *      generation 2, and CPython's collector is as it was. */
 
 static int armed_threshold;
@@ -955,6 +960,8 @@ gcx_births_before_stdlib(int generation)
                          && *gcx_lists_young_count() > armed_threshold;
         if (triggered) {
             gcx_tr.cpython_triggered++;
+            /* births first: a policy decides from the young records */
+            read_births(false);
             gcx_schedule_cpython_triggered();
         }
         /* (not if the stdlib's gc.freeze() holds the marker, nor once

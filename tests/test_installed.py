@@ -227,16 +227,17 @@ def test_cpython_trigger_follows_the_controls(run_program):
     """Where it applies (lists mode, 3.13.3+), installed gcx lets CPython's
     own trigger ask for its collections (src/tracer.c, K1-K4): CPython's
     collector is on at gcx's threshold 0 with the older generations out of
-    reach and its debug flags cleared, and every control that lets the
-    wrapper's looks matter again (disable, a no-GC region, a policy,
-    threshold 0, uninstall) puts CPython's collector back as it was,
-    nothing left frozen."""
+    reach and its debug flags cleared, a policy's young trigger its
+    threshold while one is set, and every control that lets the wrapper's
+    looks matter again (disable, a no-GC region, threshold 0, uninstall)
+    puts CPython's collector back as it was, nothing left frozen."""
     out = reported(run_program, "cpython_trigger.py", "states")
     armed = "cpython" if out["applies"] else "gcx"
-    for label in ("installed", "threshold 700", "enabled", "after no_gc", "no policy"):
+    for label in ("installed", "threshold 700", "enabled", "after no_gc", "policy",
+                  "young trigger 300", "young trigger off", "no policy"):
         assert out[label]["trigger"] == armed, (label, out)
     before = out["before"]                 # the stdlib's, just before install()
-    for label in ("disabled", "no_gc", "policy", "threshold 0"):
+    for label in ("disabled", "no_gc", "threshold 0"):
         assert out[label]["trigger"] == "gcx", (label, out)
         # off, as install() left it, nothing else changed, nothing frozen
         assert out[label]["stdlib"] == dict(before, enabled=False), (label, out)
@@ -245,25 +246,46 @@ def test_cpython_trigger_follows_the_controls(run_program):
         assert out["installed"]["stdlib"] == {"enabled": True, "threshold": [t0, INT_MAX, INT_MAX],
                                               "debug": 0, "frozen": out["installed"]["stdlib"]["frozen"]}
         assert out["threshold 700"]["stdlib"]["threshold"] == [700, INT_MAX, INT_MAX]
+        assert out["young trigger 300"]["stdlib"]["threshold"] == [300, INT_MAX, INT_MAX]
+        assert out["young trigger off"]["stdlib"]["threshold"] == [700, INT_MAX, INT_MAX]
     assert out["uninstalled"] == {"trigger": "gcx", "stdlib": before}, out
     assert out["restored"] is True, out
 
 
-def test_cpython_trigger_collects_when_the_stdlib_would(run_program):
+@pytest.mark.parametrize("how", ["default", "policy"])
+def test_cpython_trigger_collects_when_the_stdlib_would(run_program, how):
     """Churning cycles, installed gcx collects about as often as the stdlib
-    alone does; where CPython's trigger serves, it started every one of
-    them, and CPython's own collections, started to find their lists
-    empty, found nothing."""
+    alone does, with the stdlib's rule decided in the core or by a Python
+    policy; where CPython's trigger serves, it started every one of them
+    (and asked the policy each time), and CPython's own collections,
+    started to find their lists empty, found nothing."""
     n = scaled(200_000)
     stock = reported(run_program, "cpython_trigger.py", "churn", str(n), "stock")
-    out = reported(run_program, "cpython_trigger.py", "churn", str(n))
+    out = reported(run_program, "cpython_trigger.py", "churn", str(n), how)
     assert stock["collections"] > 50, stock
     assert abs(out["collections"] - stock["collections"]) <= max(2, stock["collections"] // 50), \
         (stock, out)
     assert out["alive"] <= 2 * 2000, out
+    if how == "policy":
+        assert out["decisions"] >= out["collections"], out
     if out["trigger"] == "cpython":
         assert out["triggered"] >= out["collections"] - 1, out
         assert out["stdlib_collections"] >= out["triggered"], out
+        assert out["stdlib_found"] == 0, out
+    else:
+        assert out["triggered"] == 0 and out["stdlib_collections"] == 0, out
+
+
+def test_cpython_trigger_serves_the_pause_budget(run_program):
+    """Under PauseBudget, which moves the young trigger and sets a young
+    limit, CPython's trigger asks for its decisions where it applies, and
+    the churned cycles are collected all the same."""
+    n = scaled(200_000)
+    out = reported(run_program, "cpython_trigger.py", "churn", str(n), "budget")
+    assert out["alive"] <= 2 * 2000, out
+    assert out["collections"] > 10, out
+    if out["trigger"] == "cpython":
+        assert out["triggered"] >= out["collections"], out
         assert out["stdlib_found"] == 0, out
     else:
         assert out["triggered"] == 0 and out["stdlib_collections"] == 0, out

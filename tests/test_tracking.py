@@ -1145,10 +1145,11 @@ def test_births_survive_stdlib_collections_of_every_generation(quiet, hook):
 def test_lists_mode_reads_births_when_a_collection_is_due(run_program):
     """Installed, with the stdlib's rule and automatic collection on, lists
     mode reads births only before a collection (G9 of src/schedule.c): a
-    container that dies before it is never recorded.  With automatic
-    collection off, or a policy deciding in Python, they are read every
-    few hundred allocations, as before; a run that reaches threshold 0
-    still collects."""
+    container that dies before it is never recorded; so it does with a
+    policy deciding in Python where CPython's own trigger serves (G10).
+    With automatic collection off, or a policy without that trigger, they
+    are read every few hundred allocations, as before; a run that reaches
+    threshold 0 still collects."""
     if "lists" not in _modes_for_children() and gcx.mode() != "lists":
         pytest.skip("lists mode is unavailable here")
     proc = run_program("tracking/births_wait.py", env={"GCX_MODE": "lists"})
@@ -1163,5 +1164,8 @@ def test_lists_mode_reads_births_when_a_collection_is_due(run_program):
     # read every 1,024 object allocations, 1-2 per container: up to 400
     # new ones alive at each read
     assert out["disabled"][0] >= 4_000, out
-    assert out["policy"][0] >= 4_000, out
+    if out["policy"][2]:
+        assert out["policy"][0] <= 400, out
+    else:
+        assert out["policy"][0] >= 4_000, out
     assert out["reached"][0] >= 2, out

@@ -1,17 +1,19 @@
-"""CPython's own trigger (src/tracer.c, T1-T4): where it is armed, with gcx
+"""CPython's own trigger (src/tracer.c, K1-K4): where it is armed, with gcx
 installed, and what CPython's collector looks like meanwhile (run by
 tests/test_installed.py).
 
     python cpython_trigger.py states
-    python cpython_trigger.py churn N [stock]
+    python cpython_trigger.py churn N [stock|policy|budget]
 
 states: installs gcx and reports, after each control, which trigger serves
 and the stdlib collector's own state (through the gc module's original
 functions), then the same after uninstall().  churn: makes N
 self-referencing instances, each with a payload list, and reports the
-collections gcx ran (or, with "stock", the stdlib collector alone), the ones CPython's trigger started, what the stdlib's
-own collections found (nothing, if they find their lists empty) and how
-many instances are left alive.
+collections gcx ran (or, with "stock", the stdlib collector alone; with
+"policy", under a policy that decides the stdlib's rule in Python and
+counts its decisions; with "budget", under PauseBudget), the ones CPython's
+trigger started, what the stdlib's own collections found (nothing, if they
+find their lists empty) and how many instances are left alive.
 """
 import gc
 import json
@@ -53,6 +55,10 @@ def states():
     note("after no_gc")
     gcx.set_policy(gcx.PauseBudget())
     note("policy")
+    _gcx.set_trigger(300)               # a policy's young trigger: CPython's threshold follows
+    note("young trigger 300")
+    _gcx.set_trigger(0)
+    note("young trigger off")
     gcx.set_policy(None)
     note("no policy")
     gc.set_threshold(0)
@@ -71,8 +77,21 @@ class Node:
         self.payload = [1, 2, 3]
 
 
-def churn(n, stock):
-    if not stock:
+class Counting(gcx.Policy):
+    """The stdlib's rule, decided in Python: counts its decisions."""
+    decisions = 0
+
+    def decide(self, due, due_young):
+        Counting.decisions += 1
+        return super().decide(due, due_young)
+
+
+def churn(n, how):
+    if how == "policy":
+        gcx.install(policy=Counting())
+    elif how == "budget":
+        gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    elif how != "stock":
         gcx.install()
     starts = [0]
     gc.callbacks.append(lambda phase, info: phase == "start" and starts.__setitem__(0, starts[0] + 1))
@@ -87,11 +106,11 @@ def churn(n, stock):
     print("RESULT " + json.dumps({
         "collections": starts[0], "triggered": info["cpython_triggered"],
         "trigger": info["trigger"], "stdlib_collections": len(found),
-        "stdlib_found": sum(found), "alive": alive}))
+        "stdlib_found": sum(found), "alive": alive, "decisions": Counting.decisions}))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "states":
         states()
     else:
-        churn(int(sys.argv[2]), sys.argv[3:] == ["stock"])
+        churn(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "default")

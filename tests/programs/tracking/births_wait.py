@@ -3,8 +3,9 @@
     python births_wait.py
 
 Installed with the stdlib's automatic collection rule, gcx reads what
-CPython tracked only when a collection is due (G9 of src/schedule.c): a
-container that lives a few thousand allocations and dies before the next
+CPython tracked only when a collection is due (G9 of src/schedule.c), and
+so it does under a policy where CPython's own trigger serves (G10: 3.13.3+):
+a container that lives a few thousand allocations and dies before the next
 collection is never recorded.  Otherwise births are read every few hundred
 allocations.  For each variant the program keeps a rolling window of 400
 live containers (each new one dropping the oldest: CPython's count of
@@ -14,7 +15,8 @@ what is alive at its call too), and the collections that ran:
 
     default N C      installed, automatic collection on, no policy
     disabled N C     the same after gc.disable()
-    policy N C       with a policy that decides in Python (gcx.set_policy)
+    policy N C T     with a policy that decides in Python (gcx.set_policy);
+                     T: 1 where CPython's trigger served meanwhile
     young N C        back to the default
 
 then the young collections of a run that does reach threshold 0, so that
@@ -51,7 +53,7 @@ def window(n=20_000, keep=400):
 
 def report(label):
     births, runs = window()
-    print(label, births, runs)
+    print(label, births, runs, int(gcx.info()["trigger"] == "cpython"))
 
 
 report("default")
