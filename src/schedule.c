@@ -281,8 +281,10 @@ back_off(void)
     if (*gcx_sched.young >= gcx_sched.ask_at) {
         /* (a negative threshold 0: the stdlib asks at every
          * allocation, and so does gcx) */
-        gcx_sched.ask_at = *gcx_sched.young + (gcx_sched.trigger > 0 ? gcx_sched.trigger
-                                               : gcx_sched.trigger < 0 ? 0 : 1);
+        long long at = (long long)*gcx_sched.young
+                       + (gcx_sched.trigger > 0 ? gcx_sched.trigger
+                          : gcx_sched.trigger < 0 ? 0 : 1);
+        gcx_sched.ask_at = at > INT_MAX ? INT_MAX : (int)at;
         changed();
     }
 }
