@@ -510,8 +510,12 @@ class Watch:
                 + (", ".join(f"{g.name} +{g.delta}" for g in grew) or "nothing"))
 
     def _print(self) -> None:
+        # one write, the newline with it: print() writes the two apart, and
+        # the program's own output could land between them (or a line of
+        # its own, printed the same way, be split by this one)
         out = sys.stderr if self._file is None else self._file
-        print(self.line(), file=out, flush=True)
+        out.write(self.line() + "\n")
+        out.flush()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
