@@ -510,23 +510,28 @@ gcx_schedule_set_policy(gcx_policy_fn policy)
     changed();
 }
 
+/* gcx counts generation 0 as CPython does (G3) and collects automatically:
+ * what both G9 and G10 start from. */
+static bool
+automatic_on_cpythons_count(void)
+{
+    return gcx_sched.young != &gcx_sched.count[0] && gcx_sched.enabled
+           && gcx_sched.threshold[0] > 0;
+}
+
 /* G9: do births wait for the read before a collection? */
 bool
 gcx_schedule_reads_wait(void)
 {
-    return gcx_sched.young != &gcx_sched.count[0] && gcx_sched.enabled
-           && gcx_sched.threshold[0] > 0 && env.policy == NULL
-           && young_limit.pages <= 0;
+    return automatic_on_cpythons_count() && env.policy == NULL && young_limit.pages <= 0;
 }
 
-/* G10: may CPython's own trigger serve?  Where gcx counts as CPython does
- * (G3), automatic collection is on, no no-GC region holds it and
- * collections pay no resync. */
+/* G10: may CPython's own trigger serve?  There, while no no-GC region
+ * holds collection and collections pay no resync. */
 bool
 gcx_schedule_cpython_may_trigger(void)
 {
-    return gcx_sched.young != &gcx_sched.count[0] && gcx_sched.enabled
-           && gcx_sched.threshold[0] > 0 && gcx_sched.held == 0 && !env.safe_mode;
+    return automatic_on_cpythons_count() && gcx_sched.held == 0 && !env.safe_mode;
 }
 
 /* ... the count of generation 0 past which it asks: where a request
@@ -614,10 +619,12 @@ gcx_schedule_hold(int delta)
     if (gcx_sched.held < 0) {
         gcx_sched.held = 0;
     }
-    changed();
     if (gcx_sched.held == 0 && delta < 0) {
-        rearm();
+        rearm();   /* (which tells, G10) */
         gcx_schedule_request();
+    }
+    else {
+        changed();
     }
     return gcx_sched.held;
 }
