@@ -555,9 +555,10 @@ hook_in_chain(void)
  *      wrapper is at the top again.
  *  K3  CPython's collection of generation 0 that starts with its count
  *      past the armed threshold is the trigger: at its "start" callback
- *      gcx reads births and serves the request inside it (schedule.c: the
- *      stdlib's rule's collection, or the policy's decision, which reads
- *      the young records), reads births again as at any stdlib start
+ *      gcx serves the request inside it (schedule.c: the stdlib's rule's
+ *      collection, which reads births itself, or the policy's decision,
+ *      which reads the young records: births are read before it), reads
+ *      births again as at any stdlib start
  *      (what finalizers and the policy made), then freezes every list
  *      (gc.freeze: O(1)) and tracks
  *      its marker again.  The stdlib's collection then finds generation 0
@@ -960,8 +961,11 @@ gcx_births_before_stdlib(int generation)
                          && *gcx_lists_young_count() > armed_threshold;
         if (triggered) {
             gcx_tr.cpython_triggered++;
-            /* births first: a policy decides from the young records */
-            read_births(false);
+            /* births first where a policy decides, from the young records;
+             * otherwise they wait for the collection's own read (G9) */
+            if (!gcx_schedule_reads_wait()) {
+                read_births(false);
+            }
             gcx_schedule_cpython_triggered();
         }
         /* (not if the stdlib's gc.freeze() holds the marker, nor once
