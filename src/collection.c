@@ -179,7 +179,7 @@ collect(int generation, bool promote)
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
     gcx_stats_after();
-    gcx_check_after_collection();
+    gcx_check_after_collection(r.candidates);
     return r.collected + r.uncollectable;
 }
 
@@ -273,9 +273,6 @@ gcx_collect_within(gcx_page_t *const *pages, Py_ssize_t n, gcx_exclude_fn in,
     gcx_schedule_set_young(young);
     gcx_schedule_end(gcx_table.total[GCX_GEN0] + gcx_table.total[GCX_GEN1]
                      + gcx_table.total[GCX_GEN2]);
-    static unsigned steps;
-    if (++steps % 16 == 0) {
-        gcx_check_after_collection();   /* O(heap): not after every step */
-    }
+    gcx_check_after_collection(r.candidates);
     return r.collected + r.uncollectable;
 }

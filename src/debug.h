@@ -7,7 +7,8 @@
  *                         a phase, in its loops, and the validators between
  *                         a collection's phases (region.c), O(region)
  *   3           debug,    GCX_ASSERT_EXPENSIVE: the whole invariant checker
- *               asan      (check.c) after every collection, O(table)
+ *               asan      (check.c) after collections, O(table), amortised
+ *                         over their work on a large table
  *
  * A failed assertion prints what failed and where, and aborts: a broken
  * collector invariant is a use-after-free waiting to happen, never an

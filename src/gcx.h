@@ -428,7 +428,7 @@ void gcx_probe_keep(PyObject *cls);          /* kept alive: never garbage */
 /* ---- the invariant checker (check.c) --------------------------------------------- */
 
 int gcx_check_all(void);                 /* 0, or -1 with AssertionError */
-void gcx_check_after_collection(void);   /* level 3: abort if broken */
+void gcx_check_after_collection(Py_ssize_t examined);   /* level 3: abort if broken */
 
 /* ---- one collection, top to bottom (collection.c) ------------------------------ */
 
