@@ -121,6 +121,18 @@ published_offsets(void)
 #define TAG_BITS ((uintptr_t)3)
 #define MAX_DEPTH 1000000     /* a chain longer than any recursion limit: stop */
 
+/* gcx._probes.name: the self-tests' Python code (gcx/_probes.py, whose
+ * bytecode the import system caches; probe.c imported it first).  A new
+ * reference, or NULL with an error. */
+static PyObject *
+probes_attr(const char *name)
+{
+    PyObject *m = PyImport_ImportModule("gcx._probes");
+    PyObject *a = m == NULL ? NULL : PyObject_GetAttrString(m, name);
+    Py_XDECREF(m);
+    return a;
+}
+
 /* ---- 1. borrowed slots of suspended generators (3.14+) ------------------------ */
 
 #if PY_VERSION_HEX >= 0x030E0000
@@ -189,46 +201,28 @@ tally_borrowed(PyObject *op, void *arg)
     (void)tally_visit(op, arg);
 }
 
-/* A generator suspended with the local x borrowed on its stack across the
- * yield; keep is referenced by the namespace and by the generator. */
-static const char selftest_src[] =
-    "def _use(a, b):\n"
-    "    return a\n"
-    "def _gen():\n"
-    "    x = keep\n"
-    "    _use(x, (yield))\n"
-    "keep = ['kept']\n"
-    "gen = _gen()\n"
-    "next(gen)\n";
-
-/* FR1, second half: visits - borrowed == owned, with a borrowed slot seen. */
+/* FR1, second half: visits - borrowed == owned, with a borrowed slot seen,
+ * on a generator gcx/_probes.py suspends with a local borrowed on its stack
+ * across the yield (its target is held by the module and that local). */
 static bool
 selftest(void)
 {
-    PyObject *ns = PyDict_New();
-    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_XDECREF(ns);
-        PyErr_Clear();
-        return false;
-    }
-    PyObject *r = PyRun_String(selftest_src, Py_file_input, ns, ns);
+    PyObject *keep = probes_attr("borrowed_target");
+    PyObject *make = keep == NULL ? NULL : probes_attr("suspended_generator");
+    PyObject *gen = make == NULL ? NULL : PyObject_CallNoArgs(make);
     bool ok = false;
-    if (r != NULL) {
-        PyObject *keep = PyDict_GetItemString(ns, "keep");   /* borrowed */
-        PyObject *gen = PyDict_GetItemString(ns, "gen");
-        if (keep != NULL && gen != NULL && gcx_frames_may_borrow(Py_TYPE(gen))) {
-            tally_t visits = {keep, 0}, borrowed = {keep, 0};
-            (void)Py_TYPE(gen)->tp_traverse(gen, tally_visit, &visits);
-            (void)each_borrowed(gen, tally_borrowed, &borrowed);
-            Py_ssize_t v = visits.n, b = borrowed.n;
-            Py_ssize_t owned = Py_REFCNT(keep) - 1;    /* all but the namespace's */
-            ok = b >= 1 && v - b == owned;
-        }
+    if (gen != NULL && gcx_frames_may_borrow(Py_TYPE(gen))) {
+        tally_t visits = {keep, 0}, borrowed = {keep, 0};
+        (void)Py_TYPE(gen)->tp_traverse(gen, tally_visit, &visits);
+        (void)each_borrowed(gen, tally_borrowed, &borrowed);
+        Py_ssize_t v = visits.n, b = borrowed.n;
+        Py_ssize_t owned = Py_REFCNT(keep) - 2;    /* all but the module's and ours */
+        ok = b >= 1 && v - b == owned;
     }
-    Py_XDECREF(r);
+    Py_XDECREF(gen);
+    Py_XDECREF(make);
+    Py_XDECREF(keep);
     PyErr_Clear();
-    PyDict_Clear(ns);      /* the functions refer back to it */
-    Py_DECREF(ns);
     return ok;
 }
 
@@ -445,40 +439,21 @@ probe_walk(PyObject *self, PyObject *arg)
 
 static PyMethodDef probe_def = {"probe", probe_walk, METH_O, NULL};
 
-/* box is on _inner's value stack (in no local) while _inner calls a Python
- * function, where every version keeps the stack's top (FR5); marker is a
- * local two frames up from the probe's caller. */
-static const char roots_src[] =
-    "def _via(probe):\n"
-    "    return probe(box)\n"
-    "def _inner(probe):\n"
-    "    return (box, _via(probe))[1]\n"
-    "def _outer(probe):\n"
-    "    held = marker\n"
-    "    return _inner(probe), held\n"
-    "marker = ['outer']\n"
-    "box = [marker]\n"
-    "seen = _outer(probe)[0]\n";
-
+/* FR4's self-test: gcx/_probes.py's frame_roots calls the probe with box
+ * on a caller's value stack (in no local) while a Python function runs,
+ * where every version keeps the stack's top (FR5), and the list box holds
+ * a local two frames up from the probe's caller. */
 static bool
 roots_selftest(void)
 {
-    PyObject *ns = PyDict_New();
-    PyObject *probe = PyCFunction_New(&probe_def, NULL);
-    bool ok = false;
-    if (ns != NULL && probe != NULL
-        && PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) == 0
-        && PyDict_SetItemString(ns, "probe", probe) == 0) {
-        PyObject *r = PyRun_String(roots_src, Py_file_input, ns, ns);
-        ok = r != NULL && PyDict_GetItemString(ns, "seen") == Py_True;
-        Py_XDECREF(r);
-    }
-    PyErr_Clear();
-    if (ns != NULL) {
-        PyDict_Clear(ns);      /* the functions refer back to it */
-        Py_DECREF(ns);
-    }
+    PyObject *run = probes_attr("frame_roots");
+    PyObject *probe = run == NULL ? NULL : PyCFunction_New(&probe_def, NULL);
+    PyObject *r = probe == NULL ? NULL : PyObject_CallOneArg(run, probe);
+    bool ok = r == Py_True;
+    Py_XDECREF(r);
     Py_XDECREF(probe);
+    Py_XDECREF(run);
+    PyErr_Clear();
     return ok;
 }
 

@@ -421,9 +421,7 @@ typedef struct {
 extern gcx_probes_t gcx_probed;   /* written by probe.c alone */
 
 int gcx_probe_all(void);          /* at import, before the tracer */
-PyObject *gcx_probe_run(const char *src);   /* src run in a fresh namespace */
-void gcx_probe_done(PyObject *ns);           /* ... then dropped, its classes kept */
-void gcx_probe_keep(PyObject *cls);          /* kept alive: never garbage */
+PyObject *gcx_probe_get(const char *name);  /* gcx._probes.name, a new reference */
 
 /* ---- the invariant checker (check.c) --------------------------------------------- */
 

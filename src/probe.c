@@ -5,7 +5,9 @@
  * of the running interpreter rather than assumed (compat.h lists the
  * differences).  gcx_probe_all runs every probe before the tracer is
  * installed; the answers are in gcx_probed (and gcx_header_readable), which
- * this file alone writes and the others only read:
+ * this file alone writes and the others only read.  What a probe runs in
+ * Python is in gcx/_probes.py (gcx_probe_get), as are tracer.c's
+ * self-tests:
  *
  *   py_del_slot          the tp_finalize CPython gives classes defining
  *                        __del__ (tracer.c: may such an object resurrect?)
@@ -36,65 +38,39 @@
 
 gcx_probes_t gcx_probed;
 
-/* Run src in a fresh namespace that has the builtins; the namespace, or
- * NULL with an exception.  The caller drops it with gcx_probe_done. */
+/* gcx._probes (gcx/_probes.py), imported at the first call and kept: the
+ * probes' Python code, whose bytecode the import system caches, where
+ * source strings compiled at every import cost a quarter of it.  Its
+ * classes live as long as the process: a class is a cycle (its dict, its
+ * mro, its descriptors), and one dropped would be garbage the program's
+ * first full collection finds. */
+static PyObject *probes_module;
+
 PyObject *
-gcx_probe_run(const char *src)
+gcx_probe_get(const char *name)
 {
-    PyObject *ns = PyDict_New();
-    if (ns == NULL) {
-        return NULL;
-    }
-    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_DECREF(ns);
-        return NULL;
-    }
-    PyObject *r = PyRun_String(src, Py_file_input, ns, ns);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return NULL;
-    }
-    Py_DECREF(r);
-    return ns;
-}
-
-/* The classes probes defined, kept: a class is a cycle (its dict, its
- * mro, its descriptors), and dropped it would be garbage that the
- * program's first full collection finds (gc.collect() returning more than
- * the program made).  Never freed. */
-static PyObject *kept_classes;
-
-void
-gcx_probe_keep(PyObject *cls)
-{
-    if (kept_classes == NULL) {
-        kept_classes = PyList_New(0);
-    }
-    if (kept_classes == NULL || PyList_Append(kept_classes, cls) < 0) {
-        PyErr_Clear();   /* then it is garbage: no harm but a count */
-    }
-}
-
-/* Done with a namespace of gcx_probe_run (or NULL): its classes are kept,
- * the rest dropped (the namespace is emptied first: functions defined in
- * it refer back to it).  Keeps the caller's exception. */
-void
-gcx_probe_done(PyObject *ns)
-{
-    if (ns == NULL) {
-        return;
-    }
-    PyObject *exc = PyErr_GetRaisedException();
-    PyObject *key, *value;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(ns, &pos, &key, &value)) {
-        if (PyType_Check(value)) {
-            gcx_probe_keep(value);
+    if (probes_module == NULL) {
+        probes_module = PyImport_ImportModule("gcx._probes");
+        if (probes_module == NULL) {
+            return NULL;
         }
     }
-    PyDict_Clear(ns);
-    Py_DECREF(ns);
-    PyErr_SetRaisedException(exc);
+    return PyObject_GetAttrString(probes_module, name);
+}
+
+/* The truth of gcx._probes.name(): 1 or 0, or -1 with an exception. */
+static int
+probe_call(const char *name)
+{
+    PyObject *fn = gcx_probe_get(name);
+    PyObject *r = fn == NULL ? NULL : PyObject_CallNoArgs(fn);
+    Py_XDECREF(fn);
+    if (r == NULL) {
+        return -1;
+    }
+    int truth = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return truth;
 }
 
 /* ---- classes defining __del__ (tracer.c) ------------------------------------------------ */
@@ -103,13 +79,12 @@ gcx_probe_done(PyObject *ns)
 static int
 find_py_del_slot(void)
 {
-    PyObject *ns = gcx_probe_run("class _P:\n    def __del__(self): pass\n");
-    if (ns == NULL) {
+    PyObject *cls = gcx_probe_get("DelProbe");
+    if (cls == NULL) {
         return -1;
     }
-    PyObject *cls = PyDict_GetItemString(ns, "_P");
-    gcx_probed.py_del_slot = cls ? ((PyTypeObject *)cls)->tp_finalize : NULL;
-    gcx_probe_done(ns);
+    gcx_probed.py_del_slot = PyType_Check(cls) ? ((PyTypeObject *)cls)->tp_finalize : NULL;
+    Py_DECREF(cls);
     return 0;
 }
 
@@ -135,7 +110,7 @@ gcx_header_check(void)
     if (objs[0] == NULL || objs[1] == NULL) {
         goto done;
     }
-    cls = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "_gcx_probe");
+    cls = gcx_probe_get("Plain");
     if (cls == NULL || (objs[2] = PyObject_CallNoArgs(cls)) == NULL) {
         goto done;
     }
@@ -164,9 +139,6 @@ gcx_header_check(void)
 done:
     for (int i = 0; i < 3; i++) {
         Py_XDECREF(objs[i]);
-    }
-    if (cls != NULL) {
-        gcx_probe_keep(cls);
     }
     Py_XDECREF(cls);
     return PyErr_Occurred() ? -1 : 0;
@@ -213,50 +185,16 @@ find_interp_head(void)
 
 /* ---- weakrefs made by finalizers (finalize.c) --------------------------------------- */
 
-/* The probes below ask the stdlib collector for a young collection: with
- * the program's gc callbacks and debug flags set aside for it (no
- * callback runs, nothing is printed or saved in gc.garbage for it).  Its
- * statistics count it, and the program's young garbage goes with it. */
-#define QUIET_YOUNG_COLLECTION                                      \
-    "import gc, _weakref\n"                                         \
-    "def _collect_young():\n"                                       \
-    "    callbacks, debug = gc.callbacks[:], gc.get_debug()\n"      \
-    "    gc.callbacks.clear()\n"                                    \
-    "    gc.set_debug(0)\n"                                         \
-    "    try:\n"                                                    \
-    "        gc.collect(0)\n"                                       \
-    "    finally:\n"                                                \
-    "        gc.callbacks[:] = callbacks\n"                         \
-    "        gc.set_debug(debug)\n"
-
 /* Ask the stdlib collector, once, what it does with a weakref that a
  * finalizer creates to garbage (GH-91636): before the fix the weakref
  * survives until the object is freed, and its callback runs then; after
- * it, the collector clears it first and the callback never runs.  Uses a
- * young collection of a tiny cycle made for the purpose. */
+ * it, the collector clears it first and the callback never runs.  The
+ * probe (gcx/_probes.py) runs a quiet young collection of a tiny cycle
+ * made for the purpose. */
 static int
 probe_late_weakref_clear(void)
 {
-    static const char src[] =
-        QUIET_YOUNG_COLLECTION
-        "_calls = []\n"
-        "class _Probe:\n"
-        "    def __del__(self):\n"
-        "        _refs.append(_weakref.ref(self, _calls.append))\n"
-        "_refs = []\n"
-        "_a = _Probe(); _b = _Probe(); _a.other = _b; _b.other = _a\n"
-        "del _a, _b\n"
-        "_collect_young()\n"
-        "late = len(_refs) == 2 and not _calls\n"
-        "_refs.clear()\n";
-    PyObject *ns = gcx_probe_run(src);
-    if (ns == NULL) {
-        return -1;
-    }
-    PyObject *late = PyDict_GetItemString(ns, "late");
-    int result = late != NULL && PyObject_IsTrue(late) == 1;
-    gcx_probe_done(ns);
-    return result;
+    return probe_call("late_weakref_clear");
 }
 
 /* Ask the stdlib collector whether a weakref without a callback to a
@@ -267,26 +205,7 @@ probe_late_weakref_clear(void)
 static int
 probe_weakrefs_after_finalizers(void)
 {
-    static const char src[] =
-        QUIET_YOUNG_COLLECTION
-        "_seen = []\n"
-        "class _Probe:\n"
-        "    def __del__(self):\n"
-        "        _seen.append(_ref() is self)\n"
-        "_a = _Probe(); _a.self = _a\n"
-        "_ref = _weakref.ref(_a)\n"
-        "del _a\n"
-        "_collect_young()\n"
-        "after = _seen == [True]\n"
-        "del _ref\n";
-    PyObject *ns = gcx_probe_run(src);
-    if (ns == NULL) {
-        return -1;
-    }
-    PyObject *after = PyDict_GetItemString(ns, "after");
-    int result = after != NULL && PyObject_IsTrue(after) == 1;
-    gcx_probe_done(ns);
-    return result;
+    return probe_call("weakrefs_after_finalizers");
 }
 
 /* ---- dicts ------------------------------------------------------------------------------ */

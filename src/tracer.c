@@ -1471,39 +1471,19 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
  *    3.15.0 lose those deaths).  It was 8,000 in 256 KiB: 8.5 M of the
  *    24 M instructions of `import gcx; gcx.install()` on 3.14.10.  A
  *    64 KiB thread (CPython refuses under 52) runs no Python code there:
- *    its first call is within the stack's margins. */
-#if GCX_PY314
-#  define SELFTEST_DEPTH "3000"
-/* _thread, not threading, which a bare start-up does not import; the
- * thread joined, not only waited for: a thread that has released a lock
- * may not have exited yet, and a program that forks right after `import
- * gcx` would be warned (DeprecationWarning, an error under -W error) that
- * it forks with threads; 3.15.2 warned in 8 runs of 40 */
-#  define SELFTEST_FREE_DEEP_DEF \
-    "import _thread\n" \
-    "def _gcx_free_deep(holder):\n" \
-    "    holder.pop()\n"
-#  define SELFTEST_FREE_DEEP \
-    "    size = _thread.stack_size(1 << 17)\n" \
-    "    try:\n" \
-    "        _thread.start_joinable_thread(lambda: _gcx_free_deep(holder)).join()\n" \
-    "    finally:\n" \
-    "        _thread.stack_size(size)\n"
-#else
-#  define SELFTEST_DEPTH "300"
-#  define SELFTEST_FREE_DEEP_DEF ""
-#  define SELFTEST_FREE_DEEP "    _gcx_free_deep(holder)\n"   /* free_deep, below */
-#endif
-
-
+ *    its first call is within the stack's margins.
+ * Their Python code is in gcx/_probes.py (selftest, alloc_selftest), which
+ * takes the depths from the interpreter's version and frees the chain
+ * with the free_deep it is passed: free_deep below before 3.14, None (its
+ * own small thread) on 3.14+. */
 #if !GCX_PY314
-/* _gcx_free_deep(holder) of the self-tests before 3.14: pops holder's one
+/* free_deep(holder) of the self-tests before 3.14: pops holder's one
  * item, a chain of 300, where the trashcan defers (see above). */
 static PyObject *
 free_deep(PyObject *self, PyObject *holder)
 {
     if (!PyList_Check(holder) || PyList_GET_SIZE(holder) != 1) {
-        PyErr_SetString(PyExc_TypeError, "_gcx_free_deep() takes a list of one item");
+        PyErr_SetString(PyExc_TypeError, "free_deep() takes a list of one item");
         return NULL;
     }
     PyObject *deep = Py_NewRef(PyList_GET_ITEM(holder, 0));
@@ -1525,58 +1505,29 @@ free_deep(PyObject *self, PyObject *holder)
 }
 #endif
 
-/* The self-test's function `name` from the namespace of `src`, with
- * _gcx_free_deep set where it is C (before 3.14).  NULL with an error. */
+/* The self-tests' free_deep argument: free_deep above before 3.14, None
+ * on 3.14+ (a small thread of gcx/_probes.py's own).  A new reference, or
+ * NULL with an error. */
 static PyObject *
-selftest_function(const char *src, const char *name, PyObject **globals)
+free_deep_arg(void)
 {
-    *globals = gcx_probe_run(src);
-    if (*globals == NULL) {
-        return NULL;
-    }
 #if !GCX_PY314
-    static PyMethodDef free_deep_def = {"_gcx_free_deep", free_deep, METH_O, NULL};
-    PyObject *fd = PyCFunction_New(&free_deep_def, NULL);
-    if (fd == NULL || PyDict_SetItemString(*globals, "_gcx_free_deep", fd) < 0) {
-        Py_XDECREF(fd);
-        gcx_probe_done(*globals);
-        *globals = NULL;
-        return NULL;
-    }
-    Py_DECREF(fd);
+    static PyMethodDef free_deep_def = {"free_deep", free_deep, METH_O, NULL};
+    return PyCFunction_New(&free_deep_def, NULL);
+#else
+    return Py_NewRef(Py_None);
 #endif
-    PyObject *fn = PyDict_GetItemString(*globals, name);   /* borrowed */
-    if (fn == NULL) {
-        PyErr_Format(PyExc_RuntimeError, "gcx: the self-test defines no %s", name);
-        gcx_probe_done(*globals);
-        *globals = NULL;
-    }
-    return fn;
 }
-
-static const char selftest_src[] =
-    SELFTEST_FREE_DEEP_DEF
-    "def _gcx_selftest():\n"
-    "    for i in range(3000):\n"
-    "        x = [i]\n"
-    "        y = {'k': x, i: (x, i)}\n"
-    "        del x, y\n"
-    "    deep = []\n"
-    "    for i in range(" SELFTEST_DEPTH "):\n"
-    "        deep = [[], deep]\n"
-    "    holder = [deep]\n"
-    "    del deep\n"
-    SELFTEST_FREE_DEEP
-    "    for n in range(40):\n"
-    "        t = tuple(j for j in range(n) if j % 3)\n"
-    "        del t\n";
 
 static int
 run_selftest(bool *ok)
 {
-    PyObject *globals;
-    PyObject *fn = selftest_function(selftest_src, "_gcx_selftest", &globals);
-    if (fn == NULL) {
+    /* the function and its argument first: the test counts every list,
+     * dict and tuple made while it runs */
+    PyObject *fn = gcx_probe_get("selftest");
+    PyObject *fd = fn == NULL ? NULL : free_deep_arg();
+    if (fd == NULL) {
+        Py_XDECREF(fn);
         return -1;
     }
     probe_types[0] = &PyList_Type;
@@ -1591,17 +1542,17 @@ run_selftest(bool *ok)
         probe_created = probe_destroyed = 0;
         trash_seen = false;
         (void)PyRefTracer_SetTracer(probe_tracer, NULL);
-        PyObject *r = PyObject_CallNoArgs(fn);
+        PyObject *r = PyObject_CallOneArg(fn, fd);
         (void)PyRefTracer_SetTracer(old, old_data);
         if (r == NULL) {
-            Py_DECREF(globals);
-            return -1;
+            break;
         }
         Py_DECREF(r);
         *ok = probe_created > 0 && probe_created == probe_destroyed && trash_seen;
     }
-    gcx_probe_done(globals);
-    return 0;
+    Py_DECREF(fn);
+    Py_DECREF(fd);
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 /* The allocator wrapper's self-test: instances of two classes, one with
@@ -1610,30 +1561,6 @@ run_selftest(bool *ok)
  * trashcan; `note` records each one's address, and a probe wrapper around
  * the object allocator must see every one of those blocks freed (an
  * address noted twice was reused without its free being seen). */
-static const char alloc_selftest_src[] =
-    SELFTEST_FREE_DEEP_DEF
-    "class _GcxD:\n"
-    "    pass\n"
-    "class _GcxS:\n"
-    "    __slots__ = ('next',)\n"
-    "def _gcx_alloc_selftest(note):\n"
-    "    for i in range(300):\n"
-    "        d = _GcxD()\n"
-    "        s = _GcxS()\n"
-    "        note(d)\n"
-    "        note(s)\n"
-    "        d.s = s\n"
-    "        del d, s\n"
-    "    deep = None\n"
-    "    for i in range(" SELFTEST_DEPTH "):\n"
-    "        n = _GcxS()\n"
-    "        n.next = deep\n"
-    "        note(n)\n"
-    "        deep = n\n"
-    "    holder = [deep]\n"
-    "    del deep, n\n"
-    SELFTEST_FREE_DEEP;
-
 /* a power of two, above twice the notes (600 and the chain) */
 #define NOTE_CAP 8192
 #define NOTE_GONE ((uintptr_t)1)
@@ -1710,17 +1637,14 @@ run_alloc_selftest(bool *ok)
 {
     static PyMethodDef note_def = {"note", note, METH_O, NULL};
     *ok = false;
-    PyObject *globals;
-    PyObject *fn = selftest_function(alloc_selftest_src, "_gcx_alloc_selftest", &globals);
-    if (fn == NULL) {
-        return -1;
-    }
-    PyObject *note_fn = PyCFunction_New(&note_def, NULL);
-    notes = gcx_mem_calloc(NOTE_CAP, sizeof(uintptr_t));
-    if (note_fn == NULL || notes == NULL) {
+    PyObject *fn = gcx_probe_get("alloc_selftest");
+    PyObject *fd = fn == NULL ? NULL : free_deep_arg();
+    PyObject *note_fn = fd == NULL ? NULL : PyCFunction_New(&note_def, NULL);
+    notes = note_fn == NULL ? NULL : gcx_mem_calloc(NOTE_CAP, sizeof(uintptr_t));
+    if (notes == NULL) {
+        Py_XDECREF(fn);
+        Py_XDECREF(fd);
         Py_XDECREF(note_fn);
-        gcx_probe_done(globals);
-        gcx_mem_free(notes);
         return PyErr_Occurred() ? -1 : (PyErr_NoMemory(), -1);
     }
     notes_live = notes_made = notes_reused = 0;
@@ -1728,12 +1652,14 @@ run_alloc_selftest(bool *ok)
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
     PyMemAllocatorEx probe = {NULL, probe_malloc, probe_calloc, probe_realloc, probe_free};
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe);
-    PyObject *r = PyObject_CallOneArg(fn, note_fn);
+    PyObject *args[2] = {note_fn, fd};
+    PyObject *r = PyObject_Vectorcall(fn, args, 2, NULL);
     PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &probe_next);
     gcx_mem_free(notes);
     notes = NULL;
+    Py_DECREF(fn);
+    Py_DECREF(fd);
     Py_DECREF(note_fn);
-    gcx_probe_done(globals);
     if (r == NULL) {
         return -1;
     }
@@ -1872,8 +1798,9 @@ gcx_tracer_init(void)
     const char *refused = NULL;
     if (forced == GCX_MODE_TRACER && !tracer_exact) {
         refused = GCX_HAS_REFTRACER
-                  ? "GCX_MODE=tracer, but this interpreter's reference tracer misses "
-                    "deallocations (CPython 3.13.0-3.13.2); use lists, alloc or safe mode"
+                  ? "GCX_MODE=tracer, but this interpreter's reference tracer missed "
+                    "deallocations in gcx's self-test (as on CPython 3.13.0-3.13.2, "
+                    "3.14.0-3.14.7 and 3.15.0); use lists, alloc or safe mode"
                   : "GCX_MODE=tracer, but CPython 3.12 has no reference tracer; "
                     "use lists or safe mode";
     }
