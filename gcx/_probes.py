@@ -1,10 +1,11 @@
 """The Python side of the core's import-time probes and self-tests
-(src/probe.c, src/tracer.c), which the core imports from its init.
+(src/probe.c, src/tracer.c, src/frames.c), which the core imports from its
+init.
 
 A module rather than source strings the core compiles: its bytecode is
 cached (pip compiles it at install), and compiling the strings cost about
 4.5 M instructions, a quarter of what ``import gcx`` added to a start-up
-(benchmarks/RESULTS.md, "Import and install in a fresh process").  The
+(benchmarks/RESULTS.md, "The core's probes from cached bytecode").  The
 core reads the answers; nothing else uses this module.  It imports only
 what a bare start-up has loaded (gc, sys) and built-in modules.
 """
@@ -97,8 +98,7 @@ def weakrefs_after_finalizers():
 # pops the chain with the C recursion left lowered; 3.14+ defers by the C
 # stack left, and the chain is popped in a thread whose stack is too small
 # to free it without the trashcan.
-PY314 = sys.version_info >= (3, 14)
-DEPTH = 3000 if PY314 else 300
+DEPTH = 3000 if sys.version_info >= (3, 14) else 300
 
 
 def _free_in_small_thread(holder):

@@ -6,8 +6,8 @@
  * differences).  gcx_probe_all runs every probe before the tracer is
  * installed; the answers are in gcx_probed (and gcx_header_readable), which
  * this file alone writes and the others only read.  What a probe runs in
- * Python is in gcx/_probes.py (gcx_probe_get), as are tracer.c's
- * self-tests:
+ * Python is in gcx/_probes.py (gcx_probe_get), as are the self-tests of
+ * tracer.c and frames.c:
  *
  *   py_del_slot          the tp_finalize CPython gives classes defining
  *                        __del__ (tracer.c: may such an object resurrect?)
