@@ -42,6 +42,11 @@ and pytest would warn that it cannot rewrite it.
 from __future__ import annotations
 
 import sys as _sys
+from gc import get_count as _get_count, get_stats as _get_stats
+
+# The stdlib's schedule as this import begins (install() gives gcx the
+# counts it would have had without the import: gcx/_install.py)
+_schedule_before = (_get_count(), [_s["collections"] for _s in _get_stats()])
 
 from ._version import __version__
 
@@ -533,5 +538,7 @@ def __getattr__(name: str) -> Any:
 
 
 _install.hook_core(_gcx)
+_install.imported(_schedule_before)
+del _schedule_before, _get_count, _get_stats
 
 del TYPE_CHECKING   # not one of gcx's names either

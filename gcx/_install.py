@@ -108,6 +108,7 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
         _gcx.garbage.extend(given_garbage)
         _stdlib.disable()
         _gcx.count_as_cpython(True)   # collect when the stdlib would have
+        _gcx.adopt_counts(*_adopted_counts())
         _gcx.enable()
         for name in _stdlib.TAKEN_OVER:
             setattr(gc, name, getattr(mirror, name))
@@ -119,6 +120,46 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
 
 
 _report_at_exit = False
+
+
+_Schedule = "tuple[tuple[int, int, int], list[int]]"   # counts, collections per generation
+_import_schedule: "tuple[_Schedule, _Schedule] | None" = None
+
+
+def _stdlib_schedule() -> _Schedule:
+    return _stdlib.get_count(), [s["collections"] for s in _stdlib.get_stats()]
+
+
+def imported(began: _Schedule) -> None:
+    """gcx/__init__.py, as its import ends: the stdlib's schedule as it
+    began, and now."""
+    global _import_schedule
+    _import_schedule = (began, _stdlib_schedule())
+
+
+def _adopted_counts() -> "tuple[int, int, int]":
+    """The counts install() gives gcx's schedule (src/schedule.c, G3): the
+    stdlib's as they would be had gcx's import not run.  The import
+    allocates, and its probes run stdlib collections (so may its
+    allocations): each moves the stdlib's middle and full collections
+    sooner, and a process that installs gcx on its first line would
+    collect out of phase with one that never imported it.  So the counts
+    as the import began, plus what the program did since it ended: the
+    containers it allocated, and the collections the stdlib ran (each
+    adds one to the next generation's count and zeroes the younger ones).
+    Once only: a later install() takes the stdlib's counts as they are
+    (uninstall() gave it gcx's)."""
+    global _import_schedule
+    now, collected = _stdlib_schedule()
+    if _import_schedule is None:
+        return now
+    (before, _), (after, ended) = _import_schedule
+    _import_schedule = None
+    since = [c - e for c, e in zip(collected, ended)]
+    count0 = max(0, before[0] + now[0] - after[0]) if not any(since) else now[0]
+    count1 = before[1] + since[0] if since[1] == since[2] == 0 else now[1]
+    count2 = before[2] + since[1] if since[2] == 0 else now[2]
+    return count0, count1, count2
 
 
 def _hand_over_at_exit() -> None:

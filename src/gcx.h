@@ -541,6 +541,7 @@ void gcx_schedule_reset_counts(void);
 void gcx_schedule_aged(Py_ssize_t moved);   /* generations 0 and 1 moved into 2 */
 void gcx_schedule_after_fork(void);     /* in the child: re-arm automatic collection */
 void gcx_schedule_count_young(int *cpython_count);   /* G3; NULL: gcx's own */
+void gcx_schedule_adopt_counts(int c0, int c1, int c2);   /* G3, at install */
 /* G4: a policy is handed the generation the stdlib's rule takes (-1 none)
  * and the one it takes without the oldest. */
 typedef void (*gcx_policy_fn)(int due, int due_young);
@@ -807,6 +808,7 @@ void gcx_births_after_stdlib(void);    /* ... and its "stop" */
 void gcx_tracer_after_fork(void); /* in the child: re-arm the pending read of births */
 void gcx_tracer_trigger_update(void);   /* K1: arm or disarm CPython's own trigger */
 int *gcx_tracer_cpython_young_count(void);   /* CPython's count of generation 0, or NULL */
+void gcx_tracer_cpython_set_older_counts(int c1, int c2);   /* ... of 1 and 2, if found */
 gcx_flag_fn gcx_tracer_cpython_collecting(void);   /* its setter, or NULL */
 void gcx_watch_untracked(PyObject *op);
 

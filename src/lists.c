@@ -31,7 +31,10 @@
  *  L2  Links are only read, never written (gcx tracks and untracks its
  *      marker through the public API); of the state, only the collecting
  *      flag (and on 3.15 the frame beside it) is written, by schedule.c's
- *      G1 bracket through gcx_lists_collecting.  CPython's own trigger
+ *      G1 bracket through gcx_lists_collecting, and the generations'
+ *      counts: generation 0's by schedule.c while gcx counts as CPython
+ *      does (G3, through gcx_lists_young_count), 1 and 2's at uninstall
+ *      (gcx_lists_set_older_counts).  CPython's own trigger
  *      (gcx_lists_trigger_*) changes the rest only through the gc
  *      module's own functions, taken at init: thresholds, debug flags,
  *      on/off, and gc.freeze()/gc.unfreeze(), which move whole lists.  A walk starts at a tracked marker
@@ -257,6 +260,15 @@ int64_t
 gcx_lists_collections_mark(void)
 {
     return ok ? (int64_t)(uint32_t)*older_count[0] << 32 | (uint32_t)*older_count[1] : -1;
+}
+
+void
+gcx_lists_set_older_counts(int c1, int c2)
+{
+    if (ok) {
+        *older_count[0] = c1;
+        *older_count[1] = c2;
+    }
 }
 
 bool

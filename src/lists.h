@@ -25,6 +25,10 @@ int *gcx_lists_young_count(void);
  * 2 when both were zero already. */
 int64_t gcx_lists_collections_mark(void);
 
+/* Set CPython's counts of generations 1 and 2 (gcx hands its schedule back
+ * at uninstall), if gcx_lists_ok(). */
+void gcx_lists_set_older_counts(int c1, int c2);
+
 /* CPython's flag "a collection is running" (what its own collector sets,
  * what keeps it from starting one, what remote profilers read to show a
  * <GC> frame): with on < 0 read, else set to on (and on 3.15 the frame

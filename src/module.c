@@ -677,10 +677,16 @@ m_stdlib_hook(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* install() (on) and uninstall() (off): while gcx is the process's
- * collector, generation 0 is counted as CPython counts it (G3). */
+ * collector, generation 0 is counted as CPython counts it (G3).  At
+ * uninstall CPython's own counts of generations 1 and 2 become gcx's, so
+ * that the stdlib's next middle and full collections come when gcx's
+ * would have (install() gave gcx the stdlib's: adopt_counts). */
 static void
 count_as_cpython(bool on)
 {
+    if (!on) {
+        gcx_tracer_cpython_set_older_counts(gcx_sched.count[1], gcx_sched.count[2]);
+    }
     gcx_schedule_count_young(on ? gcx_tracer_cpython_young_count() : NULL);
 }
 
@@ -688,6 +694,21 @@ static PyObject *
 m_count_as_cpython(PyObject *mod, PyObject *arg)
 {
     return set_flag(arg, count_as_cpython);
+}
+
+static PyObject *
+m_adopt_counts(PyObject *mod, PyObject *args)
+{
+    int c0, c1, c2;
+    if (!PyArg_ParseTuple(args, "iii:adopt_counts", &c0, &c1, &c2)) {
+        return NULL;
+    }
+    if (c0 < 0 || c1 < 0 || c2 < 0) {
+        PyErr_SetString(PyExc_ValueError, "counts must be >= 0");
+        return NULL;
+    }
+    gcx_schedule_adopt_counts(c0, c1, c2);
+    Py_RETURN_NONE;
 }
 
 /* ---- introspection ------------------------------------------------------------ */
@@ -1050,6 +1071,7 @@ static PyMethodDef methods[] = {
     {"stdlib_hook", (PyCFunction)(void (*)(void))m_stdlib_hook, METH_FASTCALL, NULL},
     {"after_fork_child", m_after_fork_child, METH_NOARGS, NULL},
     {"count_as_cpython", m_count_as_cpython, METH_O, NULL},
+    {"adopt_counts", m_adopt_counts, METH_VARARGS, NULL},
     {"recent_pauses", m_recent_pauses, METH_NOARGS, NULL},
     {"pauses_since", m_pauses_since, METH_O, NULL},
     {"metrics", m_metrics, METH_NOARGS, NULL},

@@ -392,6 +392,21 @@ gcx_schedule_count_young(int *cpython_count)
     rearm();
 }
 
+/* install(): the stdlib's schedule carries over (G3).  Its counts of
+ * generations 1 and 2 become gcx's, so that gcx's middle and full
+ * collections come when the stdlib's would have, and generation 0's is
+ * set where it is CPython's (gcx/_install.py says what the three are). */
+void
+gcx_schedule_adopt_counts(int c0, int c1, int c2)
+{
+    if (gcx_sched.young != &gcx_sched.count[0]) {   /* CPython's */
+        *gcx_sched.young = c0;
+    }
+    gcx_sched.count[1] = c1;
+    gcx_sched.count[2] = c2;
+    rearm();
+}
+
 void
 gcx_schedule_counts(int out[GCX_NGENS])
 {

@@ -1120,6 +1120,14 @@ gcx_tracer_cpython_young_count(void)
     return gcx_lists_young_count();
 }
 
+/* Set CPython's own counts of generations 1 and 2, where lists.c found
+ * them (L1); else nothing. */
+void
+gcx_tracer_cpython_set_older_counts(int c1, int c2)
+{
+    gcx_lists_set_older_counts(c1, c2);
+}
+
 /* lists.c's setter of CPython's own "collecting" flag, where it found the
  * flag (L1), or NULL. */
 gcx_flag_fn

@@ -126,6 +126,34 @@ def test_young_cadence_at_small_and_negative_thresholds(run_program, threshold0)
     assert abs(got[0] - want[0]) <= max(2, want[0] // 50), counts
 
 
+def test_middle_and_full_collections_come_when_the_stdlibs_would(run_program):
+    """Installed on a program's first line, gcx takes the stdlib's counts as
+    they would be had gcx's import not run (its allocations and its probes'
+    stdlib collections move the stdlib's middle and full collections
+    sooner): each of the program's middle and full collections then comes
+    within half a young collection's allocations of the stdlib's in a
+    process that never imported gcx.  Before, gcx began with its own
+    counts, and its middle and full collections came 3-6 young collections
+    apart from the stdlib's, and with them the memory the garbage they
+    free holds.  uninstall() hands gcx's counts back."""
+    began = {}
+    for collector in ("gc", "gcx"):
+        proc = run_program("installed/count_phase.py", collector)
+        assert proc.returncode == 0, proc.stderr
+        began[collector] = [[int(n) for n in line.split()]
+                            for line in proc.stdout.splitlines()[:3]]
+    young = began["gc"][0]
+    interval = sorted(b - a for a, b in zip(young, young[1:]))[len(young) // 2]
+    for generation in (1, 2):
+        want, got = began["gc"][generation], began["gcx"][generation]
+        assert want and len(got) == len(want), (generation, want, got)
+        assert all(abs(g - w) < interval / 2 for g, w in zip(got, want)), \
+            (generation, interval, want, got)
+    before1, before2, after1, after2, readable = proc.stdout.splitlines()[3].split()
+    if readable == "True":
+        assert (after1, after2) == (before1, before2)
+
+
 @pytest.mark.parametrize("mode", ["enable", "threshold"])
 def test_collection_past_the_threshold_waits_for_a_container(run_program, mode):
     """gc.enable(), or a threshold 0 lowered below the count, asks for no
