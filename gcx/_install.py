@@ -36,7 +36,10 @@ else:
         del e
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Literal, Protocol
+    from typing import Any, Literal, Protocol, TypeAlias
+
+    # the stdlib's counts, and its collections per generation
+    _Schedule: TypeAlias = "tuple[tuple[int, int, int], list[int]]"
 
     from .policy import Policy, using_policy
 
@@ -122,15 +125,14 @@ def install(policy: "Policy | None | object" = _KEEP) -> None:
 _report_at_exit = False
 
 
-_Schedule = "tuple[tuple[int, int, int], list[int]]"   # counts, collections per generation
 _import_schedule: "tuple[_Schedule, _Schedule] | None" = None
 
 
-def _stdlib_schedule() -> _Schedule:
+def _stdlib_schedule() -> "_Schedule":
     return _stdlib.get_count(), [s["collections"] for s in _stdlib.get_stats()]
 
 
-def imported(began: _Schedule) -> None:
+def imported(began: "_Schedule") -> None:
     """gcx/__init__.py, as its import ends: the stdlib's schedule as it
     began, and now."""
     global _import_schedule
