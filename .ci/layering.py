@@ -6,7 +6,7 @@ Every name gcx_* belongs to one file: the .c file that defines it (a
 function or a global), or, for what gcx.h declares inline or as a type or
 macro, the .c file named in the heading of the gcx.h section it stands in
 ("/* ---- ... (table.c) ---- */"), or what a header of a file's own
-declares (frames.h: frames.c, lists.h: lists.c); names from compat.h and debug.h belong to
+declares (frames.h: frames.c, lists.h: lists.c, trashcan.h: trashcan.c); names from compat.h and debug.h belong to
 no file and may be used anywhere.  A file that uses a name of another file
 depends on it.  The check fails when
 
@@ -35,12 +35,13 @@ LAYERS = {
     "heap.c": {"region.c", "tracer.c", "table.c", "finalize.c"},
     "finalize.c": {"region.c", "table.c", "probe.c", "frames.c", "lists.c", "tracer.c"},
     "region.c": {"tracer.c", "table.c", "probe.c", "frames.c"},
-    "tracer.c": {"schedule.c", "probe.c", "table.c", "lists.c"},
+    "tracer.c": {"schedule.c", "probe.c", "table.c", "lists.c", "trashcan.c"},
     "schedule.c": set(),
     "probe.c": set(),
     "table.c": set(),
     "frames.c": set(),
     "lists.c": set(),
+    "trashcan.c": set(),
     "memory.c": set(),
 }
 

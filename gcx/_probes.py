@@ -12,7 +12,6 @@ what a bare start-up has loaded (gc, sys) and built-in modules.
 import gc
 import sys
 
-import _thread
 import _weakref
 
 
@@ -92,30 +91,18 @@ def weakrefs_after_finalizers():
     return after
 
 
-# The self-tests free a deep chain where CPython's trashcan must defer
-# (src/tracer.c, "the start-up self-test", says why these depths): 3.12
-# and 3.13 defer by a count, and the core passes its own free_deep, which
-# pops the chain with the C recursion left lowered; 3.14+ defers by the C
-# stack left, and the chain is popped in a thread whose stack is too small
-# to free it without the trashcan.
-DEPTH = 3000 if sys.version_info >= (3, 14) else 300
-
-
-def _free_in_small_thread(holder):
-    # _thread, not threading, which a bare start-up does not import; the
-    # thread joined, not only waited for: a program that forks right after
-    # `import gcx` would be warned that it forks with threads
-    size = _thread.stack_size(1 << 17)
-    try:
-        _thread.start_joinable_thread(lambda: holder.pop()).join()
-    finally:
-        _thread.stack_size(size)
+# The self-tests free a deep chain where CPython's trashcan must defer: the
+# core's free_deep drops it with the thread's limits moved so that it
+# defers about 50 (3.12), 100 (3.13) or 425 (3.14+, by the C stack left)
+# levels down (src/trashcan.c; src/tracer.c, "the start-up self-test",
+# says why these depths).
+DEPTH = 1000 if sys.version_info >= (3, 14) else 300
 
 
 def selftest(free_deep):
     """Lists, dicts and tuples made and freed by the bytecode loop, by a
-    deep nested list the trashcan defers (free_deep, or on 3.14+ None: a
-    thread), and by tuple resizes; all die inside."""
+    deep nested list the trashcan defers (free_deep), and by tuple
+    resizes; all die inside."""
     for i in range(3000):
         x = [i]
         y = {"k": x, i: (x, i)}
@@ -125,7 +112,7 @@ def selftest(free_deep):
         deep = [[], deep]
     holder = [deep]
     del deep
-    (free_deep or _free_in_small_thread)(holder)
+    free_deep(holder)
     for n in range(40):
         t = tuple(j for j in range(n) if j % 3)
         del t
@@ -158,7 +145,7 @@ def alloc_selftest(note, free_deep):
         deep = n
     holder = [deep]
     del deep, n
-    (free_deep or _free_in_small_thread)(holder)
+    free_deep(holder)
 
 
 # src/frames.c's self-tests.

@@ -76,6 +76,7 @@
  */
 #include "gcx.h"
 #include "lists.h"
+#include "trashcan.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -1461,32 +1462,26 @@ probe_tracer(PyObject *op, PyRefTracerEvent event, void *data)
 /* Lists, dicts and tuples made and freed by the bytecode loop, by a deep
  * nested list that the trashcan must defer, and by tuple resizes; all die
  * inside.  Both self-tests free a deep chain through the trashcan:
- * `holder`'s one item, popped where the trashcan must defer, and each
- * proves that it did (a free, or a death the tracer saw, while the thread
- * state's delete_later list was not empty: trash_seen; a list frees its
- * items last first, so each level's empty list dies as the chain below it
- * unwinds, after a deposit).
- *  - 3.12 defers past 50 nested deallocations: a chain of 300 reaches it.
- *  - 3.13 defers when fewer than 50 levels of its C recursion limit are
- *    left: the chain of 300 is freed (free_deep) with the thread's
- *    remaining C recursion lowered to 150 for the while, as if the free
- *    ran 9,850 C calls deep, which is where a chain of 12,000 would reach
- *    it (the test then cost 20 M instructions, half of gcx's import).
- *  - 3.14+ defers by the C stack left (about 80 bytes a level): the chain
- *    is 3,000 deep and freed in a thread with a 128 KiB stack, which it
- *    cannot be freed in without the trashcan (it would need about 240
- *    KB), so a test that ends has gone through it (3.14.0-3.14.7 and
- *    3.15.0 lose those deaths).  It was 8,000 in 256 KiB: 8.5 M of the
- *    24 M instructions of `import gcx; gcx.install()` on 3.14.10.  A
- *    64 KiB thread (CPython refuses under 52) runs no Python code there:
- *    its first call is within the stack's margins.
- * Their Python code is in gcx/_probes.py (selftest, alloc_selftest), which
- * takes the depths from the interpreter's version and frees the chain
- * with the free_deep it is passed: free_deep below before 3.14, None (its
- * own small thread) on 3.14+. */
-#if !GCX_PY314
-/* free_deep(holder) of the self-tests before 3.14: pops holder's one
- * item, a chain of 300, where the trashcan defers (see above). */
+ * `holder`'s one item, popped and dropped by free_deep below where the
+ * trashcan must defer, and each proves that it did (a free, or a death
+ * the tracer saw, while the thread state's delete_later list was not
+ * empty: trash_seen; a list frees its items last first, so each level's
+ * empty list dies as the chain below it unwinds, after a deposit).
+ * free_deep drops it with the thread's limits moved (trashcan.c), so that
+ * the trashcan defers about 50 (3.12), 100 (3.13) or 425 (3.14+) levels
+ * down: the chain is 300 deep before 3.14, 1,000 on 3.14+ (80 bytes of C
+ * stack a level there).  Without them, 3.13 would need a chain of 12,000
+ * (the test then cost 20 M instructions, half of gcx's import), and 3.14+
+ * some 100,000 on a main thread's 8 MiB stack (3.14+ used a thread with a
+ * 128 KiB stack and a chain of 3,000: 2.3 M instructions more of the
+ * import on 3.15.2).
+ * 3.14.0-3.14.7 and 3.15.0 lose the deaths the trashcan deferred: a test
+ * that reaches it there fails.  Their Python code is in gcx/_probes.py
+ * (selftest, alloc_selftest), which takes the depth from the
+ * interpreter's version. */
+
+/* free_deep(holder) of the self-tests: pops holder's one item, the chain,
+ * and drops it where the trashcan defers (see above). */
 static PyObject *
 free_deep(PyObject *self, PyObject *holder)
 {
@@ -1499,32 +1494,17 @@ free_deep(PyObject *self, PyObject *holder)
         Py_DECREF(deep);
         return NULL;
     }
-#  if PY_VERSION_HEX >= 0x030D0000
-    PyThreadState *ts = PyThreadState_Get();
-    int remaining = ts->c_recursion_remaining;
-    int lowered = remaining > 150 ? 150 : remaining;
-    ts->c_recursion_remaining = lowered;
-    Py_DECREF(deep);   /* deferred 100 levels down, destroyed at the top */
-    ts->c_recursion_remaining += remaining - lowered;   /* the free left it at lowered */
-#  else
-    Py_DECREF(deep);
-#  endif
+    gcx_trashcan_drop(deep);
     Py_RETURN_NONE;
 }
-#endif
 
-/* The self-tests' free_deep argument: free_deep above before 3.14, None
- * on 3.14+ (a small thread of gcx/_probes.py's own).  A new reference, or
- * NULL with an error. */
+/* The self-tests' free_deep argument: a new reference, or NULL with an
+ * error. */
 static PyObject *
 free_deep_arg(void)
 {
-#if !GCX_PY314
     static PyMethodDef free_deep_def = {"free_deep", free_deep, METH_O, NULL};
     return PyCFunction_New(&free_deep_def, NULL);
-#else
-    return Py_NewRef(Py_None);
-#endif
 }
 
 static int
