@@ -101,8 +101,7 @@ typedef struct gcx_page {
     /* The records (at offset 32). */
     uint64_t sets[GCX_WORDS][GCX_NSETS];     /* membership, one bit per record;
                                                 a word of every set shares a line */
-    /* Resync scratch: visited by CPython; zero outside a resync. */
-    uint64_t seen[GCX_WORDS];
+    /* (what a resync saw is kept apart, for its duration: table.c, T5) */
 } gcx_page_t;
 
 typedef struct {

@@ -21,7 +21,10 @@
  *      count[GEN1] > 0 on the middle list (lists may also hold pages whose
  *      count dropped since; collections drop them, and full ones, or any
  *      after a failed list insertion, rebuild the lists).
- *  T5  outside a resync every seen bit is zero.
+ *  T5  what a resync saw is a bit per slot in an array of its own, by page
+ *      index (pages are neither freed nor moved during a resync), which
+ *      exists only during the resync: the page records do not carry 32
+ *      bytes of scratch each (192 -> 160 bytes a page).
  *  T6  every entry of the lookup cache agrees with the index: it names the
  *      page of its key, or NULL (a remembered miss) when there is none.
  *  T7  every page in the index has its bit set in the page filter, and so
@@ -505,15 +508,44 @@ check_fail(const char *what, gcx_page_t *p)
 /* ---- resync (tracer.c) --------------------------------------------------------- */
 
 /* A resync marks every object CPython lists as seen, then drops the records
- * of what it did not see (T5: seen bits are zero outside a resync). */
+ * of what it did not see.  What it saw: seen[page index] (T5). */
+static uint64_t (*seen)[GCX_WORDS];
+static Py_ssize_t seen_cap;
+
+/* Room in seen for page index i, the new part zero; false if there is none. */
+static bool
+seen_room(Py_ssize_t i)
+{
+    if (i < seen_cap) {
+        return true;
+    }
+    Py_ssize_t cap = seen_cap > 0 ? seen_cap : 64;
+    while (cap <= i) {
+        cap *= 2;
+    }
+    uint64_t (*grown)[GCX_WORDS] = gcx_mem_realloc(seen, (size_t)cap * sizeof(*seen));
+    if (grown == NULL) {
+        return false;
+    }
+    memset(grown + seen_cap, 0, (size_t)(cap - seen_cap) * sizeof(*seen));
+    seen = grown;
+    seen_cap = cap;
+    return true;
+}
+
 void
 gcx_table_resync_begin(void)
 {
     gcx_table.alloc_failed = false;
+    GCX_ASSERT(seen == NULL);
+    /* the pages there are, and a quarter more for those the resync makes */
+    if (!seen_room(gcx_table.pages.len + gcx_table.pages.len / 4)) {
+        gcx_table.alloc_failed = true;   /* each page gets its room as met, or none */
+    }
 }
 
 /* op is in CPython's lists: 1 if it has a record, 0 if not, -1 if its page
- * could not be made (alloc_failed is set). */
+ * or the room to note it could not be made (alloc_failed is set). */
 int
 gcx_table_seen(PyObject *op)
 {
@@ -522,30 +554,37 @@ gcx_table_seen(PyObject *op)
     if (p == NULL) {
         return -1;
     }
+    if (!seen_room((Py_ssize_t)p->index)) {
+        gcx_table.alloc_failed = true;
+        return -1;
+    }
     unsigned slot = gcx_addr_slot(a);
-    gcx_bit_set(p->seen, slot);
+    gcx_bit_set(seen[p->index], slot);
     return gcx_set_of_slot(p, slot) >= 0;
 }
 
-/* With drop, records not seen go; every seen bit is cleared. */
+/* With drop, records not seen go (all of a page's where there was no room
+ * to note what was seen on it); the seen bits go. */
 void
 gcx_table_resync_end(bool drop)
 {
-    for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
+    static const uint64_t none[GCX_WORDS];
+    for (Py_ssize_t i = 0; drop && i < gcx_table.pages.len; i++) {
         gcx_page_t *p = gcx_table.pages.items[i];
-        if (drop) {
-            for (int s = 0; s < GCX_NSETS; s++) {
-                uint32_t n = 0;
-                for (unsigned w = 0; w < GCX_WORDS; w++) {
-                    GCX_SET(p, s, w) &= p->seen[w];
-                    n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
-                }
-                gcx_table.total[s] -= p->count[s] - n;
-                p->count[s] = n;
+        const uint64_t *saw = i < seen_cap ? seen[i] : none;
+        for (int s = 0; s < GCX_NSETS; s++) {
+            uint32_t n = 0;
+            for (unsigned w = 0; w < GCX_WORDS; w++) {
+                GCX_SET(p, s, w) &= saw[w];
+                n += (uint32_t)__builtin_popcountll(GCX_SET(p, s, w));
             }
+            gcx_table.total[s] -= p->count[s] - n;
+            p->count[s] = n;
         }
-        memset(p->seen, 0, sizeof(p->seen));
     }
+    gcx_mem_free(seen);
+    seen = NULL;
+    seen_cap = 0;
 }
 
 /* After a collection of generations 0..g: every record there was promoted
@@ -584,6 +623,9 @@ int
 gcx_table_check(void)
 {
     Py_ssize_t total[GCX_NSETS] = {0};
+    if (seen != NULL) {
+        return check_fail("T5 seen bits outside a resync", NULL);
+    }
     for (Py_ssize_t i = 0; i < gcx_table.pages.len; i++) {
         gcx_page_t *p = gcx_table.pages.items[i];
         if (p->index != (uint32_t)i) {
@@ -605,9 +647,6 @@ gcx_table_check(void)
                         return check_fail("T1 record in two sets", p);
                     }
                 }
-            }
-            if (p->seen[w]) {
-                return check_fail("T5 seen bits outside a resync", p);
             }
         }
         for (int s = 0; s < GCX_NSETS; s++) {
