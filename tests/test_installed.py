@@ -133,8 +133,8 @@ def test_middle_and_full_collections_come_when_the_stdlibs_would(run_program):
     sooner): each of the program's middle and full collections then comes
     within half a young collection's allocations of the stdlib's in a
     process that never imported gcx.  Before, gcx began with its own
-    counts, and its middle and full collections came 3-6 young collections
-    apart from the stdlib's, and with them the memory the garbage they
+    counts, and its middle and full collections came 2-3 young collections
+    after the stdlib's, and with them the memory the garbage they
     free holds.  uninstall() hands gcx's counts back."""
     began = {}
     for collector in ("gc", "gcx"):
