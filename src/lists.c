@@ -296,10 +296,11 @@ gcx_lists_collecting(int on)
 /* ---- CPython's own trigger -------------------------------------------------- */
 
 /* While armed, CPython's collector is on, with gcx's threshold for
- * generation 0 and the older two out of reach, and debug flags cleared:
- * CPython then asks for a collection exactly when its rule would, at no
- * cost to any allocation, and its collection, of generation 0, starts by
- * calling gc.callbacks, where gcx collects and freezes every list (K3 of
+ * generation 0, threshold 1 at 0 (its count kept at 1:
+ * gcx_lists_trigger_stopped), generation 2 out of reach, and debug flags
+ * cleared: CPython then asks for a collection exactly when its rule
+ * would, at no cost to any allocation, and its collection, of generation
+ * 1, starts by calling gc.callbacks, where gcx collects and freezes every list (K3 of
  * tracer.c) so that the stdlib's collection finds them empty.  Only with
  * the permanent generation empty when armed: disarming thaws it whole
  * (gc.unfreeze), so anything the program froze before would be thawed
@@ -357,7 +358,7 @@ gcx_lists_trigger_arm(int threshold0)
     bool armed = zero != NULL && PyTuple_Check(thresholds) && PyTuple_GET_SIZE(thresholds) == 3
                  && call_kept(gcf.set_debug, zero);
     Py_XDECREF(zero);
-    if (armed && !set_thresholds(threshold0, INT_MAX, INT_MAX)) {
+    if (armed && !set_thresholds(threshold0, 0, INT_MAX)) {
         (void)call_kept(gcf.set_debug, debug);
         armed = false;
     }
@@ -371,6 +372,7 @@ gcx_lists_trigger_arm(int threshold0)
         before_arming.debug = debug;
         before_arming.enabled = was_enabled;
         before_arming.armed = true;
+        gcx_lists_trigger_stopped();
     }
     else {
         Py_XDECREF(thresholds);
@@ -386,7 +388,25 @@ void
 gcx_lists_trigger_rearm(int threshold0)
 {
     if (before_arming.armed) {
-        (void)set_thresholds(threshold0, INT_MAX, INT_MAX);
+        (void)set_thresholds(threshold0, 0, INT_MAX);
+    }
+}
+
+/* Armed, CPython's threshold 1 is 0 and its count of generation 1 kept
+ * at 1: every collection CPython's trigger runs is one of generation 1,
+ * whatever generation 0's count is by then.  CPython schedules a collection
+ * when an allocation passes threshold 0 and picks the generation at the
+ * next eval-breaker check; a C call that passes it and frees what it made
+ * before it returns leaves the count under it, and with generation 1 out of
+ * reach CPython would then collect nothing and call no callback, where the
+ * stdlib's rule (which gcx applies inside the callback) takes generation 1
+ * if its count is past threshold 1.  Set at arming and after each of its
+ * collections (which zero it). */
+void
+gcx_lists_trigger_stopped(void)
+{
+    if (before_arming.armed && *older_count[0] < 1) {
+        *older_count[0] = 1;
     }
 }
 

@@ -40,8 +40,10 @@ bool gcx_lists_can_flag(void);
 int gcx_lists_collecting(int on);
 
 /* CPython's own trigger (lists.c, above gcx_lists_trigger_rearm): arm
- * (CPython's collector on, at threshold0 for generation 0, the older
- * generations out of reach, debug flags cleared; only with its permanent
+ * (CPython's collector on, at threshold0 for generation 0, threshold 1 at
+ * 0 with its count kept at 1 so that each of its collections is one of
+ * generation 1 (gcx_lists_trigger_stopped), generation 2 out of reach,
+ * debug flags cleared; only with its permanent
  * generation empty: false, nothing changed, otherwise), follow a new
  * threshold, freeze every list (each time CPython's collection of
  * generation 0 starts, so that it finds them empty), disarm (thaw
@@ -49,6 +51,7 @@ int gcx_lists_collecting(int on);
  * goes through the gc module's own functions, taken at gcx_lists_init;
  * only if gcx_lists_can_flag(). */
 bool gcx_lists_trigger_arm(int threshold0);
+void gcx_lists_trigger_stopped(void);   /* after each of its collections */
 void gcx_lists_trigger_rearm(int threshold0);
 void gcx_lists_trigger_freeze(void);
 void gcx_lists_trigger_disarm(void);

@@ -77,7 +77,11 @@
  *      ends by setting look_in to 1; whatever else may bring
  *      that point nearer (a collection's new ask_at, thresholds, a
  *      trigger, enabling, a count put back, the count in use changed)
- *      sets look_in to 1 here: the next allocation looks.
+ *      sets look_in to 1 here: the next allocation looks.  A look that
+ *      finds *young at the young trigger or past it, no request made yet,
+ *      notes it (crossed): the next request is made whatever *young is by
+ *      then, as the stdlib's collection, scheduled at that allocation,
+ *      runs and picks its generation at the next eval-breaker check.
  *  G8  The stdlib asks for a collection when a container is allocated
  *      while the count exceeds threshold[0]; gc.enable() and
  *      gc.set_threshold() ask for nothing themselves.  gcx's requests come
@@ -137,6 +141,16 @@ static struct {
 } env;
 
 static void changed(void);
+
+/* G6: an allocation found generation 0's count at the young trigger
+ * (threshold 0, or a policy's) or past it, with no request made yet.  The
+ * stdlib schedules its collection at such an allocation and picks the
+ * generation when it runs: a C call that passes threshold 0 and
+ * frees what it made before it returns still brings a collection, of
+ * generation 1 if its count is past threshold 1 (serve: the rule at that
+ * moment), or of none.  So a request is made, once, whatever the count is
+ * by then; the flag goes with it. */
+static bool crossed;
 
 static struct {                  /* G7 */
     Py_ssize_t pages;            /* 0: none */
@@ -312,13 +326,26 @@ run_pending(void *arg)
 #define FLOOR_REFUSALS_MAX 10000   /* G8 */
 
 /* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
+
+void
+gcx_schedule_look_crossed(void)
+{
+    /* not once a request is made (G2: its pending call decides, as the
+     * stdlib's scheduled collection does), nor during a collection */
+    if (gcx_sched.enabled && gcx_sched.threshold[0] != 0 && !gcx_sched.scheduled
+        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
+        && *gcx_sched.young >= effective_threshold0()) {
+        crossed = true;
+    }
+}
+
 void
 gcx_schedule_request(void)
 {
     if (!gcx_sched.enabled || !gcx_sched.threshold[0] || gcx_sched.scheduled
-        || *gcx_sched.young < gcx_sched.ask_at
         || gcx_sched.collecting || gcx_sched.stdlib_collecting
-        || *gcx_sched.young <= effective_threshold0()) {
+        || (!crossed && (*gcx_sched.young < gcx_sched.ask_at
+                         || *gcx_sched.young <= effective_threshold0()))) {
         return;
     }
     if (*gcx_sched.young == gcx_sched.young_floor
@@ -327,6 +354,7 @@ gcx_schedule_request(void)
     }
     gcx_sched.young_floor = INT_MIN;
     gcx_sched.scheduled = 1;
+    crossed = false;
     if (gcx_add_pending_call(env.interp, run_pending, NULL, 0) != 0) {
         gcx_sched.scheduled = 0;   /* queue full: ask again next time */
     }
@@ -573,6 +601,8 @@ static int carried;
 void
 gcx_schedule_cpython_triggered(void)
 {
+    crossed = false;
+
     if (may_serve()) {
         in_cpythons = true;
         serve();

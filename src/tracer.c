@@ -545,8 +545,14 @@ hook_in_chain(void)
  *      CPython's permanent generation empty (lists.c: disarming thaws it
  *      whole).  Arming turns CPython's collector on at schedule.c's
  *      threshold (where a request would be made: the young trigger, or
- *      past it where a request backed off), the older generations out of
- *      its reach; the threshold follows schedule.c's as it moves.
+ *      past it where a request backed off), its threshold 1 at 0 and its
+ *      count of generation 1 kept at 1, generation 2 out of its reach; the
+ *      threshold follows schedule.c's as it moves.  So each collection
+ *      CPython schedules is one of generation 1, and runs (and calls back)
+ *      whatever generation 0's count is by the eval-breaker check where
+ *      it runs: a C call that passes threshold 0 and frees what it made
+ *      before it returns leaves it under, and the stdlib's rule, which gcx
+ *      applies in the callback, may still take generation 1 there.
  *  K2  Armed, the wrapper's malloc and calloc are the wrapped allocator's
  *      own (its ctx is the wrapped one's either way, so that a thread of
  *      another interpreter reading the struct as it changes calls a
@@ -554,8 +560,9 @@ hook_in_chain(void)
  *      count again; if another wrapper put above meanwhile keeps a copy of
  *      the armed struct, the frees look instead (frees_look) until the
  *      wrapper is at the top again.
- *  K3  CPython's collection of generation 0 that starts with its count
- *      past the armed threshold is the trigger: at its "start" callback
+ *  K3  CPython's collection of generation 1 (or one of generation 0 that
+ *      starts with its count past the armed threshold, should its count
+ *      of generation 1 be 0) is the trigger: at its "start" callback
  *      gcx serves the request inside it (schedule.c: the stdlib's rule's
  *      collection, which reads births itself, or the policy's decision,
  *      which reads the young records: births are read before it), reads
@@ -563,8 +570,9 @@ hook_in_chain(void)
  *      (what finalizers and the policy made), then freezes every list
  *      (gc.freeze: O(1)) and tracks
  *      its marker again.  The stdlib's collection then finds generation 0
- *      holding the marker alone, and moves it to generation 1, where the
- *      next read finds it vouched for (see vouch, below).  Every container
+ *      holding the marker alone, and moves it to generation 2, where the
+ *      next read finds it vouched for (see vouch, below); at its "stop"
+ *      its count of generation 1 is set to 1 again.  Every container
  *      older than the marker is in the permanent generation: a walk for
  *      the stdlib's order goes on into it (lists.c).
  *  K4  Disarmed as soon as G10 stops holding (schedule.c tells at every
@@ -958,8 +966,10 @@ gcx_births_before_stdlib(int generation)
     if (births_from_lists && !gcx_tr.shut_down && !gcx_sched.collecting
         && gcx_lists_ok()) {
         /* K3 */
-        bool triggered = gcx_tr.cpython_triggers && generation == 0
-                         && *gcx_lists_young_count() > armed_threshold;
+        bool triggered = gcx_tr.cpython_triggers
+                         && (generation == 1
+                             || (generation == 0
+                                 && *gcx_lists_young_count() > armed_threshold));
         if (triggered) {
             gcx_tr.cpython_triggered++;
             /* births first where a policy decides, from the young records;
@@ -983,6 +993,9 @@ gcx_births_before_stdlib(int generation)
 void
 gcx_births_after_stdlib(void)
 {
+    if (gcx_tr.cpython_triggers) {
+        gcx_lists_trigger_stopped();   /* K1, before the counts vouch */
+    }
     if (vouch == READ_AT_START) {
         mark_at_stop = gcx_lists_collections_mark();
         vouch = mark_at_stop >= 0 ? VOUCHED : UNVOUCHED;
@@ -1192,7 +1205,11 @@ births_look(void)
     }
     allocs_unread += gcx_schedule_allocs_counted();
     bool between = !gcx_schedule_reads_wait();
-    if ((between && allocs_unread >= births_every) || gcx_schedule_alloc_due()) {
+    bool due = gcx_schedule_alloc_due();
+    if (due) {
+        gcx_schedule_look_crossed();   /* G6: the stdlib would schedule one here */
+    }
+    if ((between && allocs_unread >= births_every) || due) {
         queue_births_read();
     }
     if (births_queued || gcx_sched.scheduled) {
