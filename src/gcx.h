@@ -525,7 +525,7 @@ typedef int (*gcx_flag_fn)(int on);
 int gcx_schedule_init(gcx_collector_fn collect, PyInterpreterState *interp, bool safe_mode,
                       gcx_flag_fn cpython_collecting);
 void gcx_schedule_request(void);   /* the slow path of gcx_schedule_on_alloc */
-void gcx_schedule_look_crossed(void);   /* G6: a look found the count past the trigger */
+int gcx_schedule_look_crossed(void);   /* G6: a look: the count under (-1), at (0), past (1) the trigger */
 bool gcx_schedule_begin(void);     /* may a collection start now?  G1 */
 void gcx_schedule_counts_for(int generation);
 void gcx_schedule_survived(int generation, Py_ssize_t tracked);

@@ -78,10 +78,12 @@
  *      that point nearer (a collection's new ask_at, thresholds, a
  *      trigger, enabling, a count put back, the count in use changed)
  *      sets look_in to 1 here: the next allocation looks.  A look that
- *      finds *young at the young trigger or past it, no request made yet,
- *      notes it (crossed): the next request is made whatever *young is by
- *      then, as the stdlib's collection, scheduled at that allocation,
- *      runs and picks its generation at the next eval-breaker check.
+ *      finds *young past the young trigger, no request made yet, notes it
+ *      (crossed): the next request is made whatever *young is by then, as
+ *      the stdlib's collection, scheduled at that allocation, runs and
+ *      picks its generation at the next eval-breaker check.  A look that
+ *      finds it at the trigger, not past, looks again at the next
+ *      allocation rather than parking.
  *  G8  The stdlib asks for a collection when a container is allocated
  *      while the count exceeds threshold[0]; gc.enable() and
  *      gc.set_threshold() ask for nothing themselves.  gcx's requests come
@@ -142,8 +144,8 @@ static struct {
 
 static void changed(void);
 
-/* G6: an allocation found generation 0's count at the young trigger
- * (threshold 0, or a policy's) or past it, with no request made yet.  The
+/* G6: an allocation found generation 0's count past the young trigger
+ * (threshold 0, or a policy's), with no request made yet.  The
  * stdlib schedules its collection at such an allocation and picks the
  * generation when it runs: a C call that passes threshold 0 and
  * frees what it made before it returns still brings a collection, of
@@ -327,16 +329,19 @@ run_pending(void *arg)
 
 /* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
 
-void
+int
 gcx_schedule_look_crossed(void)
 {
-    /* not once a request is made (G2: its pending call decides, as the
-     * stdlib's scheduled collection does), nor during a collection */
-    if (gcx_sched.enabled && gcx_sched.threshold[0] != 0 && !gcx_sched.scheduled
-        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
-        && *gcx_sched.young >= effective_threshold0()) {
+    /* past it, as the stdlib's rule says (count > threshold); not once a
+     * request is made (G2: its pending call decides, as the stdlib's
+     * scheduled collection does), nor during a collection */
+    Py_ssize_t t = effective_threshold0();
+    int where = *gcx_sched.young > t ? 1 : *gcx_sched.young == t ? 0 : -1;
+    if (where > 0 && gcx_sched.enabled && gcx_sched.threshold[0] != 0 && !gcx_sched.scheduled
+        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
         crossed = true;
     }
+    return where;
 }
 
 void

@@ -1206,11 +1206,16 @@ births_look(void)
     allocs_unread += gcx_schedule_allocs_counted();
     bool between = !gcx_schedule_reads_wait();
     bool due = gcx_schedule_alloc_due();
-    if (due) {
-        gcx_schedule_look_crossed();   /* G6: the stdlib would schedule one here */
-    }
+    /* G6: past the trigger, the stdlib would schedule a collection here */
+    int where = due ? gcx_schedule_look_crossed() : -1;
     if ((between && allocs_unread >= births_every) || due) {
         queue_births_read();
+    }
+    if (where == 0 && !gcx_sched.scheduled) {
+        /* at the trigger, not past it: the next allocation may pass it,
+         * inside a C call that frees what it made before it returns */
+        gcx_schedule_look_within(1);
+        return;
     }
     if (births_queued || gcx_sched.scheduled) {
         /* what a look could ask for is asked already: no look until the
