@@ -327,7 +327,14 @@ run_pending(void *arg)
 
 #define FLOOR_REFUSALS_MAX 10000   /* G8 */
 
-/* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
+/* What any request needs: automatic collection on, none queued (G2), no
+ * collection running (G1). */
+static bool
+may_request(void)
+{
+    return gcx_sched.enabled && gcx_sched.threshold[0] != 0 && !gcx_sched.scheduled
+           && !gcx_sched.collecting && !gcx_sched.stdlib_collecting;
+}
 
 int
 gcx_schedule_look_crossed(void)
@@ -337,18 +344,17 @@ gcx_schedule_look_crossed(void)
      * scheduled collection does), nor during a collection */
     Py_ssize_t t = effective_threshold0();
     int where = *gcx_sched.young > t ? 1 : *gcx_sched.young == t ? 0 : -1;
-    if (where > 0 && gcx_sched.enabled && gcx_sched.threshold[0] != 0 && !gcx_sched.scheduled
-        && !gcx_sched.collecting && !gcx_sched.stdlib_collecting) {
+    if (where > 0 && may_request()) {
         crossed = true;
     }
     return where;
 }
 
+/* The slow path of gcx_schedule_on_alloc (gcx.h): past the threshold. */
 void
 gcx_schedule_request(void)
 {
-    if (!gcx_sched.enabled || !gcx_sched.threshold[0] || gcx_sched.scheduled
-        || gcx_sched.collecting || gcx_sched.stdlib_collecting
+    if (!may_request()
         || (!crossed && (*gcx_sched.young < gcx_sched.ask_at
                          || *gcx_sched.young <= effective_threshold0()))) {
         return;
@@ -607,7 +613,6 @@ void
 gcx_schedule_cpython_triggered(void)
 {
     crossed = false;
-
     if (may_serve()) {
         in_cpythons = true;
         serve();

@@ -993,9 +993,7 @@ gcx_births_before_stdlib(int generation)
 void
 gcx_births_after_stdlib(void)
 {
-    if (gcx_tr.cpython_triggers) {
-        gcx_lists_trigger_stopped();   /* K1, before the counts vouch */
-    }
+    gcx_lists_trigger_stopped();   /* K1 (if armed), before the counts vouch */
     if (vouch == READ_AT_START) {
         mark_at_stop = gcx_lists_collections_mark();
         vouch = mark_at_stop >= 0 ? VOUCHED : UNVOUCHED;
