@@ -3,7 +3,7 @@ default policy and gcx.PauseBudget(ms=1.0) (issue 14): each run a fresh
 interpreter, the configurations alternating, --reps runs each.
 
     python benchmarks/bench_pause.py [--size small|default] [--reps N]
-        [--programs heap demo http] [--save FILE.json] [--plot DIR]
+        [--programs heap graph demo http] [--save FILE.json] [--plot DIR]
     python benchmarks/plot_pause.py FILE.json DIR     (the plots again)
 
 Configurations:
@@ -19,6 +19,11 @@ Programs:
         cycle with a list each, 2,000 per round, kept in a rolling buffer
         of 60,000, so that they die in generation 2 (3M containers, 600
         rounds; small: 100,000 and 80)
+  graph a random graph of LIVE __slots__ nodes, each with a list of three
+        random nodes, edges rewired as it runs, and churn: 2,000 new nodes
+        a round, a random graph of their own with edges into the live one,
+        kept in a rolling buffer of 60,000 (2M containers, 300 rounds;
+        small: 50,000 and 40)
   demo  the bundled demo, run as a file: ``gcx/_demo.py --scale F`` (1.0;
         small 0.1)
   http  benchmarks/http_client_loop.py: a real http.server on localhost in
@@ -37,7 +42,7 @@ marking, or a cycle's end: the callbacks of the collections inside it are
 not counted again).  Per program and configuration: max pause, p99
 pause, pauses over 2 ms, time in collections (the sum of the pauses),
 whole-program time (the program's run, after the collector is set up, by
-the wall clock), peak RSS (ru_maxrss); the heap program also reports the
+the wall clock), peak RSS (ru_maxrss); the heap and graph programs also report the
 longest gap between two of its churn steps (what its loop saw, whatever
 stopped it), the HTTP loop the most garbage responses it held at once.
 Memory over time: a thread samples every 25 ms the RSS
@@ -68,9 +73,10 @@ else:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = ("stdlib", "gcx", "budget")
-PROGRAMS = ("heap", "demo", "http")
+PROGRAMS = ("heap", "graph", "demo", "http")
 ARGS = {  # per program and size: the program's own parameters
     "heap": {"small": (100_000, 80), "default": (3_000_000, 600)},
+    "graph": {"small": (50_000, 40), "default": (1_000_000, 300)},
     "demo": {"small": ("--scale", "0.1"), "default": ("--scale", "1.0")},
     "http": {"small": ("--requests", "500", "--live", "10000"),
              "default": ("--requests", "8000", "--live", "300000")},
@@ -108,6 +114,47 @@ def heap_program(live, rounds):
             del buf[:30_000]
     HEAP = None
     return len(local) + len(buf), worst
+
+
+class Node:
+    __slots__ = ("near", "tag")
+
+
+def graph_program(live, rounds):
+    """A random graph of LIVE __slots__ nodes, each holding a list of three
+    random nodes (2*LIVE containers), held by a module global; each round
+    2,000 new nodes, each with a list of two random new nodes of the round
+    and one live node, join a rolling buffer of 60,000 (so that they die
+    in generation 2, as random cyclic garbage), and 2,000 edges of the live
+    graph are rewired.  Returns (a checksum, the longest gap between two
+    steps)."""
+    global GRAPH
+    import random
+    rnd = random.Random(7)
+    GRAPH = [Node() for _ in range(live)]
+    for n in GRAPH:
+        n.near = [GRAPH[rnd.randrange(live)] for _ in range(3)]
+        n.tag = 0
+    buf = []
+    last = time.perf_counter()
+    worst = 0.0
+    for r in range(rounds):
+        fresh = [Node() for _ in range(2000)]
+        for i, n in enumerate(fresh):
+            n.near = [fresh[rnd.randrange(2000)], fresh[rnd.randrange(2000)],
+                      GRAPH[rnd.randrange(live)]]
+            n.tag = r
+            GRAPH[rnd.randrange(live)].near[i % 3] = GRAPH[rnd.randrange(live)]
+            now = time.perf_counter()
+            if now - last > worst:
+                worst = now - last
+            last = now
+        buf.extend(fresh)
+        if len(buf) > 60_000:
+            del buf[:30_000]
+    checksum = len(buf) + sum(len(n.near) for n in GRAPH)
+    GRAPH = None
+    return checksum, worst
 
 
 def run_file(path, args):
@@ -198,8 +245,9 @@ def child(config, program, size, clock_name):
     c0 = clock()
     sampler = Sampler(t0, gcx)
     extra = {}
-    if program == "heap":
-        checksum, extra["max_gap"] = heap_program(*ARGS["heap"][size])
+    if program in ("heap", "graph"):
+        run_program = heap_program if program == "heap" else graph_program
+        checksum, extra["max_gap"] = run_program(*ARGS[program][size])
     else:
         path = demo_path() if program == "demo" else os.path.join(HERE, "http_client_loop.py")
         status = run_file(path, ARGS[program][size])
@@ -247,8 +295,8 @@ METRICS = (("max pause", "max_pause", "ms", 1e3),
 
 
 def describe(program, size):
-    if program == "heap":
-        return "live=%d rounds=%d" % ARGS["heap"][size]
+    if program in ("heap", "graph"):
+        return "live=%d rounds=%d" % ARGS[program][size]
     return " ".join(ARGS[program][size])
 
 
@@ -267,6 +315,7 @@ def run(args, report):
                                     "--size", args.size, "--clock", args.clock)
         metrics = METRICS + {
             "heap": (("max gap between steps", "max_gap", "ms", 1e3),),
+            "graph": (("max gap between steps", "max_gap", "ms", 1e3),),
             "http": (("garbage responses held, peak", "held_peak", "", 1),)}.get(program, ())
         harness.variant_rows(report, program, runs, metrics)
         saved["runs"][program] = runs
