@@ -36,10 +36,10 @@ class _ScheduleState(TypedDict):
 class _IncrState(TypedDict):
     active: bool             # an incremental cycle is marking
     failed: bool             # an allocation failed in it (marks lost: safe)
-    gray: int                # objects waiting to be traversed
+    gray: int                # marking left: objects on the gray stack and pages to scan
     marked: int              # marks set this cycle
     traversed: int
-    skipped: int             # gray objects found dead or moved
+    skipped: int             # marked objects found dead or moved
     old_at_start: int        # records of generations 1 and 2 at its start
     kept: int                # marked records the last end left out
     abandoned: int           # cycles a full collection overtook, ever
@@ -208,7 +208,7 @@ def hold(delta: int, /) -> int: ...
 def schedule_state() -> _ScheduleState: ...
 # the incremental cycle (src/incremental.c; gcx/_budget.py drives it)
 def incr_start(roots: list[object], /) -> None: ...
-def incr_slice(seconds: float, /) -> int: ...   # gray objects left
+def incr_slice(seconds: float, /) -> int: ...   # marking left (gray objects, pages to scan)
 def incr_frame(frame: types.FrameType, depth: int, /) -> bool: ...   # read; marks what it holds
 # the running frame saved its value stack's top (incr_start reads that stack itself)
 def frame_top_saved(frame: types.FrameType, /) -> bool: ...
