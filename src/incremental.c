@@ -99,8 +99,10 @@
  *  S1  a step's set is closed under references to generation-2 records
  *      neither marked nor done, and takes in done ones it reaches while its
  *      allowance lasts (at least REJOIN_MIN): past it, a done record counts
- *      as a reference from outside (safe; its garbage waits for the next
- *      cycle).
+ *      as a reference from outside (safe), and the pass is followed by
+ *      another with eight times the allowance, in which nothing is done
+ *      yet (undo_done): garbage larger than the allowance is then found in
+ *      the same cycle.
  *  S2  the sweep passes the pages there were when it began (what enters
  *      generation 2 later does so marked); an empty page on no list that it
  *      passes is freed, and the page that takes its index brings its marks.
@@ -190,6 +192,8 @@ static struct {
     Py_ssize_t waited;           /* garbage left to a later step, this cycle (S3) */
     uint32_t pass;               /* the pass over the pages, from 1 (S3) */
     bool waited_in_pass;         /* ... some garbage waited in it */
+    bool capped_in_pass;         /* ... a step left out a done record (S1) */
+    Py_ssize_t rejoin_scale;     /* the allowance's multiple: 8x a capped pass */
 } cyc;
 
 static void release_work(void);
@@ -623,6 +627,7 @@ flush_sweep(void)
         }
         if (gcx_bit(b->done, slot)) {
             if (cyc.rejoin_left <= 0) {
+                cyc.capped_in_pass = true;
                 continue;
             }
             cyc.rejoin_left--;
@@ -693,16 +698,41 @@ waits(PyObject *op)
 
 static const gcx_wait_t wait_for_weakrefs = {undecided, waits};
 
+/* A pass in which a step left out a done record for want of allowance
+ * (S1) may have found garbage alive: a garbage graph larger than the
+ * allowance, whose records that refer into what one step took were not in
+ * it (a step closes over the references out of its seed, not into it).
+ * The next pass decides everything unmarked again, with eight times the
+ * allowance: what earlier steps found alive is no longer done (the garbage
+ * they found is freed).  The allowance grows until no step is capped, so
+ * the passes end. */
+static void
+undo_done(void)
+{
+    for (Py_ssize_t c = 0; c < cyc.nchunks; c++) {
+        for (Py_ssize_t i = 0; cyc.chunks[c] != NULL && i < BLOCKS; i++) {
+            memset(cyc.chunks[c][i].done, 0, sizeof(cyc.chunks[c][i].done));
+        }
+    }
+    if (cyc.rejoin_scale < ((Py_ssize_t)1 << 40)) {
+        cyc.rejoin_scale *= 8;
+    }
+}
+
 /* Pages left to sweep: the rest of this pass, or, once it is over and
- * something waited in it, another pass (S3). */
+ * something waited in it (S3) or a step was capped (S1, undo_done),
+ * another pass. */
 static bool
 sweep_left(void)
 {
     if (cyc.cursor < cyc.sweep_end) {
         return true;
     }
-    if (cyc.waited_in_pass) {
-        cyc.waited_in_pass = false;
+    if (cyc.waited_in_pass || cyc.capped_in_pass) {
+        if (cyc.capped_in_pass) {
+            undo_done();
+        }
+        cyc.waited_in_pass = cyc.capped_in_pass = false;
         cyc.pass++;
         cyc.cursor = 0;
     }
@@ -987,7 +1017,7 @@ gcx_incr_sweep(double seconds)
                         : want < STEP_MIN ? STEP_MIN : want > 1e7 ? 10000000 : (Py_ssize_t)want;
     cyc.step.len = 0;
     cyc.step_members = cyc.step_work = 0;
-    cyc.rejoin_left = target / 4 > REJOIN_MIN ? target / 4 : REJOIN_MIN;
+    cyc.rejoin_left = (target / 4 > REJOIN_MIN ? target / 4 : REJOIN_MIN) * cyc.rejoin_scale;
     if (++cyc.step_id == 0) {   /* wrapped: numbers of old steps may be left */
         for (Py_ssize_t c = 0; c < cyc.nchunks; c++) {
             for (Py_ssize_t i = 0; cyc.chunks[c] != NULL && i < BLOCKS; i++) {
@@ -1170,7 +1200,8 @@ gcx_incr_start(PyObject *roots)
     cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = cyc.rejoined = 0;
     cyc.waited = 0;
     cyc.pass = 1;
-    cyc.waited_in_pass = false;
+    cyc.waited_in_pass = cyc.capped_in_pass = false;
+    cyc.rejoin_scale = 1;
     if (cyc.per_unit <= 0) {
         cyc.per_unit = 2e-7;   /* a guess, until the first step measures */
     }
