@@ -843,12 +843,16 @@ gray_pop(gray_t *g)
     return true;
 }
 
-/* The scan's end: the pages there were at the cycle's start, fewer if
- * pages were freed since. */
+/* The scan's end: the pages there were at the cycle's start, fewer once
+ * pages were freed (for good: the pages that take those indices later are
+ * new, and what is marked on them goes on the stack). */
 static inline Py_ssize_t
 scan_end(void)
 {
-    return cyc.scan_end < gcx_table.pages.len ? cyc.scan_end : gcx_table.pages.len;
+    if (cyc.scan_end > gcx_table.pages.len) {
+        cyc.scan_end = gcx_table.pages.len;
+    }
+    return cyc.scan_end;
 }
 
 /* Is there marking left (M1)? */
