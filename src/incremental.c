@@ -462,13 +462,19 @@ visit_root(PyObject *word, void *unused)
     (void)visit_gray(word, unused);
 }
 
+/* I1: may op, which has a record in a generation, be traversed now? */
+static inline bool
+traversable(PyObject *op)
+{
+    return gcx_is_tracked_gc(op) && !gcx_is_immortal(op);
+}
+
 /* I1: may op, popped from the gray stack, be traversed now? */
 static bool
 still_there(PyObject *op)
 {
     unsigned slot;
-    return op != NULL && generation_page(op, &slot) != NULL && gcx_is_tracked_gc(op)
-           && !gcx_is_immortal(op);
+    return op != NULL && generation_page(op, &slot) != NULL && traversable(op);
 }
 
 /* Traverse op from `next` on; the edges visited.  Lists and dicts of more
@@ -752,7 +758,7 @@ close_step(void)
             continue;
         }
         PyObject *op = cyc.gray[--cyc.gray_len].op;
-        if (gcx_is_tracked_gc(op) && !gcx_is_immortal(op)) {
+        if (traversable(op)) {
             traverseproc trav = Py_TYPE(op)->tp_traverse;
             if (trav != NULL) {
                 (void)trav(op, visit_sweep, NULL);
@@ -855,19 +861,18 @@ scan_end(void)
     return cyc.scan_end;
 }
 
-/* Is there marking left (M1)? */
-static inline bool
-marking_left(void)
-{
-    return cyc.gray_len > 0 || cyc.scan_at < scan_end();
-}
-
-/* The marking left: gray objects and pages to scan. */
+/* The marking left (M1): gray objects and pages to scan. */
 static inline Py_ssize_t
 marking_left_count(void)
 {
     Py_ssize_t pages = scan_end() - cyc.scan_at;
     return cyc.gray_len + (pages > 0 ? pages : 0);
+}
+
+static inline bool
+marking_left(void)
+{
+    return marking_left_count() > 0;
 }
 
 /* The scan's next page: the records marked on it while the scan had yet
@@ -907,7 +912,7 @@ scan_page(void)
     for (unsigned w = 0; w < GCX_WORDS; w++) {
         for (uint64_t bits = todo[w]; bits != 0; bits &= bits - 1) {
             PyObject *op = gcx_slot_object(p, w * 64 + (unsigned)__builtin_ctzll(bits));
-            if (gcx_is_tracked_gc(op) && !gcx_is_immortal(op)) {
+            if (traversable(op)) {
                 visited += traverse(op, 0);
                 cyc.traversed++;
             }
