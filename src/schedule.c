@@ -61,6 +61,12 @@
  *      ends without a collection (the policy declined, a region held it, a
  *      collection was running) backs off: the next is asked one trigger's
  *      worth of allocations later (ask_at), not at the next allocation.
+ *      A request is never served inside another's service (serving): the
+ *      policy is Python code, whose calls into the core (gc.set_threshold
+ *      when it moves the trigger, anything that allocates) may reach an
+ *      eval-breaker check and run a request queued meanwhile, which would
+ *      call the policy again inside its own call; that request backs off,
+ *      and the policy's own decision stands.
  *  G5  While a no-GC region holds automatic collection (held > 0) the
  *      pending call collects nothing itself; it counts the request
  *      (held_requests) and hands it to the policy if one is set, which
@@ -305,10 +311,23 @@ back_off(void)
     }
 }
 
+static bool serving;   /* G4: a request is being served ... */
+static unsigned long serving_thread;   /* ... by this thread */
+
 static bool
 may_serve(void)
 {
-    return gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting;
+    return gcx_sched.enabled && !gcx_sched.collecting && !gcx_sched.stdlib_collecting
+           && !serving;
+}
+
+static void
+serve_once(void)
+{
+    serving = true;
+    serving_thread = PyThread_get_thread_ident();
+    serve();
+    serving = false;
 }
 
 static int
@@ -316,7 +335,7 @@ run_pending(void *arg)
 {
     if (gcx_sched.scheduled) {
         if (may_serve()) {
-            serve();
+            serve_once();
         }
         back_off();
         gcx_sched.scheduled = 0;      /* G2: served */
@@ -615,7 +634,7 @@ gcx_schedule_cpython_triggered(void)
     crossed = false;
     if (may_serve()) {
         in_cpythons = true;
-        serve();
+        serve_once();
         in_cpythons = false;
     }
     back_off();
@@ -728,6 +747,9 @@ void
 gcx_schedule_after_fork(void)
 {
     gcx_sched.scheduled = 0;
+    if (serving && serving_thread != PyThread_get_thread_ident()) {
+        serving = false;   /* the policy's call ran in a thread that is gone */
+    }
     bool cpythons = env.cpython_collecting != NULL && env.cpython_collecting(-1);
     if (!gcx_sched.collecting
         && (gcx_sched.stdlib_collecting ? stdlib_thread != PyThread_get_thread_ident()

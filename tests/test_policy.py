@@ -211,6 +211,17 @@ def test_a_policy_that_answers_nonsense_is_reported_not_obeyed(run_program):
     assert r["auto_after"][0] > 0             # the stdlib's rule took over again
 
 
+@pytest.mark.subprocess
+def test_a_policy_is_never_called_inside_its_own_call(run_program):
+    """A request queued while the policy decides (it allocated past the
+    trigger, or its move of the trigger reached an eval-breaker check) backs
+    off instead of calling the policy again inside its call: the build
+    before this guard nested its calls two deep here on 3.13.5 and 3.15.2."""
+    r = scenario(run_program, "reentry")
+    assert r["calls"] >= 50, r
+    assert r["deepest"] == 1, r
+
+
 # ------------------------------------------------------------------ the interface
 
 def test_set_policy_returns_a_token_that_restores(no_policy):

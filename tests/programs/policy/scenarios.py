@@ -40,6 +40,10 @@ it.  Scenarios:
                          child's collection is not held, its backstop runs
   bad_decide             a policy whose decide() returns a bad value: reported
                          as unraisable, the process goes on
+  reentry                a policy whose decide() allocates past the trigger
+                         and runs Python code (where a queued request could
+                         run) at some calls, and moves the trigger at every
+                         call: the deepest nesting of its calls
 """
 import json
 import sys
@@ -348,12 +352,45 @@ def bad_decide():
             "auto_after": since(before)}
 
 
+class Reentered(gcx.Policy):
+    """The stdlib's rule, but every fifth call allocates two thresholds'
+    worth of containers and keeps them while Python code runs, and every
+    call moves the young trigger, as PauseBudget does."""
+    depth = deepest = calls = 0
+
+    def decide(self, due, due_young):
+        Reentered.calls += 1
+        Reentered.depth += 1
+        Reentered.deepest = max(Reentered.deepest, Reentered.depth)
+        try:
+            if Reentered.calls % 5 == 0:
+                held = [[] for _ in range(2 * gcx.get_threshold()[0])]
+                total = 0
+                for i in range(20_000):     # eval-breaker checks
+                    total += i
+                del held
+            g = super().decide(due, due_young)
+            self._set_trigger(gcx.get_threshold()[0] // 2 + Reentered.calls % 7)
+            return g
+        finally:
+            Reentered.depth -= 1
+
+
+def reentry():
+    gcx.install(policy=Reentered())
+    keep = []
+    cycles(100_000, keep, every=3)
+    gcx.set_policy(None)
+    return {"calls": Reentered.calls, "deepest": Reentered.deepest,
+            "mode": gcx.info()["mode"], "trigger": gcx.info()["trigger"]}
+
+
 SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
              "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
-             "bad_decide": bad_decide}
+             "bad_decide": bad_decide, "reentry": reentry}
 
 if __name__ == "__main__":
     result = SCENARIOS[sys.argv[1]](*sys.argv[2:])
