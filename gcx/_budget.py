@@ -81,7 +81,18 @@ import time
 import types
 
 from . import _frames, _gcx
-from .policy import Policy, _number, _run
+from .policy import Policy, _number
+
+_clock = time.perf_counter
+
+# budget_view()'s figures, in its order: generation 0's count and
+# threshold, the young and middle generations' pages and records, the old
+# generations' records (1 and 2) now and at the cycle's start, what the
+# cycle traversed, swept and promoted, marking left (gray), and whether it
+# is active, sweeping, and read the frames again before its sweep
+(_COUNT, _BASE, _YOUNG_PAGES, _MIDDLE_PAGES, _YOUNG_RECORDS, _MIDDLE_RECORDS, _OLD,
+ _OLD_AT_START, _TRAVERSED, _SWEPT, _PROMOTED, _GRAY, _ACTIVE, _SWEEPING,
+ _RESCANNED) = range(15)
 
 __all__ = ["PauseBudget"]
 
@@ -265,39 +276,55 @@ class PauseBudget(Policy):
     # ---- the decision ---------------------------------------------------------------
 
     def decide(self, due: int, due_young: int) -> int | None:
-        start = time.perf_counter()
-        core = _gcx.incr_state()
+        # Called right after the program ran, or a slice did: on cold
+        # caches, where each Python frame and each call into the core is a
+        # run of misses (27 us a call on the 3M heap against 3 warm).  So
+        # the usual call reads the core once (budget_view), runs at most
+        # one young collection (_collect_young) and a slice, and aims once
+        # (_aim), without other frames; the rest is rare.
+        start = _clock()
+        v = _gcx.budget_view()
         # a trigger lowered for pacing or for the young limit asks for a
-        # look, not for a young collection: one comes at threshold 0 (as
-        # the stdlib's, which asks its rule only once generation 0's count
-        # passes it), or sooner where its pages would overrun the budget
-        young = due_young >= 0 and self._young_due(core)
-        if not core["active"]:
+        # look, not for a young collection: one comes past threshold 0 (as
+        # the stdlib's rule says, which asks only once generation 0's count
+        # passes it); or, once generation 0's count has reached a quarter
+        # of threshold 0, as soon as its pages would take more than
+        # _YOUNG_ALONE of the budget (the young limit, _young_limit).  New
+        # containers fill holes all over the allocator's pools: late in the
+        # HTTP loop 2,000 of them span 250-600 pages, up to 2 ms on 3.15.2;
+        # right after install generation 0 holds what the interpreter's own
+        # did, 580 pages.  Not in safe mode, where every collection first
+        # resyncs the whole table.
+        young = due_young >= 0 and (
+            v[_COUNT] > v[_BASE]
+            or (not self._safe and v[_COUNT] >= v[_BASE] // _YOUNG_FLOOR
+                and v[_YOUNG_PAGES] >= self._young_limit()))
+        if not v[_ACTIVE]:
             sched = _gcx.schedule_state()
             if not self._cycle_due(due, sched):
-                self._aim(self._collect_young(due_young, core) if young else core)
+                self._aim(self._collect_young(due_young, v) if young else v)
                 return None
             if self._safe:
                 self._stop_the_world += 1
                 return _FULL
             self._young_at_start = sched["young_count_since_full"]
-            self._interval = _gcx.get_threshold()[0]
+            self._interval = v[_BASE]
             _gcx.incr_start(_roots())
             _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)
-            core = _gcx.incr_state()
+            v = _gcx.budget_view()
         else:
             # at least _GUARD_MIN records: a heap being built grows by a
             # quarter of a small old generation before a cycle can mark it,
             # and the fallback's end is the longest pause there (2-3 ms)
-            allowed = max(self.guard * core["old_at_start"], _GUARD_MIN)
-            if core["old"] - core["old_at_start"] > allowed:
+            allowed = max(self.guard * v[_OLD_AT_START], _GUARD_MIN)
+            if v[_OLD] - v[_OLD_AT_START] > allowed:
                 self._fallbacks += 1
                 self._end()
                 return None
-            if core["gray"] == 0 and not core["sweeping"]:
+            if v[_GRAY] == 0 and not v[_SWEEPING]:
                 self._end()                   # swept: the end examines nothing more
                 return None
-        after = self._collect_young(due_young, core) if young else core
+        after = self._collect_young(due_young, v) if young else v
         # what the young collection left of the budget, less a margin for
         # the overrun (marking reads the clock every ~1,000 edges, a sweep
         # step is sized by the rate of the last ones) and this call's own
@@ -307,16 +334,16 @@ class PauseBudget(Policy):
         # machine stretches the clock), the cycle would never advance, and
         # one run of a test starved after 2 slices in 117 calls; an eighth
         # of it at least otherwise
-        left = self.ms / 1000 * _MARGIN - (time.perf_counter() - start)
+        left = self.ms / 1000 * _MARGIN - (_clock() - start)
         if left < self.ms / 1000 / 8:
             if young and not self._skipped_last:
                 self._skipped_last = True
-                self._pace(after)
+                self._aim(after)
                 return None
             left = self.ms / 1000 / 8
         self._skipped_last = False
-        t0 = time.perf_counter()
-        if core["gray"] > 0:
+        t0 = _clock()
+        if v[_GRAY] > 0:
             _gcx.incr_slice(left)
         else:
             # what the frames hold as the sweep begins; not before every
@@ -324,29 +351,51 @@ class PauseBudget(Policy):
             # holds (a list a comprehension is building) would be one step
             # of the sweep, 18 ms for the 3M heap's first cycle.  The code
             # analysed stays known, so the next slice gets further.
-            if (core["rescanned"]
+            if (v[_RESCANNED]
                     or _frames.mark_value_stacks(self.ms / 1000 * _ANALYSIS)):
                 _gcx.incr_sweep(left)
-        took = time.perf_counter() - t0
+        took = _clock() - t0
         self._slices += 1
-        self._slice_max = max(self._slice_max, took)
+        if took > self._slice_max:
+            self._slice_max = took
         self._recent.append(took)
-        self._pace(_gcx.incr_state())
+        self._aim(_gcx.budget_view())
         return None
 
-    def _collect_young(self, due_young: int, core: _gcx._IncrState) -> _gcx._IncrState:
-        """A young collection, of the generation _young() picks, timed: the
-        cost per page it took (of each generation apart), the young pages
-        per unit of generation 0's count it found, and what generation 0's
-        survivors add to generation 1 (_weight) are what _young(),
-        _young_due() and _aim() predict from.  The core's state after it."""
-        young, middle = core["young_pages"], core["middle_pages"]
-        weight = _weight(young + middle, core["young_records"] + core["middle_records"])
-        count = _gcx.get_count()[0]
-        generation = self._young(due_young, weight)
-        start = time.perf_counter()
-        _run(generation, "auto", self)
-        took = time.perf_counter() - start
+    def _collect_young(self, due_young: int, v: tuple[int, ...]) -> tuple[int, ...]:
+        """A young collection, timed, of the stdlib's rule's generation,
+        except that generation 1 is collected before it outgrows the
+        budget (the stdlib's rule waits for ten young collections, whatever
+        they left in it: 29,000 records, 4 ms, on the 3M heap).  Each
+        record is examined by one collection of generation 1 either way;
+        they just come more often, each over less.  Were generation 1 left
+        for one more young collection, it would hold what it holds and the
+        survivors of this one, and the next one's young pages would be
+        about this one's.
+
+        A young collection's cost is about its pages' (the young and middle
+        lists of the table), not its records': 0.9 us a page, 2 to 60
+        records on each, on the 3M heap; but pages full of records, as a
+        heap being built leaves them, cost up to five times as much
+        (_weight).  The cost per page it took (of each generation apart),
+        the young pages per unit of generation 0's count it found, and what
+        generation 0's survivors add to generation 1 are what the young
+        limit and _aim() predict from.  The core's view after it."""
+        young, middle = v[_YOUNG_PAGES], v[_MIDDLE_PAGES]
+        weight = _weight(young + middle, v[_YOUNG_RECORDS] + v[_MIDDLE_RECORDS])
+        count = v[_COUNT]
+        generation = due_young
+        if due_young == 0 and ((weight + self._survivor_weight) * self._per_page
+                               > self.ms / 1000 * _YOUNG_SHARE):
+            generation = 1
+        start = _clock()
+        found = _gcx.collect(generation)
+        took = _clock() - start
+        causes = self._causes
+        cause = "auto0" if generation == 0 else "auto1"
+        causes[cause] = causes.get(cause, 0) + 1
+        if type(self).collected is not Policy.collected:
+            self.collected(generation, found, took)   # a subclass's
         # up at once, down by eighths: the cost per page varies by 2x from
         # one collection to the next, and an overrun is what it prevents.
         # Apart for each generation: a collection of generation 0 alone
@@ -362,47 +411,12 @@ class PauseBudget(Policy):
             ratio = young / count
             self._pages_per_count += (ratio - self._pages_per_count) / (
                 4 if self._pages_per_count else 1)
-        after = _gcx.incr_state()
+        after = _gcx.budget_view()
         if generation == 0:
-            grew = _weight(after["middle_pages"] - middle,
-                           after["middle_records"] - core["middle_records"])
+            grew = _weight(after[_MIDDLE_PAGES] - middle,
+                           after[_MIDDLE_RECORDS] - v[_MIDDLE_RECORDS])
             self._survivor_weight = _cautious(self._survivor_weight, max(grew, 0.0))
         return after
-
-    def _young(self, due_young: int, weight: float) -> int:
-        """The young generation to collect: the stdlib's rule's, except that
-        generation 1 is collected before it outgrows the budget (the
-        stdlib's rule waits for ten young collections, whatever they left
-        in it: 29,000 records, 4 ms, on the 3M heap).  Each record is
-        examined by one collection of generation 1 either way; they just
-        come more often, each over less.  A young collection's cost is
-        about its pages' (the young and middle lists of the table), not
-        its records': 0.9 us a page, 2 to 60 records on each, on the 3M
-        heap; but pages full of records, as a heap being built leaves
-        them, cost up to five times as much (_weight).  `weight` is that
-        of generations 0 and 1 now."""
-        if due_young != 0:
-            return due_young
-        # were generation 1 left for one more young collection, it would
-        # hold what it holds and the survivors of this one, and the next
-        # one's young pages would be about this one's
-        after_next = weight + self._survivor_weight
-        return 1 if after_next * self._per_page > self.ms / 1000 * _YOUNG_SHARE else 0
-
-    def _young_due(self, core: _gcx._IncrState) -> bool:
-        """A young collection is due past threshold 0, as the stdlib's rule
-        says; and, once generation 0's count has reached a quarter of
-        threshold 0, as soon as its pages would take more than _YOUNG_ALONE
-        of the budget.  New containers fill holes all over the allocator's
-        pools: late in the HTTP loop 2,000 of them span 250-600 pages, up
-        to 2 ms on 3.15.2; right after install generation 0 holds what the
-        interpreter's own did, 580 pages.  Not in safe mode, where every
-        collection first resyncs the whole table."""
-        count, base = _gcx.get_count()[0], _gcx.get_threshold()[0]
-        if count > base:
-            return True
-        return (not self._safe and count >= base // _YOUNG_FLOOR
-                and core["young_pages"] >= self._young_limit())
 
     def _young_limit(self) -> int:
         """The young pages whose collection would take _YOUNG_ALONE of the
@@ -414,36 +428,55 @@ class PauseBudget(Policy):
         limit = self.ms / 1000 * _YOUNG_ALONE / self._young_per_page
         return max(int(limit) + 1, 2 * _RATE_MIN)
 
-    def _aim(self, core: _gcx._IncrState) -> None:
-        """The count of generation 0 at which the scheduler asks next:
-        threshold 0; sooner where generation 0's pages are expected to
-        reach the young limit (_young_due), at the pages per count they
-        grew by since the last young collection (right after one, at what
-        the last ones found), but not within an eighth of threshold 0 (in
-        lists mode the pages are read with the births, at most every
-        1,024 objects); during a cycle, sooner still if the pacing's
-        interval says so.  The young limit in pages goes to the core, which
-        answers the looks that find generation 0 short of it."""
-        base = _gcx.get_threshold()[0]
+    def _aim(self, v: tuple[int, ...]) -> None:
+        """The pacing, then the count of generation 0 at which the scheduler
+        asks next.
+
+        Pacing: during a cycle, slices come more often while it lags what
+        enters the old generations.  Every record of generation 2 at the
+        start is either traversed by marking or decided by the sweep: that
+        is the cycle's work; what entered the old generation meanwhile is
+        what it has used.
+
+        The count: threshold 0; sooner where generation 0's pages are
+        expected to reach the young limit, at the pages per count they grew
+        by since the last young collection (right after one, at what the
+        last ones found), but not within an eighth of threshold 0 (in lists
+        mode the pages are read with the births, at most every 1,024
+        objects); during a cycle, sooner still if the pacing's interval
+        says so.  The young limit in pages goes to the core, which answers
+        the looks that find generation 0 short of it."""
+        base = v[_BASE]
         if base <= 0:
             return
-        count = max(_gcx.get_count()[0], 0)
-        young = core["young_pages"]
+        active = v[_ACTIVE]
+        if active:
+            at_start = max(v[_OLD_AT_START], 1)
+            done = min((v[_TRAVERSED] + v[_SWEPT]) / at_start, 1.0)
+            used = v[_PROMOTED] / (_GOAL * at_start)
+            if used > done * 0.8:
+                self._interval = max(self._interval // 2, max(base // 16, 1))
+            elif used < done * 0.4:
+                self._interval = min(self._interval * 2, base)
+        count = max(v[_COUNT], 0)
+        young = v[_YOUNG_PAGES]
         limit = self._young_limit()
         ask = base
         per_count = young / count if count > 0 and young > 0 else self._pages_per_count
         if not self._safe and per_count > 0:
             ask = min(ask, max(count + int((limit - young) / per_count), count + base // 8,
                                base // _YOUNG_FLOOR))
-        if core["active"]:
+        if active:
             if self._interval > 0:
                 ask = min(ask, count + self._interval)
-            _gcx.set_young_limit(0, 0)         # every call may bring a slice
+            # every call may bring a slice
+            pages, floor = 0, 0
         else:
             # the looks that find generation 0 short of the limit are
             # answered in the core (schedule.c G7), without this call
-            _gcx.set_young_limit(0 if self._safe else limit, base // _YOUNG_FLOOR)
-        self._set_trigger(0 if ask >= base else max(ask, count + 1))
+            pages, floor = (0 if self._safe else limit), base // _YOUNG_FLOOR
+        trigger = 0 if ask >= base else max(ask, count + 1)
+        _gcx.budget_aim(pages, floor, 0 if trigger == base else trigger)
 
     def _cycle_due(self, due: int, sched: _gcx._ScheduleState) -> bool:
         """Start a cycle where the stdlib's rule would run a full collection,
@@ -474,22 +507,6 @@ class PauseBudget(Policy):
                    + self._lead_young >= _between_fulls(sched))
         return grown and counted
 
-    def _pace(self, core: _gcx._IncrState) -> None:
-        """Slices more often while the cycle lags what enters the old generations."""
-        base = _gcx.get_threshold()[0]
-        if core["active"] and base > 0:
-            # every record of generation 2 at the start is either traversed
-            # by marking or decided by the sweep: that is the cycle's work;
-            # what entered the old generation meanwhile is what it has used
-            at_start = max(core["old_at_start"], 1)
-            done = min((core["traversed"] + core["swept"]) / at_start, 1.0)
-            used = core["promoted"] / (_GOAL * at_start)
-            if used > done * 0.8:
-                self._interval = max(self._interval // 2, max(base // 16, 1))
-            elif used < done * 0.4:
-                self._interval = min(self._interval * 2, base)
-        self._aim(core)
-
     def _end(self) -> None:
         core = _gcx.incr_state()
         # at most what the pacing lets a cycle admit: a cycle during the
@@ -505,7 +522,7 @@ class PauseBudget(Policy):
         found = _gcx.incr_finish()
         took = time.perf_counter() - t0
         self._interval = 0
-        self._aim(_gcx.incr_state())
+        self._aim(_gcx.budget_view())
         if found < 0:
             return                            # no cycle: a full collection overtook it
         self._note("incremental2")
