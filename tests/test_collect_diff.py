@@ -28,6 +28,8 @@ import pytest
 
 import scenarios as S
 
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 CASES = []
 
 
