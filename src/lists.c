@@ -490,6 +490,12 @@ gcx_lists_at_young_tail(PyObject *marker)
 }
 
 bool
+gcx_lists_permanent_empty(void)
+{
+    return next_of(heads[NHEADS - 1]) == heads[NHEADS - 1];
+}
+
+bool
 gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before)
 {
     int k = rest.k;

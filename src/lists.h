@@ -86,6 +86,8 @@ bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before);
 /* Is marker the last container of CPython's youngest list (nothing
  * tracked since it was)?  Only if gcx_lists_ok(). */
 bool gcx_lists_at_young_tail(PyObject *marker);
+/* Whether CPython's permanent generation (gc.freeze()'s) holds nothing. */
+bool gcx_lists_permanent_empty(void);
 
 
 /* fn(op, rank, arg) for the containers of CPython's generations 0, 1 and

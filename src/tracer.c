@@ -660,9 +660,8 @@ gcx_tracer_trigger_update(void)
  * before the older generations: what follows the marker there is then in
  * no order, so only containers without a record are taken as new; and the
  * marker stays frozen until the stdlib's gc.unfreeze() (moving it out would
- * change the stdlib's frozen count; a new one would be an object neither
- * collector listed a moment ago), so meanwhile each read also walks all
- * that CPython tracked since the freeze.
+ * change the stdlib's frozen count), so the read that finds it frozen goes
+ * on from a spare marker (place_marker).
  *
  * Automatic collections need the count of births: the first allocation
  * that finds the young count at the point where a collection is asked for
@@ -815,13 +814,37 @@ read_by_visiting(Py_ssize_t *births)
 }
 
 /* The marker to the tail of CPython's youngest list, and its record to
- * generation 0, as for any container CPython tracks again; but a marker the
- * stdlib froze stays frozen. */
+ * generation 0, as for any container CPython tracks again.  A marker the
+ * stdlib's gc.freeze() holds (frozen) stays in CPython's permanent
+ * generation: moving it out would change gc.get_freeze_count().  The reads
+ * go on from the spare instead (made at import, untracked), and the held
+ * one becomes the spare once the permanent generation is empty again
+ * (gc.unfreeze(), noticed at the next read).  Without a spare (a second
+ * freeze before any read since the unfreeze) the marker stays frozen, and
+ * each read walks all that was tracked since the freeze, taking it for
+ * new: a record a young collection promoted meanwhile goes back to
+ * generation 0 (before the spare, after every freeze: gcx's young
+ * collections then examined all that was tracked since it, and collected
+ * what the stdlib's would only in an older generation). */
+static PyObject *spare_marker;   /* untracked, no record */
+static PyObject *held_marker;    /* a marker gc.freeze() held, tracked */
+
 static void
 place_marker(bool frozen)
 {
+    if (held_marker != NULL && spare_marker == NULL && gcx_lists_permanent_empty()) {
+        PyObject_GC_UnTrack(held_marker);
+        gcx_table_discard(held_marker);
+        spare_marker = held_marker;
+        held_marker = NULL;
+    }
     if (frozen) {
-        return;
+        if (spare_marker == NULL) {
+            return;
+        }
+        held_marker = birth_marker;
+        birth_marker = spare_marker;
+        spare_marker = NULL;
     }
     PyObject_GC_UnTrack(birth_marker);
     PyObject_GC_Track(birth_marker);
@@ -1747,6 +1770,13 @@ lists_init(void)
     Py_XDECREF(gc);
     if (r == 0 && (watch_marker = PyList_New(0)) == NULL) {
         return -1;
+    }
+    if (r == 0) {
+        spare_marker = PyList_New(0);   /* place_marker */
+        if (spare_marker == NULL) {
+            return -1;
+        }
+        PyObject_GC_UnTrack(spare_marker);
     }
     return r;
 }

@@ -123,15 +123,12 @@ def impl(request):
 def frozen_heap():
     """With GCX_TEST_FROZEN=1, the test process's own heap (pytest, the
     modules imported, what earlier tests kept) is frozen under both
-    collectors while test_collect_diff's scenarios run, so that the dozen
-    full collections of each test examine what its scenario made, not that
-    heap as well: half the module's time.  CI runs it so on the
-    interpreters besides the README's, whose run collects the whole heap
-    each time.  (Not test_random_graphs: with the stdlib's gc.freeze()
-    holding gcx's birth marker, gcx imported and not installed takes every
-    container tracked since the freeze for new at each read, so its young
-    collections see promoted records as young again, and 5 of 20 seeds
-    differ; src/README.md, "Lists mode".)"""
+    collectors while a module of differential scenarios runs
+    (test_collect_diff, test_random_graphs), so that the dozen full
+    collections of each test examine what its scenario made, not that heap
+    as well: half those modules' time, nine tenths of the random graphs'.
+    CI runs them so on the interpreters besides the README's, whose run
+    collects the whole heap each time."""
     if os.environ.get("GCX_TEST_FROZEN") != "1":
         yield
         return

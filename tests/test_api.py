@@ -779,6 +779,38 @@ def test_freeze_count_grows(impl):
     del keep
 
 
+def test_stdlib_freeze_leaves_gcx_generations_alone(quiet):
+    """gcx imported beside the stdlib's gc.freeze(): what a young collection
+    of gcx's promoted stays out of generation 0, the stdlib's freeze count
+    does not move, and so again after unfreeze() and a second freeze().
+    The build before read all that was tracked since the freeze as new at
+    every read (gcx's birth marker frozen with it), so `kept` was young
+    again at the next read."""
+    def young(obj):
+        return any(o is obj for o in gcx.get_objects(0))
+
+    stdlib_gc.collect()
+    gcx.collect()
+    for _ in range(2):
+        stdlib_gc.freeze()
+        try:
+            frozen = stdlib_gc.get_freeze_count()
+            kept = [[1]]
+            gcx.collect(0)                 # read, then promoted
+            assert not young(kept)
+            later = [[2]]
+            assert young(later)            # read as new, at get_objects
+            assert not young(kept)
+            gcx.collect(0)
+            assert not young(kept) and not young(later)
+            assert stdlib_gc.get_freeze_count() == frozen
+        finally:
+            stdlib_gc.unfreeze()
+        assert stdlib_gc.get_freeze_count() == 0
+        gcx.get_count()                    # a read after the unfreeze
+        del kept, later
+
+
 # ------------------------------------------------------------------ is_tracked
 
 def _fresh_tuple_of_atoms():

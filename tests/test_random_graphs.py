@@ -25,7 +25,7 @@ import pytest
 
 import scenarios as S
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("frozen_heap")]
 
 # GCX_RANDOM_SEEDS seeds (100 by default), from GCX_RANDOM_FIRST_SEED (0):
 # CI runs 0-99 in the README's run and a window of 20 further seeds on each
