@@ -832,14 +832,16 @@ static PyObject *held_marker;    /* a marker gc.freeze() held, tracked */
 static void
 place_marker(bool frozen)
 {
-    if (held_marker != NULL && spare_marker == NULL && gcx_lists_permanent_empty()) {
+    bool listed = gcx_lists_ok();   /* (the visiting read cannot tell a freeze) */
+    if (listed && held_marker != NULL && spare_marker == NULL
+        && gcx_lists_permanent_empty()) {
         PyObject_GC_UnTrack(held_marker);
         gcx_table_discard(held_marker);
         spare_marker = held_marker;
         held_marker = NULL;
     }
     if (frozen) {
-        if (spare_marker == NULL) {
+        if (!listed || spare_marker == NULL) {
             return;
         }
         held_marker = birth_marker;
