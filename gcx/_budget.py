@@ -391,11 +391,8 @@ class PauseBudget(Policy):
         start = _clock()
         found = _gcx.collect(generation)
         took = _clock() - start
-        causes = self._causes
-        cause = "auto0" if generation == 0 else "auto1"
-        causes[cause] = causes.get(cause, 0) + 1
-        if type(self).collected is not Policy.collected:
-            self.collected(generation, found, took)   # a subclass's
+        self._note("auto0" if generation == 0 else "auto1")
+        self.collected(generation, found, took)
         # up at once, down by eighths: the cost per page varies by 2x from
         # one collection to the next, and an overrun is what it prevents.
         # Apart for each generation: a collection of generation 0 alone
@@ -518,9 +515,9 @@ class PauseBudget(Policy):
         young = _young_collections(sched, sched["young_count_since_full"] - self._young_at_start)
         self._lead_young = min(young, _between_fulls(sched) // 2)
         self._largest_step = max(self._largest_step, core["step_max"])
-        t0 = time.perf_counter()
+        t0 = _clock()
         found = _gcx.incr_finish()
-        took = time.perf_counter() - t0
+        took = _clock() - t0
         self._interval = 0
         self._aim(_gcx.budget_view())
         if found < 0:

@@ -303,8 +303,12 @@ class Policy:
     def collected(self, generation: int, found: int, seconds: float) -> None:
         """Told after each collection the scheduler ran, with what it found
         and how long it took."""
-        if generation == 0 and not self.adaptive and self.memory_limit is None:
-            return                       # the common case: nothing to update
+        if self.memory_limit is None:
+            # the common cases: nothing to update
+            if generation == 0 and not self.adaptive:
+                return
+            if generation == 1 and not (self.full == "deferred" and self.max_growth is not None):
+                return
         state = _gcx.schedule_state()
         if generation >= 1 and self.full == "deferred" and self.max_growth is not None:
             self._growth = self._growth_reason(state)

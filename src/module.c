@@ -1080,11 +1080,10 @@ m_budget_aim(PyObject *mod, PyObject *args)
 {
     Py_ssize_t pages;
     int from_count, trigger;
-    if (!PyArg_ParseTuple(args, "nii:budget_aim", &pages, &from_count, &trigger)) {
-        return NULL;
-    }
-    if (trigger < 0) {
-        PyErr_SetString(PyExc_ValueError, "the young trigger must be >= 0");
+    PyObject *trigger_arg;
+    if (!PyArg_ParseTuple(args, "niO:budget_aim", &pages, &from_count, &trigger_arg)
+        || int_in_range(trigger_arg, 0, INT_MAX, "the young trigger must be >= 0",
+                        &trigger) < 0) {
         return NULL;
     }
     gcx_schedule_set_young_limit(pages, from_count, young_pages);
