@@ -16,7 +16,9 @@
  *  - borrowed references on the value stack of suspended generators
  *    (3.14+, frames.c);
  *  - the keys of get_stats() and of the callbacks' info (3.15 adds
- *    "candidates" and "duration").
+ *    "candidates" and "duration");
+ *  - how deep a thread may still call (gcx_calls_left: C levels are
+ *    counted on 3.12-3.13, bounded by the stack's address on 3.14+).
  *
  * Patch-level differences, and facts that a probe can establish, are
  * decided at run time, never by the headers (probe.c, tracer.c):
@@ -240,6 +242,25 @@ static inline int
 gcx_is_tracked(PyObject *op)
 {
     return gcx_is_gc(op) && gcx_is_tracked_gc(op);
+}
+
+/* How many more nested calls the running thread may make before CPython
+ * raises RecursionError: the Python frames left before its recursion limit
+ * (PyThreadState's py_recursion_remaining, public in the non-limited
+ * headers of 3.12-3.15), and on 3.12-3.13 the C levels left too
+ * (c_recursion_remaining).  3.14+ bounds C recursion by the stack's
+ * address instead, with a margin CPython keeps itself. */
+static inline int
+gcx_calls_left(void)
+{
+    PyThreadState *ts = PyThreadState_GET();
+    int left = ts->py_recursion_remaining;
+#if !GCX_PY314
+    if (ts->c_recursion_remaining < left) {
+        left = ts->c_recursion_remaining;
+    }
+#endif
+    return left;
 }
 
 #endif

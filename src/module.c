@@ -432,11 +432,31 @@ m_metrics(PyObject *mod, PyObject *unused)
 
 static PyObject *policy_hook;    /* called as hook(due, due_young), or NULL */
 
+/* The nested calls a policy's call may make (its own frames, gcx.collect,
+ * gc.callbacks): short of these, it is not called (below). */
+#define POLICY_ROOM 50
+
 /* G4: what a pending call does while a Python policy is set.  Runs with
- * the GIL at an eval-breaker check; an error is reported, never raised. */
+ * the GIL at an eval-breaker check; an error is reported, never raised.
+ *
+ * The check can come in a thread that has recursed to within a few calls
+ * of its recursion limit (a program that catches RecursionError, a test
+ * of it).  The stdlib's collection runs no code of its own there; a
+ * policy is Python code and would raise RecursionError in its first few
+ * frames, reported as unraisable.  So, short of POLICY_ROOM calls, the
+ * policy is not called: the young generation the stdlib's rule finds due
+ * is collected (a young collection's pause, as that rule would have it;
+ * nothing while a region holds collections), and a full collection waits
+ * for a request made with room to decide it. */
 static void
 call_policy(int due, int due_young)
 {
+    if (gcx_calls_left() < POLICY_ROOM) {
+        if (due_young >= 0 && gcx_sched.held == 0) {
+            (void)gcx_collect(due_young);
+        }
+        return;
+    }
     PyObject *hook = Py_XNewRef(policy_hook);
     if (hook == NULL) {
         return;

@@ -66,7 +66,10 @@
  *      when it moves the trigger, anything that allocates) may reach an
  *      eval-breaker check and run a request queued meanwhile, which would
  *      call the policy again inside its own call; that request backs off,
- *      and the policy's own decision stands.
+ *      and the policy's own decision stands.  (module.c does not call the
+ *      policy from a thread within a few calls of its recursion limit,
+ *      where Python code cannot run: it collects the young generation the
+ *      stdlib's rule finds due instead.)
  *  G5  While a no-GC region holds automatic collection (held > 0) the
  *      pending call collects nothing itself; it counts the request
  *      (held_requests) and hands it to the policy if one is set, which

@@ -40,6 +40,11 @@ it.  Scenarios:
                          child's collection is not held, its backstop runs
   bad_decide             a policy whose decide() returns a bad value: reported
                          as unraisable, the process goes on
+  recursion POLICY       POLICY "python" (Same), "budget" (PauseBudget) or
+                         "stdlib" (gcx not installed): cyclic garbage made
+                         in the frame where RecursionError was raised, then
+                         after the stack unwound; what was reported as
+                         unraisable, the collections and the policy's calls
   reentry                a policy whose decide() allocates past the trigger
                          and runs Python code (where a queued request could
                          run) at some calls, and moves the trigger at every
@@ -385,12 +390,74 @@ def reentry():
             "mode": gcx.info()["mode"], "trigger": gcx.info()["trigger"]}
 
 
+class CountedSame(Same):
+    calls = 0
+
+    def decide(self, due, due_young):
+        CountedSame.calls += 1
+        return super().decide(due, due_young)
+
+
+class CountedBudget(gcx.PauseBudget):
+    calls = 0
+
+    def decide(self, due, due_young):
+        CountedBudget.calls += 1
+        return super().decide(due, due_young)
+
+
+def recursion(policy):
+    """Where a thread has recursed to its limit, the policy (Python code)
+    cannot be called without raising RecursionError inside it; the stdlib's
+    collection runs no code of its own there."""
+    reports = []
+    sys.unraisablehook = reports.append   # C: callable with no room left
+    chosen = {"python": CountedSame, "budget": CountedBudget}.get(policy)
+    if chosen is not None:
+        gcx.install(policy=chosen())
+    module = gcx if chosen is not None else __import__("gc")
+    calls = (lambda: chosen.calls) if chosen is not None else (lambda: 0)
+    seen = {}
+
+    def deep():
+        try:
+            deep()
+        except RecursionError:
+            if not seen:
+                seen["calls"] = chosen.calls if chosen is not None else 0
+                for _ in range(30_000):       # no call: there is no room
+                    a, b = Node(), Node()
+                    a.other, b.other = b, a
+                seen["calls"] = (chosen.calls if chosen is not None else 0) - seen["calls"]
+
+    def counts():
+        return [g["collections"] for g in module.get_stats()]
+
+    before = counts()
+    deep()
+    deep_collections = [n - b for n, b in zip(counts(), before)]
+    deep_reports = len(reports)
+    start = calls()
+    before = counts()
+    cycles(30_000)
+    after = [n - b for n, b in zip(counts(), before)]
+    if chosen is not None:
+        gcx.set_policy(None)
+    first = reports[0].exc_value if reports else None
+    return {"deep_reports": deep_reports,
+            "first": f"{type(first).__name__}: {first}" if first else None,
+            "deep_collections": deep_collections, "deep_calls": seen["calls"],
+            "after_collections": after, "after_calls": calls() - start,
+            "reports": len(reports)}
+
+
 SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
              "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
-             "bad_decide": bad_decide, "reentry": reentry}
+             "bad_decide": bad_decide, "reentry": reentry,
+             "recursion": recursion}
 
 if __name__ == "__main__":
     result = SCENARIOS[sys.argv[1]](*sys.argv[2:])
