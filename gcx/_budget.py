@@ -83,6 +83,10 @@ import types
 from . import _frames, _gcx
 from .policy import Policy, _number
 
+# Bound at import, as in policy.py: the program's patches of builtins and
+# of the clock do not reach the policy's calls.
+from builtins import int, len, max, min, range, sorted, super
+
 _clock = time.perf_counter
 
 # budget_view()'s figures, in its order: generation 0's count and

@@ -41,6 +41,16 @@ from typing import TYPE_CHECKING, Literal
 
 from . import _gcx, _install
 
+# A policy's calls come at any allocation of the program's, inside code
+# that may have patched builtins or the clock for its own ends
+# (mock.patch("builtins.int") counting its calls, freezegun stopping
+# time.perf_counter): what this module calls is bound here, at import, so
+# that such patches neither see its calls nor change its decisions.
+from builtins import (abs, any, callable, dict, enumerate, float, hasattr, int,
+                      isinstance, len, list, max, min, range, type)
+
+_clock = time.perf_counter
+
 if TYPE_CHECKING:
     from ._gcx import _ScheduleState
 
@@ -282,7 +292,7 @@ class Policy:
         if not self._timed:
             return g
         state = _gcx.schedule_state()
-        now = time.perf_counter()
+        now = _clock()
         g = self._respect_min_interval(g, state, now)
         if g >= 1 and self.cpu_cap is not None and self._over_cap(state, now):
             self._cap_waits += 1
@@ -481,9 +491,9 @@ def _on_due(due: int, due_young: int) -> None:
 
 def _run(generation: int, cause: str, policy: Policy | None) -> int:
     """A collection the scheduler decided on, told to the policy."""
-    start = time.perf_counter()
+    start = _clock()
     found = _gcx.collect(generation)
-    seconds = time.perf_counter() - start
+    seconds = _clock() - start
     if policy is not None:
         policy._note(f"{cause}{generation}" if cause in ("auto", "periodic") else cause)
         policy.collected(generation, found, seconds)
@@ -583,7 +593,7 @@ def full_collection_due() -> str | None:
         backstop = _backstop
         if last is None and backstop is not None:
             last = backstop.since
-        if last is not None and time.perf_counter() - last >= interval:
+        if last is not None and _clock() - last >= interval:
             reason = "time"
     return reason
 
@@ -754,7 +764,7 @@ class _Backstop:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.since = time.perf_counter()     # "never collected" counts from here
+        self.since = _clock()     # "never collected" counts from here
         self._stop = threading.Event()
         threading.Thread(target=self._loop, name="gcx-backstop", daemon=True).start()
 
@@ -765,7 +775,7 @@ class _Backstop:
         """The oldest generation overdue (-1: none), and how long until the
         next one is."""
         last = _gcx.schedule_state()["last_start"]
-        now = time.perf_counter()
+        now = _clock()
         wait = 3600.0
         for g in range(_FULL, -1, -1):
             interval = self.policy.max_interval[g]

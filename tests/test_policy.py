@@ -241,6 +241,25 @@ def test_a_thread_at_its_recursion_limit_still_collects_and_reports_nothing(run_
     assert r["after_calls"] > 0 and sum(r["after_collections"]) > 0, r
 
 
+@pytest.mark.parametrize("policy", ["interval", "budget"])
+def test_the_programs_patches_of_builtins_and_the_clock_do_not_reach_a_policy(run_program, policy):
+    """A policy's calls come inside whatever the program runs.  With
+    builtins.int, min and max wrapped by mocks (as CPython's test_builtin
+    does) and time.perf_counter stopped (as freezegun does), the build
+    before called the mocks from PauseBudget (thousands of calls: a test
+    counting its mock's calls failed), and a min_interval policy compared
+    the stopped clock with the core's: every call raised, 300 reports, no
+    collection at all.  Now the mocks are never called and the patched
+    churn runs the collections the plain one ran."""
+    r = scenario(run_program, "patched", policy)
+    assert r["patched_calls"] == {"int": 0, "min": 0, "max": 0}, r
+    assert r["reports"] == 0, r
+    if policy == "interval":
+        assert r["patched"] == r["plain"], r
+    else:
+        assert r["patched"][0] > 0 and r["patched"][2] > 0, r
+
+
 # ------------------------------------------------------------------ the interface
 
 def test_set_policy_returns_a_token_that_restores(no_policy):

@@ -40,6 +40,12 @@ it.  Scenarios:
                          child's collection is not held, its backstop runs
   bad_decide             a policy whose decide() returns a bad value: reported
                          as unraisable, the process goes on
+  patched POLICY         POLICY "interval" (min_interval on generation 2) or
+                         "budget" (PauseBudget): churn with a growing heap,
+                         then the same churn with builtins.int, min and
+                         max wrapped by mocks and time.perf_counter
+                         stopped (as freezegun does); the collections per
+                         generation in each, the mocks' calls
   recursion POLICY       POLICY "python" (Same), "budget" (PauseBudget) or
                          "stdlib" (gcx not installed): cyclic garbage made
                          in the frame where RecursionError was raised, then
@@ -451,13 +457,50 @@ def recursion(policy):
             "reports": len(reports)}
 
 
+def patched(policy):
+    """The policy's calls come inside whatever code the program is running,
+    with its patches in place: they must neither reach the patched
+    functions nor go by a stopped clock."""
+    from unittest import mock
+    import builtins
+    reports = []
+    sys.unraisablehook = reports.append
+    if policy == "interval":
+        gcx.install(policy=gcx.Policy(min_interval=(None, None, 0.001)))
+    else:
+        gcx.install(policy=gcx.PauseBudget(ms=1.0))
+    keep = []
+    phases = {}
+    for phase in ("plain", "patched"):
+        before = stats()
+        if phase == "plain":
+            cycles(300_000, keep, every=4)
+            mocks = {}
+        else:
+            names = ("int", "min", "max")   # (len: mock's own calls use it)
+            with mock.patch("time.perf_counter", return_value=0.0):
+                patches = [mock.patch.object(builtins, n, wraps=getattr(builtins, n))
+                           for n in names]
+                mocks = dict(zip(names, (p.start() for p in patches)))
+                try:
+                    cycles(300_000, keep, every=4)
+                finally:
+                    for p in patches:
+                        p.stop()
+        phases[phase] = since(before)
+        phases[phase + "_calls"] = {n: m.call_count for n, m in mocks.items()}
+    gcx.set_policy(None)
+    phases["reports"] = len(reports)
+    return phases
+
+
 SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
              "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
              "bad_decide": bad_decide, "reentry": reentry,
-             "recursion": recursion}
+             "recursion": recursion, "patched": patched}
 
 if __name__ == "__main__":
     result = SCENARIOS[sys.argv[1]](*sys.argv[2:])
