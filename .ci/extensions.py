@@ -18,7 +18,8 @@ What it does:
 2. runs each package's tests (one pytest process per group; gevent's files
    each in their own, as gevent runs them) twice, side by side (--jobs 2):
    "stock" as ``python -m pytest`` and "gcx" as
-   ``python -m gcx run -m pytest``, from an empty directory (never the
+   ``python -m gcx run -m pytest`` (``--policy SPEC``: ``gcx run --policy
+   SPEC``, gcx installed with that policy), from an empty directory (never the
    repository root, whose gcx/ lacks the compiled core).  The plugin
    tests/extensions/gcx_ext_plugin.py, loaded in both with ``-p``, checks at
    session start that gcx is (or is not) the process's collector and records
@@ -305,12 +306,13 @@ class Run:
         g = self.package["groups"][self.group_index]
         return g if isinstance(g, dict) else {"paths": g}
 
-    def execute(self, py, work, timeout):
+    def execute(self, py, work, timeout, policy=None):
         p = self.package
         cwd = os.path.join(work, "cwd")          # empty: nothing to import
         ini = os.path.join(work, "ini-%s.ini" % p["name"])
         cmd = [py, "-m", "pytest"] if self.collector == "stock" else \
-              [py, "-m", "gcx", "run", "-m", "pytest"]
+              [py, "-m", "gcx", "run"] + (["--policy", policy] if policy else []) \
+              + ["-m", "pytest"]
         cmd += COMMON_ARGS + ["-c", ini, "--rootdir", p["rootdir"]]
         group = self.group
         cmd += [a if not a.startswith("--ignore") else
@@ -474,6 +476,9 @@ def main():
                     help="check the harness on tests/extensions/suite_selftest*.py "
                          "instead: it must report their planted differences "
                          "and crash")
+    ap.add_argument("--policy", metavar="SPEC",
+                    help="the gcx runs install gcx with this policy "
+                         "(gcx run --policy SPEC, e.g. policy=PauseBudget,ms=1.0)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (venv, logs) and say where")
     args = ap.parse_args()
@@ -531,7 +536,7 @@ def check(args, work, packages):
                     slot["stock"].append(r)
                 else:
                     slot["gcx"] = r
-                futures.append(pool.submit(r.execute, py, work, args.timeout))
+                futures.append(pool.submit(r.execute, py, work, args.timeout, args.policy))
     for f in futures:
         f.result()
 
@@ -547,7 +552,7 @@ def check(args, work, packages):
             p = next(p for p in packages if p["name"] == name)
             r = Run(p, gi, "stock", attempt, work)
             slot["stock"].append(r)
-            futures.append(pool.submit(r.execute, py, work, args.timeout))
+            futures.append(pool.submit(r.execute, py, work, args.timeout, args.policy))
         for f in futures:
             f.result()
     pool.shutdown()
