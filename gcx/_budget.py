@@ -252,8 +252,9 @@ class PauseBudget(Policy):
         ends found with their sweeps (garbage, in all and the last) and
         examined (unmarked: their regions; marked: what the end left out),
         and the cycle running: marked, sweeping, its sweep's steps, what
-        they decided and found, its largest step (records); the largest
-        step of any cycle."""
+        they decided and found, its largest step (records), its steps
+        decided in the slice after their gathering's (a step whose
+        gathering took half its slice); the largest step of any cycle."""
         core = _gcx.incr_state()
         out = super().state()
         out.update({
@@ -271,7 +272,7 @@ class PauseBudget(Policy):
             "active": core["active"], "gray": core["gray"], "marked": core["marked"],
             "sweeping": core["sweeping"], "sweep_steps": core["steps"],
             "swept": core["swept"], "swept_found": core["swept_found"],
-            "sweep_step_max": core["step_max"],
+            "sweep_step_max": core["step_max"], "sweep_steps_deferred": core["deferred"],
             "largest_step": max(self._largest_step, core["step_max"]),
             "bytes": core["bytes"],
         })

@@ -59,6 +59,8 @@ class _IncrState(TypedDict):
     waited: int              # garbage sweep steps left for later: a weakref to it may have been garbage too
     passes: int              # the sweep's passes over the table (more than one after a deferred step)
     rescanned: bool          # the running frames were read again before the sweep
+    deferred: int            # sweep steps decided in the slice after their gathering's
+    pending: int             # members of the step gathered and not yet decided (0: none)
 
 class _Memory(TypedDict):
     held: int                # arenas + blocks + pressure

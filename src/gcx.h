@@ -453,6 +453,8 @@ typedef struct {
     Py_ssize_t waited;           /* garbage its steps left for later (S3) */
     Py_ssize_t passes;           /* passes of the sweep over the pages (S3) */
     bool rescanned;              /* the frames were read again before its sweep */
+    Py_ssize_t deferred;         /* steps decided a slice after their gathering (S4) */
+    Py_ssize_t pending;          /* members of the step waiting for its decision */
 } gcx_incr_state_t;
 
 int gcx_incr_start(PyObject *roots);   /* roots: a list */

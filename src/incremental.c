@@ -77,9 +77,10 @@
  *      generation 0, 1 or 2 (tracer, alloc or lists mode: exact records,
  *      R1 of tracer.c) and CPython tracks it with a positive refcount:
  *      what is on the gray stack may have died between slices.  A step
- *      gathers and collects its set within one slice, from records of
- *      generation 2 and what they refer to.  A cycle never starts in safe
- *      mode, whose records may dangle.
+ *      gathers its set from records of generation 2 and what they refer
+ *      to, and collects it in the same slice or the next (S4), where only
+ *      what is still recorded in generation 2 is taken.  A cycle never
+ *      starts in safe mode, whose records may dangle.
  *  I2  marking and gathering run no Python code and allocate only raw
  *      memory; an allocation failure leaves objects unmarked or
  *      untraversed, or ends the sweep, which only leaves more to the end.
@@ -121,6 +122,21 @@
  *      The last pass lets nothing wait: a weakref still there then is
  *      alive, or held where only a stop-the-world collection could tell
  *      (an early end decides everything left at once).
+ *  S4  a step whose gathering took more than half its slice (or any step,
+ *      when the slice has no time) is decided at the start of the next
+ *      slice, not in this one: a garbage component is taken whole, and
+ *      one larger than the rate foresaw (a random garbage graph of 3,200
+ *      records) would otherwise pause for both halves.  Between the two
+ *      slices the program may free members, move references, or have a
+ *      resync free pages; so the step keeps its pages' keys and finds them
+ *      again, and the collection (gcx_collect_within) numbers only the
+ *      members still recorded in generation 2 and traverses each afresh.
+ *      A trial deletion over any set of live records is exact (see above):
+ *      what changed between the slices costs completeness at most (a
+ *      reference moved out of the set is counted from outside), never a
+ *      live object.  Until it is decided, no other step is gathered; an
+ *      end or abandonment drops it (its members are neither marked nor
+ *      done, so the end takes them).
  */
 #include "gcx.h"
 #include <string.h>
@@ -149,9 +165,11 @@ typedef struct {
 } mark_block_t;
 
 /* A sweep step's set (S1): its pages, and its members on each (the pages
- * apart, as gcx_collect_within takes them). */
+ * apart, as gcx_collect_within takes them); the pages' keys, by which a
+ * step decided in a later slice finds them again (S4). */
 typedef struct {
     gcx_page_t **pages;
+    uintptr_t *keys;
     uint64_t (*bits)[GCX_WORDS];
     Py_ssize_t len, cap;
 } step_set_t;
@@ -194,9 +212,24 @@ static struct {
     bool waited_in_pass;         /* ... some garbage waited in it */
     bool capped_in_pass;         /* ... a step left out a done record (S1) */
     Py_ssize_t rejoin_scale;     /* the allowance's multiple: 8x a capped pass */
+    bool pending;                /* the step gathered waits to be decided (S4) */
+    PyTime_t pending_time;       /* ... and its gathering took this long */
+    Py_ssize_t deferred;         /* steps decided in the slice after their
+                                    gathering's, this cycle (S4) */
 } cyc;
 
 static void release_work(void);
+static Py_ssize_t decide_step(PyTime_t start);
+
+/* The cycle ends (or is abandoned) with a step gathered and not decided
+ * (S4): its members were neither marked nor done, so the end took them,
+ * or the next cycle will. */
+static void
+drop_step(void)
+{
+    cyc.pending = false;
+    cyc.step.len = 0;
+}
 
 /* ---- the marks -------------------------------------------------------------------- */
 
@@ -535,6 +568,7 @@ abandon_if_stale(void)
         cyc.active = false;
         cyc.gray_len = 0;
         cyc.abandoned++;
+        drop_step();
         release_work();
     }
 }
@@ -583,6 +617,12 @@ join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
                 return;
             }
             v->pages = pages;
+            uintptr_t *keys = gcx_mem_realloc(v->keys, (size_t)cap * sizeof(*keys));
+            if (keys == NULL) {
+                cyc.failed = true;
+                return;
+            }
+            v->keys = keys;
             uint64_t (*bits)[GCX_WORDS] = gcx_mem_realloc(v->bits, (size_t)cap * sizeof(*bits));
             if (bits == NULL) {
                 cyc.failed = true;
@@ -594,6 +634,7 @@ join(gcx_page_t *p, mark_block_t *b, unsigned slot, PyObject *op)
         b->step = cyc.step_id;
         b->step_at = (uint32_t)v->len;
         v->pages[v->len] = p;
+        v->keys[v->len] = p->key;
         memset(v->bits[v->len], 0, sizeof(v->bits[v->len]));
         v->len++;
     }
@@ -998,6 +1039,9 @@ gcx_incr_sweep(double seconds)
     }
     PyTime_t start, end;
     (void)PyTime_PerfCounterRaw(&start);
+    if (cyc.pending) {
+        return decide_step(start);   /* S4 */
+    }
     gcx_sync(false);
     if (!marking_left() && !cyc.rescanned) {
         /* what the frames hold now is alive: marked, the sweep leaves it out
@@ -1103,11 +1147,51 @@ gcx_incr_sweep(double seconds)
             cyc.cursor = cyc.sweep_end;   /* I2: the rest to the end */
         }
     }
+    if (cyc.step_members == 0) {
+        cyc.step.len = 0;
+        return sweep_left();
+    }
+    /* S4: a step whose gathering took half the slice (a closure larger
+     * than the rate foresaw: one garbage component is taken whole) is
+     * decided in the next slice, so that the pause is the longer of the
+     * two halves, not their sum.  With no time given (one seed a step),
+     * every step is. */
+    (void)PyTime_PerfCounterRaw(&end);
+    if (seconds <= 0 || PyTime_AsSecondsDouble(end - start) > seconds / 2) {
+        cyc.pending = true;
+        cyc.pending_time = end - start;
+        return 1;
+    }
+    cyc.pending_time = 0;
+    return decide_step(start);
+}
+
+/* Decide the step gathered (gcx_collect_within) and mark its members done;
+ * start: when this slice began.  S4: a step gathered in an earlier slice
+ * finds its pages again by their keys (a resync between the slices may
+ * have freed or moved some; a page that moved lost its block's stamp, and
+ * its members are left to a later step or the end), and only the members
+ * still recorded in generation 2 are decided (region.c takes those in the
+ * page's generation-2 set), each traversed afresh: what the program did
+ * between the slices is seen, as it is by any collection. */
+static Py_ssize_t
+decide_step(PyTime_t start)
+{
+    PyTime_t end;
+    bool deferred = cyc.pending;
+    cyc.pending = false;
     Py_ssize_t members = cyc.step_members, work = cyc.step_work;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < cyc.step.len; i++) {
+        gcx_page_t *p = deferred ? gcx_page_find(cyc.step.keys[i]) : cyc.step.pages[i];
+        if (p != NULL) {
+            cyc.step.pages[n++] = p;
+        }
+    }
     Py_ssize_t found = 0;
     __typeof__(cyc.abandoned) abandoned = cyc.abandoned;
-    if (members > 0) {
-        found = gcx_collect_within(cyc.step.pages, cyc.step.len, step_on,
+    if (n > 0) {
+        found = gcx_collect_within(cyc.step.pages, n, step_on,
                                    cyc.pass <= DEFER_PASSES ? &wait_for_weakrefs : NULL);
     }
     if (cyc.abandoned != abandoned) {
@@ -1120,11 +1204,12 @@ gcx_incr_sweep(double seconds)
      * end): the step's members are done, but those that wait (S3); the
      * addresses of the garbage among them are harmless there (a new object
      * at one is young, or entered generation 2 marked) */
-    for (Py_ssize_t i = 0; found >= 0 && i < cyc.step.len; i++) {
+    for (Py_ssize_t i = 0; found >= 0 && i < n; i++) {
         mark_block_t *b = block_of(cyc.step.pages[i], false);
+        const uint64_t *bits = b != NULL ? step_bits(b) : NULL;
         bool waiting = b != NULL && b->waiting_pass == cyc.pass;
-        for (unsigned w = 0; b != NULL && w < GCX_WORDS; w++) {
-            b->done[w] |= cyc.step.bits[i][w] & ~(waiting ? b->waiting[w] : 0);
+        for (unsigned w = 0; bits != NULL && w < GCX_WORDS; w++) {
+            b->done[w] |= bits[w] & ~(waiting ? b->waiting[w] : 0);
         }
     }
     cyc.step.len = 0;
@@ -1133,7 +1218,7 @@ gcx_incr_sweep(double seconds)
     }
     (void)PyTime_PerfCounterRaw(&end);
     if (work >= STEP_MIN) {   /* below, a step's fixed cost would pass for a rate */
-        double rate = PyTime_AsSecondsDouble(end - start) / (double)work;
+        double rate = PyTime_AsSecondsDouble(end - start + cyc.pending_time) / (double)work;
         /* up at once, down by eighths: a step that overran sizes the next
          * one by its own rate, and cheap steps lower it slowly (the rate
          * doubles from one step to the next where garbage, which costs
@@ -1141,6 +1226,7 @@ gcx_incr_sweep(double seconds)
         cyc.per_unit = rate > cyc.per_unit ? rate : cyc.per_unit + (rate - cyc.per_unit) / 8;
     }
     cyc.steps++;
+    cyc.deferred += deferred;
     cyc.swept += members;
     cyc.swept_found += found;
     if (members > cyc.step_max) {
@@ -1163,8 +1249,10 @@ release_work(void)
     }
     if (cyc.step.cap > 4096) {
         gcx_mem_free(cyc.step.pages);
+        gcx_mem_free(cyc.step.keys);
         gcx_mem_free(cyc.step.bits);
         cyc.step.pages = NULL;
+        cyc.step.keys = NULL;
         cyc.step.bits = NULL;
         cyc.step.cap = 0;
         cyc.step.len = 0;
@@ -1207,7 +1295,9 @@ gcx_incr_start(PyObject *roots)
     cyc.sweep_end = -1;
     cyc.promoted = 0;
     cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = cyc.rejoined = 0;
-    cyc.waited = 0;
+    cyc.waited = cyc.deferred = 0;
+    cyc.pending = false;
+    cyc.step.len = 0;
     cyc.pass = 1;
     cyc.waited_in_pass = cyc.capped_in_pass = false;
     cyc.rejoin_scale = 1;
@@ -1273,7 +1363,7 @@ gcx_incr_finish(void)
      * or a resync, waits for the next cycle), and the end examines
      * nothing: no pass over the table */
     bool swept = !marking_left() && cyc.sweep_end >= 0 && cyc.cursor >= cyc.sweep_end
-                 && !cyc.failed;
+                 && !cyc.pending && !cyc.failed;
     cyc.kept = 0;
     if (swept) {
         cyc.kept = gcx_table.total[GCX_GEN2];
@@ -1298,6 +1388,7 @@ gcx_incr_finish(void)
     gcx_schedule_long_lived(gcx_sched.long_lived_total + cyc.kept - promoted, promoted);
     cyc.active = false;
     cyc.gray_len = 0;
+    drop_step();
     release_work();
     return found;
 }
@@ -1309,6 +1400,7 @@ gcx_incr_abandon(void)
         cyc.active = false;
         cyc.gray_len = 0;
         cyc.abandoned++;
+        drop_step();
         release_work();
     }
 }
@@ -1323,7 +1415,9 @@ gcx_incr_state(void)
         .old_at_start = cyc.old_at_start, .kept = cyc.kept,
         .abandoned = cyc.abandoned, .failed = cyc.failed,
         .sweeping = cyc.active && !marking_left()
-                    && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end),
+                    && (cyc.sweep_end < 0 || cyc.cursor < cyc.sweep_end || cyc.pending),
+        .deferred = cyc.deferred,
+        .pending = cyc.pending ? cyc.step_members : 0,
         .steps = cyc.steps, .swept = cyc.swept, .swept_found = cyc.swept_found,
         .step_max = cyc.step_max, .promoted = cyc.promoted, .rejoined = cyc.rejoined,
         .waited = cyc.waited, .passes = cyc.sweep_end < 0 ? 0 : cyc.pass,

@@ -1036,7 +1036,7 @@ m_incr_state(PyObject *mod, PyObject *unused)
         "kept", "abandoned", "bytes", "old", "young_pages", "middle_pages",
         "young_records", "middle_records", "sweeping", "steps", "swept",
         "swept_found", "step_max", "promoted", "rejoined", "waited", "passes",
-        "rescanned"};
+        "rescanned", "deferred", "pending"};
     static fixed_dict_t answer = {names, sizeof(names) / sizeof(names[0])};
     gcx_incr_state_t s = gcx_incr_state();
     PyObject *values[] = {
@@ -1054,7 +1054,8 @@ m_incr_state(PyObject *mod, PyObject *unused)
         PyLong_FromSsize_t(s.swept), PyLong_FromSsize_t(s.swept_found),
         PyLong_FromSsize_t(s.step_max), PyLong_FromSsize_t(s.promoted),
         PyLong_FromSsize_t(s.rejoined), PyLong_FromSsize_t(s.waited),
-        PyLong_FromSsize_t(s.passes), PyBool_FromLong(s.rescanned)};
+        PyLong_FromSsize_t(s.passes), PyBool_FromLong(s.rescanned),
+        PyLong_FromSsize_t(s.deferred), PyLong_FromSsize_t(s.pending)};
     Py_BUILD_ASSERT(sizeof(values) == sizeof(names) / sizeof(names[0]) * sizeof(values[0]));
     return fixed_dict(&answer, values);
 }

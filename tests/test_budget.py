@@ -53,6 +53,20 @@ def test_garbage_larger_than_the_rejoin_allowance_found_in_its_cycle(run_program
     assert ok == "ok" and int(passes) == 2 and int(found) >= 10000
 
 
+@pytest.mark.parametrize("mode", ["live", "garbage"])
+def test_step_decided_in_the_next_slice_sees_what_the_program_did(run_program, mode):
+    """S4: a 3,000-node structure that only C code holds is gathered as one
+    step; before its decision in the next slice, the program frees a tenth
+    of its members, moves another tenth out of it, and (garbage) drops the
+    structure.  The decision touches nothing freed, keeps what moved, and
+    finds the dropped structure in that very step."""
+    proc = run_program("budget/deferred_step.py", 3000, mode, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ok, got, pending, found, deferred = proc.stdout.split()
+    assert ok == "ok" and got == mode and int(pending) >= 3000 and int(deferred) > 0
+    assert int(found) == (0 if mode == "live" else 2401)
+
+
 def test_policy_under_churn(run_program):
     proc = run_program("budget/churn.py", 0.2, timeout=300)
     assert proc.returncode == 0, proc.stderr
