@@ -279,7 +279,7 @@ def child(config, program, size, clock_name):
         st = gcx.get_policy().state()
         result["budget"] = {k: st.get(k) for k in (
             "slices", "slice_max", "slice_p99", "cycles", "fallbacks", "end_max",
-            "last_unmarked", "last_marked", "garbage_found")}
+            "last_unmarked", "last_marked", "garbage_found", "steps_deferred")}
     harness.collect_leftovers()
     harness.emit_child(result, without_gcx=gcx is None)
 

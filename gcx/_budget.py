@@ -237,6 +237,7 @@ class PauseBudget(Policy):
         self._last_marked = 0
         self._abandoned_at_set = _gcx.incr_state()["abandoned"]
         self._largest_step = 0                 # records, of any cycle's sweep
+        self._deferred = 0                     # steps decided a slice later, ended cycles
         self._per_page = _PER_PAGE             # seconds generation 1's collection takes per page (_weight)
         self._young_per_page = _YOUNG_PER_PAGE  # ... generation 0's alone
         self._survivor_weight = 0.0            # what a young collection adds to generation 1 (_weight)
@@ -252,9 +253,10 @@ class PauseBudget(Policy):
         ends found with their sweeps (garbage, in all and the last) and
         examined (unmarked: their regions; marked: what the end left out),
         and the cycle running: marked, sweeping, its sweep's steps, what
-        they decided and found, its largest step (records), its steps
-        decided in the slice after their gathering's (a step whose
-        gathering took half its slice); the largest step of any cycle."""
+        they decided and found, its largest step (records); the largest
+        step of any cycle, and the steps of all cycles decided in the slice
+        after their gathering's (steps_deferred: a closure larger than the
+        step's target whose gathering took half the slice)."""
         core = _gcx.incr_state()
         out = super().state()
         out.update({
@@ -272,7 +274,8 @@ class PauseBudget(Policy):
             "active": core["active"], "gray": core["gray"], "marked": core["marked"],
             "sweeping": core["sweeping"], "sweep_steps": core["steps"],
             "swept": core["swept"], "swept_found": core["swept_found"],
-            "sweep_step_max": core["step_max"], "sweep_steps_deferred": core["deferred"],
+            "sweep_step_max": core["step_max"],
+            "steps_deferred": self._deferred + core["deferred"],
             "largest_step": max(self._largest_step, core["step_max"]),
             "bytes": core["bytes"],
         })
@@ -520,6 +523,7 @@ class PauseBudget(Policy):
         young = _young_collections(sched, sched["young_count_since_full"] - self._young_at_start)
         self._lead_young = min(young, _between_fulls(sched) // 2)
         self._largest_step = max(self._largest_step, core["step_max"])
+        self._deferred += core["deferred"]
         t0 = _clock()
         found = _gcx.incr_finish()
         took = _clock() - t0

@@ -433,7 +433,8 @@ m_metrics(PyObject *mod, PyObject *unused)
 static PyObject *policy_hook;    /* called as hook(due, due_young), or NULL */
 
 /* The nested calls a policy's call may make (its own frames, gcx.collect,
- * gc.callbacks): short of these, it is not called (below). */
+ * gc.callbacks): short of these, or of half the recursion limit where a
+ * program set it below 100, it is not called (below). */
 #define POLICY_ROOM 50
 
 /* G4: what a pending call does while a Python policy is set.  Runs with
@@ -443,7 +444,7 @@ static PyObject *policy_hook;    /* called as hook(due, due_young), or NULL */
  * of its recursion limit (a program that catches RecursionError, a test
  * of it).  The stdlib's collection runs no code of its own there; a
  * policy is Python code and would raise RecursionError in its first few
- * frames, reported as unraisable.  So, short of POLICY_ROOM calls, the
+ * frames, reported as unraisable.  So, short of that room, the
  * policy is not called: the young generation the stdlib's rule finds due
  * is collected (a young collection's pause, as that rule would have it;
  * nothing while a region holds collections), and a full collection waits
@@ -451,7 +452,8 @@ static PyObject *policy_hook;    /* called as hook(due, due_young), or NULL */
 static void
 call_policy(int due, int due_young)
 {
-    if (gcx_calls_left() < POLICY_ROOM) {
+    int half = Py_GetRecursionLimit() / 2;
+    if (gcx_calls_left() < (half < POLICY_ROOM ? half : POLICY_ROOM)) {
         if (due_young >= 0 && gcx_sched.held == 0) {
             (void)gcx_collect(due_young);
         }

@@ -241,6 +241,13 @@ def test_a_thread_at_its_recursion_limit_still_collects_and_reports_nothing(run_
     assert r["after_calls"] > 0 and sum(r["after_collections"]) > 0, r
 
 
+def test_a_small_recursion_limit_still_has_the_policy_called(run_program):
+    """Under a recursion limit of 40 the policy's room is half of it: a
+    policy is still called at the top of the stack."""
+    r = scenario(run_program, "small_limit")
+    assert r["calls"] >= 10 and r["collections"][0] >= 10, r
+
+
 @pytest.mark.parametrize("policy", ["interval", "budget"])
 def test_the_programs_patches_of_builtins_and_the_clock_do_not_reach_a_policy(run_program, policy):
     """A policy's calls come inside whatever the program runs.  With

@@ -46,6 +46,8 @@ it.  Scenarios:
                          max wrapped by mocks and time.perf_counter
                          stopped (as freezegun does); the collections per
                          generation in each, the mocks' calls
+  small_limit            sys.setrecursionlimit(40), then churn with a policy
+                         deciding in Python: its calls
   recursion POLICY       POLICY "python" (Same), "budget" (PauseBudget) or
                          "stdlib" (gcx not installed): cyclic garbage made
                          in the frame where RecursionError was raised, then
@@ -457,6 +459,17 @@ def recursion(policy):
             "reports": len(reports)}
 
 
+def small_limit():
+    """A program that set a recursion limit below the policy's room (50
+    calls) still has its policy called where half of that limit is left."""
+    sys.setrecursionlimit(40)
+    gcx.install(policy=CountedSame())
+    before = stats()
+    cycles(30_000)
+    gcx.set_policy(None)
+    return {"calls": CountedSame.calls, "collections": since(before)}
+
+
 def patched(policy):
     """The policy's calls come inside whatever code the program is running,
     with its patches in place: they must neither reach the patched
@@ -500,7 +513,7 @@ SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
              "bad_decide": bad_decide, "reentry": reentry,
-             "recursion": recursion, "patched": patched}
+             "recursion": recursion, "patched": patched, "small_limit": small_limit}
 
 if __name__ == "__main__":
     result = SCENARIOS[sys.argv[1]](*sys.argv[2:])
