@@ -264,7 +264,9 @@ def test_the_programs_patches_of_builtins_and_the_clock_do_not_reach_a_policy(ru
     if policy == "interval":
         assert r["patched"] == r["plain"], r
     else:
-        assert r["patched"][0] > 0 and r["patched"][2] > 0, r
+        # (young collections of generation 0 or 1: under ASan, where
+        # everything is slower, the budget takes generation 1 each time)
+        assert r["patched"][0] + r["patched"][1] > 0 and r["patched"][2] > 0, r
 
 
 # ------------------------------------------------------------------ the interface
