@@ -257,12 +257,15 @@ def test_the_programs_patches_of_builtins_and_the_clock_do_not_reach_a_policy(ru
     counting its mock's calls failed), and a min_interval policy compared
     the stopped clock with the core's: every call raised, 300 reports, no
     collection at all.  Now the mocks are never called and the patched
-    churn runs the collections the plain one ran."""
+    churn runs the collections the plain one ran (within timing)."""
     r = scenario(run_program, "patched", policy)
     assert r["patched_calls"] == {"int": 0, "min": 0, "max": 0}, r
     assert r["reports"] == 0, r
     if policy == "interval":
-        assert r["patched"] == r["plain"], r
+        # the same young collections within a few, and full collections
+        # (how many the 1 ms interval lets through depends on timing)
+        young, plain = sum(r["patched"][:2]), sum(r["plain"][:2])
+        assert abs(young - plain) <= 0.05 * plain and r["patched"][2] > 0, r
     else:
         # (young collections of generation 0 or 1: under ASan, where
         # everything is slower, the budget takes generation 1 each time)
