@@ -275,7 +275,9 @@ class PauseBudget(Policy):
             "sweeping": core["sweeping"], "sweep_steps": core["steps"],
             "swept": core["swept"], "swept_found": core["swept_found"],
             "sweep_step_max": core["step_max"],
-            "steps_deferred": self._deferred + core["deferred"],
+            # (the core keeps an ended cycle's figures until the next starts;
+            # _end added them to _deferred)
+            "steps_deferred": self._deferred + (core["deferred"] if core["active"] else 0),
             "largest_step": max(self._largest_step, core["step_max"]),
             "bytes": core["bytes"],
         })

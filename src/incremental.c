@@ -222,9 +222,9 @@ static struct {
 static void release_work(void);
 static Py_ssize_t decide_step(PyTime_t start);
 
-/* The cycle ends (or is abandoned) with a step gathered and not decided
- * (S4): its members were neither marked nor done, so the end took them,
- * or the next cycle will. */
+/* No step waits: the cycle ends, is abandoned or starts (S4).  A step
+ * dropped was gathered and not decided: its members were neither marked
+ * nor done, so the end took them, or the next cycle will. */
 static void
 drop_step(void)
 {
@@ -566,11 +566,7 @@ static void
 abandon_if_stale(void)
 {
     if (cyc.active && gcx_stats.gens[GCX_NGENS - 1].collections != cyc.full_at_start) {
-        cyc.active = false;
-        cyc.gray_len = 0;
-        cyc.abandoned++;
-        drop_step();
-        release_work();
+        gcx_incr_abandon();
     }
 }
 
@@ -1301,8 +1297,7 @@ gcx_incr_start(PyObject *roots)
     cyc.promoted = 0;
     cyc.steps = cyc.swept = cyc.swept_found = cyc.step_max = cyc.rejoined = 0;
     cyc.waited = cyc.deferred = 0;
-    cyc.pending = false;
-    cyc.step.len = 0;
+    drop_step();
     cyc.pass = 1;
     cyc.waited_in_pass = cyc.capped_in_pass = false;
     cyc.rejoin_scale = 1;
