@@ -34,6 +34,20 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FUNCTION = {"gcx": "m_collect", "stdlib": "cg_young_stdlib_collect"}
+
+
+def symbol(who):
+    """The name callgrind knows the function by: a link-time-optimized
+    build may have renamed gcx's (m_collect.lto_priv.0)."""
+    if who != "gcx":
+        return FUNCTION[who]
+    import gcx._gcx
+    out = subprocess.run(["nm", gcx._gcx.__file__], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        name = line.split()[-1]
+        if name == "m_collect" or name.startswith("m_collect."):
+            return name
+    return FUNCTION[who]
 SHIM = r"""
 #include <Python.h>
 static PyObject *collect;
@@ -121,7 +135,7 @@ def totals(folder):
 def measure(who, shape, heap, rounds):
     folder = tempfile.mkdtemp(prefix="cg_young.")
     try:
-        fn = FUNCTION[who]
+        fn = symbol(who)
         cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=" + fn,
                "--dump-after=" + fn,
                "--callgrind-out-file=" + os.path.join(folder, "callgrind.out"),

@@ -444,8 +444,10 @@ gcx_lists_trigger_disarm(void)
 static PyObject *gathered[GCX_LISTS_GATHER];
 static struct {
     PyGC_Head *marker;
-    PyGC_Head *last;     /* the last container gathered (or the marker) */
+    PyGC_Head *last;     /* the last container gathered after the marker (or the marker) */
     int k;               /* the list the marker is in */
+    int young;           /* the younger lists not gathered: young..k-1 */
+    PyGC_Head *young_last;   /* in list `young`, the last gathered, or NULL */
 } rest;
 
 /* How the containers after the marker in list k came there: tracked since
@@ -460,7 +462,7 @@ how_after_marker(int k)
 }
 
 Py_ssize_t
-gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
+gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how, int *items_how)
 {
     PyGC_Head *m = as_gc(marker);
     PyGC_Head *g = next_of(m), *last = m;
@@ -478,8 +480,34 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how)
     rest.marker = m;
     rest.last = last;
     rest.k = k;
+    rest.young = 0;
+    rest.young_last = NULL;
     *items = gathered;
     *how = how_after_marker(k);
+    if (items_how != NULL) {
+        *items_how = *how;
+        if (n == 0 && k > 0 && k < NHEADS - 1) {
+            /* The marker ends an older list, where a stdlib collection
+             * moved it (CPython's own trigger does so at each of its
+             * collections): what was tracked since is the younger lists,
+             * whole, all new (each_rest's last part), gathered here in
+             * order instead. */
+            *items_how = GCX_LISTED_NEW;
+            for (int j = 0; j < k; j++) {
+                PyGC_Head *h = heads[j], *taken = NULL;
+                for (g = next_of(h); g != h; g = next_of(g)) {
+                    if (n == GCX_LISTS_GATHER) {
+                        rest.young = j;
+                        rest.young_last = taken;
+                        return n;
+                    }
+                    gathered[n++] = (PyObject *)(g + 1);
+                    taken = g;
+                }
+            }
+            rest.young = k;
+        }
+    }
     return n;
 }
 
@@ -521,9 +549,10 @@ gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before)
             fn((PyObject *)(g + 1), GCX_LISTED_MAYBE, arg);
         }
     }
-    /* ... and every younger list whole */
-    for (int j = 0; j < k; j++) {
-        for (g = next_of(heads[j]); g != heads[j]; g = next_of(g)) {
+    /* ... and every younger list whole (but what gcx_lists_gather took of them) */
+    for (int j = rest.young; j < k; j++) {
+        PyGC_Head *from = j == rest.young && rest.young_last != NULL ? rest.young_last : heads[j];
+        for (g = next_of(from); g != heads[j]; g = next_of(g)) {
             fn((PyObject *)(g + 1), GCX_LISTED_NEW, arg);
         }
     }

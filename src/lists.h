@@ -68,10 +68,14 @@ typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
  * excluded, and some containers it may have (MAYBE), in two steps so that
  * a caller handles the usual case inline.  gcx_lists_gather walks the
  * marker's list once and returns the first GCX_LISTS_GATHER containers
- * after the marker there, in order, in *items (lists.c's buffer), all of
- * one kind *how: NEW; FROZEN if the stdlib's gc.freeze() froze the marker
- * since; MAYBE if a stdlib collection moved it on (its scan may have moved
- * older containers behind it).  gcx_lists_each_rest(fn, arg, before) then
+ * after the marker there, in order, in *items (lists.c's buffer); *how
+ * says how the containers after the marker in its list came there: NEW;
+ * FROZEN if the stdlib's gc.freeze() froze the marker since; MAYBE if a
+ * stdlib collection moved it on (its scan may have moved older containers
+ * behind it).  With items_how (not NULL), when nothing follows the marker
+ * in an older list it was moved to, the items are instead the first of
+ * the younger lists (all NEW), and *items_how is the kind of the items
+ * either way.  gcx_lists_each_rest(fn, arg, before) then
  * calls fn(op, how, arg) for the rest, and returns true if the marker was
  * frozen; with `before` false it leaves out the part of a MAYBE list before
  * the marker, which only a stdlib collection that began with the marker
@@ -80,7 +84,8 @@ typedef void (*gcx_lists_fn)(PyObject *op, int how, void *arg);
  * anything; each_rest may be called again after one gather.  Only if
  * gcx_lists_ok(). */
 #define GCX_LISTS_GATHER 4096
-Py_ssize_t gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how);
+Py_ssize_t gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how,
+                            int *items_how);
 bool gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before);
 
 /* Is marker the last container of CPython's youngest list (nothing

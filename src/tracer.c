@@ -906,8 +906,8 @@ read_births_as(bool whole, bool at_start)
         /* one walk finds the marker's list; most reads are the containers
          * gathered on the way, all new */
         PyObject *const *items;
-        int how;
-        Py_ssize_t n = gcx_lists_gather(birth_marker, &items, &how);
+        int how, items_how;
+        Py_ssize_t n = gcx_lists_gather(birth_marker, &items, &how, &items_how);
         if (at_start && how == GCX_LISTED_FROZEN) {
             /* frozen, the marker stays where it is whatever the read: no
              * read at the start can vouch, and what was tracked before the
@@ -928,7 +928,7 @@ read_births_as(bool whole, bool at_start)
             for (Py_ssize_t i = 0; i < n && !failed; i++) {
                 uintptr_t key = gcx_addr_key((uintptr_t)items[i]);
                 if (key != room_key) {
-                    room_for_listed(items[i], how, &failed);
+                    room_for_listed(items[i], items_how, &failed);
                     room_key = key;
                 }
             }
@@ -937,14 +937,14 @@ read_births_as(bool whole, bool at_start)
                 return false;
             }
         }
-        if (how == GCX_LISTED_NEW) {
+        if (items_how == GCX_LISTED_NEW) {
             for (Py_ssize_t i = 0; i < n; i++) {
                 read_one(items[i], true, &births);
             }
         }
         else {
             for (Py_ssize_t i = 0; i < n; i++) {
-                read_listed(items[i], how, &births);
+                read_listed(items[i], items_how, &births);
             }
         }
         frozen = gcx_lists_each_rest(read_listed, &births, before);
@@ -1138,7 +1138,7 @@ gcx_watch_look(bool sources)
     }
     PyObject *const *items;
     int how;
-    Py_ssize_t n = gcx_lists_gather(watch_marker, &items, &how);
+    Py_ssize_t n = gcx_lists_gather(watch_marker, &items, &how, NULL);
     if (how != GCX_LISTED_NEW) {
         return false;   /* a stdlib collection moved it on, or froze it */
     }

@@ -329,6 +329,21 @@ def test_cpython_trigger_collects_when_the_stdlib_would(run_program, how):
         assert out["triggered"] == 0 and out["stdlib_collections"] == 0, out
 
 
+def test_births_read_at_once_after_cpython_trigger_moved_the_marker(run_program):
+    """Where CPython's trigger serves, each of its collections leaves gcx's
+    marker at the end of an older list, and what is tracked since fills the
+    younger lists: a read takes the first 4,096 of them at once and walks
+    the rest (lists.c's gather and each_rest).  Lists of N + 1 made in one C
+    call, around and past that size, then tied into one cycle and dropped:
+    gcx's collection finds every one, as the stdlib's does."""
+    sizes = ["100", "4094", "4095", "4096", "12289"]
+    stock = reported(run_program, "cpython_trigger.py", "burst", *sizes, "stock")
+    out = reported(run_program, "cpython_trigger.py", "burst", *sizes)
+    for n in sizes:
+        assert stock["found"][n] == int(n) + 1, stock
+    assert out["found"] == stock["found"], (out, stock)
+
+
 def test_cpython_trigger_serves_the_pause_budget(run_program):
     """Under PauseBudget, which moves the young trigger and sets a young
     limit, CPython's trigger asks for its decisions where it applies, and

@@ -4,6 +4,7 @@ tests/test_installed.py).
 
     python cpython_trigger.py states
     python cpython_trigger.py churn N [stock|policy|budget]
+    python cpython_trigger.py burst N [N ...] [stock]
 
 states: installs gcx and reports, after each control, which trigger serves
 and the stdlib collector's own state (through the gc module's original
@@ -109,8 +110,29 @@ def churn(n, how):
         "stdlib_found": sum(found), "alive": alive, "decisions": Counting.decisions}))
 
 
+def burst(sizes, how):
+    if how != "stock":
+        gcx.install()
+    found = {}
+    for n in sizes:
+        gc.collect()
+        triggered = _gcx.info()["cpython_triggered"] if how != "stock" else 0
+        keep = []
+        while how != "stock" and _gcx.info()["cpython_triggered"] == triggered:
+            keep.append([])   # until a collection CPython's trigger started: the marker moved on
+        del keep
+        doc = json.loads("[" + ",".join(["[]"] * n) + "]")
+        doc.append(doc)
+        del doc
+        found[str(n)] = gc.collect()
+    print("RESULT " + json.dumps({"found": found, "trigger": _gcx.info()["trigger"]}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "states":
         states()
+    elif sys.argv[1] == "burst":
+        how = "stock" if sys.argv[-1] == "stock" else "default"
+        burst([int(a) for a in sys.argv[2:] if a != "stock"], how)
     else:
         churn(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "default")
