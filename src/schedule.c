@@ -137,6 +137,14 @@
  *      is carried over it, whether gcx collected or not.  Every change
  *      of the answer or of that count (a control, ask_at moved) tells the
  *      function registered with gcx_schedule_on_change.
+ *  G11 A policy's own code is not traced: serve calls it with its
+ *      thread's tracing suspended (PyThreadState_EnterTracing), so that
+ *      sys.settrace, sys.setprofile and sys.monitoring see none of its
+ *      frames, as they see nothing of the stdlib collector, which is C;
+ *      a collection it runs resumes tracing from gcx_schedule_begin to
+ *      gcx_schedule_end, so that the callbacks, finalizers and weakref
+ *      callbacks run there are traced as the stdlib's collections have
+ *      them traced.  (Its frames are still on the stack those see.)
  */
 #include "gcx.h"
 
@@ -279,6 +287,11 @@ below_young_limit(int due)
            && (count < young_limit.from_count || young_limit.young_pages() < young_limit.pages);
 }
 
+/* G11: the thread whose tracing a policy's call suspended (NULL: none),
+ * and whether a collection the call runs has resumed it. */
+static PyThreadState *untraced;
+static bool untraced_resumed;
+
 /* A request served (G4, G5), where it is due and no collection runs: the
  * stdlib's rule's collection, or the policy's decision. */
 static void
@@ -290,7 +303,12 @@ serve(void)
     }
     if (env.policy != NULL) {
         if (!below_young_limit(generation)) {
+            PyThreadState *ts = PyThreadState_Get();
+            PyThreadState_EnterTracing(ts);               /* G11 */
+            untraced = ts;
             env.policy(generation, select_generation(GCX_NGENS - 2));   /* G4 */
+            untraced = NULL;
+            PyThreadState_LeaveTracing(ts);
         }
     }
     else if (generation >= 0 && gcx_sched.held == 0) {
@@ -426,6 +444,10 @@ gcx_schedule_begin(void)
     if (env.cpython_collecting != NULL && !in_cpythons) {
         (void)env.cpython_collecting(1);
     }
+    if (untraced != NULL && untraced == PyThreadState_Get()) {
+        PyThreadState_LeaveTracing(untraced);             /* G11 */
+        untraced_resumed = true;
+    }
     return true;
 }
 
@@ -530,6 +552,10 @@ gcx_schedule_end(Py_ssize_t survivors)
 {
     gcx_sched.survivors = survivors;
     gcx_sched.collecting = false;
+    if (untraced_resumed) {
+        untraced_resumed = false;
+        PyThreadState_EnterTracing(untraced);             /* G11 */
+    }
     if (env.cpython_collecting != NULL && !in_cpythons) {
         (void)env.cpython_collecting(0);
     }

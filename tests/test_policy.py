@@ -241,6 +241,23 @@ def test_a_thread_at_its_recursion_limit_still_collects_and_reports_nothing(run_
     assert r["after_calls"] > 0 and sum(r["after_collections"]) > 0, r
 
 
+@pytest.mark.parametrize("policy", ["python", "budget"])
+def test_a_tracer_sees_the_collections_finalizers_and_not_the_policy(run_program, policy):
+    """Under sys.settrace and sys.monitoring (a debugger, coverage, a
+    profiler), the stdlib's automatic collections show only the program's
+    code they run: finalizers here.  A policy is Python code called at the
+    program's allocations: the build before showed its frames to both
+    (pdb's "step" could land in gcx/_budget.py), hundreds of calls; now
+    none, while every finalizer a collection runs is still seen."""
+    stdlib = scenario(run_program, "traced", "stdlib")
+    r = scenario(run_program, "traced", policy)
+    tools = ("settrace", "monitoring") if r["monitoring"] else ("settrace",)
+    assert stdlib["ran"] > 1000 and r["ran"] > 1000, (stdlib, r)
+    for tool in tools:
+        assert stdlib["seen"][tool] == {"policy": 0, "del": stdlib["ran"]}, stdlib
+        assert r["seen"][tool] == {"policy": 0, "del": r["ran"]}, (tool, r)
+
+
 def test_a_small_recursion_limit_still_has_the_policy_called(run_program):
     """Under a recursion limit of 40 the policy's room is half of it: a
     policy is still called at the top of the stack."""

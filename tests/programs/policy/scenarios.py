@@ -53,6 +53,11 @@ it.  Scenarios:
                          in the frame where RecursionError was raised, then
                          after the stack unwound; what was reported as
                          unraisable, the collections and the policy's calls
+  traced POLICY          POLICY "python" (Same), "budget" (PauseBudget) or
+                         "stdlib" (gcx not installed): churn of cycles whose
+                         nodes have a __del__, under sys.settrace and (3.12+)
+                         sys.monitoring's PY_START: the policy's frames
+                         either saw, and the finalizers they saw and ran
   reentry                a policy whose decide() allocates past the trigger
                          and runs Python code (where a queued request could
                          run) at some calls, and moves the trigger at every
@@ -507,7 +512,58 @@ def patched(policy):
     return phases
 
 
-SCENARIOS = {"counts": counts, "deferred": deferred, "growth": growth,
+class Finalized:
+    ran = 0
+
+    def __del__(self):
+        Finalized.ran += 1
+
+
+def traced(policy):
+    """A policy is gcx's own code, like the stdlib collector's C: a tracer
+    or a profiler sees none of its frames.  What a collection runs
+    (finalizers, callbacks) is the program's, traced as the stdlib's
+    collections have it traced."""
+    import os
+    if policy != "stdlib":
+        gcx.install(policy=Same() if policy == "python" else gcx.PauseBudget(ms=1.0))
+    package = os.path.dirname(gcx.__file__) + os.sep
+    seen = {"settrace": {"policy": 0, "del": 0}, "monitoring": {"policy": 0, "del": 0}}
+
+    def note(tool, code):
+        if code.co_filename.startswith(package) or code.co_name == "decide":
+            seen[tool]["policy"] += 1
+        elif code.co_name == "__del__":
+            seen[tool]["del"] += 1
+
+    def tracer(frame, event, arg):
+        if event == "call":
+            note("settrace", frame.f_code)
+
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is not None:
+        tool = monitoring.OPTIMIZER_ID
+        monitoring.use_tool_id(tool, "scenarios")
+        monitoring.register_callback(tool, monitoring.events.PY_START,
+                                     lambda code, offset: note("monitoring", code))
+        monitoring.set_events(tool, monitoring.events.PY_START)
+    sys.settrace(tracer)
+    try:
+        for _ in range(6_000):
+            a, b = Finalized(), Finalized()
+            a.other, b.other = b, a
+    finally:
+        sys.settrace(None)
+        if monitoring is not None:
+            monitoring.set_events(tool, 0)
+            monitoring.free_tool_id(tool)
+    ran = Finalized.ran
+    if policy != "stdlib":
+        gcx.set_policy(None)
+    return {"seen": seen, "ran": ran, "monitoring": monitoring is not None}
+
+
+SCENARIOS = {"counts": counts, "traced": traced, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
              "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
