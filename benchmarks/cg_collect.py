@@ -1,6 +1,6 @@
 """Instructions spent inside gcx.collect(), for valgrind's callgrind.
 
-    valgrind --tool=callgrind --toggle-collect=m_collect \
+    valgrind --tool=callgrind '--toggle-collect=m_collect*' \
         python benchmarks/cg_collect.py young|full
 
 Counts instructions, not seconds, so two builds compare exactly on a busy

@@ -20,7 +20,9 @@ its own go around both.  Both include freeing the garbage.
     valgrind --tool=callgrind --toggle-collect=m_collect \
         --dump-after=m_collect python benchmarks/cg_young.py --child gcx SHAPE
 
-is what each child runs (cg_young_stdlib_collect for the stdlib).
+is what each child runs (cg_young_stdlib_collect for the stdlib; a
+link-time-optimized build names gcx's m_collect.lto_priv.0, looked up with
+nm: --dump-after takes no wildcard).
 """
 import argparse
 import gc
