@@ -271,7 +271,9 @@ class Policy:
         pending call, or, where CPython's own collector serves as gcx's
         trigger (installed, 3.13.3+), from the start of the collection it
         asks for, at the same point of the program (an eval-breaker
-        check).  An error is reported as unraisable."""
+        check), with the thread's tracing suspended (no tracer, profiler
+        or sys.monitoring tool sees it; the collections it runs are seen
+        as the stdlib's are).  An error is reported as unraisable."""
         if self._frozen_at is not None:
             self._unfreeze_if_unstable()
         reason = self._guard_reason()
