@@ -74,7 +74,10 @@ def main():
     assert default and budget, (default, budget)
     threshold = gcx.get_threshold()[0]
     assert min(budget) >= threshold // 4 - 50, (min(budget), threshold)
-    assert statistics.median(budget) * 5 < statistics.median(default) * 3, (
+    # about half, by design; under 2/3 where the machine is loaded (the
+    # budget is half of a measured time, and the policy's rates are timed
+    # too: 0.62-0.65 with four copies on two cores, the build before alike)
+    assert statistics.median(budget) * 3 < statistics.median(default) * 2, (
         statistics.median(budget), statistics.median(default))
     assert not pending, len(pending)
     assert all(isinstance(k, Node) for k in keep)

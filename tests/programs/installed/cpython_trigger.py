@@ -118,7 +118,8 @@ def burst(sizes, how):
         gc.collect()
         triggered = _gcx.info()["cpython_triggered"] if how != "stock" else 0
         keep = []
-        while how != "stock" and _gcx.info()["cpython_triggered"] == triggered:
+        while (how != "stock" and _gcx.info()["trigger"] == "cpython"
+               and _gcx.info()["cpython_triggered"] == triggered):
             keep.append([])   # until a collection CPython's trigger started: the marker moved on
         del keep
         doc = json.loads("[" + ",".join(["[]"] * n) + "]")
