@@ -447,7 +447,7 @@ static struct {
     PyGC_Head *last;     /* the last container gathered after the marker (or the marker) */
     int k;               /* the list the marker is in */
     int young;           /* the younger lists not gathered: young..k-1 */
-    PyGC_Head *young_last;   /* in list `young`, the last gathered, or NULL */
+    PyGC_Head *young_from;   /* list `young` from after this (its head: all of it) */
 } rest;
 
 /* How the containers after the marker in list k came there: tracked since
@@ -481,7 +481,7 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how, int *items
     rest.last = last;
     rest.k = k;
     rest.young = 0;
-    rest.young_last = NULL;
+    rest.young_from = heads[0];
     *items = gathered;
     *how = how_after_marker(k);
     if (items_how != NULL) {
@@ -494,11 +494,11 @@ gcx_lists_gather(PyObject *marker, PyObject *const **items, int *how, int *items
              * order instead. */
             *items_how = GCX_LISTED_NEW;
             for (int j = 0; j < k; j++) {
-                PyGC_Head *h = heads[j], *taken = NULL;
+                PyGC_Head *h = heads[j], *taken = h;
                 for (g = next_of(h); g != h; g = next_of(g)) {
                     if (n == GCX_LISTS_GATHER) {
                         rest.young = j;
-                        rest.young_last = taken;
+                        rest.young_from = taken;
                         return n;
                     }
                     gathered[n++] = (PyObject *)(g + 1);
@@ -551,7 +551,7 @@ gcx_lists_each_rest(gcx_lists_fn fn, void *arg, bool before)
     }
     /* ... and every younger list whole (but what gcx_lists_gather took of them) */
     for (int j = rest.young; j < k; j++) {
-        PyGC_Head *from = j == rest.young && rest.young_last != NULL ? rest.young_last : heads[j];
+        PyGC_Head *from = j == rest.young ? rest.young_from : heads[j];
         for (g = next_of(from); g != heads[j]; g = next_of(g)) {
             fn((PyObject *)(g + 1), GCX_LISTED_NEW, arg);
         }
