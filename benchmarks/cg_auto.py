@@ -33,6 +33,11 @@ import subprocess
 import sys
 import tempfile
 
+if __package__:
+    from . import harness
+else:
+    import harness
+
 
 def child(collector, young_only, program, args):
     import gc
@@ -57,18 +62,11 @@ def child(collector, young_only, program, args):
 
 
 def symbol(collector):
-    """The name callgrind knows the collection's entry by."""
+    """The name callgrind knows the collection's entry by, or None."""
     if collector == "stdlib":
-        binary, want = os.path.realpath(sys.executable), "gc_collect_main"
-    else:
-        import gcx._gcx
-        binary, want = gcx._gcx.__file__, "gcx_collect"
-    out = subprocess.run(["nm", binary], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        name = line.split()[-1]
-        if name == want or name.startswith(want + "."):
-            return name
-    return None
+        return harness.linked_name(os.path.realpath(sys.executable), "gc_collect_main")
+    import gcx._gcx
+    return harness.linked_name(gcx._gcx.__file__, "gcx_collect")
 
 
 def measure(collector, young_only, program, args):

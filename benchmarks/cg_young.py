@@ -39,17 +39,14 @@ FUNCTION = {"gcx": "m_collect", "stdlib": "cg_young_stdlib_collect"}
 
 
 def symbol(who):
-    """The name callgrind knows the function by: a link-time-optimized
-    build may have renamed gcx's (m_collect.lto_priv.0)."""
+    """The name callgrind knows the function by (harness.linked_name)."""
     if who != "gcx":
         return FUNCTION[who]
     import gcx._gcx
-    out = subprocess.run(["nm", gcx._gcx.__file__], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        name = line.split()[-1]
-        if name == "m_collect" or name.startswith("m_collect."):
-            return name
-    return FUNCTION[who]
+    import harness
+    return harness.linked_name(gcx._gcx.__file__, FUNCTION[who]) or FUNCTION[who]
+
+
 SHIM = r"""
 #include <Python.h>
 static PyObject *collect;

@@ -137,6 +137,18 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def linked_name(binary, name):
+    """The name a C function `name` of `binary` has for valgrind's
+    --toggle-collect and --dump-after: a link-time-optimized build renames
+    a static one (m_collect.lto_priv.0).  None if nm lists no such symbol."""
+    out = subprocess.run(["nm", binary], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        symbol = line.split()[-1] if line.split() else ""
+        if symbol == name or symbol.startswith(name + "."):
+            return symbol
+    return None
+
+
 def environment(gcx=None):
     env = {
         "python": platform.python_version(),
