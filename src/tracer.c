@@ -381,6 +381,25 @@ drop_both(uintptr_t a)
     return s16 >= 0 || s32 >= 0;
 }
 
+/* May B + 16 (a) or B + 32 hold a record?  False when the page filter
+ * (T7) or, for a page in the lookup cache, the page's sets say neither
+ * does.  Only where hook_may_touch holds: the cache is the main
+ * interpreter's. */
+static inline bool
+may_be_recorded(uintptr_t a)
+{
+    uintptr_t key = gcx_addr_key(a);
+    if (!gcx_page_maybe(key)) {
+        return false;
+    }
+    unsigned slot = gcx_addr_slot(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    if (c->key == key && both_in_one_word(slot)) {
+        return c->page != NULL && both_recorded(c->page, slot) != 0;
+    }
+    return true;
+}
+
 /* The memory of block B is going back to the allocator: drop the records
  * it held (at B + 16 and B + 32), then free it. */
 static __attribute__((noinline)) void
@@ -474,7 +493,10 @@ static void *
 hook_realloc(void *ctx, void *block, size_t n)
 {
     void *moved = hook_next.realloc(hook_next.ctx, block, n);
-    if (moved != NULL && block != NULL && moved != block && hook_may_touch()) {
+    /* most blocks resized are strings and bytes, whose places hold no
+     * record (so none a watch holds: W1) */
+    if (moved != NULL && block != NULL && moved != block
+        && hook_may_touch() && may_be_recorded((uintptr_t)block + 16)) {
         uintptr_t from = (uintptr_t)block, to = (uintptr_t)moved;
         watch_gone((PyObject *)(from + 16));
         watch_gone((PyObject *)(from + 32));
