@@ -135,12 +135,15 @@ strike_all(gcx_garbage_t *g)
 }
 
 /* Python code may have run: before U is read again, the watch looks
- * (sources: after a call gcx made, W2). */
+ * (sources: after a call gcx made, W2).  Once it has struck all of U,
+ * nothing is left to look for: U stays empty (only strikes write it), and
+ * the loops that look once per member stay linear. */
 static inline void
 look(gcx_garbage_t *g, bool sources)
 {
-    if (!g->pinned && !gcx_watch_look(sources)) {
+    if (!g->pinned && !g->lost && !gcx_watch_look(sources)) {
         strike_all(g);
+        g->lost = true;
     }
 }
 
@@ -639,6 +642,7 @@ gcx_hold_garbage(gcx_garbage_t *g)
     /* Python code may run before tp_clear: watched (W1), else pinned */
     bool python = finalizers || due > 0 || g->hook;
     g->pinned = !(python && u->len > 0 && gcx_watch_begin(strike));
+    g->lost = false;
     if (!g->pinned) {
         for (Py_ssize_t i = 0; i < u->len; i++) {
             Py_DECREF(u->items[i]);   /* not the last: the garbage holds it */

@@ -394,6 +394,7 @@ typedef struct {
     gcx_workvec_t unreachable;   /* U: pinned or watched, in the region */
     gcx_workvec_t legacy;        /* F: pinned, not in the region */
     bool pinned;                 /* U is pinned (else watched: W1 of finalize.c) */
+    bool lost;                   /* watched, a look struck all of U (W2) */
     bool hook;                   /* the garbage hook will see it */
     Py_ssize_t collected;        /* m */
     Py_ssize_t uncollectable;    /* n */

@@ -33,7 +33,8 @@
  *  G1  at most one gcx collection at a time (collecting), and none while the
  *      stdlib collector runs (stdlib_collecting, set from gc.callbacks, or
  *      CPython's own flag set), except the one at the start of a
- *      collection CPython's own trigger started (G10).  While one runs CPython's own "collecting"
+ *      collection CPython's own trigger started (G10), in the thread that
+ *      serves it there.  While one runs CPython's own "collecting"
  *      flag is set too, where lists.c found it: CPython then starts no
  *      collection of its own (the stdlib's gc.collect() returns 0, as a
  *      nested one does), and profilers that read the interpreter's state
@@ -429,19 +430,30 @@ counted_young(int young)
     return young < t ? young : (Py_ssize_t)t * ((young + t / 2) / t);
 }
 
-/* Inside CPython's collection, which its own trigger started (G10): its
- * flag is set already, and stays set for it. */
-static bool in_cpythons;
+/* The thread serving a request inside CPython's collection, which its own
+ * trigger started (G10), or 0: CPython's flag is set already, and stays
+ * set for it.  Only for that thread: the policy it calls is Python code,
+ * which can let the GIL go, and another thread's collection must then be
+ * refused by the flag, as the stdlib refuses a gc.collect() while another
+ * thread's collection runs its callbacks. */
+static unsigned long cpythons_thread;
+
+static bool
+in_cpythons(void)
+{
+    return cpythons_thread != 0 && cpythons_thread == PyThread_get_thread_ident();
+}
 
 bool
 gcx_schedule_begin(void)
 {
+    bool inside = in_cpythons();
     if (gcx_sched.collecting || gcx_sched.stdlib_collecting
-        || (env.cpython_collecting != NULL && !in_cpythons && env.cpython_collecting(-1))) {
+        || (env.cpython_collecting != NULL && !inside && env.cpython_collecting(-1))) {
         return false;
     }
     gcx_sched.collecting = true;
-    if (env.cpython_collecting != NULL && !in_cpythons) {
+    if (env.cpython_collecting != NULL && !inside) {
         (void)env.cpython_collecting(1);
     }
     if (untraced != NULL && untraced == PyThreadState_Get()) {
@@ -556,7 +568,7 @@ gcx_schedule_end(Py_ssize_t survivors)
         untraced_resumed = false;
         PyThreadState_EnterTracing(untraced);             /* G11 */
     }
-    if (env.cpython_collecting != NULL && !in_cpythons) {
+    if (env.cpython_collecting != NULL && !in_cpythons()) {
         (void)env.cpython_collecting(0);
     }
 }
@@ -662,9 +674,9 @@ gcx_schedule_cpython_triggered(void)
 {
     crossed = false;
     if (may_serve()) {
-        in_cpythons = true;
+        cpythons_thread = PyThread_get_thread_ident();
         serve_once();
-        in_cpythons = false;
+        cpythons_thread = 0;
     }
     back_off();
     carried = *gcx_sched.young > 0 ? *gcx_sched.young : 0;
@@ -778,6 +790,9 @@ gcx_schedule_after_fork(void)
     gcx_sched.scheduled = 0;
     if (serving && serving_thread != PyThread_get_thread_ident()) {
         serving = false;   /* the policy's call ran in a thread that is gone */
+    }
+    if (cpythons_thread != PyThread_get_thread_ident()) {
+        cpythons_thread = 0;   /* ... and so did CPython's collection */
     }
     bool cpythons = env.cpython_collecting != NULL && env.cpython_collecting(-1);
     if (!gcx_sched.collecting

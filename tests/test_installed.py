@@ -346,6 +346,29 @@ def test_births_read_at_once_after_cpython_trigger_moved_the_marker(run_program)
     assert out["found"] == stock["found"], (out, stock)
 
 
+def test_no_collection_of_another_thread_inside_cpythons_collection(run_program):
+    """Where CPython's trigger serves, a policy's decide() runs inside
+    CPython's collection (its "start" callback), and may let the GIL go.
+    Another thread's gc.collect() meanwhile returns 0, as the stdlib's does
+    while a collection runs (G1 of schedule.c).  The build before let it
+    collect there, and the trigger's freeze at the end of the first
+    thread's turn then took the marker of its watch (a collection of
+    garbage with finalizers, W1 of finalize.c), so that every look struck
+    all the garbage again: a gc.collect(0) of two threads' cycles with
+    __del__ took 4-45 s against the stdlib's 0.1 s.  Elsewhere decide()
+    runs from a pending call, outside any collection, and the other
+    thread's collect() collects.  Either way every finalizer runs once and
+    nothing is left."""
+    n = 20_000
+    out = reported(run_program, "cpython_trigger.py", "overlap", str(n))
+    assert out["where"], out    # the policy was asked while the other thread waited
+    if out["trigger"] == "cpython":
+        assert out["where"]["in_cpythons"] and out["other_collect"] == 0, out
+    else:
+        assert out["other_collect"] == n and out["finalized_then"] == n, out
+    assert out["finalized"] == n and out["garbage"] == 0, out
+
+
 def test_cpython_trigger_serves_the_pause_budget(run_program):
     """Under PauseBudget, which moves the young trigger and sets a young
     limit, CPython's trigger asks for its decisions where it applies, and

@@ -5,6 +5,7 @@ tests/test_installed.py).
     python cpython_trigger.py states
     python cpython_trigger.py churn N [stock|policy|budget]
     python cpython_trigger.py burst N [N ...] [stock]
+    python cpython_trigger.py overlap N
 
 states: installs gcx and reports, after each control, which trigger serves
 and the stdlib collector's own state (through the gc module's original
@@ -14,7 +15,11 @@ collections gcx ran (or, with "stock", the stdlib collector alone; with
 "policy", under a policy that decides the stdlib's rule in Python and
 counts its decisions; with "budget", under PauseBudget), the ones CPython's
 trigger started, what the stdlib's own collections found (nothing, if they
-find their lists empty) and how many instances are left alive.
+find their lists empty) and how many instances are left alive.  overlap:
+a policy's decide() waits, its GIL let go, while another thread makes N
+cycles with finalizers and calls gc.collect(); reports where the policy was
+called (inside CPython's collection, where its trigger serves), what that
+collect() returned, and what was finalized and collected in all.
 """
 import gc
 import json
@@ -129,9 +134,62 @@ def burst(sizes, how):
     print("RESULT " + json.dumps({"found": found, "trigger": _gcx.info()["trigger"]}))
 
 
+class Fin:
+    finalized = 0
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        Fin.finalized += 1
+
+
+def overlap(n):
+    import threading
+    armed, inside, done = threading.Event(), threading.Event(), threading.Event()
+    where = {}
+
+    class Waiting(gcx.Policy):
+        def decide(self, due, due_young):
+            if armed.is_set() and not inside.is_set():
+                # inside CPython's collection where its trigger serves
+                # (CPython's own flag says so), else a pending call
+                where["in_cpythons"] = _gcx.info()["trigger"] == "cpython"
+                inside.set()
+                done.wait(30)   # the GIL goes: the other thread runs
+            return super().decide(due, due_young)
+
+    gcx.install(policy=Waiting())
+    got = {}
+
+    def other():
+        inside.wait(30)
+        for _ in range(n):
+            Fin()
+        got["collect"] = gc.collect()
+        got["finalized"] = Fin.finalized
+        done.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    armed.set()
+    keep = []
+    while not inside.is_set() and len(keep) < 10_000_000:
+        keep.append([])   # until the policy is asked
+    del keep
+    t.join()
+    later = gc.collect()
+    print("RESULT " + json.dumps({
+        "where": where, "trigger": _gcx.info()["trigger"], "other_collect": got.get("collect"),
+        "finalized_then": got.get("finalized"), "later": later, "finalized": Fin.finalized,
+        "garbage": len(gc.garbage)}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "states":
         states()
+    elif sys.argv[1] == "overlap":
+        overlap(int(sys.argv[2]))
     elif sys.argv[1] == "burst":
         how = "stock" if sys.argv[-1] == "stock" else "default"
         burst([int(a) for a in sys.argv[2:] if a != "stock"], how)
