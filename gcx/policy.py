@@ -492,10 +492,16 @@ def _on_due(due: int, due_young: int) -> None:
 
 
 def _run(generation: int, cause: str, policy: Policy | None) -> int:
-    """A collection the scheduler decided on, told to the policy."""
+    """A collection the scheduler decided on, told to the policy; what it
+    found, or -1 when none ran: another thread's collection (or the
+    stdlib's) was under way, and gc.collect() returns 0 there as the
+    stdlib's does.  Nothing is told of a collection that did not run."""
+    before = _gcx.schedule_state()["last_start"][generation]
     start = _clock()
     found = _gcx.collect(generation)
     seconds = _clock() - start
+    if found == 0 and _gcx.schedule_state()["last_start"][generation] == before:
+        return -1
     if policy is not None:
         policy._note(f"{cause}{generation}" if cause in ("auto", "periodic") else cause)
         policy.collected(generation, found, seconds)
@@ -610,7 +616,7 @@ def safe_point() -> int | None:
         return None
     if full_collection_due() is None:
         return None
-    return _run(_FULL, "safe_point", _policy)
+    return max(_run(_FULL, "safe_point", _policy), 0)
 
 
 def warmup() -> int:
@@ -758,6 +764,9 @@ def collect_held(generation: int) -> bool:
 # ------------------------------------------------------------------------------
 # The time backstop.
 
+_RETRY = 0.05   # seconds between the backstop's tries while collections are refused
+
+
 class _Backstop:
     """A daemon thread that collects generation g when it was not collected
     for the policy's max_interval[g] seconds.  It waits without the GIL and
@@ -804,8 +813,11 @@ class _Backstop:
                 if _gcx.hold(0) > 0 or not _gcx.isenabled() or _policy is not self.policy:
                     wait = shortest
                     continue
-                _run(g, "periodic", self.policy)
-            wait = self._overdue()[1]
+                ran = _run(g, "periodic", self.policy) >= 0
+            # refused (another thread's collection is under way, its
+            # finalizers perhaps waiting on something): look again soon,
+            # not at once; it was not collected, and is not counted
+            wait = self._overdue()[1] if ran else min(shortest, _RETRY)
 
 
 def quiesce() -> None:

@@ -111,6 +111,20 @@ def test_time_backstop_collects_an_idle_process(run_program):
     assert backstop["state"]["collections"]["periodic0"] >= 1
 
 
+@pytest.mark.subprocess
+def test_time_backstop_waits_while_another_threads_collection_runs(run_program):
+    """While the main thread's collection sleeps 0.5 s in a finalizer, the
+    backstop's tries are refused (one collection at a time).  The build
+    before retried at once, without end: a second of CPU in that 0.5 s
+    and 20,000-100,000 "periodic" collections counted that never ran;
+    now it looks again every 50 ms and counts only what ran."""
+    r = scenario(run_program, "backstop_waits")
+    assert r["periodic_before"] >= 1, r      # it collects on time otherwise
+    assert r["found"] == 1, r
+    assert r["periodic_during"] <= 2, r
+    assert r["cpu"] < 0.25, r
+
+
 def test_quiesce_waits_out_the_backstop(no_policy):
     # gcx.policy.quiesce(): automatic collection off, and once it returns
     # no collection of the backstop's thread is under way or begins (what

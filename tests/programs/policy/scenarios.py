@@ -232,6 +232,39 @@ def backstop(with_policy):
             "state": jsonable(policy.state()) if policy is not None else None}
 
 
+class Sleeper:
+    """Garbage whose finalizer lets the GIL go for a while."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.self = self
+
+    def __del__(self):
+        time.sleep(self.seconds)
+
+
+def backstop_waits():
+    """The backstop's thread finds a collection overdue while the main
+    thread's collection sleeps in a finalizer for 0.5 s: each of its tries
+    is refused (one collection at a time, as the stdlib's gc.collect()
+    returns 0 while another thread collects)."""
+    p = gcx.Policy(max_interval=(None, 0.02, 0.2))
+    gcx.install(policy=p)
+    time.sleep(0.3)                       # the backstop collects, on time
+    before = dict(p.state()["collections"])
+    starts = []
+    gcx.callbacks.append(lambda phase, info: phase == "start" and starts.append(info))
+    Sleeper(0.5)
+    cpu = time.process_time()
+    found = gcx.collect()
+    cpu = time.process_time() - cpu
+    after = dict(p.state()["collections"])
+    return {"found": found, "cpu": cpu, "starts": len(starts),
+            "periodic_during": sum(after.get(k, 0) - before.get(k, 0)
+                                   for k in after if k.startswith("periodic")),
+            "periodic_before": sum(v for k, v in before.items() if k.startswith("periodic"))}
+
+
 def min_interval():
     p = gcx.Policy(min_interval=(None, None, 30.0))
     gcx.install(policy=p)
@@ -565,7 +598,7 @@ def traced(policy):
 
 SCENARIOS = {"counts": counts, "traced": traced, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
-             "backstop": backstop, "min_interval": min_interval, "nogc": nogc,
+             "backstop": backstop, "backstop_waits": backstop_waits, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
              "bad_decide": bad_decide, "reentry": reentry,
