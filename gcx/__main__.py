@@ -63,8 +63,18 @@ MAX_TRACEMALLOC_FRAMES = 65535      # tracemalloc.start()'s own limit
 # ------------------------------------------------------------------------------
 # Command line.
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (the command's
+    name, the error) and exit status 2, as every other error of the command
+    line here; -h shows the usage.  The subcommands' parsers are of this
+    class too (add_subparsers makes them so)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         usage=f"{PROG} [-h] [--version] [--live N] [--cycles N] [--best-of N]\n"
               f"       {PROG} {{run,compare,report}} ...",
@@ -112,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="install gcx with this policy: gcx.Policy's keyword "
                           "arguments as key=value,key=value (e.g. full=deferred,"
                           "max_growth=0.5; policy=PauseBudget,ms=1.0), as compare's "
-                          "--policy takes them (default: gcx.install() alone, the "
-                          "stdlib's rule)")
+                          "--policy takes them (default, or 'gcx': gcx.install() "
+                          "alone, the stdlib's rule)")
     run.add_argument("--metrics-port", type=_port, default=None, metavar="PORT",
                      dest="metrics_port",
                      help="serve gcx's metrics for Prometheus at "
@@ -372,7 +382,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.metrics_addr is not None and args.metrics_port is None:
             command.error("--metrics-addr is for --metrics-port, which is not given")
         policy = None
-        if args.policy is not None:
+        if args.policy is not None and args.policy.strip() != "gcx":   # gcx: the stdlib's rule
             from gcx import _policy_spec
             try:
                 policy = _policy_spec.parse(args.policy)

@@ -16,6 +16,8 @@ a spec is refused for exactly what Policy refuses, with Policy's message.
             a:b:c                   a tuple of such values, one per
                                     generation (max_interval=1:10:60,
                                     min_interval=none:none:5)
+            12Q, 5 apples           refused: a number followed by what is
+                                    no size
             anything else           the text itself (full=deferred)
 
 The parser is the command line's (gcx/compare.py); it belongs beside
@@ -51,6 +53,8 @@ def make(kwargs: Dict[str, object]) -> Policy:
 
 _SIZE = re.compile(r"(?i)^([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kmgt])(?:i?b)?$")
 _SCALES = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+# a number with something after it that is no size: a mistyped size
+_NUMBERISH = re.compile(r"^[+-]?[0-9][0-9_.]*\s*[A-Za-z]+$")
 
 
 class SpecError(ValueError):
@@ -82,6 +86,8 @@ def value(text: str) -> object:
             return kind(text)
         except ValueError:
             pass
+    if _NUMBERISH.match(text.strip()):
+        raise SpecError(f"{text!r} is not a number or a size (512K, 64M, 1.5G, 2T)")
     return text
 
 

@@ -96,6 +96,9 @@ def test_smallest_budget():
     assert gcx.PauseBudget(ms=0.05).ms == 0.05
     with pytest.raises(ValueError, match=r"^ms must be >= 0\.05 and <= 1000\.0, not 0\.01$"):
         gcx.PauseBudget(ms=0.01)
+    # one message for both bounds
+    with pytest.raises(ValueError, match=r"^ms must be >= 0\.05 and <= 1000\.0, not 5000$"):
+        gcx.PauseBudget(ms=5000)
 
 
 def test_parameters_and_repr():
