@@ -8,8 +8,10 @@
 # Candidates, in order: $GCX_PY313_NEW (an interpreter of your choice),
 # python3.13 on PATH, /usr/bin/python3.13, pyenv's 3.13.x versions, then the
 # cache ($GCX_CACHE, default ~/.cache/gcx).  3.13.0 - 3.13.2 are passed over:
-# their reference tracer misses deallocations (gh-130382), so gcx runs there
-# only in its slower safe mode.  Building needs root on Debian or Ubuntu: it
+# their reference tracer misses deallocations (gh-130382), so gcx has no
+# tracer mode there (it runs in lists mode, which CI tests on pyenv's 3.13.0
+# apart), nor CPython's own trigger (3.13.3+: PyUnstable_GC_VisitObjects
+# visits the permanent generation).  Building needs root on Debian or Ubuntu: it
 # may add a deb-src entry for Debian trixie (removed again when done), run
 # apt-get update and apt-get source (a few minutes), then configure and make.
 set -euo pipefail
@@ -28,7 +30,7 @@ elif v[:2] != (3, 13):
     print(f"is {sys.version.split()[0]}, not 3.13")
 elif v.micro < 3:
     print(f"is {sys.version.split()[0]}, older than 3.13.3 (its reference tracer "
-          "misses deallocations, gh-130382: gcx would run in safe mode only)")
+          "misses deallocations, gh-130382: no tracer mode there)")
 elif sysconfig.get_config_var("Py_GIL_DISABLED"):
     print("is a free-threaded build")
 else:
