@@ -68,6 +68,20 @@ add_result(gcx_result_t *to, gcx_result_t r)
     to->candidates += r.candidates;
 }
 
+/* gcx's own markers among the region's members (lists mode): the stdlib
+ * would not examine them, so they are no candidates (3.15's statistic). */
+static Py_ssize_t
+own_members(void)
+{
+    PyObject *markers[3];
+    int n = gcx_tracer_markers(markers);
+    Py_ssize_t members = 0;
+    for (int i = 0; i < n; i++) {
+        members += gcx_region_index(markers[i]) >= 0;
+    }
+    return members;
+}
+
 /* From the count to the end of the region's garbage (C3 of region.c:
  * on allocation failure before the garbage is pinned, give up; the result
  * counts the candidates seen and nothing else).  wait: a sweep step's
@@ -79,7 +93,7 @@ decide_region(int generation, int old_set, bool sweep, const gcx_wait_t *wait,
     gcx_result_t result = {0, 0, 0};
     bool full = generation == GCX_NGENS - 1;
     *decided = false;
-    result.candidates = gcx_region_count();
+    result.candidates = gcx_region_count() - own_members();
     if (gcx_region_mark() < 0) {
         goto give_up;
     }

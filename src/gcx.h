@@ -804,6 +804,8 @@ bool gcx_watch_begin(void (*gone)(PyObject *op));
 bool gcx_watch_look(bool sources);
 void gcx_watch_end(void);
 void gcx_births_read(void);       /* lists mode, 3.12: learn of what was born since */
+/* gcx's own markers in CPython's lists (lists mode): out[0..n), n <= 3 */
+int gcx_tracer_markers(PyObject *out[3]);
 /* the stdlib collector's "start" of a collection of `generation`: read first
  * (and, where CPython's own trigger started it, collect: K3 of tracer.c) */
 void gcx_births_before_stdlib(int generation);

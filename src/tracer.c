@@ -1047,6 +1047,19 @@ gcx_births_after_stdlib(void)
     }
 }
 
+int
+gcx_tracer_markers(PyObject *out[3])
+{
+    PyObject *const markers[] = {birth_marker, watch_marker, held_marker};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (markers[i] != NULL && gcx_is_tracked_gc(markers[i])) {
+            out[n++] = markers[i];
+        }
+    }
+    return n;
+}
+
 /* ---- the watch over a collection's garbage (W1 of finalize.c) ------------- */
 
 /* While Python code runs in a collection (the garbage hook, weakref

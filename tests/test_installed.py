@@ -14,6 +14,7 @@ floor below which the bounds would mean nothing.
 """
 import json
 import os
+import sys
 
 import pytest
 
@@ -367,6 +368,17 @@ def test_no_collection_of_another_thread_inside_cpythons_collection(run_program)
     else:
         assert out["other_collect"] == n and out["finalized_then"] == n, out
     assert out["finalized"] == n and out["garbage"] == 0, out
+
+
+def test_young_candidates_are_the_stdlibs(run_program):
+    """3.15's candidates of young collections are what the stdlib examines:
+    not gcx's own markers in CPython's lists (lists mode), which the build
+    before counted (one more in every young collection)."""
+    stock = reported(run_program, "candidates.py", "stock")
+    out = reported(run_program, "candidates.py")
+    if sys.version_info < (3, 15):
+        assert all(c is None for _, c in stock["seen"]), stock
+    assert out["seen"] == stock["seen"], (out, stock)
 
 
 def test_cpython_trigger_serves_the_pause_budget(run_program):
