@@ -25,7 +25,7 @@ else:
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHES = ["live_heap", "garbage", "young", "app", "programs", "suite", "tracking", "census",
            "monitor", "import", "fork", "policy_serve", "policy_alloc", "policy_memory",
-           "policy_idle", "pause"]
+           "policy_idle", "pause", "threads"]
 
 
 def main():
