@@ -161,7 +161,7 @@ def _program_arguments(command: argparse.ArgumentParser, what: str) -> None:
     command.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
-def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _compare_parser(commands: "argparse._SubParsersAction[_Parser]") -> None:
     from gcx import compare as compare_module
     compare = commands.add_parser(
         "compare", help="a program under the stdlib collector and under gcx, side by side",
@@ -225,7 +225,7 @@ def _compare_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     _program_arguments(compare, "compare")
 
 
-def _cycle_report_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _cycle_report_parser(commands: "argparse._SubParsersAction[_Parser]") -> None:
     report_ = commands.add_parser(
         "report", help="the reference cycles a program makes, by shape",
         prog=f"{PROG} report",
