@@ -59,9 +59,16 @@
  *      move the young trigger (the count at which an allocation asks for
  *      the pending call) away from threshold[0]; threshold[0] == 0 still
  *      turns automatic collection off, as in the stdlib.  A request that
- *      ends without a collection (the policy declined, a region held it, a
- *      collection was running) backs off: the next is asked one trigger's
- *      worth of allocations later (ask_at), not at the next allocation.
+ *      ends without a collection (the policy declined, a region held it)
+ *      backs off: the next is asked one trigger's worth of allocations
+ *      later (ask_at), not at the next allocation.  One that ran a
+ *      collection, or found one running (another thread's, whose
+ *      finalizers let the GIL go), does not: the first allocation past the
+ *      trigger after it asks, as the stdlib schedules a collection at the
+ *      first allocation past its threshold once none runs (with threads
+ *      allocating during collections, backing off there let generation 0
+ *      grow to several thresholds: a tenth of the stdlib's collections,
+ *      each 2-3 times as long, benchmarks/bench_threads.py).
  *      A request is never served inside another's service (serving): the
  *      policy is Python code, whose calls into the core (gc.set_threshold
  *      when it moves the trigger, anything that allocates) may reach an
@@ -352,14 +359,34 @@ serve_once(void)
     serving = false;
 }
 
+/* Collections begun (gcx_schedule_begin), to tell whether a request's
+ * service ran one. */
+static unsigned long begun;
+
+/* After a request's service: back off (G4) unless a collection began (its
+ * count starts again from 0: what other threads, or its finalizers,
+ * allocated since asks again as soon as it passes the trigger, as the
+ * stdlib schedules its next collection at the first allocation past the
+ * threshold) or one was running (the first allocation past the trigger
+ * after it ends asks, as under the stdlib). */
+static void
+after_service(unsigned long begun_before, bool busy)
+{
+    if (begun == begun_before && !busy) {
+        back_off();
+    }
+}
+
 static int
 run_pending(void *arg)
 {
     if (gcx_sched.scheduled) {
+        unsigned long before = begun;
+        bool busy = gcx_sched.collecting || gcx_sched.stdlib_collecting;
         if (may_serve()) {
             serve_once();
         }
-        back_off();
+        after_service(before, busy);
         gcx_sched.scheduled = 0;      /* G2: served */
         gcx_schedule_look_within(1);  /* G6: looks may have been parked */
     }
@@ -453,6 +480,7 @@ gcx_schedule_begin(void)
         return false;
     }
     gcx_sched.collecting = true;
+    begun++;
     if (env.cpython_collecting != NULL && !inside) {
         (void)env.cpython_collecting(1);
     }
@@ -673,12 +701,13 @@ void
 gcx_schedule_cpython_triggered(void)
 {
     crossed = false;
+    unsigned long before = begun;
     if (may_serve()) {
         cpythons_thread = PyThread_get_thread_ident();
         serve_once();
         cpythons_thread = 0;
     }
-    back_off();
+    after_service(before, false);
     carried = *gcx_sched.young > 0 ? *gcx_sched.young : 0;
 }
 

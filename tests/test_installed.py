@@ -370,6 +370,20 @@ def test_no_collection_of_another_thread_inside_cpythons_collection(run_program)
     assert out["finalized"] == n and out["garbage"] == 0, out
 
 
+def test_next_collection_when_a_finalizer_allocated_past_the_threshold(run_program):
+    """A collection's finalizer allocates 3,000 containers, more than
+    threshold 0: the stdlib schedules the next collection at the first
+    allocation after it.  The build before backed the request off a whole
+    threshold (G4 of schedule.c: 2,001 allocations), as for a request the
+    policy declined; with threads allocating during collections that let
+    generation 0 grow to several thresholds."""
+    stock = reported(run_program, "finalizer_allocates.py", "stock")
+    out = reported(run_program, "finalizer_allocates.py")
+    assert stock["allocations_to_next"] <= 2, stock
+    assert out["allocations_to_next"] <= stock["allocations_to_next"] + 1, (out, stock)
+    assert out["starts"] == stock["starts"], (out, stock)
+
+
 def test_young_candidates_are_the_stdlibs(run_program):
     """3.15's candidates of young collections are what the stdlib examines:
     not gcx's own markers in CPython's lists (lists mode), which the build
