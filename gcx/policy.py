@@ -777,10 +777,18 @@ class _Backstop:
         self.policy = policy
         self.since = _clock()     # "never collected" counts from here
         self._stop = threading.Event()
-        threading.Thread(target=self._loop, name="gcx-backstop", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="gcx-backstop", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def stop_and_wait(self, timeout: float) -> None:
+        """Stop, and wait (at most timeout seconds) for a collection the
+        thread has under way to end."""
+        self.stop()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def _overdue(self) -> tuple[int, float]:
         """The oldest generation overdue (-1: none), and how long until the
@@ -829,6 +837,17 @@ def quiesce() -> None:
         pass
 
 
+def _stop_backstop_at_exit() -> None:
+    """At exit (atexit, which runs before the interpreter finalizes): the
+    backstop's daemon thread stops and its collection under way ends.  A
+    daemon thread still collecting while the interpreter finalizes runs
+    Python code (callbacks, finalizers) as CPython frees the threads'
+    states: valgrind saw it read its freed state in drop_gil."""
+    backstop = _backstop
+    if backstop is not None:
+        backstop.stop_and_wait(2.0)
+
+
 def _after_fork_child() -> None:
     """In the child of fork(), only the forking thread lives on: the
     backstop's thread is started again, and the regions other threads had
@@ -851,6 +870,8 @@ def _register_at_fork() -> None:
     import os      # loaded at start-up already (site)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_child)
+    import atexit  # loaded by gcx's core already
+    atexit.register(_stop_backstop_at_exit)
 
 
 _register_at_fork()

@@ -125,6 +125,12 @@ def test_time_backstop_waits_while_another_threads_collection_runs(run_program):
     assert r["cpu"] < 0.25, r
 
 
+@pytest.mark.subprocess
+def test_time_backstop_stops_at_exit(run_program):
+    r = scenario(run_program, "backstop_exit")
+    assert r == {"alive_before": True, "alive_after_atexit": False}, r
+
+
 def test_quiesce_waits_out_the_backstop(no_policy):
     # gcx.policy.quiesce(): automatic collection off, and once it returns
     # no collection of the backstop's thread is under way or begins (what

@@ -265,6 +265,26 @@ def backstop_waits():
             "periodic_before": sum(v for k, v in before.items() if k.startswith("periodic"))}
 
 
+def backstop_exit():
+    """At exit (atexit's handlers) the backstop's daemon thread is stopped
+    and waited for: one still collecting while the interpreter finalizes
+    runs callbacks and finalizers as CPython frees the threads' states
+    (valgrind saw a read of a freed thread state in drop_gil)."""
+    import atexit
+    import threading
+    gcx.install(policy=gcx.Policy(max_interval=(0.01, 0.02, None)))
+    gcx.callbacks.append(lambda phase, info: None)   # Python code in each collection
+    for _ in range(20):
+        Sleeper(0.001)
+        time.sleep(0.01)
+
+    def alive():
+        return any(t.name == "gcx-backstop" and t.is_alive() for t in threading.enumerate())
+    before = alive()
+    atexit._run_exitfuncs()
+    return {"alive_before": before, "alive_after_atexit": alive()}
+
+
 def min_interval():
     p = gcx.Policy(min_interval=(None, None, 30.0))
     gcx.install(policy=p)
@@ -598,7 +618,8 @@ def traced(policy):
 
 SCENARIOS = {"counts": counts, "traced": traced, "deferred": deferred, "growth": growth,
              "adaptive": adaptive, "limit": limit, "cap": cap, "freeze": freeze,
-             "backstop": backstop, "backstop_waits": backstop_waits, "min_interval": min_interval, "nogc": nogc,
+             "backstop": backstop, "backstop_waits": backstop_waits,
+             "backstop_exit": backstop_exit, "min_interval": min_interval, "nogc": nogc,
              "nogc_threads": nogc_threads, "nogc_budget": nogc_budget,
              "nogc_fork": nogc_fork, "nogc_many": nogc_many,
              "bad_decide": bad_decide, "reentry": reentry,
