@@ -381,23 +381,35 @@ drop_both(uintptr_t a)
     return s16 >= 0 || s32 >= 0;
 }
 
+/* Where a = B + 16's page is in the lookup cache and both places lie in
+ * one word of it: true, with the page (NULL: none), a's slot and
+ * both_recorded's bits (0 without a page).  Only where hook_may_touch
+ * holds: the cache is the main interpreter's. */
+static inline bool
+cached_records(uintptr_t a, gcx_page_t **page, unsigned *slot, uint64_t *found)
+{
+    uintptr_t key = gcx_addr_key(a);
+    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    *slot = gcx_addr_slot(a);
+    if (c->key != key || !both_in_one_word(*slot)) {
+        return false;
+    }
+    *page = c->page;
+    *found = *page == NULL ? 0 : both_recorded(*page, *slot);
+    return true;
+}
+
 /* May B + 16 (a) or B + 32 hold a record?  False when the page filter
  * (T7) or, for a page in the lookup cache, the page's sets say neither
- * does.  Only where hook_may_touch holds: the cache is the main
- * interpreter's. */
+ * does.  Only where hook_may_touch holds. */
 static inline bool
 may_be_recorded(uintptr_t a)
 {
-    uintptr_t key = gcx_addr_key(a);
-    if (!gcx_page_maybe(key)) {
-        return false;
-    }
-    unsigned slot = gcx_addr_slot(a);
-    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
-    if (c->key == key && both_in_one_word(slot)) {
-        return c->page != NULL && both_recorded(c->page, slot) != 0;
-    }
-    return true;
+    gcx_page_t *p;
+    unsigned slot;
+    uint64_t found;
+    return gcx_page_maybe(gcx_addr_key(a))
+           && (!cached_records(a, &p, &slot, &found) || found != 0);
 }
 
 /* The memory of block B is going back to the allocator: drop the records
@@ -438,14 +450,13 @@ free_struck(gcx_page_t *p, unsigned slot, uint64_t found, void *block)
 static __attribute__((noinline)) void
 free_maybe_recorded(void *block)
 {
-    uintptr_t a = (uintptr_t)block + 16, key = gcx_addr_key(a);
-    unsigned slot = gcx_addr_slot(a);
-    const gcx_slot_t *c = &gcx_table.cache[key & (GCX_CACHE_SIZE - 1)];
+    uintptr_t a = (uintptr_t)block + 16;
+    gcx_page_t *p;
+    unsigned slot;
+    uint64_t found;
     /* hook_may_touch's usual case, and gcx_page_find's */
     if (hook_on && !gcx_tr.shut_down && main_interp_alone()
-        && c->key == key && both_in_one_word(slot)) {
-        gcx_page_t *p = c->page;
-        uint64_t found = p == NULL ? 0 : both_recorded(p, slot);
+        && cached_records(a, &p, &slot, &found)) {
         if (!found) {
             hook_next.free(hook_next.ctx, block);
             return;
