@@ -190,11 +190,7 @@ class PauseBudget(Policy):
     """
 
     def __init__(self, ms: float = 1.0, *, guard: float = 0.25) -> None:
-        if isinstance(ms, bool) or not isinstance(ms, (int, float)):
-            raise TypeError(f"ms must be a number, not {type(ms).__name__}")
-        if not MIN_MS <= ms <= 1000.0:     # one message for both bounds (nan too)
-            raise ValueError(f"ms must be >= {MIN_MS} and <= 1000.0, not {ms!r}")
-        self.ms = float(ms)
+        self.ms = _number("ms", ms, 1000.0, least=MIN_MS)
         self.guard = _number("guard", guard, 10.0)
         _frames.prepare()
         self._ready = False

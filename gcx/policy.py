@@ -105,13 +105,15 @@ def _count(name: str, value: object) -> int | None:
 
 
 def _number(name: str, value: object, top: float | None = None,
-            kind: str = "a number") -> float:
-    """A finite number > 0 (and <= top)."""
+            kind: str = "a number", least: float | None = None) -> float:
+    """A finite number > 0, or >= least if given (and <= top)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be {kind}, not {type(value).__name__}")
-    if not 0 < value < float("inf") or (top is not None and value > top):
+    low_ok = 0 < value if least is None else least <= value
+    if not (low_ok and value < float("inf")) or (top is not None and value > top):
+        low = "> 0" if least is None else f">= {least}"
         bound = f" and <= {top}" if top is not None else ""
-        raise ValueError(f"{name} must be > 0{bound}, not {value!r}")
+        raise ValueError(f"{name} must be {low}{bound}, not {value!r}")
     return float(value)
 
 
@@ -495,13 +497,16 @@ def _run(generation: int, cause: str, policy: Policy | None) -> int:
     """A collection the scheduler decided on, told to the policy; what it
     found, or -1 when none ran: another thread's collection (or the
     stdlib's) was under way, and gc.collect() returns 0 there as the
-    stdlib's does.  Nothing is told of a collection that did not run."""
-    before = _gcx.schedule_state()["last_start"][generation]
+    stdlib's does.  Nothing is told of a collection that did not run.
+    (The core times a collection's start by the clock _clock reads: one
+    that ran started at or after `start`.)"""
     start = _clock()
     found = _gcx.collect(generation)
     seconds = _clock() - start
-    if found == 0 and _gcx.schedule_state()["last_start"][generation] == before:
-        return -1
+    if found == 0:
+        began = _gcx.schedule_state()["last_start"][generation]
+        if began is None or began < start:
+            return -1
     if policy is not None:
         policy._note(f"{cause}{generation}" if cause in ("auto", "periodic") else cause)
         policy.collected(generation, found, seconds)
